@@ -1,0 +1,136 @@
+#include "api/handlers/handlers.hh"
+#include "api/input.hh"
+#include "api/json_mapping.hh"
+#include "orchestrator/orchestrator.hh"
+#include "store/state_store.hh"
+
+namespace fedihost::api::handlers {
+namespace {
+
+/// A live deployment by the path's id (deleted ones are gone for every route but GET).
+Deployment liveDeployment(RequestContext& ctx) {
+  auto d = ctx.app.state.getDeployment(ctx.param("id")).orThrow();
+  ctx.auditOrganisation = d.organisation;
+  if (d.status == DeploymentStatus::Deleted) throw AbortError(Error::notFound("deployment " + d.id + " was deleted"));
+  return d;
+}
+
+boost::json::object deploymentJson(RequestContext& ctx, const Deployment& d) {
+  auto runs = ctx.app.state.listRuns(d.id, 1, "");
+  std::optional<Run> last;
+  if (!runs.items.empty()) last = runs.items.front();
+  return mapping::toJson(d, ctx.app.orchestrator.deploymentPath(d.id).string(), last);
+}
+
+Response withEtag(Response r, const Deployment& d) {
+  r.headers["etag"] = "\"" + std::to_string(d.version) + "\"";
+  return r;
+}
+
+Response runAccepted(const Run& run) {
+  auto r = json(202, mapping::toJson(run));
+  r.headers["location"] = "/api/v1/runs/" + run.id;
+  return r;
+}
+
+}  // namespace
+
+Response postDeployment(RequestContext& ctx) {
+  auto org = ctx.app.state.getOrganisation(ctx.param("id")).orThrow();
+  ctx.auditOrganisation = org.id;
+  auto body = input::jsonBody(ctx.request).orThrow();
+  for (auto& kv : body)
+    if (kv.key() != "name" && kv.key() != "domain" && kv.key() != "apps")
+      throw AbortError(Error::invalid(std::string(kv.key()), "unknown member \"" + std::string(kv.key()) + "\""));
+  Deployment d;
+  d.organisation = org.id;
+  d.name = input::requiredString(body, "name").orThrow();
+  input::checkDeploymentName(d.name, "name").orThrow();
+  d.domain = input::requiredString(body, "domain").orThrow();
+  input::checkDomain(d.domain, "domain").orThrow();
+  d.apps = input::apps(body.if_contains("apps"), d.domain).orThrow();
+  d = ctx.app.state.createDeployment(std::move(d)).orThrow();
+  auto r = withEtag(json(201, deploymentJson(ctx, d)), d);
+  r.headers["location"] = "/api/v1/deployments/" + d.id;
+  return r;
+}
+
+Response listDeployments(RequestContext& ctx) {
+  auto p = input::paging(ctx.request).orThrow();
+  std::string org;
+  if (auto it = ctx.request.query.find("organisation"); it != ctx.request.query.end()) {
+    org = it->second;
+    ctx.app.state.getOrganisation(org).orThrow();
+  }
+  auto page = ctx.app.state.listDeployments(org, p.limit, p.cursor);
+  return json(200, mapping::page(page, [&](auto& d) { return deploymentJson(ctx, d); }));
+}
+
+Response getDeployment(RequestContext& ctx) {
+  auto d = ctx.app.state.getDeployment(ctx.param("id")).orThrow();
+  return withEtag(json(200, deploymentJson(ctx, d)), d);
+}
+
+Response patchDeployment(RequestContext& ctx) {
+  auto d = liveDeployment(ctx);
+  auto ifMatch = ctx.request.header("if-match");
+  if (ifMatch.empty())
+    throw AbortError({ErrorKind::PreconditionRequired,
+                      "send If-Match with the deployment's version (its ETag) so that no change is lost", {}});
+  if (ifMatch.size() >= 2 && ifMatch.front() == '"' && ifMatch.back() == '"') ifMatch = ifMatch.substr(1, ifMatch.size() - 2);
+  std::int64_t expected = 0;
+  try {
+    std::size_t used = 0;
+    expected = std::stoll(ifMatch, &used);
+    if (used != ifMatch.size()) throw std::invalid_argument("trailing");
+  } catch (const std::exception&) {
+    throw AbortError(Error::malformed("If-Match", "If-Match must be the deployment's version, like \"3\""));
+  }
+  auto body = input::jsonBody(ctx.request).orThrow();
+  for (auto& kv : body)
+    if (kv.key() != "domain" && kv.key() != "apps")
+      throw AbortError(Error::invalid(std::string(kv.key()), kv.key() == "name"
+                                                                 ? "a deployment's name cannot change"
+                                                                 : "unknown member \"" + std::string(kv.key()) + "\""));
+  if (auto domain = input::optionalString(body, "domain").orThrow()) {
+    input::checkDomain(*domain, "domain").orThrow();
+    d.domain = *domain;
+  }
+  if (body.contains("apps")) {
+    d.apps = input::apps(body.if_contains("apps"), d.domain).orThrow();
+  } else {
+    // Re-check hosts under a new domain.
+    boost::json::array current;
+    for (auto& a : d.apps) current.push_back(boost::json::object{{"app", a.app}, {"settings", a.settings}});
+    boost::json::value v(std::move(current));
+    d.apps = input::apps(&v, d.domain).orThrow();
+  }
+  d = ctx.app.state.updateDeployment(d, expected).orThrow();
+  return withEtag(json(200, deploymentJson(ctx, d)), d);
+}
+
+Response deleteDeployment(RequestContext& ctx) {
+  auto d = liveDeployment(ctx);
+  return runAccepted(ctx.app.orchestrator.destroy(ctx.app.state, d).orThrow());
+}
+
+Response postPlan(RequestContext& ctx) {
+  auto d = liveDeployment(ctx);
+  return json(200, mapping::toJson(ctx.app.orchestrator.planFor(ctx.app.state, d)));
+}
+
+Response postApply(RequestContext& ctx) {
+  auto d = liveDeployment(ctx);
+  if (d.status == DeploymentStatus::Deleting)
+    throw AbortError(Error::conflict("deployment " + d.name + " is being deleted"));
+  return runAccepted(ctx.app.orchestrator.apply(ctx.app.state, d).orThrow());
+}
+
+Response listDeploymentRuns(RequestContext& ctx) {
+  auto d = ctx.app.state.getDeployment(ctx.param("id")).orThrow();
+  auto p = input::paging(ctx.request).orThrow();
+  auto page = ctx.app.state.listRuns(d.id, p.limit, p.cursor);
+  return json(200, mapping::page(page, [](auto& r) { return mapping::toJson(r); }));
+}
+
+}  // namespace fedihost::api::handlers

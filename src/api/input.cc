@@ -1,0 +1,160 @@
+#include "api/input.hh"
+
+#include <charconv>
+#include <set>
+
+#include "catalog/catalog.hh"
+#include "nixos/render.hh"
+
+namespace fedihost::api::input {
+namespace {
+
+const char* typeName(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::null: return "null";
+    case json::kind::bool_: return "a boolean";
+    case json::kind::int64:
+    case json::kind::uint64:
+    case json::kind::double_: return "a number";
+    case json::kind::string: return "a string";
+    case json::kind::array: return "an array";
+    case json::kind::object: return "an object";
+  }
+  return "a value";
+}
+
+bool isLabelChar(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; }
+
+}  // namespace
+
+Result<json::object> jsonBody(const Request& req) {
+  auto type = req.header("content-type");
+  if (!type.empty() && type.find("application/json") == std::string::npos &&
+      type.find("+json") == std::string::npos)
+    return Error{ErrorKind::UnsupportedMediaType, "send the body as application/json (got " + type + ")", {}};
+  if (req.body.empty()) return Error::malformed("", "the request needs a JSON body");
+  boost::system::error_code ec;
+  auto v = json::parse(req.body, ec);
+  if (ec) return Error::malformed("", "the body is not valid JSON: " + ec.message());
+  if (!v.is_object()) return Error::malformed("", std::string("the body must be a JSON object, not ") + typeName(v));
+  return std::move(v.get_object());
+}
+
+Result<std::string> requiredString(const json::object& o, const std::string& name) {
+  auto* v = o.if_contains(name);
+  if (!v || v->is_null()) return Error::malformed(name, name + " is required");
+  if (!v->is_string()) return Error::malformed(name, name + " must be a string, not " + typeName(*v));
+  return std::string(v->get_string());
+}
+
+Result<std::optional<std::string>> optionalString(const json::object& o, const std::string& name) {
+  auto* v = o.if_contains(name);
+  if (!v || v->is_null()) return std::optional<std::string>{};
+  if (!v->is_string()) return Error::malformed(name, name + " must be a string, not " + typeName(*v));
+  return std::optional<std::string>(std::string(v->get_string()));
+}
+
+Result<void> checkDomain(const std::string& domain, const std::string& field) {
+  auto bad = [&](const std::string& why) {
+    return Error::invalid(field, "\"" + domain + "\" is not a valid domain name: " + why);
+  };
+  if (domain.empty()) return bad("it is empty");
+  if (domain.size() > 253) return bad("it is longer than 253 characters");
+  std::vector<std::string> labels;
+  std::size_t i = 0;
+  while (true) {
+    auto j = domain.find('.', i);
+    labels.push_back(domain.substr(i, j == std::string::npos ? std::string::npos : j - i));
+    if (j == std::string::npos) break;
+    i = j + 1;
+  }
+  if (labels.size() < 2) return bad("it needs at least two parts, like example.org");
+  for (auto& l : labels) {
+    if (l.empty()) return bad("it has an empty part (two dots, or a dot at an end)");
+    if (l.size() > 63) return bad("a part is longer than 63 characters");
+    for (char c : l)
+      if (!isLabelChar(c))
+        return bad(c >= 'A' && c <= 'Z' ? "use lower-case letters"
+                                        : "only letters a-z, digits, hyphens and dots are allowed");
+    if (l.front() == '-' || l.back() == '-') return bad("a part cannot start or end with a hyphen");
+  }
+  bool numericTld = true;
+  for (char c : labels.back())
+    if (!(c >= '0' && c <= '9')) numericTld = false;
+  if (numericTld) return bad("the last part cannot be a number");
+  return {};
+}
+
+Result<void> checkDeploymentName(const std::string& name, const std::string& field) {
+  bool ok = !name.empty() && name.size() <= 32 && name.front() != '-' && name.back() != '-';
+  for (char c : name) ok = ok && isLabelChar(c);
+  if (!ok)
+    return Error::invalid(field, "\"" + name +
+                                     "\" is not a valid name: use 1 to 32 lower-case letters, digits and hyphens, "
+                                     "not starting or ending with a hyphen");
+  return {};
+}
+
+Result<void> checkOrganisationName(const std::string& name, const std::string& field) {
+  if (name.find_first_not_of(" \t") == std::string::npos) return Error::invalid(field, "the name cannot be empty");
+  if (name.size() > 100) return Error::invalid(field, "the name must have at most 100 characters");
+  for (unsigned char c : name)
+    if (c < 0x20 || c == 0x7f) return Error::invalid(field, "the name cannot contain control characters");
+  return {};
+}
+
+Result<std::vector<AppInstance>> apps(const json::value* v, const std::string& domain) {
+  if (!v || v->is_null()) return Error::malformed("apps", "apps is required: choose at least one app");
+  if (!v->is_array()) return Error::malformed("apps", std::string("apps must be an array, not ") + typeName(*v));
+  const auto& arr = v->get_array();
+  if (arr.empty()) return Error::invalid("apps", "choose at least one app");
+  std::vector<AppInstance> out;
+  std::set<std::string> seen;
+  std::map<std::string, std::string> hosts;  // host -> field
+  for (std::size_t i = 0; i < arr.size(); ++i) {
+    std::string at = "apps[" + std::to_string(i) + "]";
+    if (!arr[i].is_object()) return Error::malformed(at, at + " must be an object like {\"app\": \"mastodon\"}");
+    const auto& o = arr[i].get_object();
+    auto* idv = o.if_contains("app");
+    if (!idv || !idv->is_string()) return Error::malformed(at + ".app", at + ".app must be the name of an app");
+    std::string id(idv->get_string());
+    const auto* app = catalog::find(id);
+    if (!app) {
+      std::string known;
+      for (auto& a : catalog::all()) known += (known.empty() ? "" : ", ") + a.id;
+      return Error::invalid(at + ".app", "unknown app \"" + id + "\" (available: " + known + ")");
+    }
+    if (!seen.insert(id).second) return Error::invalid(at + ".app", app->name + " is listed twice");
+    for (auto& kv : o)
+      if (kv.key() != "app" && kv.key() != "settings")
+        return Error::invalid(at + "." + std::string(kv.key()), "unknown member \"" + std::string(kv.key()) + "\"");
+    const json::value none;
+    auto settings = catalog::validateSettings(*app, o.contains("settings") ? o.at("settings") : none, at + ".settings");
+    if (!settings) return settings.error();
+    AppInstance inst{id, std::move(*settings)};
+    Deployment probe;
+    probe.domain = domain;
+    auto host = nixos::appHost(probe, inst);
+    if (auto it = hosts.find(host); it != hosts.end())
+      return Error::invalid(at + ".settings.subdomain",
+                            app->name + " would use the address " + host + ", which " + it->second + " uses already");
+    hosts[host] = app->name;
+    out.push_back(std::move(inst));
+  }
+  return out;
+}
+
+Result<Paging> paging(const Request& req) {
+  Paging p;
+  if (auto it = req.query.find("limit"); it != req.query.end()) {
+    int n = 0;
+    auto [ptr, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), n);
+    if (ec != std::errc() || ptr != it->second.data() + it->second.size() || n < 1 || n > 200)
+      return Error::invalid("limit", "limit must be a whole number from 1 to 200");
+    p.limit = n;
+  }
+  if (auto it = req.query.find("cursor"); it != req.query.end()) p.cursor = it->second;
+  return p;
+}
+
+}  // namespace fedihost::api::input

@@ -1,0 +1,101 @@
+#include "api/json_mapping.hh"
+
+#include "nixos/render.hh"
+
+namespace fedihost::api::mapping {
+namespace {
+json::value orNull(const std::string& s) { return s.empty() ? json::value(nullptr) : json::value(s); }
+}  // namespace
+
+json::object toJson(const Organisation& o) {
+  return {{"id", o.id}, {"name", o.name}, {"displayName", o.displayName}, {"createdAt", o.createdAt}};
+}
+
+json::object toJson(const User& u) {
+  return {{"id", u.id}, {"email", u.email}, {"role", toString(u.role)}, {"createdAt", u.createdAt}};
+}
+
+json::object toJson(const Resource& r) {
+  json::array deps;
+  for (auto& d : r.dependsOn) deps.emplace_back(d);
+  return {{"key", r.key},
+          {"kind", toString(r.kind)},
+          {"name", r.name},
+          {"attributes", r.attributes},
+          {"dependsOn", std::move(deps)}};
+}
+
+json::object toJson(const PlanAction& a) {
+  return {{"action", toString(a.action)}, {"resource", toJson(a.resource)}, {"reason", a.reason}};
+}
+
+json::object toJson(const Plan& p) {
+  json::array actions;
+  json::object summary{{"create", 0}, {"update", 0}, {"replace", 0}, {"delete", 0}, {"noop", 0}};
+  for (auto& a : p.actions) {
+    actions.push_back(toJson(a));
+    auto& n = summary[toString(a.action)];
+    n = n.as_int64() + 1;
+  }
+  return {{"deployment", p.deployment}, {"actions", std::move(actions)}, {"summary", std::move(summary)},
+          {"empty", p.empty()}};
+}
+
+json::object toJson(const RunStep& s) {
+  std::string reason;
+  if (auto* r = s.resource.if_contains("reason"); r && r->is_string()) reason = r->get_string();
+  return {{"seq", s.seq},
+          {"action", toString(s.action)},
+          {"resourceKey", s.resourceKey},
+          {"kind", toString(s.kind)},
+          {"reason", reason},
+          {"status", toString(s.status)},
+          {"error", orNull(s.error)},
+          {"startedAt", orNull(s.startedAt)},
+          {"finishedAt", orNull(s.finishedAt)}};
+}
+
+json::object toJson(const Run& r) {
+  json::object o{{"id", r.id},
+                 {"deployment", r.deployment},
+                 {"kind", toString(r.kind)},
+                 {"status", toString(r.status)},
+                 {"error", orNull(r.error)},
+                 {"createdAt", r.createdAt},
+                 {"startedAt", orNull(r.startedAt)},
+                 {"finishedAt", orNull(r.finishedAt)},
+                 {"progress", {{"done", r.done}, {"total", r.total}}}};
+  if (!r.steps.empty() || r.total == 0) {
+    json::array steps;
+    for (auto& s : r.steps) steps.push_back(toJson(s));
+    o["steps"] = std::move(steps);
+  }
+  return o;
+}
+
+json::object toJson(const Deployment& d, const std::string& targetPath, const std::optional<Run>& lastRun) {
+  json::array apps;
+  for (auto& a : d.apps)
+    apps.push_back(json::object{{"app", a.app},
+                                {"settings", a.settings},
+                                {"host", nixos::appHost(d, a)},
+                                {"url", "https://" + nixos::appHost(d, a) + "/"}});
+  json::object o{{"id", d.id},
+                 {"organisation", d.organisation},
+                 {"name", d.name},
+                 {"domain", d.domain},
+                 {"apps", std::move(apps)},
+                 {"status", toString(d.status)},
+                 {"version", d.version},
+                 {"target", d.target},
+                 {"targetPath", targetPath},
+                 {"createdAt", d.createdAt},
+                 {"updatedAt", d.updatedAt}};
+  if (lastRun)
+    o["lastRun"] = toJson(*lastRun);
+  else
+    o["lastRun"] = nullptr;
+  return o;
+}
+
+}  // namespace fedihost::api::mapping

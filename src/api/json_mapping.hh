@@ -1,0 +1,38 @@
+#pragma once
+// The JSON shapes of the domain types in the API (see docs/api.md).
+#include <boost/json.hpp>
+#include <optional>
+#include <string>
+
+#include "core/domain.hh"
+#include "store/state_store.hh"
+
+namespace fedihost::api::mapping {
+
+namespace json = boost::json;
+
+json::object toJson(const Organisation& o);
+json::object toJson(const User& u);
+json::object toJson(const Resource& r);
+json::object toJson(const PlanAction& a);
+json::object toJson(const Plan& p);
+json::object toJson(const RunStep& s);
+/// A run; its steps only if it has them.
+json::object toJson(const Run& r);
+/// A deployment with each app's URL, where it lives on disk, and its latest run.
+json::object toJson(const Deployment& d, const std::string& targetPath, const std::optional<Run>& lastRun);
+
+/// A page: {"items": [...], "next": cursor or null}.
+template <class T, class F>
+json::object page(const store::Page<T>& p, F&& map) {
+  json::array items;
+  for (auto& i : p.items) items.push_back(map(i));
+  json::object o{{"items", std::move(items)}};
+  if (p.next.empty())
+    o["next"] = nullptr;
+  else
+    o["next"] = p.next;
+  return o;
+}
+
+}  // namespace fedihost::api::mapping

@@ -1,0 +1,47 @@
+#include "api/router.hh"
+
+namespace fedihost::api {
+namespace {
+
+std::vector<std::string> segments(const std::string& path) {
+  std::vector<std::string> out;
+  std::size_t i = 0;
+  while (i <= path.size()) {
+    auto j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    if (j > i) out.push_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+void Router::add(Route r) { routes_.push_back(std::move(r)); }
+
+std::optional<std::pair<const Route*, std::map<std::string, std::string>>> Router::match(
+    const std::string& method, const std::string& path, bool& methodMismatch) const {
+  methodMismatch = false;
+  auto want = segments(path);
+  for (auto& r : routes_) {
+    auto pat = segments(r.pattern);
+    if (pat.size() != want.size()) continue;
+    std::map<std::string, std::string> params;
+    bool ok = true;
+    for (std::size_t i = 0; i < pat.size() && ok; ++i) {
+      if (pat[i].size() > 2 && pat[i].front() == '{' && pat[i].back() == '}')
+        params[pat[i].substr(1, pat[i].size() - 2)] = want[i];
+      else
+        ok = pat[i] == want[i];
+    }
+    if (!ok) continue;
+    if (r.method != method) {
+      methodMismatch = true;
+      continue;
+    }
+    return std::make_pair(&r, std::move(params));
+  }
+  return std::nullopt;
+}
+
+}  // namespace fedihost::api

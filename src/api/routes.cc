@@ -1,0 +1,32 @@
+// Every route of the API, in one place (and in openapi.json, which a test checks).
+#include "api/handlers/handlers.hh"
+#include "api/router.hh"
+
+namespace fedihost::api {
+
+Router makeRouter() {
+  using namespace handlers;
+  Router r;
+  r.add({"GET", "/api/v1/health", getHealth, false, "liveness and version"});
+  r.add({"GET", "/api/v1/openapi.json", getOpenApi, false, "this API's OpenAPI document"});
+  r.add({"POST", "/api/v1/auth/login", postLogin, false, "log in, get an API token"});
+  r.add({"GET", "/api/v1/auth/me", getMe, true, "who the token belongs to"});
+  r.add({"GET", "/api/v1/catalog", getCatalog, true, "the apps that can be deployed"});
+  r.add({"GET", "/api/v1/catalog/{app}", getCatalogApp, true, "one app"});
+  r.add({"POST", "/api/v1/organisations", postOrganisation, true, "create an organisation"});
+  r.add({"GET", "/api/v1/organisations", listOrganisations, true, "list organisations"});
+  r.add({"GET", "/api/v1/organisations/{id}", getOrganisation, true, "one organisation"});
+  r.add({"POST", "/api/v1/organisations/{id}/deployments", postDeployment, true, "create a deployment"});
+  r.add({"GET", "/api/v1/deployments", listDeployments, true, "list deployments"});
+  r.add({"GET", "/api/v1/deployments/{id}", getDeployment, true, "one deployment"});
+  r.add({"PATCH", "/api/v1/deployments/{id}", patchDeployment, true, "change a deployment"});
+  r.add({"DELETE", "/api/v1/deployments/{id}", deleteDeployment, true, "delete a deployment"});
+  r.add({"POST", "/api/v1/deployments/{id}/plan", postPlan, true, "what applying would change"});
+  r.add({"POST", "/api/v1/deployments/{id}/apply", postApply, true, "apply the deployment"});
+  r.add({"GET", "/api/v1/deployments/{id}/runs", listDeploymentRuns, true, "runs of a deployment"});
+  r.add({"GET", "/api/v1/runs/{id}", getRun, true, "one run with its steps"});
+  r.add({"GET", "/api/v1/runs/{id}/events", getRunEvents, true, "a run's progress as server-sent events"});
+  return r;
+}
+
+}  // namespace fedihost::api

@@ -1,0 +1,54 @@
+#pragma once
+// A small HTTP client (libcurl) for the API: the CLI's and the tests'.
+#include <curl/curl.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+namespace fedihost::client {
+
+struct HttpResponse {
+  long status = 0;
+  std::string body;
+  std::map<std::string, std::string> headers;  ///< names in lower case
+};
+
+/// Failure to reach the server at all (refused, timed out); API errors are responses.
+class TransportError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class Client {
+ public:
+  /// `base` like "http://127.0.0.1:8080"; `token` may be empty.
+  Client(std::string base, std::string token = {});
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  void setToken(std::string token) { token_ = std::move(token); }
+  const std::string& base() const { return base_; }
+
+  /// One request; `body` is sent as JSON when non-empty (or when `contentType` is set).
+  HttpResponse request(const std::string& method, const std::string& path, const std::string& body = {},
+                       const std::map<std::string, std::string>& headers = {});
+  HttpResponse get(const std::string& path) { return request("GET", path); }
+  HttpResponse post(const std::string& path, const std::string& body = "{}") { return request("POST", path, body); }
+
+  /// Reads a text/event-stream; calls `onEvent(event, data)` for each event until
+  /// the server closes the stream or `onEvent` returns false. Returns the HTTP status.
+  long stream(const std::string& path, const std::function<bool(const std::string&, const std::string&)>& onEvent);
+
+ private:
+  struct CurlCleanup {
+    void operator()(CURL* c) const { curl_easy_cleanup(c); }
+  };
+  std::string base_;
+  std::string token_;
+  std::unique_ptr<CURL, CurlCleanup> curl_;
+};
+
+}  // namespace fedihost::client

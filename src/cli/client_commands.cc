@@ -1,0 +1,325 @@
+// fedihost login / catalog / organisation … / deployment …: clients of the API.
+#include <boost/json.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+#include "cli/client.hh"
+#include "cli/commands.hh"
+#include "core/result.hh"
+
+namespace fedihost::cli {
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+struct Common {
+  std::string server;
+  std::string token;
+  std::string output = "table";
+};
+
+fs::path tokenFile() {
+  const char* home = std::getenv("HOME");
+  return fs::path(home ? home : ".") / ".config" / "fedihost" / "token";
+}
+
+std::string defaultServer() {
+  const char* env = std::getenv("FEDIHOST_SERVER");
+  return env ? env : "http://127.0.0.1:8080";
+}
+
+std::string resolveToken(const Common& c) {
+  if (!c.token.empty()) return c.token;
+  if (const char* env = std::getenv("FEDIHOST_TOKEN")) return env;
+  std::ifstream in(tokenFile());
+  std::string t;
+  std::getline(in, t);
+  return t;
+}
+
+/// Fails the command with the API's problem detail (and field) when the status is not 2xx.
+json::value expectOk(const client::HttpResponse& r) {
+  json::value body;
+  boost::system::error_code ec;
+  if (!r.body.empty()) body = json::parse(r.body, ec);
+  if (r.status >= 200 && r.status < 300) return ec ? json::value() : body;
+  std::string msg = "the server answered " + std::to_string(r.status);
+  if (!ec && body.is_object()) {
+    auto& o = body.get_object();
+    if (auto* d = o.if_contains("detail"); d && d->is_string()) msg = std::string(d->get_string());
+    if (auto* f = o.if_contains("field"); f && f->is_string()) msg = std::string(f->get_string()) + ": " + msg;
+  }
+  throw AbortError({ErrorKind::Invalid, msg, {}});
+}
+
+std::string str(const json::value& v, std::string_view key) {
+  if (!v.is_object()) return {};
+  auto* m = v.get_object().if_contains(key);
+  if (!m || m->is_null()) return {};
+  if (m->is_string()) return std::string(m->get_string());
+  return json::serialize(*m);
+}
+
+void printTable(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::size_t> w(header.size());
+  for (std::size_t i = 0; i < header.size(); ++i) w[i] = header[i].size();
+  for (auto& r : rows)
+    for (std::size_t i = 0; i < r.size() && i < w.size(); ++i) w[i] = std::max(w[i], r[i].size());
+  auto line = [&](const std::vector<std::string>& r) {
+    for (std::size_t i = 0; i < r.size(); ++i)
+      std::cout << std::left << std::setw(static_cast<int>(w[i]) + (i + 1 < r.size() ? 2 : 0)) << r[i];
+    std::cout << "\n";
+  };
+  line(header);
+  for (auto& r : rows) line(r);
+}
+
+void printJson(const json::value& v) { std::cout << json::serialize(v) << "\n"; }
+
+std::vector<std::vector<std::string>> deploymentRows(const json::array& items) {
+  std::vector<std::vector<std::string>> rows;
+  for (auto& d : items) {
+    std::string apps;
+    for (auto& a : d.at("apps").as_array()) apps += (apps.empty() ? "" : ",") + str(a, "app");
+    rows.push_back({str(d, "id"), str(d, "name"), str(d, "domain"), apps, str(d, "status")});
+  }
+  return rows;
+}
+
+void showDeployment(const json::value& d) {
+  std::cout << "Deployment " << str(d, "name") << " (" << str(d, "id") << ")\n"
+            << "  domain:  " << str(d, "domain") << "\n"
+            << "  status:  " << str(d, "status") << "\n"
+            << "  version: " << str(d, "version") << "\n"
+            << "  on disk: " << str(d, "targetPath") << "\n"
+            << "  apps:\n";
+  for (auto& a : d.at("apps").as_array()) std::cout << "    " << str(a, "app") << "  " << str(a, "url") << "\n";
+}
+
+void printPlan(const json::value& p) {
+  auto& actions = p.at("actions").as_array();
+  int changes = 0;
+  for (auto& a : actions) {
+    auto action = str(a, "action");
+    if (action == "noop") continue;
+    ++changes;
+    std::cout << "  " << std::left << std::setw(8) << action << std::setw(50) << str(a.at("resource"), "key")
+              << str(a, "reason") << "\n";
+  }
+  auto& s = p.at("summary");
+  std::cout << (changes ? "" : "  nothing to do: everything is up to date\n") << "Plan: " << str(s, "create")
+            << " to create, " << str(s, "update") << " to update, " << str(s, "replace") << " to replace, "
+            << str(s, "delete") << " to delete, " << str(s, "noop") << " unchanged.\n";
+}
+
+/// Follows a run's events with a progress bar; returns true if it succeeded.
+bool followRun(client::Client& c, const std::string& runId, bool quiet) {
+  std::string status = "queued", error;
+  int done = 0, total = 0;
+  std::string current;
+  auto draw = [&] {
+    if (quiet) return;
+    constexpr int width = 30;
+    int filled = total ? done * width / total : width;
+    std::cout << "\r[" << std::string(static_cast<std::size_t>(filled), '#')
+              << std::string(static_cast<std::size_t>(width - filled), '-') << "] " << done << "/" << total << " "
+              << std::left << std::setw(60) << current.substr(0, 60) << std::flush;
+  };
+  c.stream("/api/v1/runs/" + runId + "/events", [&](const std::string& event, const std::string& data) {
+    auto v = json::parse(data);
+    if (event == "step") {
+      auto st = str(v, "status");
+      current = str(v, "action") + " " + str(v, "resourceKey") + " (" + st + ")";
+      if (st == "failed") {
+        if (!quiet) std::cout << "\n";
+        std::cerr << "step " << str(v, "seq") << " " << str(v, "action") << " " << str(v, "resourceKey")
+                  << " failed: " << str(v, "error") << "\n";
+      }
+    } else if (event == "run") {
+      status = str(v, "status");
+      error = str(v, "error");
+      done = static_cast<int>(v.at("progress").at("done").to_number<std::int64_t>());
+      total = static_cast<int>(v.at("progress").at("total").to_number<std::int64_t>());
+    }
+    draw();
+    return true;
+  });
+  if (!quiet) std::cout << "\n";
+  if (status == "succeeded") {
+    std::cout << "Run " << runId << " succeeded (" << total << " steps).\n";
+    return true;
+  }
+  std::cerr << "Run " << runId << " " << status << (error.empty() ? "" : ": " + error) << "\n";
+  return false;
+}
+
+}  // namespace
+
+void addClientCommands(CLI::App& app) {
+  auto common = std::make_shared<Common>();
+  common->server = defaultServer();
+  auto addCommon = [common](CLI::App* cmd) {
+    cmd->add_option("--server", common->server, "API base URL (env FEDIHOST_SERVER)")->capture_default_str();
+    cmd->add_option("--token", common->token, "API token (env FEDIHOST_TOKEN, or the one saved by login)");
+    cmd->add_option("-o,--output", common->output, "table or json")->check(CLI::IsMember({"table", "json"}));
+  };
+  auto connect = [common] { return std::make_shared<client::Client>(common->server, resolveToken(*common)); };
+
+  // login
+  auto login = app.add_subcommand("login", "Log in and save an API token in ~/.config/fedihost/token");
+  auto email = std::make_shared<std::string>();
+  auto pwFile = std::make_shared<std::string>();
+  addCommon(login);
+  login->add_option("--email", *email, "e-mail address")->required();
+  login->add_option("--password-file", *pwFile, "a file whose first line is the password")->required();
+  login->callback([=] {
+    std::ifstream in(*pwFile);
+    std::string pw;
+    std::getline(in, pw);
+    client::Client c(common->server);
+    auto v = expectOk(c.post("/api/v1/auth/login", json::serialize(json::object{{"email", *email}, {"password", pw}})));
+    auto path = tokenFile();
+    fs::create_directories(path.parent_path());
+    std::ofstream out(path, std::ios::trunc);
+    out << str(v, "token") << "\n";
+    out.close();
+    fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
+    std::cout << "Logged in as " << *email << "; token saved in " << path.string() << "\n";
+  });
+
+  // catalog
+  auto cat = app.add_subcommand("catalog", "List the apps that can be deployed");
+  addCommon(cat);
+  cat->callback([=] {
+    auto v = expectOk(connect()->get("/api/v1/catalog"));
+    if (common->output == "json") return printJson(v);
+    std::vector<std::vector<std::string>> rows;
+    for (auto& a : v.at("items").as_array())
+      rows.push_back({str(a, "id"), str(a, "name"), str(a, "version"), str(a, "licence"), str(a, "summary")});
+    printTable({"ID", "NAME", "VERSION", "LICENCE", "SUMMARY"}, rows);
+  });
+
+  // organisation
+  auto org = app.add_subcommand("organisation", "Organisations (customers)");
+  org->require_subcommand(1);
+  auto orgCreate = org->add_subcommand("create", "Create an organisation");
+  auto orgName = std::make_shared<std::string>();
+  addCommon(orgCreate);
+  orgCreate->add_option("name", *orgName, "its name")->required();
+  orgCreate->callback([=] {
+    auto v = expectOk(connect()->post("/api/v1/organisations", json::serialize(json::object{{"name", *orgName}})));
+    if (common->output == "json") return printJson(v);
+    std::cout << "Created organisation " << str(v, "name") << " (" << str(v, "id") << ")\n";
+  });
+  auto orgList = org->add_subcommand("list", "List organisations");
+  addCommon(orgList);
+  orgList->callback([=] {
+    auto v = expectOk(connect()->get("/api/v1/organisations?limit=200"));
+    if (common->output == "json") return printJson(v);
+    std::vector<std::vector<std::string>> rows;
+    for (auto& o : v.at("items").as_array()) rows.push_back({str(o, "id"), str(o, "name"), str(o, "createdAt")});
+    printTable({"ID", "NAME", "CREATED"}, rows);
+  });
+
+  // deployment
+  auto dep = app.add_subcommand("deployment", "Deployments: an organisation's apps under a domain");
+  dep->require_subcommand(1);
+
+  struct CreateOpts {
+    std::string organisation, name, domain;
+    std::vector<std::string> apps, settings;
+  };
+  auto co = std::make_shared<CreateOpts>();
+  auto create = dep->add_subcommand("create", "Create a deployment (apply it with `deployment apply`)");
+  addCommon(create);
+  create->add_option("--organisation", co->organisation, "organisation id")->required();
+  create->add_option("--name", co->name, "short name, e.g. social")->required();
+  create->add_option("--domain", co->domain, "domain, e.g. social.example.org")->required();
+  create->add_option("--app", co->apps, "an app of the catalog (repeat for several)")->required();
+  create->add_option("--setting", co->settings, "APP.KEY=VALUE (VALUE as JSON, else a string)");
+  create->callback([=] {
+    json::array apps;
+    std::map<std::string, json::object> settings;
+    for (auto& s : co->settings) {
+      auto dot = s.find('.'), eq = s.find('=');
+      if (dot == std::string::npos || eq == std::string::npos || eq < dot)
+        throw AbortError(Error::invalid("--setting", "write settings as APP.KEY=VALUE, not " + s));
+      boost::system::error_code ec;
+      auto value = json::parse(s.substr(eq + 1), ec);
+      settings[s.substr(0, dot)][s.substr(dot + 1, eq - dot - 1)] = ec ? json::value(s.substr(eq + 1)) : value;
+    }
+    for (auto& a : co->apps) {
+      json::object o{{"app", a}};
+      if (settings.count(a)) o["settings"] = settings[a];
+      apps.push_back(std::move(o));
+    }
+    auto body = json::object{{"name", co->name}, {"domain", co->domain}, {"apps", std::move(apps)}};
+    auto v = expectOk(connect()->post("/api/v1/organisations/" + co->organisation + "/deployments",
+                                      json::serialize(body)));
+    if (common->output == "json") return printJson(v);
+    std::cout << "Created deployment " << str(v, "name") << " (" << str(v, "id") << "). Review it with `fedihost "
+              << "deployment plan " << str(v, "id") << "`, then apply it.\n";
+  });
+
+  auto listOrg = std::make_shared<std::string>();
+  auto list = dep->add_subcommand("list", "List deployments");
+  addCommon(list);
+  list->add_option("--organisation", *listOrg, "only this organisation's");
+  list->callback([=] {
+    auto v = expectOk(connect()->get("/api/v1/deployments?limit=200" +
+                                     (listOrg->empty() ? std::string() : "&organisation=" + *listOrg)));
+    if (common->output == "json") return printJson(v);
+    printTable({"ID", "NAME", "DOMAIN", "APPS", "STATUS"}, deploymentRows(v.at("items").as_array()));
+  });
+
+  auto depId = std::make_shared<std::string>();
+  auto noWait = std::make_shared<bool>(false);
+  auto show = dep->add_subcommand("show", "Show a deployment");
+  addCommon(show);
+  show->add_option("id", *depId, "deployment id")->required();
+  show->callback([=] {
+    auto v = expectOk(connect()->get("/api/v1/deployments/" + *depId));
+    if (common->output == "json") return printJson(v);
+    showDeployment(v);
+  });
+
+  auto plan = dep->add_subcommand("plan", "Show what applying would change");
+  addCommon(plan);
+  plan->add_option("id", *depId, "deployment id")->required();
+  plan->callback([=] {
+    auto v = expectOk(connect()->post("/api/v1/deployments/" + *depId + "/plan"));
+    if (common->output == "json") return printJson(v);
+    printPlan(v);
+  });
+
+  auto runAndFollow = [=](const std::string& method, const std::string& path) {
+    auto c = connect();
+    auto v = expectOk(c->request(method, path, method == "POST" ? "{}" : ""));
+    if (common->output == "json" && *noWait) return printJson(v);
+    if (*noWait) {
+      std::cout << "Run " << str(v, "id") << " queued.\n";
+      return;
+    }
+    bool ok = followRun(*c, str(v, "id"), common->output == "json");
+    if (common->output == "json") printJson(expectOk(c->get("/api/v1/runs/" + str(v, "id"))));
+    if (!ok) throw AbortError({ErrorKind::Provider, "the run did not succeed", {}});
+  };
+  auto apply = dep->add_subcommand("apply", "Apply a deployment and show its progress");
+  addCommon(apply);
+  apply->add_option("id", *depId, "deployment id")->required();
+  apply->add_flag("--no-wait", *noWait, "return once the run is queued");
+  apply->callback([=] { runAndFollow("POST", "/api/v1/deployments/" + *depId + "/apply"); });
+
+  auto del = dep->add_subcommand("delete", "Delete a deployment and everything it created");
+  addCommon(del);
+  del->add_option("id", *depId, "deployment id")->required();
+  del->add_flag("--no-wait", *noWait, "return once the run is queued");
+  del->callback([=] { runAndFollow("DELETE", "/api/v1/deployments/" + *depId); });
+}
+
+}  // namespace fedihost::cli

@@ -1,0 +1,13 @@
+#pragma once
+// The fedihost subcommands. Server commands (init, serve) run in-process;
+// client commands talk to the API over HTTP like any other client.
+#include <CLI/CLI.hpp>
+
+namespace fedihost::cli {
+
+/// Adds `init` and `serve`.
+void addServerCommands(CLI::App& app);
+/// Adds `login`, `catalog`, `organisation …` and `deployment …`.
+void addClientCommands(CLI::App& app);
+
+}  // namespace fedihost::cli

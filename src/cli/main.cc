@@ -1,0 +1,27 @@
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "cli/commands.hh"
+#include "core/result.hh"
+
+int main(int argc, char** argv) {
+  CLI::App app{"fedihost — a control plane for hosting Fediverse and collaboration services"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string(FEDIHOST_VERSION));
+  fedihost::cli::addServerCommands(app);
+  fedihost::cli::addClientCommands(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const fedihost::AbortError& e) {
+    std::cerr << "error: " << e.error().message << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,146 @@
+// fedihost init / serve
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "aaa/auth.hh"
+#include "api/dispatcher.hh"
+#include "api/server.hh"
+#include "cli/commands.hh"
+#include "core/ids.hh"
+#include "orchestrator/orchestrator.hh"
+#include "providers/provider.hh"
+#include "store/accounting_store.hh"
+#include "store/state_store.hh"
+
+namespace fedihost::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string readPasswordFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot read the password file " + path);
+  std::string pw;
+  std::getline(in, pw);
+  while (!pw.empty() && (pw.back() == '\r' || pw.back() == ' ')) pw.pop_back();
+  return pw;
+}
+
+void writePrivateFile(const fs::path& path, const std::string& content) {
+  std::ofstream out(path, std::ios::trunc);
+  out << content;
+  out.close();
+  fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
+}
+
+fs::path defaultWebRoot() {
+  if (const char* env = std::getenv("FEDIHOST_WEB")) return env;
+  fs::path source = fs::path(FEDIHOST_SOURCE_DIR) / "web" / "dist";
+  if (fs::exists(source / "index.html")) return source;
+  return fs::path("web") / "dist";
+}
+
+struct InitOptions {
+  std::string data = "var";
+  std::string email;
+  std::string passwordFile;
+};
+
+void runInit(const InitOptions& o) {
+  orchestrator::DataDir dir{o.data};
+  orchestrator::prepareDataDir(dir);
+  auto conn = store::connect(dir.stateUrl());
+  store::StateStore state(*conn);
+  auto user = aaa::createOperator(state, o.email, readPasswordFile(o.passwordFile));
+  if (!user) throw AbortError(user.error());
+  std::cout << "Created the data directory " << fs::absolute(dir.root).string() << " and the operator account "
+            << user->email << ".\n";
+}
+
+struct ServeOptions {
+  std::string data = "var";
+  std::string listen = "127.0.0.1:8080";
+  std::string web;
+  std::string portFile;
+  int workers = 2;
+};
+
+void runServe(const ServeOptions& o) {
+  orchestrator::DataDir dir{o.data};
+  orchestrator::prepareDataDir(dir);
+  providers::registerBuiltinProviders();
+
+  auto colon = o.listen.rfind(':');
+  if (colon == std::string::npos) throw std::runtime_error("--listen takes ADDRESS:PORT, e.g. 127.0.0.1:8080");
+  api::ServerOptions so;
+  so.address = o.listen.substr(0, colon);
+  so.port = static_cast<unsigned short>(std::stoi(o.listen.substr(colon + 1)));
+
+  auto stateConn = store::connect(dir.stateUrl());
+  auto accountingConn = store::connect(dir.accountingUrl());
+  store::StateStore state(*stateConn);
+  store::AccountingStore accounting(*accountingConn);
+
+  // First start without `fedihost init`: create an operator and print how to log in, once.
+  if (state.countUsers() == 0) {
+    std::string email = "operator@localhost";
+    std::string password = ids::randomToken(15);
+    aaa::createOperator(state, email, password).orThrow();
+    writePrivateFile(dir.root / "initial-password", email + "\n" + password + "\n");
+    std::cout << "First start: an operator account was created.\n"
+              << "  e-mail:   " << email << "\n"
+              << "  password: " << password << "\n"
+              << "(also saved in " << (dir.root / "initial-password").string()
+              << ", readable by you only; delete it once noted)\n";
+  }
+
+  orchestrator::Orchestrator orch(dir, o.workers);
+  aaa::Authenticator authenticator;
+  api::ApiContext ctx{state, accounting, orch, authenticator};
+  fs::path web = o.web.empty() ? defaultWebRoot() : fs::path(o.web);
+  api::Dispatcher dispatcher(ctx, web);
+  api::Server server(so, dispatcher);
+  orch.start();
+  auto port = server.start();
+  if (!o.portFile.empty()) {
+    std::ofstream pf(o.portFile + ".tmp");
+    pf << port << "\n";
+    pf.close();
+    fs::rename(o.portFile + ".tmp", o.portFile);
+  }
+  std::cout << "fedihost " << FEDIHOST_VERSION << " is serving the panel at http://" << so.address << ":" << port
+            << "/  (API at /api/v1, data in " << fs::absolute(dir.root).string() << ")" << std::endl;
+  if (!fs::exists(web / "index.html"))
+    std::cout << "note: the panel is not built (" << web.string() << "/index.html missing); the API works."
+              << std::endl;
+  server.waitForSignal();
+  std::cout << "stopping" << std::endl;
+  server.stop();
+  orch.stop();
+}
+
+}  // namespace
+
+void addServerCommands(CLI::App& app) {
+  auto init = std::make_shared<InitOptions>();
+  auto* i = app.add_subcommand("init", "Create the data directory, its databases and the first operator account");
+  i->add_option("--data", init->data, "data directory")->capture_default_str();
+  i->add_option("--email", init->email, "the operator's e-mail address")->required();
+  i->add_option("--password-file", init->passwordFile, "a file whose first line is the password")->required();
+  i->callback([init] { runInit(*init); });
+
+  auto serve = std::make_shared<ServeOptions>();
+  auto* s = app.add_subcommand("serve", "Serve the API and the panel, and run deployments");
+  s->add_option("--data", serve->data, "data directory (created if missing)")->capture_default_str();
+  s->add_option("--listen", serve->listen, "address and port (port 0 picks a free one)")->capture_default_str();
+  s->add_option("--web", serve->web, "directory of the built panel (default: web/dist)");
+  s->add_option("--port-file", serve->portFile, "write the bound port to this file once listening");
+  s->add_option("--workers", serve->workers, "threads that apply runs")->capture_default_str()->check(
+      CLI::Range(1, 64));
+  s->callback([serve] { runServe(*serve); });
+}
+
+}  // namespace fedihost::cli

@@ -1,0 +1,144 @@
+#pragma once
+// The domain types of fedihost, named as in DESIGN.md ("The words").
+#include <boost/json.hpp>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace fedihost {
+
+namespace json = boost::json;
+
+/// A customer (tenant); owns deployments.
+struct Organisation {
+  std::string id;  ///< "org_…"
+  std::string name;
+  std::string displayName;
+  std::string createdAt;
+};
+
+enum class Role { Operator, OrgAdmin, Member, Viewer };
+std::string_view toString(Role r);
+std::optional<Role> roleFromString(std::string_view s);
+
+struct User {
+  std::string id;  ///< "usr_…"
+  std::string email;
+  Role role = Role::Member;
+  std::string createdAt;
+};
+
+/// One app of a deployment with its validated settings (defaults filled in).
+struct AppInstance {
+  std::string app;  ///< catalog id, e.g. "mastodon"
+  json::object settings;
+};
+
+enum class DeploymentStatus { New, Applying, Ready, Failed, Deleting, Deleted };
+std::string_view toString(DeploymentStatus s);
+std::optional<DeploymentStatus> deploymentStatusFromString(std::string_view s);
+
+/// An organisation's desired set of apps under a domain, on a target.
+struct Deployment {
+  std::string id;  ///< "dep_…"
+  std::string organisation;
+  std::string name;
+  std::string domain;
+  std::vector<AppInstance> apps;
+  DeploymentStatus status = DeploymentStatus::New;
+  std::int64_t version = 1;
+  std::string target = "local";
+  std::string createdAt;
+  std::string updatedAt;
+};
+
+enum class ResourceKind { IpAddress, Machine, DnsRecordSet, Database, Bucket, AccessKey, MailAccount, NixosConfig };
+std::string_view toString(ResourceKind k);
+std::optional<ResourceKind> resourceKindFromString(std::string_view s);
+/// Every kind, in a fixed order.
+const std::vector<ResourceKind>& allResourceKinds();
+
+/// A concrete managed object derived from a deployment.
+///
+/// Attribute values may hold two kinds of references, resolved by the executor
+/// just before a provider call:
+///   {"ref": "<identity key>", "output": "<name>"}  an output of another resource
+///   {"secret": "<name>"}                           a generated secret of the deployment
+struct Resource {
+  std::string key;         ///< stable identity key: "<deployment id>/<kind>/<name>"
+  ResourceKind kind = ResourceKind::Machine;
+  std::string deployment;  ///< deployment id
+  std::string name;
+  json::object attributes;
+  std::vector<std::string> dependsOn;  ///< identity keys
+};
+
+/// The identity key of a resource of a deployment.
+std::string resourceKey(std::string_view deployment, ResourceKind kind, std::string_view name);
+
+/// A resource as recorded in the state database after a successful step.
+struct RecordedResource {
+  Resource resource;         ///< attributes as desired when last applied (unresolved)
+  json::object outputs;      ///< what the provider returned (e.g. an allocated address)
+  std::string updatedAt;
+};
+
+enum class ActionKind { Create, Update, Replace, Delete, Noop };
+std::string_view toString(ActionKind a);
+std::optional<ActionKind> actionKindFromString(std::string_view s);
+
+struct PlanAction {
+  ActionKind action = ActionKind::Noop;
+  Resource resource;
+  std::string reason;
+};
+
+/// The ordered actions that turn recorded state into desired state. Actions are
+/// in execution order: creates/updates in dependency order, then deletes in
+/// reverse dependency order.
+struct Plan {
+  std::string deployment;
+  std::vector<PlanAction> actions;
+  bool empty() const;  ///< true when every action is a no-op
+};
+
+enum class RunKind { Apply, Destroy };
+std::string_view toString(RunKind k);
+std::optional<RunKind> runKindFromString(std::string_view s);
+enum class RunStatus { Queued, Running, Succeeded, Failed };
+std::string_view toString(RunStatus s);
+std::optional<RunStatus> runStatusFromString(std::string_view s);
+enum class StepStatus { Pending, Running, Succeeded, Failed, Skipped };
+std::string_view toString(StepStatus s);
+std::optional<StepStatus> stepStatusFromString(std::string_view s);
+
+struct RunStep {
+  int seq = 0;
+  ActionKind action = ActionKind::Noop;
+  std::string resourceKey;
+  ResourceKind kind = ResourceKind::Machine;
+  StepStatus status = StepStatus::Pending;
+  std::string error;
+  std::string startedAt;
+  std::string finishedAt;
+  json::object resource;  ///< the planned resource (for replay after a crash)
+};
+
+/// One apply of a plan, journaled step by step.
+struct Run {
+  std::string id;  ///< "run_…"
+  std::string deployment;
+  RunKind kind = RunKind::Apply;
+  RunStatus status = RunStatus::Queued;
+  std::string error;
+  std::string createdAt;
+  std::string startedAt;
+  std::string finishedAt;
+  int done = 0;   ///< steps finished (succeeded, failed or skipped)
+  int total = 0;  ///< steps in the run
+  std::vector<RunStep> steps;  ///< filled only when asked for
+};
+
+}  // namespace fedihost

@@ -1,0 +1,13 @@
+#pragma once
+#include <string>
+#include <string_view>
+
+namespace fedihost::ids {
+
+/// A new random id with a type prefix, e.g. newId("dep") -> "dep_7k2m9x4q1c8v5b3n".
+std::string newId(std::string_view prefix);
+
+/// `n` random bytes from libsodium, encoded as unpadded base64url.
+std::string randomToken(std::size_t n);
+
+}  // namespace fedihost::ids

@@ -1,0 +1,27 @@
+#pragma once
+// Rendering of a machine's NixOS configuration (configuration.json), which the
+// static modules in nix/ read. Deterministic: same input, same bytes.
+#include <boost/json.hpp>
+#include <string>
+
+#include "core/domain.hh"
+
+namespace fedihost::nixos {
+
+namespace json = boost::json;
+
+/// Inputs that come from other resources, passed as values or as unresolved
+/// references ({"ref": key, "output": name}).
+struct MachineInputs {
+  std::string machineName;  ///< e.g. "main"
+  json::value address;      ///< the machine's IPv4 address (or a reference to it)
+};
+
+/// The configuration of the machine that runs all of `d`'s apps. Secrets appear
+/// only as file paths under /run/fedihost/secrets/, never as values.
+json::object renderMachineConfiguration(const Deployment& d, const MachineInputs& inputs);
+
+/// The host name of an app of a deployment, e.g. "mastodon.social.example.test".
+std::string appHost(const Deployment& d, const AppInstance& app);
+
+}  // namespace fedihost::nixos

@@ -1,0 +1,123 @@
+#include "orchestrator/expand.hh"
+
+#include <algorithm>
+
+#include "catalog/catalog.hh"
+#include "core/naming.hh"
+#include "core/result.hh"
+#include "nixos/render.hh"
+
+namespace fedihost::orchestrator {
+namespace {
+
+json::object ref(const std::string& key, std::string_view output) {
+  return {{"ref", key}, {"output", output}};
+}
+json::object secret(const std::string& name) { return {{"secret", name}}; }
+
+class Expander {
+ public:
+  explicit Expander(const Deployment& d) : d_(d) {}
+
+  std::vector<Resource> run() {
+    const auto ipKey = add(ResourceKind::IpAddress, "main", {{"family", "ipv4"}}, {});
+    const auto address = ref(ipKey, "address");
+
+    int cpu = 0, memory = 0, disk = 0;
+    for (auto& inst : d_.apps) {
+      const auto& app = appOf(inst);
+      cpu += app.needs.cpu;
+      memory += app.needs.memoryMiB;
+      disk += app.needs.diskGiB;
+    }
+    const auto machineKey = add(ResourceKind::Machine, "main",
+                                {{"hostname", d_.name},
+                                 {"cpu", std::max(cpu, 1)},
+                                 {"memoryMiB", std::max(memory, 512)},
+                                 {"diskGiB", std::max(disk, 5)},
+                                 {"address", address}},
+                                {ipKey});
+
+    // DNS: the domain itself and every app's host name point at the machine.
+    std::vector<std::string> hosts{d_.domain};
+    for (auto& inst : d_.apps) hosts.push_back(nixos::appHost(d_, inst));
+    std::sort(hosts.begin(), hosts.end());
+    hosts.erase(std::unique(hosts.begin(), hosts.end()), hosts.end());
+    std::vector<std::string> configDeps{machineKey};
+    for (auto& host : hosts)
+      configDeps.push_back(add(ResourceKind::DnsRecordSet, "A-" + host,
+                               {{"zone", d_.domain},
+                                {"name", host + "."},
+                                {"type", "A"},
+                                {"ttl", 300},
+                                {"records", json::array{address}}},
+                               {ipKey}));
+
+    for (auto& inst : d_.apps) {
+      const auto& app = appOf(inst);
+      for (auto& engine : app.needs.databases) {
+        auto name = naming::databaseName(d_.id, app.id);
+        configDeps.push_back(add(ResourceKind::Database, app.id,
+                                 {{"engine", engine},
+                                  {"name", name},
+                                  {"owner", name},
+                                  {"password", secret(naming::secretName(app.id, "database-password"))}},
+                                 {}));
+      }
+      if (!app.needs.buckets.empty()) {
+        std::vector<std::string> bucketKeys;
+        json::array bucketNames;
+        for (auto& b : app.needs.buckets) {
+          auto name = naming::bucketName(d_.id, app.id, b.name);
+          bucketKeys.push_back(
+              add(ResourceKind::Bucket, app.id + "-" + b.name, {{"name", name}, {"purpose", b.purpose}}, {}));
+          bucketNames.emplace_back(name);
+        }
+        configDeps.push_back(add(ResourceKind::AccessKey, app.id,
+                                 {{"name", app.id},
+                                  {"buckets", bucketNames},
+                                  {"secretKey", secret(naming::secretName(app.id, "s3-secret-key"))}},
+                                 bucketKeys));
+      }
+      if (app.needs.mail)
+        configDeps.push_back(add(ResourceKind::MailAccount, app.id,
+                                 {{"address", naming::mailAddress(d_.domain, app.id)},
+                                  {"password", secret(naming::secretName(app.id, "mail-password"))}},
+                                 {}));
+    }
+
+    auto configuration = nixos::renderMachineConfiguration(d_, {"main", address});
+    add(ResourceKind::NixosConfig, "main", {{"machine", "main"}, {"configuration", std::move(configuration)}},
+        configDeps);
+    return std::move(out_);
+  }
+
+ private:
+  const catalog::App& appOf(const AppInstance& inst) {
+    auto* app = catalog::find(inst.app);
+    if (!app) throw AbortError(Error::invalid("apps", "unknown app \"" + inst.app + "\""));
+    return *app;
+  }
+
+  std::string add(ResourceKind kind, const std::string& name, json::object attributes, std::vector<std::string> deps) {
+    Resource r;
+    r.key = resourceKey(d_.id, kind, name);
+    r.kind = kind;
+    r.deployment = d_.id;
+    r.name = name;
+    r.attributes = std::move(attributes);
+    std::sort(deps.begin(), deps.end());
+    r.dependsOn = std::move(deps);
+    out_.push_back(std::move(r));
+    return out_.back().key;
+  }
+
+  const Deployment& d_;
+  std::vector<Resource> out_;
+};
+
+}  // namespace
+
+std::vector<Resource> expand(const Deployment& d) { return Expander(d).run(); }
+
+}  // namespace fedihost::orchestrator

@@ -1,0 +1,175 @@
+#pragma once
+// Providers: one interface per resource kind, implementations registered by
+// name in a factory (like Nix's stores or PowerDNS's backends). Every call is
+// keyed by the resource's identity key, so a create that already happened
+// (say, before a crash) is found and not repeated.
+#include <boost/json.hpp>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/domain.hh"
+#include "core/result.hh"
+#include "secrets/secret_box.hh"
+
+namespace fedihost::providers {
+
+namespace json = boost::json;
+
+/// What a provider holds for a resource.
+struct Observed {
+  json::object attributes;  ///< as the provider holds them (secrets stay sealed)
+  json::object outputs;     ///< values other resources may refer to (e.g. "address")
+};
+
+/// A resource ready for a provider call: references to other resources'
+/// outputs are replaced by their values. Secret references {"secret": name}
+/// are replaced by {"secret": name, "sealed": "sb1:…"}; a provider that needs
+/// the clear text opens it with `box`.
+struct ResolvedResource {
+  Resource resource;
+  const secrets::SecretBox* box = nullptr;
+};
+
+/// What an implementation can do, declared (never silently skipped).
+struct Capabilities {
+  bool canUpdateInPlace = true;  ///< false: every change is a replace
+  bool canList = true;           ///< can list what it holds (for orphan detection)
+};
+
+/// The interface every provider implements, whatever its kind.
+class ResourceProvider {
+ public:
+  virtual ~ResourceProvider() = default;
+
+  /// The kind of resource this provider manages.
+  virtual ResourceKind kind() const = 0;
+  /// Registered implementation name, e.g. "file", "powerdns".
+  virtual std::string implementation() const = 0;
+  /// What this implementation can do.
+  virtual Capabilities capabilities() const { return {}; }
+
+  /// Creates the resource. If one with the same identity key exists already,
+  /// returns it unchanged (a create is idempotent).
+  virtual Result<Observed> create(const ResolvedResource& r) = 0;
+  /// Reads the resource back by identity key; NotFound if the provider does not hold it.
+  virtual Result<Observed> read(const ResolvedResource& r) = 0;
+  /// Brings an existing resource to the given attributes; NotFound if absent.
+  virtual Result<Observed> update(const ResolvedResource& r) = 0;
+  /// Deletes the resource; deleting an absent resource succeeds.
+  virtual Result<void> remove(const ResolvedResource& r) = 0;
+  /// Identity keys of every resource this provider holds for a deployment.
+  virtual Result<std::vector<std::string>> list(std::string_view deployment) = 0;
+};
+
+// One interface per kind, so that a target is typed and each kind can grow
+// kind-specific operations without touching the others.
+class IpAddressProvider : public ResourceProvider {
+ public:
+  ResourceKind kind() const final { return ResourceKind::IpAddress; }
+};
+class MachineProvider : public ResourceProvider {
+ public:
+  ResourceKind kind() const final { return ResourceKind::Machine; }
+};
+class DnsProvider : public ResourceProvider {
+ public:
+  ResourceKind kind() const final { return ResourceKind::DnsRecordSet; }
+};
+class DatabaseProvider : public ResourceProvider {
+ public:
+  ResourceKind kind() const final { return ResourceKind::Database; }
+};
+class BlobProvider : public ResourceProvider {
+ public:
+  ResourceKind kind() const final { return ResourceKind::Bucket; }
+};
+class AccessKeyProvider : public ResourceProvider {
+ public:
+  ResourceKind kind() const final { return ResourceKind::AccessKey; }
+};
+class MailProvider : public ResourceProvider {
+ public:
+  ResourceKind kind() const final { return ResourceKind::MailAccount; }
+};
+class NixosProvider : public ResourceProvider {
+ public:
+  ResourceKind kind() const final { return ResourceKind::NixosConfig; }
+};
+
+/// The configuration of one provider instance: its implementation's name and
+/// settings (from the target configuration), and for file providers the root directory.
+struct ProviderConfig {
+  std::string implementation;
+  std::filesystem::path root;
+  json::object settings;
+};
+
+/// Factories of one kind's implementations, by name.
+template <class P>
+class Registry {
+ public:
+  using Factory = std::function<std::unique_ptr<P>(const ProviderConfig&)>;
+
+  static Registry& instance() {
+    static Registry r;
+    return r;
+  }
+  /// Registers an implementation; a second registration of the same name replaces the first.
+  void add(const std::string& name, Factory f) {
+    std::lock_guard lock(mu_);
+    factories_[name] = std::move(f);
+  }
+  /// Builds an instance; an unknown name is an Invalid error that names the known ones.
+  Result<std::unique_ptr<P>> make(const ProviderConfig& config) const {
+    std::lock_guard lock(mu_);
+    auto it = factories_.find(config.implementation);
+    if (it == factories_.end()) {
+      std::string known;
+      for (auto& [n, _] : factories_) known += (known.empty() ? "" : ", ") + n;
+      return Error::invalid("implementation", "unknown provider implementation \"" + config.implementation +
+                                                  "\" (known: " + known + ")");
+    }
+    return it->second(config);
+  }
+  std::vector<std::string> names() const {
+    std::lock_guard lock(mu_);
+    std::vector<std::string> v;
+    for (auto& [n, _] : factories_) v.push_back(n);
+    return v;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, Factory> factories_;
+};
+
+/// Registers the built-in implementations of every kind (idempotent).
+void registerBuiltinProviders();
+
+/// Where a deployment lives: one provider instance per resource kind.
+class Target {
+ public:
+  /// A target whose every provider is the "file" implementation writing under `root`
+  /// (one sub-directory per deployment).
+  static Target fileTarget(std::string name, const std::filesystem::path& root);
+
+  const std::string& name() const { return name_; }
+  /// The provider for a kind; every kind has one.
+  ResourceProvider& provider(ResourceKind kind) const;
+  /// The directory a file target writes a deployment into (empty for other targets).
+  std::filesystem::path deploymentPath(std::string_view deployment) const;
+
+  void setProvider(ResourceKind kind, std::unique_ptr<ResourceProvider> p);
+
+ private:
+  std::string name_;
+  std::filesystem::path root_;
+  std::map<ResourceKind, std::unique_ptr<ResourceProvider>> providers_;
+};
+
+}  // namespace fedihost::providers

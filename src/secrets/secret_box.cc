@@ -1,0 +1,207 @@
+#include "secrets/secret_box.hh"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+namespace fedihost::secrets {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::string_view kPrefix = "sb1:";
+
+void ensureSodium() {
+  static const bool ok = sodium_init() >= 0;
+  if (!ok) throw AbortError({ErrorKind::Internal, "libsodium failed to initialise", {}});
+}
+
+[[noreturn]] void fail(const std::string& message) { throw AbortError({ErrorKind::Internal, message, {}}); }
+
+std::string sysError(const std::string& what, const fs::path& p) {
+  return what + " " + p.string() + ": " + std::strerror(errno);
+}
+
+/// A file descriptor closed on scope exit.
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+  /// Closes now, reporting the error of close().
+  int close() {
+    int rc = ::close(fd_);
+    fd_ = -1;
+    return rc;
+  }
+
+ private:
+  int fd_;
+};
+
+/// Creates the missing directories of `dir`, each with mode 0700.
+void makeDirs(const fs::path& dir) {
+  if (dir.empty()) return;
+  std::error_code ec;
+  if (fs::is_directory(dir, ec)) return;
+  makeDirs(dir.parent_path());
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) fail(sysError("cannot create directory", dir));
+}
+
+/// Reads an existing key file, refusing a wrong size or permissions wider than 0600.
+std::array<unsigned char, SecretBox::kKeySize> loadKey(const fs::path& path, int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) fail(sysError("cannot stat secret key file", path));
+  if (!S_ISREG(st.st_mode)) fail("secret key file " + path.string() + " is not a regular file");
+  if ((st.st_mode & 077) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    fail("secret key file " + path.string() + " has mode " + mode +
+         "; it must not be accessible by group or others (chmod 600 " + path.string() + ")");
+  }
+  if (st.st_size != static_cast<off_t>(SecretBox::kKeySize))
+    fail("secret key file " + path.string() + " has " + std::to_string(st.st_size) + " bytes; expected " +
+         std::to_string(SecretBox::kKeySize) + " (is it the right file?)");
+  std::array<unsigned char, SecretBox::kKeySize> key{};
+  std::size_t got = 0;
+  while (got < key.size()) {
+    ssize_t n = ::read(fd, key.data() + got, key.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      sodium_memzero(key.data(), key.size());
+      fail(sysError("cannot read secret key file", path));
+    }
+    got += static_cast<std::size_t>(n);
+  }
+  return key;
+}
+
+/// Writes a fresh random key to a temporary file (0600, O_EXCL) and links it
+/// into place, so the key file appears whole or not at all. Returns false if
+/// another process created the key file first.
+bool createKey(const fs::path& path) {
+  std::array<unsigned char, SecretBox::kKeySize> key{};
+  crypto_secretbox_keygen(key.data());
+  unsigned char suffix[8];
+  randombytes_buf(suffix, sizeof suffix);
+  char hex[2 * sizeof suffix + 1];
+  sodium_bin2hex(hex, sizeof hex, suffix, sizeof suffix);
+  fs::path tmp = path.parent_path() / ("." + path.filename().string() + ".tmp." + hex);
+
+  Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (fd.get() < 0) {
+    sodium_memzero(key.data(), key.size());
+    fail(sysError("cannot create secret key file", tmp));
+  }
+  bool ok = ::fchmod(fd.get(), 0600) == 0;
+  std::size_t done = 0;
+  while (ok && done < key.size()) {
+    ssize_t n = ::write(fd.get(), key.data() + done, key.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) ok = false;
+    else done += static_cast<std::size_t>(n);
+  }
+  sodium_memzero(key.data(), key.size());
+  ok = ok && ::fsync(fd.get()) == 0;
+  ok = fd.close() == 0 && ok;
+  if (!ok) {
+    auto msg = sysError("cannot write secret key file", tmp);
+    ::unlink(tmp.c_str());
+    fail(msg);
+  }
+  int rc = ::link(tmp.c_str(), path.c_str());
+  int linkErrno = errno;
+  ::unlink(tmp.c_str());
+  if (rc != 0) {
+    if (linkErrno == EEXIST) return false;
+    errno = linkErrno;
+    fail(sysError("cannot create secret key file", path));
+  }
+  Fd dir(::open(path.parent_path().empty() ? "." : path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir.get() >= 0) ::fsync(dir.get());
+  return true;
+}
+
+}  // namespace
+
+SecretBox SecretBox::openOrCreate(const std::filesystem::path& path) {
+  ensureSodium();
+  makeDirs(path.parent_path());
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (fd.get() >= 0) {
+      auto key = loadKey(path, fd.get());
+      SecretBox box(key);
+      sodium_memzero(key.data(), key.size());
+      return box;
+    }
+    if (errno != ENOENT) fail(sysError("cannot open secret key file", path));
+    createKey(path);  // false: another process won the race; load theirs
+  }
+  fail("secret key file " + path.string() + " vanished while being created");
+}
+
+SecretBox::SecretBox(const std::array<unsigned char, kKeySize>& key) : key_(key) { ensureSodium(); }
+
+SecretBox::~SecretBox() { sodium_memzero(key_.data(), key_.size()); }
+
+SecretBox::SecretBox(const SecretBox& other) : key_(other.key_) {}
+
+SecretBox& SecretBox::operator=(const SecretBox& other) {
+  if (this != &other) key_ = other.key_;
+  return *this;
+}
+
+std::string SecretBox::seal(std::string_view plaintext) const {
+  std::vector<unsigned char> buf(crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + plaintext.size());
+  unsigned char* nonce = buf.data();
+  randombytes_buf(nonce, crypto_secretbox_NONCEBYTES);
+  crypto_secretbox_easy(buf.data() + crypto_secretbox_NONCEBYTES,
+                        reinterpret_cast<const unsigned char*>(plaintext.data()), plaintext.size(), nonce,
+                        key_.data());
+  std::string out(sodium_base64_encoded_len(buf.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
+  sodium_bin2base64(out.data(), out.size(), buf.data(), buf.size(), sodium_base64_VARIANT_ORIGINAL);
+  out.resize(std::strlen(out.c_str()));
+  return std::string(kPrefix) + out;
+}
+
+Result<std::string> SecretBox::open(std::string_view sealed) const {
+  if (sealed.substr(0, kPrefix.size()) != kPrefix)
+    return Error::invalid("sealed", "not a sealed secret (expected the prefix \"sb1:\")");
+  auto b64 = sealed.substr(kPrefix.size());
+  std::vector<unsigned char> buf(b64.size());
+  std::size_t len = 0;
+  const char* end = nullptr;
+  if (sodium_base642bin(buf.data(), buf.size(), b64.data(), b64.size(), nullptr, &len, &end,
+                        sodium_base64_VARIANT_ORIGINAL) != 0 ||
+      end != b64.data() + b64.size())
+    return Error::invalid("sealed", "sealed secret is not valid base64");
+  if (len < crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES)
+    return Error::invalid("sealed", "sealed secret is too short");
+  std::string plain(len - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES, '\0');
+  if (crypto_secretbox_open_easy(reinterpret_cast<unsigned char*>(plain.data()), buf.data() + crypto_secretbox_NONCEBYTES,
+                                 len - crypto_secretbox_NONCEBYTES, buf.data(), key_.data()) != 0)
+    return Error::invalid("sealed", "sealed secret fails authentication (tampered with, or sealed under another key)");
+  return plain;
+}
+
+std::string generatePassword(std::size_t length) {
+  ensureSodium();
+  static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  std::string out;
+  out.reserve(length);
+  for (std::size_t i = 0; i < length; ++i) out += alphabet[randombytes_uniform(sizeof alphabet - 1)];
+  return out;
+}
+
+}  // namespace fedihost::secrets

@@ -1,0 +1,54 @@
+#include "store/migrations.hh"
+
+#include <algorithm>
+#include <map>
+
+#include "core/clock.hh"
+#include "core/embedded.hh"
+
+namespace fedihost::store {
+namespace {
+
+struct Migration {
+  int version;
+  std::string name;
+  std::string_view sql;
+};
+
+std::vector<Migration> migrationsOf(DatabaseKind kind) {
+  std::string prefix = kind == DatabaseKind::State ? "store/migrations/state/" : "store/migrations/accounting/";
+  std::vector<Migration> out;
+  for (auto& [name, body] : embedded::all()) {
+    if (!name.starts_with(prefix)) continue;
+    std::string file(name.substr(prefix.size()));
+    out.push_back({std::stoi(file.substr(0, file.find('_'))), file, body});
+  }
+  std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.version < b.version; });
+  return out;
+}
+
+}  // namespace
+
+int latestVersion(DatabaseKind kind) {
+  auto m = migrationsOf(kind);
+  return m.empty() ? 0 : m.back().version;
+}
+
+std::vector<int> migrate(Connection& c, DatabaseKind kind) {
+  c.execScript(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+      "applied_at TEXT NOT NULL)");
+  std::vector<int> applied;
+  for (auto& m : migrationsOf(kind)) {
+    Transaction tx(c, true);
+    if (c.queryOne("SELECT 1 FROM schema_migrations WHERE version = ?1", {std::int64_t{m.version}})) continue;
+    c.execScript(m.sql);
+    c.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
+              {std::int64_t{m.version}, m.name, clock::nowRfc3339()});
+    tx.commit();
+    applied.push_back(m.version);
+  }
+  return applied;
+}
+
+}  // namespace fedihost::store

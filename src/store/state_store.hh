@@ -1,0 +1,89 @@
+#pragma once
+// The state database: organisations, users, tokens, deployments, secrets,
+// recorded resources, runs and their journal. Expected outcomes (not found,
+// duplicate name, stale version) are Result errors; database failures throw.
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/domain.hh"
+#include "core/result.hh"
+#include "store/sql.hh"
+
+namespace fedihost::store {
+
+/// One page of a list and the cursor of the next (empty when there is none).
+template <class T>
+struct Page {
+  std::vector<T> items;
+  std::string next;
+};
+
+class StateStore {
+ public:
+  /// Uses `c` (not owned), which must be migrated (store::migrate, DatabaseKind::State).
+  explicit StateStore(Connection& c) : c_(c) {}
+  Connection& connection() { return c_; }
+
+  // Organisations
+  /// Creates an organisation; Conflict (field "name") if the name is taken.
+  Result<Organisation> createOrganisation(const std::string& name, const std::string& displayName);
+  Result<Organisation> getOrganisation(const std::string& id);
+  Page<Organisation> listOrganisations(int limit, const std::string& cursor);
+
+  // Users and tokens
+  /// Creates a user; Conflict (field "email") if the address is taken.
+  Result<User> createUser(const std::string& email, const std::string& passwordHash, Role role);
+  /// The user with this e-mail address and its password hash.
+  std::optional<std::pair<User, std::string>> findUserByEmail(const std::string& email);
+  Result<User> getUser(const std::string& id);
+  int countUsers();
+  /// Stores a token by its hash.
+  void createToken(const std::string& tokenHash, const std::string& userId, const std::string& name);
+  /// The user owning a token hash, if the token exists.
+  std::optional<User> userForToken(const std::string& tokenHash);
+
+  // Deployments
+  /// Creates a deployment (id, timestamps and version set here); Conflict (field "name") on a taken name.
+  Result<Deployment> createDeployment(Deployment d);
+  /// A deployment by id; NotFound for an unknown one. Deleted deployments are found too.
+  Result<Deployment> getDeployment(const std::string& id);
+  /// Live (not deleted) deployments, optionally of one organisation, oldest first.
+  Page<Deployment> listDeployments(const std::string& organisation, int limit, const std::string& cursor);
+  /// Replaces domain and apps if the stored version is `expectedVersion`
+  /// (PreconditionFailed otherwise); bumps the version.
+  Result<Deployment> updateDeployment(const Deployment& d, std::int64_t expectedVersion);
+  void setDeploymentStatus(const std::string& id, DeploymentStatus status);
+
+  // Secrets
+  /// The sealed secret `name` of a deployment, created with `makeSealed()` if absent.
+  std::string sealedSecret(const std::string& deployment, const std::string& name,
+                           const std::function<std::string()>& makeSealed);
+  void deleteSecrets(const std::string& deployment);
+
+  // Recorded resources
+  std::vector<RecordedResource> recordedResources(const std::string& deployment);
+  std::optional<RecordedResource> recordedResource(const std::string& key);
+  void recordResource(const Resource& r, const json::object& outputs);
+  void forgetResource(const std::string& key);
+
+  // Runs and their journal
+  /// Creates a queued run with one pending step per action.
+  Run createRun(const std::string& deployment, RunKind kind, const std::vector<PlanAction>& actions);
+  /// A run; its steps when `withSteps`.
+  Result<Run> getRun(const std::string& id, bool withSteps);
+  /// Runs of a deployment, newest first.
+  Page<Run> listRuns(const std::string& deployment, int limit, const std::string& cursor);
+  /// The queued or running run of a deployment, if any.
+  std::optional<Run> activeRun(const std::string& deployment);
+  /// Every run left queued or running (to resume after a restart), oldest first.
+  std::vector<Run> unfinishedRuns();
+  void setRunStatus(const std::string& id, RunStatus status, const std::string& error = {});
+  void setStepStatus(const std::string& runId, int seq, StepStatus status, const std::string& error = {});
+
+ private:
+  Connection& c_;
+};
+
+}  // namespace fedihost::store

@@ -1,0 +1,419 @@
+#!/usr/bin/env node
+// End-to-end journey through the fedihost panel in a real browser.
+//
+//   cd web && npm install && npm run build && cd .. && node tests/e2e/panel_journey.mjs
+//
+// Starts `fedihost init` + `fedihost serve` on a free loopback port with a fresh
+// data directory, drives Debian's chromium with playwright-core through: login
+// (wrong then right password), catalog, creating an organisation, a deployment
+// (with an invalid domain first), reviewing the plan, applying it and waiting
+// for "ready" with app URLs; then saves a full-page screenshot and stops
+// everything. Prints "1 passed, 0 failed" or "0 passed, 1 failed" last.
+//
+// Environment:
+//   FEDIHOST_BIN         the server binary (default <repo>/build/debug/fedihost)
+//   FEDIHOST_WEB         the built panel (default <repo>/web/dist)
+//   FEDIHOST_SCREENSHOT  where to save the screenshot (default <tmp>/panel.png)
+//   FEDIHOST_CHROMIUM    the browser (default /usr/bin/chromium)
+//   FEDIHOST_KEEP_TMP=1  keep the temporary directory (server log, data)
+//   FEDIHOST_SHOTS_DIR   also save a screenshot of each page on the way there
+
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, '..', '..');
+const webDir = path.join(repo, 'web');
+const BIN = process.env.FEDIHOST_BIN || path.join(repo, 'build', 'debug', 'fedihost');
+const WEB = process.env.FEDIHOST_WEB || path.join(webDir, 'dist');
+const CHROMIUM = process.env.FEDIHOST_CHROMIUM || '/usr/bin/chromium';
+const TOTAL_BUDGET_MS = 55_000;
+const EMAIL = 'operator@example.test';
+const PASSWORD = 'correct horse battery staple';
+
+const started = Date.now();
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fedihost-e2e-'));
+const SCREENSHOT = process.env.FEDIHOST_SCREENSHOT || path.join(tmp, 'panel.png');
+const serverLog = path.join(tmp, 'server.log');
+
+let server = null;
+let context = null;
+let finished = false;
+
+function log(msg) {
+  const s = ((Date.now() - started) / 1000).toFixed(1).padStart(5);
+  console.log(`[${s}s] ${msg}`);
+}
+
+class Failure extends Error {}
+function fail(msg) {
+  throw new Failure(msg);
+}
+
+function stopServer() {
+  if (server && server.exitCode === null && server.signalCode === null) {
+    try {
+      process.kill(server.pid, 'SIGTERM');
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+// Make sure the server dies with us, however we exit.
+process.on('exit', stopServer);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => {
+    stopServer();
+    process.exit(130);
+  });
+}
+
+function tail(file, lines = 40) {
+  try {
+    return fs.readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+async function waitForPortFile(file, ms) {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (server.exitCode !== null || server.signalCode !== null) {
+      fail(`fedihost serve exited early (code ${server.exitCode}, signal ${server.signalCode}):\n${tail(serverLog)}`);
+    }
+    try {
+      const text = fs.readFileSync(file, 'utf8').trim();
+      const port = Number(text);
+      if (text && Number.isInteger(port) && port > 0) return port;
+    } catch {
+      /* not yet */
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  fail(`fedihost serve did not write its port to ${file} within ${ms / 1000} s:\n${tail(serverLog)}`);
+}
+
+/** Waits until `locator` (first match) is visible and its text matches `re`. */
+async function expectText(locator, re, what, timeout = 10_000) {
+  try {
+    await locator.first().waitFor({ state: 'visible', timeout });
+    const until = Date.now() + timeout;
+    for (;;) {
+      const text = (await locator.first().innerText()).trim();
+      if (re.test(text)) return text;
+      if (Date.now() > until) fail(`${what}: expected ${re}, found ${JSON.stringify(text.slice(0, 300))}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } catch (e) {
+    if (e instanceof Failure) throw e;
+    fail(`${what}: ${e.message.split('\n')[0]}`);
+  }
+}
+
+const SHOTS_DIR = process.env.FEDIHOST_SHOTS_DIR || '';
+let shotNo = 0;
+async function snap(page, name) {
+  if (!SHOTS_DIR) return;
+  fs.mkdirSync(SHOTS_DIR, { recursive: true });
+  shotNo += 1;
+  await page.screenshot({ path: path.join(SHOTS_DIR, `${String(shotNo).padStart(2, '0')}-${name}.png`), fullPage: true });
+}
+
+async function journey(page, base) {
+  // ---- 1. login -----------------------------------------------------------
+  log('open the panel: expect the login page');
+  await page.goto(base + '/', { waitUntil: 'domcontentloaded' });
+  await page.waitForURL(/\/login/, { timeout: 10_000 });
+  await expectText(page.locator('header .brand'), /fedihost/, 'header shows the product name');
+
+  log('log in with a wrong password: expect the error next to the form');
+  await page.getByLabel('Email').fill(EMAIL);
+  await page.getByLabel('Password').fill('not the password');
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expectText(page.locator('form.login-form [data-error-for]:not([hidden])'), /\S/, 'login error shown');
+  if (!/\/login/.test(page.url())) fail(`a wrong password left the login page: ${page.url()}`);
+  await snap(page, 'login-error');
+
+  log('log in with the right password');
+  await page.getByLabel('Email').fill(EMAIL);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.waitForURL((u) => !u.pathname.startsWith('/login'), { timeout: 10_000 });
+  const token = await page.evaluate(() => localStorage.getItem('fedihost.token'));
+  if (!token) fail('no token kept in localStorage after login');
+
+  // ---- 2. catalog -----------------------------------------------------------
+  log('catalog: expect Mastodon, Pixelfed and PeerTube cards');
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Catalog' }).click();
+  await page.waitForURL(/\/catalog$/);
+  await page.locator('#catalog .app-card').first().waitFor({ timeout: 10_000 });
+  for (const name of ['Mastodon', 'Pixelfed', 'PeerTube']) {
+    const card = page.locator('#catalog .app-card', { has: page.locator('h2', { hasText: new RegExp(`^${name}$`) }) });
+    if ((await card.count()) !== 1) fail(`catalog has no card for ${name}`);
+    await expectText(card.locator('.summary'), /\S/, `${name} card summary`);
+    await expectText(card.locator('.description'), /\S{3}/, `${name} card description`);
+    await expectText(card.locator('.licence'), /\S/, `${name} card licence`);
+    await expectText(card.locator('.badge-ap'), /ActivityPub/, `${name} card ActivityPub badge`);
+  }
+  await snap(page, 'catalog');
+
+  // ---- 3. organisation ------------------------------------------------------
+  log('organisations: create "Riverside School"');
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Organisations' }).click();
+  await page.waitForURL(/\/organisations$/);
+  const orgForm = page.locator('#create-organisation');
+  await orgForm.waitFor();
+  await orgForm.locator('input[name="displayName"]').fill('Riverside School');
+  const shortName = await orgForm.locator('input[name="name"]').inputValue();
+  if (shortName !== 'riverside-school') fail(`short name not derived from the name: ${JSON.stringify(shortName)}`);
+  await orgForm.getByRole('button', { name: 'Create organisation' }).click();
+  await page.waitForURL(/\/organisations\/[^/]+$/, { timeout: 10_000 });
+  await expectText(page.locator('h1'), /Riverside School/, 'organisation page heading');
+  await snap(page, 'organisation');
+
+  // ---- 4. new deployment ----------------------------------------------------
+  log('new deployment: an invalid domain is explained next to the domain field');
+  await page.locator('#new-deployment').click();
+  await page.waitForURL(/\/new/);
+  const form = page.locator('#new-deployment-form');
+  await form.waitFor({ timeout: 10_000 });
+  await form.locator('input[name="name"]').fill('social');
+  await form.locator('input[name="domain"]').fill('Social!');
+  await form.locator('#app-mastodon').check();
+  await form.locator('#app-pixelfed').check();
+  // the Mastodon settings form is generated from its settingsSchema
+  const mastodonSettings = form.locator('#settings-mastodon');
+  await mastodonSettings.waitFor({ state: 'visible' });
+  const settingFields = await mastodonSettings.locator('.field').count();
+  log(`  Mastodon has ${settingFields} setting field(s)`);
+  await form.getByRole('button', { name: 'Create deployment' }).click();
+  const domainError = await expectText(form.locator('[data-error-for="domain"]'), /\S/, 'error next to the domain field');
+  log(`  domain error: ${domainError}`);
+  await snap(page, 'deployment-domain-error');
+  if (/\/deployments\//.test(page.url())) fail('an invalid domain created a deployment');
+
+  log('new deployment: social.example.test with Mastodon + Pixelfed');
+  await form.locator('input[name="domain"]').fill('social.example.test');
+  await form.getByRole('button', { name: 'Create deployment' }).click();
+  try {
+    await page.waitForURL(/\/deployments\/[^/]+$/, { timeout: 10_000 });
+  } catch {
+    const errs = await form.locator('[data-error-for]:not([hidden])').allInnerTexts();
+    fail(`creating the deployment did not open its page; errors shown: ${JSON.stringify(errs)}`);
+  }
+
+  // ---- 5. deployment page: plan, apply, progress ---------------------------
+  log('deployment page: name, domain, status, target path');
+  await expectText(page.locator('h1'), /^social$/, 'deployment name');
+  await expectText(page.locator('#deployment-domain'), /^social\.example\.test$/, 'deployment domain');
+  const status0 = await expectText(page.locator('#deployment-status .badge'), /\S/, 'status badge');
+  log(`  status: ${status0}`);
+  const targetPath = await expectText(page.locator('#target-path'), /\S/, 'target path');
+  log(`  target path: ${targetPath}`);
+
+  log('review the plan: expect create actions');
+  await page.locator('#review-plan').click();
+  await expectText(page.locator('#plan-summary'), /\d+ to create/, 'plan summary');
+  const creates = page.locator('#plan .plan-item[data-action="create"]');
+  const nCreates = await creates.count();
+  if (nCreates === 0) fail('the plan lists no create action');
+  await expectText(creates.first().locator('.what'), /^Create \S/, 'first create action');
+  await snap(page, 'plan');
+  log(`  ${nCreates} create action(s), e.g. "${(await creates.first().innerText()).replace(/\s+/g, ' ').trim()}"`);
+
+  log('apply: follow live progress until ready');
+  await page.locator('#apply').click();
+  await page.locator('#run-progress').waitFor({ timeout: 10_000 });
+  await snap(page, 'progress');
+  const remaining = Math.max(5_000, TOTAL_BUDGET_MS - (Date.now() - started) - 8_000);
+  try {
+    await page.locator('#run-progress[data-status="succeeded"], #run-progress[data-status="failed"]').waitFor({ timeout: remaining });
+  } catch {
+    const text = await page.locator('#run-progress').innerText();
+    fail(`the run did not finish in time; progress shows:\n${text}`);
+  }
+  const runStatus = await page.locator('#run-progress').getAttribute('data-status');
+  const bar = page.locator('#run-progress .bar');
+  const done = await bar.getAttribute('data-done');
+  const total = await bar.getAttribute('data-total');
+  const nSteps = await page.locator('#run-progress .step').count();
+  if (runStatus !== 'succeeded') fail(`the run ${runStatus}:\n${await page.locator('#run-progress').innerText()}`);
+  log(`  run succeeded: ${done}/${total} steps, ${nSteps} shown`);
+  if (nSteps === 0) fail('no steps shown during the run');
+  if (!total || done !== total) fail(`progress bar not full at the end: ${done}/${total}`);
+
+  await expectText(page.locator('#deployment-status .badge'), /^ready$/, 'deployment status after apply', 10_000);
+  const urls = await page.locator('#deployment-apps a.app-url').allInnerTexts();
+  log(`  app URLs: ${urls.join(', ')}`);
+  if (urls.length < 2) fail(`expected a URL for Mastodon and Pixelfed, found ${JSON.stringify(urls)}`);
+  if (!urls.some((u) => /mastodon/i.test(u) || /^https:\/\//.test(u) || /social\.example\.test/.test(u))) {
+    fail(`no app URL looks like an address: ${JSON.stringify(urls)}`);
+  }
+  await expectText(page.locator('#run-history tr[data-run]'), /Apply/, 'run history lists the apply');
+
+  log(`screenshot → ${SCREENSHOT}`);
+  fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
+  await page.screenshot({ path: SCREENSHOT, fullPage: true });
+
+  log('delete the deployment (with a confirm step) and follow its progress');
+  await page.locator('#delete').click();
+  await expectText(page.locator('#delete-confirm'), /cannot be undone/i, 'delete confirmation');
+  await page.locator('#delete-yes').click();
+  await page.locator('#run-progress[data-status]').waitFor({ timeout: 10_000 });
+  try {
+    await page
+      .locator('#run-progress[data-status="succeeded"], #run-progress[data-status="failed"]')
+      .waitFor({ timeout: Math.max(5_000, TOTAL_BUDGET_MS - (Date.now() - started) - 5_000) });
+  } catch {
+    fail(`the delete run did not finish in time; progress shows:\n${await page.locator('#run-progress').innerText()}`);
+  }
+  const delStatus = await page.locator('#run-progress').getAttribute('data-status');
+  if (delStatus !== 'succeeded') fail(`the delete run ${delStatus}:\n${await page.locator('#run-progress').innerText()}`);
+  await expectText(page.locator('#deployment-status .badge'), /^deleted$/, 'deployment status after delete', 10_000);
+  await expectText(page.locator('#run-history tr[data-run]'), /Delete/, 'run history lists the delete');
+
+  log('log out: back to the login page');
+  await page.locator('#logout').click();
+  await page.waitForURL(/\/login/, { timeout: 10_000 });
+  const after = await page.evaluate(() => localStorage.getItem('fedihost.token'));
+  if (after) fail('the token is still stored after logging out');
+
+  log('a token the server refuses (401) sends you back to the login page');
+  await page.evaluate(() => localStorage.setItem('fedihost.token', 'not-a-valid-token'));
+  await page.goto(base + '/catalog', { waitUntil: 'domcontentloaded' });
+  await page.waitForURL(/\/login\?next=%2Fcatalog/, { timeout: 10_000 });
+}
+
+async function main() {
+  if (!fs.existsSync(BIN)) fail(`no fedihost binary at ${BIN} (set FEDIHOST_BIN)`);
+  if (!fs.existsSync(path.join(WEB, 'index.html'))) fail(`no built panel at ${WEB} (run npm run build in web/, or set FEDIHOST_WEB)`);
+  if (!fs.existsSync(CHROMIUM)) fail(`no browser at ${CHROMIUM} (apt-get install chromium)`);
+
+  let chromium;
+  try {
+    chromium = createRequire(path.join(webDir, 'package.json'))('playwright-core').chromium;
+  } catch (e) {
+    fail(`playwright-core is not installed: run npm install in ${webDir} (${e.message.split('\n')[0]})`);
+  }
+
+  const dataDir = path.join(tmp, 'data');
+  const pwFile = path.join(tmp, 'password');
+  const portFile = path.join(tmp, 'port');
+  fs.writeFileSync(pwFile, PASSWORD + '\n', { mode: 0o600 });
+
+  log(`fedihost init (${BIN})`);
+  const init = spawnSync(BIN, ['init', '--data', dataDir, '--email', EMAIL, '--password-file', pwFile], {
+    encoding: 'utf8',
+    timeout: 15_000,
+  });
+  if (init.error) fail(`fedihost init could not run: ${init.error.message}`);
+  if (init.status !== 0) fail(`fedihost init failed (exit ${init.status}):\n${init.stdout}\n${init.stderr}`);
+
+  log('fedihost serve');
+  const out = fs.openSync(serverLog, 'a');
+  server = spawn(BIN, ['serve', '--data', dataDir, '--listen', '127.0.0.1:0', '--web', WEB, '--port-file', portFile], {
+    stdio: ['ignore', out, out],
+  });
+  server.on('error', (e) => fs.appendFileSync(serverLog, `spawn error: ${e.message}\n`));
+  const port = await waitForPortFile(portFile, 10_000);
+  const base = `http://127.0.0.1:${port}`;
+  log(`server listening at ${base}`);
+
+  const userDataDir = path.join(tmp, 'chromium-profile');
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+    viewport: { width: 1280, height: 900 },
+    timeout: 15_000,
+  });
+  context.setDefaultTimeout(10_000);
+  const page = context.pages()[0] ?? (await context.newPage());
+  const consoleErrors = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(m.text());
+  });
+  page.on('pageerror', (e) => consoleErrors.push(`page error: ${e.message}`));
+  try {
+    await journey(page, base);
+  } catch (e) {
+    try {
+      const failShot = SCREENSHOT.replace(/(\.png)?$/, '-failure.png');
+      await page.screenshot({ path: failShot, fullPage: true, timeout: 5_000 });
+      console.error(`screenshot of the failure: ${failShot}`);
+    } catch {
+      /* best effort */
+    }
+    if (consoleErrors.length) console.error(`browser console errors:\n  ${consoleErrors.join('\n  ')}`);
+    throw e;
+  }
+  const unexpected = consoleErrors.filter((t) => !/status of 401|status of 422|Failed to load resource/.test(t));
+  if (unexpected.length) fail(`browser console errors:\n  ${unexpected.join('\n  ')}`);
+}
+
+const watchdog = setTimeout(() => {
+  if (finished) return;
+  console.error(`FAIL: the journey took longer than ${TOTAL_BUDGET_MS / 1000} s`);
+  console.error(`server log (tail):\n${tail(serverLog)}`);
+  stopServer();
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}, TOTAL_BUDGET_MS + 3_000);
+watchdog.unref();
+
+let ok = false;
+try {
+  await main();
+  ok = true;
+  log('journey passed');
+} catch (e) {
+  console.error(`FAIL: ${e instanceof Failure ? e.message : e.stack || e}`);
+  if (server) console.error(`server log (${serverLog}, tail):\n${tail(serverLog)}`);
+} finally {
+  finished = true;
+  if (context) await context.close().catch(() => {});
+  stopServer();
+  if (server && server.exitCode === null && server.signalCode === null) {
+    await new Promise((r) => {
+      const t = setTimeout(() => {
+        try {
+          process.kill(server.pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+        r();
+      }, 3_000);
+      server.once('exit', () => {
+        clearTimeout(t);
+        r();
+      });
+    });
+  }
+  if (ok && !process.env.FEDIHOST_KEEP_TMP && !process.env.FEDIHOST_SCREENSHOT) {
+    // keep the screenshot: it is inside tmp only when no path was given
+    for (const entry of fs.readdirSync(tmp)) {
+      if (entry !== path.basename(SCREENSHOT)) fs.rmSync(path.join(tmp, entry), { recursive: true, force: true });
+    }
+  } else if (ok && !process.env.FEDIHOST_KEEP_TMP) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  } else {
+    console.error(`temporary files kept in ${tmp}`);
+  }
+  console.log(ok ? '1 passed, 0 failed' : '0 passed, 1 failed');
+  process.exit(ok ? 0 : 1);
+}

@@ -1,0 +1,282 @@
+import { api, errorText } from '../api';
+import { busy, failure, formatDate, h, heading, link, loading, setChildren } from '../dom';
+import type { PageContext } from '../router';
+import { appName, getCatalog } from '../store';
+import type { App, Deployment, Organisation, Run } from '../types';
+import { renderPlan } from '../components/plan';
+import { followRun, stepItem } from '../components/runProgress';
+import { runKind, statusBadge } from '../words';
+
+const ACTIVE_RUN = new Set(['queued', 'running']);
+
+function href(url: string): string {
+  return /^https?:\/\//i.test(url) ? url : `https://${url}`;
+}
+
+export async function deploymentPage({ root, params, signal }: PageContext): Promise<void> {
+  const id = params.id ?? '';
+  root.append(loading('Loading deployment…'));
+  let dep: Deployment;
+  let catalog: App[];
+  try {
+    [dep, catalog] = await Promise.all([api.deployment(id), getCatalog().catch(() => [] as App[])]);
+  } catch (e) {
+    root.replaceChildren(heading('Deployment'), failure(errorText(e)), h('p', null, link('/organisations', '← Organisations')));
+    return;
+  }
+  if (signal.aborted) return;
+  let org: Organisation | null = null;
+  api
+    .organisation(dep.organisation)
+    .then((o) => {
+      org = o;
+      drawHeader();
+    })
+    .catch(() => {});
+
+  // ---- parts of the page, redrawn in place ---------------------------------
+  const crumbs = h('p', { class: 'crumbs' });
+  const title = h('div', { class: 'title-row' });
+  const facts = h('dl', { class: 'facts facts-wide', id: 'deployment-facts' });
+  const appsList = h('ul', { class: 'list', id: 'deployment-apps' });
+  const actionError = h('div', { class: 'form-error', role: 'alert', hidden: true, id: 'action-error' });
+  const planBtn = h('button', { type: 'button', id: 'review-plan' }, 'Review plan');
+  const applyBtn = h('button', { type: 'button', class: 'button-primary', id: 'apply' }, 'Apply');
+  const deleteBtn = h('button', { type: 'button', class: 'button-danger-quiet', id: 'delete' }, 'Delete deployment…');
+  const planArea = h('div', { id: 'plan-area' });
+  const progressArea = h('div', { id: 'progress-area' });
+  const historyBody = h('div', { id: 'run-history' }, loading('Loading history…'));
+  const confirmBox = h('div', { class: 'confirm', hidden: true, id: 'delete-confirm', role: 'alertdialog', 'aria-labelledby': 'delete-confirm-text' });
+  let running = false;
+
+  const showActionError = (e: unknown) => {
+    actionError.textContent = errorText(e);
+    actionError.hidden = false;
+  };
+  const clearActionError = () => {
+    actionError.hidden = true;
+    actionError.textContent = '';
+  };
+
+  function drawHeader(): void {
+    const orgName = org ? org.displayName || org.name : dep.organisation;
+    crumbs.replaceChildren(
+      link('/organisations', 'Organisations'),
+      ' / ',
+      link(`/organisations/${encodeURIComponent(dep.organisation)}`, orgName),
+      ' / ',
+    );
+    title.replaceChildren(heading(dep.name), h('span', { id: 'deployment-status' }, statusBadge(dep.status)));
+    setChildren(
+      facts,
+      h('dt', null, 'Domain'),
+      h('dd', { id: 'deployment-domain' }, dep.domain),
+      h('dt', null, 'Organisation'),
+      h('dd', null, link(`/organisations/${encodeURIComponent(dep.organisation)}`, orgName)),
+      h('dt', null, 'Stored at'),
+      h('dd', null, h('code', { id: 'target-path' }, dep.targetPath || '—'), dep.target ? h('span', { class: 'muted small' }, ` (target: ${dep.target})`) : null),
+      h('dt', null, 'Created'),
+      h('dd', null, formatDate(dep.createdAt)),
+      dep.updatedAt ? [h('dt', null, 'Last changed'), h('dd', null, formatDate(dep.updatedAt))] : null,
+    );
+  }
+
+  function drawApps(): void {
+    appsList.replaceChildren(
+      ...dep.apps.map((a) => {
+        const ready = dep.status === 'ready' && !!a.url;
+        return h(
+          'li',
+          { class: 'list-row', 'data-app': a.app },
+          h('strong', null, appName(catalog, a.app)),
+          ready
+            ? h('a', { href: href(a.url!), target: '_blank', rel: 'noopener noreferrer', class: 'app-url' }, a.url!)
+            : h(
+                'span',
+                { class: 'muted' },
+                dep.status === 'deleted' ? 'removed' : a.url ? `will be at ${a.url} once deployed` : 'address given once deployed',
+              ),
+        );
+      }),
+    );
+    if (dep.apps.length === 0) appsList.append(h('li', { class: 'empty' }, 'No apps in this deployment.'));
+  }
+
+  function drawButtons(): void {
+    const gone = dep.status === 'deleted' || dep.status === 'deleting';
+    planBtn.disabled = running || gone;
+    applyBtn.disabled = running || gone;
+    deleteBtn.disabled = running || gone;
+    applyBtn.textContent = dep.status === 'ready' ? 'Apply again' : 'Apply';
+  }
+
+  function drawAll(): void {
+    drawHeader();
+    drawApps();
+    drawButtons();
+  }
+
+  async function refresh(): Promise<void> {
+    try {
+      dep = await api.deployment(id);
+      if (!signal.aborted) drawAll();
+    } catch (e) {
+      if (!signal.aborted) showActionError(e);
+    }
+  }
+
+  async function loadHistory(): Promise<void> {
+    try {
+      const page = await api.runs(id);
+      if (signal.aborted) return;
+      historyBody.replaceChildren(page.items.length ? historyTable(page.items) : h('p', { class: 'empty' }, 'Nothing has been applied yet.'));
+    } catch (e) {
+      if (!signal.aborted) historyBody.replaceChildren(failure(`Could not load the history: ${errorText(e)}`, () => void loadHistory()));
+    }
+  }
+
+  function historyTable(runs: Run[]): HTMLElement {
+    return h(
+      'table',
+      { class: 'table' },
+      h('thead', null, h('tr', null, h('th', null, 'What'), h('th', null, 'Status'), h('th', null, 'Started'), h('th', null, 'Finished'), h('th', null, 'Steps'), h('th', null, ''))),
+      h(
+        'tbody',
+        null,
+        runs.map((r) => {
+          const detailsRow = h('tr', { class: 'run-details', hidden: true }, h('td', { colspan: 6 }));
+          const more = h('button', { type: 'button', class: 'button-quiet small' }, 'Show steps');
+          more.addEventListener('click', async () => {
+            if (!detailsRow.hidden) {
+              detailsRow.hidden = true;
+              more.textContent = 'Show steps';
+              return;
+            }
+            const cell = detailsRow.firstElementChild as HTMLElement;
+            detailsRow.hidden = false;
+            cell.replaceChildren(loading('Loading steps…'));
+            try {
+              const full = await api.run(r.id);
+              cell.replaceChildren(
+                full.error ? h('div', { class: 'form-error' }, full.error) : '',
+                full.steps?.length ? h('ol', { class: 'steps' }, full.steps.map((s) => stepItem(s, catalog))) : h('p', { class: 'muted' }, 'No steps.'),
+              );
+              more.textContent = 'Hide steps';
+            } catch (e) {
+              cell.replaceChildren(failure(errorText(e)));
+            }
+          });
+          return [
+            h(
+              'tr',
+              { 'data-run': r.id, 'data-status': r.status },
+              h('td', null, runKind(r.kind)),
+              h('td', null, statusBadge(r.status, 'run'), r.error ? h('div', { class: 'small error-text' }, r.error) : null),
+              h('td', null, formatDate(r.startedAt || r.createdAt)),
+              h('td', null, formatDate(r.finishedAt)),
+              h('td', null, r.progress ? `${r.progress.done}/${r.progress.total}` : '—'),
+              h('td', null, more),
+            ),
+            detailsRow,
+          ];
+        }),
+      ),
+    );
+  }
+
+  function watch(run: Run): void {
+    running = ACTIVE_RUN.has(run.status);
+    drawButtons();
+    const progress = followRun(run, catalog, signal, async () => {
+      running = false;
+      await refresh();
+      await loadHistory();
+    });
+    progressArea.replaceChildren(progress.element);
+  }
+
+  // ---- actions -------------------------------------------------------------
+  planBtn.addEventListener('click', () =>
+    busy(planBtn, 'Reviewing…', async () => {
+      clearActionError();
+      planArea.replaceChildren(loading('Working out what needs to change…'));
+      try {
+        const plan = await api.plan(id);
+        if (!signal.aborted) planArea.replaceChildren(h('section', { class: 'card' }, h('h2', null, 'Plan'), renderPlan(plan, catalog)));
+      } catch (e) {
+        planArea.replaceChildren();
+        showActionError(e);
+      }
+    }).finally(drawButtons),
+  );
+
+  applyBtn.addEventListener('click', () =>
+    busy(applyBtn, 'Starting…', async () => {
+      clearActionError();
+      try {
+        const run = await api.apply(id);
+        planArea.replaceChildren(); // the plan is being carried out: progress replaces it
+        dep = { ...dep, status: 'applying' };
+        drawAll();
+        watch(run);
+        void loadHistory();
+      } catch (e) {
+        showActionError(e);
+      }
+    }).finally(drawButtons),
+  );
+
+  deleteBtn.addEventListener('click', () => {
+    clearActionError();
+    const names = dep.apps.map((a) => appName(catalog, a.app)).join(', ') || 'the deployment';
+    const yes = h('button', { type: 'button', class: 'button-danger', id: 'delete-yes' }, `Yes, delete ${dep.name}`);
+    const no = h('button', { type: 'button', class: 'button-quiet' }, 'Cancel');
+    no.addEventListener('click', () => (confirmBox.hidden = true));
+    yes.addEventListener('click', () =>
+      busy(yes, 'Deleting…', async () => {
+        try {
+          const run = await api.deleteDeployment(id);
+          confirmBox.hidden = true;
+          dep = { ...dep, status: 'deleting' };
+          planArea.replaceChildren();
+          drawAll();
+          watch(run);
+          void loadHistory();
+        } catch (e) {
+          confirmBox.hidden = true;
+          showActionError(e);
+        }
+      }),
+    );
+    confirmBox.replaceChildren(
+      h('p', { id: 'delete-confirm-text' }, h('strong', null, `Delete ${dep.name}?`), ` This removes ${names} at ${dep.domain}, with all their data. It cannot be undone.`),
+      h('div', { class: 'actions' }, yes, no),
+    );
+    confirmBox.hidden = false;
+    no.focus();
+  });
+
+  // ---- layout ----------------------------------------------------------------
+  drawAll();
+  root.replaceChildren(
+    crumbs,
+    title,
+    h('section', { class: 'card' }, facts),
+    h('section', { class: 'card' }, h('h2', null, 'Apps'), appsList),
+    h(
+      'section',
+      { class: 'card' },
+      h('h2', null, 'Deploy'),
+      h('p', { class: 'muted' }, 'Review the plan to see what will be created or changed, then apply it. Nothing happens until you press Apply.'),
+      h('div', { class: 'actions' }, planBtn, applyBtn, h('span', { class: 'spacer' }), deleteBtn),
+      actionError,
+      confirmBox,
+    ),
+    planArea,
+    progressArea,
+    h('section', { class: 'card' }, h('h2', null, 'History'), historyBody),
+  );
+
+  if (dep.lastRun && ACTIVE_RUN.has(dep.lastRun.status)) watch(dep.lastRun);
+  await loadHistory();
+}

@@ -1,0 +1,145 @@
+import { api, ApiError, errorText } from '../api';
+import { failure, h, heading, link, loading } from '../dom';
+import { field, FormErrors } from '../forms';
+import { navigate, type PageContext } from '../router';
+import { getCatalog } from '../store';
+import type { App, Organisation } from '../types';
+import { settingsForm, type SettingsForm } from '../components/settings';
+
+interface AppChoice {
+  app: App;
+  box: HTMLInputElement;
+  settings: SettingsForm;
+}
+
+/** Rewrites an API error path apps[i]… to the stable path of the i-th chosen app. */
+function mapAppPath(e: unknown, chosen: string[]): unknown {
+  if (!(e instanceof ApiError) || !e.field) return e;
+  const m = /^apps\[(\d+)\](.*)$/.exec(e.field);
+  if (!m) return e;
+  const id = chosen[Number(m[1])];
+  if (!id) return e;
+  return new ApiError(e.status, { title: e.title, detail: e.detail, field: `app:${id}${m[2] ?? ''}` });
+}
+
+export async function newDeploymentPage({ root, params, query, signal }: PageContext): Promise<void> {
+  root.append(heading('New deployment'), loading());
+  let orgs: Organisation[];
+  let catalog: App[];
+  try {
+    [orgs, catalog] = await Promise.all([api.allOrganisations(), getCatalog()]);
+  } catch (e) {
+    root.replaceChildren(heading('New deployment'), failure(`Could not load the form: ${errorText(e)}`));
+    return;
+  }
+  if (signal.aborted) return;
+  if (orgs.length === 0) {
+    root.replaceChildren(
+      heading('New deployment'),
+      h('p', { class: 'empty' }, 'A deployment belongs to an organisation. ', link('/organisations', 'Create an organisation first'), '.'),
+    );
+    return;
+  }
+
+  const errors = new FormErrors();
+  const wantedOrg = params.id ?? query.get('organisation') ?? '';
+  const wantedApps = new Set((query.get('app') ?? '').split(',').filter(Boolean));
+
+  const orgSelect = h('select', { name: 'organisation' });
+  if (orgs.length > 1 && !orgs.some((o) => o.id === wantedOrg)) orgSelect.append(h('option', { value: '' }, '— choose —'));
+  for (const o of orgs) {
+    const opt = h('option', { value: o.id }, o.displayName || o.name);
+    if (o.id === wantedOrg) opt.selected = true;
+    orgSelect.append(opt);
+  }
+
+  const name = h('input', { type: 'text', name: 'name', placeholder: 'social', autocapitalize: 'off', spellcheck: 'false' });
+  const domain = h('input', { type: 'text', name: 'domain', placeholder: 'social.example.org', autocapitalize: 'off', spellcheck: 'false', inputmode: 'url' });
+
+  const appsError = h('p', { class: 'field-error', hidden: true, 'data-error-for': 'apps', 'aria-live': 'polite' });
+  const choices: AppChoice[] = catalog.map((app) => {
+    const box = h('input', { type: 'checkbox', name: 'apps', value: app.id, id: `app-${app.id}` });
+    box.checked = wantedApps.has(app.id);
+    const settings = settingsForm(app.settingsSchema, `app:${app.id}.settings`, errors, `setting-${app.id}`);
+    return { app, box, settings };
+  });
+  errors.register('apps', appsError, choices[0]?.box);
+
+  const appBoxes = choices.map(({ app, box, settings }) => {
+    const err = h('p', { class: 'field-error', hidden: true, 'data-error-for': `app:${app.id}`, 'aria-live': 'polite' });
+    errors.register(`app:${app.id}`, err, box);
+    const panel = h('div', { class: 'app-settings', id: `settings-${app.id}` }, settings.element);
+    const sync = () => {
+      panel.hidden = !box.checked;
+      wrap.classList.toggle('chosen', box.checked);
+    };
+    const wrap = h(
+      'div',
+      { class: 'app-choice', 'data-app': app.id },
+      h(
+        'label',
+        { for: box.id, class: 'app-choice-label' },
+        box,
+        h('span', null, h('strong', null, app.name), app.activityPub ? h('span', { class: 'badge badge-ap' }, 'ActivityPub') : null, h('span', { class: 'muted small block' }, app.summary)),
+      ),
+      err,
+      panel,
+    );
+    box.addEventListener('change', sync);
+    sync();
+    return wrap;
+  });
+
+  const submit = h('button', { type: 'submit', class: 'button-primary' }, 'Create deployment');
+  const form = h(
+    'form',
+    { class: 'card', id: 'new-deployment-form', novalidate: true },
+    errors.top,
+    field({ label: 'Organisation', control: orgSelect, path: 'organisation', errors }),
+    h(
+      'div',
+      { class: 'row' },
+      field({ label: 'Name', control: name, path: 'name', errors, required: true, help: 'A short name for this deployment, e.g. “social”.' }),
+      field({
+        label: 'Domain',
+        control: domain,
+        path: 'domain',
+        errors,
+        required: true,
+        help: 'The address people will visit, e.g. social.example.org. Each app gets its own name under it.',
+      }),
+    ),
+    h('fieldset', { class: 'apps' }, h('legend', null, 'Apps'), h('p', { class: 'help' }, 'Choose one or more. Each app you tick shows its settings; the defaults are fine to start with.'), appsError, appBoxes),
+    h('div', { class: 'actions' }, submit, h('span', { class: 'muted small' }, 'Nothing is installed yet: you will review the plan first.')),
+  );
+
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    errors.clear();
+    const org = orgSelect.value;
+    if (!org) return errors.showAt('organisation', 'Choose the organisation this deployment belongs to.');
+    const chosen = choices.filter((c) => c.box.checked);
+    const body = {
+      name: name.value.trim(),
+      domain: domain.value.trim(),
+      apps: chosen.map((c) => ({ app: c.app.id, settings: c.settings.values() })),
+    };
+    submit.disabled = true;
+    submit.textContent = 'Creating…';
+    try {
+      const dep = await api.createDeployment(org, body);
+      navigate(`/deployments/${encodeURIComponent(dep.id)}`);
+    } catch (e) {
+      errors.show(mapAppPath(e, chosen.map((c) => c.app.id)));
+    } finally {
+      submit.disabled = false;
+      submit.textContent = 'Create deployment';
+    }
+  });
+
+  root.replaceChildren(
+    heading('New deployment'),
+    h('p', { class: 'lead' }, 'Pick a domain and the apps to run there. You can review everything before it is installed.'),
+    form,
+  );
+}

@@ -1,0 +1,142 @@
+// Plain-language words for what the API returns as identifiers.
+import type { App } from './types';
+import { h } from './dom';
+
+const KIND: Record<string, string> = {
+  machine: 'machine',
+  ip: 'IP address',
+  ipaddress: 'IP address',
+  'ip-address': 'IP address',
+  dns: 'DNS records',
+  dnsrecordset: 'DNS records',
+  'dns-record-set': 'DNS record',
+  dns_records: 'DNS records',
+  zone: 'DNS zone',
+  bucket: 'storage bucket',
+  accesskey: 'storage access key',
+  'access-key': 'storage access key',
+  database: 'database',
+  mail: 'mail account',
+  mailaccount: 'mail account',
+  'mail-account': 'mail account',
+  oidc: 'login (OIDC) client',
+  oidcclient: 'login (OIDC) client',
+  'oidc-client': 'login (OIDC) client',
+  tls: 'TLS certificate',
+  certificate: 'TLS certificate',
+  'tls-certificate': 'TLS certificate',
+  nixos: 'server configuration',
+  'nixos-config': 'server configuration',
+  nixosconfig: 'server configuration',
+  secret: 'secret',
+};
+
+export function kindLabel(kind: string): string {
+  return KIND[kind] ?? KIND[kind.toLowerCase().replace(/[_\s]/g, '')] ?? kind.replace(/[-_]/g, ' ');
+}
+
+const VERB: Record<string, string> = {
+  create: 'Create',
+  update: 'Update',
+  replace: 'Replace',
+  delete: 'Delete',
+  noop: 'Keep',
+};
+
+export const ACTION_ICON: Record<string, string> = {
+  create: '+',
+  update: '~',
+  replace: '±',
+  delete: '−',
+  noop: '=',
+};
+
+export const ACTION_HEADING: Record<string, string> = {
+  create: 'To create',
+  update: 'To update',
+  replace: 'To replace',
+  delete: 'To delete',
+  noop: 'Unchanged',
+};
+
+export function verb(action: string): string {
+  return VERB[action] ?? action.charAt(0).toUpperCase() + action.slice(1);
+}
+
+/**
+ * "database for Mastodon", "storage bucket for Mastodon “media”",
+ * "DNS record “social.example.test”"... from a resource key such as
+ * dep_x/database/mastodon (deployment / kind / name) and its name.
+ */
+export function describeResource(key: string, kind: string, name: string | undefined, catalog: App[]): string {
+  const what = kindLabel(kind);
+  const n = name ?? key.split('/').slice(2).join('/');
+  let app: App | undefined;
+  let label = n;
+  for (const a of catalog) {
+    if (n === a.id) {
+      app = a;
+      label = '';
+      break;
+    }
+    if (n.startsWith(`${a.id}-`)) {
+      app = a;
+      label = n.slice(a.id.length + 1);
+      break;
+    }
+  }
+  // DNS record sets are named after their type and host: "A-social.example.test"
+  if (/dns/i.test(kind)) label = label.replace(/^(A|AAAA|CNAME|MX|TXT|SRV|CAA)-/, '');
+  let text = what;
+  if (app) text += ` for ${app.name}`;
+  if (label && label !== kind) text += ` “${label}”`;
+  return text;
+}
+
+export function describeAction(action: string, key: string, kind: string, name: string | undefined, catalog: App[]): string {
+  return `${verb(action)} ${describeResource(key, kind, name, catalog)}`;
+}
+
+const DEPLOYMENT_STATUS: Record<string, string> = {
+  new: 'not deployed yet',
+  applying: 'deploying…',
+  ready: 'ready',
+  failed: 'failed',
+  deleting: 'deleting…',
+  deleted: 'deleted',
+};
+
+const RUN_STATUS: Record<string, string> = {
+  queued: 'waiting to start',
+  running: 'running',
+  succeeded: 'succeeded',
+  failed: 'failed',
+};
+
+const STEP_STATUS: Record<string, string> = {
+  pending: 'waiting',
+  running: 'in progress',
+  succeeded: 'done',
+  failed: 'failed',
+  skipped: 'skipped',
+};
+
+export const STEP_ICON: Record<string, string> = {
+  pending: '○',
+  running: '◔',
+  succeeded: '✓',
+  failed: '✗',
+  skipped: '–',
+};
+
+/** A coloured badge; the machine word is kept in data-status for tests and styling. */
+export function statusBadge(status: string, kind: 'deployment' | 'run' | 'step' = 'deployment'): HTMLElement {
+  const words = kind === 'deployment' ? DEPLOYMENT_STATUS : kind === 'run' ? RUN_STATUS : STEP_STATUS;
+  const text = kind === 'deployment' ? status : words[status] ?? status;
+  const title = kind === 'deployment' ? words[status] ?? status : status;
+  return h('span', { class: `badge status-${status}`, 'data-status': status, title }, text);
+}
+
+export function runKind(kind: string): string {
+  return kind === 'apply' ? 'Apply' : kind === 'destroy' ? 'Delete' : kind;
+}
