@@ -1,5 +1,9 @@
 #include "store/state_store.hh"
 
+#include <sodium.h>
+
+#include <cstring>
+
 #include "core/clock.hh"
 #include "core/ids.hh"
 #include "core/json_util.hh"
@@ -14,11 +18,28 @@ json::object objectFrom(const std::string& text) {
   return v.is_object() ? v.get_object() : json::object{};
 }
 
-// Cursors are "<created_at>|<id>" of the last item of a page.
+// Cursors are opaque to clients: base64url of "<created_at>|<id>" of the last item of a page.
+std::string makeCursor(const std::string& createdAt, const std::string& id) {
+  std::string raw = createdAt + "|" + id;
+  std::string out(sodium_base64_encoded_len(raw.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
+  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(raw.data()), raw.size(),
+                    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  out.resize(std::strlen(out.c_str()));
+  return out;
+}
+
+/// The position a cursor stands for; an unreadable cursor starts from the beginning.
 std::pair<std::string, std::string> splitCursor(const std::string& cursor) {
-  auto bar = cursor.find('|');
+  std::string raw(cursor.size(), '\0');
+  std::size_t len = 0;
+  if (cursor.empty() ||
+      sodium_base642bin(reinterpret_cast<unsigned char*>(raw.data()), raw.size(), cursor.data(), cursor.size(),
+                        nullptr, &len, nullptr, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
+    return {"", ""};
+  raw.resize(len);
+  auto bar = raw.find('|');
   if (bar == std::string::npos) return {"", ""};
-  return {cursor.substr(0, bar), cursor.substr(bar + 1)};
+  return {raw.substr(0, bar), raw.substr(bar + 1)};
 }
 
 template <class T>
@@ -89,7 +110,7 @@ Page<Organisation> StateStore::listOrganisations(int limit, const std::string& c
       {at, id, std::int64_t{limit + 1}});
   std::vector<Organisation> items;
   for (auto& r : rows) items.push_back(organisationFrom(r));
-  return paged<Organisation>(std::move(items), limit, [](auto& o) { return o.createdAt + "|" + o.id; });
+  return paged<Organisation>(std::move(items), limit, [](auto& o) { return makeCursor(o.createdAt, o.id); });
 }
 
 // ---- Users and tokens ----
@@ -197,7 +218,7 @@ Page<Deployment> StateStore::listDeployments(const std::string& organisation, in
                        {organisation, at, id, std::int64_t{limit + 1}});
   std::vector<Deployment> items;
   for (auto& r : rows) items.push_back(deploymentFrom(c_, r));
-  return paged<Deployment>(std::move(items), limit, [](auto& d) { return d.createdAt + "|" + d.id; });
+  return paged<Deployment>(std::move(items), limit, [](auto& d) { return makeCursor(d.createdAt, d.id); });
 }
 
 Result<Deployment> StateStore::updateDeployment(const Deployment& d, std::int64_t expectedVersion) {
@@ -373,7 +394,7 @@ Page<Run> StateStore::listRuns(const std::string& deployment, int limit, const s
                        {deployment, at, id, std::int64_t{limit + 1}});
   std::vector<Run> items;
   for (auto& r : rows) items.push_back(runFrom(r));
-  return paged<Run>(std::move(items), limit, [](auto& r) { return r.createdAt + "|" + r.id; });
+  return paged<Run>(std::move(items), limit, [](auto& r) { return makeCursor(r.createdAt, r.id); });
 }
 
 std::optional<Run> StateStore::activeRun(const std::string& deployment) {

@@ -1,0 +1,175 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "catalog/catalog.hh"
+#include "orchestrator/orchestrator.hh"
+#include "store/accounting_store.hh"
+#include "store/state_store.hh"
+#include "support/temp_dir.hh"
+
+namespace fedihost::orchestrator {
+namespace {
+
+namespace fs = std::filesystem;
+
+class ExecutorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_.root = tmp_.path() / "var";
+    prepareDataDir(dir_);
+    conn_ = store::connect(dir_.stateUrl());
+    state_ = std::make_unique<store::StateStore>(*conn_);
+    auto org = state_->createOrganisation("Riverside", "").value();
+    Deployment d;
+    d.organisation = org.id;
+    d.name = "social";
+    d.domain = "social.example.test";
+    for (std::string app : {"mastodon", "pixelfed"})
+      d.apps.push_back({app, catalog::validateSettings(*catalog::find(app), boost::json::value(), "s").value()});
+    deployment_ = state_->createDeployment(d).value();
+  }
+
+  fedihost::Run applyAndWait(Orchestrator& o, RunKind kind) {
+    auto d = state_->getDeployment(deployment_.id).value();
+    auto run = (kind == RunKind::Apply ? o.apply(*state_, d) : o.destroy(*state_, d)).value();
+    o.waitIdle();
+    return state_->getRun(run.id, true).value();
+  }
+
+  static int countFiles(const fs::path& p) {
+    if (!fs::exists(p)) return 0;
+    int n = 0;
+    for (auto& e : fs::recursive_directory_iterator(p)) n += e.is_regular_file();
+    return n;
+  }
+
+  testing::TempDir tmp_;
+  DataDir dir_;
+  std::unique_ptr<store::Connection> conn_;
+  std::unique_ptr<store::StateStore> state_;
+  Deployment deployment_;
+};
+
+TEST_F(ExecutorTest, ApplyWritesTheFileTargetAndASecondPlanIsEmpty) {
+  Orchestrator o(dir_, 2);
+  o.start();
+  auto run = applyAndWait(o, RunKind::Apply);
+  EXPECT_EQ(run.status, RunStatus::Succeeded) << run.error;
+  EXPECT_EQ(run.done, run.total);
+  for (auto& s : run.steps) EXPECT_EQ(s.status, StepStatus::Succeeded) << s.resourceKey << ": " << s.error;
+  EXPECT_EQ(state_->getDeployment(deployment_.id)->status, DeploymentStatus::Ready);
+
+  auto path = o.deploymentPath(deployment_.id);
+  EXPECT_TRUE(fs::exists(path / "machines" / "main" / "configuration.json"));
+  EXPECT_TRUE(fs::exists(path / "dns" / "social.example.test.zone"));
+  EXPECT_TRUE(o.planFor(*state_, state_->getDeployment(deployment_.id).value()).empty());
+
+  // The database manifest holds the password sealed, never in clear.
+  std::ifstream in(path / "databases" / ("mastodon_" + deployment_.id.substr(4) + ".json"));
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_NE(text.find("\"sealed\": \"sb1:"), std::string::npos);
+
+  // Applying again changes nothing on disk.
+  int before = countFiles(path);
+  auto second = applyAndWait(o, RunKind::Apply);
+  EXPECT_EQ(second.status, RunStatus::Succeeded);
+  EXPECT_EQ(second.total, 0);
+  EXPECT_EQ(countFiles(path), before);
+}
+
+TEST_F(ExecutorTest, DestroyRemovesExactlyItsFilesAndForgetsItsResources) {
+  Orchestrator o(dir_, 1);
+  o.start();
+  applyAndWait(o, RunKind::Apply);
+  // A file that belongs to nobody else in the target must survive.
+  auto other = dir_.targetRoot("local") / "dep_other";
+  fs::create_directories(other);
+  std::ofstream(other / "keep.txt") << "x";
+
+  auto run = applyAndWait(o, RunKind::Destroy);
+  EXPECT_EQ(run.status, RunStatus::Succeeded) << run.error;
+  EXPECT_FALSE(fs::exists(o.deploymentPath(deployment_.id))) << countFiles(o.deploymentPath(deployment_.id)) << " files left: " << [&] { std::string s; for (auto& e : fs::recursive_directory_iterator(o.deploymentPath(deployment_.id))) s += e.path().string() + " "; return s; }();
+  for (auto& s : run.steps) EXPECT_EQ(s.status, StepStatus::Succeeded) << s.resourceKey << s.error;
+  EXPECT_TRUE(fs::exists(other / "keep.txt"));
+  EXPECT_TRUE(state_->recordedResources(deployment_.id).empty());
+  EXPECT_EQ(state_->getDeployment(deployment_.id)->status, DeploymentStatus::Deleted);
+}
+
+TEST_F(ExecutorTest, OneRunAtATimePerDeployment) {
+  Orchestrator o(dir_, 1);  // not started: the first run stays queued
+  auto d = state_->getDeployment(deployment_.id).value();
+  ASSERT_TRUE(o.apply(*state_, d).ok());
+  auto second = o.apply(*state_, d);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().kind, ErrorKind::Conflict);
+}
+
+TEST_F(ExecutorTest, AnInterruptedRunResumesWithoutCreatingTwice) {
+  std::string runId;
+  {
+    Orchestrator o(dir_, 1);  // queued, never started: as if the process died
+    runId = o.apply(*state_, state_->getDeployment(deployment_.id).value()).value().id;
+  }
+  // Pretend the first half ran before the crash, and the step in flight was half done.
+  {
+    Orchestrator o(dir_, 1);
+    o.start();
+    o.waitIdle();
+  }
+  auto run = state_->getRun(runId, true).value();
+  EXPECT_EQ(run.status, RunStatus::Succeeded) << run.error;
+  auto firstIp = state_->recordedResource(deployment_.id + "/ip-address/main")->outputs.at("address");
+
+  // Mark every step as interrupted and run it again: creates find what exists.
+  for (auto& s : run.steps) state_->setStepStatus(runId, s.seq, StepStatus::Running);
+  state_->setRunStatus(runId, RunStatus::Running);
+  {
+    Orchestrator o(dir_, 1);
+    o.start();
+    o.waitIdle();
+  }
+  run = state_->getRun(runId, true).value();
+  EXPECT_EQ(run.status, RunStatus::Succeeded) << run.error;
+  EXPECT_EQ(state_->recordedResource(deployment_.id + "/ip-address/main")->outputs.at("address"), firstIp);
+  int ipFiles = countFiles(dir_.targetRoot("local") / deployment_.id / "ip");
+  EXPECT_EQ(ipFiles, 1);
+}
+
+TEST_F(ExecutorTest, AFailedStepSkipsItsDependentsAndTheRunFails) {
+  // Block the machine's directory with a file so the machine cannot be written.
+  auto path = dir_.targetRoot("local") / deployment_.id;
+  fs::create_directories(path);
+  std::ofstream(path / "machines") << "not a directory";
+  Orchestrator o(dir_, 1);
+  o.start();
+  auto run = applyAndWait(o, RunKind::Apply);
+  EXPECT_EQ(run.status, RunStatus::Failed);
+  bool sawFailed = false, sawSkipped = false;
+  for (auto& s : run.steps) {
+    if (s.kind == ResourceKind::Machine) {
+      EXPECT_EQ(s.status, StepStatus::Failed);
+      EXPECT_FALSE(s.error.empty());
+      sawFailed = true;
+    }
+    if (s.kind == ResourceKind::NixosConfig) {
+      EXPECT_EQ(s.status, StepStatus::Skipped);
+      sawSkipped = true;
+    }
+    if (s.kind == ResourceKind::Database) {
+      EXPECT_EQ(s.status, StepStatus::Succeeded);
+    }
+  }
+  EXPECT_TRUE(sawFailed && sawSkipped);
+  EXPECT_EQ(state_->getDeployment(deployment_.id)->status, DeploymentStatus::Failed);
+
+  // Once the obstacle is gone, the next apply converges.
+  fs::remove(path / "machines");
+  auto retry = applyAndWait(o, RunKind::Apply);
+  EXPECT_EQ(retry.status, RunStatus::Succeeded) << retry.error;
+  EXPECT_TRUE(o.planFor(*state_, state_->getDeployment(deployment_.id).value()).empty());
+}
+
+}  // namespace
+}  // namespace fedihost::orchestrator

@@ -1,0 +1,175 @@
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+#include "catalog/catalog.hh"
+#include "orchestrator/expand.hh"
+#include "orchestrator/planner.hh"
+
+namespace fedihost::orchestrator {
+namespace {
+
+Deployment social() {
+  Deployment d;
+  d.id = "dep_0000000000000001";
+  d.organisation = "org_1";
+  d.name = "social";
+  d.domain = "social.example.test";
+  for (std::string app : {"mastodon", "pixelfed"}) {
+    auto settings = catalog::validateSettings(*catalog::find(app), boost::json::value(), "s").value();
+    d.apps.push_back({app, settings});
+  }
+  return d;
+}
+
+std::vector<RecordedResource> recordAll(const std::vector<Resource>& rs) {
+  std::vector<RecordedResource> out;
+  for (auto& r : rs) out.push_back({r, {}, ""});
+  return out;
+}
+
+std::map<std::string, std::size_t> positions(const Plan& p) {
+  std::map<std::string, std::size_t> pos;
+  for (std::size_t i = 0; i < p.actions.size(); ++i) pos[p.actions[i].resource.key] = i;
+  return pos;
+}
+
+TEST(ExpandTest, ADeploymentNeedsEveryKindWithStableUniqueKeys) {
+  auto rs = expand(social());
+  std::set<std::string> keys;
+  std::set<ResourceKind> kinds;
+  for (auto& r : rs) {
+    EXPECT_TRUE(keys.insert(r.key).second) << r.key << " twice";
+    EXPECT_EQ(r.key, resourceKey(r.deployment, r.kind, r.name));
+    kinds.insert(r.kind);
+  }
+  EXPECT_EQ(kinds.size(), allResourceKinds().size());
+  EXPECT_TRUE(keys.count("dep_0000000000000001/database/mastodon"));
+  EXPECT_TRUE(keys.count("dep_0000000000000001/dns-record-set/A-pixelfed.social.example.test"));
+  EXPECT_TRUE(keys.count("dep_0000000000000001/dns-record-set/A-social.example.test"));
+  // Same input, same resources.
+  auto again = expand(social());
+  ASSERT_EQ(again.size(), rs.size());
+  for (std::size_t i = 0; i < rs.size(); ++i) EXPECT_EQ(again[i].attributes, rs[i].attributes);
+}
+
+TEST(ExpandTest, SecretsAreReferencesNeverValues) {
+  for (auto& r : expand(social())) {
+    if (r.kind == ResourceKind::Database) {
+      auto& pw = r.attributes.at("password").as_object();
+      EXPECT_EQ(pw.size(), 1u);
+      EXPECT_EQ(pw.at("secret").as_string(), "mastodon-database-password") << r.key;
+      break;
+    }
+  }
+}
+
+TEST(PlannerTest, FirstPlanCreatesEverythingAfterItsDependencies) {
+  auto desired = expand(social());
+  auto p = plan("dep", desired, {});
+  ASSERT_EQ(p.actions.size(), desired.size());
+  auto pos = positions(p);
+  for (auto& a : p.actions) {
+    EXPECT_EQ(a.action, ActionKind::Create);
+    EXPECT_EQ(a.reason, "not yet created");
+    for (auto& dep : a.resource.dependsOn) EXPECT_LT(pos.at(dep), pos.at(a.resource.key)) << a.resource.key;
+  }
+  EXPECT_EQ(p.actions.back().resource.kind, ResourceKind::NixosConfig);
+}
+
+TEST(PlannerTest, NothingChangedMeansAnEmptyPlan) {
+  auto desired = expand(social());
+  auto p = plan("dep", desired, recordAll(desired));
+  EXPECT_TRUE(p.empty());
+  for (auto& a : p.actions) EXPECT_EQ(a.action, ActionKind::Noop);
+}
+
+TEST(PlannerTest, ChangedSettingsUpdateInPlaceWithTheAttributeNamed) {
+  auto d = social();
+  auto recorded = recordAll(expand(d));
+  d.apps[0].settings["maxTootChars"] = 1000;
+  auto p = plan("dep", expand(d), recorded);
+  int updates = 0;
+  for (auto& a : p.actions)
+    if (a.action == ActionKind::Update) {
+      ++updates;
+      EXPECT_EQ(a.resource.kind, ResourceKind::NixosConfig);
+      EXPECT_EQ(a.reason, "configuration changed");
+    } else {
+      EXPECT_EQ(a.action, ActionKind::Noop) << a.resource.key;
+    }
+  EXPECT_EQ(updates, 1);
+}
+
+TEST(PlannerTest, AnIdentityChangeReplacesAndItsDependentsFollow) {
+  auto desired = expand(social());
+  auto recorded = recordAll(desired);
+  for (auto& r : recorded)
+    if (r.resource.key.ends_with("/bucket/mastodon-media")) r.resource.attributes["name"] = "old-bucket-name";
+  auto p = plan("dep", desired, recorded);
+  std::map<std::string, PlanAction> byKey;
+  for (auto& a : p.actions) byKey[a.resource.key] = a;
+  auto& bucket = byKey.at("dep_0000000000000001/bucket/mastodon-media");
+  EXPECT_EQ(bucket.action, ActionKind::Replace);
+  EXPECT_EQ(bucket.reason, "name changed, which needs a new one");
+  auto& key = byKey.at("dep_0000000000000001/access-key/mastodon");
+  EXPECT_EQ(key.action, ActionKind::Update);
+  EXPECT_NE(key.reason.find("being created anew"), std::string::npos);
+}
+
+TEST(PlannerTest, MissingResourcesAreCreatedAndStaleOnesDeletedDependentsFirst) {
+  auto desired = expand(social());
+  auto recorded = recordAll(desired);
+  // Drop Pixelfed from the desired state: its resources must go, dependents first.
+  auto d = social();
+  d.apps.pop_back();
+  auto p = plan("dep", expand(d), recorded);
+  auto pos = positions(p);
+  std::set<std::string> deleted;
+  for (auto& a : p.actions)
+    if (a.action == ActionKind::Delete) {
+      deleted.insert(a.resource.key);
+      EXPECT_EQ(a.reason, "no longer needed");
+    }
+  EXPECT_TRUE(deleted.count("dep_0000000000000001/access-key/pixelfed"));
+  EXPECT_TRUE(deleted.count("dep_0000000000000001/bucket/pixelfed-media"));
+  EXPECT_TRUE(deleted.count("dep_0000000000000001/database/pixelfed"));
+  EXPECT_LT(pos.at("dep_0000000000000001/access-key/pixelfed"), pos.at("dep_0000000000000001/bucket/pixelfed-media"));
+}
+
+TEST(PlannerTest, DestroyDeletesInReverseDependencyOrder) {
+  auto desired = expand(social());
+  auto p = plan("dep", {}, recordAll(desired));
+  ASSERT_EQ(p.actions.size(), desired.size());
+  auto pos = positions(p);
+  for (auto& a : p.actions) {
+    EXPECT_EQ(a.action, ActionKind::Delete);
+    for (auto& dep : a.resource.dependsOn) EXPECT_GT(pos.at(dep), pos.at(a.resource.key)) << a.resource.key;
+  }
+  EXPECT_EQ(p.actions.front().resource.kind, ResourceKind::NixosConfig);
+}
+
+TEST(PlannerTest, CyclesAndUnknownDependenciesAreRefused) {
+  Resource a{"d/machine/a", ResourceKind::Machine, "d", "a", {}, {"d/machine/b"}};
+  Resource b{"d/machine/b", ResourceKind::Machine, "d", "b", {}, {"d/machine/a"}};
+  EXPECT_THROW(plan("d", {a, b}, {}), AbortError);
+  Resource c{"d/machine/c", ResourceKind::Machine, "d", "c", {}, {"d/machine/zzz"}};
+  EXPECT_THROW(plan("d", {c}, {}), AbortError);
+}
+
+TEST(PlannerTest, DependencyOrderHandlesLongChainsWithoutRecursion) {
+  std::vector<Resource> chain;
+  for (int i = 0; i < 20000; ++i) {
+    Resource r{"d/machine/" + std::to_string(i), ResourceKind::Machine, "d", std::to_string(i), {}, {}};
+    if (i > 0) r.dependsOn.push_back("d/machine/" + std::to_string(i - 1));
+    chain.push_back(std::move(r));
+  }
+  auto order = dependencyOrder(chain);
+  ASSERT_EQ(order.size(), chain.size());
+  EXPECT_EQ(order.front().name, "0");
+  EXPECT_EQ(order.back().name, "19999");
+}
+
+}  // namespace
+}  // namespace fedihost::orchestrator
