@@ -4,24 +4,12 @@
 #include <set>
 
 #include "catalog/catalog.hh"
+#include "core/json_util.hh"
 #include "nixos/render.hh"
 
 namespace fedihost::api::input {
 namespace {
 
-const char* typeName(const json::value& v) {
-  switch (v.kind()) {
-    case json::kind::null: return "null";
-    case json::kind::bool_: return "a boolean";
-    case json::kind::int64:
-    case json::kind::uint64:
-    case json::kind::double_: return "a number";
-    case json::kind::string: return "a string";
-    case json::kind::array: return "an array";
-    case json::kind::object: return "an object";
-  }
-  return "a value";
-}
 
 bool isLabelChar(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; }
 
@@ -36,21 +24,21 @@ Result<json::object> jsonBody(const Request& req) {
   boost::system::error_code ec;
   auto v = json::parse(req.body, ec);
   if (ec) return Error::malformed("", "the body is not valid JSON: " + ec.message());
-  if (!v.is_object()) return Error::malformed("", std::string("the body must be a JSON object, not ") + typeName(v));
+  if (!v.is_object()) return Error::malformed("", std::string("the body must be a JSON object, not ") + jsonutil::kindName(v));
   return std::move(v.get_object());
 }
 
 Result<std::string> requiredString(const json::object& o, const std::string& name) {
   auto* v = o.if_contains(name);
   if (!v || v->is_null()) return Error::malformed(name, name + " is required");
-  if (!v->is_string()) return Error::malformed(name, name + " must be a string, not " + typeName(*v));
+  if (!v->is_string()) return Error::malformed(name, name + " must be a string, not " + jsonutil::kindName(*v));
   return std::string(v->get_string());
 }
 
 Result<std::optional<std::string>> optionalString(const json::object& o, const std::string& name) {
   auto* v = o.if_contains(name);
   if (!v || v->is_null()) return std::optional<std::string>{};
-  if (!v->is_string()) return Error::malformed(name, name + " must be a string, not " + typeName(*v));
+  if (!v->is_string()) return Error::malformed(name, name + " must be a string, not " + jsonutil::kindName(*v));
   return std::optional<std::string>(std::string(v->get_string()));
 }
 
@@ -97,7 +85,9 @@ Result<void> checkDeploymentName(const std::string& name, const std::string& fie
 
 Result<void> checkOrganisationName(const std::string& name, const std::string& field) {
   if (name.find_first_not_of(" \t") == std::string::npos) return Error::invalid(field, "the name cannot be empty");
-  if (name.size() > 100) return Error::invalid(field, "the name must have at most 100 characters");
+  std::size_t characters = 0;
+  for (unsigned char c : name) characters += (c & 0xC0) != 0x80;  // count UTF-8 code points
+  if (characters > 100) return Error::invalid(field, "the name must have at most 100 characters");
   for (unsigned char c : name)
     if (c < 0x20 || c == 0x7f) return Error::invalid(field, "the name cannot contain control characters");
   return {};
@@ -105,7 +95,7 @@ Result<void> checkOrganisationName(const std::string& name, const std::string& f
 
 Result<std::vector<AppInstance>> apps(const json::value* v, const std::string& domain) {
   if (!v || v->is_null()) return Error::malformed("apps", "apps is required: choose at least one app");
-  if (!v->is_array()) return Error::malformed("apps", std::string("apps must be an array, not ") + typeName(*v));
+  if (!v->is_array()) return Error::malformed("apps", std::string("apps must be an array, not ") + jsonutil::kindName(*v));
   const auto& arr = v->get_array();
   if (arr.empty()) return Error::invalid("apps", "choose at least one app");
   std::vector<AppInstance> out;
@@ -142,6 +132,19 @@ Result<std::vector<AppInstance>> apps(const json::value* v, const std::string& d
     out.push_back(std::move(inst));
   }
   return out;
+}
+
+Result<std::int64_t> ifMatchVersion(const Request& req) {
+  auto v = req.header("if-match");
+  if (v.empty())
+    return Error{ErrorKind::PreconditionRequired,
+                 "send If-Match with the deployment's version (its ETag) so that no change is lost", {}};
+  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+  std::int64_t n = 0;
+  auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc() || ptr != v.data() + v.size() || n < 1)
+    return Error::malformed("If-Match", "If-Match must be the deployment's version as its ETag gives it, like \"3\"");
+  return n;
 }
 
 Result<Paging> paging(const Request& req) {

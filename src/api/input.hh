@@ -35,6 +35,9 @@ Result<void> checkOrganisationName(const std::string& name, const std::string& f
 /// no two apps on the same host name under `domain`.
 Result<std::vector<AppInstance>> apps(const json::value* v, const std::string& domain);
 
+/// The version in an If-Match header ("3" or 3): PreconditionRequired when absent, Malformed when not a number.
+Result<std::int64_t> ifMatchVersion(const Request& req);
+
 /// Paging parameters: ?limit (1–200, default 50) and ?cursor.
 struct Paging {
   int limit = 50;

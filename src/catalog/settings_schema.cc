@@ -7,6 +7,8 @@
 #include <regex>
 #include <set>
 
+#include "core/json_util.hh"
+
 namespace fedihost::catalog::schema {
 namespace {
 
@@ -21,19 +23,6 @@ std::string label(const json::object& prop, std::string_view name) {
   return quoted(name);
 }
 
-const char* kindName(const json::value& v) {
-  switch (v.kind()) {
-    case json::kind::null: return "null";
-    case json::kind::bool_: return "a boolean";
-    case json::kind::int64:
-    case json::kind::uint64:
-    case json::kind::double_: return "a number";
-    case json::kind::string: return "a string";
-    case json::kind::array: return "an array";
-    case json::kind::object: return "an object";
-  }
-  return "something else";
-}
 
 /// Number of Unicode code points in UTF-8 text (JSON Schema lengths count characters).
 std::int64_t codePoints(json::string_view s) {
@@ -100,7 +89,7 @@ Result<json::value> checkValue(const json::object& prop, std::string_view name, 
   std::string type = typeValue && typeValue->is_string() ? str(typeValue->get_string()) : "";
 
   if (type == "boolean") {
-    if (!v.is_bool()) return Error::malformed(field, what + " must be true or false, not " + kindName(v));
+    if (!v.is_bool()) return Error::malformed(field, what + " must be true or false, not " + jsonutil::kindName(v));
     return v;
   }
 
@@ -109,7 +98,7 @@ Result<json::value> checkValue(const json::object& prop, std::string_view name, 
     if (!reading.integral) {
       if (v.is_number())
         return Error::malformed(field, what + " must be a whole number, not " + json::serialize(v));
-      return Error::malformed(field, what + " must be a whole number, not " + kindName(v));
+      return Error::malformed(field, what + " must be a whole number, not " + jsonutil::kindName(v));
     }
     auto min = intMember(prop, "minimum");
     auto max = intMember(prop, "maximum");
@@ -120,7 +109,7 @@ Result<json::value> checkValue(const json::object& prop, std::string_view name, 
   }
 
   if (type == "string") {
-    if (!v.is_string()) return Error::malformed(field, what + " must be a string (text), not " + kindName(v));
+    if (!v.is_string()) return Error::malformed(field, what + " must be a string (text), not " + jsonutil::kindName(v));
     const auto& s = v.get_string();
     if (auto* e = prop.if_contains("enum"); e && e->is_array()) {
       const auto& values = e->get_array();
@@ -286,7 +275,7 @@ Result<void> checkSchema(const json::object& schema, const std::string& field) {
 Result<json::object> validate(const json::object& schema, const json::value& settings, const std::string& fieldPrefix) {
   static const json::object kEmpty;
   if (!settings.is_null() && !settings.is_object())
-    return Error::malformed(fieldPrefix, std::string("settings must be an object, not ") + kindName(settings));
+    return Error::malformed(fieldPrefix, std::string("settings must be an object, not ") + jsonutil::kindName(settings));
   const json::object& given = settings.is_object() ? settings.get_object() : kEmpty;
   const json::object* props = properties(schema);
   if (!props) props = &kEmpty;

@@ -84,6 +84,20 @@ json::value parseTrusted(std::string_view text) {
   return v;
 }
 
+const char* kindName(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::null: return "null";
+    case json::kind::bool_: return "a boolean";
+    case json::kind::int64:
+    case json::kind::uint64:
+    case json::kind::double_: return "a number";
+    case json::kind::string: return "a string";
+    case json::kind::array: return "an array";
+    case json::kind::object: return "an object";
+  }
+  return "something else";
+}
+
 std::vector<std::string> changedMembers(const json::object& a, const json::object& b) {
   std::set<std::string> names;
   for (auto& kv : a) {

@@ -17,6 +17,9 @@ std::string canonicalCompact(const json::value& v);
 /// Parses text; throws AbortError(Internal) if it is not JSON (for data we wrote ourselves).
 json::value parseTrusted(std::string_view text);
 
+/// "a string", "a number", "an object"…: the kind of a value, for error messages.
+const char* kindName(const json::value& v);
+
 /// Names of the top-level members whose values differ between a and b (sorted, both directions).
 std::vector<std::string> changedMembers(const json::object& a, const json::object& b);
 

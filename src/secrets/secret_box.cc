@@ -1,5 +1,7 @@
 #include "secrets/secret_box.hh"
 
+#include "core/fd.hh"
+
 #include <fcntl.h>
 #include <sodium.h>
 #include <sys/stat.h>
@@ -28,26 +30,6 @@ std::string sysError(const std::string& what, const fs::path& p) {
   return what + " " + p.string() + ": " + std::strerror(errno);
 }
 
-/// A file descriptor closed on scope exit.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  /// Closes now, reporting the error of close().
-  int close() {
-    int rc = ::close(fd_);
-    fd_ = -1;
-    return rc;
-  }
-
- private:
-  int fd_;
-};
 
 /// Creates the missing directories of `dir`, each with mode 0700.
 void makeDirs(const fs::path& dir) {
@@ -113,7 +95,7 @@ bool createKey(const fs::path& path) {
   }
   sodium_memzero(key.data(), key.size());
   ok = ok && ::fsync(fd.get()) == 0;
-  ok = fd.close() == 0 && ok;
+  ok = fd.close() && ok;
   if (!ok) {
     auto msg = sysError("cannot write secret key file", tmp);
     ::unlink(tmp.c_str());

@@ -174,6 +174,13 @@ Deployment deploymentFrom(Connection& c, const Row& r) {
   return d;
 }
 
+/// A Conflict on "domain" if another live deployment serves it.
+std::optional<Error> domainTaken(Connection& c, const std::string& domain, const std::string& self) {
+  if (c.queryOne("SELECT 1 FROM deployments WHERE domain = ?1 AND id <> ?2 AND status <> 'deleted'", {domain, self}))
+    return Error::conflict("the domain " + domain + " is already used by another deployment", "domain");
+  return std::nullopt;
+}
+
 void writeApps(Connection& c, const Deployment& d) {
   c.execute("DELETE FROM deployment_apps WHERE deployment_id = ?1", {d.id});
   std::int64_t pos = 0;
@@ -189,6 +196,11 @@ Result<Deployment> StateStore::createDeployment(Deployment d) {
   d.version = 1;
   d.status = DeploymentStatus::New;
   Transaction tx(c_, true);
+  const auto nameTaken = Error::conflict("this organisation already has a deployment named \"" + d.name + "\"", "name");
+  if (c_.queryOne("SELECT 1 FROM deployments WHERE organisation_id = ?1 AND name = ?2 AND status <> 'deleted'",
+                  {d.organisation, d.name}))
+    return nameTaken;
+  if (auto taken = domainTaken(c_, d.domain, d.id)) return *taken;
   try {
     c_.execute(
         "INSERT INTO deployments (id, organisation_id, name, domain, target, status, version, created_at, "
@@ -196,7 +208,7 @@ Result<Deployment> StateStore::createDeployment(Deployment d) {
         {d.id, d.organisation, d.name, d.domain, d.target, std::string(toString(d.status)), d.version, d.createdAt,
          d.updatedAt});
   } catch (const ConstraintError&) {
-    return Error::conflict("this organisation already has a deployment named \"" + d.name + "\"", "name");
+    return nameTaken;
   }
   writeApps(c_, d);
   tx.commit();
@@ -223,6 +235,7 @@ Page<Deployment> StateStore::listDeployments(const std::string& organisation, in
 
 Result<Deployment> StateStore::updateDeployment(const Deployment& d, std::int64_t expectedVersion) {
   Transaction tx(c_, true);
+  if (auto taken = domainTaken(c_, d.domain, d.id)) return *taken;
   auto now = clock::nowRfc3339();
   auto changed = c_.execute(
       "UPDATE deployments SET domain = ?1, version = version + 1, updated_at = ?2 WHERE id = ?3 AND version = ?4",

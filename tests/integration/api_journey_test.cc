@@ -156,6 +156,10 @@ TEST_F(ApiJourneyTest, DeployApplyChangeAndDelete) {
   auto patchBody = R"({"apps":[{"app":"mastodon","settings":{"maxTootChars":1000}},{"app":"pixelfed"}]})";
   expectProblem(api_->request("PATCH", "/api/v1/deployments/" + id, patchBody), 428);
   expectProblem(api_->request("PATCH", "/api/v1/deployments/" + id, patchBody, {{"If-Match", "\"7\""}}), 412);
+  expectProblem(api_->request("PATCH", "/api/v1/deployments/" + id, R"({"domain":"Bad!"})", {{"If-Match", "\"7\""}}),
+                412);  // a stale version is reported first
+  expectProblem(api_->request("PATCH", "/api/v1/deployments/" + id, patchBody, {{"If-Match", "W/x"}}), 400,
+                "If-Match");
   auto patched = api_->request("PATCH", "/api/v1/deployments/" + id, patchBody, {{"If-Match", "\"1\""}});
   ASSERT_EQ(patched.status, 200) << patched.body;
   EXPECT_EQ(body(patched).at("version").as_int64(), 2);
@@ -223,6 +227,8 @@ TEST_F(ApiJourneyTest, BadInputGetsAClearProblemAndWritesNothing) {
 
   ASSERT_EQ(post(kSocial).status, 201);
   expectProblem(post(kSocial), 409, "name");
+  expectProblem(post(R"({"name":"other","domain":"social.example.test","apps":[{"app":"peertube"}]})"), 409,
+                "domain");
   expectProblem(api_->post("/api/v1/organisations", R"({"name":"Riverside School"})"), 409, "name");
   EXPECT_EQ(deploymentCount(), 1);
 }

@@ -73,19 +73,14 @@ Response getDeployment(RequestContext& ctx) {
 
 Response patchDeployment(RequestContext& ctx) {
   auto d = liveDeployment(ctx);
-  auto ifMatch = ctx.request.header("if-match");
-  if (ifMatch.empty())
-    throw AbortError({ErrorKind::PreconditionRequired,
-                      "send If-Match with the deployment's version (its ETag) so that no change is lost", {}});
-  if (ifMatch.size() >= 2 && ifMatch.front() == '"' && ifMatch.back() == '"') ifMatch = ifMatch.substr(1, ifMatch.size() - 2);
-  std::int64_t expected = 0;
-  try {
-    std::size_t used = 0;
-    expected = std::stoll(ifMatch, &used);
-    if (used != ifMatch.size()) throw std::invalid_argument("trailing");
-  } catch (const std::exception&) {
-    throw AbortError(Error::malformed("If-Match", "If-Match must be the deployment's version, like \"3\""));
-  }
+  if (d.status == DeploymentStatus::Deleting)
+    throw AbortError(Error::conflict("deployment " + d.name + " is being deleted"));
+  auto expected = input::ifMatchVersion(ctx.request).orThrow();
+  if (expected != d.version)
+    throw AbortError({ErrorKind::PreconditionFailed,
+                      "the deployment changed since you read it (version " + std::to_string(d.version) +
+                          ", you sent " + std::to_string(expected) + "); reload and try again",
+                      {}});
   auto body = input::jsonBody(ctx.request).orThrow();
   for (auto& kv : body)
     if (kv.key() != "domain" && kv.key() != "apps")

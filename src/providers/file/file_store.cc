@@ -10,6 +10,7 @@
 #include <cstring>
 #include <map>
 
+#include "core/fd.hh"
 #include "core/json_util.hh"
 
 namespace fedihost::providers::file {
@@ -19,26 +20,6 @@ Error ioError(const std::string& what, const fs::path& p, int err) {
   return {ErrorKind::Provider, "file provider: cannot " + what + " " + p.string() + ": " + std::strerror(err), {}};
 }
 
-/// A file descriptor closed on scope exit.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  /// Closes now; false if close() failed (errno set).
-  bool close() {
-    int rc = ::close(fd_);
-    fd_ = -1;
-    return rc == 0;
-  }
-
- private:
-  int fd_;
-};
 
 std::string randomHex(std::size_t bytes) {
   static const bool ok = sodium_init() >= 0;

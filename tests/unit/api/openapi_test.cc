@@ -85,7 +85,8 @@ void collectRefs(const json::value& v, const std::string& at, std::vector<std::p
         collectRefs(kv.value(), at + "/" + key, out);
     }
   } else if (v.is_array()) {
-    for (std::size_t i = 0; i < v.as_array().size(); ++i) collectRefs(v.as_array()[i], at + "/" + std::to_string(i), out);
+    for (std::size_t i = 0; i < v.as_array().size(); ++i)
+      collectRefs(v.as_array()[i], at + "/" + std::to_string(i), out);
   }
 }
 
@@ -93,7 +94,8 @@ void collectRefs(const json::value& v, const std::string& at, std::vector<std::p
 void forEachOperation(const std::function<void(const std::string&, const std::string&, const json::object&)>& f) {
   for (auto& path : paths())
     for (auto& kv : path.value().as_object())
-      if (kMethods.contains(std::string(kv.key()))) f(std::string(path.key()), std::string(kv.key()), kv.value().as_object());
+      if (kMethods.contains(std::string(kv.key())))
+        f(std::string(path.key()), std::string(kv.key()), kv.value().as_object());
 }
 
 const json::object* operation(const std::string& pattern, const std::string& method) {
@@ -285,7 +287,9 @@ TEST(OpenApi, PathParametersAreDeclared) {
   }
 }
 
-const json::object& schema(const std::string& name) { return doc().at("components").at("schemas").at(name).as_object(); }
+const json::object& schema(const std::string& name) {
+  return doc().at("components").at("schemas").at(name).as_object();
+}
 
 std::string pattern(const std::string& schemaName, const std::string& property) {
   return str(schema(schemaName).at("properties").at(property).at("pattern"));
@@ -294,23 +298,25 @@ std::string pattern(const std::string& schemaName, const std::string& property) 
 TEST(OpenApi, RequestPatternsFollowTheInputRules) {
   EXPECT_EQ(pattern("DeploymentCreate", "name"), "^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$");
   std::regex name(pattern("DeploymentCreate", "name"), std::regex::ECMAScript);
-  for (const std::string& s : std::vector<std::string>{"a", "social", "my-site-2", "0", std::string(32, 'a'), std::string(33, 'a'), "-a", "a-", "",
-                        "Social", "a_b", "a.b", "ab-"}) {
+  for (const std::string& s :
+       std::vector<std::string>{"a", "social", "my-site-2", "0", std::string(32, 'a'), std::string(33, 'a'), "-a", "a-",
+                                "", "Social", "a_b", "a.b", "ab-"}) {
     bool accepted = input::checkDeploymentName(s, "name").ok();
     EXPECT_EQ(std::regex_search(s, name), accepted) << "name \"" << s << "\": input.cc says " << accepted;
   }
   std::regex domain(pattern("DeploymentCreate", "domain"), std::regex::ECMAScript);
   EXPECT_EQ(pattern("DeploymentPatch", "domain"), pattern("DeploymentCreate", "domain"));
-  for (const std::string& s : std::vector<std::string>{"example.org", "a.b", "social.example.org", "x-1.example.co.uk", "example.1a", "1.2.3.4",
-                        "example", "Example.org", "example..org", ".example.org", "example.org.", "-a.org", "a-.org",
-                        "a.o-rg", "ex_ample.org", "example.123", std::string(63, 'a') + ".org",
-                        std::string(64, 'a') + ".org", ""}) {
+  for (const std::string& s : std::vector<std::string>{
+           "example.org", "a.b", "social.example.org", "x-1.example.co.uk", "example.1a", "1.2.3.4", "example",
+           "Example.org", "example..org", ".example.org", "example.org.", "-a.org", "a-.org", "a.o-rg", "ex_ample.org",
+           "example.123", std::string(63, 'a') + ".org", std::string(64, 'a') + ".org", ""}) {
     bool accepted = input::checkDomain(s, "domain").ok();
     EXPECT_EQ(std::regex_search(s, domain), accepted) << "domain \"" << s << "\": input.cc says " << accepted;
   }
   EXPECT_EQ(schema("DeploymentCreate").at("properties").at("domain").at("maxLength").as_int64(), 253);
   std::regex org(pattern("OrganisationCreate", "name"), std::regex::ECMAScript);
-  for (const std::string& s : std::vector<std::string>{"Acme", "Acme Social e.V.", " a ", "", "   ", "\t", "a\tb", "a\nb", "x\x7f"}) {
+  for (const std::string& s :
+       std::vector<std::string>{"Acme", "Acme Social e.V.", " a ", "", "   ", "\t", "a\tb", "a\nb", "x\x7f"}) {
     bool accepted = input::checkOrganisationName(s, "name").ok();
     EXPECT_EQ(std::regex_search(s, org), accepted) << "organisation name \"" << s << "\": input.cc says " << accepted;
   }
@@ -321,7 +327,8 @@ TEST(OpenApi, RequestPatternsFollowTheInputRules) {
     return out;
   };
   EXPECT_EQ(required("DeploymentCreate"), (std::set<std::string>{"name", "domain", "apps"}));
-  EXPECT_EQ(keys(schema("DeploymentCreate").at("properties").as_object()), (std::set<std::string>{"name", "domain", "apps"}));
+  EXPECT_EQ(keys(schema("DeploymentCreate").at("properties").as_object()),
+            (std::set<std::string>{"name", "domain", "apps"}));
   EXPECT_EQ(keys(schema("DeploymentPatch").at("properties").as_object()), (std::set<std::string>{"domain", "apps"}));
   EXPECT_EQ(required("LoginRequest"), (std::set<std::string>{"email", "password"}));
   EXPECT_EQ(required("OrganisationCreate"), (std::set<std::string>{"name"}));
@@ -344,17 +351,26 @@ void expectShape(const std::string& schemaName, const json::object& value) {
 TEST(OpenApi, ResponseSchemasDescribeWhatTheMappingWrites) {
   expectShape("Organisation", mapping::toJson(Organisation{"org_x", "acme", "Acme", "2026-11-25T13:00:00Z"}));
   expectShape("User", mapping::toJson(User{"usr_x", "a@example.org", Role::Operator, "2026-11-25T13:00:00Z"}));
-  Resource res{"dep_x/database/mastodon", ResourceKind::Database, "dep_x", "mastodon", {{"a", 1}}, {"dep_x/machine/main"}};
+  Resource res{"dep_x/database/mastodon", ResourceKind::Database, "dep_x", "mastodon", {{"a", 1}},
+               {"dep_x/machine/main"}};
   expectShape("Resource", mapping::toJson(res));
   Plan plan{"dep_x", {PlanAction{ActionKind::Create, res, "not yet created"}}};
   auto planJson = mapping::toJson(plan);
   expectShape("Plan", planJson);
   expectShape("PlanAction", planJson.at("actions").as_array().at(0).as_object());
-  expectShape("RunStep", mapping::toJson(RunStep{0, ActionKind::Create, res.key, ResourceKind::Database,
-                                                 StepStatus::Running, "", "2026-11-25T13:00:00Z", "", {}}));
+  expectShape("RunStep", mapping::toJson(RunStep{1,
+                                                 ActionKind::Create,
+                                                 res.key,
+                                                 ResourceKind::Database,
+                                                 StepStatus::Running,
+                                                 "",
+                                                 "2026-11-25T13:00:00Z",
+                                                 "",
+                                                 {}}));
   fedihost::Run run{"run_x", "dep_x", RunKind::Apply, RunStatus::Running, "", "2026-11-25T13:00:00Z", "", "", 0, 1, {}};
   expectShape("Run", mapping::toJson(run));
-  run.steps.push_back(RunStep{0, ActionKind::Create, res.key, ResourceKind::Database, StepStatus::Pending, "", "", "", {}});
+  run.steps.push_back(
+      RunStep{1, ActionKind::Create, res.key, ResourceKind::Database, StepStatus::Pending, "", "", "", {}});
   expectShape("Run", mapping::toJson(run));
   auto* app = catalog::find("mastodon");
   ASSERT_NE(app, nullptr);
@@ -385,11 +401,13 @@ TEST(OpenApi, ResponseSchemasDescribeWhatTheMappingWrites) {
   };
   for (auto r : {Role::Operator, Role::OrgAdmin, Role::Member, Role::Viewer})
     EXPECT_TRUE(enumOf("Role").contains(std::string(toString(r)))) << toString(r);
-  for (auto k : allResourceKinds()) EXPECT_TRUE(enumOf("ResourceKind").contains(std::string(toString(k)))) << toString(k);
+  for (auto k : allResourceKinds())
+    EXPECT_TRUE(enumOf("ResourceKind").contains(std::string(toString(k)))) << toString(k);
   for (auto s : {DeploymentStatus::New, DeploymentStatus::Applying, DeploymentStatus::Ready, DeploymentStatus::Failed,
                  DeploymentStatus::Deleting, DeploymentStatus::Deleted})
     EXPECT_TRUE(enumOf("DeploymentStatus").contains(std::string(toString(s)))) << toString(s);
-  for (auto s : {StepStatus::Pending, StepStatus::Running, StepStatus::Succeeded, StepStatus::Failed, StepStatus::Skipped})
+  for (auto s :
+       {StepStatus::Pending, StepStatus::Running, StepStatus::Succeeded, StepStatus::Failed, StepStatus::Skipped})
     EXPECT_TRUE(enumOf("StepStatus").contains(std::string(toString(s)))) << toString(s);
   for (auto s : {RunStatus::Queued, RunStatus::Running, RunStatus::Succeeded, RunStatus::Failed})
     EXPECT_TRUE(enumOf("RunStatus").contains(std::string(toString(s)))) << toString(s);
@@ -397,10 +415,12 @@ TEST(OpenApi, ResponseSchemasDescribeWhatTheMappingWrites) {
     EXPECT_TRUE(enumOf("ActionKind").contains(std::string(toString(a)))) << toString(a);
 }
 
-TEST(OpenApi, ProblemHasTheRfc9457Members) {
+TEST(OpenApi, ProblemAndEventStreamAreDescribed) {
   auto described = keys(schema("Problem").at("properties").as_object());
   EXPECT_EQ(described, (std::set<std::string>{"type", "title", "status", "detail", "field"}));
-  auto& events = deref(operation("/api/v1/runs/{id}/events", "GET")->at("responses").at("200")).as_object();
+  auto* stream = operation("/api/v1/runs/{id}/events", "GET");
+  ASSERT_NE(stream, nullptr);
+  auto& events = deref(stream->at("responses").at("200")).as_object();
   ASSERT_TRUE(events.at("content").as_object().contains("text/event-stream"));
   auto description = str(events.at("description"));
   EXPECT_NE(description.find("event: step"), std::string::npos);

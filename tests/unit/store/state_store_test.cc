@@ -89,6 +89,20 @@ TEST_F(StateStoreTest, DuplicateLiveNameConflictsButADeletedNameIsFree) {
   EXPECT_EQ(state_->listDeployments(org_.id, 50, "").items.size(), 1u);  // deleted ones are not listed
 }
 
+TEST_F(StateStoreTest, ALiveDomainBelongsToOneDeployment) {
+  auto d = state_->createDeployment(deployment("social")).value();
+  auto other = deployment("other");
+  other.domain = d.domain;
+  auto dup = state_->createDeployment(other);
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.error().field, "domain");
+  auto second = state_->createDeployment(deployment("second")).value();
+  second.domain = d.domain;
+  EXPECT_EQ(state_->updateDeployment(second, 1).error().kind, ErrorKind::Conflict);
+  state_->setDeploymentStatus(d.id, DeploymentStatus::Deleted);
+  EXPECT_TRUE(state_->createDeployment(other).ok());
+}
+
 TEST_F(StateStoreTest, UpdateWithStaleVersionIsRefusedAndChangesNothing) {
   auto d = state_->createDeployment(deployment("social")).value();
   d.domain = "new.example.test";

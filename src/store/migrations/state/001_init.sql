@@ -44,6 +44,8 @@ CREATE TABLE deployments (
 );
 -- A name is unique among an organisation's live deployments.
 CREATE UNIQUE INDEX deployments_live_name ON deployments (organisation_id, name) WHERE status <> 'deleted';
+-- A domain is served by one live deployment only.
+CREATE UNIQUE INDEX deployments_live_domain ON deployments (domain) WHERE status <> 'deleted';
 CREATE INDEX deployments_by_org ON deployments (organisation_id, created_at, id);
 
 CREATE TABLE deployment_apps (
