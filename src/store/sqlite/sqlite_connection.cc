@@ -9,9 +9,13 @@ namespace {
   throw DatabaseError(msg);
 }
 
+}  // namespace
+
 class SqliteStatement final : public Statement {
  public:
-  SqliteStatement(sqlite3* db, StmtHandle st) : db_(db), st_(std::move(st)) {}
+  SqliteStatement(SqliteConnection& owner, std::string sql, StmtHandle st)
+      : owner_(owner), db_(owner.db_.get()), sql_(std::move(sql)), st_(std::move(st)) {}
+  ~SqliteStatement() override { owner_.recycle(sql_, std::move(st_)); }
 
   void bind(int index, const Value& v) override {
     int rc = SQLITE_OK;
@@ -60,12 +64,12 @@ class SqliteStatement final : public Statement {
   void reset() override { sqlite3_reset(st_.get()); }
 
  private:
+  SqliteConnection& owner_;
   sqlite3* db_;
+  std::string sql_;
   StmtHandle st_;
   std::int64_t changes_ = 0;
 };
-
-}  // namespace
 
 SqliteConnection::SqliteConnection(const std::string& path) {
   sqlite3* raw = nullptr;
@@ -78,11 +82,24 @@ SqliteConnection::SqliteConnection(const std::string& path) {
 }
 
 std::unique_ptr<Statement> SqliteConnection::prepare(std::string_view sql) {
+  std::string key(sql);
+  if (auto it = idle_.find(key); it != idle_.end()) {
+    auto st = std::move(it->second);
+    idle_.erase(it);
+    return std::make_unique<SqliteStatement>(*this, std::move(key), std::move(st));
+  }
   sqlite3_stmt* raw = nullptr;
   int rc = sqlite3_prepare_v2(db_.get(), sql.data(), static_cast<int>(sql.size()), &raw, nullptr);
   StmtHandle st(raw);
   if (rc != SQLITE_OK) fail(db_.get(), rc, "prepare \"" + std::string(sql.substr(0, 80)) + "\"");
-  return std::make_unique<SqliteStatement>(db_.get(), std::move(st));
+  return std::make_unique<SqliteStatement>(*this, std::move(key), std::move(st));
+}
+
+void SqliteConnection::recycle(const std::string& sql, StmtHandle st) {
+  if (!st) return;
+  sqlite3_reset(st.get());  // also ends a read left open by an unfinished step
+  sqlite3_clear_bindings(st.get());
+  if (idle_.size() < 256) idle_.try_emplace(sql, std::move(st));  // a duplicate is finalized here
 }
 
 void SqliteConnection::execScript(std::string_view sql) {

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <unordered_map>
 
 #include "store/sql.hh"
 
@@ -18,6 +19,8 @@ struct StmtFinalizer {
 using DbHandle = std::unique_ptr<sqlite3, DbCloser>;
 using StmtHandle = std::unique_ptr<sqlite3_stmt, StmtFinalizer>;
 
+/// One connection. Prepared statements are cached by their SQL text and reused
+/// (a statement in use is never handed out twice: a second user gets a fresh one).
 class SqliteConnection final : public Connection {
  public:
   /// Opens (creating if needed) the database file at `path`; ":memory:" works too.
@@ -31,7 +34,12 @@ class SqliteConnection final : public Connection {
   std::string_view dialect() const override { return "sqlite"; }
 
  private:
+  friend class SqliteStatement;
+  /// Takes back a finished statement for reuse.
+  void recycle(const std::string& sql, StmtHandle st);
+
   DbHandle db_;
+  std::unordered_map<std::string, StmtHandle> idle_;  // destroyed before db_
 };
 
 }  // namespace fedihost::store::sqlite
