@@ -95,6 +95,22 @@ struct Server::Impl {
     co_await asio::async_write(stream, http::make_chunk_last(), tuple);
   }
 
+  /// After refusing a request early, stops sending and reads (and drops) what the
+  /// client is still uploading, so that it gets to read our answer instead of a
+  /// reset connection. Bounded: 16 MiB or 5 s.
+  awaitable<void> drain(beast::tcp_stream& stream) {
+    boost::system::error_code ec;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    std::array<char, 64 * 1024> sink;
+    std::size_t total = 0;
+    stream.expires_after(std::chrono::seconds(5));
+    while (total < (16u << 20)) {
+      auto [rec, n] = co_await stream.async_read_some(asio::buffer(sink), tuple);
+      if (rec) break;
+      total += n;
+    }
+  }
+
   awaitable<void> session(tcp::socket socket) {
     std::string remote;
     boost::system::error_code rec;
@@ -113,6 +129,7 @@ struct Server::Impl {
                              "the body is larger than " + std::to_string(options.bodyLimit / 1024) + " KiB", {}});
         bool closed = false;
         co_await writeResponse(stream, resp, parser.get().version(), false, false, closed);
+        if (!closed) co_await drain(stream);
         break;
       }
       if (ec) break;  // end of stream, timeout, or garbage

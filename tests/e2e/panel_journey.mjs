@@ -264,11 +264,14 @@ async function journey(page, base) {
   log('delete the deployment (with a confirm step) and follow its progress');
   await page.locator('#delete').click();
   await expectText(page.locator('#delete-confirm'), /cannot be undone/i, 'delete confirmation');
+  // The apply run's progress is still on the page: wait for the delete run's own.
+  const applyRun = await page.locator('#run-progress').getAttribute('data-run');
   await page.locator('#delete-yes').click();
-  await page.locator('#run-progress[data-status]').waitFor({ timeout: 10_000 });
+  const deleteProgress = `#run-progress:not([data-run="${applyRun}"])`;
+  await page.locator(`${deleteProgress}[data-status]`).waitFor({ timeout: 10_000 });
   try {
     await page
-      .locator('#run-progress[data-status="succeeded"], #run-progress[data-status="failed"]')
+      .locator(`${deleteProgress}[data-status="succeeded"], ${deleteProgress}[data-status="failed"]`)
       .waitFor({ timeout: Math.max(5_000, TOTAL_BUDGET_MS - (Date.now() - started) - 5_000) });
   } catch {
     fail(`the delete run did not finish in time; progress shows:\n${await page.locator('#run-progress').innerText()}`);
