@@ -121,7 +121,7 @@ Result<std::vector<AppInstance>> apps(const json::value* v, const std::string& d
     const json::value none;
     auto settings = catalog::validateSettings(*app, o.contains("settings") ? o.at("settings") : none, at + ".settings");
     if (!settings) return settings.error();
-    AppInstance inst{id, std::move(*settings)};
+    AppInstance inst{id, std::move(*settings), {}, 0};
     Deployment probe;
     probe.domain = domain;
     auto host = nixos::appHost(probe, inst);

@@ -78,6 +78,8 @@ json::object toJson(const Deployment& d, const std::string& targetPath, const st
   for (auto& a : d.apps)
     apps.push_back(json::object{{"app", a.app},
                                 {"settings", a.settings},
+                                {"version", a.version},
+                                {"schemaVersion", a.schemaVersion},
                                 {"host", nixos::appHost(d, a)},
                                 {"url", "https://" + nixos::appHost(d, a) + "/"}});
   json::object o{{"id", d.id},
@@ -88,6 +90,8 @@ json::object toJson(const Deployment& d, const std::string& targetPath, const st
                  {"status", toString(d.status)},
                  {"version", d.version},
                  {"target", d.target},
+                 {"catalogVersion", d.catalogVersion},
+                 {"nixpkgsRevision", d.nixpkgsRevision},
                  {"targetPath", targetPath},
                  {"createdAt", d.createdAt},
                  {"updatedAt", d.updatedAt}};
@@ -96,6 +100,24 @@ json::object toJson(const Deployment& d, const std::string& targetPath, const st
   else
     o["lastRun"] = nullptr;
   return o;
+}
+
+json::object toJson(const catalog::UpgradeInfo& u) {
+  json::array apps;
+  for (auto& a : u.apps) {
+    json::array changes;
+    for (auto& c : a.changes) changes.emplace_back(c);
+    apps.push_back(json::object{{"app", a.app},
+                                {"fromVersion", a.fromVersion},
+                                {"toVersion", a.toVersion},
+                                {"fromSchema", a.fromSchema},
+                                {"toSchema", a.toSchema},
+                                {"changes", std::move(changes)}});
+  }
+  return {{"available", u.available},
+          {"from", {{"catalogVersion", u.fromCatalog}, {"nixpkgsRevision", u.fromNixpkgs}}},
+          {"to", {{"catalogVersion", u.toCatalog}, {"nixpkgsRevision", u.toNixpkgs}}},
+          {"apps", std::move(apps)}};
 }
 
 }  // namespace fedihost::api::mapping

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "catalog/upgrade.hh"
 #include "core/domain.hh"
 #include "store/state_store.hh"
 
@@ -21,6 +22,8 @@ json::object toJson(const RunStep& s);
 json::object toJson(const Run& r);
 /// A deployment with each app's URL, where it lives on disk, and its latest run.
 json::object toJson(const Deployment& d, const std::string& targetPath, const std::optional<Run>& lastRun);
+
+json::object toJson(const catalog::UpgradeInfo& u);
 
 /// A page: {"items": [...], "next": cursor or null}.
 template <class T, class F>

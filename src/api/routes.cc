@@ -23,6 +23,8 @@ Router makeRouter() {
   r.add({"DELETE", "/api/v1/deployments/{id}", deleteDeployment, true, "delete a deployment"});
   r.add({"POST", "/api/v1/deployments/{id}/plan", postPlan, true, "what applying would change"});
   r.add({"POST", "/api/v1/deployments/{id}/apply", postApply, true, "apply the deployment"});
+  r.add({"GET", "/api/v1/deployments/{id}/upgrade", getUpgrade, true, "what upgrading to the current catalog changes"});
+  r.add({"POST", "/api/v1/deployments/{id}/upgrade", postUpgrade, true, "upgrade to the current catalog"});
   r.add({"GET", "/api/v1/deployments/{id}/runs", listDeploymentRuns, true, "runs of a deployment"});
   r.add({"GET", "/api/v1/runs/{id}", getRun, true, "one run with its steps"});
   r.add({"GET", "/api/v1/runs/{id}/events", getRunEvents, true, "a run's progress as server-sent events"});

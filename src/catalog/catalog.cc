@@ -7,16 +7,11 @@
 #include <regex>
 #include <set>
 
+#include "catalog/apps.hh"
 #include "catalog/settings_schema.hh"
 
 namespace fedihost::catalog {
 
-// One function per app, each in its own file (<id>.cc).
-namespace apps {
-App mastodon();
-App peertube();
-App pixelfed();
-}  // namespace apps
 
 namespace {
 
@@ -25,9 +20,9 @@ using Entry = App (*)();
 /// Every entry, admitted or not. Adding an app: write <id>.cc, declare it above, list it here.
 const std::vector<Entry>& entries() {
   static const std::vector<Entry> list{
-      apps::mastodon,
-      apps::pixelfed,
-      apps::peertube,
+      apps::mastodon, apps::pixelfed, apps::peertube, apps::matrix,    apps::owncast,  apps::castopod,
+      apps::edumeet,  apps::nextcloud, apps::cryptpad, apps::forgejo, apps::roundcube, apps::hedgedoc,
+      apps::vikunja,
   };
   return list;
 }
@@ -67,7 +62,8 @@ const App* find(std::string_view id) {
 Result<void> admit(const App& app) {
   const std::string who = app.name.empty() ? "\"" + app.id + "\"" : app.name;
   if (app.openCore)
-    return Error::invalid("openCore", who + " is open core: refused, the platform hosts free software only");
+    return Error::invalid("openCore", who + " is open core: refused, the platform hosts free software only" +
+                                          (app.openCoreReason.empty() ? std::string() : " (" + app.openCoreReason + ")"));
   if (!matches(app.id, "^[a-z][a-z0-9-]{0,30}[a-z0-9]$"))
     return Error::invalid("id", who + ": the id must be 2 to 32 lowercase letters, digits and hyphens");
   const std::pair<const char*, const std::string*> required[] = {
@@ -81,7 +77,7 @@ Result<void> admit(const App& app) {
   if (app.needs.cpu < 1 || app.needs.memoryMiB < 1 || app.needs.diskGiB < 1)
     return Error::invalid("needs", who + ": cpu, memory and disk needs must be positive");
   for (auto& engine : app.needs.databases)
-    if (engine != "postgresql")
+    if (engine != "postgresql" && engine != "mysql")
       return Error::invalid("needs.databases", who + ": unsupported database engine \"" + engine + "\"");
   std::set<std::string> buckets;
   for (auto& b : app.needs.buckets) {
@@ -90,8 +86,52 @@ Result<void> admit(const App& app) {
     if (!buckets.insert(b.name).second)
       return Error::invalid("needs.buckets", who + ": bucket \"" + b.name + "\" is listed twice");
   }
+  for (auto& [from, to] : app.udpPortRanges)
+    if (from < 1 || to > 65535 || from > to)
+      return Error::invalid("needs.udpPortRanges", who + ": UDP range " + std::to_string(from) + "-" +
+                                                   std::to_string(to) + " is not a valid range");
+  for (auto& label : app.extraHosts)
+    if (!matches(label, "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"))
+      return Error::invalid("needs.extraHosts", who + ": extra host \"" + label + "\" is not a DNS label");
   for (int port : app.needs.ports)
     if (port < 1 || port > 65535) return Error::invalid("needs.ports", who + ": port " + std::to_string(port) + " is out of range");
+
+  const std::pair<const char*, const std::vector<std::string>*> swot[] = {{"swot.strengths", &app.swot.strengths},
+                                                                         {"swot.weaknesses", &app.swot.weaknesses},
+                                                                         {"swot.opportunities", &app.swot.opportunities},
+                                                                         {"swot.threats", &app.swot.threats}};
+  for (auto& [field, list] : swot)
+    if (list->size() < 2 || list->size() > 5)
+      return Error::invalid(field, who + ": every part of the SWOT analysis needs 2 to 5 points");
+  static const std::set<std::string> categories{"social", "video",    "chat",     "files",    "office",   "code",
+                                                "planning", "mail",   "meetings", "podcasts", "streaming"};
+  if (app.category.empty()) return Error::invalid("category", who + " has no category");
+  if (!categories.count(app.category))
+    return Error::invalid("category", who + ": unknown category \"" + app.category + "\"");
+  for (auto& path : app.backup.paths)
+    if (path.empty() || path.front() != '/')
+      return Error::invalid("backup.paths", who + ": backup path \"" + path + "\" is not absolute");
+  for (auto& b : app.backup.buckets)
+    if (!buckets.count(b))
+      return Error::invalid("backup.buckets", who + ": the backup copies bucket \"" + b + "\", which the app does not have");
+  for (auto& d : app.backup.databases)
+    if (std::find(app.needs.databases.begin(), app.needs.databases.end(), d) == app.needs.databases.end())
+      return Error::invalid("backup.databases", who + ": the backup dumps a " + d + " database the app does not have");
+  for (auto& d : app.needs.databases)
+    if (std::find(app.backup.databases.begin(), app.backup.databases.end(), d) == app.backup.databases.end())
+      return Error::invalid("backup.databases", who + ": its " + d + " database is missing from the backup strategy");
+  if (app.schemaVersion < 1) return Error::invalid("schemaVersion", who + ": the schema version starts at 1");
+  std::set<int> from;
+  for (auto& m : app.migrations) {
+    if (m.fromSchema < 1 || m.fromSchema >= app.schemaVersion || !from.insert(m.fromSchema).second)
+      return Error::invalid("migrations", who + ": a settings migration from schema " + std::to_string(m.fromSchema) +
+                                              " is out of range or listed twice");
+    if (m.description.empty() || !m.apply)
+      return Error::invalid("migrations", who + ": every settings migration needs a description and a function");
+  }
+  for (int v = 1; v < app.schemaVersion; ++v)
+    if (!from.count(v))
+      return Error::invalid("migrations", who + ": no settings migration from schema " + std::to_string(v));
 
   if (auto r = schema::checkSchema(app.settingsSchema, "settingsSchema"); !r)
     return Error::invalid(r.error().field, who + ": " + r.error().message);
@@ -108,6 +148,14 @@ Result<json::object> validateSettings(const App& app, const json::value& setting
   return schema::validate(app.settingsSchema, settings, fieldPrefix);
 }
 
+namespace {
+json::array strings(const std::vector<std::string>& v) {
+  json::array a;
+  for (auto& s : v) a.emplace_back(s);
+  return a;
+}
+}  // namespace
+
 json::object toJson(const App& app) {
   json::array databases;
   for (auto& d : app.needs.databases) databases.emplace_back(d);
@@ -119,6 +167,10 @@ json::object toJson(const App& app) {
                      {"diskGiB", app.needs.diskGiB}, {"databases", std::move(databases)},
                      {"buckets", std::move(buckets)}, {"mail", app.needs.mail},
                      {"redis", app.needs.redis},     {"ports", std::move(ports)}};
+  json::array udp;
+  for (auto& [from, to] : app.udpPortRanges) udp.push_back(json::object{{"from", from}, {"to", to}});
+  needs["udpPortRanges"] = std::move(udp);
+  needs["extraHosts"] = strings(app.extraHosts);
   return {
       {"id", app.id},
       {"name", app.name},
@@ -132,6 +184,17 @@ json::object toJson(const App& app) {
       {"defaultSubdomain", app.defaultSubdomain},
       {"needs", std::move(needs)},
       {"settingsSchema", app.settingsSchema},
+      {"schemaVersion", app.schemaVersion},
+      {"category", app.category},
+      {"swot", json::object{{"strengths", strings(app.swot.strengths)},
+                            {"weaknesses", strings(app.swot.weaknesses)},
+                            {"opportunities", strings(app.swot.opportunities)},
+                            {"threats", strings(app.swot.threats)}}},
+      {"backup", json::object{{"databases", strings(app.backup.databases)},
+                              {"paths", strings(app.backup.paths)},
+                              {"buckets", strings(app.backup.buckets)},
+                              {"stopForConsistency", app.backup.stopForConsistency},
+                              {"notes", app.backup.notes}}},
   };
 }
 

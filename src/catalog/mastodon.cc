@@ -59,6 +59,70 @@ App mastodon() {
                                "such as en, de, fr or pt-BR. Each member can choose another one.",
                                "en", 10, "^[a-z]{2,3}(-[A-Z]{2})?$", "use a language code such as en, de or pt-BR")},
   });
+
+  // Schema 1 had a yes/no "openRegistrations"; schema 2 has the three-way "registrations".
+  a.schemaVersion = 2;
+  a.migrations = {{
+      1,
+      "“Open registrations” (yes/no) became “Who can sign up” (open, approval or closed)",
+      [](json::object settings) {
+        if (auto* old = settings.if_contains("openRegistrations")) {
+          if (old->is_bool()) {
+            const char* mode = old->get_bool() ? "open" : "approval";  // read before inserting moves `old`
+            settings["registrations"] = mode;
+          } else if (!old->is_null()) {
+            return settings;  // not a yes/no: left as is, so validation names it instead of losing it
+          }
+          settings.erase("openRegistrations");
+        }
+        return settings;
+      },
+  }};
+
+  a.category = "social";
+  a.swot = {
+      .strengths =
+          {
+              "The best-known Fediverse service: most people already on the Fediverse know how it works.",
+              "Mature and well maintained, with an official phone app and many other apps to choose from.",
+              "Good moderation tools: reports, blocking of whole servers and approval of new members.",
+          },
+      .weaknesses =
+          {
+              "It needs more memory and computing power than most apps in this catalog, and more as members "
+              "follow more people.",
+              "It keeps copies of pictures and videos from other servers, so storage keeps growing.",
+              "Members who move to another server take their followers with them, but not their old posts.",
+              "It is made for short text posts; for a photo community Pixelfed fits better.",
+          },
+      .opportunities =
+          {
+              "Your organisation gets a social media address of its own, such as @news@your-domain, that no "
+              "company can take away.",
+              "People leaving X or Facebook can follow you from any Fediverse server, without an account on "
+              "yours.",
+          },
+      .threats =
+          {
+              "Open sign-ups attract spam accounts, so someone must keep an eye on new members and reports.",
+              "Other servers may block yours if they see it as badly moderated, which cuts your members off "
+              "from followers there.",
+              "As the host of a public service you are responsible for handling illegal content that is "
+              "reported to you.",
+          },
+  };
+  a.backup = {
+      .databases = {"postgresql"},
+      .paths = {},
+      .buckets = {"media"},
+      .stopForConsistency = false,
+      .notes =
+          "A live dump of the database is consistent on its own, and the media bucket is copied after it: a "
+          "picture uploaded during the copy may be missing from the backup, but nothing is half-written. "
+          "Redis is not copied: it holds home timelines, which Mastodon rebuilds, and queued jobs, of which "
+          "those waiting at backup time are lost. The deployment's secrets (including the keys behind "
+          "two-factor login) are kept in its encrypted secrets and must be restored with it.",
+  };
   return a;
 }
 

@@ -59,6 +59,47 @@ App peertube() {
                             "members of this site (internal).",
                             "public", {"public", "unlisted", "private", "internal"})},
   });
+  a.category = "video";
+  a.swot = {
+      .strengths =
+          {
+              "A complete video library like YouTube: channels, playlists, subtitles and several sizes of every "
+              "video.",
+              "People on Mastodon and other Fediverse services can follow your channels and comment on videos.",
+              "Live events can be streamed and kept as a video afterwards.",
+              "Made by Framasoft, a French non-profit, with steady new versions for many years.",
+          },
+      .weaknesses =
+          {
+              "Converting uploads takes much computing power, so a new video can take a while to appear.",
+              "Videos take a lot of storage, the largest part of its cost.",
+              "Fewer people find your videos by chance than on YouTube.",
+              "For live streaming alone, without a video library, Owncast is simpler and lighter.",
+          },
+      .opportunities =
+          {
+              "Schools and public bodies can publish videos without advertising and without sending viewers' "
+              "data to Google.",
+              "Other PeerTube servers can copy your videos and share the load when one becomes popular.",
+          },
+      .threats =
+          {
+              "With open sign-ups, copyright complaints and unwanted uploads become your responsibility.",
+              "A video that suddenly becomes popular can bring a spike of traffic and cost.",
+          },
+  };
+  a.backup = {
+      .databases = {"postgresql"},
+      .paths = {"/var/lib/peertube/storage", "/var/lib/peertube/config"},
+      .buckets = {"videos", "streaming-playlists"},
+      .stopForConsistency = false,
+      .notes =
+          "A live dump of the database is consistent on its own, and the video buckets are copied after it: a "
+          "video being uploaded or converted during the copy may be missing from the backup and must be "
+          "uploaded again. The storage directory holds thumbnails, avatars and subtitles (its cache and tmp "
+          "folders need not be kept); the config directory holds the settings changed in PeerTube's own "
+          "administration pages.",
+  };
   return a;
 }
 

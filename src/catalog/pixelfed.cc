@@ -53,6 +53,44 @@ App pixelfed() {
        schema::booleanProperty("Require e-mail confirmation",
                                "New members must confirm their e-mail address before they can post.", true)},
   });
+  a.category = "social";
+  a.swot = {
+      .strengths =
+          {
+              "Made for pictures: albums, stories and a photo grid, where Mastodon is made for text.",
+              "Posts and follows reach Mastodon users too, so one account speaks to both audiences.",
+              "No advertising and no algorithm deciding who sees which photo: followers see posts in order.",
+          },
+      .weaknesses =
+          {
+              "A smaller project than Mastodon, with fewer developers, so new versions come less often.",
+              "Fewer phone apps than Mastodon, and the official one is young and simple.",
+              "Photos and videos take much storage, which adds to the monthly cost.",
+          },
+      .opportunities =
+          {
+              "Photographers, artists, schools and clubs can share pictures without giving them to a large "
+              "platform.",
+              "Many people look for an alternative to Instagram and can follow you from Mastodon meanwhile.",
+          },
+      .threats =
+          {
+              "Photos may show people who did not agree to be published, and your moderators must handle "
+              "their complaints.",
+              "If its few developers stop, security fixes may arrive slowly.",
+          },
+  };
+  a.backup = {
+      .databases = {"postgresql"},
+      .paths = {"/var/lib/pixelfed/storage"},
+      .buckets = {"media"},
+      .stopForConsistency = false,
+      .notes =
+          "A live dump of the database is consistent on its own, and the media bucket is copied after it: a "
+          "photo uploaded during the copy may be missing, but nothing is half-written. The storage directory "
+          "holds the keys that signed-in phone apps depend on; without it everyone must log in again after a "
+          "restore.",
+  };
   return a;
 }
 

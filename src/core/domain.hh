@@ -34,6 +34,8 @@ struct User {
 struct AppInstance {
   std::string app;  ///< catalog id, e.g. "mastodon"
   json::object settings;
+  std::string version;    ///< the app's version when configured or last upgraded ("" = the catalog's)
+  int schemaVersion = 0;  ///< schema version of `settings` (0 = the catalog's current one)
 };
 
 enum class DeploymentStatus { New, Applying, Ready, Failed, Deleting, Deleted };
@@ -50,6 +52,8 @@ struct Deployment {
   DeploymentStatus status = DeploymentStatus::New;
   std::int64_t version = 1;
   std::string target = "local";
+  std::string catalogVersion;   ///< the catalog release it was configured or last upgraded with
+  std::string nixpkgsRevision;  ///< the nixpkgs revision of that release
   std::string createdAt;
   std::string updatedAt;
 };

@@ -1,6 +1,7 @@
 #include "nixos/render.hh"
 
 #include <algorithm>
+#include <map>
 #include <set>
 #include <string_view>
 #include <vector>
@@ -29,6 +30,13 @@ std::string subdomainOf(const json::object& settings, const catalog::App* entry,
     return std::string(s->get_string().data(), s->get_string().size());
   return entry ? entry->defaultSubdomain : appId;
 }
+
+/// A database server shared by the apps of the machine, of one engine.
+struct DatabaseServer {
+  int port;
+  std::set<std::string> databases;
+  json::array users;  ///< {name, database, passwordFile}, one per database
+};
 
 /// One app of the deployment, resolved against the catalog.
 struct AppToRender {
@@ -59,37 +67,75 @@ json::object renderMachineConfiguration(const Deployment& d, const MachineInputs
       throw AbortError(Error::conflict("the app \"" + apps[i].entry->id + "\" appears twice", apps[i].field + ".app"));
 
   json::object appsOut;
-  std::set<std::string> databases;
-  json::array databaseUsers;
+  std::map<std::string, DatabaseServer> databaseServers{{"postgresql", {5432, {}, {}}}, {"mysql", {3306, {}, {}}}};
   json::object redisServers;
   json::object virtualHosts;
   std::set<std::int64_t> ports;
+  std::set<std::pair<int, int>> udpRanges;
+  std::set<std::string> usedHosts;
 
   for (auto& [instance, entry, field] : apps) {
     const std::string& id = entry->id;
-    // Settings are stored validated; validating again fills defaults added since.
+    // Settings of the catalog's current schema are validated again, which fills
+    // defaults added since. Settings of an older schema are rendered as stored:
+    // they are migrated only when their owner upgrades the app.
+    const int schemaVersion = instance->schemaVersion == 0 ? entry->schemaVersion : instance->schemaVersion;
     json::object settings =
-        catalog::validateSettings(*entry, json::value(instance->settings), field + ".settings").orThrow();
+        schemaVersion == entry->schemaVersion
+            ? catalog::validateSettings(*entry, json::value(instance->settings), field + ".settings").orThrow()
+            : instance->settings;
     const std::string host = naming::appHost(d.domain, subdomainOf(settings, entry, id));
-    if (virtualHosts.contains(host))
-      throw AbortError(Error::conflict("the web address " + host + " is already used by another app",
-                                       field + ".settings.subdomain"));
-    virtualHosts[host] = json::object{{"app", id}, {"forceSSL", true}, {"enableACME", true}};
-    for (int p : entry->needs.ports) ports.insert(p);
+    auto claim = [&](const std::string& name) {
+      if (!usedHosts.insert(name).second)
+        throw AbortError(Error::conflict("the web address " + name + " is already used by another app",
+                                         field + ".settings.subdomain"));
+    };
+    claim(host);
+    // Extra host names are labels under the app's own host, served by the same virtual host.
+    json::array extraHosts;
+    for (auto& label : entry->extraHosts) {
+      claim(label + "." + host);
+      extraHosts.emplace_back(label + "." + host);
+    }
+    json::object vhost{{"app", id}, {"forceSSL", true}, {"enableACME", true}};
+    if (!extraHosts.empty()) vhost["serverAliases"] = extraHosts;
+    virtualHosts[host] = std::move(vhost);
+    json::array appPorts;
+    for (int p : entry->needs.ports) {
+      ports.insert(p);
+      appPorts.emplace_back(p);
+    }
+    json::array appUdpRanges;
+    for (auto& range : entry->udpPortRanges) {
+      udpRanges.insert(range);
+      appUdpRanges.emplace_back(json::object{{"from", range.first}, {"to", range.second}});
+    }
 
-    json::object app{{"enable", true}, {"version", entry->version}, {"host", host}, {"settings", std::move(settings)}};
+    json::object app{{"enable", true},
+                     {"version", instance->version.empty() ? entry->version : instance->version},
+                     {"schemaVersion", schemaVersion},
+                     {"host", host},
+                     {"ports", std::move(appPorts)},
+                     {"settings", std::move(settings)}};
+    if (!extraHosts.empty()) app["extraHosts"] = std::move(extraHosts);
+    if (!appUdpRanges.empty()) app["udpPortRanges"] = std::move(appUdpRanges);
 
     for (auto& engine : entry->needs.databases) {
-      // admit() accepts postgresql only; one database per app.
+      // One database per app, on the machine's shared server of its engine.
+      auto server = databaseServers.find(engine);
+      if (server == databaseServers.end())
+        throw AbortError(Error::invalid(field + ".app", "unsupported database engine \"" + engine + "\""));
       const std::string name = naming::databaseName(d.id, id);
       const std::string passwordFile = secretFile(id, kDatabasePassword);
       app["database"] = json::object{{"engine", engine},
                                      {"host", "localhost"},
+                                     {"port", server->second.port},
                                      {"name", name},
                                      {"user", name},
                                      {"passwordFile", passwordFile}};
-      if (databases.insert(name).second)
-        databaseUsers.emplace_back(json::object{{"name", name}, {"database", name}, {"passwordFile", passwordFile}});
+      if (server->second.databases.insert(name).second)
+        server->second.users.emplace_back(
+            json::object{{"name", name}, {"database", name}, {"passwordFile", passwordFile}});
     }
 
     if (!entry->needs.buckets.empty()) {
@@ -116,29 +162,41 @@ json::object renderMachineConfiguration(const Deployment& d, const MachineInputs
 
   const bool web = !virtualHosts.empty();
   if (web) ports.insert(80);  // ACME HTTP-01 challenges and the redirect to HTTPS
-  json::array databaseNames;
-  for (auto& n : databases) databaseNames.emplace_back(n);
-  std::sort(databaseUsers.begin(), databaseUsers.end(), [](const json::value& a, const json::value& b) {
-    return a.at("name").get_string() < b.at("name").get_string();
-  });
   json::array openPorts;
   for (auto p : ports) openPorts.emplace_back(p);
+  json::array openUdpRanges;
+  for (auto& [from, to] : udpRanges) openUdpRanges.emplace_back(json::object{{"from", from}, {"to", to}});
 
   json::object services{
-      {"postgresql",
-       json::object{{"enable", !databaseNames.empty()}, {"databases", std::move(databaseNames)}, {"users", std::move(databaseUsers)}}},
       {"redis", json::object{{"enable", !redisServers.empty()}, {"servers", std::move(redisServers)}}},
       {"nginx", json::object{{"enable", web}, {"virtualHosts", std::move(virtualHosts)}}},
   };
+  for (auto& [engine, server] : databaseServers) {
+    json::array names;
+    for (auto& n : server.databases) names.emplace_back(n);
+    std::sort(server.users.begin(), server.users.end(), [](const json::value& a, const json::value& b) {
+      return a.at("name").get_string() < b.at("name").get_string();
+    });
+    services[engine] = json::object{{"enable", !names.empty()},
+                                    {"port", server.port},
+                                    {"databases", std::move(names)},
+                                    {"users", std::move(server.users)}};
+  }
 
   return {
       {"fedihost",
-       json::object{{"deployment", d.id}, {"organisation", d.organisation}, {"name", d.name}, {"machine", inputs.machineName}}},
+       json::object{{"deployment", d.id},
+                    {"organisation", d.organisation},
+                    {"name", d.name},
+                    {"machine", inputs.machineName},
+                    {"catalogVersion", d.catalogVersion},
+                    {"nixpkgsRevision", d.nixpkgsRevision}}},
       {"networking",
        json::object{{"hostName", d.name},
                     {"domain", d.domain},
                     {"address", inputs.address},
-                    {"firewall", json::object{{"allowedTCPPorts", std::move(openPorts)}}}}},
+                    {"firewall", json::object{{"allowedTCPPorts", std::move(openPorts)},
+                                              {"allowedUDPPortRanges", std::move(openUdpRanges)}}}}},
       {"apps", std::move(appsOut)},
       {"services", std::move(services)},
   };

@@ -19,6 +19,14 @@ struct MachineInputs {
 
 /// The configuration of the machine that runs all of `d`'s apps. Secrets appear
 /// only as file paths under /run/fedihost/secrets/, never as values.
+///
+/// It records the deployment's catalog release and nixpkgs revision, and per app
+/// the instance's version (else the catalog's) and settings schema. Settings on
+/// the catalog's current schema are validated and completed with defaults;
+/// settings stored under another schema are rendered as stored (they are
+/// migrated only when their owner upgrades the app). Databases go to the
+/// machine's shared server of their engine (services.postgresql, services.mysql).
+/// Throws AbortError for an unknown app, an app listed twice or a host name used twice.
 json::object renderMachineConfiguration(const Deployment& d, const MachineInputs& inputs);
 
 /// The host name of an app of a deployment, e.g. "mastodon.social.example.test".

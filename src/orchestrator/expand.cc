@@ -40,7 +40,10 @@ class Expander {
 
     // DNS: the domain itself and every app's host name point at the machine.
     std::vector<std::string> hosts{d_.domain};
-    for (auto& inst : d_.apps) hosts.push_back(nixos::appHost(d_, inst));
+    for (auto& inst : d_.apps) {
+      hosts.push_back(nixos::appHost(d_, inst));
+      for (auto& label : appOf(inst).extraHosts) hosts.push_back(label + "." + nixos::appHost(d_, inst));
+    }
     std::sort(hosts.begin(), hosts.end());
     hosts.erase(std::unique(hosts.begin(), hosts.end()), hosts.end());
     std::vector<std::string> configDeps{machineKey};

@@ -60,7 +60,8 @@ User userFrom(const Row& r) {
 }
 
 constexpr const char* kDeploymentColumns =
-    "id, organisation_id, name, domain, target, status, version, created_at, updated_at";
+    "id, organisation_id, name, domain, target, status, version, created_at, updated_at, catalog_version, "
+    "nixpkgs_revision";
 
 Run runFrom(const Row& r) {
   Run run;
@@ -168,9 +169,13 @@ Deployment deploymentFrom(Connection& c, const Row& r) {
   d.version = r.integer(6);
   d.createdAt = r.text(7);
   d.updatedAt = r.text(8);
-  for (auto& a : c.query("SELECT app, settings FROM deployment_apps WHERE deployment_id = ?1 ORDER BY position",
-                         {d.id}))
-    d.apps.push_back({a.text(0), objectFrom(a.text(1))});
+  d.catalogVersion = r.text(9);
+  d.nixpkgsRevision = r.text(10);
+  for (auto& a : c.query(
+           "SELECT app, settings, version, schema_version FROM deployment_apps WHERE deployment_id = ?1 "
+           "ORDER BY position",
+           {d.id}))
+    d.apps.push_back({a.text(0), objectFrom(a.text(1)), a.text(2), static_cast<int>(a.integer(3))});
   return d;
 }
 
@@ -185,8 +190,10 @@ void writeApps(Connection& c, const Deployment& d) {
   c.execute("DELETE FROM deployment_apps WHERE deployment_id = ?1", {d.id});
   std::int64_t pos = 0;
   for (auto& a : d.apps)
-    c.execute("INSERT INTO deployment_apps (deployment_id, position, app, settings) VALUES (?1, ?2, ?3, ?4)",
-              {d.id, pos++, a.app, toText(a.settings)});
+    c.execute(
+        "INSERT INTO deployment_apps (deployment_id, position, app, settings, version, schema_version) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        {d.id, pos++, a.app, toText(a.settings), a.version, std::int64_t{a.schemaVersion}});
 }
 }  // namespace
 
@@ -204,9 +211,9 @@ Result<Deployment> StateStore::createDeployment(Deployment d) {
   try {
     c_.execute(
         "INSERT INTO deployments (id, organisation_id, name, domain, target, status, version, created_at, "
-        "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "updated_at, catalog_version, nixpkgs_revision) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         {d.id, d.organisation, d.name, d.domain, d.target, std::string(toString(d.status)), d.version, d.createdAt,
-         d.updatedAt});
+         d.updatedAt, d.catalogVersion, d.nixpkgsRevision});
   } catch (const ConstraintError&) {
     return nameTaken;
   }
@@ -238,8 +245,9 @@ Result<Deployment> StateStore::updateDeployment(const Deployment& d, std::int64_
   if (auto taken = domainTaken(c_, d.domain, d.id)) return *taken;
   auto now = clock::nowRfc3339();
   auto changed = c_.execute(
-      "UPDATE deployments SET domain = ?1, version = version + 1, updated_at = ?2 WHERE id = ?3 AND version = ?4",
-      {d.domain, now, d.id, expectedVersion});
+      "UPDATE deployments SET domain = ?1, version = version + 1, updated_at = ?2, catalog_version = ?5, "
+      "nixpkgs_revision = ?6 WHERE id = ?3 AND version = ?4",
+      {d.domain, now, d.id, expectedVersion, d.catalogVersion, d.nixpkgsRevision});
   if (changed == 0) {
     auto current = getDeployment(d.id);
     if (!current) return current.error();

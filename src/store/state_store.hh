@@ -51,7 +51,7 @@ class StateStore {
   Result<Deployment> getDeployment(const std::string& id);
   /// Live (not deleted) deployments, optionally of one organisation, oldest first.
   Page<Deployment> listDeployments(const std::string& organisation, int limit, const std::string& cursor);
-  /// Replaces domain and apps if the stored version is `expectedVersion`
+  /// Replaces domain, apps and recorded versions if the stored version is `expectedVersion`
   /// (PreconditionFailed otherwise); bumps the version.
   Result<Deployment> updateDeployment(const Deployment& d, std::int64_t expectedVersion);
   void setDeploymentStatus(const std::string& id, DeploymentStatus status);

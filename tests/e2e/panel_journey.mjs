@@ -7,7 +7,11 @@
 // data directory, drives Debian's chromium with playwright-core through: login
 // (wrong then right password), catalog, creating an organisation, a deployment
 // (with an invalid domain first), reviewing the plan, applying it and waiting
-// for "ready" with app URLs; then saves a full-page screenshot and stops
+// for "ready" with app URLs; on the way it opens PeerTube's app page (its
+// strengths, weaknesses, opportunities and threats) and compares PeerTube with
+// Owncast side by side; once ready it edits a Mastodon setting (an out-of-range
+// value first, explained next to the field) and checks the plan shows an
+// update; then saves a full-page screenshot, deletes the deployment and stops
 // everything. Prints "1 passed, 0 failed" or "0 passed, 1 failed" last.
 //
 // Environment:
@@ -154,7 +158,7 @@ async function journey(page, base) {
   await page.waitForURL(/\/catalog$/);
   await page.locator('#catalog .app-card').first().waitFor({ timeout: 10_000 });
   for (const name of ['Mastodon', 'Pixelfed', 'PeerTube']) {
-    const card = page.locator('#catalog .app-card', { has: page.locator('h2', { hasText: new RegExp(`^${name}$`) }) });
+    const card = page.locator('#catalog .app-card', { has: page.locator('.app-name', { hasText: new RegExp(`^${name}$`) }) });
     if ((await card.count()) !== 1) fail(`catalog has no card for ${name}`);
     await expectText(card.locator('.summary'), /\S/, `${name} card summary`);
     await expectText(card.locator('.description'), /\S{3}/, `${name} card description`);
@@ -162,6 +166,61 @@ async function journey(page, base) {
     await expectText(card.locator('.badge-ap'), /ActivityPub/, `${name} card ActivityPub badge`);
   }
   await snap(page, 'catalog');
+
+  log("PeerTube's app page: needs, strengths, weaknesses, opportunities, threats, backups");
+  await page.locator('#catalog .app-card[data-app="peertube"] .app-name a').click();
+  await page.waitForURL(/\/catalog\/peertube$/);
+  await expectText(page.locator('h1'), /^PeerTube$/, 'app page heading');
+  await expectText(page.locator('#app-summary'), /\S/, 'app page summary');
+  await expectText(page.locator('#app-facts .licence'), /\S/, 'app page licence');
+  await expectText(page.locator('#app-needs'), /PostgreSQL database/, 'app page needs in plain words');
+  for (const part of ['strengths', 'weaknesses', 'opportunities', 'threats']) {
+    const items = page.locator(`#swot [data-swot="${part}"] li`);
+    await items
+      .first()
+      .waitFor({ timeout: 5_000 })
+      .catch(() => fail(`PeerTube's app page has no ${part} (the catalog API returned no "swot" for PeerTube?)`));
+    await expectText(items, /\S{3}/, `PeerTube ${part}`);
+  }
+  await expectText(page.locator('#app-backup .backup-pause'), /\S/, 'PeerTube backup: does it pause');
+  const deployHref = await page.locator('.deploy-link').first().getAttribute('href');
+  if (deployHref !== '/new?app=peertube') fail(`"Deploy this app" points to ${deployHref}`);
+  await snap(page, 'app-peertube');
+
+  log('compare PeerTube and Owncast side by side');
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Catalog' }).click();
+  await page.waitForURL(/\/catalog$/);
+  await page.locator('#catalog .app-card').first().waitFor({ timeout: 10_000 });
+  if ((await page.locator('#compare-owncast').count()) !== 1) fail('the catalog has no Owncast card to compare with');
+  if (!(await page.locator('#compare').isDisabled())) fail('the Compare button is enabled with nothing chosen');
+  await page.locator('#compare-peertube').check();
+  if (!(await page.locator('#compare').isDisabled())) fail('the Compare button is enabled with one app chosen');
+  await page.locator('#compare-owncast').check();
+  const ids = await page.locator('#catalog .app-card').evaluateAll((cards) => cards.map((c) => c.dataset.app));
+  const others = ids.filter((id) => id !== 'peertube' && id !== 'owncast');
+  if (others.length >= 2) {
+    // a third is fine, a fourth is refused with a short message next to it
+    await page.locator(`#compare-${others[0]}`).check();
+    const fourth = page.locator(`#compare-${others[1]}`);
+    await fourth.click();
+    if (await fourth.isChecked()) fail('a fourth app could be chosen for comparing');
+    await expectText(page.locator(`.app-card[data-app="${others[1]}"] .compare-refused`), /at most 3/, 'a fourth choice is refused');
+    await page.locator(`#compare-${others[0]}`).uncheck();
+  }
+  await page.locator('#compare').click();
+  await page.waitForURL(/\/compare\?apps=peertube,owncast$/);
+  for (const app of ['peertube', 'owncast']) {
+    await page.locator(`#compare-table thead th[data-app="${app}"]`).waitFor({ timeout: 5_000 });
+    await expectText(page.locator(`#compare-table td[data-app="${app}"][data-aspect="summary"]`), /\S/, `${app} summary column`);
+    await expectText(page.locator(`#compare-table td[data-app="${app}"][data-aspect="licence"]`), /\S/, `${app} licence column`);
+    for (const part of ['strengths', 'weaknesses', 'opportunities', 'threats']) {
+      const n = await page.locator(`#compare-table td[data-app="${app}"][data-aspect="${part}"] li`).count();
+      if (n === 0) fail(`the comparison shows no ${part} for ${app}`);
+    }
+  }
+  const columns = await page.locator('#compare-table thead th[data-app]').count();
+  if (columns !== 2) fail(`the comparison has ${columns} columns, expected 2`);
+  await snap(page, 'compare');
 
   // ---- 3. organisation ------------------------------------------------------
   log('organisations: create "Riverside School"');
@@ -256,6 +315,39 @@ async function journey(page, base) {
     fail(`no app URL looks like an address: ${JSON.stringify(urls)}`);
   }
   await expectText(page.locator('#run-history tr[data-run]'), /Apply/, 'run history lists the apply');
+  if ((await page.locator('#upgrade-unknown').count()) !== 0) {
+    fail(`checking for updates failed: ${await page.locator('#upgrade-unknown').innerText()}`);
+  }
+
+  log('edit settings: an out-of-range "Maximum post length" is explained next to the field');
+  await page.locator('#edit-open').click();
+  const editForm = page.locator('#edit-form');
+  await editForm.waitFor({ timeout: 5_000 });
+  if (!(await editForm.locator('#edit-app-mastodon').isChecked())) fail('the edit form does not show Mastodon as chosen');
+  const domainNow = await editForm.locator('input[name="domain"]').inputValue();
+  if (domainNow !== 'social.example.test') fail(`the edit form shows the domain ${JSON.stringify(domainNow)}`);
+  const maxChars = editForm.getByLabel('Maximum post length');
+  if ((await maxChars.inputValue()) === '') fail('"Maximum post length" is not filled with its current value');
+  await maxChars.fill('20000');
+  await editForm.locator('#edit-save').click();
+  const charsError = await expectText(
+    editForm.locator('[data-error-for="app:mastodon.settings.maxTootChars"]'),
+    /\S/,
+    'error next to "Maximum post length"',
+  );
+  log(`  error: ${charsError}`);
+  if ((await maxChars.getAttribute('aria-invalid')) !== 'true') fail('"Maximum post length" is not marked invalid');
+  await snap(page, 'edit-error');
+
+  log('edit settings: "Maximum post length" 1000, save, and the plan shows an update');
+  await maxChars.fill('1000');
+  await editForm.locator('#edit-save').click();
+  await expectText(page.locator('#edit-saved'), /Saved/, 'saved notice');
+  await expectText(page.locator('#plan-summary'), /\d+ to update/, 'plan summary after the edit');
+  const updates = await page.locator('#plan .plan-item[data-action="update"]').count();
+  if (updates === 0) fail('the plan after the edit lists no update');
+  log(`  plan: ${(await page.locator('#plan-summary').innerText()).trim()}`);
+  await snap(page, 'edit-plan');
 
   log(`screenshot → ${SCREENSHOT}`);
   fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });

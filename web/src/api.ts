@@ -2,6 +2,7 @@
 import type {
   App,
   Deployment,
+  DeploymentPatch,
   LoginAnswer,
   Organisation,
   Page,
@@ -9,6 +10,7 @@ import type {
   Problem,
   Run,
   Step,
+  UpgradeInfo,
   User,
 } from './types';
 
@@ -151,6 +153,11 @@ function query(params: Record<string, string | number | null | undefined>): stri
   return s ? `?${s}` : '';
 }
 
+/** The If-Match header for a deployment version (its ETag is the version in quotes). */
+function ifMatch(version: number): Record<string, string> {
+  return { 'If-Match': `"${version}"` };
+}
+
 /** Fetches every page of a paged list (bounded, to stay polite). */
 async function all<T>(path: string, params: Record<string, string> = {}, maxPages = 20): Promise<T[]> {
   const items: T[] = [];
@@ -180,6 +187,7 @@ export const api = {
   me: () => json<User>('/auth/me'),
 
   catalog: async () => (await json<{ items: App[] }>('/catalog')).items,
+  catalogApp: (id: string) => json<App>(`/catalog/${encodeURIComponent(id)}`),
 
   organisations: (cursor?: string | null) =>
     json<Page<Organisation>>('/organisations' + query({ limit: 50, cursor })),
@@ -195,6 +203,13 @@ export const api = {
     organisation: string,
     body: { name: string; domain: string; apps: { app: string; settings?: Record<string, unknown> }[] },
   ) => json<Deployment>(`/organisations/${encodeURIComponent(organisation)}/deployments`, { method: 'POST', body }),
+  /** PATCH with If-Match: the version the change was made from (412 when someone changed it since). */
+  updateDeployment: (id: string, version: number, body: DeploymentPatch) =>
+    json<Deployment>(`/deployments/${encodeURIComponent(id)}`, { method: 'PATCH', body, headers: ifMatch(version) }),
+  upgradeInfo: (id: string, signal?: AbortSignal) =>
+    json<UpgradeInfo>(`/deployments/${encodeURIComponent(id)}/upgrade`, { signal }),
+  upgrade: (id: string, version: number) =>
+    json<Deployment>(`/deployments/${encodeURIComponent(id)}/upgrade`, { method: 'POST', headers: ifMatch(version) }),
   deleteDeployment: (id: string) => json<Run>(`/deployments/${encodeURIComponent(id)}`, { method: 'DELETE' }),
   plan: (id: string) => json<Plan>(`/deployments/${encodeURIComponent(id)}/plan`, { method: 'POST' }),
   apply: (id: string) => json<Run>(`/deployments/${encodeURIComponent(id)}/apply`, { method: 'POST' }),

@@ -5,6 +5,8 @@ import { currentPath, navigate, route, setGuards, setNotFound, start } from './r
 import { forgetAll } from './store';
 import { loginPage } from './pages/login';
 import { catalogPage } from './pages/catalog';
+import { appPage } from './pages/app';
+import { comparePage } from './pages/compare';
 import { organisationsPage } from './pages/organisations';
 import { organisationPage } from './pages/organisation';
 import { newDeploymentPage } from './pages/newDeployment';
@@ -64,8 +66,10 @@ setGuards(
     nav.hidden = !signedIn;
     account.hidden = !signedIn;
     who.textContent = getUser()?.email ?? '';
+    // comparing apps is part of the catalog
+    const section = path === '/compare' ? '/catalog' : path;
     for (const a of nav.querySelectorAll('a')) {
-      const active = path === a.pathname || (a.pathname !== '/' && path.startsWith(a.pathname + '/'));
+      const active = section === a.pathname || (a.pathname !== '/' && section.startsWith(a.pathname + '/'));
       if (active) a.setAttribute('aria-current', 'page');
       else a.removeAttribute('aria-current');
     }
@@ -74,6 +78,8 @@ setGuards(
 
 route('/login', loginPage, { public: true });
 route('/catalog', catalogPage);
+route('/catalog/:id', appPage);
+route('/compare', comparePage);
 route('/organisations', organisationsPage);
 route('/organisations/:id', organisationPage);
 route('/organisations/:id/new', newDeploymentPage);

@@ -27,6 +27,10 @@ export interface SchemaProperty {
   maximum?: number;
   pattern?: string;
   format?: string;
+  minLength?: number;
+  maxLength?: number;
+  /** A plain-language hint for `pattern` ("use only lowercase letters…"). */
+  'x-patternHint'?: string;
 }
 
 export interface SettingsSchema {
@@ -35,14 +39,39 @@ export interface SettingsSchema {
   required?: string[];
 }
 
+/** A storage bucket an app needs; older servers sent only its name. */
+export type BucketNeed = string | { name: string; purpose?: string };
+
 export interface AppNeeds {
   cpu?: number;
   memoryMiB?: number;
   diskGiB?: number;
   databases?: string[];
-  buckets?: string[];
+  buckets?: BucketNeed[];
   mail?: boolean;
+  redis?: boolean;
   ports?: number[];
+}
+
+/** Strengths, weaknesses, opportunities and threats: plain sentences. */
+export interface Swot {
+  strengths?: string[];
+  weaknesses?: string[];
+  opportunities?: string[];
+  threats?: string[];
+}
+
+/** How an app is backed up. */
+export interface BackupStrategy {
+  /** Database engines dumped, e.g. ["postgresql"]. */
+  databases?: string[];
+  /** Directories on the machine that are copied. */
+  paths?: string[];
+  /** Names of the app's buckets (needs.buckets) whose files are copied. */
+  buckets?: string[];
+  /** The app is stopped during the copy. */
+  stopForConsistency?: boolean;
+  notes?: string;
 }
 
 export interface App {
@@ -54,8 +83,13 @@ export interface App {
   licence: string;
   activityPub: boolean;
   version?: string;
+  defaultSubdomain?: string;
+  category?: string;
+  schemaVersion?: number;
   needs?: AppNeeds;
   settingsSchema?: SettingsSchema;
+  swot?: Swot | null;
+  backup?: BackupStrategy | null;
 }
 
 export interface Organisation {
@@ -76,7 +110,12 @@ export type DeploymentStatus =
 export interface DeploymentApp {
   app: string;
   settings?: Record<string, unknown>;
+  host?: string | null;
   url?: string | null;
+  /** The app's version when configured or last upgraded (newer servers). */
+  version?: string | null;
+  /** The version of the settings schema its settings follow (newer servers). */
+  schemaVersion?: number | null;
 }
 
 export interface Deployment {
@@ -90,8 +129,39 @@ export interface Deployment {
   target?: string;
   targetPath?: string | null;
   lastRun?: Run | null;
+  /** The catalog release it was configured or last upgraded with (newer servers). */
+  catalogVersion?: string | null;
+  /** The nixpkgs revision of that release (newer servers). */
+  nixpkgsRevision?: string | null;
   createdAt: string;
   updatedAt?: string;
+}
+
+/** What PATCH /deployments/{id} accepts: the members to change. */
+export interface DeploymentPatch {
+  domain?: string;
+  apps?: { app: string; settings?: Record<string, unknown> }[];
+}
+
+export interface ReleaseRef {
+  catalogVersion?: string | null;
+  nixpkgsRevision?: string | null;
+}
+
+/** GET /deployments/{id}/upgrade */
+export interface UpgradeInfo {
+  available: boolean;
+  from?: ReleaseRef | null;
+  to?: ReleaseRef | null;
+  apps?: {
+    app: string;
+    fromVersion?: string | null;
+    toVersion?: string | null;
+    fromSchema?: number | null;
+    toSchema?: number | null;
+    /** Plain-language descriptions of the settings changes. */
+    changes?: string[];
+  }[];
 }
 
 export interface Resource {

@@ -140,3 +140,64 @@ export function statusBadge(status: string, kind: 'deployment' | 'run' | 'step' 
 export function runKind(kind: string): string {
   return kind === 'apply' ? 'Apply' : kind === 'destroy' ? 'Delete' : kind;
 }
+
+const CATEGORY: Record<string, string> = {
+  social: 'Social networks',
+  video: 'Video',
+  streaming: 'Live streaming',
+  podcasts: 'Podcasts',
+  chat: 'Chat',
+  meetings: 'Video meetings',
+  files: 'Files',
+  office: 'Documents',
+  code: 'Code',
+  planning: 'Planning',
+  mail: 'E-mail',
+  photos: 'Photos',
+};
+
+/** "video" → "Video"; apps without a category are "Other". */
+export function categoryLabel(category: string | undefined | null): string {
+  if (!category) return 'Other';
+  return CATEGORY[category] ?? category.charAt(0).toUpperCase() + category.slice(1).replace(/[-_]/g, ' ');
+}
+
+/** The order categories are shown in: known ones first, "Other" last. */
+export function categoryOrder(category: string | undefined | null): number {
+  if (!category) return 1000;
+  const i = Object.keys(CATEGORY).indexOf(category);
+  return i < 0 ? 500 : i;
+}
+
+const DATABASE: Record<string, string> = {
+  postgresql: 'PostgreSQL',
+  postgres: 'PostgreSQL',
+  mysql: 'MySQL',
+  mariadb: 'MariaDB',
+  sqlite: 'SQLite',
+  redis: 'Redis',
+};
+
+/** "postgresql" → "PostgreSQL" */
+export function databaseName(engine: string): string {
+  return DATABASE[engine.toLowerCase()] ?? engine;
+}
+
+const PORT: Record<number, string> = {
+  25: 'mail',
+  80: 'web',
+  443: 'secure web',
+  465: 'mail',
+  587: 'mail',
+  993: 'mail',
+  1935: 'live video from streaming software',
+  2222: 'Git over SSH',
+  3478: 'calls',
+  5349: 'calls',
+  8448: 'Matrix federation',
+};
+
+/** 443 → "443 (secure web)" */
+export function portText(port: number): string {
+  return PORT[port] ? `${port} (${PORT[port]})` : String(port);
+}

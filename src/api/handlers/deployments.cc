@@ -1,6 +1,9 @@
+#include <algorithm>
 #include "api/handlers/handlers.hh"
 #include "api/input.hh"
 #include "api/json_mapping.hh"
+#include "catalog/catalog.hh"
+#include "catalog/upgrade.hh"
 #include "orchestrator/orchestrator.hh"
 #include "store/state_store.hh"
 
@@ -49,6 +52,7 @@ Response postDeployment(RequestContext& ctx) {
   d.domain = input::requiredString(body, "domain").orThrow();
   input::checkDomain(d.domain, "domain").orThrow();
   d.apps = input::apps(body.if_contains("apps"), d.domain).orThrow();
+  catalog::stampCurrentVersions(d);
   d = ctx.app.state.createDeployment(std::move(d)).orThrow();
   auto r = withEtag(json(201, deploymentJson(ctx, d)), d);
   r.headers["location"] = "/api/v1/deployments/" + d.id;
@@ -92,7 +96,22 @@ Response patchDeployment(RequestContext& ctx) {
     d.domain = *domain;
   }
   if (body.contains("apps")) {
-    d.apps = input::apps(body.if_contains("apps"), d.domain).orThrow();
+    auto apps = input::apps(body.if_contains("apps"), d.domain).orThrow();
+    for (auto& inst : apps) {
+      auto current = std::find_if(d.apps.begin(), d.apps.end(), [&](auto& a) { return a.app == inst.app; });
+      if (current == d.apps.end()) {
+        auto* app = catalog::find(inst.app);
+        inst.version = app->version;
+        inst.schemaVersion = app->schemaVersion;
+        continue;
+      }
+      if (!catalog::onCurrentSchema(*current))
+        throw AbortError(Error::conflict(
+            "the settings of " + inst.app + " are of an older version: upgrade the deployment first", "apps"));
+      inst.version = current->version;
+      inst.schemaVersion = current->schemaVersion;
+    }
+    d.apps = std::move(apps);
   } else {
     // Re-check hosts under a new domain.
     boost::json::array current;
@@ -119,6 +138,26 @@ Response postApply(RequestContext& ctx) {
   if (d.status == DeploymentStatus::Deleting)
     throw AbortError(Error::conflict("deployment " + d.name + " is being deleted"));
   return runAccepted(ctx.app.orchestrator.apply(ctx.app.state, d).orThrow());
+}
+
+Response getUpgrade(RequestContext& ctx) {
+  auto d = liveDeployment(ctx);
+  return json(200, mapping::toJson(catalog::upgradeFor(d)));
+}
+
+Response postUpgrade(RequestContext& ctx) {
+  auto d = liveDeployment(ctx);
+  auto expected = input::ifMatchVersion(ctx.request).orThrow();
+  if (expected != d.version)
+    throw AbortError({ErrorKind::PreconditionFailed,
+                      "the deployment changed since you read it (version " + std::to_string(d.version) +
+                          ", you sent " + std::to_string(expected) + "); reload and try again",
+                      {}});
+  if (!catalog::upgradeFor(d).available)
+    throw AbortError(Error::conflict("deployment " + d.name + " is already on the current catalog"));
+  auto upgraded = catalog::upgrade(d).orThrow();
+  upgraded = ctx.app.state.updateDeployment(upgraded, expected).orThrow();
+  return withEtag(json(200, deploymentJson(ctx, upgraded)), upgraded);
 }
 
 Response listDeploymentRuns(RequestContext& ctx) {

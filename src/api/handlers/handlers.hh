@@ -33,6 +33,8 @@ Response deleteDeployment(RequestContext& ctx);
 Response postPlan(RequestContext& ctx);
 Response postApply(RequestContext& ctx);
 Response listDeploymentRuns(RequestContext& ctx);
+Response getUpgrade(RequestContext& ctx);
+Response postUpgrade(RequestContext& ctx);
 // runs.cc
 Response getRun(RequestContext& ctx);
 Response getRunEvents(RequestContext& ctx);

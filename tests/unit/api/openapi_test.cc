@@ -379,7 +379,7 @@ TEST(OpenApi, ResponseSchemasDescribeWhatTheMappingWrites) {
   d.organisation = "org_x";
   d.name = "social";
   d.domain = "example.org";
-  d.apps.push_back({"mastodon", catalog::validateSettings(*app, json::value(nullptr), "settings").value()});
+  d.apps.push_back({"mastodon", catalog::validateSettings(*app, json::value(nullptr), "settings").value(), {}, 0});
   for (auto& last : {std::optional<fedihost::Run>{}, std::optional<fedihost::Run>{run}}) {
     auto dj = mapping::toJson(d, "/var/lib/fedihost/local/dep_x", last);
     expectShape("Deployment", dj);

@@ -27,11 +27,21 @@ using ::testing::HasSubstr;
 
 const std::string kSecretDir = "/run/fedihost/secrets/";
 
+/// An app instance as stored, with settings taken as given (not validated).
+AppInstance stored(const std::string& id, json::object settings, std::string version = "", int schemaVersion = 0) {
+  AppInstance a;
+  a.app = id;
+  a.settings = std::move(settings);
+  a.version = std::move(version);
+  a.schemaVersion = schemaVersion;
+  return a;
+}
+
 AppInstance instance(const std::string& id, json::object given = {}) {
   auto* entry = catalog::find(id);
   if (!entry) throw std::runtime_error("no app " + id);
   // Deployments hold validated settings, as the API stores them.
-  return {id, catalog::validateSettings(*entry, given, "apps[0].settings").orThrow()};
+  return stored(id, catalog::validateSettings(*entry, given, "apps[0].settings").orThrow());
 }
 
 Deployment deployment(std::vector<AppInstance> apps) {
@@ -42,6 +52,8 @@ Deployment deployment(std::vector<AppInstance> apps) {
   d.domain = "social.example.test";
   d.apps = std::move(apps);
   d.version = 3;
+  d.catalogVersion = "2026.11.1";
+  d.nixpkgsRevision = "nixos-24.11";
   d.createdAt = "2025-01-01T00:00:00Z";
   d.updatedAt = "2025-01-02T00:00:00Z";
   return d;
@@ -68,6 +80,18 @@ std::vector<GoldenCase> goldenCases() {
       {"peertube", {instance("peertube", {{"subdomain", "video"}, {"transcoding", false}})}},
       // Listed out of order on purpose: the rendering orders apps itself.
       {"mastodon_pixelfed", {instance("pixelfed", {{"siteName", "Our photos"}}), instance("mastodon", {{"subdomain", ""}})}},
+      {"matrix", {instance("matrix", {{"federation", "allowlist"}, {"federationAllowlist", "matrix.org, example.net"}})}},
+      {"owncast", {instance("owncast", {{"serverName", "Town hall live"}})}},
+      {"castopod", {instance("castopod", {{"maxUploadSizeMiB", 1024}})}},
+      {"edumeet", {instance("edumeet", {{"videoResolution", "high"}})}},
+      {"nextcloud", {instance("nextcloud", {{"defaultQuotaGiB", 20}})}},
+      {"cryptpad", {instance("cryptpad", {{"registrations", "invitation"}})}},
+      {"forgejo", {instance("forgejo", {{"defaultRepoVisibility", "public"}})}},
+      {"roundcube", {instance("roundcube", {{"imapHost", "imap.example.org"}})}},
+      {"hedgedoc", {instance("hedgedoc", {{"allowAnonymous", true}})}},
+      {"vikunja", {instance("vikunja", {{"defaultTimezone", "Europe/Berlin"}})}},
+      // PostgreSQL and MariaDB on one machine.
+      {"castopod_mastodon_pixelfed", {instance("castopod"), instance("mastodon"), instance("pixelfed")}},
   };
 }
 
@@ -130,9 +154,15 @@ TEST(Render, SecretsAppearOnlyAsFilePaths) {
       paths.insert(file);
     }
     std::set<std::string> expected;
-    for (auto& app : c.apps)
-      for (const char* purpose : {"database-password", "s3-secret-key", "mail-password"})
-        expected.insert(naming::secretPath(naming::secretName(app.app, purpose)));
+    for (auto& app : c.apps) {
+      const auto& needs = catalog::find(app.app)->needs;
+      auto expect = [&](bool needed, const char* purpose) {
+        if (needed) expected.insert(naming::secretPath(naming::secretName(app.app, purpose)));
+      };
+      expect(!needs.databases.empty(), "database-password");
+      expect(!needs.buckets.empty(), "s3-secret-key");
+      expect(needs.mail, "mail-password");
+    }
     EXPECT_EQ(paths, expected);
   }
 }
@@ -160,8 +190,11 @@ TEST(Render, OneAppGetsItsDatabaseBucketsMailAndRedis) {
   EXPECT_EQ(app.at("version"), json::value(catalog::find("peertube")->version));
   EXPECT_EQ(app.at("host"), "peertube.social.example.test");
   EXPECT_EQ(app.at("settings").at("transcoding"), true);
+  EXPECT_EQ(app.at("schemaVersion"), catalog::find("peertube")->schemaVersion);
+  EXPECT_EQ(app.at("ports"), json::array{443});
   EXPECT_EQ(app.at("database"), (json::object{{"engine", "postgresql"},
                                               {"host", "localhost"},
+                                              {"port", 5432},
                                               {"name", "peertube_0000000000000000"},
                                               {"user", "peertube_0000000000000000"},
                                               {"passwordFile", kSecretDir + "peertube-database-password"}}));
@@ -194,17 +227,93 @@ TEST(Render, AppsOnOneMachineShareTheServices) {
                           {"pixelfed.social.example.test", {{"app", "pixelfed"}, {"forceSSL", true}, {"enableACME", true}}}}));
 }
 
+TEST(Render, EachDatabaseOnTheServerOfItsEngine) {
+  json::object c = renderMachineConfiguration(
+      deployment({instance("castopod"), instance("mastodon"), instance("pixelfed")}), inputs());
+  const auto& s = c.at("services");
+  EXPECT_EQ(s.at("postgresql").at("enable"), true);
+  EXPECT_EQ(s.at("postgresql").at("port"), 5432);
+  EXPECT_EQ(s.at("postgresql").at("databases"), (json::array{"mastodon_0000000000000000", "pixelfed_0000000000000000"}));
+  EXPECT_EQ(s.at("mysql").at("enable"), true);
+  EXPECT_EQ(s.at("mysql").at("port"), 3306);
+  EXPECT_EQ(s.at("mysql").at("databases"), json::array{"castopod_0000000000000000"});
+  EXPECT_EQ(s.at("mysql").at("users"),
+            (json::array{{{"name", "castopod_0000000000000000"},
+                          {"database", "castopod_0000000000000000"},
+                          {"passwordFile", kSecretDir + "castopod-database-password"}}}));
+  EXPECT_EQ(c.at("apps").at("castopod").at("database").at("engine"), "mysql");
+  EXPECT_EQ(c.at("apps").at("castopod").at("database").at("port"), 3306);
+}
+
+TEST(Render, EveryAppsPortsAreOpen) {
+  json::object c = renderMachineConfiguration(
+      deployment({instance("forgejo"), instance("matrix"), instance("owncast")}), inputs());
+  EXPECT_EQ(c.at("networking").at("firewall").at("allowedTCPPorts"), (json::array{80, 443, 1935, 2222, 8448}));
+  EXPECT_EQ(c.at("apps").at("forgejo").at("ports"), (json::array{443, 2222}));
+  EXPECT_EQ(c.at("apps").at("matrix").at("ports"), (json::array{443, 8448}));
+}
+
+TEST(Render, ExtraHostNamesAndUdpPortRanges) {
+  json::object c = renderMachineConfiguration(deployment({instance("cryptpad"), instance("edumeet")}), inputs());
+  // CryptPad's sandbox origin: a label under its host, served by the same virtual host.
+  EXPECT_EQ(c.at("apps").at("cryptpad").at("extraHosts"), json::array{"sandbox.cryptpad.social.example.test"});
+  EXPECT_EQ(c.at("services").at("nginx").at("virtualHosts").at("cryptpad.social.example.test").at("serverAliases"),
+            json::array{"sandbox.cryptpad.social.example.test"});
+  EXPECT_FALSE(c.at("apps").at("edumeet").as_object().contains("extraHosts"));
+  // Edumeet's WebRTC media.
+  const json::array range{json::object{{"from", 40000}, {"to", 49999}}};
+  EXPECT_EQ(c.at("apps").at("edumeet").at("udpPortRanges"), range);
+  EXPECT_EQ(c.at("networking").at("firewall").at("allowedUDPPortRanges"), range);
+  EXPECT_FALSE(c.at("apps").at("cryptpad").as_object().contains("udpPortRanges"));
+}
+
+TEST(Render, RecordsTheCatalogReleaseAndTheAppVersions) {
+  auto d = deployment({stored("mastodon", {}, "4.2.0"), instance("pixelfed")});
+  d.catalogVersion = d.nixpkgsRevision = "";  // allowed: a deployment recorded before releases were
+  json::object c = renderMachineConfiguration(d, inputs());
+  EXPECT_EQ(c.at("fedihost").at("catalogVersion"), "");
+  EXPECT_EQ(c.at("fedihost").at("nixpkgsRevision"), "");
+  EXPECT_EQ(c.at("apps").at("mastodon").at("version"), "4.2.0");  // the instance's
+  EXPECT_EQ(c.at("apps").at("pixelfed").at("version"), json::value(catalog::find("pixelfed")->version));
+  d.catalogVersion = "2026.11.1";
+  d.nixpkgsRevision = "nixos-24.11";
+  c = renderMachineConfiguration(d, inputs());
+  EXPECT_EQ(c.at("fedihost").at("catalogVersion"), "2026.11.1");
+  EXPECT_EQ(c.at("fedihost").at("nixpkgsRevision"), "nixos-24.11");
+}
+
+TEST(Render, SettingsOfAnOlderSchemaAreRenderedAsStored) {
+  const auto* mastodon = catalog::find("mastodon");
+  ASSERT_GE(mastodon->schemaVersion, 2);
+  // Schema 1 had "openRegistrations", which the current schema refuses; no defaults are filled in.
+  json::object old{{"openRegistrations", true}};
+  json::object c = renderMachineConfiguration(deployment({stored("mastodon", old, "4.2.0", 1)}), inputs());
+  EXPECT_EQ(c.at("apps").at("mastodon").at("settings"), old);
+  EXPECT_EQ(c.at("apps").at("mastodon").at("schemaVersion"), 1);
+  EXPECT_EQ(c.at("apps").at("mastodon").at("host"), "mastodon.social.example.test");
+  // On the current schema, given explicitly or as 0, they are validated and completed.
+  for (int schema : {0, mastodon->schemaVersion}) {
+    c = renderMachineConfiguration(deployment({stored("mastodon", {{"registrations", "open"}}, "", schema)}),
+                                   inputs());
+    EXPECT_EQ(c.at("apps").at("mastodon").at("settings").at("maxTootChars"), 500) << schema;
+    EXPECT_EQ(c.at("apps").at("mastodon").at("schemaVersion"), mastodon->schemaVersion) << schema;
+    EXPECT_THROW(renderMachineConfiguration(deployment({stored("mastodon", old, "", schema)}), inputs()), AbortError);
+  }
+}
+
 TEST(Render, NoAppsNoServices) {
   json::object c = renderMachineConfiguration(deployment({}), inputs());
   EXPECT_EQ(c.at("apps"), json::object{});
   EXPECT_EQ(c.at("services").at("postgresql").at("enable"), false);
+  EXPECT_EQ(c.at("services").at("mysql").at("enable"), false);
   EXPECT_EQ(c.at("services").at("redis").at("enable"), false);
   EXPECT_EQ(c.at("services").at("nginx").at("enable"), false);
   EXPECT_EQ(c.at("networking").at("firewall").at("allowedTCPPorts"), json::array{});
+  EXPECT_EQ(c.at("networking").at("firewall").at("allowedUDPPortRanges"), json::array{});
 }
 
 TEST(Render, FillsDefaultsOfStoredSettings) {
-  auto d = deployment({{"mastodon", json::object{{"registrations", "closed"}}}});
+  auto d = deployment({stored("mastodon", {{"registrations", "closed"}})});
   json::object c = renderMachineConfiguration(d, inputs());
   EXPECT_EQ(c.at("apps").at("mastodon").at("settings").at("registrations"), "closed");
   EXPECT_EQ(c.at("apps").at("mastodon").at("settings").at("maxTootChars"), 500);
@@ -222,7 +331,7 @@ Error renderError(const Deployment& d) {
 }
 
 TEST(Render, RefusesWhatItCannotRender) {
-  auto e = renderError(deployment({instance("mastodon"), {"gitlab", {}}}));
+  auto e = renderError(deployment({instance("mastodon"), stored("gitlab", {})}));
   EXPECT_EQ(e.kind, ErrorKind::Invalid);
   EXPECT_EQ(e.field, "apps[1].app");
   e = renderError(deployment({instance("mastodon"), instance("pixelfed"), instance("mastodon")}));
@@ -231,16 +340,16 @@ TEST(Render, RefusesWhatItCannotRender) {
   e = renderError(deployment({instance("mastodon", {{"subdomain", "www"}}), instance("pixelfed", {{"subdomain", "www"}})}));
   EXPECT_EQ(e.kind, ErrorKind::Conflict);
   EXPECT_THAT(e.message, HasSubstr("www.social.example.test"));
-  e = renderError(deployment({{"mastodon", json::object{{"maxTootChars", 5}}}}));
+  e = renderError(deployment({stored("mastodon", {{"maxTootChars", 5}})}));
   EXPECT_EQ(e.kind, ErrorKind::Invalid);
   EXPECT_EQ(e.field, "apps[0].settings.maxTootChars");
 }
 
 TEST(AppHost, UsesTheSubdomainSettingOrTheCatalogDefault) {
   auto d = deployment({});
-  EXPECT_EQ(appHost(d, {"mastodon", {}}), "mastodon.social.example.test");
-  EXPECT_EQ(appHost(d, {"mastodon", {{"subdomain", "toot"}}}), "toot.social.example.test");
-  EXPECT_EQ(appHost(d, {"mastodon", {{"subdomain", ""}}}), "social.example.test");
+  EXPECT_EQ(appHost(d, stored("mastodon", {})), "mastodon.social.example.test");
+  EXPECT_EQ(appHost(d, stored("mastodon", {{"subdomain", "toot"}})), "toot.social.example.test");
+  EXPECT_EQ(appHost(d, stored("mastodon", {{"subdomain", ""}})), "social.example.test");
   EXPECT_EQ(appHost(d, instance("peertube")), "peertube.social.example.test");
 }
 

@@ -27,7 +27,7 @@ class ExecutorTest : public ::testing::Test {
     d.name = "social";
     d.domain = "social.example.test";
     for (std::string app : {"mastodon", "pixelfed"})
-      d.apps.push_back({app, catalog::validateSettings(*catalog::find(app), boost::json::value(), "s").value()});
+      d.apps.push_back({app, catalog::validateSettings(*catalog::find(app), boost::json::value(), "s").value(), {}, 0});
     deployment_ = state_->createDeployment(d).value();
   }
 

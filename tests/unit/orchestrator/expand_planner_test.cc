@@ -18,7 +18,7 @@ Deployment social() {
   d.domain = "social.example.test";
   for (std::string app : {"mastodon", "pixelfed"}) {
     auto settings = catalog::validateSettings(*catalog::find(app), boost::json::value(), "s").value();
-    d.apps.push_back({app, settings});
+    d.apps.push_back({app, settings, {}, 0});
   }
   return d;
 }
@@ -169,6 +169,25 @@ TEST(PlannerTest, DependencyOrderHandlesLongChainsWithoutRecursion) {
   ASSERT_EQ(order.size(), chain.size());
   EXPECT_EQ(order.front().name, "0");
   EXPECT_EQ(order.back().name, "19999");
+}
+
+}  // namespace
+}  // namespace fedihost::orchestrator
+
+namespace fedihost::orchestrator {
+namespace {
+
+TEST(ExpandTest, ExtraHostsOfAnAppGetTheirOwnDnsRecords) {
+  Deployment d;
+  d.id = "dep_0000000000000002";
+  d.name = "docs";
+  d.domain = "docs.example.test";
+  d.apps.push_back({"cryptpad", catalog::validateSettings(*catalog::find("cryptpad"), boost::json::value(), "s").value(), {}, 0});
+  std::set<std::string> names;
+  for (auto& r : expand(d))
+    if (r.kind == ResourceKind::DnsRecordSet) names.insert(std::string(r.attributes.at("name").as_string()));
+  EXPECT_TRUE(names.count("cryptpad.docs.example.test.")) << names.size();
+  EXPECT_TRUE(names.count("sandbox.cryptpad.docs.example.test."));
 }
 
 }  // namespace

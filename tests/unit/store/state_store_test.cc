@@ -23,7 +23,7 @@ class StateStoreTest : public ::testing::Test {
     d.organisation = org_.id;
     d.name = name;
     d.domain = name + ".example.test";
-    d.apps = {{"mastodon", {{"subdomain", "mastodon"}}}, {"pixelfed", {}}};
+    d.apps = {{"mastodon", {{"subdomain", "mastodon"}}, {}, 0}, {"pixelfed", {}, {}, 0}};
     return d;
   }
 

@@ -37,12 +37,30 @@ function describe(p: SchemaProperty): string {
   return bits.join(' ');
 }
 
+/** Whether the schema lets a string property be empty (no minimum length, and its pattern accepts ""). */
+function allowsEmpty(p: SchemaProperty): boolean {
+  if ((p.minLength ?? 0) > 0) return false;
+  if (!p.pattern) return true;
+  try {
+    return new RegExp(p.pattern, 'u').test('');
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Builds one field per schema property. `pathPrefix` is the error path of
  * the settings object (e.g. "app:mastodon.settings"); each field registers
- * `${pathPrefix}.${key}` with `errors`.
+ * `${pathPrefix}.${key}` with `errors`. `initial` holds the values to show
+ * (a deployment's current settings); missing ones show the schema's default.
  */
-export function settingsForm(schema: SettingsSchema | undefined, pathPrefix: string, errors: FormErrors, idPrefix: string): SettingsForm {
+export function settingsForm(
+  schema: SettingsSchema | undefined,
+  pathPrefix: string,
+  errors: FormErrors,
+  idPrefix: string,
+  initial: Record<string, unknown> = {},
+): SettingsForm {
   const props = Object.entries(schema?.properties ?? {});
   const required = new Set(schema?.required ?? []);
   const getters: [string, () => { set: boolean; value?: unknown }][] = [];
@@ -55,20 +73,21 @@ export function settingsForm(schema: SettingsSchema | undefined, pathPrefix: str
     const id = `${idPrefix}-${key}`.replace(/[^A-Za-z0-9_-]/g, '-');
     const type = baseType(p);
     const isRequired = required.has(key);
+    const start = key in initial ? initial[key] : p.default;
 
     if (p.enum && p.enum.length) {
       const select = h('select', { id, name: key });
       if (!isRequired && p.default === undefined) select.append(h('option', { value: '' }, '— default —'));
       p.enum.forEach((v, i) => {
         const opt = h('option', { value: String(i) }, v === null ? '(none)' : String(v));
-        if (p.default !== undefined && v === p.default) opt.selected = true;
+        if (start !== undefined && v === start) opt.selected = true;
         select.append(opt);
       });
       fields.push(field({ label, control: select, path, errors, help, required: isRequired }));
       getters.push([key, () => (select.value === '' ? { set: false } : { set: true, value: p.enum![Number(select.value)] })]);
     } else if (type === 'boolean') {
       const box = h('input', { id, type: 'checkbox', name: key });
-      box.checked = p.default === true;
+      box.checked = start === true;
       fields.push(field({ label, control: box, path, errors, help, inline: true }));
       getters.push([key, () => ({ set: true, value: box.checked })]);
     } else if (type === 'integer' || type === 'number') {
@@ -81,7 +100,7 @@ export function settingsForm(schema: SettingsSchema | undefined, pathPrefix: str
         min: p.minimum,
         max: p.maximum,
       });
-      if (typeof p.default === 'number') input.value = String(p.default);
+      if (typeof start === 'number') input.value = String(start);
       fields.push(field({ label, control: input, path, errors, help, required: isRequired }));
       getters.push([
         key,
@@ -98,13 +117,16 @@ export function settingsForm(schema: SettingsSchema | undefined, pathPrefix: str
         type: p.format === 'email' ? 'email' : p.format === 'password' ? 'password' : 'text',
         name: key,
       });
-      if (typeof p.default === 'string') input.value = p.default;
+      if (typeof start === 'string') input.value = start;
+      // an emptied field means "empty" when the schema allows it (e.g. no web
+      // address prefix) and the default differs; otherwise the default applies
+      const emptyMeansEmpty = typeof p.default === 'string' && p.default !== '' && allowsEmpty(p);
       fields.push(field({ label, control: input, path, errors, help, required: isRequired }));
       getters.push([
         key,
         () => {
           const v = input.value;
-          if (v === '' && !isRequired) return { set: false };
+          if (v === '' && !isRequired && !emptyMeansEmpty) return { set: false };
           return { set: true, value: v };
         },
       ]);

@@ -5,6 +5,8 @@ import { appName, getCatalog } from '../store';
 import type { App, Deployment, Organisation, Run } from '../types';
 import { renderPlan } from '../components/plan';
 import { followRun, stepItem } from '../components/runProgress';
+import { editSection } from '../components/editDeployment';
+import { shortRevision, upgradeArea } from '../components/upgradeBanner';
 import { runKind, statusBadge } from '../words';
 
 const ACTIVE_RUN = new Set(['queued', 'running']);
@@ -75,6 +77,13 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
       h('dd', null, link(`/organisations/${encodeURIComponent(dep.organisation)}`, orgName)),
       h('dt', null, 'Stored at'),
       h('dd', null, h('code', { id: 'target-path' }, dep.targetPath || '—'), dep.target ? h('span', { class: 'muted small' }, ` (target: ${dep.target})`) : null),
+      dep.catalogVersion ? [h('dt', null, 'Catalog version'), h('dd', { id: 'catalog-version' }, dep.catalogVersion)] : null,
+      dep.nixpkgsRevision
+        ? [
+            h('dt', null, 'Package set'),
+            h('dd', null, 'nixpkgs ', h('code', { id: 'nixpkgs-revision', title: dep.nixpkgsRevision }, shortRevision(dep.nixpkgsRevision))),
+          ]
+        : null,
       h('dt', null, 'Created'),
       h('dd', null, formatDate(dep.createdAt)),
       dep.updatedAt ? [h('dt', null, 'Last changed'), h('dd', null, formatDate(dep.updatedAt))] : null,
@@ -88,7 +97,12 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
         return h(
           'li',
           { class: 'list-row', 'data-app': a.app },
-          h('strong', null, appName(catalog, a.app)),
+          h(
+            'span',
+            null,
+            h('strong', null, appName(catalog, a.app)),
+            a.version ? h('span', { class: 'muted small app-version' }, ` version ${a.version}`) : null,
+          ),
           ready
             ? h('a', { href: href(a.url!), target: '_blank', rel: 'noopener noreferrer', class: 'app-url' }, a.url!)
             : h(
@@ -114,16 +128,59 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
     drawHeader();
     drawApps();
     drawButtons();
+    edit.draw();
+    if (dep.status === 'deleted') upgrade.element.replaceChildren();
   }
 
-  async function refresh(): Promise<void> {
+  async function refresh(): Promise<Deployment | null> {
     try {
       dep = await api.deployment(id);
       if (!signal.aborted) drawAll();
+      return dep;
     } catch (e) {
       if (!signal.aborted) showActionError(e);
+      return null;
     }
   }
+
+  async function reviewPlan(): Promise<void> {
+    clearActionError();
+    planArea.replaceChildren(loading('Working out what needs to change…'));
+    try {
+      const plan = await api.plan(id);
+      if (signal.aborted) return;
+      planArea.replaceChildren(h('section', { class: 'card' }, h('h2', null, 'Plan'), renderPlan(plan, catalog)));
+      planArea.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+    } catch (e) {
+      planArea.replaceChildren();
+      showActionError(e);
+    }
+  }
+
+  const edit = editSection({
+    deployment: () => dep,
+    catalog,
+    reload: refresh,
+    onSaved: (saved) => {
+      dep = saved;
+      drawAll();
+      void busy(planBtn, 'Reviewing…', reviewPlan).finally(drawButtons);
+    },
+  });
+
+  const upgrade = upgradeArea({
+    deployment: () => dep,
+    catalog,
+    signal,
+    reload: refresh,
+    onUpgraded: (upgraded) => {
+      dep = upgraded;
+      edit.close();
+      planArea.replaceChildren(); // a plan shown before is out of date
+      drawAll();
+    },
+    reviewPlan: () => void busy(planBtn, 'Reviewing…', reviewPlan).finally(drawButtons),
+  });
 
   async function loadHistory(): Promise<void> {
     try {
@@ -196,19 +253,7 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
   }
 
   // ---- actions -------------------------------------------------------------
-  planBtn.addEventListener('click', () =>
-    busy(planBtn, 'Reviewing…', async () => {
-      clearActionError();
-      planArea.replaceChildren(loading('Working out what needs to change…'));
-      try {
-        const plan = await api.plan(id);
-        if (!signal.aborted) planArea.replaceChildren(h('section', { class: 'card' }, h('h2', null, 'Plan'), renderPlan(plan, catalog)));
-      } catch (e) {
-        planArea.replaceChildren();
-        showActionError(e);
-      }
-    }).finally(drawButtons),
-  );
+  planBtn.addEventListener('click', () => busy(planBtn, 'Reviewing…', reviewPlan).finally(drawButtons));
 
   applyBtn.addEventListener('click', () =>
     busy(applyBtn, 'Starting…', async () => {
@@ -261,8 +306,10 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
   root.replaceChildren(
     crumbs,
     title,
+    upgrade.element,
     h('section', { class: 'card' }, facts),
     h('section', { class: 'card' }, h('h2', null, 'Apps'), appsList),
+    edit.element,
     h(
       'section',
       { class: 'card' },
@@ -278,5 +325,6 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
   );
 
   if (dep.lastRun && ACTIVE_RUN.has(dep.lastRun.status)) watch(dep.lastRun);
+  if (dep.status !== 'deleted') void upgrade.check();
   await loadHistory();
 }

@@ -1,26 +1,10 @@
-import { api, ApiError, errorText } from '../api';
+import { api, errorText } from '../api';
 import { failure, h, heading, link, loading } from '../dom';
 import { field, FormErrors } from '../forms';
 import { navigate, type PageContext } from '../router';
 import { getCatalog } from '../store';
 import type { App, Organisation } from '../types';
-import { settingsForm, type SettingsForm } from '../components/settings';
-
-interface AppChoice {
-  app: App;
-  box: HTMLInputElement;
-  settings: SettingsForm;
-}
-
-/** Rewrites an API error path apps[i]… to the stable path of the i-th chosen app. */
-function mapAppPath(e: unknown, chosen: string[]): unknown {
-  if (!(e instanceof ApiError) || !e.field) return e;
-  const m = /^apps\[(\d+)\](.*)$/.exec(e.field);
-  if (!m) return e;
-  const id = chosen[Number(m[1])];
-  if (!id) return e;
-  return new ApiError(e.status, { title: e.title, detail: e.detail, field: `app:${id}${m[2] ?? ''}` });
-}
+import { appPicker } from '../components/appPicker';
 
 export async function newDeploymentPage({ root, params, query, signal }: PageContext): Promise<void> {
   root.append(heading('New deployment'), loading());
@@ -56,38 +40,10 @@ export async function newDeploymentPage({ root, params, query, signal }: PageCon
   const name = h('input', { type: 'text', name: 'name', placeholder: 'social', autocapitalize: 'off', spellcheck: 'false' });
   const domain = h('input', { type: 'text', name: 'domain', placeholder: 'social.example.org', autocapitalize: 'off', spellcheck: 'false', inputmode: 'url' });
 
-  const appsError = h('p', { class: 'field-error', hidden: true, 'data-error-for': 'apps', 'aria-live': 'polite' });
-  const choices: AppChoice[] = catalog.map((app) => {
-    const box = h('input', { type: 'checkbox', name: 'apps', value: app.id, id: `app-${app.id}` });
-    box.checked = wantedApps.has(app.id);
-    const settings = settingsForm(app.settingsSchema, `app:${app.id}.settings`, errors, `setting-${app.id}`);
-    return { app, box, settings };
-  });
-  errors.register('apps', appsError, choices[0]?.box);
-
-  const appBoxes = choices.map(({ app, box, settings }) => {
-    const err = h('p', { class: 'field-error', hidden: true, 'data-error-for': `app:${app.id}`, 'aria-live': 'polite' });
-    errors.register(`app:${app.id}`, err, box);
-    const panel = h('div', { class: 'app-settings', id: `settings-${app.id}` }, settings.element);
-    const sync = () => {
-      panel.hidden = !box.checked;
-      wrap.classList.toggle('chosen', box.checked);
-    };
-    const wrap = h(
-      'div',
-      { class: 'app-choice', 'data-app': app.id },
-      h(
-        'label',
-        { for: box.id, class: 'app-choice-label' },
-        box,
-        h('span', null, h('strong', null, app.name), app.activityPub ? h('span', { class: 'badge badge-ap' }, 'ActivityPub') : null, h('span', { class: 'muted small block' }, app.summary)),
-      ),
-      err,
-      panel,
-    );
-    box.addEventListener('change', sync);
-    sync();
-    return wrap;
+  const picker = appPicker(catalog, errors, {
+    legend: 'Apps',
+    help: 'Choose one or more. Each app you tick shows its settings; the defaults are fine to start with.',
+    selected: wantedApps,
   });
 
   const submit = h('button', { type: 'submit', class: 'button-primary' }, 'Create deployment');
@@ -109,7 +65,7 @@ export async function newDeploymentPage({ root, params, query, signal }: PageCon
         help: 'The address people will visit, e.g. social.example.org. Each app gets its own name under it.',
       }),
     ),
-    h('fieldset', { class: 'apps' }, h('legend', null, 'Apps'), h('p', { class: 'help' }, 'Choose one or more. Each app you tick shows its settings; the defaults are fine to start with.'), appsError, appBoxes),
+    picker.element,
     h('div', { class: 'actions' }, submit, h('span', { class: 'muted small' }, 'Nothing is installed yet: you will review the plan first.')),
   );
 
@@ -118,19 +74,15 @@ export async function newDeploymentPage({ root, params, query, signal }: PageCon
     errors.clear();
     const org = orgSelect.value;
     if (!org) return errors.showAt('organisation', 'Choose the organisation this deployment belongs to.');
-    const chosen = choices.filter((c) => c.box.checked);
-    const body = {
-      name: name.value.trim(),
-      domain: domain.value.trim(),
-      apps: chosen.map((c) => ({ app: c.app.id, settings: c.settings.values() })),
-    };
+    const apps = picker.values();
+    const body = { name: name.value.trim(), domain: domain.value.trim(), apps };
     submit.disabled = true;
     submit.textContent = 'Creating…';
     try {
       const dep = await api.createDeployment(org, body);
       navigate(`/deployments/${encodeURIComponent(dep.id)}`);
     } catch (e) {
-      errors.show(mapAppPath(e, chosen.map((c) => c.app.id)));
+      errors.show(picker.mapError(e, apps));
     } finally {
       submit.disabled = false;
       submit.textContent = 'Create deployment';

@@ -1,0 +1,101 @@
+# Forgejo (services.forgejo) behind nginx, Git over SSH on its own port, a
+# database on the shared PostgreSQL, attachments and LFS in S3 buckets, mail
+# through the relay. Secrets go through the module's `secrets` (LoadCredential).
+{
+  config,
+  lib,
+  pkgs,
+  ...
+}:
+let
+  fh = import ../lib.nix { inherit config lib; };
+  id = "forgejo";
+  a = fh.app id;
+  s = a.settings;
+  db = a.database;
+  s3 = fh.s3 a;
+  port = fh.localPorts.forgejo;
+  sshPorts = builtins.filter (p: p != 80 && p != 443) a.ports;
+  sshPort = if sshPorts == [ ] then 2222 else builtins.head sshPorts;
+  storage = bucket: {
+    STORAGE_TYPE = "minio";
+    MINIO_ENDPOINT = s3.hostPort;
+    MINIO_ACCESS_KEY_ID = s3.accessKeyId;
+    MINIO_BUCKET = bucket;
+    MINIO_LOCATION = s3.region;
+    MINIO_USE_SSL = s3.useSsl;
+  };
+in
+{
+  imports = [ ../shared.nix ];
+
+  config = lib.mkIf (fh.has id) {
+    services.forgejo = {
+      enable = true;
+      database = {
+        type = "postgres";
+        createDatabase = false;
+        inherit (db)
+          host
+          port
+          name
+          user
+          passwordFile
+          ;
+      };
+      lfs.enable = true;
+      settings = {
+        server = {
+          DOMAIN = a.host;
+          ROOT_URL = "https://${a.host}/";
+          PROTOCOL = "http";
+          HTTP_ADDR = "127.0.0.1";
+          HTTP_PORT = port;
+          START_SSH_SERVER = true;
+          SSH_DOMAIN = a.host;
+          SSH_PORT = sshPort;
+          SSH_LISTEN_PORT = sshPort;
+        };
+        session.COOKIE_SECURE = true;
+        service = {
+          DISABLE_REGISTRATION = !s.enableRegistration;
+          REQUIRE_SIGNIN_VIEW = s.requireSignInToView;
+        };
+        repository.DEFAULT_PRIVATE = s.defaultRepoVisibility;
+        quota.ENABLED = true;
+        "quota.default".TOTAL = "${toString s.quotaPerAccountMiB}M";
+        mailer = {
+          ENABLED = true;
+          PROTOCOL = "smtp+starttls";
+          SMTP_ADDR = fh.smtp.host;
+          SMTP_PORT = fh.smtp.port;
+          USER = a.smtp.user;
+          FROM = a.smtp.from;
+        };
+        attachment = storage s3.buckets.attachments;
+        lfs = storage s3.buckets.lfs;
+      };
+      secrets = {
+        mailer.PASSWD = a.smtp.passwordFile;
+        attachment.MINIO_SECRET_ACCESS_KEY = s3.secretAccessKeyFile;
+        lfs.MINIO_SECRET_ACCESS_KEY = s3.secretAccessKeyFile;
+      };
+    };
+
+    systemd.tmpfiles.rules = fh.secretOwner "forgejo" [ db.passwordFile ];
+
+    systemd.services.forgejo = {
+      after = [ "fedihost-postgresql-passwords.service" ];
+      requires = [ "fedihost-postgresql-passwords.service" ];
+    };
+
+    services.nginx.virtualHosts = lib.optionalAttrs (fh.has id) {
+      ${a.host} = fh.proxyHost {
+        inherit port;
+        maxBodyMiB = 512;
+      };
+    };
+
+    warnings = fh.versionWarning id (pkgs.forgejo-lts or { });
+  };
+}

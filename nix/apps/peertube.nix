@@ -1,0 +1,108 @@
+# PeerTube (services.peertube): nginx, a database on the shared PostgreSQL,
+# its own Redis, videos in S3 buckets, mail through the relay.
+{
+  config,
+  lib,
+  pkgs,
+  ...
+}:
+let
+  fh = import ../lib.nix { inherit config lib; };
+  id = "peertube";
+  a = fh.app id;
+  s = a.settings;
+  db = a.database;
+  s3 = fh.s3 a;
+  privacy = {
+    public = 1;
+    unlisted = 2;
+    private = 3;
+    internal = 4;
+  };
+in
+{
+  imports = [ ../shared.nix ];
+
+  config = lib.mkIf (fh.has id) {
+    services.peertube = {
+      enable = true;
+      localDomain = a.host;
+      listenWeb = 443;
+      enableWebHttps = true;
+      configureNginx = true;
+      secrets.secretsFile = fh.generatedFile "peertube-secret";
+      # The S3 key, assembled at boot (AWS_* variables are read by PeerTube).
+      serviceEnvironmentFile = fh.runtimeFile "peertube-env";
+      database = {
+        createLocally = false;
+        inherit (db)
+          host
+          port
+          name
+          user
+          passwordFile
+          ;
+      };
+      # The module's own Redis server "peertube", on /run/redis-peertube/redis.sock.
+      redis = {
+        createLocally = true;
+        enableUnixSocket = true;
+      };
+      smtp = {
+        createLocally = false;
+        inherit (a.smtp) passwordFile;
+      };
+      settings = {
+        instance.name = s.instanceName;
+        signup = {
+          enabled = s.registrations != "closed";
+          requires_approval = s.registrations == "approval";
+          requires_email_verification = true;
+        };
+        transcoding.enabled = s.transcoding;
+        defaults.publish.privacy = privacy.${s.defaultVideoPrivacy};
+        smtp = {
+          transport = "smtp";
+          hostname = fh.smtp.host;
+          port = fh.smtp.port;
+          username = a.smtp.user;
+          tls = false;
+          disable_starttls = false;
+          from_address = a.smtp.from;
+        };
+        object_storage = {
+          enabled = true;
+          inherit (s3) endpoint region;
+          web_videos.bucket_name = s3.buckets.videos;
+          streaming_playlists.bucket_name = s3.buckets.streaming-playlists;
+        };
+      };
+    };
+
+    services.nginx.virtualHosts = lib.optionalAttrs (fh.has id) {
+      ${a.host}.extraConfig = "client_max_body_size ${toString s.maxUploadSizeMiB}m;\n";
+    };
+
+    fedihost.generatedSecrets.peertube-secret = fh.generatedSecret { owner = "peertube"; };
+    fedihost.secretFiles.peertube-env = fh.secretFile {
+      template = ''
+        AWS_ACCESS_KEY_ID=${s3.accessKeyId}
+        AWS_SECRET_ACCESS_KEY=@FEDIHOST_S3_SECRET_ACCESS_KEY@
+      '';
+      secrets."@FEDIHOST_S3_SECRET_ACCESS_KEY@" = s3.secretAccessKeyFile;
+      requiredBy = [ "peertube.service" ];
+    };
+
+    systemd.tmpfiles.rules = fh.secretOwner "peertube" [
+      db.passwordFile
+      a.smtp.passwordFile
+    ];
+
+    systemd.services.peertube = {
+      after = [ "fedihost-postgresql-passwords.service" ];
+      requires = [ "fedihost-postgresql-passwords.service" ];
+    };
+
+    warnings = fh.versionWarning id (pkgs.peertube or { });
+  };
+}
