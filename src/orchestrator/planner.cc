@@ -34,6 +34,74 @@ std::string joined(const std::vector<std::string>& names) {
   return s;
 }
 
+/// Orders actions so that nothing is removed while something else still uses it.
+/// `actions` come as: desired ones in dependency order, then deletes, dependents
+/// first; that order is kept wherever these constraints allow:
+///  - a delete of X comes after the update or replace of every desired resource
+///    whose recorded dependencies include X (it stops using X first);
+///  - a replace of R (which removes the old R) comes after the delete of every
+///    resource no longer desired that depends on R.
+/// Should the constraints contradict each other, the rest keeps the given order.
+std::vector<PlanAction> executionOrder(std::vector<PlanAction> actions,
+                                       const std::map<std::string, const RecordedResource*>& recorded) {
+  const std::size_t n = actions.size();
+  std::map<std::string, std::size_t> index;
+  for (std::size_t i = 0; i < n; ++i) index[actions[i].resource.key] = i;
+  std::vector<std::vector<std::size_t>> after(n);  // after[i]: actions that must wait for i
+  std::vector<std::size_t> waiting(n, 0);
+  auto edge = [&](std::size_t first, std::size_t then) {
+    after[first].push_back(then);
+    ++waiting[then];
+  };
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& a = actions[i];
+    if (a.action == ActionKind::Delete) {
+      // Deletes among themselves: dependents first (as given), and the desired dependencies are untouched.
+      for (auto& dep : a.resource.dependsOn)
+        if (auto it = index.find(dep); it != index.end() && actions[it->second].action == ActionKind::Delete)
+          edge(i, it->second);
+      continue;
+    }
+    for (auto& dep : a.resource.dependsOn)
+      if (auto it = index.find(dep); it != index.end()) edge(it->second, i);
+    auto old = recorded.find(a.resource.key);
+    if (old == recorded.end()) continue;
+    if (a.action == ActionKind::Update || a.action == ActionKind::Replace)
+      for (auto& dep : old->second->resource.dependsOn)
+        if (auto it = index.find(dep); it != index.end() && actions[it->second].action == ActionKind::Delete)
+          edge(i, it->second);
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    if (actions[i].action != ActionKind::Replace) continue;
+    for (std::size_t j = 0; j < n; ++j)
+      if (actions[j].action == ActionKind::Delete)
+        for (auto& dep : actions[j].resource.dependsOn)
+          if (dep == actions[i].resource.key) edge(j, i);
+  }
+  // Kahn's algorithm, always taking the earliest ready action in the given order.
+  std::set<std::size_t> ready;
+  for (std::size_t i = 0; i < n; ++i)
+    if (waiting[i] == 0) ready.insert(i);
+  std::vector<bool> done(n, false);
+  std::vector<PlanAction> out;
+  out.reserve(n);
+  while (out.size() < n) {
+    std::size_t next;
+    if (!ready.empty()) {
+      next = *ready.begin();
+      ready.erase(ready.begin());
+    } else {  // contradictory constraints: continue in the given order
+      next = 0;
+      while (done[next]) ++next;
+    }
+    done[next] = true;
+    out.push_back(std::move(actions[next]));
+    for (auto then : after[next])
+      if (!done[then] && --waiting[then] == 0) ready.insert(then);
+  }
+  return out;
+}
+
 }  // namespace
 
 std::vector<Resource> dependencyOrder(std::vector<Resource> resources) {
@@ -128,6 +196,7 @@ Plan plan(const std::string& deployment, const std::vector<Resource>& desired,
   auto order = dependencyOrder(std::move(gone));
   for (auto it = order.rbegin(); it != order.rend(); ++it)
     p.actions.push_back({ActionKind::Delete, *it, "no longer needed"});
+  p.actions = executionOrder(std::move(p.actions), rec);
   return p;
 }
 

@@ -14,8 +14,11 @@ namespace fedihost::orchestrator {
 ///  - update what depends on a resource being created or replaced ("uses X, which is replaced");
 ///  - delete what is recorded and not desired ("no longer needed");
 ///  - no-op for the rest.
-/// Creates, updates, replaces and no-ops come in dependency order; deletes come
-/// last, dependents before what they depend on. Throws AbortError(Invalid) on a
+/// Actions come in an order that never removes something still in use: creates,
+/// updates and replaces after what they depend on; deletes after their
+/// dependents are gone and after the resources that used them are updated;
+/// a replace (which removes the old one) after the deletes of what depended on
+/// it. Otherwise desired actions come first and deletes last. Throws AbortError(Invalid) on a
 /// dependency cycle or a dependency on an unknown resource.
 Plan plan(const std::string& deployment, const std::vector<Resource>& desired,
           const std::vector<RecordedResource>& recorded);

@@ -94,6 +94,9 @@ struct Expected {
   bool stopForBackup;
 };
 
+/// Names the parameter in test listings (ctest shows it).
+void PrintTo(const Expected& e, std::ostream* os) { *os << e.id; }
+
 class EntryFacts : public ::testing::TestWithParam<Expected> {};
 
 TEST_P(EntryFacts, MatchUpstream) {

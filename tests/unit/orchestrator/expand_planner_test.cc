@@ -192,3 +192,33 @@ TEST(ExpandTest, ExtraHostsOfAnAppGetTheirOwnDnsRecords) {
 
 }  // namespace
 }  // namespace fedihost::orchestrator
+
+namespace fedihost::orchestrator {
+namespace {
+
+TEST(PlannerTest, AResourceGoingAwayIsDeletedBeforeWhatItUsesIsReplaced) {
+  Resource bucket{"d/bucket/r0", ResourceKind::Bucket, "d", "r0", {{"name", "a"}}, {}};
+  Resource oldBucket = bucket;
+  oldBucket.attributes["name"] = "old-name";
+  Resource key{"d/access-key/x0", ResourceKind::AccessKey, "d", "x0", {}, {"d/bucket/r0"}};
+  auto p = plan("d", {bucket}, {{oldBucket, {}, ""}, {key, {}, ""}});
+  ASSERT_EQ(p.actions.size(), 2u);
+  EXPECT_EQ(p.actions[0].action, ActionKind::Delete);
+  EXPECT_EQ(p.actions[0].resource.key, "d/access-key/x0");
+  EXPECT_EQ(p.actions[1].action, ActionKind::Replace);
+}
+
+TEST(PlannerTest, AResourceStopsUsingAnotherBeforeThatOneIsDeleted) {
+  Resource gone{"d/bucket/old", ResourceKind::Bucket, "d", "old", {{"name", "old"}}, {}};
+  Resource user{"d/access-key/k", ResourceKind::AccessKey, "d", "k", {{"name", "k"}}, {}};
+  Resource oldUser = user;
+  oldUser.dependsOn = {"d/bucket/old"};
+  auto p = plan("d", {user}, {{gone, {}, ""}, {oldUser, {}, ""}});
+  ASSERT_EQ(p.actions.size(), 2u);
+  EXPECT_EQ(p.actions[0].action, ActionKind::Update);
+  EXPECT_EQ(p.actions[0].reason, "its dependencies changed");
+  EXPECT_EQ(p.actions[1].action, ActionKind::Delete);
+}
+
+}  // namespace
+}  // namespace fedihost::orchestrator
