@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "aaa/auth.hh"
@@ -57,6 +58,9 @@ Response Dispatcher::handleApi(const Request& req) {
   RequestContext ctx{req, params, std::nullopt, app_, {}};
   Response resp;
   try {
+    // A read-only request sees one snapshot of the state and takes the read lock once.
+    std::optional<store::Transaction> snapshot;
+    if (req.method == "GET") snapshot.emplace(app_.state.connection(), false);
     if (route->authenticated) {
       auto user = app_.authenticator.authenticate(app_.state, bearerToken(req));
       if (!user) {
@@ -66,6 +70,7 @@ Response Dispatcher::handleApi(const Request& req) {
       }
     }
     if (!route->authenticated || ctx.user) resp = route->handler(ctx);
+    if (snapshot) snapshot->commit();
   } catch (const AbortError& e) {
     resp = problem(e.error());
   } catch (const store::DatabaseError& e) {
