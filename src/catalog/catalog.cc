@@ -27,7 +27,7 @@ const std::vector<Entry>& entries() {
   return list;
 }
 
-bool matches(const std::string& s, const char* pattern) { return std::regex_match(s, std::regex(pattern)); }
+bool matches(const std::string& s, const char* pattern) { return std::regex_match(s, schema::compiledPattern(pattern)); }
 
 }  // namespace
 

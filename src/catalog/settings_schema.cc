@@ -4,12 +4,34 @@
 #include <cmath>
 #include <limits>
 #include <optional>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <regex>
 #include <set>
 
 #include "core/json_util.hh"
 
 namespace fedihost::catalog::schema {
+
+// A compiled ECMAScript pattern, compiled once per distinct pattern (schemas are
+// few and fixed; compiling dominated validation). Throws std::regex_error.
+const std::regex& compiledPattern(const std::string& pattern) {
+  static std::mutex mu;
+  static std::map<std::string, std::unique_ptr<std::regex>> cache;
+  std::lock_guard lock(mu);
+  auto& re = cache[pattern];
+  if (!re) {
+    try {
+      re = std::make_unique<std::regex>(pattern, std::regex::ECMAScript);
+    } catch (...) {
+      cache.erase(pattern);
+      throw;
+    }
+  }
+  return *re;
+}
+
 namespace {
 
 std::string str(json::string_view s) { return std::string(s.data(), s.size()); }
@@ -126,7 +148,7 @@ Result<json::value> checkValue(const json::object& prop, std::string_view name, 
     if (auto* p = prop.if_contains("pattern"); p && p->is_string()) {
       bool matches = false;
       try {
-        matches = std::regex_search(str(s), std::regex(str(p->get_string()), std::regex::ECMAScript));
+        matches = std::regex_search(str(s), compiledPattern(str(p->get_string())));
       } catch (const std::regex_error&) {
         return Error{ErrorKind::Internal, "the pattern of " + what + " is not a valid regular expression", field};
       }

@@ -1,4 +1,6 @@
 #pragma once
+#include <regex>
+#include <string>
 // The small subset of JSON Schema the catalog uses for app settings, with
 // builders for catalog entries and a validator that names the setting's label.
 //
@@ -26,6 +28,10 @@ namespace fedihost::catalog::schema {
 namespace json = boost::json;
 
 /// The pattern of one DNS label, or empty (the deployment's domain itself).
+/// A compiled ECMAScript pattern, compiled once per distinct pattern and kept
+/// (schemas are few and fixed). Throws std::regex_error for an invalid pattern.
+const std::regex& compiledPattern(const std::string& pattern);
+
 inline constexpr const char* kSubdomainPattern = "^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)?$";
 
 /// A free-text string property of minLength..maxLength characters.
