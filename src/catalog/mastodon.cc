@@ -52,7 +52,9 @@ App mastodon() {
                                false)},
       {"maxTootChars",
        schema::integerProperty("Maximum post length",
-                               "The largest number of characters one post may contain.", 500, 500, 10000)},
+                               "The largest number of characters one post may contain. Honoured by Mastodon "
+                               "editions such as glitch-soc; standard Mastodon keeps 500 whatever is set here.",
+                               500, 500, 10000)},
       {"defaultLocale",
        schema::patternProperty("Default language",
                                "The language of the interface for visitors and new members, as a language code "
