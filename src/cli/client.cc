@@ -3,31 +3,14 @@
 #include <algorithm>
 #include <mutex>
 
+#include "net/http.hh"
+
 namespace fedihost::client {
 namespace {
 
 struct SlistFree {
   void operator()(curl_slist* l) const { curl_slist_free_all(l); }
 };
-
-size_t appendBody(char* data, size_t size, size_t n, void* out) {
-  static_cast<std::string*>(out)->append(data, size * n);
-  return size * n;
-}
-
-size_t collectHeader(char* data, size_t size, size_t n, void* out) {
-  std::string line(data, size * n);
-  auto colon = line.find(':');
-  if (colon != std::string::npos) {
-    std::string name = line.substr(0, colon);
-    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
-    auto value = line.substr(colon + 1);
-    value.erase(0, value.find_first_not_of(" \t"));
-    while (!value.empty() && (value.back() == '\r' || value.back() == '\n')) value.pop_back();
-    (*static_cast<std::map<std::string, std::string>*>(out))[name] = value;
-  }
-  return size * n;
-}
 
 struct StreamState {
   std::string buffer;
@@ -80,9 +63,9 @@ HttpResponse Client::request(const std::string& method, const std::string& path,
   std::string url = base_ + path;
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
   curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method.c_str());
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, appendBody);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, net::curlAppendBody);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp.body);
-  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, collectHeader);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, net::curlCollectHeader);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &resp.headers);
   curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);

@@ -119,7 +119,8 @@ class Registry {
     static Registry r;
     return r;
   }
-  /// Registers an implementation; a second registration of the same name replaces the first.
+  /// Registers an implementation; a factory refuses bad settings by throwing
+  /// AbortError(Error::invalid("settings.<name>", ...)). A second registration of the same name replaces the first.
   void add(const std::string& name, Factory f) {
     std::lock_guard lock(mu_);
     factories_[name] = std::move(f);
@@ -134,7 +135,11 @@ class Registry {
       return Error::invalid("implementation", "unknown provider implementation \"" + config.implementation +
                                                   "\" (known: " + known + ")");
     }
-    return it->second(config);
+    try {
+      return it->second(config);
+    } catch (const AbortError& e) {  // a factory refuses bad settings by throwing
+      return e.error();
+    }
   }
   std::vector<std::string> names() const {
     std::lock_guard lock(mu_);

@@ -293,30 +293,6 @@ std::unique_ptr<FileLock> FileStore::lock(std::string_view name) const {
 
 // ---------------------------------------------------------------- attribute helpers
 
-Result<std::string> stringAttribute(const json::object& attrs, std::string_view name) {
-  auto* v = attrs.if_contains(name);
-  if (!v) return Error::invalid("attributes." + std::string(name), "is required");
-  if (!v->is_string()) return Error::invalid("attributes." + std::string(name), "must be a string");
-  return std::string(v->get_string());
-}
-
-Result<void> checkSealed(const json::object& attrs, std::string_view name, bool required) {
-  const std::string field = "attributes." + std::string(name);
-  auto* v = attrs.if_contains(name);
-  if (!v) {
-    if (required) return Error::invalid(field, "is required");
-    return {};
-  }
-  const auto* o = v->if_object();
-  const json::value* secret = o ? o->if_contains("secret") : nullptr;
-  const json::value* sealed = o ? o->if_contains("sealed") : nullptr;
-  if (!secret || !secret->is_string() || !sealed || !sealed->is_string() ||
-      !sealed->get_string().starts_with("sb1:"))
-    return Error::invalid(field, "must be a sealed secret {\"secret\": name, \"sealed\": \"sb1:...\"}; "
-                                 "the file provider never stores a secret in clear");
-  return {};
-}
-
 // ---------------------------------------------------------------- ManifestProvider
 
 template <class I>

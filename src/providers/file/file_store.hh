@@ -19,6 +19,7 @@
 
 #include "core/domain.hh"
 #include "core/result.hh"
+#include "providers/attributes.hh"
 #include "providers/provider.hh"
 
 namespace fedihost::providers::file {
@@ -168,9 +169,7 @@ extern template class ManifestProvider<AccessKeyProvider>;
 extern template class ManifestProvider<MailProvider>;
 extern template class ManifestProvider<NixosProvider>;
 
-/// Reads a required string attribute; Invalid error ("attributes.<name>") if missing or not a string.
-Result<std::string> stringAttribute(const json::object& attrs, std::string_view name);
-/// Checks that an attribute, if present, is a sealed secret {"secret": name, "sealed": "sb1:…"}.
-Result<void> checkSealed(const json::object& attrs, std::string_view name, bool required);
+using providers::checkSealed;
+using providers::stringAttribute;
 
 }  // namespace fedihost::providers::file

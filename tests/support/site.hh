@@ -1,0 +1,75 @@
+#pragma once
+// A local site for tests: starts services with scripts/site/<service>.sh in a
+// temporary directory and stops them by PID on destruction (also when the test
+// fails). Each service's provider.json is its part of a target configuration:
+//   {"<resource kind>": {"implementation": "...", "settings": {...}}, ...}
+#include <boost/json.hpp>
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "support/process.hh"
+#include "support/temp_dir.hh"
+
+#ifndef FEDIHOST_SOURCE_DIR
+#error "FEDIHOST_SOURCE_DIR must be defined"
+#endif
+
+namespace fedihost::testing {
+
+class Site {
+ public:
+  /// Starts each service ("powerdns", "postgresql", "s3", "postfix", ...); throws with the script's output on failure.
+  explicit Site(std::vector<std::string> services) : services_(std::move(services)) {
+    for (auto& s : services_) {
+      auto r = run(script(s) + " start " + dir_.path().string());
+      if (r.exitCode != 0) {
+        stopAll();
+        throw std::runtime_error("starting " + s + " failed:\n" + r.output);
+      }
+      started_.push_back(s);
+    }
+  }
+  ~Site() { stopAll(); }
+  Site(const Site&) = delete;
+  Site& operator=(const Site&) = delete;
+
+  const std::filesystem::path& dir() const { return dir_.path(); }
+  /// DIR/<service>/provider.json, parsed.
+  boost::json::object providerConfig(const std::string& service) const {
+    std::ifstream in(dir_.path() / service / "provider.json");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return boost::json::parse(ss.str()).as_object();
+  }
+  /// The settings of one kind from a service's provider.json.
+  boost::json::object settings(const std::string& service, const std::string& kind) const {
+    return providerConfig(service).at(kind).as_object().at("settings").as_object();
+  }
+  /// Every started service's provider.json merged into one "providers" object.
+  boost::json::object providers() const {
+    boost::json::object all;
+    for (auto& s : started_)
+      for (auto& [k, v] : providerConfig(s)) all[k] = v;
+    return all;
+  }
+
+ private:
+  static std::string script(const std::string& service) {
+    return std::string(FEDIHOST_SOURCE_DIR) + "/scripts/site/" + service + ".sh";
+  }
+  void stopAll() {
+    for (auto it = started_.rbegin(); it != started_.rend(); ++it)
+      run(script(*it) + " stop " + dir_.path().string());
+    started_.clear();
+  }
+
+  std::vector<std::string> services_;
+  std::vector<std::string> started_;
+  TempDir dir_{"site"};
+};
+
+}  // namespace fedihost::testing
