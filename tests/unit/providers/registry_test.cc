@@ -74,7 +74,9 @@ TEST_F(FileTargetTest, AProviderOfAnotherKindIsRefused) {
 
 TEST_F(FileTargetTest, EmptyRootIsRefused) {
   registerBuiltinProviders();
-  EXPECT_THROW((void)Registry<MachineProvider>::instance().make({"file", "", {}}), AbortError);
+  auto made = Registry<MachineProvider>::instance().make({"file", "", {}});
+  ASSERT_FALSE(made.ok());
+  EXPECT_EQ(made.error().kind, ErrorKind::Invalid);
 }
 
 }  // namespace
