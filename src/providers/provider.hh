@@ -107,6 +107,8 @@ struct ProviderConfig {
   std::string implementation;
   std::filesystem::path root;
   json::object settings;
+  std::string target;    ///< the target's name
+  std::string stateUrl;  ///< the state database, for providers that keep their own tables (IP pools)
 };
 
 /// Factories of one kind's implementations, by name.
