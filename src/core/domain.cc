@@ -45,10 +45,13 @@ constexpr std::array<std::pair<ActionKind, std::string_view>, 5> kActions{{{Acti
                                                                            {ActionKind::Noop, "noop"}}};
 constexpr std::array<std::pair<RunKind, std::string_view>, 2> kRunKinds{{{RunKind::Apply, "apply"},
                                                                          {RunKind::Destroy, "destroy"}}};
-constexpr std::array<std::pair<RunStatus, std::string_view>, 4> kRunStatuses{{{RunStatus::Queued, "queued"},
+constexpr std::array<std::pair<RunStatus, std::string_view>, 5> kRunStatuses{{{RunStatus::Queued, "queued"},
                                                                               {RunStatus::Running, "running"},
                                                                               {RunStatus::Succeeded, "succeeded"},
-                                                                              {RunStatus::Failed, "failed"}}};
+                                                                              {RunStatus::Failed, "failed"},
+                                                                              {RunStatus::Cancelled, "cancelled"}}};
+constexpr std::array<std::pair<DriftStatus, std::string_view>, 2> kDriftStatuses{
+    {{DriftStatus::Changed, "changed"}, {DriftStatus::Missing, "missing"}}};
 constexpr std::array<std::pair<StepStatus, std::string_view>, 5> kStepStatuses{{{StepStatus::Pending, "pending"},
                                                                                 {StepStatus::Running, "running"},
                                                                                 {StepStatus::Succeeded, "succeeded"},
@@ -67,6 +70,8 @@ std::optional<ActionKind> actionKindFromString(std::string_view s) { return pars
 std::string_view toString(RunKind k) { return nameOf(kRunKinds, k); }
 std::optional<RunKind> runKindFromString(std::string_view s) { return parse(kRunKinds, s); }
 std::string_view toString(RunStatus s) { return nameOf(kRunStatuses, s); }
+std::string_view toString(DriftStatus s) { return nameOf(kDriftStatuses, s); }
+std::optional<DriftStatus> driftStatusFromString(std::string_view s) { return parse(kDriftStatuses, s); }
 std::optional<RunStatus> runStatusFromString(std::string_view s) { return parse(kRunStatuses, s); }
 std::string_view toString(StepStatus s) { return nameOf(kStepStatuses, s); }
 std::optional<StepStatus> stepStatusFromString(std::string_view s) { return parse(kStepStatuses, s); }

@@ -111,7 +111,7 @@ struct Plan {
 enum class RunKind { Apply, Destroy };
 std::string_view toString(RunKind k);
 std::optional<RunKind> runKindFromString(std::string_view s);
-enum class RunStatus { Queued, Running, Succeeded, Failed };
+enum class RunStatus { Queued, Running, Succeeded, Failed, Cancelled };
 std::string_view toString(RunStatus s);
 std::optional<RunStatus> runStatusFromString(std::string_view s);
 enum class StepStatus { Pending, Running, Succeeded, Failed, Skipped };
@@ -128,6 +128,7 @@ struct RunStep {
   std::string startedAt;
   std::string finishedAt;
   json::object resource;  ///< the planned resource (for replay after a crash)
+  int attempts = 0;       ///< provider calls made (more than 1: retried after retryable errors)
 };
 
 /// One apply of a plan, journaled step by step.
@@ -140,9 +141,34 @@ struct Run {
   std::string createdAt;
   std::string startedAt;
   std::string finishedAt;
+  bool cancelRequested = false;
+  std::string planId;  ///< the saved plan it applies, if any
   int done = 0;   ///< steps finished (succeeded, failed or skipped)
   int total = 0;  ///< steps in the run
   std::vector<RunStep> steps;  ///< filled only when asked for
+};
+
+enum class DriftStatus { Changed, Missing };
+std::string_view toString(DriftStatus s);
+std::optional<DriftStatus> driftStatusFromString(std::string_view s);
+
+/// What a refresh found different at the provider for a recorded resource.
+struct Drift {
+  std::string key;
+  std::string deployment;
+  DriftStatus status = DriftStatus::Changed;
+  std::string detail;  ///< for a person: which attributes differ
+  std::string checkedAt;
+};
+
+/// A plan kept to be applied later, and what it was computed from.
+struct SavedPlan {
+  std::string id;  ///< "plan_…"
+  std::string deployment;
+  json::object basis;  ///< {"version": n, "resources": {key: hash}, "drift": {key: status}}
+  std::vector<PlanAction> actions;
+  std::string createdAt;
+  std::string runId;  ///< the run that applied it, once applied
 };
 
 }  // namespace fedihost

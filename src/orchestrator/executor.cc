@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <random>
 #include <set>
 
 #include "core/json_util.hh"
@@ -10,16 +12,9 @@ namespace fedihost::orchestrator {
 namespace {
 
 Resource resourceFromStep(const RunStep& step) {
-  Resource r;
-  const auto& o = step.resource;
+  Resource r = store::resourceFromJson(step.resource);
   r.key = step.resourceKey;
   r.kind = step.kind;
-  if (auto* v = o.if_contains("deployment"); v && v->is_string()) r.deployment = v->get_string();
-  if (auto* v = o.if_contains("name"); v && v->is_string()) r.name = v->get_string();
-  if (auto* v = o.if_contains("attributes"); v && v->is_object()) r.attributes = v->get_object();
-  if (auto* v = o.if_contains("dependsOn"); v && v->is_array())
-    for (auto& k : v->get_array())
-      if (k.is_string()) r.dependsOn.emplace_back(k.get_string());
   return r;
 }
 
@@ -68,8 +63,78 @@ Result<json::object> resolveAttributes(store::StateStore& state, const secrets::
   return std::move(r->get_object());
 }
 
-Executor::Executor(ExecutorConfig config, const providers::Target& target, const secrets::SecretBox& box)
-    : config_(std::move(config)), target_(target), box_(box) {}
+// ---------------------------------------------------------------- the step pool
+
+/// Threads that make provider calls, each with its own database connections.
+class Executor::StepPool {
+ public:
+  using Job = std::function<void(store::StateStore&, store::AccountingStore&)>;
+  StepPool(int threads, const ExecutorConfig& config) {
+    for (int i = 0; i < std::max(threads, 1); ++i)
+      threads_.emplace_back([this, config] {
+        auto stateConn = store::connect(config.stateUrl);
+        auto accountingConn = store::connect(config.accountingUrl);
+        store::StateStore state(*stateConn);
+        store::AccountingStore accounting(*accountingConn);
+        for (;;) {
+          Job job;
+          {
+            std::unique_lock lock(mu_);
+            cv_.wait(lock, [&] { return done_ || !jobs_.empty(); });
+            if (jobs_.empty()) return;
+            job = std::move(jobs_.front());
+            jobs_.pop_front();
+          }
+          job(state, accounting);
+        }
+      });
+  }
+  ~StepPool() {
+    {
+      std::lock_guard lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+  void submit(Job job) {
+    {
+      std::lock_guard lock(mu_);
+      jobs_.push_back(std::move(job));
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Job> jobs_;
+  bool done_ = false;
+  std::vector<std::thread> threads_;
+};
+
+/// One run in progress: its steps, what each waits for, and where each stands.
+struct Executor::RunContext {
+  std::string runId;
+  Deployment deployment;
+  const providers::Target* target = nullptr;
+  std::vector<RunStep> steps;
+  std::vector<std::vector<std::size_t>> preds;  ///< steps that must end before step i starts
+  std::vector<StepStatus> status;               ///< guarded by mu
+  std::vector<bool> submitted;
+  std::vector<bool> interrupted;  ///< left unfinished because the executor stops
+  int inFlight = 0;
+  std::mutex mu;
+  std::condition_variable cv;
+};
+
+// ---------------------------------------------------------------- the executor
+
+Executor::Executor(ExecutorConfig config, TargetLookup targets, const secrets::SecretBox& box)
+    : config_(std::move(config)), targets_(std::move(targets)), box_(box) {
+  rng_ = config_.jitterSeed ? config_.jitterSeed
+                            : static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+}
 
 Executor::~Executor() { stop(); }
 
@@ -84,6 +149,7 @@ void Executor::start() {
   }
   std::lock_guard lock(mu_);
   stopping_ = false;
+  if (!pool_) pool_ = std::make_unique<StepPool>(config_.maxParallelSteps, config_);
   for (int i = 0; i < config_.workers; ++i) threads_.emplace_back([this] { workerLoop(); });
 }
 
@@ -93,8 +159,10 @@ void Executor::stop() {
     stopping_ = true;
   }
   cv_.notify_all();
+  slotsCv_.notify_all();
   for (auto& t : threads_) t.join();
   threads_.clear();
+  pool_.reset();
 }
 
 void Executor::enqueue(const std::string& runId) {
@@ -105,6 +173,16 @@ void Executor::enqueue(const std::string& runId) {
   cv_.notify_one();
 }
 
+void Executor::cancel(const std::string& runId) {
+  std::lock_guard lock(mu_);
+  cancelled_.insert(runId);
+}
+
+bool Executor::cancelled(const std::string& runId) {
+  std::lock_guard lock(mu_);
+  return cancelled_.count(runId) > 0;
+}
+
 void Executor::waitIdle() {
   std::unique_lock lock(mu_);
   idle_.wait(lock, [&] { return queue_.empty() && busy_ == 0; });
@@ -112,9 +190,7 @@ void Executor::waitIdle() {
 
 void Executor::workerLoop() {
   auto stateConn = store::connect(config_.stateUrl);
-  auto accountingConn = store::connect(config_.accountingUrl);
   store::StateStore state(*stateConn);
-  store::AccountingStore accounting(*accountingConn);
   for (;;) {
     std::string runId;
     {
@@ -126,7 +202,7 @@ void Executor::workerLoop() {
       ++busy_;
     }
     try {
-      execute(state, accounting, runId);
+      execute(state, runId);
     } catch (const std::exception& e) {
       spdlog::error("run {} aborted: {}", runId, e.what());
       try {
@@ -137,54 +213,179 @@ void Executor::workerLoop() {
     {
       std::lock_guard lock(mu_);
       --busy_;
+      cancelled_.erase(runId);
     }
     idle_.notify_all();
   }
 }
 
-void Executor::execute(store::StateStore& state, store::AccountingStore& accounting, const std::string& runId) {
+std::chrono::milliseconds Executor::backoffFor(int attemptsMade) {
+  auto exp = config_.retry.base.count() << std::min(attemptsMade - 1, 20);
+  exp = std::min<std::int64_t>(exp, config_.retry.cap.count());
+  std::uint64_t r;
+  {
+    std::lock_guard lock(rngMu_);
+    rng_ ^= rng_ << 13;  // xorshift64
+    rng_ ^= rng_ >> 7;
+    rng_ ^= rng_ << 17;
+    r = rng_;
+  }
+  // Half fixed, half random ("equal jitter"): spreads retries of many steps apart.
+  auto half = exp / 2;
+  return std::chrono::milliseconds(half + static_cast<std::int64_t>(r % static_cast<std::uint64_t>(half + 1)));
+}
+
+bool Executor::backoff(std::chrono::milliseconds d, const std::string& runId) {
+  auto until = std::chrono::steady_clock::now() + d;
+  while (std::chrono::steady_clock::now() < until) {
+    if (stopping_ || cancelled(runId)) return false;
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+        std::chrono::milliseconds(20), until - std::chrono::steady_clock::now()));
+  }
+  return !stopping_ && !cancelled(runId);
+}
+
+void Executor::acquireSlot(const void* provider, int limit) {
+  std::unique_lock lock(slotsMu_);
+  slotsCv_.wait(lock, [&] { return inFlight_[provider] < std::max(limit, 1); });
+  ++inFlight_[provider];
+}
+
+void Executor::releaseSlot(const void* provider) {
+  {
+    std::lock_guard lock(slotsMu_);
+    --inFlight_[provider];
+  }
+  slotsCv_.notify_all();
+}
+
+void Executor::execute(store::StateStore& state, const std::string& runId) {
   auto run = state.getRun(runId, true);
-  if (!run || run->status == RunStatus::Succeeded || run->status == RunStatus::Failed) return;
+  if (!run || (run->status != RunStatus::Queued && run->status != RunStatus::Running)) return;
   auto d = state.getDeployment(run->deployment);
   if (!d) {
     state.setRunStatus(runId, RunStatus::Failed, d.error().message);
     return;
   }
   const bool destroy = run->kind == RunKind::Destroy;
+  const auto* target = targets_(d->target);
+  if (!target) {
+    state.setRunStatus(runId, RunStatus::Failed, "no target named \"" + d->target + "\" is configured");
+    state.setDeploymentStatus(d->id, DeploymentStatus::Failed);
+    return;
+  }
+  if (run->cancelRequested) cancel(runId);
   state.setRunStatus(runId, RunStatus::Running);
   state.setDeploymentStatus(d->id, destroy ? DeploymentStatus::Deleting : DeploymentStatus::Applying);
 
-  std::set<std::string> failedKeys;
-  int failures = 0;
-  for (auto& step : run->steps) {
-    if (step.status == StepStatus::Succeeded || step.status == StepStatus::Skipped) continue;
-    auto resource = resourceFromStep(step);
-    std::string blocked;
-    for (auto& dep : resource.dependsOn)
-      if (failedKeys.count(dep)) blocked = dep;
-    if (!blocked.empty()) {
-      failedKeys.insert(step.resourceKey);
-      state.setStepStatus(runId, step.seq, StepStatus::Skipped, "skipped: " + blocked + " failed");
-      continue;
-    }
-    state.setStepStatus(runId, step.seq, StepStatus::Running);
-    Result<void> r = Error{ErrorKind::Internal, "not run", {}};
-    try {
-      r = executeStep(state, accounting, runId, *d, step);
-    } catch (const AbortError& e) {
-      r = e.error();
-    } catch (const std::exception& e) {
-      r = Error{ErrorKind::Internal, e.what(), {}};
-    }
-    if (!r) {
-      ++failures;
-      failedKeys.insert(step.resourceKey);
-      state.setStepStatus(runId, step.seq, StepStatus::Failed, r.error().message);
-      spdlog::warn("run {} step {} ({} {}) failed: {}", runId, step.seq, toString(step.action), step.resourceKey,
-                   r.error().message);
+  RunContext ctx;
+  ctx.runId = runId;
+  ctx.deployment = *d;
+  ctx.target = target;
+  ctx.steps = std::move(run->steps);
+  const auto n = ctx.steps.size();
+  ctx.preds.resize(n);
+  ctx.submitted.assign(n, false);
+  ctx.interrupted.assign(n, false);
+  for (auto& s : ctx.steps)
+    ctx.status.push_back(s.status == StepStatus::Succeeded || s.status == StepStatus::Skipped ||
+                                 s.status == StepStatus::Failed
+                             ? s.status
+                             : StepStatus::Pending);
+
+  // Two steps are ordered when one's resource depends on the other's, now or as
+  // recorded (a delete must wait for its users to move off): the plan put them in
+  // a safe order, which is kept; steps with no such link run in parallel.
+  std::map<std::string, std::vector<std::size_t>> byKey;
+  for (std::size_t i = 0; i < n; ++i) byKey[ctx.steps[i].resourceKey].push_back(i);
+  std::map<std::string, std::vector<std::string>> recordedDeps;
+  for (auto& rec : state.recordedResources(d->id)) recordedDeps[rec.resource.key] = rec.resource.dependsOn;
+  for (std::size_t i = 0; i < n; ++i) {
+    auto deps = resourceFromStep(ctx.steps[i]).dependsOn;
+    if (auto it = recordedDeps.find(ctx.steps[i].resourceKey); it != recordedDeps.end())
+      deps.insert(deps.end(), it->second.begin(), it->second.end());
+    for (auto& dep : deps) {
+      auto it = byKey.find(dep);
+      if (it == byKey.end()) continue;
+      for (auto j : it->second) {
+        if (j < i) ctx.preds[i].push_back(j);
+        if (j > i) ctx.preds[j].push_back(i);
+      }
     }
   }
+  for (std::size_t i = 0; i < n; ++i)  // the same resource twice keeps its order too
+    for (auto j : byKey[ctx.steps[i].resourceKey])
+      if (j < i) ctx.preds[i].push_back(j);
+  for (auto& p : ctx.preds) {
+    std::sort(p.begin(), p.end());
+    p.erase(std::unique(p.begin(), p.end()), p.end());
+  }
 
+  bool interrupted = false;
+  {
+    std::unique_lock lock(ctx.mu);
+    for (;;) {
+      const bool cancel = cancelled(runId);
+      bool pending = false;
+      for (std::size_t i = 0; i < n; ++i) {
+        if (ctx.status[i] != StepStatus::Pending || ctx.submitted[i]) {
+          pending = pending || ctx.status[i] == StepStatus::Pending || ctx.status[i] == StepStatus::Running;
+          continue;
+        }
+        pending = true;
+        std::string blocker;
+        bool waiting = false;
+        for (auto j : ctx.preds[i]) {
+          if (ctx.status[j] == StepStatus::Pending || ctx.status[j] == StepStatus::Running) waiting = true;
+          else if (ctx.status[j] != StepStatus::Succeeded && blocker.empty())
+            blocker = "skipped: " + ctx.steps[j].resourceKey +
+                      (ctx.status[j] == StepStatus::Failed ? " failed" : " was skipped");
+        }
+        if (waiting) continue;
+        if (blocker.empty() && cancel) blocker = "skipped: the run was cancelled";
+        if (!blocker.empty()) {
+          ctx.status[i] = StepStatus::Skipped;
+          state.setStepStatus(runId, ctx.steps[i].seq, StepStatus::Skipped, blocker);
+          continue;
+        }
+        if (stopping_) continue;  // left pending: resumed at the next start
+        if (ctx.steps[i].action == ActionKind::Noop) {
+          ctx.status[i] = StepStatus::Succeeded;
+          state.setStepStatus(runId, ctx.steps[i].seq, StepStatus::Succeeded);
+          continue;
+        }
+        ctx.submitted[i] = true;
+        ctx.status[i] = StepStatus::Running;
+        ++ctx.inFlight;
+        pool_->submit([this, &ctx, i](store::StateStore& st, store::AccountingStore& acc) { runStep(ctx, i, st, acc); });
+      }
+      if (ctx.inFlight == 0) {
+        bool unfinished = false;
+        for (std::size_t i = 0; i < n; ++i)
+          unfinished = unfinished || ctx.status[i] == StepStatus::Pending || ctx.status[i] == StepStatus::Running;
+        if (!unfinished) break;
+        if (stopping_) {
+          interrupted = true;
+          break;
+        }
+        if (!pending) break;
+      }
+      ctx.cv.wait_for(lock, std::chrono::milliseconds(50));
+    }
+  }
+  if (interrupted) return;  // the run stays "running" and resumes at the next start
+
+  int failures = 0, done = 0;
+  for (auto s : ctx.status) {
+    failures += s == StepStatus::Failed;
+    done += s == StepStatus::Succeeded;
+  }
+  if (cancelled(runId)) {
+    state.setRunStatus(runId, RunStatus::Cancelled,
+                       "cancelled after " + std::to_string(done) + " of " + std::to_string(n) + " steps");
+    state.setDeploymentStatus(d->id, DeploymentStatus::Failed);
+    return;
+  }
   if (failures > 0) {
     state.setRunStatus(runId, RunStatus::Failed,
                        std::to_string(failures) + (failures == 1 ? " step" : " steps") + " failed");
@@ -202,9 +403,68 @@ void Executor::execute(store::StateStore& state, store::AccountingStore& account
   tx.commit();
 }
 
-Result<void> Executor::executeStep(store::StateStore& state, store::AccountingStore& accounting,
-                                   const std::string& runId, const Deployment& d, const RunStep& step) {
-  auto& provider = target_.provider(step.kind);
+void Executor::runStep(RunContext& ctx, std::size_t index, store::StateStore& state,
+                       store::AccountingStore& accounting) {
+  auto& step = ctx.steps[index];
+  const auto& provider = ctx.target->provider(step.kind);
+  const void* slot = &provider;
+  acquireSlot(slot, ctx.target->parallelism(step.kind));
+  Result<void> r;
+  bool interrupted = false;
+  try {
+    state.setStepStatus(ctx.runId, step.seq, StepStatus::Running);
+    for (;;) {
+      ++step.attempts;
+      try {
+        r = attempt(state, accounting, ctx, step);
+      } catch (const AbortError& e) {
+        r = e.error();
+      } catch (const store::DatabaseError& e) {
+        r = Error{ErrorKind::Unavailable, std::string("state database: ") + e.what(), {}};
+      } catch (const std::exception& e) {
+        r = Error{ErrorKind::Internal, e.what(), {}};
+      }
+      if (r || r.error().kind != ErrorKind::Unavailable || step.attempts >= config_.retry.maxAttempts) break;
+      state.setStepAttempts(ctx.runId, step.seq, step.attempts, "retrying: " + r.error().message);
+      releaseSlot(slot);
+      bool goOn = backoff(backoffFor(step.attempts), ctx.runId);
+      acquireSlot(slot, ctx.target->parallelism(step.kind));
+      if (!goOn) {
+        if (stopping_) interrupted = true;
+        else r = Error{ErrorKind::Unavailable, "cancelled while retrying: " + r.error().message, {}};
+        break;
+      }
+    }
+    if (!r && !interrupted) {
+      std::string msg = r.error().message;
+      if (step.attempts > 1) msg += " (after " + std::to_string(step.attempts) + " attempts)";
+      state.setStepAttempts(ctx.runId, step.seq, step.attempts, msg);
+      state.setStepStatus(ctx.runId, step.seq, StepStatus::Failed, msg);
+      spdlog::warn("run {} step {} ({} {}) failed: {}", ctx.runId, step.seq, toString(step.action), step.resourceKey,
+                   msg);
+    }
+  } catch (const std::exception& e) {  // the journal itself could not be written
+    spdlog::error("run {} step {}: {}", ctx.runId, step.seq, e.what());
+    interrupted = true;
+  }
+  releaseSlot(slot);
+  {
+    std::lock_guard lock(ctx.mu);
+    if (interrupted) {
+      ctx.status[index] = StepStatus::Pending;  // left "running" in the journal: resumed later
+      ctx.interrupted[index] = true;
+    } else {
+      ctx.status[index] = r ? StepStatus::Succeeded : StepStatus::Failed;
+    }
+    --ctx.inFlight;
+  }
+  ctx.cv.notify_all();
+}
+
+Result<void> Executor::attempt(store::StateStore& state, store::AccountingStore& accounting, const RunContext& ctx,
+                               const RunStep& step) {
+  const auto& d = ctx.deployment;
+  auto& provider = ctx.target->provider(step.kind);
   auto desired = resourceFromStep(step);
 
   // What exists now (for delete and replace, the provider needs the old attributes).
@@ -259,7 +519,9 @@ Result<void> Executor::executeStep(store::StateStore& state, store::AccountingSt
       state.forgetResource(step.resourceKey);
     else
       state.recordResource(desired, observed->outputs);
-    state.setStepStatus(runId, step.seq, StepStatus::Succeeded);
+    state.clearDrift(step.resourceKey);
+    state.setStepAttempts(ctx.runId, step.seq, step.attempts, "");
+    state.setStepStatus(ctx.runId, step.seq, StepStatus::Succeeded);
     tx.commit();
   }
   const char* event = step.action == ActionKind::Delete    ? "deleted"

@@ -1,14 +1,29 @@
 #pragma once
-// The executor: applies runs step by step against a target's providers,
-// journaling every step. Runs of different deployments proceed in parallel on
-// worker threads; a deployment has at most one run at a time (the API refuses
-// a second). Unfinished runs are resumed at start: providers' creates are
-// idempotent by identity key, so nothing is created twice.
+// The executor: applies runs against their targets' providers, journaling every
+// step.
+//  - Runs of different deployments proceed in parallel (`workers` runs at once);
+//    a deployment has at most one run at a time (the orchestrator refuses a second).
+//  - Within a run, steps walk the dependency graph: a step starts once every
+//    step it is ordered after (a dependency, or a dependent being removed first)
+//    has ended. Provider calls in flight are bounded overall (`maxParallelSteps`)
+//    and per provider instance (the target's `parallelism` for that kind).
+//  - Retryable errors (Unavailable: timeouts, 5xx, "busy") are retried with
+//    exponential backoff and full jitter up to `retry.maxAttempts` calls; the
+//    journal keeps the number of calls. Other errors fail the step with the
+//    provider's message and skip only what is ordered after it.
+//  - A run can be cancelled: no new step starts, steps in flight end, the rest
+//    is skipped and the run ends "cancelled".
+//  - Unfinished runs are resumed at start: creates are idempotent by identity
+//    key, so nothing is created twice.
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -20,46 +35,76 @@
 
 namespace fedihost::orchestrator {
 
-struct ExecutorConfig {
-  std::string stateUrl;       ///< each worker opens its own connection
-  std::string accountingUrl;
-  int workers = 2;
+struct RetryPolicy {
+  int maxAttempts = 6;                   ///< provider calls per step, the first included
+  std::chrono::milliseconds base{100};   ///< backoff before the 2nd call; doubles each time
+  std::chrono::milliseconds cap{5000};   ///< longest single backoff
 };
+
+struct ExecutorConfig {
+  std::string stateUrl;  ///< each thread opens its own connection
+  std::string accountingUrl;
+  int workers = 2;            ///< runs executed at once
+  int maxParallelSteps = 8;   ///< provider calls in flight overall
+  RetryPolicy retry;
+  std::uint64_t jitterSeed = 0;  ///< 0: from the clock
+};
+
+/// Finds a deployment's target by name; nullptr if there is none.
+using TargetLookup = std::function<const providers::Target*(const std::string&)>;
 
 class Executor {
  public:
-  Executor(ExecutorConfig config, const providers::Target& target, const secrets::SecretBox& box);
+  Executor(ExecutorConfig config, TargetLookup targets, const secrets::SecretBox& box);
   ~Executor();
   Executor(const Executor&) = delete;
   Executor& operator=(const Executor&) = delete;
 
   /// Starts the workers and queues every run left unfinished by a previous process.
   void start();
-  /// Lets running steps finish, then stops the workers; queued runs stay queued in the database.
+  /// Lets steps in flight finish, then stops; unfinished runs stay in the database and resume at the next start.
   void stop();
   /// Queues a run created by StateStore::createRun.
   void enqueue(const std::string& runId);
+  /// Asks a run to stop (StateStore::requestCancel records it durably).
+  void cancel(const std::string& runId);
   /// Blocks until the queue is empty and no run is in progress (tests, CLI one-shots).
   void waitIdle();
 
-  /// Runs one run to its end on the calling thread with the given stores.
-  void execute(store::StateStore& state, store::AccountingStore& accounting, const std::string& runId);
-
  private:
+  class StepPool;
+  struct RunContext;
   void workerLoop();
-  Result<void> executeStep(store::StateStore& state, store::AccountingStore& accounting, const std::string& runId,
-                           const Deployment& d, const RunStep& step);
+  void execute(store::StateStore& state, const std::string& runId);
+  void runStep(RunContext& ctx, std::size_t index, store::StateStore& state, store::AccountingStore& accounting);
+  Result<void> attempt(store::StateStore& state, store::AccountingStore& accounting, const RunContext& ctx,
+                       const RunStep& step);
+  bool cancelled(const std::string& runId);
+  /// Sleeps up to `d`; false if stopping or the run was cancelled meanwhile.
+  bool backoff(std::chrono::milliseconds d, const std::string& runId);
+  std::chrono::milliseconds backoffFor(int attemptsMade);
+  void acquireSlot(const void* provider, int limit);
+  void releaseSlot(const void* provider);
 
   ExecutorConfig config_;
-  const providers::Target& target_;
+  TargetLookup targets_;
   const secrets::SecretBox& box_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::condition_variable idle_;
   std::deque<std::string> queue_;
+  std::set<std::string> cancelled_;
   int busy_ = 0;
-  bool stopping_ = false;
+  std::atomic<bool> stopping_{false};
   std::vector<std::thread> threads_;
+  std::unique_ptr<StepPool> pool_;
+
+  std::mutex slotsMu_;
+  std::condition_variable slotsCv_;
+  std::map<const void*, int> inFlight_;
+
+  std::mutex rngMu_;
+  std::uint64_t rng_;
 };
 
 /// Replaces references in attributes: {"ref","output"} by the output of the

@@ -1,10 +1,49 @@
 #include "orchestrator/orchestrator.hh"
 
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "core/clock.hh"
+#include "core/json_util.hh"
 #include "orchestrator/expand.hh"
 #include "orchestrator/planner.hh"
 #include "store/migrations.hh"
 
 namespace fedihost::orchestrator {
+namespace {
+
+std::string digest(const json::value& v) {
+  auto text = jsonutil::canonicalCompact(v);
+  unsigned char out[16];
+  crypto_generichash(out, sizeof out, reinterpret_cast<const unsigned char*>(text.data()), text.size(), nullptr, 0);
+  char hex[2 * sizeof out + 1];
+  sodium_bin2hex(hex, sizeof hex, out, sizeof out);
+  return hex;
+}
+
+/// Secrets are compared by name only: their sealed form differs at every sealing.
+bool isSecret(const json::value& v) {
+  const auto* o = v.if_object();
+  return o && o->contains("secret");
+}
+
+/// Which of the attributes we asked for differ in what the provider holds.
+std::vector<std::string> differences(const json::object& asked, const json::object& held) {
+  std::vector<std::string> out;
+  for (auto& kv : asked) {
+    if (isSecret(kv.value())) continue;
+    auto* h = held.if_contains(kv.key());
+    if (!h) continue;  // a provider need not echo everything
+    if (jsonutil::canonicalCompact(*h) != jsonutil::canonicalCompact(kv.value())) out.emplace_back(kv.key());
+  }
+  return out;
+}
+
+}  // namespace
 
 void prepareDataDir(const DataDir& dir) {
   std::filesystem::create_directories(dir.root);
@@ -15,26 +54,63 @@ void prepareDataDir(const DataDir& dir) {
   store::migrate(*accounting, store::DatabaseKind::Accounting);
 }
 
-Orchestrator::Orchestrator(DataDir dir, int workers)
-    : dir_(std::move(dir)),
-      box_(secrets::SecretBox::openOrCreate(dir_.secretKey())),
-      target_(providers::Target::fileTarget("local", dir_.targetRoot("local"))) {
-  executor_ = std::make_unique<Executor>(ExecutorConfig{dir_.stateUrl(), dir_.accountingUrl(), workers}, target_,
-                                         box_);
+Orchestrator::Orchestrator(DataDir dir, OrchestratorOptions options)
+    : dir_(std::move(dir)), options_(options), box_(secrets::SecretBox::openOrCreate(dir_.secretKey())) {
+  targets_["local"] = std::make_unique<providers::Target>(providers::Target::fileTarget("local", dir_.targetRoot("local")));
+  std::error_code ec;
+  for (auto& e : std::filesystem::directory_iterator(dir_.targetConfigDir(), ec)) {
+    if (!e.is_regular_file() || e.path().extension() != ".json") continue;
+    std::ifstream in(e.path());
+    std::stringstream ss;
+    ss << in.rdbuf();
+    json::value config;
+    try {
+      config = json::parse(ss.str());
+    } catch (const std::exception& ex) {
+      throw AbortError(Error::invalid(e.path().string(), std::string("not JSON: ") + ex.what()));
+    }
+    if (!config.is_object()) throw AbortError(Error::invalid(e.path().string(), "must be a JSON object"));
+    auto name = e.path().stem().string();
+    auto t = providers::Target::fromConfig(config.get_object(), dir_.targetRoot(name), dir_.stateUrl());
+    if (!t) {
+      auto err = t.error();
+      err.message = e.path().string() + ": " + err.message;
+      throw AbortError(err);
+    }
+    if (t->name() != name)
+      throw AbortError(Error::invalid(e.path().string(), "the target's name \"" + t->name() +
+                                                             "\" must match its file name \"" + name + "\""));
+    targets_[name] = std::make_unique<providers::Target>(std::move(*t));
+  }
+  ExecutorConfig ec2{dir_.stateUrl(), dir_.accountingUrl(), options_.workers, options_.maxParallelSteps,
+                     options_.retry, options_.jitterSeed};
+  executor_ = std::make_unique<Executor>(ec2, [this](const std::string& n) { return target(n); }, box_);
 }
 
 Orchestrator::~Orchestrator() { stop(); }
 
+const providers::Target* Orchestrator::target(const std::string& name) const {
+  auto it = targets_.find(name);
+  return it == targets_.end() ? nullptr : it->second.get();
+}
+
+std::vector<std::string> Orchestrator::targetNames() const {
+  std::vector<std::string> out;
+  for (auto& [n, _] : targets_) out.push_back(n);
+  return out;
+}
+
 Plan Orchestrator::planFor(store::StateStore& state, const Deployment& d) const {
   std::vector<Resource> desired;
   if (d.status != DeploymentStatus::Deleting && d.status != DeploymentStatus::Deleted) desired = expand(d);
-  return plan(d.id, desired, state.recordedResources(d.id));
+  return plan(d.id, desired, state.recordedResources(d.id), state.drift(d.id));
 }
 
 Result<Run> Orchestrator::queue(store::StateStore& state, const Deployment& d, RunKind kind) {
+  if (!target(d.target)) return Error::invalid("target", "no target named \"" + d.target + "\" is configured");
   if (auto active = state.activeRun(d.id))
     return Error::conflict("deployment " + d.name + " already has a run in progress (" + active->id +
-                           "); wait for it to finish");
+                           "); wait for it to finish or cancel it");
   Deployment target = d;
   if (kind == RunKind::Destroy) target.status = DeploymentStatus::Deleting;
   auto p = planFor(state, target);
@@ -53,14 +129,197 @@ Result<Run> Orchestrator::destroy(store::StateStore& state, const Deployment& d)
   return queue(state, d, RunKind::Destroy);
 }
 
-std::filesystem::path Orchestrator::deploymentPath(const std::string& deploymentId) const {
-  return target_.deploymentPath(deploymentId);
+json::object Orchestrator::basisOf(store::StateStore& state, const Deployment& d) const {
+  json::object resources;
+  for (auto& r : state.recordedResources(d.id))
+    resources[r.resource.key] = digest(json::object{{"resource", store::resourceToJson(r.resource, "")},
+                                                    {"outputs", r.outputs}});
+  json::object drift;
+  for (auto& dr : state.drift(d.id)) drift[dr.key] = std::string(toString(dr.status)) + ":" + dr.detail;
+  return {{"version", d.version}, {"status", toString(d.status)}, {"resources", std::move(resources)},
+          {"drift", std::move(drift)}};
 }
 
-void Orchestrator::start() { executor_->start(); }
+SavedPlan Orchestrator::savePlan(store::StateStore& state, const Deployment& d) {
+  auto p = planFor(state, d);
+  return state.savePlan(d.id, basisOf(state, d), p.actions);
+}
+
+Result<Run> Orchestrator::applySaved(store::StateStore& state, const Deployment& d, const std::string& planId) {
+  auto saved = state.getSavedPlan(planId);
+  if (!saved || saved->deployment != d.id)
+    return Error::invalid("plan", "no saved plan " + planId + " for deployment " + d.name);
+  if (!saved->runId.empty()) return Error::conflict("plan " + planId + " was applied already by " + saved->runId, "plan");
+  if (auto active = state.activeRun(d.id))
+    return Error::conflict("deployment " + d.name + " already has a run in progress (" + active->id + ")");
+
+  auto now = basisOf(state, d);
+  std::vector<std::string> changed;
+  const auto& was = saved->basis;
+  if (was.at("version") != now.at("version"))
+    changed.push_back("the deployment was edited (version " + jsonutil::canonicalCompact(was.at("version")) +
+                      " → " + jsonutil::canonicalCompact(now.at("version")) + ")");
+  else if (was.at("status") != now.at("status"))
+    changed.push_back("the deployment's status changed (" + std::string(was.at("status").as_string()) + " → " +
+                      std::string(now.at("status").as_string()) + ")");
+  auto compare = [&](const char* part, const char* what) {
+    const auto& a = was.at(part).as_object();
+    const auto& b = now.at(part).as_object();
+    for (auto& kv : a) {
+      auto* other = b.if_contains(kv.key());
+      if (!other) changed.push_back(std::string(kv.key()) + ": " + what + " is gone");
+      else if (*other != kv.value()) changed.push_back(std::string(kv.key()) + ": " + what + " changed");
+    }
+    for (auto& kv : b)
+      if (!a.contains(kv.key())) changed.push_back(std::string(kv.key()) + ": new " + what);
+  };
+  compare("resources", "recorded state");
+  compare("drift", "drift");
+  if (!changed.empty()) {
+    std::string msg = "the plan is stale; since it was made: ";
+    for (std::size_t i = 0; i < changed.size() && i < 10; ++i) msg += (i ? "; " : "") + changed[i];
+    if (changed.size() > 10) msg += "; and " + std::to_string(changed.size() - 10) + " more";
+    return Error::conflict(msg + ". Make a new plan.", "plan");
+  }
+  std::vector<PlanAction> actions;
+  for (auto& a : saved->actions)
+    if (a.action != ActionKind::Noop) actions.push_back(a);
+  auto run = state.createRun(d.id, RunKind::Apply, actions, planId);
+  state.setDeploymentStatus(d.id, DeploymentStatus::Applying);
+  executor_->enqueue(run.id);
+  return run;
+}
+
+Result<Run> Orchestrator::cancel(store::StateStore& state, const std::string& runId) {
+  auto run = state.requestCancel(runId);
+  if (!run) return run.error();
+  executor_->cancel(runId);
+  return run;
+}
+
+Result<RefreshReport> Orchestrator::refresh(store::StateStore& state, const std::string& deploymentId) {
+  auto d = state.getDeployment(deploymentId);
+  if (!d) return d.error();
+  const auto* t = target(d->target);
+  if (!t) return Error::invalid("target", "no target named \"" + d->target + "\" is configured");
+  RefreshReport report;
+  for (auto& rec : state.recordedResources(d->id)) {
+    auto attrs = resolveAttributes(state, box_, d->id, rec.resource.attributes);
+    if (!attrs) {
+      report.errors.push_back(rec.resource.key + ": " + attrs.error().message);
+      continue;
+    }
+    providers::ResolvedResource rr{rec.resource, &box_};
+    rr.resource.attributes = std::move(*attrs);
+    ++report.checked;
+    auto observed = t->provider(rec.resource.kind).read(rr);
+    if (!observed) {
+      if (observed.error().kind == ErrorKind::NotFound)
+        report.drift.push_back({rec.resource.key, d->id, DriftStatus::Missing, "missing at provider", {}});
+      else
+        report.errors.push_back(rec.resource.key + ": " + observed.error().message);
+      continue;
+    }
+    auto diff = differences(rr.resource.attributes, observed->attributes);
+    if (!diff.empty()) {
+      std::string detail;
+      for (auto& k : diff) detail += (detail.empty() ? "" : ", ") + k;
+      report.drift.push_back({rec.resource.key, d->id, DriftStatus::Changed, detail + " differ", {}});
+    }
+  }
+  report.checkedAt = clock::nowRfc3339();
+  for (auto& dr : report.drift) dr.checkedAt = report.checkedAt;
+  state.replaceDrift(d->id, report.drift, report.checkedAt);
+  return report;
+}
+
+std::vector<Orphan> Orchestrator::findOrphans(store::StateStore& state) {
+  std::vector<Orphan> out;
+  std::map<std::string, std::vector<std::string>> byTarget;  // target -> deployments
+  std::map<std::string, Deployment> known;
+  for (auto& id : state.deploymentIds(true)) {
+    auto d = state.getDeployment(id);
+    if (!d) continue;
+    byTarget[d->target].push_back(id);
+    known[id] = *d;
+  }
+  for (auto& [name, t] : targets_) {
+    std::vector<std::string> ids = byTarget[name];
+    // A file target also shows deployments the state database never heard of.
+    if (auto root = t->deploymentPath(""); !root.empty()) {
+      std::error_code ec;
+      for (auto& e : std::filesystem::directory_iterator(root, ec))
+        if (e.is_directory() && !known.count(e.path().filename().string()))
+          ids.push_back(e.path().filename().string());
+    }
+    for (auto& id : ids) {
+      std::set<std::string> recorded;
+      for (auto& r : state.recordedResources(id)) recorded.insert(r.resource.key);
+      auto k = known.find(id);
+      std::string reason = k == known.end()                                   ? "deployment unknown"
+                           : k->second.status == DeploymentStatus::Deleted ? "deployment deleted"
+                                                                              : "not recorded";
+      for (auto kind : allResourceKinds()) {
+        auto& p = t->provider(kind);
+        if (!p.capabilities().canList) continue;
+        auto keys = p.list(id);
+        if (!keys) continue;
+        for (auto& key : *keys)
+          if (!recorded.count(key)) out.push_back({name, key, id, reason});
+      }
+    }
+  }
+  return out;
+}
+
+std::filesystem::path Orchestrator::deploymentPath(const std::string& deploymentId) const {
+  return targets_.at("local")->deploymentPath(deploymentId);
+}
+
+void Orchestrator::refreshLoop() {
+  auto conn = store::connect(dir_.stateUrl());
+  store::StateStore state(*conn);
+  std::unique_lock lock(refreshMu_);
+  while (!refreshCv_.wait_for(lock, options_.refreshInterval, [&] { return stopping_; })) {
+    lock.unlock();
+    int n = 0, drifted = 0;
+    for (auto& id : state.deploymentIds(false)) {
+      {
+        std::lock_guard l(refreshMu_);
+        if (stopping_) break;
+      }
+      if (state.activeRun(id)) continue;  // it is being changed; the next round sees it
+      try {
+        auto r = refresh(state, id);
+        ++n;
+        if (r && !r->drift.empty()) ++drifted;
+      } catch (const std::exception& e) {
+        spdlog::warn("refresh of {} failed: {}", id, e.what());
+      }
+    }
+    spdlog::info("periodic refresh: {} deployments read back, {} with drift", n, drifted);
+    lock.lock();
+  }
+}
+
+void Orchestrator::start() {
+  executor_->start();
+  if (options_.refreshInterval.count() > 0 && !refresher_.joinable()) {
+    stopping_ = false;
+    refresher_ = std::thread([this] { refreshLoop(); });
+  }
+}
+
 void Orchestrator::stop() {
+  {
+    std::lock_guard lock(refreshMu_);
+    stopping_ = true;
+  }
+  refreshCv_.notify_all();
+  if (refresher_.joinable()) refresher_.join();
   if (executor_) executor_->stop();
 }
+
 void Orchestrator::waitIdle() { executor_->waitIdle(); }
 
 }  // namespace fedihost::orchestrator

@@ -1,10 +1,16 @@
 #pragma once
 // The orchestrator: the one part that turns desired deployments into
-// resources at providers. The API writes desired state and asks it for plans
-// and runs; only the orchestrator talks to providers.
+// resources at providers. The API writes desired state and asks it for plans,
+// runs, refreshes and orphan scans; only the orchestrator talks to providers.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "orchestrator/executor.hh"
 #include "providers/provider.hh"
@@ -19,29 +25,75 @@ struct DataDir {
   std::string stateUrl() const { return "sqlite:" + (root / "state.db").string(); }
   std::string accountingUrl() const { return "sqlite:" + (root / "accounting.db").string(); }
   std::filesystem::path secretKey() const { return root / "secret.key"; }
+  /// Where the file provider of a target writes.
   std::filesystem::path targetRoot(const std::string& target) const { return root / "targets" / target; }
+  /// Target configurations: targets/<name>.json (the built-in "local" file target needs none).
+  std::filesystem::path targetConfigDir() const { return root / "targets"; }
 };
 
 /// Creates the data directory if needed and applies pending schema migrations to both databases.
 void prepareDataDir(const DataDir& dir);
 
+struct OrchestratorOptions {
+  int workers = 2;                            ///< runs at once
+  int maxParallelSteps = 8;                   ///< provider calls in flight overall
+  RetryPolicy retry;
+  std::chrono::seconds refreshInterval{0};    ///< periodic drift refresh of every deployment (0: off)
+  std::uint64_t jitterSeed = 0;
+};
+
+/// A resource a provider holds that no recorded resource accounts for.
+struct Orphan {
+  std::string target;
+  std::string key;
+  std::string deployment;
+  std::string reason;  ///< "deployment deleted", "deployment unknown", "not recorded"
+};
+
+/// What a refresh did.
+struct RefreshReport {
+  std::string checkedAt;
+  int checked = 0;
+  std::vector<Drift> drift;
+  std::vector<std::string> errors;  ///< resources that could not be read (kept out of the drift)
+};
+
 class Orchestrator {
  public:
-  /// The local file target under `dir`, executed by `workers` threads.
-  Orchestrator(DataDir dir, int workers);
+  /// The built-in "local" file target plus every targets/<name>.json under `dir`.
+  Orchestrator(DataDir dir, OrchestratorOptions options);
+  Orchestrator(DataDir dir, int workers) : Orchestrator(std::move(dir), OrchestratorOptions{workers}) {}
   ~Orchestrator();
 
   /// The plan that brings the deployment's recorded resources to its desired
-  /// ones (to none, for a deployment being deleted).
+  /// ones (to none, for a deployment being deleted), given the drift last seen.
   Plan planFor(store::StateStore& state, const Deployment& d) const;
   /// Plans and queues an apply run; Conflict if the deployment has a run queued or running.
   Result<Run> apply(store::StateStore& state, const Deployment& d);
   /// Plans and queues the run that deletes every resource of the deployment; Conflict as for apply.
   Result<Run> destroy(store::StateStore& state, const Deployment& d);
-  /// The directory of a deployment in the file target.
+
+  /// Computes and keeps the current plan, to be applied later by applySaved.
+  SavedPlan savePlan(store::StateStore& state, const Deployment& d);
+  /// Applies a saved plan as it was computed; Conflict (naming what changed) if the
+  /// deployment, its recorded resources or their drift changed since, or if it was applied already.
+  Result<Run> applySaved(store::StateStore& state, const Deployment& d, const std::string& planId);
+
+  /// Asks a queued or running run to stop; Conflict if it has ended.
+  Result<Run> cancel(store::StateStore& state, const std::string& runId);
+
+  /// Reads every recorded resource of a deployment back from its provider and records what differs.
+  Result<RefreshReport> refresh(store::StateStore& state, const std::string& deploymentId);
+  /// Lists each target's providers for resources no recorded resource accounts for.
+  std::vector<Orphan> findOrphans(store::StateStore& state);
+
+  /// A configured target, or nullptr.
+  const providers::Target* target(const std::string& name) const;
+  std::vector<std::string> targetNames() const;
+  /// The directory of a deployment in the local file target.
   std::filesystem::path deploymentPath(const std::string& deploymentId) const;
 
-  /// Starts executing (and resumes unfinished runs).
+  /// Starts executing (and resumes unfinished runs), and the periodic refresh if configured.
   void start();
   /// Stops after the steps in progress.
   void stop();
@@ -50,11 +102,19 @@ class Orchestrator {
 
  private:
   Result<Run> queue(store::StateStore& state, const Deployment& d, RunKind kind);
+  json::object basisOf(store::StateStore& state, const Deployment& d) const;
+  void refreshLoop();
 
   DataDir dir_;
+  OrchestratorOptions options_;
   secrets::SecretBox box_;
-  providers::Target target_;
+  std::map<std::string, std::unique_ptr<providers::Target>> targets_;
   std::unique_ptr<Executor> executor_;
+
+  std::thread refresher_;
+  std::mutex refreshMu_;
+  std::condition_variable refreshCv_;
+  bool stopping_ = false;
 };
 
 }  // namespace fedihost::orchestrator

@@ -139,7 +139,9 @@ std::vector<Resource> dependencyOrder(std::vector<Resource> resources) {
 }
 
 Plan plan(const std::string& deployment, const std::vector<Resource>& desired,
-          const std::vector<RecordedResource>& recorded) {
+          const std::vector<RecordedResource>& recorded, const std::vector<Drift>& drift) {
+  std::map<std::string, const Drift*> drifted;
+  for (auto& d : drift) drifted[d.key] = &d;
   std::map<std::string, const RecordedResource*> rec;
   for (auto& r : recorded) rec[r.resource.key] = &r;
   std::set<std::string> desiredKeys;
@@ -184,6 +186,16 @@ Plan plan(const std::string& deployment, const std::vector<Resource>& desired,
       } else {
         a.action = ActionKind::Noop;
         a.reason = "up to date";
+      }
+      // What the provider holds overrides what we recorded, short of a replace.
+      if (auto dr = drifted.find(r.key); dr != drifted.end() && a.action != ActionKind::Replace) {
+        if (dr->second->status == DriftStatus::Missing) {
+          a.action = ActionKind::Create;
+          a.reason = "missing at provider";
+        } else if (a.action == ActionKind::Noop) {
+          a.action = ActionKind::Update;
+          a.reason = "changed at provider" + (dr->second->detail.empty() ? "" : ": " + dr->second->detail);
+        }
       }
     }
     if (a.action == ActionKind::Create || a.action == ActionKind::Replace) decided[r.key] = a.action;

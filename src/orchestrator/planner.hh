@@ -20,8 +20,13 @@ namespace fedihost::orchestrator {
 /// a replace (which removes the old one) after the deletes of what depended on
 /// it. Otherwise desired actions come first and deletes last. Throws AbortError(Invalid) on a
 /// dependency cycle or a dependency on an unknown resource.
+///
+/// `drift` is what the last refresh found at the providers: a desired resource
+/// missing at its provider is created again ("missing at provider"), one changed
+/// there is updated back ("changed at provider: …"), as if it were not recorded
+/// or recorded differently.
 Plan plan(const std::string& deployment, const std::vector<Resource>& desired,
-          const std::vector<RecordedResource>& recorded);
+          const std::vector<RecordedResource>& recorded, const std::vector<Drift>& drift = {});
 
 /// Orders resources so that each comes after everything it depends on
 /// (dependencies outside the set are ignored); ties by identity key.

@@ -158,6 +158,8 @@ class Registry {
 /// Registers the built-in implementations of every kind (idempotent).
 void registerBuiltinProviders();
 
+struct FaultPlan;
+
 /// Where a deployment lives: one provider instance per resource kind.
 class Target {
  public:
@@ -172,11 +174,24 @@ class Target {
   std::filesystem::path deploymentPath(std::string_view deployment) const;
 
   void setProvider(ResourceKind kind, std::unique_ptr<ResourceProvider> p);
+  /// Provider calls of a kind in flight at once (default 4; at least 1).
+  int parallelism(ResourceKind kind) const;
+  void setParallelism(ResourceKind kind, int n) { parallelism_[kind] = n; }
+  /// Wraps every provider in a FaultInjectingProvider (tests, chaos drills).
+  void injectFaults(const FaultPlan& plan);
+
+  /// Builds a target from its configuration (see docs/providers.md):
+  ///   {"name": "...", "providers": {"<kind>": {"implementation": "...", "settings": {...},
+  ///    "parallelism": n}, ...}, "faults": {...}}
+  /// Kinds not configured use the "file" implementation under `fileRoot`. Invalid errors name the field.
+  static Result<Target> fromConfig(const json::object& config, const std::filesystem::path& fileRoot,
+                                   const std::string& stateUrl);
 
  private:
   std::string name_;
   std::filesystem::path root_;
   std::map<ResourceKind, std::unique_ptr<ResourceProvider>> providers_;
+  std::map<ResourceKind, int> parallelism_;
 };
 
 }  // namespace fedihost::providers

@@ -1,6 +1,7 @@
 // The built-in provider implementations and targets made of them.
 #include <mutex>
 
+#include "providers/faults/fault_injecting.hh"
 #include "providers/file/file_providers.hh"
 #include "providers/provider.hh"
 
@@ -73,6 +74,79 @@ void Target::setProvider(ResourceKind kind, std::unique_ptr<ResourceProvider> p)
                           " resources",
                       {}});
   providers_[kind] = std::move(p);
+}
+
+int Target::parallelism(ResourceKind kind) const {
+  auto it = parallelism_.find(kind);
+  return it == parallelism_.end() ? 4 : std::max(it->second, 1);
+}
+
+void Target::injectFaults(const FaultPlan& plan) {
+  std::uint64_t seed = plan.seed;
+  for (auto& [kind, p] : providers_) {
+    FaultPlan each = plan;
+    each.seed = seed++;  // each provider its own sequence, all reproducible
+    p = std::make_unique<FaultInjectingProvider>(std::move(p), each);
+  }
+}
+
+Result<Target> Target::fromConfig(const json::object& config, const std::filesystem::path& fileRoot,
+                                  const std::string& stateUrl) {
+  registerBuiltinProviders();
+  auto* name = config.if_contains("name");
+  if (!name || !name->is_string() || name->get_string().empty())
+    return Error::invalid("name", "a target needs a name");
+  Target t;
+  t.name_ = std::string(name->get_string());
+  t.root_ = fileRoot;
+  for (auto& kv : config)
+    if (kv.key() != "name" && kv.key() != "providers" && kv.key() != "faults" && kv.key() != "description")
+      return Error::invalid(std::string(kv.key()), "unknown target setting (known: name, description, providers, faults)");
+  const json::object empty;
+  const json::object* providers = &empty;
+  if (auto* p = config.if_contains("providers")) {
+    if (!p->is_object()) return Error::invalid("providers", "must be an object of resource kind to provider");
+    providers = &p->get_object();
+  }
+  for (auto& kv : *providers) {
+    auto kind = resourceKindFromString(kv.key());
+    if (!kind) return Error::invalid("providers." + std::string(kv.key()), "unknown resource kind");
+  }
+  for (auto kind : allResourceKinds()) {
+    const std::string field = "providers." + std::string(toString(kind));
+    ProviderConfig pc{"file", fileRoot, {}, t.name_, stateUrl};
+    if (auto* entry = providers->if_contains(toString(kind))) {
+      if (!entry->is_object()) return Error::invalid(field, "must be an object");
+      const auto& e = entry->get_object();
+      auto* impl = e.if_contains("implementation");
+      if (!impl || !impl->is_string()) return Error::invalid(field + ".implementation", "is required");
+      pc.implementation = std::string(impl->get_string());
+      if (auto* st = e.if_contains("settings")) {
+        if (!st->is_object()) return Error::invalid(field + ".settings", "must be an object");
+        pc.settings = st->get_object();
+      }
+      if (auto* par = e.if_contains("parallelism")) {
+        if (!par->is_int64() || par->get_int64() < 1 || par->get_int64() > 256)
+          return Error::invalid(field + ".parallelism", "must be a whole number from 1 to 256");
+        t.parallelism_[kind] = static_cast<int>(par->get_int64());
+      }
+    }
+    auto p = makeProvider(kind, pc);
+    if (!p) {
+      auto e = p.error();
+      e.field = field + (e.field.empty() ? "" : "." + e.field);
+      e.message = field + " (" + pc.implementation + "): " + e.message;
+      return e;
+    }
+    t.setProvider(kind, std::move(*p));
+  }
+  if (auto* f = config.if_contains("faults")) {
+    if (!f->is_object()) return Error::invalid("faults", "must be an object");
+    auto plan = FaultPlan::fromJson(f->get_object());
+    if (!plan) return plan.error();
+    t.injectFaults(*plan);
+  }
+  return t;
 }
 
 }  // namespace fedihost::providers

@@ -75,12 +75,15 @@ Run runFrom(const Row& r) {
   run.startedAt = r.text(7);
   run.finishedAt = r.text(8);
   run.done = static_cast<int>(r.integer(9));
+  run.cancelRequested = r.integer(10) != 0;
+  run.planId = r.text(11);
   return run;
 }
 
 constexpr const char* kRunColumns =
     "id, deployment_id, kind, status, error, total, created_at, started_at, finished_at, "
-    "(SELECT count(*) FROM run_steps s WHERE s.run_id = runs.id AND s.status IN ('succeeded','failed','skipped'))";
+    "(SELECT count(*) FROM run_steps s WHERE s.run_id = runs.id AND s.status IN ('succeeded','failed','skipped')), "
+    "cancel_requested, plan_id";
 
 }  // namespace
 
@@ -335,7 +338,8 @@ void StateStore::forgetResource(const std::string& key) { c_.execute("DELETE FRO
 
 // ---- Runs ----
 
-Run StateStore::createRun(const std::string& deployment, RunKind kind, const std::vector<PlanAction>& actions) {
+Run StateStore::createRun(const std::string& deployment, RunKind kind, const std::vector<PlanAction>& actions,
+                          const std::string& planId) {
   Run run;
   run.id = ids::newId("run");
   run.deployment = deployment;
@@ -344,23 +348,18 @@ Run StateStore::createRun(const std::string& deployment, RunKind kind, const std
   run.createdAt = clock::nowRfc3339();
   run.total = static_cast<int>(actions.size());
   Transaction tx(c_, true);
-  c_.execute("INSERT INTO runs (id, deployment_id, kind, status, total, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-             {run.id, deployment, std::string(toString(kind)), std::string(toString(run.status)),
-              std::int64_t{run.total}, run.createdAt});
+  run.planId = planId;
+  c_.execute(
+      "INSERT INTO runs (id, deployment_id, kind, status, total, created_at, plan_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+      {run.id, deployment, std::string(toString(kind)), std::string(toString(run.status)), std::int64_t{run.total},
+       run.createdAt, planId});
+  if (!planId.empty()) c_.execute("UPDATE saved_plans SET run_id = ?1 WHERE id = ?2", {run.id, planId});
   auto st = c_.prepare(
       "INSERT INTO run_steps (run_id, seq, action, resource_key, kind, status, resource) "
       "VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6)");
   int seq = 0;
   for (auto& a : actions) {
-    json::object res{{"key", a.resource.key},
-                     {"kind", toString(a.resource.kind)},
-                     {"deployment", a.resource.deployment},
-                     {"name", a.resource.name},
-                     {"attributes", a.resource.attributes},
-                     {"reason", a.reason}};
-    json::array deps;
-    for (auto& d : a.resource.dependsOn) deps.emplace_back(d);
-    res["dependsOn"] = std::move(deps);
+    auto res = resourceToJson(a.resource, a.reason);
     st->reset();
     st->bind(1, run.id);
     st->bind(2, std::int64_t{++seq});
@@ -388,7 +387,7 @@ Result<Run> StateStore::getRun(const std::string& id, bool withSteps) {
   Run run = runFrom(*r);
   if (withSteps) {
     for (auto& s : c_.query(
-             "SELECT seq, action, resource_key, kind, status, error, started_at, finished_at, resource "
+             "SELECT seq, action, resource_key, kind, status, error, started_at, finished_at, resource, attempts "
              "FROM run_steps WHERE run_id = ?1 ORDER BY seq",
              {id})) {
       RunStep step;
@@ -401,6 +400,7 @@ Result<Run> StateStore::getRun(const std::string& id, bool withSteps) {
       step.startedAt = s.text(6);
       step.finishedAt = s.text(7);
       step.resource = objectFrom(s.text(8));
+      step.attempts = static_cast<int>(s.integer(9));
       run.steps.push_back(std::move(step));
     }
   }
@@ -456,6 +456,134 @@ void StateStore::setStepStatus(const std::string& runId, int seq, StepStatus sta
   else
     c_.execute("UPDATE run_steps SET status = ?1, error = ?2, finished_at = ?3 WHERE run_id = ?4 AND seq = ?5",
                {std::string(toString(status)), error, now, runId, std::int64_t{seq}});
+}
+
+void StateStore::setStepAttempts(const std::string& runId, int seq, int attempts, const std::string& lastError) {
+  c_.execute("UPDATE run_steps SET attempts = ?1, error = ?2 WHERE run_id = ?3 AND seq = ?4",
+             {std::int64_t{attempts}, lastError, runId, std::int64_t{seq}});
+}
+
+Result<Run> StateStore::requestCancel(const std::string& runId) {
+  Transaction tx(c_, true);
+  auto run = getRun(runId, false);
+  if (!run) return run.error();
+  if (run->status != RunStatus::Queued && run->status != RunStatus::Running)
+    return Error::conflict("run " + runId + " has already ended (" + std::string(toString(run->status)) + ")");
+  c_.execute("UPDATE runs SET cancel_requested = 1 WHERE id = ?1", {runId});
+  tx.commit();
+  run->cancelRequested = true;
+  return run;
+}
+
+bool StateStore::cancelRequested(const std::string& runId) {
+  auto r = c_.queryOne("SELECT cancel_requested FROM runs WHERE id = ?1", {runId});
+  return r && r->integer(0) != 0;
+}
+
+std::vector<std::string> StateStore::deploymentIds(bool includeDeleted) {
+  std::vector<std::string> out;
+  for (auto& r : c_.query(includeDeleted ? "SELECT id FROM deployments ORDER BY created_at, id"
+                                         : "SELECT id FROM deployments WHERE status <> 'deleted' ORDER BY created_at, id"))
+    out.push_back(r.text(0));
+  return out;
+}
+
+// ---- Drift ----
+
+void StateStore::replaceDrift(const std::string& deployment, const std::vector<Drift>& found,
+                              const std::string& checkedAt) {
+  Transaction tx(c_, true);
+  c_.execute("DELETE FROM resource_drift WHERE deployment_id = ?1", {deployment});
+  auto st = c_.prepare(
+      "INSERT OR REPLACE INTO resource_drift (resource_key, deployment_id, status, detail, checked_at) "
+      "VALUES (?1, ?2, ?3, ?4, ?5)");
+  for (auto& d : found) {
+    st->reset();
+    st->bind(1, d.key);
+    st->bind(2, deployment);
+    st->bind(3, std::string(toString(d.status)));
+    st->bind(4, d.detail);
+    st->bind(5, checkedAt);
+    while (st->step()) {
+    }
+  }
+  c_.execute("UPDATE deployments SET refreshed_at = ?1 WHERE id = ?2", {checkedAt, deployment});
+  tx.commit();
+}
+
+std::vector<Drift> StateStore::drift(const std::string& deployment) {
+  std::vector<Drift> out;
+  for (auto& r : c_.query("SELECT resource_key, deployment_id, status, detail, checked_at FROM resource_drift "
+                          "WHERE deployment_id = ?1 ORDER BY resource_key",
+                          {deployment}))
+    out.push_back({r.text(0), r.text(1), driftStatusFromString(r.text(2)).value_or(DriftStatus::Changed),
+                   r.text(3), r.text(4)});
+  return out;
+}
+
+void StateStore::clearDrift(const std::string& key) {
+  c_.execute("DELETE FROM resource_drift WHERE resource_key = ?1", {key});
+}
+
+std::string StateStore::refreshedAt(const std::string& deployment) {
+  auto r = c_.queryOne("SELECT refreshed_at FROM deployments WHERE id = ?1", {deployment});
+  return r ? r->text(0) : std::string{};
+}
+
+// ---- Saved plans ----
+
+SavedPlan StateStore::savePlan(const std::string& deployment, const json::object& basis,
+                               const std::vector<PlanAction>& actions) {
+  SavedPlan p{ids::newId("plan"), deployment, basis, actions, clock::nowRfc3339(), {}};
+  json::array list;
+  for (auto& a : actions) {
+    auto res = resourceToJson(a.resource, a.reason);
+    res["action"] = toString(a.action);
+    list.push_back(std::move(res));
+  }
+  c_.execute("INSERT INTO saved_plans (id, deployment_id, basis, actions, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+             {p.id, deployment, toText(basis), toText(list), p.createdAt});
+  return p;
+}
+
+Result<SavedPlan> StateStore::getSavedPlan(const std::string& id) {
+  auto r = c_.queryOne("SELECT id, deployment_id, basis, actions, created_at, run_id FROM saved_plans WHERE id = ?1",
+                       {id});
+  if (!r) return Error::notFound("no saved plan " + id);
+  SavedPlan p{r->text(0), r->text(1), objectFrom(r->text(2)), {}, r->text(4), r->text(5)};
+  auto list = json::parse(r->text(3));
+  for (auto& v : list.as_array()) {
+    const auto& o = v.as_object();
+    PlanAction a;
+    a.action = actionKindFromString(o.at("action").as_string()).value_or(ActionKind::Noop);
+    a.resource = resourceFromJson(o);
+    if (auto* reason = o.if_contains("reason"); reason && reason->is_string()) a.reason = reason->get_string();
+    p.actions.push_back(std::move(a));
+  }
+  return p;
+}
+
+json::object resourceToJson(const Resource& r, const std::string& reason) {
+  json::object res{{"key", r.key},       {"kind", toString(r.kind)},   {"deployment", r.deployment},
+                   {"name", r.name},     {"attributes", r.attributes}, {"reason", reason}};
+  json::array deps;
+  for (auto& d : r.dependsOn) deps.emplace_back(d);
+  res["dependsOn"] = std::move(deps);
+  return res;
+}
+
+Resource resourceFromJson(const json::object& o) {
+  Resource r;
+  if (auto* v = o.if_contains("key"); v && v->is_string()) r.key = v->get_string();
+  if (auto* v = o.if_contains("kind"); v && v->is_string())
+    r.kind = resourceKindFromString(v->get_string()).value_or(ResourceKind::Machine);
+  if (auto* v = o.if_contains("deployment"); v && v->is_string()) r.deployment = v->get_string();
+  if (auto* v = o.if_contains("name"); v && v->is_string()) r.name = v->get_string();
+  if (auto* v = o.if_contains("attributes"); v && v->is_object()) r.attributes = v->get_object();
+  if (auto* v = o.if_contains("dependsOn"); v && v->is_array())
+    for (auto& k : v->get_array())
+      if (k.is_string()) r.dependsOn.emplace_back(k.get_string());
+  return r;
 }
 
 }  // namespace fedihost::store

@@ -69,8 +69,9 @@ class StateStore {
   void forgetResource(const std::string& key);
 
   // Runs and their journal
-  /// Creates a queued run with one pending step per action.
-  Run createRun(const std::string& deployment, RunKind kind, const std::vector<PlanAction>& actions);
+  /// Creates a queued run with one pending step per action (applying saved plan `planId`, if given).
+  Run createRun(const std::string& deployment, RunKind kind, const std::vector<PlanAction>& actions,
+                const std::string& planId = {});
   /// A run; its steps when `withSteps`.
   Result<Run> getRun(const std::string& id, bool withSteps);
   /// Runs of a deployment, newest first.
@@ -81,9 +82,35 @@ class StateStore {
   std::vector<Run> unfinishedRuns();
   void setRunStatus(const std::string& id, RunStatus status, const std::string& error = {});
   void setStepStatus(const std::string& runId, int seq, StepStatus status, const std::string& error = {});
+  /// Records how many provider calls a step has made so far and the last retryable error.
+  void setStepAttempts(const std::string& runId, int seq, int attempts, const std::string& lastError);
+  /// Asks a queued or running run to stop; Conflict if it has ended.
+  Result<Run> requestCancel(const std::string& runId);
+  bool cancelRequested(const std::string& runId);
+
+  /// Ids of every deployment (also deleted ones when asked), oldest first.
+  std::vector<std::string> deploymentIds(bool includeDeleted);
+
+  // Drift
+  /// Replaces what the last refresh of a deployment found, and records when it ran.
+  void replaceDrift(const std::string& deployment, const std::vector<Drift>& found, const std::string& checkedAt);
+  std::vector<Drift> drift(const std::string& deployment);
+  /// Forgets the drift of a resource (an apply has repaired it).
+  void clearDrift(const std::string& key);
+  /// When the deployment was last refreshed ("" if never).
+  std::string refreshedAt(const std::string& deployment);
+
+  // Saved plans
+  SavedPlan savePlan(const std::string& deployment, const json::object& basis, const std::vector<PlanAction>& actions);
+  Result<SavedPlan> getSavedPlan(const std::string& id);
 
  private:
   Connection& c_;
 };
+
+/// A resource as JSON (the journal's and saved plans' form), with the reason of its action.
+json::object resourceToJson(const Resource& r, const std::string& reason);
+/// The resource back from resourceToJson's form.
+Resource resourceFromJson(const json::object& o);
 
 }  // namespace fedihost::store

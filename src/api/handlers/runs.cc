@@ -44,7 +44,8 @@ Response getRunEvents(RequestContext& ctx) {
       chunk.data += "event: run\ndata: " + runText + "\n\n";
       seen->run = std::move(runText);
     }
-    chunk.done = run->status == RunStatus::Succeeded || run->status == RunStatus::Failed;
+    chunk.done = run->status == RunStatus::Succeeded || run->status == RunStatus::Failed ||
+                 run->status == RunStatus::Cancelled;
     if (chunk.data.empty() && ++seen->quietPolls >= 100) {  // ~15 s: keep proxies from closing the stream
       chunk.data = ": keep-alive\n\n";
       seen->quietPolls = 0;
