@@ -1,0 +1,442 @@
+// The orchestrator engine under stress: parallel steps within limits, retries
+// of retryable errors with the count in the journal, permanent errors, cancel,
+// drift, saved plans, orphans, and convergence with 20 % of calls failing.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "catalog/catalog.hh"
+#include "orchestrator/orchestrator.hh"
+#include "providers/faults/fault_injecting.hh"
+#include "providers/file/file_providers.hh"
+#include "store/state_store.hh"
+#include "support/temp_dir.hh"
+
+namespace fedihost::orchestrator {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+/// A DNS provider (the kind with the most resources per deployment) that
+/// delegates to the file one and measures how many calls are in flight; it can
+/// be slowed down, and told to fail its next calls.
+struct Probe {
+  std::atomic<int> inFlight{0}, maxInFlight{0}, calls{0};
+  std::atomic<int> failNext{0};
+  ErrorKind failKind = ErrorKind::Unavailable;
+  std::chrono::milliseconds delay{0};
+};
+Probe& probe() {
+  static Probe p;
+  return p;
+}
+
+class ProbeDns final : public providers::DnsProvider {
+ public:
+  explicit ProbeDns(const providers::ProviderConfig& c) : inner_(providers::file::makeDnsProvider(c)) {}
+  std::string implementation() const override { return "probe"; }
+  Result<providers::Observed> create(const providers::ResolvedResource& r) override {
+    return around([&] { return inner_->create(r); });
+  }
+  Result<providers::Observed> read(const providers::ResolvedResource& r) override { return inner_->read(r); }
+  Result<providers::Observed> update(const providers::ResolvedResource& r) override {
+    return around([&] { return inner_->update(r); });
+  }
+  Result<void> remove(const providers::ResolvedResource& r) override { return inner_->remove(r); }
+  Result<std::vector<std::string>> list(std::string_view d) override { return inner_->list(d); }
+
+ private:
+  template <class F>
+  auto around(F f) -> decltype(f()) {
+    auto& p = probe();
+    ++p.calls;
+    int now = ++p.inFlight;
+    int seen = p.maxInFlight.load();
+    while (now > seen && !p.maxInFlight.compare_exchange_weak(seen, now)) {
+    }
+    std::this_thread::sleep_for(p.delay);
+    --p.inFlight;
+    if (p.failNext.load() > 0 && p.failNext.fetch_sub(1) > 0)
+      return Error{p.failKind, p.failKind == ErrorKind::Unavailable ? "503 busy" : "422 refused: bad record", {}};
+    return f();
+  }
+  std::unique_ptr<providers::DnsProvider> inner_;
+};
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    providers::registerBuiltinProviders();
+    providers::Registry<providers::DnsProvider>::instance().add(
+        "probe", [](const providers::ProviderConfig& c) { return std::make_unique<ProbeDns>(c); });
+    auto& p = probe();
+    p.inFlight = 0;
+    p.maxInFlight = 0;
+    p.calls = 0;
+    p.failNext = 0;
+    p.failKind = ErrorKind::Unavailable;
+    p.delay = 0ms;
+    dir_.root = tmp_.path() / "var";
+    prepareDataDir(dir_);
+    conn_ = store::connect(dir_.stateUrl());
+    state_ = std::make_unique<store::StateStore>(*conn_);
+    org_ = state_->createOrganisation("Riverside", "").value().id;
+  }
+
+  void writeTarget(const std::string& name, const std::string& json) {
+    fs::create_directories(dir_.targetConfigDir());
+    std::ofstream(dir_.targetConfigDir() / (name + ".json")) << json;
+  }
+
+  Deployment deployment(const std::string& name, const std::string& target = "local",
+                        std::vector<std::string> apps = {"mastodon", "pixelfed"}) {
+    Deployment d;
+    d.organisation = org_;
+    d.name = name;
+    d.domain = name + ".example.test";
+    d.target = target;
+    for (auto& app : apps)
+      d.apps.push_back({app, catalog::validateSettings(*catalog::find(app), boost::json::value(), "s").value(), {}, 0});
+    return state_->createDeployment(d).value();
+  }
+
+  fedihost::Run run(const std::string& id) { return state_->getRun(id, true).value(); }
+  Deployment fresh(const Deployment& d) { return state_->getDeployment(d.id).value(); }
+
+  static OrchestratorOptions fast(int workers = 2, int steps = 8) {
+    OrchestratorOptions o;
+    o.workers = workers;
+    o.maxParallelSteps = steps;
+    o.retry.base = 1ms;
+    o.retry.cap = 5ms;
+    o.jitterSeed = 42;
+    return o;
+  }
+
+  testing::TempDir tmp_;
+  DataDir dir_;
+  std::unique_ptr<store::Connection> conn_;
+  std::unique_ptr<store::StateStore> state_;
+  std::string org_;
+};
+
+TEST_F(EngineTest, StepsRunInParallelWithinTheProvidersLimit) {
+  writeTarget("probe", R"({"name": "probe", "providers": {"dns-record-set": {"implementation": "probe", "parallelism": 3}}})");
+  probe().delay = 30ms;
+  auto d = deployment("social", "probe", {"mastodon", "pixelfed", "peertube", "matrix", "owncast"});
+  Orchestrator o(dir_, fast(1, 8));
+  o.start();
+  auto r = o.apply(*state_, d).value();
+  o.waitIdle();
+  EXPECT_EQ(run(r.id).status, RunStatus::Succeeded) << run(r.id).error;
+  EXPECT_GE(probe().calls.load(), 6);
+  EXPECT_EQ(probe().maxInFlight.load(), 3) << "independent DNS record sets run side by side, three at most";
+}
+
+TEST_F(EngineTest, AProviderLimitOfOneSerialisesItsCalls) {
+  writeTarget("probe", R"({"name": "probe", "providers": {"dns-record-set": {"implementation": "probe", "parallelism": 1}}})");
+  probe().delay = 5ms;
+  auto d = deployment("social", "probe");
+  Orchestrator o(dir_, fast(1, 8));
+  o.start();
+  auto r = o.apply(*state_, d).value();
+  o.waitIdle();
+  EXPECT_EQ(run(r.id).status, RunStatus::Succeeded);
+  EXPECT_EQ(probe().maxInFlight.load(), 1);
+}
+
+TEST_F(EngineTest, RetryableErrorsAreRetriedAndCountedInTheJournal) {
+  writeTarget("probe", R"({"name": "probe", "providers": {"dns-record-set": {"implementation": "probe", "parallelism": 1}}})");
+  probe().failNext = 2;  // the first two DNS calls answer "503 busy"
+  auto d = deployment("social", "probe");
+  Orchestrator o(dir_, fast(1, 1));
+  o.start();
+  auto r = o.apply(*state_, d).value();
+  o.waitIdle();
+  auto done = run(r.id);
+  EXPECT_EQ(done.status, RunStatus::Succeeded) << done.error;
+  int retried = 0;
+  for (auto& s : done.steps) {
+    EXPECT_EQ(s.status, StepStatus::Succeeded);
+    if (s.attempts > 1) {
+      ++retried;
+      EXPECT_EQ(s.attempts, 3) << s.resourceKey;
+      EXPECT_EQ(s.error, "");
+    }
+  }
+  EXPECT_EQ(retried, 1);
+}
+
+TEST_F(EngineTest, RetriesStopAtTheLimitWithTheProvidersMessage) {
+  writeTarget("probe", R"({"name": "probe", "providers": {"dns-record-set": {"implementation": "probe", "parallelism": 1}}})");
+  probe().failNext = 1000;
+  auto d = deployment("social", "probe", {"mastodon"});
+  auto opts = fast(1, 1);
+  opts.retry.maxAttempts = 4;
+  Orchestrator o(dir_, opts);
+  o.start();
+  auto r = o.apply(*state_, d).value();
+  o.waitIdle();
+  auto done = run(r.id);
+  EXPECT_EQ(done.status, RunStatus::Failed);
+  bool sawDnsFailure = false, sawSkippedConfig = false, sawDatabase = false;
+  for (auto& s : done.steps) {
+    if (s.kind == ResourceKind::DnsRecordSet && s.status == StepStatus::Failed) {
+      sawDnsFailure = true;
+      EXPECT_EQ(s.attempts, 4);
+      EXPECT_NE(s.error.find("503 busy"), std::string::npos) << s.error;
+      EXPECT_NE(s.error.find("after 4 attempts"), std::string::npos) << s.error;
+    }
+    if (s.kind == ResourceKind::NixosConfig) sawSkippedConfig = s.status == StepStatus::Skipped;
+    if (s.kind == ResourceKind::Database) sawDatabase = s.status == StepStatus::Succeeded;
+  }
+  EXPECT_TRUE(sawDnsFailure);
+  EXPECT_TRUE(sawSkippedConfig) << "what depends on a failed step is skipped";
+  EXPECT_TRUE(sawDatabase) << "what does not depend on it goes on";
+}
+
+TEST_F(EngineTest, APermanentErrorIsNotRetried) {
+  writeTarget("probe", R"({"name": "probe", "providers": {"dns-record-set": {"implementation": "probe", "parallelism": 1}}})");
+  probe().failNext = 1;
+  probe().failKind = ErrorKind::Provider;
+  auto d = deployment("social", "probe", {"mastodon"});
+  Orchestrator o(dir_, fast(1, 1));
+  o.start();
+  auto r = o.apply(*state_, d).value();
+  o.waitIdle();
+  auto done = run(r.id);
+  EXPECT_EQ(done.status, RunStatus::Failed);
+  int failed = 0;
+  for (auto& s : done.steps)
+    if (s.status == StepStatus::Failed) {
+      ++failed;
+      EXPECT_EQ(s.attempts, 1);
+      EXPECT_EQ(s.error, "422 refused: bad record");
+    }
+  EXPECT_EQ(failed, 1);
+}
+
+TEST_F(EngineTest, ACancelledRunStopsStartingStepsAndEndsCancelled) {
+  writeTarget("probe", R"({"name": "probe", "providers": {"dns-record-set": {"implementation": "probe", "parallelism": 1}}})");
+  probe().delay = 100ms;
+  auto d = deployment("social", "probe", {"mastodon", "pixelfed", "peertube"});
+  Orchestrator o(dir_, fast(1, 1));
+  o.start();
+  auto r = o.apply(*state_, d).value();
+  while (probe().calls.load() == 0) std::this_thread::sleep_for(1ms);
+  ASSERT_TRUE(o.cancel(*state_, r.id).ok());
+  o.waitIdle();
+  auto done = run(r.id);
+  EXPECT_EQ(done.status, RunStatus::Cancelled);
+  int skipped = 0;
+  for (auto& s : done.steps)
+    if (s.status == StepStatus::Skipped && s.error.find("cancelled") != std::string::npos) ++skipped;
+  EXPECT_GT(skipped, 0);
+  EXPECT_LT(probe().calls.load(), 6) << "no new DNS call after the cancel";
+  // A cancelled run cannot be cancelled again, and the next apply finishes the job.
+  auto again = o.cancel(*state_, r.id);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().kind, ErrorKind::Conflict);
+  probe().delay = 0ms;
+  auto next = o.apply(*state_, fresh(d)).value();
+  o.waitIdle();
+  EXPECT_EQ(run(next.id).status, RunStatus::Succeeded);
+  EXPECT_TRUE(o.planFor(*state_, fresh(d)).empty());
+}
+
+TEST_F(EngineTest, RefreshFindsChangedAndVanishedResourcesAndApplyRepairsThem) {
+  auto d = deployment("social");
+  Orchestrator o(dir_, fast());
+  o.start();
+  o.apply(*state_, d).value();
+  o.waitIdle();
+  auto clean = o.refresh(*state_, d.id).value();
+  EXPECT_GT(clean.checked, 10);
+  EXPECT_TRUE(clean.drift.empty()) << clean.drift.front().key << ": " << clean.drift.front().detail;
+
+  // Out of band: a bucket manifest vanishes, and a database manifest is edited.
+  auto path = o.deploymentPath(d.id);
+  int removed = 0;
+  for (auto& e : fs::directory_iterator(path / "buckets")) {
+    fs::remove(e.path());
+    ++removed;
+    break;
+  }
+  ASSERT_EQ(removed, 1);
+  fs::path dbFile;
+  for (auto& e : fs::directory_iterator(path / "databases")) dbFile = e.path();
+  std::ifstream in(dbFile);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  in.close();
+  auto pos = text.find("\"engine\": \"postgresql\"");
+  ASSERT_NE(pos, std::string::npos) << text;
+  text.replace(pos, 22, "\"engine\": \"mysql\"     ");
+  std::ofstream(dbFile) << text;
+
+  auto report = o.refresh(*state_, d.id).value();
+  ASSERT_EQ(report.drift.size(), 2u);
+  int missing = 0, changed = 0;
+  for (auto& dr : report.drift) {
+    if (dr.status == DriftStatus::Missing) {
+      ++missing;
+      EXPECT_EQ(dr.key.find(d.id + "/bucket/"), 0u);
+    }
+    if (dr.status == DriftStatus::Changed) {
+      ++changed;
+      EXPECT_NE(dr.detail.find("engine"), std::string::npos);
+    }
+  }
+  EXPECT_EQ(missing, 1);
+  EXPECT_EQ(changed, 1);
+  EXPECT_EQ(state_->drift(d.id).size(), 2u);
+  EXPECT_FALSE(state_->refreshedAt(d.id).empty());
+
+  auto p = o.planFor(*state_, fresh(d));
+  std::vector<std::string> reasons;
+  for (auto& a : p.actions)
+    if (a.action != ActionKind::Noop) reasons.push_back(a.reason);
+  EXPECT_NE(std::find(reasons.begin(), reasons.end(), "missing at provider"), reasons.end());
+  EXPECT_NE(std::find_if(reasons.begin(), reasons.end(),
+                         [](auto& r) { return r.starts_with("changed at provider: engine"); }),
+            reasons.end());
+
+  auto r = o.apply(*state_, fresh(d)).value();
+  o.waitIdle();
+  EXPECT_EQ(run(r.id).status, RunStatus::Succeeded) << run(r.id).error;
+  EXPECT_TRUE(state_->drift(d.id).empty()) << "a successful step clears its drift";
+  EXPECT_TRUE(o.refresh(*state_, d.id).value().drift.empty());
+  EXPECT_TRUE(o.planFor(*state_, fresh(d)).empty());
+}
+
+TEST_F(EngineTest, ASavedPlanAppliesOnlyIfNothingChangedSince) {
+  auto d = deployment("social");
+  Orchestrator o(dir_, fast());
+  o.start();
+  auto saved = o.savePlan(*state_, d);
+  EXPECT_FALSE(saved.actions.empty());
+  EXPECT_EQ(state_->getSavedPlan(saved.id)->actions.size(), saved.actions.size());
+
+  // The deployment is edited after the plan was made: refused, saying why.
+  auto edited = d;
+  edited.apps.pop_back();
+  ASSERT_TRUE(state_->updateDeployment(edited, d.version).ok());
+  auto stale = o.applySaved(*state_, fresh(d), saved.id);
+  ASSERT_FALSE(stale.ok());
+  EXPECT_EQ(stale.error().kind, ErrorKind::Conflict);
+  EXPECT_NE(stale.error().message.find("version 1 → 2"), std::string::npos) << stale.error().message;
+
+  // A fresh plan applies exactly its actions, once.
+  auto plan2 = o.savePlan(*state_, fresh(d));
+  auto r = o.applySaved(*state_, fresh(d), plan2.id).value();
+  EXPECT_EQ(r.planId, plan2.id);
+  o.waitIdle();
+  EXPECT_EQ(run(r.id).status, RunStatus::Succeeded);
+  EXPECT_EQ(run(r.id).total, static_cast<int>(plan2.actions.size()));
+  auto twice = o.applySaved(*state_, fresh(d), plan2.id);
+  ASSERT_FALSE(twice.ok());
+  EXPECT_NE(twice.error().message.find("applied already"), std::string::npos);
+
+  // A plan made before an apply changed the recorded state is stale too.
+  auto plan3 = o.savePlan(*state_, fresh(d));
+  auto more = fresh(d);
+  more.apps.push_back({"peertube", catalog::validateSettings(*catalog::find("peertube"), boost::json::value(), "s").value(), {}, 0});
+  ASSERT_TRUE(state_->updateDeployment(more, fresh(d).version).ok());
+  o.apply(*state_, fresh(d)).value();
+  o.waitIdle();
+  auto stale3 = o.applySaved(*state_, fresh(d), plan3.id);
+  ASSERT_FALSE(stale3.ok());
+  EXPECT_NE(stale3.error().message.find("new recorded state"), std::string::npos) << stale3.error().message;
+}
+
+TEST_F(EngineTest, OrphansAreFoundByListingTheProviders) {
+  auto d = deployment("social");
+  Orchestrator o(dir_, fast());
+  o.start();
+  o.apply(*state_, d).value();
+  o.waitIdle();
+  EXPECT_TRUE(o.findOrphans(*state_).empty());
+
+  // A deployment the state database never heard of left files in the target.
+  auto stray = dir_.targetRoot("local") / "dep_stray";
+  fs::create_directories(stray);
+  fs::copy(o.deploymentPath(d.id) / "buckets", stray / "buckets");
+  // And a recorded resource is forgotten while it still exists at the provider.
+  auto recorded = state_->recordedResources(d.id);
+  auto forgotten = recorded.front().resource.key;
+  state_->forgetResource(forgotten);
+
+  auto orphans = o.findOrphans(*state_);
+  bool sawForgotten = false, sawStray = false;
+  for (auto& x : orphans) {
+    if (x.key == forgotten) sawForgotten = x.reason == "not recorded";
+    if (x.deployment == "dep_stray") sawStray = x.reason == "deployment unknown";
+  }
+  EXPECT_TRUE(sawForgotten);
+  EXPECT_TRUE(sawStray);
+}
+
+TEST_F(EngineTest, TwoHundredDeploymentsConvergeWithTwentyPercentOfCallsFailing) {
+  writeTarget("chaos", R"({"name": "chaos", "faults": {"retryable": 0.2, "seed": 7}})");
+  std::vector<Deployment> ds;
+  for (int i = 0; i < 200; ++i) ds.push_back(deployment("d" + std::to_string(i), "chaos", {"mastodon"}));
+  auto opts = fast(2, 8);
+  opts.retry.maxAttempts = 12;
+  Orchestrator o(dir_, opts);
+  o.start();
+  for (auto& d : ds) o.apply(*state_, d).value();
+  o.waitIdle();
+  int steps = 0, retriedSteps = 0, attempts = 0, failedRuns = 0;
+  for (auto& d : ds) {
+    auto runs = state_->listRuns(d.id, 10, "").items;
+    ASSERT_EQ(runs.size(), 1u);
+    auto r = run(runs.front().id);
+    failedRuns += r.status != RunStatus::Succeeded;
+    for (auto& s : r.steps) {
+      ++steps;
+      attempts += s.attempts;
+      retriedSteps += s.attempts > 1;
+    }
+  }
+  EXPECT_EQ(failedRuns, 0);
+  EXPECT_GT(retriedSteps, steps / 10) << "about a fifth of the calls failed and were retried";
+  EXPECT_GT(attempts, steps);
+  const auto* chaos = o.target("chaos");
+  ASSERT_NE(chaos, nullptr);
+  int injected = 0;
+  for (auto kind : allResourceKinds())
+    injected += dynamic_cast<providers::FaultInjectingProvider&>(chaos->provider(kind)).counts().retryable.load();
+  EXPECT_GT(injected, 0);
+  // Converged: nothing left to do, nothing drifted, nothing orphaned.
+  for (auto& d : ds) {
+    EXPECT_TRUE(o.planFor(*state_, fresh(d)).empty()) << d.name;
+    EXPECT_EQ(fresh(d).status, DeploymentStatus::Ready);
+  }
+  EXPECT_TRUE(o.findOrphans(*state_).empty());
+  std::cout << "[ engine   ] 200 deployments, " << steps << " steps, " << attempts << " provider calls, "
+            << retriedSteps << " steps retried, " << injected << " injected faults\n";
+}
+
+TEST_F(EngineTest, AnUnknownTargetIsRefusedAndABadTargetFileNamesTheField) {
+  auto d = deployment("social", "nowhere");
+  Orchestrator o(dir_, fast());
+  auto r = o.apply(*state_, d);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().field, "target");
+
+  writeTarget("broken", R"({"name": "broken", "providers": {"dns-record-set": {"implementation": "nope"}}})");
+  try {
+    Orchestrator bad(dir_, fast());
+    FAIL() << "a target with an unknown implementation must be refused";
+  } catch (const AbortError& e) {
+    EXPECT_EQ(e.error().field, "providers.dns-record-set.implementation");
+    EXPECT_NE(e.error().message.find("unknown provider implementation \"nope\""), std::string::npos)
+        << e.error().message;
+  }
+}
+
+}  // namespace
+}  // namespace fedihost::orchestrator
