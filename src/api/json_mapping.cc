@@ -52,7 +52,8 @@ json::object toJson(const RunStep& s) {
           {"status", toString(s.status)},
           {"error", orNull(s.error)},
           {"startedAt", orNull(s.startedAt)},
-          {"finishedAt", orNull(s.finishedAt)}};
+          {"finishedAt", orNull(s.finishedAt)},
+          {"attempts", s.attempts}};
 }
 
 json::object toJson(const Run& r) {
@@ -64,7 +65,9 @@ json::object toJson(const Run& r) {
                  {"createdAt", r.createdAt},
                  {"startedAt", orNull(r.startedAt)},
                  {"finishedAt", orNull(r.finishedAt)},
-                 {"progress", {{"done", r.done}, {"total", r.total}}}};
+                 {"progress", {{"done", r.done}, {"total", r.total}}},
+                 {"cancelRequested", r.cancelRequested},
+                 {"plan", orNull(r.planId)}};
   if (!r.steps.empty() || r.total == 0) {
     json::array steps;
     for (auto& s : r.steps) steps.push_back(toJson(s));
@@ -118,6 +121,31 @@ json::object toJson(const catalog::UpgradeInfo& u) {
           {"from", {{"catalogVersion", u.fromCatalog}, {"nixpkgsRevision", u.fromNixpkgs}}},
           {"to", {{"catalogVersion", u.toCatalog}, {"nixpkgsRevision", u.toNixpkgs}}},
           {"apps", std::move(apps)}};
+}
+
+json::object toJson(const SavedPlan& p, const Plan& plan) {
+  auto o = toJson(plan);
+  o["id"] = p.id;
+  o["createdAt"] = p.createdAt;
+  o["appliedBy"] = orNull(p.runId);
+  return o;
+}
+
+json::object toJson(const Drift& d) {
+  return {{"resourceKey", d.key}, {"status", toString(d.status)}, {"detail", d.detail}, {"checkedAt", d.checkedAt}};
+}
+
+json::object driftJson(const std::string& deployment, const std::string& refreshedAt, const std::vector<Drift>& drift,
+                       const std::vector<std::string>& errors) {
+  json::array items;
+  for (auto& d : drift) items.push_back(toJson(d));
+  json::array errs;
+  for (auto& e : errors) errs.emplace_back(e);
+  return {{"deployment", deployment},
+          {"refreshedAt", orNull(refreshedAt)},
+          {"drifted", !drift.empty()},
+          {"resources", std::move(items)},
+          {"errors", std::move(errs)}};
 }
 
 }  // namespace fedihost::api::mapping

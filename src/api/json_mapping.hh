@@ -20,6 +20,12 @@ json::object toJson(const Plan& p);
 json::object toJson(const RunStep& s);
 /// A run; its steps only if it has them.
 json::object toJson(const Run& r);
+/// A saved plan: the plan's JSON plus its id, creation time and the run that applied it.
+json::object toJson(const SavedPlan& p, const Plan& plan);
+json::object toJson(const Drift& d);
+/// A deployment's drift status.
+json::object driftJson(const std::string& deployment, const std::string& refreshedAt, const std::vector<Drift>& drift,
+                       const std::vector<std::string>& errors = {});
 /// A deployment with each app's URL, where it lives on disk, and its latest run.
 json::object toJson(const Deployment& d, const std::string& targetPath, const std::optional<Run>& lastRun);
 

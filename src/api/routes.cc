@@ -21,13 +21,20 @@ Router makeRouter() {
   r.add({"GET", "/api/v1/deployments/{id}", getDeployment, true, "one deployment"});
   r.add({"PATCH", "/api/v1/deployments/{id}", patchDeployment, true, "change a deployment"});
   r.add({"DELETE", "/api/v1/deployments/{id}", deleteDeployment, true, "delete a deployment"});
-  r.add({"POST", "/api/v1/deployments/{id}/plan", postPlan, true, "what applying would change"});
+  r.add({"GET", "/api/v1/deployments/{id}/plan", getPlan, true, "what applying would change, with reasons"});
+  r.add({"POST", "/api/v1/deployments/{id}/plan", postPlan, true, "what applying would change; {\"save\": true} keeps it"});
+  r.add({"GET", "/api/v1/deployments/{id}/plans/{plan}", getSavedPlan, true, "a saved plan"});
+  r.add({"GET", "/api/v1/deployments/{id}/drift", getDrift, true, "what the last refresh found"});
+  r.add({"POST", "/api/v1/deployments/{id}/refresh", postRefresh, true, "read every resource back now"});
   r.add({"POST", "/api/v1/deployments/{id}/apply", postApply, true, "apply the deployment"});
   r.add({"GET", "/api/v1/deployments/{id}/upgrade", getUpgrade, true, "what upgrading to the current catalog changes"});
   r.add({"POST", "/api/v1/deployments/{id}/upgrade", postUpgrade, true, "upgrade to the current catalog"});
   r.add({"GET", "/api/v1/deployments/{id}/runs", listDeploymentRuns, true, "runs of a deployment"});
   r.add({"GET", "/api/v1/runs/{id}", getRun, true, "one run with its steps"});
   r.add({"GET", "/api/v1/runs/{id}/events", getRunEvents, true, "a run's progress as server-sent events"});
+  r.add({"POST", "/api/v1/runs/{id}/cancel", postRunCancel, true, "stop a run"});
+  r.add({"GET", "/api/v1/targets", listTargets, true, "where deployments can live, and their providers"});
+  r.add({"GET", "/api/v1/orphans", getOrphans, true, "resources at providers that nothing records"});
   return r;
 }
 

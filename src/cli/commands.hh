@@ -9,5 +9,7 @@ namespace fedihost::cli {
 void addServerCommands(CLI::App& app);
 /// Adds `login`, `catalog`, `organisation …` and `deployment …`.
 void addClientCommands(CLI::App& app);
+/// Adds `target check`.
+void addTargetCommands(CLI::App& app);
 
 }  // namespace fedihost::cli

@@ -66,6 +66,9 @@ struct ServeOptions {
   std::string web;
   std::string portFile;
   int workers = 2;
+  int maxParallelSteps = 8;
+  int retryAttempts = 6;
+  int refreshInterval = 600;
 };
 
 void runServe(const ServeOptions& o) {
@@ -97,7 +100,12 @@ void runServe(const ServeOptions& o) {
               << ", readable by you only; delete it once noted)\n";
   }
 
-  orchestrator::Orchestrator orch(dir, o.workers);
+  orchestrator::OrchestratorOptions oo;
+  oo.workers = o.workers;
+  oo.maxParallelSteps = o.maxParallelSteps;
+  oo.retry.maxAttempts = o.retryAttempts;
+  oo.refreshInterval = std::chrono::seconds(o.refreshInterval);
+  orchestrator::Orchestrator orch(dir, oo);
   aaa::Authenticator authenticator;
   api::ApiContext ctx{state, accounting, orch, authenticator};
   fs::path web = o.web.empty() ? defaultWebRoot() : fs::path(o.web);
@@ -140,6 +148,17 @@ void addServerCommands(CLI::App& app) {
   s->add_option("--port-file", serve->portFile, "write the bound port to this file once listening");
   s->add_option("--workers", serve->workers, "threads that apply runs")->capture_default_str()->check(
       CLI::Range(1, 64));
+  s->add_option("--max-parallel-steps", serve->maxParallelSteps, "provider calls in flight at once, all runs together")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  s->add_option("--retry-attempts", serve->retryAttempts,
+                "calls per step before a retryable error (timeout, 5xx, busy) fails it")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 50));
+  s->add_option("--refresh-interval", serve->refreshInterval,
+                "seconds between reading every deployment's resources back to find drift (0: never)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 7 * 24 * 3600));
   s->callback([serve] { runServe(*serve); });
 }
 

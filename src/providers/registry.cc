@@ -3,6 +3,10 @@
 
 #include "providers/faults/fault_injecting.hh"
 #include "providers/file/file_providers.hh"
+#include "providers/postfix/postfix.hh"
+#include "providers/postgresql/postgresql.hh"
+#include "providers/powerdns/powerdns.hh"
+#include "providers/rfc2136/rfc2136.hh"
 #include "providers/provider.hh"
 
 namespace fedihost::providers {
@@ -41,6 +45,10 @@ void registerBuiltinProviders() {
     Registry<AccessKeyProvider>::instance().add("file", file::makeAccessKeyProvider);
     Registry<MailProvider>::instance().add("file", file::makeMailProvider);
     Registry<NixosProvider>::instance().add("file", file::makeNixosProvider);
+    Registry<DnsProvider>::instance().add("powerdns", powerdns::makeDnsProvider);
+    Registry<DnsProvider>::instance().add("rfc2136", rfc2136::makeDnsProvider);
+    Registry<DatabaseProvider>::instance().add("postgresql", postgresql::makeDatabaseProvider);
+    Registry<MailProvider>::instance().add("postfix", postfix::makeMailProvider);
   });
 }
 

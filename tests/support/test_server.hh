@@ -2,6 +2,7 @@
 // A whole fedihost server in the test process, on a free loopback port, with
 // its data in a temporary directory; stopped and removed on destruction.
 #include <boost/json.hpp>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -21,15 +22,18 @@ inline constexpr const char* kOperatorPassword = "correct horse battery staple";
 
 class TestServer {
  public:
-  TestServer() {
+  /// `prepare` runs on the data directory before the orchestrator starts (e.g. to add target files).
+  explicit TestServer(const std::function<void(const orchestrator::DataDir&)>& prepare = {},
+                      orchestrator::OrchestratorOptions options = {2}) {
     dir_.root = tmp_.path() / "var";
     orchestrator::prepareDataDir(dir_);
+    if (prepare) prepare(dir_);
     stateConn_ = store::connect(dir_.stateUrl());
     accountingConn_ = store::connect(dir_.accountingUrl());
     state_ = std::make_unique<store::StateStore>(*stateConn_);
     accounting_ = std::make_unique<store::AccountingStore>(*accountingConn_);
     aaa::createOperator(*state_, kOperatorEmail, kOperatorPassword).orThrow();
-    orch_ = std::make_unique<orchestrator::Orchestrator>(dir_, 2);
+    orch_ = std::make_unique<orchestrator::Orchestrator>(dir_, options);
     ctx_ = std::make_unique<api::ApiContext>(api::ApiContext{*state_, *accounting_, *orch_, auth_});
     dispatcher_ = std::make_unique<api::Dispatcher>(*ctx_, tmp_.path() / "no-panel");
     api::ServerOptions o;
@@ -45,6 +49,7 @@ class TestServer {
 
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   const orchestrator::DataDir& dataDir() const { return dir_; }
+  store::StateStore& state() { return *state_; }
   orchestrator::Orchestrator& orchestrator() { return *orch_; }
 
   /// A client logged in as the operator.

@@ -22,7 +22,23 @@ boost::json::object deploymentJson(RequestContext& ctx, const Deployment& d) {
   auto runs = ctx.app.state.listRuns(d.id, 1, "");
   std::optional<Run> last;
   if (!runs.items.empty()) last = runs.items.front();
-  return mapping::toJson(d, ctx.app.orchestrator.deploymentPath(d.id).string(), last);
+  auto o = mapping::toJson(d, ctx.app.orchestrator.deploymentPath(d.id).string(), last);
+  auto drift = ctx.app.state.drift(d.id);
+  auto refreshed = ctx.app.state.refreshedAt(d.id);
+  o["drift"] = boost::json::object{{"refreshedAt", refreshed.empty() ? boost::json::value(nullptr) : boost::json::value(refreshed)},
+                                   {"drifted", !drift.empty()},
+                                   {"count", drift.size()}};
+  return o;
+}
+
+/// The body of a POST that may come without one.
+boost::json::object optionalBody(RequestContext& ctx, std::initializer_list<std::string_view> known) {
+  if (ctx.request.body.empty()) return {};
+  auto body = input::jsonBody(ctx.request).orThrow();
+  for (auto& kv : body)
+    if (std::find(known.begin(), known.end(), kv.key()) == known.end())
+      throw AbortError(Error::invalid(std::string(kv.key()), "unknown member \"" + std::string(kv.key()) + "\""));
+  return body;
 }
 
 Response withEtag(Response r, const Deployment& d) {
@@ -43,10 +59,18 @@ Response postDeployment(RequestContext& ctx) {
   ctx.auditOrganisation = org.id;
   auto body = input::jsonBody(ctx.request).orThrow();
   for (auto& kv : body)
-    if (kv.key() != "name" && kv.key() != "domain" && kv.key() != "apps")
+    if (kv.key() != "name" && kv.key() != "domain" && kv.key() != "apps" && kv.key() != "target")
       throw AbortError(Error::invalid(std::string(kv.key()), "unknown member \"" + std::string(kv.key()) + "\""));
   Deployment d;
   d.organisation = org.id;
+  if (auto target = input::optionalString(body, "target").orThrow()) {
+    if (!ctx.app.orchestrator.target(*target)) {
+      std::string known;
+      for (auto& n : ctx.app.orchestrator.targetNames()) known += (known.empty() ? "" : ", ") + n;
+      throw AbortError(Error::invalid("target", "no target named \"" + *target + "\" (configured: " + known + ")"));
+    }
+    d.target = *target;
+  }
   d.name = input::requiredString(body, "name").orThrow();
   input::checkDeploymentName(d.name, "name").orThrow();
   d.domain = input::requiredString(body, "domain").orThrow();
@@ -128,16 +152,56 @@ Response deleteDeployment(RequestContext& ctx) {
   return runAccepted(ctx.app.orchestrator.destroy(ctx.app.state, d).orThrow());
 }
 
-Response postPlan(RequestContext& ctx) {
+Response getPlan(RequestContext& ctx) {
   auto d = liveDeployment(ctx);
   return json(200, mapping::toJson(ctx.app.orchestrator.planFor(ctx.app.state, d)));
+}
+
+Response postPlan(RequestContext& ctx) {
+  auto d = liveDeployment(ctx);
+  auto body = optionalBody(ctx, {"save"});
+  bool save = false;
+  if (auto* v = body.if_contains("save")) {
+    if (!v->is_bool()) throw AbortError(Error::malformed("save", "save must be true or false"));
+    save = v->get_bool();
+  }
+  if (!save) return json(200, mapping::toJson(ctx.app.orchestrator.planFor(ctx.app.state, d)));
+  auto saved = ctx.app.orchestrator.savePlan(ctx.app.state, d);
+  Plan p{d.id, saved.actions};
+  auto r = json(201, mapping::toJson(saved, p));
+  r.headers["location"] = "/api/v1/deployments/" + d.id + "/plans/" + saved.id;
+  return r;
+}
+
+Response getSavedPlan(RequestContext& ctx) {
+  auto d = ctx.app.state.getDeployment(ctx.param("id")).orThrow();
+  auto saved = ctx.app.state.getSavedPlan(ctx.param("plan")).orThrow();
+  if (saved.deployment != d.id) throw AbortError(Error::notFound("no saved plan " + saved.id + " for " + d.id));
+  return json(200, mapping::toJson(saved, Plan{d.id, saved.actions}));
 }
 
 Response postApply(RequestContext& ctx) {
   auto d = liveDeployment(ctx);
   if (d.status == DeploymentStatus::Deleting)
     throw AbortError(Error::conflict("deployment " + d.name + " is being deleted"));
+  auto body = optionalBody(ctx, {"plan"});
+  if (auto plan = input::optionalString(body, "plan").orThrow())
+    return runAccepted(ctx.app.orchestrator.applySaved(ctx.app.state, d, *plan).orThrow());
   return runAccepted(ctx.app.orchestrator.apply(ctx.app.state, d).orThrow());
+}
+
+Response getDrift(RequestContext& ctx) {
+  auto d = liveDeployment(ctx);
+  return json(200, mapping::driftJson(d.id, ctx.app.state.refreshedAt(d.id), ctx.app.state.drift(d.id)));
+}
+
+Response postRefresh(RequestContext& ctx) {
+  auto d = liveDeployment(ctx);
+  if (auto active = ctx.app.state.activeRun(d.id))
+    throw AbortError(Error::conflict("deployment " + d.name + " has a run in progress (" + active->id +
+                                     "); refresh after it ends"));
+  auto report = ctx.app.orchestrator.refresh(ctx.app.state, d.id).orThrow();
+  return json(200, mapping::driftJson(d.id, report.checkedAt, report.drift, report.errors));
 }
 
 Response getUpgrade(RequestContext& ctx) {

@@ -30,7 +30,11 @@ Response listDeployments(RequestContext& ctx);
 Response getDeployment(RequestContext& ctx);
 Response patchDeployment(RequestContext& ctx);
 Response deleteDeployment(RequestContext& ctx);
+Response getPlan(RequestContext& ctx);
 Response postPlan(RequestContext& ctx);
+Response getSavedPlan(RequestContext& ctx);
+Response getDrift(RequestContext& ctx);
+Response postRefresh(RequestContext& ctx);
 Response postApply(RequestContext& ctx);
 Response listDeploymentRuns(RequestContext& ctx);
 Response getUpgrade(RequestContext& ctx);
@@ -38,5 +42,9 @@ Response postUpgrade(RequestContext& ctx);
 // runs.cc
 Response getRun(RequestContext& ctx);
 Response getRunEvents(RequestContext& ctx);
+Response postRunCancel(RequestContext& ctx);
+
+Response listTargets(RequestContext& ctx);
+Response getOrphans(RequestContext& ctx);
 
 }  // namespace fedihost::api::handlers

@@ -4,6 +4,7 @@
 #include "api/input.hh"
 #include "api/json_mapping.hh"
 #include "core/json_util.hh"
+#include "orchestrator/orchestrator.hh"
 #include "store/state_store.hh"
 
 namespace fedihost::api {
@@ -44,6 +45,13 @@ void requireOperator(const RequestContext& ctx) {
 
 store::IpPoolStore poolsOf(RequestContext& ctx) { return store::IpPoolStore(ctx.app.state.connection()); }
 
+/// The path's target, which must be configured.
+std::string knownTarget(RequestContext& ctx) {
+  const auto& name = ctx.param("target");
+  if (!ctx.app.orchestrator.target(name)) throw AbortError(Error::notFound("no target " + name));
+  return name;
+}
+
 /// "reserved": an array of {"first", "last"} (a single address may give "first" only).
 std::vector<store::IpRange> reservedRanges(const json::object& body) {
   std::vector<store::IpRange> out;
@@ -74,19 +82,20 @@ std::vector<store::IpRange> reservedRanges(const json::object& body) {
 Response listIpPools(RequestContext& ctx) {
   requireOperator(ctx);
   json::array items;
-  for (auto& p : poolsOf(ctx).listPools(ctx.param("target"))) items.push_back(mapping::toJson(p));
-  return json(200, json::object{{"items", std::move(items)}});
+  for (auto& p : poolsOf(ctx).listPools(knownTarget(ctx))) items.push_back(mapping::toJson(p));
+  return json(200, json::object{{"items", std::move(items)}, {"next", nullptr}});
 }
 
 Response postIpPool(RequestContext& ctx) {
   requireOperator(ctx);
+  auto target = knownTarget(ctx);
   auto body = input::jsonBody(ctx.request).orThrow();
   for (auto& kv : body)
     if (kv.key() != "name" && kv.key() != "prefix" && kv.key() != "gateway" && kv.key() != "reserved" &&
         kv.key() != "family")
       throw AbortError(Error::invalid(std::string(kv.key()), "unknown member \"" + std::string(kv.key()) + "\""));
   store::IpPoolSpec spec;
-  spec.target = ctx.param("target");
+  spec.target = target;
   spec.name = input::requiredString(body, "name").orThrow();
   spec.prefix = input::requiredString(body, "prefix").orThrow();
   spec.gateway = input::optionalString(body, "gateway").orThrow().value_or("");

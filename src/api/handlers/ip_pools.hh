@@ -10,9 +10,9 @@
 
 namespace fedihost::api::handlers {
 
-/// GET /api/v1/targets/{target}/ip-pools: the target's pools, oldest first.
+/// GET /api/v1/targets/{target}/ip-pools: the target's pools, oldest first; 404 for an unknown target.
 Response listIpPools(RequestContext& ctx);
-/// POST /api/v1/targets/{target}/ip-pools: creates a pool (201, Location).
+/// POST /api/v1/targets/{target}/ip-pools: creates a pool of a configured target (201, Location).
 Response postIpPool(RequestContext& ctx);
 /// GET /api/v1/ip-pools/{id}
 Response getIpPool(RequestContext& ctx);

@@ -3,12 +3,21 @@
 
 #include "api/handlers/handlers.hh"
 #include "api/json_mapping.hh"
+#include "orchestrator/orchestrator.hh"
 #include "store/state_store.hh"
 
 namespace fedihost::api::handlers {
 
 Response getRun(RequestContext& ctx) {
   return json(200, mapping::toJson(ctx.app.state.getRun(ctx.param("id"), true).orThrow()));
+}
+
+Response postRunCancel(RequestContext& ctx) {
+  auto run = ctx.app.orchestrator.cancel(ctx.app.state, ctx.param("id")).orThrow();
+  if (auto d = ctx.app.state.getDeployment(run.deployment)) ctx.auditOrganisation = d->organisation;
+  auto r = json(202, mapping::toJson(run));
+  r.headers["location"] = "/api/v1/runs/" + run.id;
+  return r;
 }
 
 Response getRunEvents(RequestContext& ctx) {

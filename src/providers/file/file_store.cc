@@ -1,5 +1,8 @@
 #include "providers/file/file_store.hh"
 
+#include <signal.h>
+#include <unistd.h>
+
 #include <fcntl.h>
 #include <sodium.h>
 #include <sys/file.h>
@@ -144,7 +147,8 @@ Result<fs::path> FileStore::deploymentDir(std::string_view deployment) const {
 
 Result<bool> FileStore::write(const fs::path& path, std::string_view content, WriteMode mode) const {
   const auto dir = path.parent_path();
-  const auto tmp = dir / ("." + path.filename().string() + ".tmp." + randomHex(8));
+  // The writer's PID in the name lets prune() tell a write in progress from one a crash left behind.
+  const auto tmp = dir / ("." + path.filename().string() + ".tmp." + std::to_string(::getpid()) + "." + randomHex(8));
   // The directory may be pruned by a concurrent remove between its creation and
   // our temporary file appearing in it; once the file exists, it cannot be.
   int fd = -1;
@@ -218,12 +222,35 @@ Result<void> FileStore::removeFile(const fs::path& path) const {
   return {};
 }
 
+namespace {
+/// Removes temporary files of writers that no longer run (killed mid-write).
+void removeStaleTemporaries(const fs::path& dir) {
+  std::error_code ec;
+  for (auto& e : fs::directory_iterator(dir, ec)) {
+    auto name = e.path().filename().string();
+    auto at = name.find(".tmp.");
+    if (name.empty() || name[0] != '.' || at == std::string::npos) continue;
+    auto rest = name.substr(at + 5);
+    auto dot = rest.find('.');
+    if (dot == std::string::npos) continue;
+    pid_t pid = 0;
+    try {
+      pid = static_cast<pid_t>(std::stol(rest.substr(0, dot)));
+    } catch (...) {
+      continue;
+    }
+    if (pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH) ::unlink(e.path().c_str());
+  }
+}
+}  // namespace
+
 void FileStore::prune(fs::path dir, const fs::path& deploymentDir) const {
   const auto top = deploymentDir.lexically_normal();
   dir = dir.lexically_normal();
   for (;;) {
     auto rel = dir.lexically_relative(top);
     if (rel.empty() || *rel.begin() == "..") return;  // not under the deployment directory
+    removeStaleTemporaries(dir);
     if (::rmdir(dir.c_str()) != 0 && errno != ENOENT) return;  // not empty (or not ours to remove)
     if (dir == top) return;
     dir = dir.parent_path();

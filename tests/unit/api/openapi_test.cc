@@ -372,6 +372,14 @@ TEST(OpenApi, ResponseSchemasDescribeWhatTheMappingWrites) {
   run.steps.push_back(
       RunStep{1, ActionKind::Create, res.key, ResourceKind::Database, StepStatus::Pending, "", "", "", {}});
   expectShape("Run", mapping::toJson(run));
+  SavedPlan saved{"plan_x", "dep_x", {}, plan.actions, "2026-11-25T13:00:00Z", ""};
+  auto savedJson = mapping::toJson(saved, plan);
+  for (auto& member : {"id", "createdAt", "appliedBy", "actions", "summary", "empty", "deployment"})
+    EXPECT_TRUE(savedJson.contains(member)) << member;
+  Drift drift{"dep_x/bucket/media", "dep_x", DriftStatus::Missing, "missing at provider", "2026-11-25T13:00:00Z"};
+  auto driftJson = mapping::driftJson("dep_x", "2026-11-25T13:00:00Z", {drift}, {"x: timed out"});
+  expectShape("DriftStatus", driftJson);
+  expectShape("Drift", driftJson.at("resources").as_array().at(0).as_object());
   auto* app = catalog::find("mastodon");
   ASSERT_NE(app, nullptr);
   Deployment d;
@@ -409,7 +417,7 @@ TEST(OpenApi, ResponseSchemasDescribeWhatTheMappingWrites) {
   for (auto s :
        {StepStatus::Pending, StepStatus::Running, StepStatus::Succeeded, StepStatus::Failed, StepStatus::Skipped})
     EXPECT_TRUE(enumOf("StepStatus").contains(std::string(toString(s)))) << toString(s);
-  for (auto s : {RunStatus::Queued, RunStatus::Running, RunStatus::Succeeded, RunStatus::Failed})
+  for (auto s : {RunStatus::Queued, RunStatus::Running, RunStatus::Succeeded, RunStatus::Failed, RunStatus::Cancelled})
     EXPECT_TRUE(enumOf("RunStatus").contains(std::string(toString(s)))) << toString(s);
   for (auto a : {ActionKind::Create, ActionKind::Update, ActionKind::Replace, ActionKind::Delete, ActionKind::Noop})
     EXPECT_TRUE(enumOf("ActionKind").contains(std::string(toString(a)))) << toString(a);

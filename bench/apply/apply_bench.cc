@@ -1,0 +1,170 @@
+// bench_apply: N deployments (Mastodon + PeerTube + Pixelfed, ~20 resources
+// each) planned, queued and applied by the orchestrator, start to finish.
+//   bench_apply [N=10000] [workers=2] [parallel-steps=8]
+// Two targets:
+//   file  the real file target (every resource written to disk, fsync'd):
+//         deployments per second as a user would see them;
+//   null  providers that do nothing (named "null", registered here only): what is
+//         left is the orchestrator's own work (planning, journaling each step in
+//         SQLite, scheduling), reported as CPU time per action.
+// Prints one line per target and writes build/bench-apply-results.json.
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <string>
+
+#include "catalog/catalog.hh"
+#include "orchestrator/orchestrator.hh"
+#include "store/state_store.hh"
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+using namespace fedihost;
+
+double cpuSeconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+double peakRssMiB() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+  return 0;
+}
+
+/// A provider that holds nothing and answers at once.
+template <class I>
+class NullProvider final : public I {
+ public:
+  std::string implementation() const override { return "null"; }
+  Result<providers::Observed> create(const providers::ResolvedResource&) override { return observed(); }
+  Result<providers::Observed> read(const providers::ResolvedResource&) override { return observed(); }
+  Result<providers::Observed> update(const providers::ResolvedResource&) override { return observed(); }
+  Result<void> remove(const providers::ResolvedResource&) override { return {}; }
+  Result<std::vector<std::string>> list(std::string_view) override { return std::vector<std::string>{}; }
+
+ private:
+  static providers::Observed observed() { return {{}, {{"address", "192.0.2.10"}, {"accessKeyId", "GKnull"}}}; }
+};
+
+template <class I>
+void registerNull() {
+  providers::Registry<I>::instance().add("null", [](const providers::ProviderConfig&) {
+    return std::unique_ptr<I>(new NullProvider<I>());
+  });
+}
+
+struct Result_ {
+  std::string target;
+  int deployments = 0;
+  long actions = 0;
+  double queueSeconds = 0, applySeconds = 0, cpuSeconds = 0, peakMiB = 0;
+  int failed = 0;
+};
+
+Result_ runOnce(const std::string& targetName, int n, int workers, int steps) {
+  auto root = fs::temp_directory_path() / ("fedihost-bench-apply-" + targetName + "-" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  orchestrator::DataDir dir{root};
+  orchestrator::prepareDataDir(dir);
+  if (targetName != "local") {
+    fs::create_directories(dir.targetConfigDir());
+    json::object providers;
+    for (auto kind : allResourceKinds())
+      providers[toString(kind)] = json::object{{"implementation", "null"}, {"parallelism", 64}};
+    std::ofstream(dir.targetConfigDir() / (targetName + ".json"))
+        << json::serialize(json::object{{"name", targetName}, {"providers", providers}});
+  }
+  auto conn = store::connect(dir.stateUrl());
+  store::StateStore state(*conn);
+  auto org = state.createOrganisation("bench", "").value();
+  std::vector<Deployment> ds;
+  for (int i = 0; i < n; ++i) {
+    Deployment d;
+    d.organisation = org.id;
+    d.name = "site-" + std::to_string(i);
+    d.domain = "d" + std::to_string(i) + ".example.test";
+    d.target = targetName;
+    for (const char* app : {"mastodon", "peertube", "pixelfed"})
+      d.apps.push_back({app, catalog::validateSettings(*catalog::find(app), json::value(), "s").value(), {}, 0});
+    catalog::stampCurrentVersions(d);
+    ds.push_back(state.createDeployment(d).value());
+  }
+
+  orchestrator::OrchestratorOptions o;
+  o.workers = workers;
+  o.maxParallelSteps = steps;
+  Result_ r;
+  r.target = targetName == "local" ? "file" : "null";
+  r.deployments = n;
+  {
+    orchestrator::Orchestrator orch(dir, o);
+    auto cpu0 = cpuSeconds();
+    auto t0 = std::chrono::steady_clock::now();
+    orch.start();
+    for (auto& d : ds) r.actions += orch.apply(state, d).value().total;
+    auto t1 = std::chrono::steady_clock::now();
+    orch.waitIdle();
+    auto t2 = std::chrono::steady_clock::now();
+    r.cpuSeconds = cpuSeconds() - cpu0;
+    r.queueSeconds = std::chrono::duration<double>(t1 - t0).count();
+    r.applySeconds = std::chrono::duration<double>(t2 - t0).count();
+    orch.stop();
+  }
+  r.peakMiB = peakRssMiB();
+  for (auto& d : ds) r.failed += state.getDeployment(d.id)->status != DeploymentStatus::Ready;
+  fs::remove_all(root);
+  return r;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int n = argc > 1 ? std::atoi(argv[1]) : 10000;
+  int workers = argc > 2 ? std::atoi(argv[2]) : 2;
+  int steps = argc > 3 ? std::atoi(argv[3]) : 8;
+  providers::registerBuiltinProviders();
+  registerNull<providers::IpAddressProvider>();
+  registerNull<providers::MachineProvider>();
+  registerNull<providers::DnsProvider>();
+  registerNull<providers::DatabaseProvider>();
+  registerNull<providers::BlobProvider>();
+  registerNull<providers::AccessKeyProvider>();
+  registerNull<providers::MailProvider>();
+  registerNull<providers::NixosProvider>();
+
+  json::array results;
+  for (std::string target : {"local", "null"}) {
+    auto r = runOnce(target, n, workers, steps);
+    double perAction = r.cpuSeconds / static_cast<double>(std::max(1L, r.actions)) * 1e6;
+    std::cout << r.target << " target: " << r.deployments << " deployments, " << r.actions << " actions in "
+              << r.applySeconds << " s (queued in " << r.queueSeconds << " s): "
+              << static_cast<double>(r.deployments) / r.applySeconds << " deployments/s, "
+              << static_cast<double>(r.actions) / r.applySeconds << " actions/s; CPU " << r.cpuSeconds << " s = "
+              << perAction << " µs per action; peak RSS " << r.peakMiB << " MiB; " << r.failed << " not ready"
+              << std::endl;
+    results.push_back(json::object{{"target", r.target},
+                                   {"deployments", r.deployments},
+                                   {"actions", r.actions},
+                                   {"seconds", r.applySeconds},
+                                   {"queueSeconds", r.queueSeconds},
+                                   {"deploymentsPerSecond", static_cast<double>(r.deployments) / r.applySeconds},
+                                   {"cpuSeconds", r.cpuSeconds},
+                                   {"cpuMicrosecondsPerAction", perAction},
+                                   {"peakRssMiB", r.peakMiB},
+                                   {"notReady", r.failed}});
+  }
+  std::ofstream(fs::path(FEDIHOST_BENCH_RESULTS)) << json::serialize(json::object{
+      {"workers", workers}, {"maxParallelSteps", steps}, {"results", results}});
+  return 0;
+}
