@@ -141,11 +141,11 @@ struct Run {
   std::string createdAt;
   std::string startedAt;
   std::string finishedAt;
-  bool cancelRequested = false;
-  std::string planId;  ///< the saved plan it applies, if any
   int done = 0;   ///< steps finished (succeeded, failed or skipped)
   int total = 0;  ///< steps in the run
   std::vector<RunStep> steps;  ///< filled only when asked for
+  bool cancelRequested = false;
+  std::string planId;  ///< the saved plan it applies, if any
 };
 
 enum class DriftStatus { Changed, Missing };
