@@ -1,5 +1,6 @@
 // Every route of the API, in one place (and in openapi.json, which a test checks).
 #include "api/handlers/handlers.hh"
+#include "api/handlers/ip_pools.hh"
 #include "api/router.hh"
 
 namespace fedihost::api {
@@ -35,6 +36,11 @@ Router makeRouter() {
   r.add({"POST", "/api/v1/runs/{id}/cancel", postRunCancel, true, "stop a run"});
   r.add({"GET", "/api/v1/targets", listTargets, true, "where deployments can live, and their providers"});
   r.add({"GET", "/api/v1/orphans", getOrphans, true, "resources at providers that nothing records"});
+  r.add({"GET", "/api/v1/targets/{target}/ip-pools", listIpPools, true, "a target's IP pools"});
+  r.add({"POST", "/api/v1/targets/{target}/ip-pools", postIpPool, true, "create an IP pool"});
+  r.add({"GET", "/api/v1/ip-pools/{id}", getIpPool, true, "one IP pool"});
+  r.add({"DELETE", "/api/v1/ip-pools/{id}", deleteIpPool, true, "delete an empty IP pool"});
+  r.add({"GET", "/api/v1/ip-pools/{id}/allocations", listIpPoolAllocations, true, "addresses allocated from an IP pool"});
   return r;
 }
 

@@ -42,7 +42,10 @@ Result<json::value> resolveValue(store::StateStore& state, const secrets::Secret
   }
   if (o.size() == 1 && o.contains("secret") && o.at("secret").is_string()) {
     std::string name(o.at("secret").get_string());
-    auto sealed = state.sealedSecret(deployment, name, [&] { return box.seal(secrets::generatePassword(32)); });
+    // S3 secret keys are 64 hex digits, the form every object store accepts (Garage only that).
+    auto sealed = state.sealedSecret(deployment, name, [&] {
+      return box.seal(name.ends_with("s3-secret-key") ? secrets::generateHexSecret(32) : secrets::generatePassword(32));
+    });
     return json::value(json::object{{"secret", name}, {"sealed", sealed}});
   }
   json::object out;

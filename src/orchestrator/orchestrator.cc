@@ -3,6 +3,7 @@
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -31,6 +32,17 @@ bool isSecret(const json::value& v) {
   return o && o->contains("secret");
 }
 
+/// Canonical text of a value; an array counts as a set (providers need not keep our order).
+std::string canonicalSet(const json::value& v) {
+  if (!v.is_array()) return jsonutil::canonicalCompact(v);
+  std::vector<std::string> items;
+  for (auto& e : v.get_array()) items.push_back(jsonutil::canonicalCompact(e));
+  std::sort(items.begin(), items.end());
+  std::string out = "[";
+  for (auto& i : items) out += i + ",";
+  return out + "]";
+}
+
 /// Which of the attributes we asked for differ in what the provider holds.
 std::vector<std::string> differences(const json::object& asked, const json::object& held) {
   std::vector<std::string> out;
@@ -38,7 +50,7 @@ std::vector<std::string> differences(const json::object& asked, const json::obje
     if (isSecret(kv.value())) continue;
     auto* h = held.if_contains(kv.key());
     if (!h) continue;  // a provider need not echo everything
-    if (jsonutil::canonicalCompact(*h) != jsonutil::canonicalCompact(kv.value())) out.emplace_back(kv.key());
+    if (canonicalSet(*h) != canonicalSet(kv.value())) out.emplace_back(kv.key());
   }
   return out;
 }

@@ -3,10 +3,13 @@
 
 #include "providers/faults/fault_injecting.hh"
 #include "providers/file/file_providers.hh"
+#include "providers/garage/garage.hh"
+#include "providers/pool/pool.hh"
 #include "providers/postfix/postfix.hh"
 #include "providers/postgresql/postgresql.hh"
 #include "providers/powerdns/powerdns.hh"
 #include "providers/rfc2136/rfc2136.hh"
+#include "providers/s3/s3.hh"
 #include "providers/provider.hh"
 
 namespace fedihost::providers {
@@ -45,10 +48,15 @@ void registerBuiltinProviders() {
     Registry<AccessKeyProvider>::instance().add("file", file::makeAccessKeyProvider);
     Registry<MailProvider>::instance().add("file", file::makeMailProvider);
     Registry<NixosProvider>::instance().add("file", file::makeNixosProvider);
+    Registry<IpAddressProvider>::instance().add("pool", pool::makeIpProvider);
     Registry<DnsProvider>::instance().add("powerdns", powerdns::makeDnsProvider);
     Registry<DnsProvider>::instance().add("rfc2136", rfc2136::makeDnsProvider);
     Registry<DatabaseProvider>::instance().add("postgresql", postgresql::makeDatabaseProvider);
     Registry<MailProvider>::instance().add("postfix", postfix::makeMailProvider);
+    Registry<BlobProvider>::instance().add("s3", s3::makeBlobProvider);
+    Registry<AccessKeyProvider>::instance().add("swift-tempauth", s3::makeSwiftTempauthAccessKeyProvider);
+    Registry<BlobProvider>::instance().add("garage", garage::makeBlobProvider);
+    Registry<AccessKeyProvider>::instance().add("garage", garage::makeAccessKeyProvider);
   });
 }
 

@@ -186,4 +186,15 @@ std::string generatePassword(std::size_t length) {
   return out;
 }
 
+std::string generateHexSecret(std::size_t bytes) {
+  ensureSodium();
+  std::vector<unsigned char> raw(bytes);
+  randombytes_buf(raw.data(), raw.size());
+  std::string hex(2 * bytes + 1, '\0');
+  sodium_bin2hex(hex.data(), hex.size(), raw.data(), raw.size());
+  hex.pop_back();
+  sodium_memzero(raw.data(), raw.size());
+  return hex;
+}
+
 }  // namespace fedihost::secrets

@@ -38,5 +38,7 @@ class SecretBox {
 
 /// A random password of `length` characters from [A-Za-z0-9] (uniform).
 std::string generatePassword(std::size_t length = 32);
+/// `bytes` random bytes as lower-case hex (S3 secret keys: Garage imports only 64 hex digits).
+std::string generateHexSecret(std::size_t bytes = 32);
 
 }  // namespace fedihost::secrets

@@ -96,14 +96,22 @@ Cidr cidrOf(const IpPool& p) {
   return *c;
 }
 
-/// Checks a target or pool name: 1–63 of [a-z0-9-], not starting or ending with '-'.
+/// Checks a pool name: 1–63 of [a-z0-9-], not starting or ending with '-'.
 std::optional<Error> checkName(const std::string& name, const std::string& field) {
   bool ok = !name.empty() && name.size() <= 63 && name.front() != '-' && name.back() != '-';
   for (char c : name) ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-');
   if (ok) return std::nullopt;
-  return Error::invalid(field, "\"" + name + "\" is not a valid " + field +
-                                   " name: use 1 to 63 lower-case letters, digits and hyphens, not starting or "
-                                   "ending with a hyphen");
+  return Error::invalid(field, "\"" + name +
+                                   "\" is not a valid pool name: use 1 to 63 lower-case letters, digits and hyphens, "
+                                   "not starting or ending with a hyphen");
+}
+
+/// Checks a target's name as a target configuration may give it: 1–255 characters, no control characters.
+std::optional<Error> checkTarget(const std::string& target) {
+  bool ok = !target.empty() && target.size() <= 255;
+  for (unsigned char c : target) ok = ok && c >= 0x20 && c != 0x7f;
+  if (ok) return std::nullopt;
+  return Error::invalid("target", "\"" + target + "\" is not a valid target name");
 }
 
 constexpr const char* kPoolColumns =
@@ -190,7 +198,7 @@ std::string describe(const IpPool& p) { return "pool " + p.name + " (" + p.prefi
 // ---- Pools ----
 
 Result<IpPool> IpPoolStore::createPool(const IpPoolSpec& spec) {
-  if (auto e = checkName(spec.target, "target")) return *e;
+  if (auto e = checkTarget(spec.target)) return *e;
   if (auto e = checkName(spec.name, "name")) return *e;
   if (spec.family != 0 && spec.family != 4 && spec.family != 6)
     return Error::invalid("family", "must be ipv4 or ipv6");
@@ -244,8 +252,8 @@ Result<IpPool> IpPoolStore::createPool(const IpPoolSpec& spec) {
       return Error::conflict(p.prefix + " overlaps " + describe(other), "prefix");
   try {
     c_.execute(
-        "INSERT INTO ip_pools (id, target, name, family, prefix, gateway, created_at) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO ip_pools (id, target, name, family, prefix, gateway, created_at, seq) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, (SELECT coalesce(max(seq), 0) + 1 FROM ip_pools))",
         {p.id, p.target, p.name, std::int64_t{p.family}, p.prefix, p.gateway, p.createdAt});
   } catch (const ConstraintError&) {
     return nameTaken;
@@ -260,7 +268,7 @@ Result<IpPool> IpPoolStore::createPool(const IpPoolSpec& spec) {
 std::vector<IpPool> IpPoolStore::listPools(const std::string& target) {
   std::vector<IpPool> out;
   for (auto& r : c_.query(std::string("SELECT ") + kPoolColumns +
-                              " FROM ip_pools WHERE target = ?1 ORDER BY created_at, id",
+                              " FROM ip_pools WHERE target = ?1 ORDER BY seq",
                           {target}))
     out.push_back(poolFrom(c_, r));
   return out;

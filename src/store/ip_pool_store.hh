@@ -78,13 +78,13 @@ class IpPoolStore {
   /// write open their own write transaction: call them outside a transaction.
   explicit IpPoolStore(Connection& c) : c_(c) {}
 
-  /// Creates a pool. Invalid (naming the field: "target", "name", "family", "prefix",
+  /// Creates a pool. Invalid (naming the field: "target" (empty), "name" (1–63 of [a-z0-9-]), "family", "prefix",
   /// "gateway", "reserved[i].first"/"last") for a bad value: a prefix that does not parse,
   /// has host bits set or a length outside IPv4 /8–/30, IPv6 /32–/127; a gateway or
   /// reserved range outside the prefix. Conflict on a taken name ("name") or a prefix
   /// overlapping another pool of the target ("prefix").
   Result<IpPool> createPool(const IpPoolSpec& spec);
-  /// The pools of a target, oldest first.
+  /// The pools of a target, in the order they were created.
   std::vector<IpPool> listPools(const std::string& target);
   /// A pool by id; NotFound for an unknown one.
   Result<IpPool> getPool(const std::string& id);

@@ -284,6 +284,8 @@ async function journey(page, base) {
   if (nCreates === 0) fail('the plan lists no create action');
   await expectText(creates.first().locator('.what'), /^Create \S/, 'first create action');
   await snap(page, 'plan');
+  const savedPlan = await page.locator('[data-plan]').getAttribute('data-plan');
+  if (!/^plan_/.test(savedPlan ?? '')) fail(`the reviewed plan was not saved (data-plan=${savedPlan})`);
   log(`  ${nCreates} create action(s), e.g. "${(await creates.first().innerText()).replace(/\s+/g, ' ').trim()}"`);
 
   log('apply: follow live progress until ready');
@@ -315,6 +317,10 @@ async function journey(page, base) {
     fail(`no app URL looks like an address: ${JSON.stringify(urls)}`);
   }
   await expectText(page.locator('#run-history tr[data-run]'), /Apply/, 'run history lists the apply');
+
+  log('drift: check now reads every resource back and finds nothing changed');
+  await page.locator('#check-drift').click();
+  await expectText(page.locator('#drift-summary'), /Everything matches what was applied/, 'drift summary', 10_000);
   if ((await page.locator('#upgrade-unknown').count()) !== 0) {
     fail(`checking for updates failed: ${await page.locator('#upgrade-unknown').innerText()}`);
   }

@@ -3,12 +3,14 @@ import type {
   App,
   Deployment,
   DeploymentPatch,
+  DriftStatus,
   LoginAnswer,
   Organisation,
   Page,
   Plan,
   Problem,
   Run,
+  SavedPlan,
   Step,
   UpgradeInfo,
   User,
@@ -211,8 +213,15 @@ export const api = {
   upgrade: (id: string, version: number) =>
     json<Deployment>(`/deployments/${encodeURIComponent(id)}/upgrade`, { method: 'POST', headers: ifMatch(version) }),
   deleteDeployment: (id: string) => json<Run>(`/deployments/${encodeURIComponent(id)}`, { method: 'DELETE' }),
-  plan: (id: string) => json<Plan>(`/deployments/${encodeURIComponent(id)}/plan`, { method: 'POST' }),
-  apply: (id: string) => json<Run>(`/deployments/${encodeURIComponent(id)}/apply`, { method: 'POST' }),
+  plan: (id: string) => json<Plan>(`/deployments/${encodeURIComponent(id)}/plan`),
+  /** Computes and keeps the plan, so that Apply carries out exactly what was reviewed. */
+  savePlan: (id: string) => json<SavedPlan>(`/deployments/${encodeURIComponent(id)}/plan`, { method: 'POST', body: { save: true } }),
+  /** Applies a saved plan (409 naming what changed if it is stale), or plans afresh without one. */
+  apply: (id: string, plan?: string) =>
+    json<Run>(`/deployments/${encodeURIComponent(id)}/apply`, plan ? { method: 'POST', body: { plan } } : { method: 'POST' }),
+  drift: (id: string) => json<DriftStatus>(`/deployments/${encodeURIComponent(id)}/drift`),
+  refresh: (id: string) => json<DriftStatus>(`/deployments/${encodeURIComponent(id)}/refresh`, { method: 'POST' }),
+  cancelRun: (id: string) => json<Run>(`/runs/${encodeURIComponent(id)}/cancel`, { method: 'POST' }),
   runs: (id: string, cursor?: string | null) =>
     json<Page<Run>>(`/deployments/${encodeURIComponent(id)}/runs` + query({ limit: 20, cursor })),
   run: (id: string) => json<Run>(`/runs/${encodeURIComponent(id)}`),

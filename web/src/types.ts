@@ -133,6 +133,8 @@ export interface Deployment {
   catalogVersion?: string | null;
   /** The nixpkgs revision of that release (newer servers). */
   nixpkgsRevision?: string | null;
+  /** What the last refresh found at the providers (newer servers). */
+  drift?: { refreshedAt: string | null; drifted: boolean; count: number };
   createdAt: string;
   updatedAt?: string;
 }
@@ -185,7 +187,29 @@ export interface Plan {
   summary: Partial<Record<ActionKind, number>>;
 }
 
-export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed';
+/** A plan kept to be applied exactly as reviewed (POST …/plan {"save": true}). */
+export interface SavedPlan extends Plan {
+  id: string;
+  createdAt: string;
+  appliedBy: string | null;
+}
+
+export interface DriftItem {
+  resourceKey: string;
+  status: 'changed' | 'missing' | string;
+  detail: string;
+  checkedAt: string;
+}
+
+export interface DriftStatus {
+  deployment: string;
+  refreshedAt: string | null;
+  drifted: boolean;
+  resources: DriftItem[];
+  errors: string[];
+}
+
+export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
 
 export interface Step {
@@ -197,6 +221,8 @@ export interface Step {
   error?: string | null;
   startedAt?: string | null;
   finishedAt?: string | null;
+  /** Provider calls made; more than 1 when retryable errors were retried. */
+  attempts?: number;
 }
 
 export interface Run {
@@ -210,6 +236,9 @@ export interface Run {
   error?: string | null;
   progress?: { done: number; total: number };
   steps?: Step[];
+  cancelRequested?: boolean;
+  /** The saved plan this run applies. */
+  plan?: string | null;
 }
 
 /** An RFC 7807 problem document, as every API error is. */

@@ -111,6 +111,7 @@ const RUN_STATUS: Record<string, string> = {
   running: 'running',
   succeeded: 'succeeded',
   failed: 'failed',
+  cancelled: 'cancelled',
 };
 
 const STEP_STATUS: Record<string, string> = {

@@ -328,7 +328,7 @@ TEST(OpenApi, RequestPatternsFollowTheInputRules) {
   };
   EXPECT_EQ(required("DeploymentCreate"), (std::set<std::string>{"name", "domain", "apps"}));
   EXPECT_EQ(keys(schema("DeploymentCreate").at("properties").as_object()),
-            (std::set<std::string>{"name", "domain", "apps"}));
+            (std::set<std::string>{"name", "domain", "apps", "target"}));
   EXPECT_EQ(keys(schema("DeploymentPatch").at("properties").as_object()), (std::set<std::string>{"domain", "apps"}));
   EXPECT_EQ(required("LoginRequest"), (std::set<std::string>{"email", "password"}));
   EXPECT_EQ(required("OrganisationCreate"), (std::set<std::string>{"name"}));

@@ -5,7 +5,7 @@ import type { App, Run, Step } from '../types';
 import { describeAction, runKind, STEP_ICON, statusBadge } from '../words';
 
 const FINISHED_STEP = new Set(['succeeded', 'skipped']);
-const TERMINAL_RUN = new Set(['succeeded', 'failed']);
+const TERMINAL_RUN = new Set(['succeeded', 'failed', 'cancelled']);
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -28,6 +28,9 @@ export function stepItem(step: Step, catalog: App[]): HTMLLIElement {
     h('span', { class: 'icon', 'aria-hidden': 'true' }, STEP_ICON[step.status] ?? '•'),
     h('span', { class: 'what' }, stepText(step, catalog)),
     statusBadge(step.status, 'step'),
+    (step.attempts ?? 0) > 1
+      ? h('span', { class: 'muted small step-attempts', title: 'retried after timeouts or busy answers' }, ` ${step.attempts} attempts`)
+      : null,
     step.error ? h('div', { class: 'step-error' }, step.error) : null,
   );
 }
@@ -54,10 +57,23 @@ export function followRun(run: Run, catalog: App[], signal: AbortSignal, onEnd: 
   const note = h('p', { class: 'muted small', role: 'status' });
   const error = h('div', { class: 'form-error', role: 'alert', hidden: true });
   const list = h('ol', { class: 'steps' });
+  const cancelBtn = h('button', { type: 'button', class: 'button-quiet small', id: 'cancel-run' }, 'Cancel run');
+  cancelBtn.addEventListener('click', async () => {
+    cancelBtn.disabled = true;
+    cancelBtn.textContent = 'Cancelling…';
+    try {
+      putRun(await api.cancelRun(current.id));
+      note.textContent = 'Cancelling: steps in progress finish, nothing new starts.';
+    } catch (e) {
+      note.textContent = `Could not cancel: ${errorText(e)}`;
+      cancelBtn.disabled = false;
+      cancelBtn.textContent = 'Cancel run';
+    }
+  });
   const element = h(
     'section',
     { class: 'run-progress', id: 'run-progress', 'data-run': run.id },
-    h('div', { class: 'section-head' }, title, badge),
+    h('div', { class: 'section-head' }, title, badge, cancelBtn),
     barWrap,
     counts,
     error,
@@ -68,7 +84,14 @@ export function followRun(run: Run, catalog: App[], signal: AbortSignal, onEnd: 
   const draw = () => {
     const verb = current.kind === 'destroy' ? 'Deleting' : 'Deploying';
     const done = TERMINAL_RUN.has(current.status);
-    title.textContent = done ? `${runKind(current.kind)} ${current.status === 'succeeded' ? 'finished' : 'failed'}` : `${verb}…`;
+    title.textContent = done
+      ? `${runKind(current.kind)} ${current.status === 'succeeded' ? 'finished' : current.status === 'cancelled' ? 'cancelled' : 'failed'}`
+      : `${verb}…`;
+    cancelBtn.hidden = done;
+    if (current.cancelRequested && !done) {
+      cancelBtn.disabled = true;
+      cancelBtn.textContent = 'Cancelling…';
+    }
     badge.replaceChildren(statusBadge(current.status, 'run'));
     element.dataset.status = current.status;
     let finished = 0;

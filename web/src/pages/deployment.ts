@@ -2,7 +2,7 @@ import { api, errorText } from '../api';
 import { busy, failure, formatDate, h, heading, link, loading, setChildren } from '../dom';
 import type { PageContext } from '../router';
 import { appName, getCatalog } from '../store';
-import type { App, Deployment, Organisation, Run } from '../types';
+import type { App, Deployment, DriftStatus, Organisation, Run } from '../types';
 import { renderPlan } from '../components/plan';
 import { followRun, stepItem } from '../components/runProgress';
 import { editSection } from '../components/editDeployment';
@@ -48,6 +48,10 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
   const planArea = h('div', { id: 'plan-area' });
   const progressArea = h('div', { id: 'progress-area' });
   const historyBody = h('div', { id: 'run-history' }, loading('Loading history…'));
+  const driftBody = h('div', { id: 'drift' });
+  const driftBtn = h('button', { type: 'button', id: 'check-drift' }, 'Check now');
+  /** The plan on screen, kept by the server: Apply carries out exactly this one. */
+  let reviewed: string | null = null;
   const confirmBox = h('div', { class: 'confirm', hidden: true, id: 'delete-confirm', role: 'alertdialog', 'aria-labelledby': 'delete-confirm-text' });
   let running = false;
 
@@ -119,6 +123,7 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
   function drawButtons(): void {
     const gone = dep.status === 'deleted' || dep.status === 'deleting';
     planBtn.disabled = running || gone;
+    driftBtn.disabled = running || gone || dep.status === 'new';
     applyBtn.disabled = running || gone;
     deleteBtn.disabled = running || gone;
     applyBtn.textContent = dep.status === 'ready' ? 'Apply again' : 'Apply';
@@ -147,15 +152,77 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
     clearActionError();
     planArea.replaceChildren(loading('Working out what needs to change…'));
     try {
-      const plan = await api.plan(id);
+      const plan = await api.savePlan(id);
       if (signal.aborted) return;
-      planArea.replaceChildren(h('section', { class: 'card' }, h('h2', null, 'Plan'), renderPlan(plan, catalog)));
+      reviewed = plan.id;
+      planArea.replaceChildren(
+        h(
+          'section',
+          { class: 'card', 'data-plan': plan.id },
+          h('h2', null, 'Plan'),
+          renderPlan(plan, catalog),
+          h('p', { class: 'muted small' }, 'Apply carries out exactly this plan. If something changes in the meantime, you will be asked to review it again.'),
+        ),
+      );
       planArea.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
     } catch (e) {
       planArea.replaceChildren();
+      reviewed = null;
       showActionError(e);
     }
   }
+
+  function drawDrift(d: DriftStatus | null): void {
+    const info = dep.drift;
+    const when = d?.refreshedAt ?? info?.refreshedAt ?? null;
+    const items = d?.resources ?? [];
+    const drifted = d ? d.drifted : !!info?.drifted;
+    driftBody.replaceChildren(
+      h(
+        'p',
+        { id: 'drift-summary', 'data-drifted': String(drifted) },
+        !when
+          ? 'Not checked yet: fedihost reads every resource back from its provider now and then, or when you ask.'
+          : drifted
+            ? h('strong', null, `${d ? items.length : info?.count ?? 0} resource(s) differ from what was applied (checked ${formatDate(when)}). Applying repairs them.`)
+            : `Everything matches what was applied (checked ${formatDate(when)}).`,
+      ),
+      items.length
+        ? h(
+            'ul',
+            { class: 'plan-list', id: 'drift-list' },
+            items.map((x) =>
+              h('li', { class: `plan-item drift-${x.status}`, 'data-key': x.resourceKey }, h('code', null, x.resourceKey), ` — ${x.status === 'missing' ? 'missing at its provider' : x.detail}`),
+            ),
+          )
+        : '',
+      d?.errors?.length ? h('div', { class: 'form-error' }, `Could not read: ${d.errors.join('; ')}`) : '',
+    );
+  }
+
+  async function loadDrift(): Promise<void> {
+    if (dep.status === 'deleted' || dep.status === 'new') return drawDrift(null);
+    try {
+      const d = await api.drift(id);
+      if (!signal.aborted) drawDrift(d);
+    } catch {
+      if (!signal.aborted) drawDrift(null);
+    }
+  }
+
+  driftBtn.addEventListener('click', () =>
+    busy(driftBtn, 'Checking…', async () => {
+      clearActionError();
+      try {
+        const d = await api.refresh(id);
+        drawDrift(d);
+        reviewed = null;
+        planArea.replaceChildren();
+      } catch (e) {
+        showActionError(e);
+      }
+    }),
+  );
 
   const edit = editSection({
     deployment: () => dep,
@@ -248,6 +315,7 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
       running = false;
       await refresh();
       await loadHistory();
+      await loadDrift();
     });
     progressArea.replaceChildren(progress.element);
   }
@@ -259,7 +327,8 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
     busy(applyBtn, 'Starting…', async () => {
       clearActionError();
       try {
-        const run = await api.apply(id);
+        const run = await api.apply(id, reviewed ?? undefined);
+        reviewed = null;
         planArea.replaceChildren(); // the plan is being carried out: progress replaces it
         dep = { ...dep, status: 'applying' };
         drawAll();
@@ -267,6 +336,11 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
         void loadHistory();
       } catch (e) {
         showActionError(e);
+        if (reviewed) {
+          // A stale plan (409): show the current one to review again.
+          reviewed = null;
+          void reviewPlan();
+        }
       }
     }).finally(drawButtons),
   );
@@ -321,8 +395,11 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
     ),
     planArea,
     progressArea,
+    h('section', { class: 'card', id: 'drift-card' }, h('div', { class: 'section-head' }, h('h2', null, 'Drift'), driftBtn), driftBody),
     h('section', { class: 'card' }, h('h2', null, 'History'), historyBody),
   );
+  drawDrift(null);
+  void loadDrift();
 
   if (dep.lastRun && ACTIVE_RUN.has(dep.lastRun.status)) watch(dep.lastRun);
   if (dep.status !== 'deleted') void upgrade.check();

@@ -9,6 +9,7 @@ CREATE TABLE ip_pools (
   prefix     TEXT NOT NULL,              -- canonical CIDR, host bits zero: "192.0.2.0/24"
   gateway    TEXT NOT NULL DEFAULT '',   -- '' when the pool has none
   created_at TEXT NOT NULL,
+  seq        BIGINT NOT NULL UNIQUE,      -- creation order (timestamps can tie): pools are tried in this order
   UNIQUE (target, name)
 );
 

@@ -1,0 +1,331 @@
+#include "providers/s3/s3_client.hh"
+
+#include "providers/attributes.hh"
+#include "providers/s3/sigv4.hh"
+
+namespace fedihost::providers::s3 {
+namespace {
+
+using Pairs = std::vector<std::pair<std::string, std::string>>;
+
+/// One element found in a document: the whole of it and what is between its tags.
+struct Element {
+  std::string_view outer;
+  std::string_view inner;
+};
+
+std::vector<Element> findElements(std::string_view xml, std::string_view tag) {
+  std::vector<Element> out;
+  const std::string open = "<" + std::string(tag);
+  const std::string close = "</" + std::string(tag) + ">";
+  std::size_t pos = 0;
+  while ((pos = xml.find(open, pos)) != std::string_view::npos) {
+    const std::size_t after = pos + open.size();
+    if (after >= xml.size()) break;
+    const char c = xml[after];
+    if (c != '>' && c != '/' && c != ' ' && c != '\t' && c != '\n' && c != '\r') {  // <Grant> is not <Grantee>
+      pos = after;
+      continue;
+    }
+    const auto gt = xml.find('>', after);
+    if (gt == std::string_view::npos) break;
+    if (xml[gt - 1] == '/') {  // <tag/>
+      out.push_back({xml.substr(pos, gt + 1 - pos), {}});
+      pos = gt + 1;
+      continue;
+    }
+    const auto end = xml.find(close, gt + 1);
+    if (end == std::string_view::npos) break;
+    out.push_back({xml.substr(pos, end + close.size() - pos), xml.substr(gt + 1, end - gt - 1)});
+    pos = end + close.size();
+  }
+  return out;
+}
+
+std::string firstElement(std::string_view xml, std::string_view tag) {
+  auto all = xmlElements(xml, tag);
+  return all.empty() ? std::string{} : all.front();
+}
+
+}  // namespace
+
+// ---- XML ----
+
+std::vector<std::string> xmlElements(std::string_view xml, std::string_view tag) {
+  std::vector<std::string> out;
+  for (auto& e : findElements(xml, tag)) out.push_back(xmlUnescape(e.inner));
+  return out;
+}
+
+std::vector<std::string> xmlRawElements(std::string_view xml, std::string_view tag) {
+  std::vector<std::string> out;
+  for (auto& e : findElements(xml, tag)) out.emplace_back(e.outer);
+  return out;
+}
+
+std::string xmlEscape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string xmlUnescape(std::string_view text) {
+  static const std::pair<std::string_view, char> entities[] = {
+      {"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    bool done = false;
+    if (text[i] == '&') {
+      for (auto& [e, c] : entities)
+        if (text.substr(i, e.size()) == e) {
+          out += c;
+          i += e.size();
+          done = true;
+          break;
+        }
+    }
+    if (!done) out += text[i++];
+  }
+  return out;
+}
+
+std::string errorCode(const net::HttpResponse& response) { return firstElement(response.body, "Code"); }
+
+// ---- ACL ----
+
+Result<BucketAcl> BucketAcl::parse(std::string_view xml) {
+  auto owners = findElements(xml, "Owner");
+  if (owners.empty()) return Error{ErrorKind::Provider, "GetBucketAcl answered without an <Owner>", {}};
+  BucketAcl acl;
+  acl.ownerId = firstElement(owners.front().inner, "ID");
+  acl.ownerDisplayName = firstElement(owners.front().inner, "DisplayName");
+  for (auto& g : findElements(xml, "Grant")) {
+    auto grantees = findElements(g.inner, "Grantee");
+    if (grantees.empty()) continue;
+    AclGrant grant;
+    grant.granteeXml = std::string(grantees.front().outer);
+    const bool canonical = grant.granteeXml.find("\"CanonicalUser\"") != std::string::npos;
+    if (canonical) grant.id = firstElement(grantees.front().inner, "ID");
+    grant.permission = firstElement(g.inner, "Permission");
+    acl.grants.push_back(std::move(grant));
+  }
+  return acl;
+}
+
+std::string BucketAcl::toXml() const {
+  std::string x = "<AccessControlPolicy xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Owner><ID>" +
+                  xmlEscape(ownerId) + "</ID>";
+  if (!ownerDisplayName.empty()) x += "<DisplayName>" + xmlEscape(ownerDisplayName) + "</DisplayName>";
+  x += "</Owner><AccessControlList>";
+  for (auto& g : grants) x += "<Grant>" + g.granteeXml + "<Permission>" + xmlEscape(g.permission) + "</Permission></Grant>";
+  x += "</AccessControlList></AccessControlPolicy>";
+  return x;
+}
+
+bool BucketAcl::has(std::string_view id, std::string_view permission) const {
+  for (auto& g : grants)
+    if (g.id == id && g.permission == permission) return true;
+  return false;
+}
+
+bool BucketAcl::grant(const std::string& id, const std::string& permission) {
+  if (has(id, permission)) return false;
+  grants.push_back({"<Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"CanonicalUser\"><ID>" +
+                        xmlEscape(id) + "</ID></Grantee>",
+                    id, permission});
+  return true;
+}
+
+bool BucketAcl::revokeAll(std::string_view id) {
+  auto before = grants.size();
+  std::erase_if(grants, [&](const AclGrant& g) { return g.id == id; });
+  return grants.size() != before;
+}
+
+// ---- settings ----
+
+S3Settings S3Settings::fromSettings(const json::object& settings) {
+  Settings s(settings);
+  S3Settings out;
+  out.endpoint = s.string("endpoint");
+  if (!out.endpoint.starts_with("http://") && !out.endpoint.starts_with("https://"))
+    throw AbortError(Error::invalid("settings.endpoint", "must be an http:// or https:// URL, e.g. http://127.0.0.1:8080"));
+  while (out.endpoint.ends_with("/")) out.endpoint.pop_back();
+  out.region = s.string("region", "us-east-1");
+  out.accessKeyId = s.string("accessKeyId");
+  out.secretAccessKey = s.string("secretAccessKey");
+  out.pathStyle = s.boolean("pathStyle", true);
+  out.timeout = s.timeout();
+  return out;
+}
+
+// ---- client ----
+
+S3Client::S3Client(S3Settings settings) : settings_(std::move(settings)) {
+  auto schemeEnd = settings_.endpoint.find("://");
+  scheme_ = settings_.endpoint.substr(0, schemeEnd);
+  auto rest = settings_.endpoint.substr(schemeEnd + 3);
+  auto slash = rest.find('/');
+  hostPort_ = rest.substr(0, slash);
+  basePath_ = slash == std::string::npos ? "" : rest.substr(slash);
+}
+
+Result<net::HttpResponse> S3Client::send(std::string_view method, std::string_view bucket, std::string_view key,
+                                         Pairs query, std::string body, Pairs headers, bool closeConnection) const {
+  std::string host = hostPort_;
+  std::string path = basePath_;
+  if (!bucket.empty()) {
+    if (settings_.pathStyle)
+      path += "/" + std::string(bucket);
+    else
+      host = std::string(bucket) + "." + hostPort_;
+  }
+  path += "/" + std::string(key);
+  if (!bucket.empty() && key.empty() && settings_.pathStyle) path.pop_back();  // "/bucket", not "/bucket/"
+
+  const auto now = sigv4::amzDate(std::chrono::system_clock::now());
+  const auto payloadHash = sigv4::sha256Hex(body);
+  headers.emplace_back("Host", host);
+  headers.emplace_back("x-amz-date", now);
+  headers.emplace_back("x-amz-content-sha256", payloadHash);
+  sigv4::Request toSign{std::string(method), path, query, headers, payloadHash};
+  auto sig = sigv4::sign(toSign, {settings_.accessKeyId, settings_.secretAccessKey},
+                         {now, settings_.region, "s3", /*normalizePath=*/false});
+
+  net::HttpRequest req;
+  req.method = std::string(method);
+  req.url = scheme_ + "://" + host + sigv4::canonicalUri(path, false);
+  if (!query.empty()) req.url += "?" + sigv4::canonicalQuery(query);
+  req.headers = std::move(headers);
+  req.headers.emplace_back("Authorization", sig.authorization);
+  if (closeConnection) req.headers.emplace_back("Connection", "close");
+  req.body = std::move(body);
+  req.timeout = settings_.timeout;
+  return net::send(req);
+}
+
+Error S3Client::error(const net::HttpResponse& response) const {
+  return net::statusError("S3 at " + settings_.endpoint, response);
+}
+
+Result<bool> S3Client::bucketExists(std::string_view bucket) const {
+  auto r = send("HEAD", bucket);
+  if (!r) return r.error();
+  if (r->status == 404) return false;
+  if (!net::ok(*r)) return error(*r);
+  return true;
+}
+
+Result<bool> S3Client::createBucket(std::string_view bucket) const {
+  std::string body;
+  Pairs headers;
+  if (settings_.region != "us-east-1") {
+    body = "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LocationConstraint>" +
+           xmlEscape(settings_.region) + "</LocationConstraint></CreateBucketConfiguration>";
+    headers.emplace_back("Content-Type", "application/xml");
+  }
+  auto r = send("PUT", bucket, {}, {}, std::move(body), std::move(headers));
+  if (!r) return r.error();
+  if (net::ok(*r)) return true;
+  const auto code = errorCode(*r);
+  if (code == "BucketAlreadyOwnedByYou") return false;
+  if (code == "BucketAlreadyExists")
+    return Error::conflict("bucket \"" + std::string(bucket) + "\" exists at " + settings_.endpoint +
+                           " and belongs to someone else");
+  return error(*r);
+}
+
+Result<void> S3Client::deleteBucket(std::string_view bucket) const {
+  auto r = send("DELETE", bucket);
+  if (!r) return r.error();
+  if (net::ok(*r) || r->status == 404) return {};
+  return error(*r);
+}
+
+Result<std::vector<std::string>> S3Client::listBuckets() const {
+  auto r = send("GET", "");
+  if (!r) return r.error();
+  if (!net::ok(*r)) return error(*r);
+  std::vector<std::string> names;
+  for (auto& b : findElements(r->body, "Bucket")) names.push_back(firstElement(b.inner, "Name"));
+  return names;
+}
+
+Result<std::string> S3Client::bucketVersioning(std::string_view bucket) const {
+  auto r = send("GET", bucket, {}, {{"versioning", ""}});
+  if (!r) return r.error();
+  if (!net::ok(*r)) return error(*r);
+  return firstElement(r->body, "Status");
+}
+
+Result<void> S3Client::setBucketVersioning(std::string_view bucket, bool enabled) const {
+  std::string body = std::string("<VersioningConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Status>") +
+                     (enabled ? "Enabled" : "Suspended") + "</Status></VersioningConfiguration>";
+  auto r = send("PUT", bucket, {}, {{"versioning", ""}}, std::move(body), {{"Content-Type", "application/xml"}});
+  if (!r) return r.error();
+  if (!net::ok(*r)) return error(*r);
+  return {};
+}
+
+Result<std::map<std::string, std::string>> S3Client::bucketTagging(std::string_view bucket) const {
+  auto r = send("GET", bucket, {}, {{"tagging", ""}});
+  if (!r) return r.error();
+  std::map<std::string, std::string> tags;
+  if (r->status == 404 && errorCode(*r) == "NoSuchTagSet") return tags;
+  if (!net::ok(*r)) return error(*r);
+  for (auto& t : findElements(r->body, "Tag")) tags[firstElement(t.inner, "Key")] = firstElement(t.inner, "Value");
+  return tags;
+}
+
+Result<bool> S3Client::setBucketTagging(std::string_view bucket, const std::map<std::string, std::string>& tags) const {
+  std::string body = "<Tagging xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><TagSet>";
+  for (auto& [k, v] : tags) body += "<Tag><Key>" + xmlEscape(k) + "</Key><Value>" + xmlEscape(v) + "</Value></Tag>";
+  body += "</TagSet></Tagging>";
+  auto r = send("PUT", bucket, {}, {{"tagging", ""}}, std::move(body), {{"Content-Type", "application/xml"}});
+  if (!r) return r.error();
+  if (r->status == 501 || errorCode(*r) == "NotImplemented") return false;
+  if (!net::ok(*r)) return error(*r);
+  return true;
+}
+
+Result<BucketAcl> S3Client::bucketAcl(std::string_view bucket) const {
+  auto r = send("GET", bucket, {}, {{"acl", ""}});
+  if (!r) return r.error();
+  if (!net::ok(*r)) return error(*r);
+  return BucketAcl::parse(r->body);
+}
+
+Result<void> S3Client::setBucketAcl(std::string_view bucket, const BucketAcl& acl) const {
+  auto r = send("PUT", bucket, {}, {{"acl", ""}}, acl.toXml(), {{"Content-Type", "application/xml"}});
+  if (!r) return r.error();
+  if (!net::ok(*r)) return error(*r);
+  return {};
+}
+
+Result<void> S3Client::putObject(std::string_view bucket, std::string_view key, std::string body,
+                                 std::string contentType) const {
+  auto r = send("PUT", bucket, key, {}, std::move(body), {{"Content-Type", std::move(contentType)}});
+  if (!r) return r.error();
+  if (!net::ok(*r)) return error(*r);
+  return {};
+}
+
+Result<std::string> S3Client::getObject(std::string_view bucket, std::string_view key) const {
+  auto r = send("GET", bucket, key);
+  if (!r) return r.error();
+  if (!net::ok(*r)) return error(*r);
+  return std::move(r->body);
+}
+
+}  // namespace fedihost::providers::s3
