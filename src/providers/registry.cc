@@ -151,7 +151,7 @@ Result<Target> Target::fromConfig(const json::object& config, const std::filesys
     if (!p) {
       auto e = p.error();
       e.field = field + (e.field.empty() ? "" : "." + e.field);
-      e.message = field + " (" + pc.implementation + "): " + e.message;
+      e.message = e.field + " (" + pc.implementation + "): " + e.message;
       return e;
     }
     t.setProvider(kind, std::move(*p));

@@ -1,0 +1,77 @@
+// `fedihost target check`: a target whose servers answer and whose credentials
+// are right passes; a wrong API key or an unreachable server is named.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <fstream>
+
+#include "support/process.hh"
+#include "support/site.hh"
+
+namespace fedihost {
+namespace {
+
+namespace json = boost::json;
+
+class TargetCheckTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    try {
+      site_ = new testing::Site({"powerdns", "postgresql"});
+    } catch (const std::exception& e) {
+      error_ = e.what();
+    }
+  }
+  static void TearDownTestSuite() {
+    delete site_;
+    site_ = nullptr;
+  }
+  void SetUp() override { ASSERT_NE(site_, nullptr) << error_; }
+
+  std::string writeTarget(const json::object& providers) {
+    auto path = (tmp_ / "target.json").string();
+    std::ofstream(path) << json::serialize(json::object{{"name", "site"}, {"providers", providers}});
+    return path;
+  }
+  testing::CommandResult check(const std::string& file) {
+    return testing::run(std::string(FEDIHOST_BIN) + " target check " + file + " --data " + (tmp_ / "var").string());
+  }
+
+  static testing::Site* site_;
+  static std::string error_;
+  testing::TempDir tmp_{"fedihost-check"};
+};
+testing::Site* TargetCheckTest::site_ = nullptr;
+std::string TargetCheckTest::error_;
+
+TEST_F(TargetCheckTest, AWorkingTargetPassesAndShowsItsProviders) {
+  auto r = check(writeTarget(site_->providers()));
+  EXPECT_EQ(r.exitCode, 0) << r.output;
+  EXPECT_NE(r.output.find("dns-record-set "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("powerdns"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("postgresql"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("FAILED"), std::string::npos) << r.output;
+}
+
+TEST_F(TargetCheckTest, AWrongApiKeyAndAnUnreachableServerAreNamed) {
+  auto providers = site_->providers();
+  providers["dns-record-set"].as_object()["settings"].as_object()["apiKey"] = "wrong";
+  providers["database"].as_object()["settings"].as_object()["port"] = 1;
+  auto r = check(writeTarget(providers));
+  EXPECT_EQ(r.exitCode, 1) << r.output;
+  EXPECT_NE(r.output.find("settings.apiKey"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("Connection refused"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("2 providers failed the check"), std::string::npos) << r.output;
+}
+
+TEST_F(TargetCheckTest, ABadSettingIsRefusedNamingTheField) {
+  auto providers = site_->providers();
+  providers["dns-record-set"].as_object()["settings"].as_object().erase("url");
+  auto r = check(writeTarget(providers));
+  EXPECT_EQ(r.exitCode, 1) << r.output;
+  EXPECT_NE(r.output.find("providers.dns-record-set"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("providers.dns-record-set.settings.url"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace fedihost
