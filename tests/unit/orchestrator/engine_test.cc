@@ -312,6 +312,21 @@ TEST_F(EngineTest, RefreshFindsChangedAndVanishedResourcesAndApplyRepairsThem) {
   EXPECT_TRUE(o.planFor(*state_, fresh(d)).empty());
 }
 
+TEST_F(EngineTest, ThePeriodicRefreshFindsDriftOnItsOwn) {
+  auto d = deployment("social");
+  auto opts = fast();
+  opts.refreshInterval = std::chrono::seconds(1);
+  Orchestrator o(dir_, opts);
+  o.start();
+  o.apply(*state_, d).value();
+  o.waitIdle();
+  fs::remove_all(o.deploymentPath(d.id) / "mail");
+  for (int i = 0; i < 500 && state_->drift(d.id).empty(); ++i) std::this_thread::sleep_for(10ms);
+  auto drift = state_->drift(d.id);
+  ASSERT_EQ(drift.size(), 2u) << "both apps' mail accounts are missing";
+  EXPECT_EQ(drift.front().status, DriftStatus::Missing);
+}
+
 TEST_F(EngineTest, ASavedPlanAppliesOnlyIfNothingChangedSince) {
   auto d = deployment("social");
   Orchestrator o(dir_, fast());

@@ -1,0 +1,130 @@
+// The orchestrator engine over HTTP: the plan with reasons (GET), saved plans
+// applied exactly or refused when stale, drift after an out-of-band change and
+// its repair, cancel, targets and orphans.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <filesystem>
+
+#include "support/test_server.hh"
+
+namespace fedihost {
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+json::value body(const client::HttpResponse& r) { return json::parse(r.body); }
+std::string str(const json::value& v, std::string_view k) { return std::string(v.at(k).as_string()); }
+
+class EngineApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    api_ = server_.operatorClient();
+    auto org = api_->post("/api/v1/organisations", R"({"name":"Riverside"})");
+    ASSERT_EQ(org.status, 201) << org.body;
+    auto d = api_->post("/api/v1/organisations/" + str(body(org), "id") + "/deployments",
+                        R"({"name":"social","domain":"social.example.test","apps":[{"app":"mastodon"}]})");
+    ASSERT_EQ(d.status, 201) << d.body;
+    id_ = str(body(d), "id");
+  }
+  std::string path(const std::string& rest = "") { return "/api/v1/deployments/" + id_ + rest; }
+  json::value waitRun(const client::HttpResponse& started) {
+    EXPECT_EQ(started.status, 202) << started.body;
+    server_.orchestrator().waitIdle();
+    return body(api_->get("/api/v1/runs/" + str(body(started), "id")));
+  }
+
+  testing::TestServer server_;
+  std::unique_ptr<client::Client> api_;
+  std::string id_;
+};
+
+TEST_F(EngineApiTest, ASavedPlanIsAppliedExactlyOnceAndRefusedWhenStale) {
+  auto plan = body(api_->get(path("/plan")));
+  EXPECT_EQ(plan.at("empty"), false);
+  EXPECT_EQ(str(plan.at("actions").at(0), "reason"), "not yet created");
+
+  auto saved = api_->post(path("/plan"), R"({"save": true})");
+  ASSERT_EQ(saved.status, 201) << saved.body;
+  auto planId = str(body(saved), "id");
+  EXPECT_EQ(saved.headers["location"], path("/plans/" + planId));
+
+  // Someone edits the deployment: the saved plan is stale, and the answer says why.
+  auto current = api_->get(path());
+  auto patched = api_->request("PATCH", path(), R"({"apps":[{"app":"mastodon"},{"app":"pixelfed"}]})",
+                               {{"If-Match", current.headers["etag"]}});
+  ASSERT_EQ(patched.status, 200) << patched.body;
+  auto stale = api_->post(path("/apply"), json::serialize(json::object{{"plan", planId}}));
+  EXPECT_EQ(stale.status, 409) << stale.body;
+  EXPECT_NE(str(body(stale), "detail").find("the deployment was edited"), std::string::npos) << stale.body;
+  EXPECT_EQ(str(body(stale), "field"), "plan");
+
+  auto fresh = api_->post(path("/plan"), R"({"save": true})");
+  auto freshId = str(body(fresh), "id");
+  auto run = waitRun(api_->post(path("/apply"), json::serialize(json::object{{"plan", freshId}})));
+  EXPECT_EQ(str(run, "status"), "succeeded");
+  EXPECT_EQ(str(run, "plan"), freshId);
+  EXPECT_EQ(str(body(api_->get(path("/plans/" + freshId))), "appliedBy"), str(run, "id"));
+  EXPECT_EQ(api_->post(path("/apply"), json::serialize(json::object{{"plan", freshId}})).status, 409);
+  EXPECT_EQ(api_->post(path("/apply"), R"({"plan": 7})").status, 400);
+  EXPECT_EQ(api_->post(path("/apply"), R"({"plans": "x"})").status, 422);
+  EXPECT_EQ(body(api_->get(path("/plan"))).at("empty"), true);
+}
+
+TEST_F(EngineApiTest, DriftIsShownAndRepairedByTheNextApply) {
+  auto first = waitRun(api_->post(path("/apply"), ""));
+  ASSERT_EQ(str(first, "status"), "succeeded");
+  auto drift = body(api_->get(path("/drift")));
+  EXPECT_TRUE(drift.at("refreshedAt").is_null());
+
+  auto dir = server_.orchestrator().deploymentPath(id_);
+  fs::remove_all(dir / "mail");  // the mail account vanishes out of band
+  auto refreshed = api_->post(path("/refresh"), "");
+  ASSERT_EQ(refreshed.status, 200) << refreshed.body;
+  auto found = body(refreshed);
+  EXPECT_EQ(found.at("drifted"), true);
+  ASSERT_EQ(found.at("resources").as_array().size(), 1u) << refreshed.body;
+  EXPECT_EQ(str(found.at("resources").at(0), "status"), "missing");
+  auto dep = body(api_->get(path()));
+  EXPECT_EQ(dep.at("drift").at("drifted"), true);
+  EXPECT_EQ(dep.at("drift").at("count"), 1);
+
+  auto plan = body(api_->get(path("/plan")));
+  EXPECT_EQ(plan.at("summary").at("create"), 1) << plan;
+  auto repair = waitRun(api_->post(path("/apply"), ""));
+  EXPECT_EQ(str(repair, "status"), "succeeded");
+  EXPECT_TRUE(fs::exists(dir / "mail"));
+  EXPECT_EQ(body(api_->get(path("/drift"))).at("drifted"), false);
+  EXPECT_EQ(body(api_->post(path("/refresh"), "")).at("drifted"), false);
+}
+
+TEST_F(EngineApiTest, AnEndedRunCannotBeCancelledAndTargetsAndOrphansAreListed) {
+  auto run = waitRun(api_->post(path("/apply"), ""));
+  auto cancel = api_->post("/api/v1/runs/" + str(run, "id") + "/cancel", "");
+  EXPECT_EQ(cancel.status, 409) << cancel.body;
+  EXPECT_EQ(api_->post("/api/v1/runs/run_nope/cancel", "").status, 404);
+
+  auto targets = body(api_->get("/api/v1/targets"));
+  ASSERT_EQ(targets.at("items").as_array().size(), 1u);
+  EXPECT_EQ(str(targets.at("items").at(0), "name"), "local");
+  EXPECT_EQ(str(targets.at("items").at(0).at("providers").at("database"), "implementation"), "file");
+
+  EXPECT_TRUE(body(api_->get("/api/v1/orphans")).at("items").as_array().empty());
+  // A stray directory in the file target shows up as an orphan.
+  auto stray = server_.dataDir().targetRoot("local") / "dep_stray";
+  fs::create_directories(stray);
+  fs::copy(server_.orchestrator().deploymentPath(id_) / "mail", stray / "mail");
+  auto orphans = body(api_->get("/api/v1/orphans")).at("items").as_array();
+  ASSERT_EQ(orphans.size(), 1u);
+  EXPECT_EQ(str(orphans.at(0), "reason"), "deployment unknown");
+  EXPECT_EQ(str(orphans.at(0), "deployment"), "dep_stray");
+
+  auto unknown = api_->post("/api/v1/organisations/" + str(body(api_->get(path())), "organisation") + "/deployments",
+                            R"({"name":"x","domain":"x.example.test","target":"nowhere","apps":[]})");
+  EXPECT_EQ(unknown.status, 422) << unknown.body;
+  EXPECT_EQ(str(body(unknown), "field"), "target");
+}
+
+}  // namespace
+}  // namespace fedihost
