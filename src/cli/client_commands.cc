@@ -291,15 +291,43 @@ void addClientCommands(CLI::App& app) {
   auto plan = dep->add_subcommand("plan", "Show what applying would change");
   addCommon(plan);
   plan->add_option("id", *depId, "deployment id")->required();
+  auto savePlan = std::make_shared<bool>(false);
+  plan->add_flag("--save", *savePlan, "keep the plan, to apply exactly it with `deployment apply --plan`");
   plan->callback([=] {
-    auto v = expectOk(connect()->post("/api/v1/deployments/" + *depId + "/plan"));
+    auto v = expectOk(connect()->post("/api/v1/deployments/" + *depId + "/plan", *savePlan ? R"({"save": true})" : "{}"));
     if (common->output == "json") return printJson(v);
     printPlan(v);
+    if (*savePlan) std::cout << "Saved as " << str(v, "id") << ": apply it with `fedihost deployment apply " << *depId
+                              << " --plan " << str(v, "id") << "`.\n";
   });
 
-  auto runAndFollow = [=](const std::string& method, const std::string& path) {
+  auto refresh = dep->add_subcommand("refresh", "Read every resource back from its provider and show what drifted");
+  addCommon(refresh);
+  refresh->add_option("id", *depId, "deployment id")->required();
+  refresh->callback([=] {
+    auto v = expectOk(connect()->post("/api/v1/deployments/" + *depId + "/refresh", "{}"));
+    if (common->output == "json") return printJson(v);
+    const auto& items = v.at("resources").as_array();
+    if (items.empty()) std::cout << "No drift: every resource is as applied.\n";
+    for (auto& d : items)
+      std::cout << "  " << str(d, "status") << "  " << str(d, "resourceKey") << "  " << str(d, "detail") << "\n";
+    for (auto& e : v.at("errors").as_array()) std::cout << "  could not read: " << e.as_string() << "\n";
+    if (!items.empty()) std::cout << "Apply the deployment to repair it.\n";
+  });
+
+  auto runId = std::make_shared<std::string>();
+  auto cancel = dep->add_subcommand("cancel", "Cancel a run (steps in flight end, nothing new starts)");
+  addCommon(cancel);
+  cancel->add_option("run", *runId, "run id")->required();
+  cancel->callback([=] {
+    auto v = expectOk(connect()->post("/api/v1/runs/" + *runId + "/cancel", "{}"));
+    if (common->output == "json") return printJson(v);
+    std::cout << "Cancelling " << str(v, "id") << ".\n";
+  });
+
+  auto runAndFollow = [=](const std::string& method, const std::string& path, const std::string& body = "{}") {
     auto c = connect();
-    auto v = expectOk(c->request(method, path, method == "POST" ? "{}" : ""));
+    auto v = expectOk(c->request(method, path, method == "POST" ? body : ""));
     if (common->output == "json" && *noWait) return printJson(v);
     if (*noWait) {
       std::cout << "Run " << str(v, "id") << " queued.\n";
@@ -313,7 +341,12 @@ void addClientCommands(CLI::App& app) {
   addCommon(apply);
   apply->add_option("id", *depId, "deployment id")->required();
   apply->add_flag("--no-wait", *noWait, "return once the run is queued");
-  apply->callback([=] { runAndFollow("POST", "/api/v1/deployments/" + *depId + "/apply"); });
+  auto planId = std::make_shared<std::string>();
+  apply->add_option("--plan", *planId, "apply this saved plan exactly (refused if anything changed since)");
+  apply->callback([=] {
+    runAndFollow("POST", "/api/v1/deployments/" + *depId + "/apply",
+                 planId->empty() ? "{}" : boost::json::serialize(boost::json::object{{"plan", *planId}}));
+  });
 
   auto del = dep->add_subcommand("delete", "Delete a deployment and everything it created");
   addCommon(del);

@@ -113,3 +113,36 @@ TEST_F(CliTest, ClientCommandsExplainAnUnreachableServer) {
 
 }  // namespace
 }  // namespace fedihost
+
+namespace fedihost {
+namespace {
+
+TEST_F(CliTest, ASavedPlanIsAppliedExactlyAndRefreshShowsNoDrift) {
+  auto org = cli("organisation create 'Hill Farm' -o json");
+  ASSERT_EQ(org.exitCode, 0) << org.output;
+  auto orgId = std::string(json::parse(org.output).at("id").as_string());
+  auto created = cli("deployment create --organisation " + orgId +
+                     " --name farm --domain farm.example.test --app hedgedoc -o json");
+  ASSERT_EQ(created.exitCode, 0) << created.output;
+  auto id = std::string(json::parse(created.output).at("id").as_string());
+
+  auto plan = cli("deployment plan " + id + " --save");
+  ASSERT_EQ(plan.exitCode, 0) << plan.output;
+  auto at = plan.output.find("Saved as plan_");
+  ASSERT_NE(at, std::string::npos) << plan.output;
+  auto planId = plan.output.substr(at + 9, plan.output.find(':', at) - at - 9);
+
+  auto applied = cli("deployment apply " + id + " --plan " + planId + " -o json");
+  ASSERT_EQ(applied.exitCode, 0) << applied.output;
+  EXPECT_NE(applied.output.find(planId), std::string::npos) << applied.output;
+  auto again = cli("deployment apply " + id + " --plan " + planId);
+  EXPECT_EQ(again.exitCode, 1);
+  EXPECT_NE(again.output.find("applied already"), std::string::npos) << again.output;
+
+  auto refresh = cli("deployment refresh " + id);
+  EXPECT_EQ(refresh.exitCode, 0) << refresh.output;
+  EXPECT_NE(refresh.output.find("No drift"), std::string::npos) << refresh.output;
+}
+
+}  // namespace
+}  // namespace fedihost
