@@ -2,8 +2,10 @@
 // each) planned, queued and applied by the orchestrator, start to finish.
 //   bench_apply [N=10000] [workers=2] [parallel-steps=8]
 // Two targets:
-//   file  the real file target (every resource written to disk, fsync'd):
-//         deployments per second as a user would see them;
+//   file  the file providers (every resource written to disk, fsync'd), with
+//         addresses from an IP pool in the state database (the file IP provider
+//         scans every deployment's files per allocation: fine for a few hundred,
+//         not for 10,000): deployments per second as a user would see them;
 //   null  providers that do nothing (named "null", registered here only): what is
 //         left is the orchestrator's own work (planning, journaling each step in
 //         SQLite, scheduling), reported as CPU time per action.
@@ -18,8 +20,12 @@
 #include <string>
 
 #include "catalog/catalog.hh"
+#include "catalog/upgrade.hh"
 #include "orchestrator/orchestrator.hh"
+#include "store/ip_pool_store.hh"
 #include "store/state_store.hh"
+
+#include <spdlog/spdlog.h>
 
 namespace {
 
@@ -77,16 +83,26 @@ Result_ runOnce(const std::string& targetName, int n, int workers, int steps) {
   fs::remove_all(root);
   orchestrator::DataDir dir{root};
   orchestrator::prepareDataDir(dir);
-  if (targetName != "local") {
-    fs::create_directories(dir.targetConfigDir());
-    json::object providers;
+  fs::create_directories(dir.targetConfigDir());
+  json::object providers;
+  if (targetName == "null") {
     for (auto kind : allResourceKinds())
       providers[toString(kind)] = json::object{{"implementation", "null"}, {"parallelism", 64}};
-    std::ofstream(dir.targetConfigDir() / (targetName + ".json"))
-        << json::serialize(json::object{{"name", targetName}, {"providers", providers}});
+  } else {
+    providers["ip-address"] = json::object{{"implementation", "pool"}, {"parallelism", 8}};
   }
+  std::ofstream(dir.targetConfigDir() / (targetName + ".json"))
+      << json::serialize(json::object{{"name", targetName}, {"providers", providers}});
   auto conn = store::connect(dir.stateUrl());
   store::StateStore state(*conn);
+  if (targetName != "null") {
+    store::IpPoolStore pools(*conn);
+    store::IpPoolSpec spec;
+    spec.target = targetName;
+    spec.name = "bench";
+    spec.prefix = "10.0.0.0/16";
+    pools.createPool(spec).orThrow();
+  }
   auto org = state.createOrganisation("bench", "").value();
   std::vector<Deployment> ds;
   for (int i = 0; i < n; ++i) {
@@ -105,7 +121,7 @@ Result_ runOnce(const std::string& targetName, int n, int workers, int steps) {
   o.workers = workers;
   o.maxParallelSteps = steps;
   Result_ r;
-  r.target = targetName == "local" ? "file" : "null";
+  r.target = targetName;
   r.deployments = n;
   {
     orchestrator::Orchestrator orch(dir, o);
@@ -144,7 +160,10 @@ int main(int argc, char** argv) {
   registerNull<providers::NixosProvider>();
 
   json::array results;
-  for (std::string target : {"local", "null"}) {
+  spdlog::set_level(spdlog::level::err);
+  std::vector<std::string> targets{"file", "null"};
+  if (const char* only = std::getenv("FEDIHOST_BENCH_TARGET")) targets = {only};
+  for (const auto& target : targets) {
     auto r = runOnce(target, n, workers, steps);
     double perAction = r.cpuSeconds / static_cast<double>(std::max(1L, r.actions)) * 1e6;
     std::cout << r.target << " target: " << r.deployments << " deployments, " << r.actions << " actions in "

@@ -59,10 +59,16 @@ struct RefreshReport {
 };
 
 class Orchestrator {
+  static OrchestratorOptions withWorkers(int workers) {
+    OrchestratorOptions o;
+    o.workers = workers;
+    return o;
+  }
+
  public:
   /// The built-in "local" file target plus every targets/<name>.json under `dir`.
   Orchestrator(DataDir dir, OrchestratorOptions options);
-  Orchestrator(DataDir dir, int workers) : Orchestrator(std::move(dir), OrchestratorOptions{workers}) {}
+  Orchestrator(DataDir dir, int workers) : Orchestrator(std::move(dir), withWorkers(workers)) {}
   ~Orchestrator();
 
   /// The plan that brings the deployment's recorded resources to its desired

@@ -280,7 +280,7 @@ TEST_F(DeployToSiteTest, MastodonAndPeerTubeRunOnTheSiteAndDeletingRemovesEveryt
 }
 
 TEST_F(DeployToSiteTest, TheSameConvergesWithTwentyPercentOfProviderCallsFailing) {
-  orchestrator::OrchestratorOptions options{2};
+  orchestrator::OrchestratorOptions options;
   options.retry.maxAttempts = 10;
   options.retry.base = 20ms;
   options.retry.cap = 200ms;

@@ -24,7 +24,7 @@ class TestServer {
  public:
   /// `prepare` runs on the data directory before the orchestrator starts (e.g. to add target files).
   explicit TestServer(const std::function<void(const orchestrator::DataDir&)>& prepare = {},
-                      orchestrator::OrchestratorOptions options = {2}) {
+                      orchestrator::OrchestratorOptions options = {}) {
     dir_.root = tmp_.path() / "var";
     orchestrator::prepareDataDir(dir_);
     if (prepare) prepare(dir_);
