@@ -379,6 +379,21 @@ async function journey(page, base) {
   await expectText(page.locator('#deployment-status .badge'), /^deleted$/, 'deployment status after delete', 10_000);
   await expectText(page.locator('#run-history tr[data-run]'), /Delete/, 'run history lists the delete');
 
+  log('targets: the local target, an IP pool (a bad prefix explained next to its field), and no orphans');
+  await page.locator('nav a[href="/targets"]').click();
+  await expectText(page.locator('#target-local tr[data-kind="dns-record-set"] code'), /^file$/, 'the local target\'s DNS provider');
+  const poolForm = page.locator('form.pool-form[data-target="local"]');
+  await poolForm.locator('input[name="name"]').fill('public-v4');
+  await poolForm.locator('input[name="prefix"]').fill('203.0.113.7/24');
+  await poolForm.locator('button[type="submit"]').click();
+  const prefixError = await expectText(poolForm.locator('[data-error-for="prefix"]'), /\S/, 'error next to the prefix');
+  log(`  error: ${prefixError}`);
+  await poolForm.locator('input[name="prefix"]').fill('203.0.113.0/24');
+  await poolForm.locator('button[type="submit"]').click();
+  await expectText(page.locator('#target-local [data-pool]'), /public-v4 203\.0\.113\.0\/24/, 'the new pool listed');
+  await page.locator('#scan-orphans').click();
+  await expectText(page.locator('#orphans-none'), /Nothing orphaned/, 'orphan scan');
+
   log('log out: back to the login page');
   await page.locator('#logout').click();
   await page.waitForURL(/\/login/, { timeout: 10_000 });

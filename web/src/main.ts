@@ -11,6 +11,7 @@ import { organisationsPage } from './pages/organisations';
 import { organisationPage } from './pages/organisation';
 import { newDeploymentPage } from './pages/newDeployment';
 import { deploymentPage } from './pages/deployment';
+import { targetsPage } from './pages/targets';
 
 const app = document.getElementById('app')!;
 
@@ -20,6 +21,7 @@ const nav = h(
   link('/catalog', 'Catalog'),
   link('/organisations', 'Organisations'),
   link('/new', 'New deployment'),
+  link('/targets', 'Targets'),
 );
 const who = h('span', { class: 'who' });
 const logout = h(
@@ -85,6 +87,7 @@ route('/organisations/:id', organisationPage);
 route('/organisations/:id/new', newDeploymentPage);
 route('/new', newDeploymentPage);
 route('/deployments/:id', deploymentPage);
+route('/targets', targetsPage);
 setNotFound(({ root }) => {
   root.append(h('h1', null, 'Page not found'), h('p', null, 'This page does not exist. ', link('/organisations', 'Go to your organisations'), '.'));
 });

@@ -249,3 +249,29 @@ export interface Problem {
   detail?: string;
   field?: string;
 }
+
+/** GET /targets: where deployments can live. */
+export interface TargetInfo {
+  name: string;
+  providers: Record<string, { implementation: string; parallelism: number; canUpdateInPlace: boolean; canList: boolean }>;
+}
+
+export interface IpPool {
+  id: string;
+  target: string;
+  name: string;
+  family: string;
+  prefix: string;
+  prefixLength: number;
+  gateway: string | null;
+  reserved: { first: string; last: string }[];
+  allocated: number;
+  createdAt: string;
+}
+
+export interface Orphan {
+  target: string;
+  resourceKey: string;
+  deployment: string;
+  reason: string;
+}

@@ -1,0 +1,140 @@
+// Targets: where deployments live, their providers, IP pools, and what the
+// providers hold that nothing records (orphans).
+import { api, errorText } from '../api';
+import { busy, failure, formatDate, h, heading, loading } from '../dom';
+import { field, FormErrors } from '../forms';
+import type { PageContext } from '../router';
+import type { IpPool, Orphan, TargetInfo } from '../types';
+
+function providersTable(t: TargetInfo): HTMLElement {
+  return h(
+    'table',
+    { class: 'table', 'data-target': t.name },
+    h('thead', null, h('tr', null, h('th', null, 'Resource'), h('th', null, 'Provider'), h('th', null, 'At once'), h('th', null, 'Can'))),
+    h(
+      'tbody',
+      null,
+      Object.entries(t.providers).map(([kind, p]) =>
+        h(
+          'tr',
+          { 'data-kind': kind },
+          h('td', null, kind),
+          h('td', null, h('code', null, p.implementation)),
+          h('td', null, String(p.parallelism)),
+          h('td', { class: 'muted small' }, [p.canUpdateInPlace ? 'update in place' : 'replace on change', p.canList ? 'list (drift, orphans)' : ''].filter(Boolean).join(', ')),
+        ),
+      ),
+    ),
+  );
+}
+
+function poolList(pools: IpPool[]): HTMLElement {
+  if (!pools.length) return h('p', { class: 'empty' }, 'No IP pool: the "pool" provider of this target has nothing to allocate from.');
+  return h(
+    'ul',
+    { class: 'list' },
+    pools.map((p) =>
+      h(
+        'li',
+        { class: 'list-row', 'data-pool': p.id },
+        h('span', null, h('strong', null, p.name), ` ${p.prefix}`, p.gateway ? h('span', { class: 'muted' }, ` via ${p.gateway}`) : null),
+        h('span', { class: 'muted' }, `${p.allocated} allocated · created ${formatDate(p.createdAt)}`),
+      ),
+    ),
+  );
+}
+
+function poolForm(target: string, onCreated: () => void): HTMLElement {
+  const errors = new FormErrors();
+  const name = h('input', { type: 'text', name: 'name', placeholder: 'public-v4', autocapitalize: 'off', spellcheck: 'false' });
+  const prefix = h('input', { type: 'text', name: 'prefix', placeholder: '203.0.113.0/24', spellcheck: 'false' });
+  const gateway = h('input', { type: 'text', name: 'gateway', placeholder: '203.0.113.1', spellcheck: 'false' });
+  const submit = h('button', { type: 'submit' }, 'Add pool');
+  const form = h(
+    'form',
+    { class: 'pool-form', novalidate: true, 'data-target': target },
+    errors.top,
+    h(
+      'div',
+      { class: 'row' },
+      field({ label: 'Name', control: name, path: 'name', errors, required: true }),
+      field({ label: 'Prefix', control: prefix, path: 'prefix', errors, help: 'IPv4 or IPv6, in CIDR notation.', required: true }),
+      field({ label: 'Gateway', control: gateway, path: 'gateway', errors, help: 'Optional; never handed out.' }),
+    ),
+    h('div', { class: 'actions' }, submit),
+  );
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    errors.clear();
+    void busy(submit, 'Adding…', async () => {
+      try {
+        const body: { name: string; prefix: string; gateway?: string } = { name: name.value.trim(), prefix: prefix.value.trim() };
+        if (gateway.value.trim()) body.gateway = gateway.value.trim();
+        await api.createIpPool(target, body);
+        form.reset();
+        onCreated();
+      } catch (e) {
+        errors.show(e);
+      }
+    });
+  });
+  return form;
+}
+
+function orphanList(items: Orphan[]): HTMLElement {
+  if (!items.length) return h('p', { id: 'orphans-none' }, 'Nothing orphaned: every resource the providers hold is recorded.');
+  return h(
+    'ul',
+    { class: 'plan-list', id: 'orphans' },
+    items.map((o) => h('li', { class: 'plan-item', 'data-key': o.resourceKey }, h('code', null, o.resourceKey), ` — ${o.reason} (target ${o.target})`)),
+  );
+}
+
+export async function targetsPage({ root, signal }: PageContext): Promise<void> {
+  root.append(loading('Loading targets…'));
+  let targets: TargetInfo[];
+  try {
+    targets = await api.targets();
+  } catch (e) {
+    root.replaceChildren(heading('Targets'), failure(errorText(e)));
+    return;
+  }
+  if (signal.aborted) return;
+  const orphanArea = h('div', { id: 'orphan-area' }, h('p', { class: 'muted' }, 'Lists every provider for resources no deployment records: left over by a deleted deployment, a crash, or a hand.'));
+  const scan = h('button', { type: 'button', id: 'scan-orphans' }, 'Look for orphans');
+  scan.addEventListener('click', () =>
+    busy(scan, 'Looking…', async () => {
+      try {
+        orphanArea.replaceChildren(orphanList(await api.orphans()));
+      } catch (e) {
+        orphanArea.replaceChildren(failure(errorText(e)));
+      }
+    }),
+  );
+  const sections = targets.map((t) => {
+    const pools = h('div', { class: 'pools' }, loading('Loading IP pools…'));
+    const loadPools = async () => {
+      try {
+        pools.replaceChildren(poolList(await api.ipPools(t.name)));
+      } catch (e) {
+        pools.replaceChildren(failure(errorText(e)));
+      }
+    };
+    void loadPools();
+    return h(
+      'section',
+      { class: 'card', id: `target-${t.name}` },
+      h('h2', null, t.name),
+      providersTable(t),
+      h('h3', null, 'IP pools'),
+      pools,
+      poolForm(t.name, () => void loadPools()),
+    );
+  });
+  root.replaceChildren(
+    heading('Targets'),
+    h('p', { class: 'muted' }, 'Where deployments live: one provider per kind of resource. Add a target with a file in the data directory (see docs/providers.md).'),
+    ...sections,
+    h('section', { class: 'card' }, h('div', { class: 'section-head' }, h('h2', null, 'Orphans'), scan), orphanArea),
+  );
+}
