@@ -32,18 +32,24 @@ wait_tcp() {
 # remember_pid DIR PID: appends to DIR/pids.
 remember_pid() { echo "$2" >>"$1/pids"; }
 
-# stop_pids DIR: SIGTERM every PID in DIR/pids, SIGKILL after 5 s, and forget them.
+# running PID: the process exists and is not a zombie (a server started in the
+# background is not our child once its script exits; init may reap it late).
+running() {
+  local state
+  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
+  [ -n "$state" ] && [ "$state" != Z ]
+}
+
+# stop_pids DIR [SIGNAL]: SIGNAL (default TERM) to every PID in DIR/pids, SIGKILL
+# to those still running after 10 s, and forget them. Safe to call twice.
 stop_pids() {
-  local dir=$1 pid i
+  local dir=$1 sig=${2:-TERM} pid
   [ -f "$dir/pids" ] || return 0
-  for pid in $(cat "$dir/pids"); do kill -TERM "$pid" 2>/dev/null || true; done
-  for i in $(seq 1 100); do
-    local alive=0
-    for pid in $(cat "$dir/pids"); do kill -0 "$pid" 2>/dev/null && alive=1; done
-    [ "$alive" = 0 ] && break
-    sleep 0.05
+  for pid in $(cat "$dir/pids"); do kill "-$sig" "$pid" 2>/dev/null || true; done
+  for pid in $(cat "$dir/pids"); do
+    for _ in $(seq 1 200); do running "$pid" || break; sleep 0.05; done
+    if running "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
   done
-  for pid in $(cat "$dir/pids"); do kill -KILL "$pid" 2>/dev/null || true; done
   rm -f "$dir/pids"
 }
 

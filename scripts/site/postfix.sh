@@ -16,14 +16,6 @@ cmd=${1:?usage: postfix.sh start|stop DIR}
 dir=${2:?usage: postfix.sh start|stop DIR}
 S="$dir/postfix"
 
-# running PID: the process exists and is not a zombie (a master we started in
-# the background is not our child once this script exits; init reaps it late).
-running() {
-  local state
-  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
-  [ -n "$state" ] && [ "$state" != Z ]
-}
-
 case "$cmd" in
   start)
     # Whatever fails below, what was started is stopped (Site stops only services that started).
@@ -136,15 +128,7 @@ EOF
     trap - EXIT
     ;;
   stop)
-    if [ -f "$S/pids" ]; then
-      # SIGTERM to the master: it stops its children and exits.
-      for pid in $(cat "$S/pids"); do kill -TERM "$pid" 2>/dev/null || true; done
-      for pid in $(cat "$S/pids"); do
-        for _ in $(seq 1 200); do running "$pid" || break; sleep 0.05; done
-        running "$pid" && kill -KILL "$pid" 2>/dev/null || true
-      done
-      rm -f "$S/pids"
-    fi
+    stop_pids "$S" TERM  # the master stops its children and exits
     ;;
   *) echo "usage: postfix.sh start|stop DIR" >&2; exit 2 ;;
 esac

@@ -18,13 +18,6 @@ dir=${2:?usage: postgresql.sh start|stop DIR}
 S="$dir/postgresql"
 B=${PG_BIN:-/usr/lib/postgresql/15/bin}
 
-# running PID: the process exists and is not a zombie.
-running() {
-  local state
-  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
-  [ -n "$state" ] && [ "$state" != Z ]
-}
-
 case "$cmd" in
   start)
     # Whatever fails below, what was started is stopped (Site stops only services that started).
@@ -82,14 +75,7 @@ EOF
   stop)
     # SIGINT is PostgreSQL's fast shutdown. The postmaster is not our child, so
     # once it exits it may linger as a zombie until init reaps it: that counts as stopped.
-    if [ -f "$S/pids" ]; then
-      for pid in $(cat "$S/pids"); do kill -INT "$pid" 2>/dev/null || true; done
-      for pid in $(cat "$S/pids"); do
-        for _ in $(seq 1 200); do running "$pid" || break; sleep 0.05; done
-        running "$pid" && kill -KILL "$pid" 2>/dev/null || true
-      done
-    fi
-    rm -f "$S/pids"
+    stop_pids "$S" INT
     if [ -f "$S/shm_dir" ]; then
       shm=$(cat "$S/shm_dir")
       case "$shm" in /dev/shm/fedihost-pg-*) rm -rf -- "$shm" ;; esac

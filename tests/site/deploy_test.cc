@@ -24,12 +24,8 @@ namespace fs = std::filesystem;
 namespace json = boost::json;
 using namespace std::chrono_literals;
 using testing::run;
+constexpr auto q = testing::shellQuote;
 
-std::string q(const std::string& s) {  // shell quoting
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
 
 double cpuSeconds() {
   rusage u{};
@@ -38,20 +34,9 @@ double cpuSeconds() {
          static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
-class DeployToSiteTest : public ::testing::Test {
+class DeployToSiteTest : public testing::SharedSite<DeployToSiteTest> {
  protected:
-  static void SetUpTestSuite() {
-    try {
-      site_ = new testing::Site({"powerdns", "postgresql", "s3", "postfix"});
-    } catch (const std::exception& e) {
-      error_ = e.what();
-    }
-  }
-  static void TearDownTestSuite() {
-    delete site_;
-    site_ = nullptr;
-  }
-  void SetUp() override { ASSERT_NE(site_, nullptr) << error_; }
+  static void SetUpTestSuite() { startSite({"powerdns", "postgresql", "s3", "postfix"}); }
 
   static json::object setting(const char* service, const char* kind) { return site_->settings(service, kind); }
   static std::string str(const json::object& o, const char* k) {
@@ -246,11 +231,7 @@ class DeployToSiteTest : public ::testing::Test {
     EXPECT_EQ(mails, 2);
   }
 
-  static testing::Site* site_;
-  static std::string error_;
 };
-testing::Site* DeployToSiteTest::site_ = nullptr;
-std::string DeployToSiteTest::error_;
 
 TEST_F(DeployToSiteTest, MastodonAndPeerTubeRunOnTheSiteAndDeletingRemovesEverything) {
   testing::TestServer server([](const orchestrator::DataDir& dir) { writeTarget(dir, "site"); });

@@ -20,6 +20,8 @@ namespace {
 
 using fedihost::testing::CommandResult;
 using fedihost::testing::run;
+using fedihost::testing::SharedSite;
+using fedihost::testing::shellQuote;
 using fedihost::testing::Site;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -27,31 +29,10 @@ using ::testing::IsEmpty;
 using ::testing::Not;
 using ::testing::UnorderedElementsAre;
 
-std::string shellQuote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'')
-      out += "'\\''";
-    else
-      out += c;
-  }
-  return out + "'";
-}
 
-class PostfixSiteTest : public ::testing::Test {
+class PostfixSiteTest : public SharedSite<PostfixSiteTest> {
  protected:
-  static void SetUpTestSuite() {
-    try {
-      site_ = new Site({"postfix"});
-    } catch (const std::exception& e) {
-      siteError_ = e.what();
-    }
-  }
-  static void TearDownTestSuite() {
-    delete site_;
-    site_ = nullptr;
-  }
-  void SetUp() override { ASSERT_TRUE(site_) << siteError_; }
+  static void SetUpTestSuite() { startSite({"postfix"}); }
 
   static json::object settings() { return site_->settings("postfix", "mail-account"); }
   static std::string setting(const char* name) { return std::string(settings().at(name).as_string()); }
@@ -106,12 +87,8 @@ class PostfixSiteTest : public ::testing::Test {
   }
   static std::string saslUsers() { return run("sasldblistusers2 -f " + shellQuote(setting("saslDb"))).output; }
 
-  static Site* site_;
-  static std::string siteError_;
 };
 
-Site* PostfixSiteTest::site_ = nullptr;
-std::string PostfixSiteTest::siteError_;
 
 TEST_F(PostfixSiteTest, CreatedAccountSendsAndTheMessageArrives) {
   auto p = provider();

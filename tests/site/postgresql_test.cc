@@ -19,20 +19,12 @@ namespace {
 
 using fedihost::testing::CommandResult;
 using fedihost::testing::run;
+using fedihost::testing::SharedSite;
+using fedihost::testing::shellQuote;
 using fedihost::testing::Site;
 using ::testing::HasSubstr;
 using ::testing::UnorderedElementsAre;
 
-std::string shellQuote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'')
-      out += "'\\''";
-    else
-      out += c;
-  }
-  return out + "'";
-}
 
 /// A TCP port on 127.0.0.1 that nothing listens on (bound, then released).
 int closedPort() {
@@ -47,20 +39,9 @@ int closedPort() {
   return ntohs(a.sin_port);
 }
 
-class PostgresqlSiteTest : public ::testing::Test {
+class PostgresqlSiteTest : public SharedSite<PostgresqlSiteTest> {
  protected:
-  static void SetUpTestSuite() {
-    try {
-      site_ = new Site({"postgresql"});
-    } catch (const std::exception& e) {
-      siteError_ = e.what();
-    }
-  }
-  static void TearDownTestSuite() {
-    delete site_;
-    site_ = nullptr;
-  }
-  void SetUp() override { ASSERT_TRUE(site_) << siteError_; }
+  static void SetUpTestSuite() { startSite({"postgresql"}); }
 
   static json::object settings() { return site_->settings("postgresql", "database"); }
   static int port() { return static_cast<int>(settings().at("port").as_int64()); }
@@ -99,12 +80,8 @@ class PostgresqlSiteTest : public ::testing::Test {
     return r.output;
   }
 
-  static Site* site_;
-  static std::string siteError_;
 };
 
-Site* PostgresqlSiteTest::site_ = nullptr;
-std::string PostgresqlSiteTest::siteError_;
 
 TEST_F(PostgresqlSiteTest, CreateGivesTheRoleItsOwnDatabase) {
   auto p = provider();

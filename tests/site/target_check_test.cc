@@ -13,20 +13,9 @@ namespace {
 
 namespace json = boost::json;
 
-class TargetCheckTest : public ::testing::Test {
+class TargetCheckTest : public testing::SharedSite<TargetCheckTest> {
  protected:
-  static void SetUpTestSuite() {
-    try {
-      site_ = new testing::Site({"powerdns", "postgresql"});
-    } catch (const std::exception& e) {
-      error_ = e.what();
-    }
-  }
-  static void TearDownTestSuite() {
-    delete site_;
-    site_ = nullptr;
-  }
-  void SetUp() override { ASSERT_NE(site_, nullptr) << error_; }
+  static void SetUpTestSuite() { startSite({"powerdns", "postgresql"}); }
 
   std::string writeTarget(const json::object& providers) {
     auto path = (tmp_ / "target.json").string();
@@ -37,12 +26,8 @@ class TargetCheckTest : public ::testing::Test {
     return testing::run(std::string(FEDIHOST_BIN) + " target check " + file + " --data " + (tmp_ / "var").string());
   }
 
-  static testing::Site* site_;
-  static std::string error_;
   testing::TempDir tmp_{"fedihost-check"};
 };
-testing::Site* TargetCheckTest::site_ = nullptr;
-std::string TargetCheckTest::error_;
 
 TEST_F(TargetCheckTest, AWorkingTargetPassesAndShowsItsProviders) {
   auto r = check(writeTarget(site_->providers()));

@@ -61,6 +61,13 @@ struct CommandResult {
   std::string output;  ///< stdout and stderr together
 };
 
+/// `s` as one word for the shell: in single quotes, with each ' written '\''.
+inline std::string shellQuote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
 /// Runs a shell command to completion and captures its output.
 inline CommandResult run(const std::string& command) {
   CommandResult r;

@@ -4,8 +4,10 @@
 // fails). Each service's provider.json is its part of a target configuration:
 //   {"<resource kind>": {"implementation": "...", "settings": {...}}, ...}
 #include <boost/json.hpp>
+#include <gtest/gtest.h>
 
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -70,6 +72,28 @@ class Site {
   std::vector<std::string> services_;
   std::vector<std::string> started_;
   TempDir dir_{"site"};
+};
+
+/// A test suite whose tests share one site, started once before the first test:
+///   class MyTest : public SharedSite<MyTest> {
+///     static void SetUpTestSuite() { startSite({"postgresql"}); }
+///   };
+/// A site that fails to start fails every test with the script's output.
+template <class Suite>
+class SharedSite : public ::testing::Test {
+ protected:
+  static void startSite(std::vector<std::string> services) {
+    try {
+      site_ = std::make_unique<Site>(std::move(services));
+    } catch (const std::exception& e) {
+      siteError_ = e.what();
+    }
+  }
+  static void TearDownTestSuite() { site_.reset(); }
+  void SetUp() override { ASSERT_NE(site_, nullptr) << siteError_; }
+
+  static inline std::unique_ptr<Site> site_;
+  static inline std::string siteError_;
 };
 
 }  // namespace fedihost::testing
