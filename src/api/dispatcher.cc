@@ -40,6 +40,12 @@ std::string contentTypeOf(const std::filesystem::path& p) {
 Dispatcher::Dispatcher(ApiContext& app, std::filesystem::path webRoot)
     : app_(app), webRoot_(std::move(webRoot)), router_(makeRouter()) {}
 
+Lane Dispatcher::lane(const Request& req) const {
+  if (req.method == "POST" && (req.path.starts_with("/api/v1/auth/") || req.path == "/api/v1/invitations/accept"))
+    return Lane::Credentials;
+  return Lane::General;
+}
+
 Response Dispatcher::handle(const Request& req) {
   if (req.path == "/api" || req.path.starts_with("/api/")) return handleApi(req);
   if (req.method != "GET" && req.method != "HEAD")

@@ -16,6 +16,8 @@ int httpStatus(ErrorKind kind) {
     case ErrorKind::Unauthorized: return 401;
     case ErrorKind::Forbidden: return 403;
     case ErrorKind::TooLarge: return 413;
+    case ErrorKind::HeadersTooLarge: return 431;
+    case ErrorKind::TooManyRequests: return 429;
     case ErrorKind::UnsupportedMediaType: return 415;
     case ErrorKind::Provider: return 502;
     case ErrorKind::Unavailable: return 503;
@@ -32,9 +34,11 @@ Response problem(const Error& e) {
                            {"status", r.status},
                            {"detail", e.message}};
   if (!e.field.empty()) body["field"] = e.field;
+  for (auto& [k, v] : e.extra) body[k] = v;
   r.body = boost::json::serialize(body);
   r.headers["content-type"] = "application/problem+json";
   if (e.kind == ErrorKind::Unauthorized) r.headers["www-authenticate"] = "Bearer";
+  if (e.retryAfter > 0) r.headers["retry-after"] = std::to_string(e.retryAfter);
   return r;
 }
 

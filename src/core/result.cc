@@ -14,6 +14,8 @@ const char* errorTitle(ErrorKind kind) {
     case ErrorKind::Unauthorized: return "Unauthorized";
     case ErrorKind::Forbidden: return "Forbidden";
     case ErrorKind::TooLarge: return "Request too large";
+    case ErrorKind::HeadersTooLarge: return "Request header fields too large";
+    case ErrorKind::TooManyRequests: return "Too many requests";
     case ErrorKind::UnsupportedMediaType: return "Unsupported media type";
     case ErrorKind::Provider: return "Provider error";
     case ErrorKind::Unavailable: return "Service unavailable";

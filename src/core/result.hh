@@ -5,6 +5,7 @@
 #include <string>
 #include <utility>
 #include <variant>
+#include <vector>
 
 namespace fedihost {
 
@@ -20,6 +21,8 @@ enum class ErrorKind {
   Unauthorized,          ///< no or bad credentials (401)
   Forbidden,             ///< authenticated but not allowed (403)
   TooLarge,              ///< body over the limit (413)
+  HeadersTooLarge,       ///< request headers over the limit (431)
+  TooManyRequests,       ///< throttled; retry after Error::retryAfter seconds (429)
   UnsupportedMediaType,  ///< body is not JSON (415)
   Provider,              ///< a provider refused (its message is kept) (502)
   Unavailable,           ///< retryable: timeout, busy, 5xx (503)
@@ -34,6 +37,9 @@ struct Error {
   ErrorKind kind = ErrorKind::Internal;
   std::string message;
   std::string field;
+  int retryAfter = 0;  ///< seconds, for TooManyRequests and Unavailable (0: not said)
+  /// Further members of the problem document, e.g. {"totp", "required"}.
+  std::vector<std::pair<std::string, std::string>> extra;
 
   static Error invalid(std::string field, std::string message) {
     return {ErrorKind::Invalid, std::move(message), std::move(field)};
