@@ -1,5 +1,7 @@
 #include "api/input.hh"
 
+#include <regex>
+
 #include <charconv>
 #include <set>
 
@@ -81,6 +83,23 @@ Result<void> checkDeploymentName(const std::string& name, const std::string& fie
                                      "\" is not a valid name: use 1 to 32 lower-case letters, digits and hyphens, "
                                      "not starting or ending with a hyphen");
   return {};
+}
+
+Result<void> checkOrganisationSlug(const std::string& name, const std::string& field) {
+  auto bad = [&](const std::string& why) {
+    return Error::invalid(field, "\"" + name + "\" cannot be a short name: " + why +
+                                     " (lower-case letters, digits and dashes, 1 to 32, starting with a letter)");
+  };
+  if (name.empty() || name.size() > 32) return bad(name.empty() ? "it is empty" : "it is longer than 32 characters");
+  if (name[0] < 'a' || name[0] > 'z') return bad("it must start with a letter");
+  for (char c : name)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return bad("it has other characters");
+  return {};
+}
+
+bool isRfc3339(const std::string& text) {
+  static const std::regex pattern(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z)");
+  return std::regex_match(text, pattern);
 }
 
 Result<void> checkOrganisationName(const std::string& name, const std::string& field) {

@@ -27,6 +27,10 @@ Result<std::optional<std::string>> optionalString(const json::object& o, const s
 Result<void> checkDomain(const std::string& domain, const std::string& field);
 /// Checks a deployment name: 1–32 of [a-z0-9-], not starting or ending with '-'.
 Result<void> checkDeploymentName(const std::string& name, const std::string& field);
+/// Checks an organisation's short name: 1–32 of lower-case letters, digits and dashes, starting with a letter.
+Result<void> checkOrganisationSlug(const std::string& name, const std::string& field);
+/// True for a UTC time in RFC 3339 form ("2027-01-31T00:00:00Z", fractions of a second allowed).
+bool isRfc3339(const std::string& text);
 /// Checks an organisation name: 1–100 printable characters, not blank.
 Result<void> checkOrganisationName(const std::string& name, const std::string& field);
 

@@ -8,11 +8,58 @@ json::value orNull(const std::string& s) { return s.empty() ? json::value(nullpt
 }  // namespace
 
 json::object toJson(const Organisation& o) {
-  return {{"id", o.id}, {"name", o.name}, {"displayName", o.displayName}, {"createdAt", o.createdAt}};
+  return {{"id", o.id},
+          {"name", o.name},
+          {"displayName", o.displayName},
+          {"requireTotp", o.requireTotp},
+          {"createdAt", o.createdAt}};
 }
 
 json::object toJson(const User& u) {
-  return {{"id", u.id}, {"email", u.email}, {"role", toString(u.role)}, {"createdAt", u.createdAt}};
+  return {{"id", u.id},          {"email", u.email},         {"operator", u.isOperator},
+          {"disabled", u.disabled}, {"totpEnabled", u.totpEnabled}, {"createdAt", u.createdAt}};
+}
+
+json::object toJson(const Session& s, bool current) {
+  json::array scopes;
+  for (auto sc : s.scopes) scopes.emplace_back(toString(sc));
+  json::object o{{"id", s.id},
+                 {"name", s.name},
+                 {"scopes", std::move(scopes)},
+                 {"organisation", orNull(s.organisation)},
+                 {"createdAt", s.createdAt},
+                 {"lastUsedAt", orNull(s.lastUsedAt)},
+                 {"expiresAt", orNull(s.expiresAt)}};
+  if (!s.isToken) {
+    o["remote"] = s.remote;
+    o["userAgent"] = s.userAgent;
+    o["current"] = current;
+  }
+  return o;
+}
+
+json::object toJson(const store::Invitation& i, const std::string& now) {
+  return {{"id", i.id},
+          {"organisation", i.organisation},
+          {"email", i.email},
+          {"role", toString(i.role)},
+          {"state", i.state(now)},
+          {"invitedBy", i.invitedBy},
+          {"createdAt", i.createdAt},
+          {"expiresAt", i.expiresAt},
+          {"acceptedAt", orNull(i.acceptedAt)}};
+}
+
+json::object toJson(const store::OrganisationDomain& d) {
+  return {{"domain", d.domain},
+          {"challenge", {{"name", "_fedihost-challenge." + d.domain}, {"type", "TXT"}, {"value", d.challenge}}},
+          {"verified", !d.verifiedAt.empty()},
+          {"verifiedAt", orNull(d.verifiedAt)},
+          {"createdAt", d.createdAt}};
+}
+
+json::object toJson(const store::Member& m) {
+  return {{"user", toJson(m.user)}, {"role", toString(m.role)}};
 }
 
 json::object toJson(const Resource& r) {
@@ -76,7 +123,7 @@ json::object toJson(const Run& r) {
   return o;
 }
 
-json::object toJson(const Deployment& d, const std::string& targetPath, const std::optional<Run>& lastRun) {
+json::object toJson(const Deployment& d, const std::optional<Run>& lastRun) {
   json::array apps;
   for (auto& a : d.apps)
     apps.push_back(json::object{{"app", a.app},
@@ -95,7 +142,6 @@ json::object toJson(const Deployment& d, const std::string& targetPath, const st
                  {"target", d.target},
                  {"catalogVersion", d.catalogVersion},
                  {"nixpkgsRevision", d.nixpkgsRevision},
-                 {"targetPath", targetPath},
                  {"createdAt", d.createdAt},
                  {"updatedAt", d.updatedAt}};
   if (lastRun)

@@ -6,6 +6,7 @@
 
 #include "catalog/upgrade.hh"
 #include "core/domain.hh"
+#include "store/account_store.hh"
 #include "store/state_store.hh"
 
 namespace fedihost::api::mapping {
@@ -14,6 +15,13 @@ namespace json = boost::json;
 
 json::object toJson(const Organisation& o);
 json::object toJson(const User& u);
+/// A session (`current`: the one making the request) or an API token (never its secret).
+json::object toJson(const Session& s, bool current = false);
+/// An invitation and its state at `now`.
+json::object toJson(const store::Invitation& i, const std::string& now);
+/// A claimed domain with the TXT record that proves it.
+json::object toJson(const store::OrganisationDomain& d);
+json::object toJson(const store::Member& m);
 json::object toJson(const Resource& r);
 json::object toJson(const PlanAction& a);
 json::object toJson(const Plan& p);
@@ -26,8 +34,8 @@ json::object toJson(const Drift& d);
 /// A deployment's drift status.
 json::object driftJson(const std::string& deployment, const std::string& refreshedAt, const std::vector<Drift>& drift,
                        const std::vector<std::string>& errors = {});
-/// A deployment with each app's URL, where it lives on disk, and its latest run.
-json::object toJson(const Deployment& d, const std::string& targetPath, const std::optional<Run>& lastRun);
+/// A deployment with each app's URL and its latest run (never a server path).
+json::object toJson(const Deployment& d, const std::optional<Run>& lastRun);
 
 json::object toJson(const catalog::UpgradeInfo& u);
 

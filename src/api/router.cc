@@ -1,5 +1,7 @@
 #include "api/router.hh"
 
+#include <stdexcept>
+
 namespace fedihost::api {
 namespace {
 
@@ -17,7 +19,17 @@ std::vector<std::string> segments(const std::string& path) {
 
 }  // namespace
 
-void Router::add(Route r) { routes_.push_back(std::move(r)); }
+void Router::add(Route r) {
+  // A route is refused, and the server does not start, unless its declaration is complete.
+  const auto& a = r.access;
+  bool inOrganisation = a.need == Need::Viewer || a.need == Need::Member || a.need == Need::OrgAdmin;
+  if (inOrganisation && a.org == OrgFrom::None)
+    throw std::logic_error(r.method + " " + r.pattern + ": a role in an organisation needs OrgFrom");
+  if (a.org != OrgFrom::None && r.pattern.find("{" + a.param + "}") == std::string::npos)
+    throw std::logic_error(r.method + " " + r.pattern + ": no path parameter {" + a.param + "}");
+  if (!r.handler) throw std::logic_error(r.method + " " + r.pattern + ": no handler");
+  routes_.push_back(std::move(r));
+}
 
 std::optional<std::pair<const Route*, std::map<std::string, std::string>>> Router::match(
     const std::string& method, const std::string& path, bool& methodMismatch) const {

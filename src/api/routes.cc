@@ -1,46 +1,119 @@
-// Every route of the API, in one place (and in openapi.json, which a test checks).
+// Every route of the API, in one place (and in openapi.json, which a test checks),
+// each with who may use it: the dispatcher checks that before the handler runs.
 #include "api/handlers/handlers.hh"
 #include "api/handlers/ip_pools.hh"
 #include "api/router.hh"
 
 namespace fedihost::api {
+namespace {
+
+Access anyone() { return {Need::Anyone, Scope::Read}; }
+Access signedIn(Scope s) { return {Need::SignedIn, s}; }
+Access operators(Scope s) { return {Need::Operator, s}; }
+Access org(Need n, Scope s) { return {n, s, OrgFrom::Organisation}; }
+Access deployment(Need n, Scope s) { return {n, s, OrgFrom::Deployment}; }
+Access run(Need n, Scope s) { return {n, s, OrgFrom::Run}; }
+
+/// A route that hashes passwords: it runs on the credential threads.
+Route hashing(Route r) {
+  r.lane = Lane::Credentials;
+  return r;
+}
+
+}  // namespace
 
 Router makeRouter() {
   using namespace handlers;
+  using enum Need;
+  using enum Scope;
   Router r;
-  r.add({"GET", "/api/v1/health", getHealth, false, "liveness and version"});
-  r.add({"GET", "/api/v1/openapi.json", getOpenApi, false, "this API's OpenAPI document"});
-  r.add({"POST", "/api/v1/auth/login", postLogin, false, "log in, get an API token"});
-  r.add({"GET", "/api/v1/auth/me", getMe, true, "who the token belongs to"});
-  r.add({"GET", "/api/v1/catalog", getCatalog, true, "the apps that can be deployed"});
-  r.add({"GET", "/api/v1/catalog/{app}", getCatalogApp, true, "one app"});
-  r.add({"POST", "/api/v1/organisations", postOrganisation, true, "create an organisation"});
-  r.add({"GET", "/api/v1/organisations", listOrganisations, true, "list organisations"});
-  r.add({"GET", "/api/v1/organisations/{id}", getOrganisation, true, "one organisation"});
-  r.add({"POST", "/api/v1/organisations/{id}/deployments", postDeployment, true, "create a deployment"});
-  r.add({"GET", "/api/v1/deployments", listDeployments, true, "list deployments"});
-  r.add({"GET", "/api/v1/deployments/{id}", getDeployment, true, "one deployment"});
-  r.add({"PATCH", "/api/v1/deployments/{id}", patchDeployment, true, "change a deployment"});
-  r.add({"DELETE", "/api/v1/deployments/{id}", deleteDeployment, true, "delete a deployment"});
-  r.add({"GET", "/api/v1/deployments/{id}/plan", getPlan, true, "what applying would change, with reasons"});
-  r.add({"POST", "/api/v1/deployments/{id}/plan", postPlan, true, "what applying would change; {\"save\": true} keeps it"});
-  r.add({"GET", "/api/v1/deployments/{id}/plans/{plan}", getSavedPlan, true, "a saved plan"});
-  r.add({"GET", "/api/v1/deployments/{id}/drift", getDrift, true, "what the last refresh found"});
-  r.add({"POST", "/api/v1/deployments/{id}/refresh", postRefresh, true, "read every resource back now"});
-  r.add({"POST", "/api/v1/deployments/{id}/apply", postApply, true, "apply the deployment"});
-  r.add({"GET", "/api/v1/deployments/{id}/upgrade", getUpgrade, true, "what upgrading to the current catalog changes"});
-  r.add({"POST", "/api/v1/deployments/{id}/upgrade", postUpgrade, true, "upgrade to the current catalog"});
-  r.add({"GET", "/api/v1/deployments/{id}/runs", listDeploymentRuns, true, "runs of a deployment"});
-  r.add({"GET", "/api/v1/runs/{id}", getRun, true, "one run with its steps"});
-  r.add({"GET", "/api/v1/runs/{id}/events", getRunEvents, true, "a run's progress as server-sent events"});
-  r.add({"POST", "/api/v1/runs/{id}/cancel", postRunCancel, true, "stop a run"});
-  r.add({"GET", "/api/v1/targets", listTargets, true, "where deployments can live, and their providers"});
-  r.add({"GET", "/api/v1/orphans", getOrphans, true, "resources at providers that nothing records"});
-  r.add({"GET", "/api/v1/targets/{target}/ip-pools", listIpPools, true, "a target's IP pools"});
-  r.add({"POST", "/api/v1/targets/{target}/ip-pools", postIpPool, true, "create an IP pool"});
-  r.add({"GET", "/api/v1/ip-pools/{id}", getIpPool, true, "one IP pool"});
-  r.add({"DELETE", "/api/v1/ip-pools/{id}", deleteIpPool, true, "delete an empty IP pool"});
-  r.add({"GET", "/api/v1/ip-pools/{id}/allocations", listIpPoolAllocations, true, "addresses allocated from an IP pool"});
+  r.add({"GET", "/api/v1/health", getHealth, anyone(), "liveness and version"});
+  r.add({"GET", "/api/v1/openapi.json", getOpenApi, anyone(), "this API's OpenAPI document"});
+
+  // Signing in, and one's own account
+  r.add({"GET", "/api/v1/auth/options", getAuthOptions, anyone(), "whether sign-up and password reset are offered"});
+  r.add(hashing({"POST", "/api/v1/auth/login", postLogin, anyone(), "sign in: a session token and cookie"}));
+  r.add(hashing({"POST", "/api/v1/auth/signup", postSignup, anyone(), "create an account and its organisation"}));
+  r.add({"POST", "/api/v1/auth/logout", postLogout, signedIn(Read), "sign out this session"});
+  r.add({"POST", "/api/v1/auth/logout-all", postLogoutAll, signedIn(Read), "sign out every session of the user"});
+  r.add({"GET", "/api/v1/auth/me", getMe, signedIn(Read), "who is signed in, with organisations and roles"});
+  r.add({"GET", "/api/v1/auth/sessions", listSessions, signedIn(Read), "the user's sessions"});
+  r.add({"DELETE", "/api/v1/auth/sessions/{id}", deleteSession, signedIn(Read), "sign out one session"});
+  r.add(hashing({"POST", "/api/v1/auth/password", postPassword, signedIn(Admin), "change one's password"}));
+  r.add(hashing({"POST", "/api/v1/auth/email", postEmail, signedIn(Admin), "change one's e-mail address"}));
+  r.add({"POST", "/api/v1/auth/totp", postTotp, signedIn(Admin), "start setting up a second factor"});
+  r.add({"POST", "/api/v1/auth/totp/confirm", postTotpConfirm, signedIn(Admin), "confirm the second factor"});
+  r.add(hashing({"DELETE", "/api/v1/auth/totp", deleteTotp, signedIn(Admin), "turn the second factor off"}));
+  r.add({"POST", "/api/v1/auth/password-reset", postPasswordReset, anyone(), "mail a password reset link"});
+  r.add(hashing({"POST", "/api/v1/auth/password-reset/confirm", postPasswordResetConfirm, anyone(),
+                 "set a new password with a reset link"}));
+  r.add({"POST", "/api/v1/tokens", postToken, signedIn(Admin), "create an API token"});
+  r.add({"GET", "/api/v1/tokens", listTokens, signedIn(Read), "the user's API tokens"});
+  r.add({"DELETE", "/api/v1/tokens/{id}", deleteToken, signedIn(Admin), "revoke an API token"});
+  r.add({"POST", "/api/v1/invitations/inspect", postInvitationInspect, anyone(), "what an invitation is for"});
+  r.add(hashing({"POST", "/api/v1/invitations/accept", postInvitationAccept, anyone(), "accept an invitation"}));
+
+  r.add({"GET", "/api/v1/catalog", getCatalog, signedIn(Read), "the apps that can be deployed"});
+  r.add({"GET", "/api/v1/catalog/{app}", getCatalogApp, signedIn(Read), "one app"});
+
+  // Organisations, their members and domains
+  r.add({"POST", "/api/v1/organisations", postOrganisation, operators(Admin), "create an organisation"});
+  r.add({"GET", "/api/v1/organisations", listOrganisations, signedIn(Read), "the user's organisations"});
+  r.add({"GET", "/api/v1/organisations/{id}", getOrganisation, org(Viewer, Read), "one organisation"});
+  r.add({"PATCH", "/api/v1/organisations/{id}", patchOrganisation, org(OrgAdmin, Admin), "rename, require 2FA"});
+  r.add({"DELETE", "/api/v1/organisations/{id}", deleteOrganisation, org(OrgAdmin, Admin),
+         "delete an organisation without deployments"});
+  r.add({"GET", "/api/v1/organisations/{id}/members", listMembers, org(Viewer, Read), "members and roles"});
+  r.add({"PATCH", "/api/v1/organisations/{id}/members/{user}", patchMember, org(OrgAdmin, Admin), "change a role"});
+  r.add({"DELETE", "/api/v1/organisations/{id}/members/{user}", deleteMember, org(OrgAdmin, Admin),
+         "remove a member"});
+  r.add({"POST", "/api/v1/organisations/{id}/invitations", postInvitation, org(OrgAdmin, Admin), "invite someone"});
+  r.add({"GET", "/api/v1/organisations/{id}/invitations", listInvitations, org(OrgAdmin, Read), "invitations"});
+  r.add({"DELETE", "/api/v1/organisations/{id}/invitations/{invitation}", deleteInvitation, org(OrgAdmin, Admin),
+         "revoke an invitation"});
+  r.add({"POST", "/api/v1/organisations/{id}/domains", postDomain, org(OrgAdmin, Admin), "claim a domain"});
+  r.add({"GET", "/api/v1/organisations/{id}/domains", listDomains, org(Viewer, Read), "claimed domains"});
+  r.add({"POST", "/api/v1/organisations/{id}/domains/{domain}/verify", postDomainVerify, org(OrgAdmin, Admin),
+         "check a domain's TXT challenge"});
+  r.add({"DELETE", "/api/v1/organisations/{id}/domains/{domain}", deleteDomain, org(OrgAdmin, Admin),
+         "give up a domain"});
+
+  // Deployments
+  r.add({"POST", "/api/v1/organisations/{id}/deployments", postDeployment, org(Member, Write), "create a deployment"});
+  r.add({"GET", "/api/v1/deployments", listDeployments, signedIn(Read), "deployments of the user's organisations"});
+  r.add({"GET", "/api/v1/deployments/{id}", getDeployment, deployment(Viewer, Read), "one deployment"});
+  r.add({"PATCH", "/api/v1/deployments/{id}", patchDeployment, deployment(Member, Write), "change a deployment"});
+  r.add({"DELETE", "/api/v1/deployments/{id}", deleteDeployment, deployment(Member, Write), "delete a deployment"});
+  r.add({"GET", "/api/v1/deployments/{id}/plan", getPlan, deployment(Viewer, Read),
+         "what applying would change, with reasons"});
+  r.add({"POST", "/api/v1/deployments/{id}/plan", postPlan, deployment(Member, Deploy),
+         "what applying would change; {\"save\": true} keeps it"});
+  r.add({"GET", "/api/v1/deployments/{id}/plans/{plan}", getSavedPlan, deployment(Viewer, Read), "a saved plan"});
+  r.add({"GET", "/api/v1/deployments/{id}/drift", getDrift, deployment(Viewer, Read), "what the last refresh found"});
+  r.add({"POST", "/api/v1/deployments/{id}/refresh", postRefresh, deployment(Member, Deploy),
+         "read every resource back now"});
+  r.add({"POST", "/api/v1/deployments/{id}/apply", postApply, deployment(Member, Deploy), "apply the deployment"});
+  r.add({"GET", "/api/v1/deployments/{id}/upgrade", getUpgrade, deployment(Viewer, Read),
+         "what upgrading to the current catalog changes"});
+  r.add({"POST", "/api/v1/deployments/{id}/upgrade", postUpgrade, deployment(Member, Deploy),
+         "upgrade to the current catalog"});
+  r.add({"GET", "/api/v1/deployments/{id}/runs", listDeploymentRuns, deployment(Viewer, Read), "runs of a deployment"});
+  r.add({"GET", "/api/v1/runs/{id}", getRun, run(Viewer, Read), "one run with its steps"});
+  r.add({"GET", "/api/v1/runs/{id}/events", getRunEvents, run(Viewer, Read), "a run's progress as server-sent events"});
+  r.add({"POST", "/api/v1/runs/{id}/cancel", postRunCancel, run(Member, Deploy), "stop a run"});
+
+  // The provider's side: operators only
+  r.add({"GET", "/api/v1/users", listUsers, operators(Read), "every account"});
+  r.add({"POST", "/api/v1/users/{id}/disable", postUserDisable, operators(Admin), "disable an account at once"});
+  r.add({"POST", "/api/v1/users/{id}/enable", postUserEnable, operators(Admin), "enable an account again"});
+  r.add({"GET", "/api/v1/targets", listTargets, operators(Read), "where deployments can live, and their providers"});
+  r.add({"GET", "/api/v1/orphans", getOrphans, operators(Read), "resources at providers that nothing records"});
+  r.add({"GET", "/api/v1/targets/{target}/ip-pools", listIpPools, operators(Read), "a target's IP pools"});
+  r.add({"POST", "/api/v1/targets/{target}/ip-pools", postIpPool, operators(Admin), "create an IP pool"});
+  r.add({"GET", "/api/v1/ip-pools/{id}", getIpPool, operators(Read), "one IP pool"});
+  r.add({"DELETE", "/api/v1/ip-pools/{id}", deleteIpPool, operators(Admin), "delete an empty IP pool"});
+  r.add({"GET", "/api/v1/ip-pools/{id}/allocations", listIpPoolAllocations, operators(Read),
+         "addresses allocated from an IP pool"});
   return r;
 }
 

@@ -96,7 +96,6 @@ void showDeployment(const json::value& d) {
             << "  domain:  " << str(d, "domain") << "\n"
             << "  status:  " << str(d, "status") << "\n"
             << "  version: " << str(d, "version") << "\n"
-            << "  on disk: " << str(d, "targetPath") << "\n"
             << "  apps:\n";
   for (auto& a : d.at("apps").as_array()) std::cout << "    " << str(a, "app") << "  " << str(a, "url") << "\n";
 }

@@ -13,6 +13,9 @@
 #include "orchestrator/orchestrator.hh"
 #include "providers/provider.hh"
 #include "store/accounting_store.hh"
+#include "net/mailer.hh"
+#include "secrets/secret_box.hh"
+#include "store/account_store.hh"
 #include "store/state_store.hh"
 
 namespace fedihost::cli {
@@ -53,8 +56,8 @@ void runInit(const InitOptions& o) {
   orchestrator::DataDir dir{o.data};
   orchestrator::prepareDataDir(dir);
   auto conn = store::connect(dir.stateUrl());
-  store::StateStore state(*conn);
-  auto user = aaa::createOperator(state, o.email, readPasswordFile(o.passwordFile));
+  store::AccountStore accounts(*conn);
+  auto user = aaa::createOperator(accounts, o.email, readPasswordFile(o.passwordFile));
   if (!user) throw AbortError(user.error());
   std::cout << "Created the data directory " << fs::absolute(dir.root).string() << " and the operator account "
             << user->email << ".\n";
@@ -69,7 +72,23 @@ struct ServeOptions {
   int maxParallelSteps = 8;
   int retryAttempts = 6;
   int refreshInterval = 600;
+  int handlerThreads = 0;  // 0: one per core
+  bool signup = false;
+  std::vector<std::string> customerDomains;
+  std::string publicUrl;
+  std::string resolver;
+  std::string smtp;
+  std::string mailFrom;
+  std::string smtpUser;
+  std::string smtpStartTls = "required";
+  bool requireOperatorTotp = false;
+  int sessionIdle = 8 * 3600;
+  int sessionLifetime = 7 * 24 * 3600;
 };
+
+bool isLoopback(const std::string& address) {
+  return address == "localhost" || address.starts_with("127.") || address == "::1" || address == "[::1]";
+}
 
 void runServe(const ServeOptions& o) {
   orchestrator::DataDir dir{o.data};
@@ -82,16 +101,16 @@ void runServe(const ServeOptions& o) {
   so.address = o.listen.substr(0, colon);
   so.port = static_cast<unsigned short>(std::stoi(o.listen.substr(colon + 1)));
 
+  so.handlerThreads = o.handlerThreads > 0 ? o.handlerThreads : so.handlerThreads;
+
   auto stateConn = store::connect(dir.stateUrl());
-  auto accountingConn = store::connect(dir.accountingUrl());
-  store::StateStore state(*stateConn);
-  store::AccountingStore accounting(*accountingConn);
+  store::AccountStore accounts(*stateConn);
 
   // First start without `fedihost init`: create an operator and print how to log in, once.
-  if (state.countUsers() == 0) {
+  if (accounts.countUsers() == 0) {
     std::string email = "operator@localhost";
     std::string password = ids::randomToken(15);
-    aaa::createOperator(state, email, password).orThrow();
+    aaa::createOperator(accounts, email, password).orThrow();
     writePrivateFile(dir.root / "initial-password", email + "\n" + password + "\n");
     std::cout << "First start: an operator account was created.\n"
               << "  e-mail:   " << email << "\n"
@@ -106,10 +125,29 @@ void runServe(const ServeOptions& o) {
   oo.retry.maxAttempts = o.retryAttempts;
   oo.refreshInterval = std::chrono::seconds(o.refreshInterval);
   orchestrator::Orchestrator orch(dir, oo);
-  aaa::Authenticator authenticator;
-  api::ApiContext ctx{state, accounting, orch, authenticator};
+  aaa::AuthOptions ao;
+  ao.requireOperatorTotp = o.requireOperatorTotp;
+  ao.sessionIdle = std::chrono::seconds(o.sessionIdle);
+  ao.sessionLifetime = std::chrono::seconds(o.sessionLifetime);
+  aaa::Authenticator authenticator(ao, secrets::SecretBox::openOrCreate(dir.secretKey()));
+  api::ApiServices services{dir.stateUrl(), dir.accountingUrl(), orch, authenticator, {}, nullptr};
+  services.options.signup = o.signup;
+  services.options.customerDomains = o.customerDomains;
+  services.options.publicUrl = o.publicUrl.empty() ? "http://" + o.listen : o.publicUrl;
+  services.options.resolver = o.resolver;
+  services.options.secureCookies = !isLoopback(so.address);
+  if (!o.smtp.empty()) {
+    net::MailerConfig mc;
+    mc.from = o.mailFrom;
+    mc.startTls = o.smtpStartTls == "none"       ? net::StartTls::None
+                  : o.smtpStartTls == "optional" ? net::StartTls::Optional
+                                                 : net::StartTls::Required;
+    if (const char* pw = std::getenv("FEDIHOST_SMTP_PASSWORD")) mc.password = pw;
+    mc.username = o.smtpUser;
+    services.mailer = net::makeMailer(o.smtp, mc).orThrow();
+  }
   fs::path web = o.web.empty() ? defaultWebRoot() : fs::path(o.web);
-  api::Dispatcher dispatcher(ctx, web);
+  api::Dispatcher dispatcher(std::move(services), web);
   api::Server server(so, dispatcher);
   orch.start();
   auto port = server.start();
@@ -159,6 +197,27 @@ void addServerCommands(CLI::App& app) {
                 "seconds between reading every deployment's resources back to find drift (0: never)")
       ->capture_default_str()
       ->check(CLI::Range(0, 7 * 24 * 3600));
+  s->add_option("--handler-threads", serve->handlerThreads, "threads that answer API requests (0: one per core)")
+      ->check(CLI::Range(0, 256));
+  s->add_flag("--signup", serve->signup, "let anyone create an account and an organisation");
+  s->add_option("--customer-domain", serve->customerDomains,
+                "a parent domain whose sub-domains customers may use (repeatable)");
+  s->add_option("--public-url", serve->publicUrl, "the panel's address in links sent by mail (default: from --listen)");
+  s->add_option("--resolver", serve->resolver, "IP:PORT of the DNS resolver that checks domain challenges");
+  s->add_option("--smtp", serve->smtp, "mail relay for invitations and password resets: smtp://host:port or smtps://…");
+  s->add_option("--smtp-user", serve->smtpUser, "login at the mail relay (its password in env FEDIHOST_SMTP_PASSWORD)");
+  s->add_option("--smtp-starttls", serve->smtpStartTls, "STARTTLS on smtp://: required, optional or none")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"required", "optional", "none"}));
+  s->add_option("--mail-from", serve->mailFrom, "sender address of mails (default: fedihost@<host of --public-url>)");
+  s->add_flag("--require-operator-totp", serve->requireOperatorTotp,
+              "operators must set up a second factor before doing anything else");
+  s->add_option("--session-idle", serve->sessionIdle, "seconds without use after which a session ends")
+      ->capture_default_str()
+      ->check(CLI::Range(60, 30 * 24 * 3600));
+  s->add_option("--session-lifetime", serve->sessionLifetime, "seconds after which a session ends")
+      ->capture_default_str()
+      ->check(CLI::Range(300, 365 * 24 * 3600));
   s->callback([serve] { runServe(*serve); });
 }
 

@@ -6,9 +6,12 @@
 
 namespace fedihost::clock {
 
-std::string nowRfc3339() {
+std::string nowRfc3339() { return rfc3339(std::chrono::system_clock::now()); }
+
+std::string fromNowRfc3339(std::chrono::seconds d) { return rfc3339(std::chrono::system_clock::now() + d); }
+
+std::string rfc3339(std::chrono::system_clock::time_point now) {
   using namespace std::chrono;
-  auto now = system_clock::now();
   auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
   std::time_t t = system_clock::to_time_t(now);
   std::tm tm{};

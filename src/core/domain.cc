@@ -22,6 +22,8 @@ std::optional<E> parse(const std::array<std::pair<E, std::string_view>, N>& tabl
 
 constexpr std::array<std::pair<Role, std::string_view>, 4> kRoles{{
     {Role::Operator, "operator"}, {Role::OrgAdmin, "org-admin"}, {Role::Member, "member"}, {Role::Viewer, "viewer"}}};
+constexpr std::array<std::pair<Scope, std::string_view>, 4> kScopes{
+    {{Scope::Read, "read"}, {Scope::Write, "write"}, {Scope::Deploy, "deploy"}, {Scope::Admin, "admin"}}};
 constexpr std::array<std::pair<DeploymentStatus, std::string_view>, 6> kDeploymentStatuses{{
     {DeploymentStatus::New, "new"},
     {DeploymentStatus::Applying, "applying"},
@@ -61,6 +63,17 @@ constexpr std::array<std::pair<StepStatus, std::string_view>, 5> kStepStatuses{{
 
 std::string_view toString(Role r) { return nameOf(kRoles, r); }
 std::optional<Role> roleFromString(std::string_view s) { return parse(kRoles, s); }
+bool roleIncludes(Role have, Role need) {
+  // The enum lists roles strongest first.
+  return static_cast<int>(have) <= static_cast<int>(need);
+}
+std::string_view toString(Scope s) { return nameOf(kScopes, s); }
+std::optional<Scope> scopeFromString(std::string_view s) { return parse(kScopes, s); }
+bool Session::hasScope(Scope s) const {
+  for (auto x : scopes)
+    if (x == s) return true;
+  return false;
+}
 std::string_view toString(DeploymentStatus s) { return nameOf(kDeploymentStatuses, s); }
 std::optional<DeploymentStatus> deploymentStatusFromString(std::string_view s) { return parse(kDeploymentStatuses, s); }
 std::string_view toString(ResourceKind k) { return nameOf(kKinds, k); }

@@ -17,17 +17,54 @@ struct Organisation {
   std::string name;
   std::string displayName;
   std::string createdAt;
+  bool requireTotp = false;  ///< members must have a second factor to act in it
 };
 
+/// A user's role in an organisation (a grant), weakest last. Operators are not
+/// granted roles: they are the provider's staff and see every organisation.
 enum class Role { Operator, OrgAdmin, Member, Viewer };
 std::string_view toString(Role r);
 std::optional<Role> roleFromString(std::string_view s);
+/// True when `have` includes every right of `need` (org-admin ⊇ member ⊇ viewer; operator ⊇ all).
+bool roleIncludes(Role have, Role need);
 
+/// A person who logs in. Operators are the provider's staff; every other user
+/// acts through grants (a role in an organisation).
 struct User {
   std::string id;  ///< "usr_…"
   std::string email;
-  Role role = Role::Member;
+  bool isOperator = false;
+  bool disabled = false;
+  bool totpEnabled = false;
   std::string createdAt;
+};
+
+/// A user's role in one organisation.
+struct Grant {
+  std::string organisation;
+  Role role = Role::Viewer;
+};
+
+/// What an API token or a login session may do; a login session has every scope.
+enum class Scope { Read, Write, Deploy, Admin };
+std::string_view toString(Scope s);
+std::optional<Scope> scopeFromString(std::string_view s);
+
+/// A login session (panel, CLI) or an API token, as stored (its secret only as a hash).
+struct Session {
+  std::string id;  ///< "ses_…" or "tok_…"
+  std::string userId;
+  bool isToken = false;
+  std::string name;
+  std::vector<Scope> scopes;
+  std::string organisation;  ///< a token bound to one organisation ("" = all of the user's)
+  std::string createdAt;
+  std::string lastUsedAt;
+  std::string expiresAt;     ///< absolute expiry ("" = never)
+  std::int64_t idleSeconds = 0;  ///< idle expiry (0 = none)
+  std::string remote;
+  std::string userAgent;
+  bool hasScope(Scope s) const;
 };
 
 /// One app of a deployment with its validated settings (defaults filled in).

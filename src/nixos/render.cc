@@ -51,6 +51,19 @@ std::string appHost(const Deployment& d, const AppInstance& app) {
   return naming::appHost(d.domain, subdomainOf(app.settings, catalog::find(app.app), app.app));
 }
 
+std::vector<std::string> publishedHosts(const Deployment& d) {
+  std::vector<std::string> hosts{d.domain};
+  for (auto& inst : d.apps) {
+    const catalog::App* app = catalog::find(inst.app);
+    if (!app) continue;
+    hosts.push_back(appHost(d, inst));
+    for (auto& label : app->extraHosts) hosts.push_back(label + "." + appHost(d, inst));
+  }
+  std::sort(hosts.begin(), hosts.end());
+  hosts.erase(std::unique(hosts.begin(), hosts.end()), hosts.end());
+  return hosts;
+}
+
 json::object renderMachineConfiguration(const Deployment& d, const MachineInputs& inputs) {
   // Apps in a fixed order (by id), whatever their order in the deployment.
   std::vector<AppToRender> apps;

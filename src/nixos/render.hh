@@ -32,4 +32,8 @@ json::object renderMachineConfiguration(const Deployment& d, const MachineInputs
 /// The host name of an app of a deployment, e.g. "mastodon.social.example.test".
 std::string appHost(const Deployment& d, const AppInstance& app);
 
+/// Every host name a deployment publishes in DNS: its domain, each app's host and
+/// the app's extra hosts; sorted, each once. Unknown apps are skipped.
+std::vector<std::string> publishedHosts(const Deployment& d);
+
 }  // namespace fedihost::nixos

@@ -39,15 +39,8 @@ class Expander {
                                 {ipKey});
 
     // DNS: the domain itself and every app's host name point at the machine.
-    std::vector<std::string> hosts{d_.domain};
-    for (auto& inst : d_.apps) {
-      hosts.push_back(nixos::appHost(d_, inst));
-      for (auto& label : appOf(inst).extraHosts) hosts.push_back(label + "." + nixos::appHost(d_, inst));
-    }
-    std::sort(hosts.begin(), hosts.end());
-    hosts.erase(std::unique(hosts.begin(), hosts.end()), hosts.end());
     std::vector<std::string> configDeps{machineKey};
-    for (auto& host : hosts)
+    for (auto& host : nixos::publishedHosts(d_))
       configDeps.push_back(add(ResourceKind::DnsRecordSet, "A-" + host,
                                {{"zone", d_.domain},
                                 {"name", host + "."},

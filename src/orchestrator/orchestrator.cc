@@ -1,4 +1,5 @@
 #include "orchestrator/orchestrator.hh"
+#include "nixos/render.hh"
 
 #include <sodium.h>
 #include <spdlog/spdlog.h>
@@ -62,6 +63,8 @@ void prepareDataDir(const DataDir& dir) {
   std::filesystem::permissions(dir.root, std::filesystem::perms::owner_all, std::filesystem::perm_options::replace);
   auto state = store::connect(dir.stateUrl());
   store::migrate(*state, store::DatabaseKind::State);
+  // Deployments from before host names were recorded get theirs, so no one can take them.
+  store::StateStore(*state).backfillHosts([](const Deployment& d) { return nixos::publishedHosts(d); });
   auto accounting = store::connect(dir.accountingUrl());
   store::migrate(*accounting, store::DatabaseKind::Accounting);
 }

@@ -7,6 +7,7 @@
 #include "core/clock.hh"
 #include "core/ids.hh"
 #include "core/json_util.hh"
+#include "store/paging.hh"
 
 namespace fedihost::store {
 namespace {
@@ -18,45 +19,24 @@ json::object objectFrom(const std::string& text) {
   return v.is_object() ? v.get_object() : json::object{};
 }
 
-// Cursors are opaque to clients: base64url of "<created_at>|<id>" of the last item of a page.
-std::string makeCursor(const std::string& createdAt, const std::string& id) {
-  std::string raw = createdAt + "|" + id;
-  std::string out(sodium_base64_encoded_len(raw.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
-  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(raw.data()), raw.size(),
-                    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-  out.resize(std::strlen(out.c_str()));
-  return out;
-}
-
-/// The position a cursor stands for; an unreadable cursor starts from the beginning.
-std::pair<std::string, std::string> splitCursor(const std::string& cursor) {
-  std::string raw(cursor.size(), '\0');
-  std::size_t len = 0;
-  if (cursor.empty() ||
-      sodium_base642bin(reinterpret_cast<unsigned char*>(raw.data()), raw.size(), cursor.data(), cursor.size(),
-                        nullptr, &len, nullptr, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
-    return {"", ""};
-  raw.resize(len);
-  auto bar = raw.find('|');
-  if (bar == std::string::npos) return {"", ""};
-  return {raw.substr(0, bar), raw.substr(bar + 1)};
-}
-
-template <class T>
-Page<T> paged(std::vector<T> items, int limit, const std::function<std::string(const T&)>& cursorOf) {
-  Page<T> page;
-  if (static_cast<int>(items.size()) > limit) {
-    items.resize(static_cast<std::size_t>(limit));
-    page.next = cursorOf(items.back());
+/// " AND column IN (?n, …)" for a list of values (appended to `params`), "" for no filter,
+/// and a condition that is never true for an empty list.
+std::string inList(const std::string& column, const std::optional<std::vector<std::string>>& values,
+                   std::vector<Value>& params) {
+  if (!values) return "";
+  if (values->empty()) return " AND 0";
+  std::string sql = " AND " + column + " IN (";
+  for (std::size_t i = 0; i < values->size(); ++i) {
+    params.push_back((*values)[i]);
+    sql += (i ? ", ?" : "?") + std::to_string(params.size());
   }
-  page.items = std::move(items);
-  return page;
+  return sql + ")";
 }
 
-Organisation organisationFrom(const Row& r) { return {r.text(0), r.text(1), r.text(2), r.text(3)}; }
+constexpr const char* kOrganisationColumns = "id, name, display_name, created_at, require_totp";
 
-User userFrom(const Row& r) {
-  return {r.text(0), r.text(1), roleFromString(r.text(2)).value_or(Role::Viewer), r.text(3)};
+Organisation organisationFrom(const Row& r) {
+  return {r.text(0), r.text(1), r.text(2), r.text(3), r.integer(4) != 0};
 }
 
 constexpr const char* kDeploymentColumns =
@@ -90,7 +70,7 @@ constexpr const char* kRunColumns =
 // ---- Organisations ----
 
 Result<Organisation> StateStore::createOrganisation(const std::string& name, const std::string& displayName) {
-  Organisation o{ids::newId("org"), name, displayName.empty() ? name : displayName, clock::nowRfc3339()};
+  Organisation o{ids::newId("org"), name, displayName.empty() ? name : displayName, clock::nowRfc3339(), false};
   try {
     c_.execute("INSERT INTO organisations (id, name, display_name, created_at) VALUES (?1, ?2, ?3, ?4)",
                {o.id, o.name, o.displayName, o.createdAt});
@@ -101,61 +81,70 @@ Result<Organisation> StateStore::createOrganisation(const std::string& name, con
 }
 
 Result<Organisation> StateStore::getOrganisation(const std::string& id) {
-  auto r = c_.queryOne("SELECT id, name, display_name, created_at FROM organisations WHERE id = ?1", {id});
+  auto r = c_.queryOne(std::string("SELECT ") + kOrganisationColumns +
+                           " FROM organisations WHERE id = ?1 AND deleted_at = ''",
+                       {id});
   if (!r) return Error::notFound("no organisation " + id);
   return organisationFrom(*r);
 }
 
-Page<Organisation> StateStore::listOrganisations(int limit, const std::string& cursor) {
+Page<Organisation> StateStore::listOrganisations(const std::optional<std::vector<std::string>>& only, int limit,
+                                                 const std::string& cursor) {
   auto [at, id] = splitCursor(cursor);
-  auto rows = c_.query(
-      "SELECT id, name, display_name, created_at FROM organisations "
-      "WHERE (?1 = '' OR created_at > ?1 OR (created_at = ?1 AND id > ?2)) ORDER BY created_at, id LIMIT ?3",
-      {at, id, std::int64_t{limit + 1}});
+  std::vector<Value> params{at, id, std::int64_t{limit + 1}};
+  auto rows = c_.query(std::string("SELECT ") + kOrganisationColumns + " FROM organisations WHERE deleted_at = '' " +
+                           inList("id", only, params) +
+                           " AND (?1 = '' OR created_at > ?1 OR (created_at = ?1 AND id > ?2)) "
+                           "ORDER BY created_at, id LIMIT ?3",
+                       params);
   std::vector<Organisation> items;
   for (auto& r : rows) items.push_back(organisationFrom(r));
   return paged<Organisation>(std::move(items), limit, [](auto& o) { return makeCursor(o.createdAt, o.id); });
 }
 
-// ---- Users and tokens ----
-
-Result<User> StateStore::createUser(const std::string& email, const std::string& passwordHash, Role role) {
-  User u{ids::newId("usr"), email, role, clock::nowRfc3339()};
-  try {
-    c_.execute("INSERT INTO users (id, email, password_hash, role, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-               {u.id, u.email, passwordHash, std::string(toString(role)), u.createdAt});
-  } catch (const ConstraintError&) {
-    return Error::conflict("a user with the address " + email + " already exists", "email");
-  }
-  return u;
+Result<Organisation> StateStore::updateOrganisation(const std::string& id, const std::optional<std::string>& displayName,
+                                                   std::optional<bool> requireTotp) {
+  Transaction tx(c_, true);
+  auto org = getOrganisation(id);
+  if (!org) return org.error();
+  if (displayName) c_.execute("UPDATE organisations SET display_name = ?1 WHERE id = ?2", {*displayName, id});
+  if (requireTotp)
+    c_.execute("UPDATE organisations SET require_totp = ?1 WHERE id = ?2", {std::int64_t{*requireTotp ? 1 : 0}, id});
+  tx.commit();
+  return getOrganisation(id);
 }
 
-std::optional<std::pair<User, std::string>> StateStore::findUserByEmail(const std::string& email) {
-  auto r = c_.queryOne("SELECT id, email, role, created_at, password_hash FROM users WHERE email = ?1", {email});
+Result<void> StateStore::deleteOrganisation(const std::string& id) {
+  Transaction tx(c_, true);
+  auto org = getOrganisation(id);
+  if (!org) return org.error();
+  auto live = c_.queryOne("SELECT count(*) FROM deployments WHERE organisation_id = ?1 AND status <> 'deleted'", {id});
+  if (live->integer(0) > 0)
+    return Error::conflict("the organisation still has " + std::to_string(live->integer(0)) +
+                           " deployment(s); delete them first");
+  // The name is freed for a new organisation; the row stays for the history of its deployments.
+  c_.execute("UPDATE organisations SET deleted_at = ?1, name = name || '~' || id WHERE id = ?2",
+             {clock::nowRfc3339(), id});
+  c_.execute("DELETE FROM grants WHERE organisation_id = ?1", {id});
+  c_.execute("UPDATE invitations SET revoked_at = ?1 WHERE organisation_id = ?2 AND revoked_at = '' AND accepted_at = ''",
+             {clock::nowRfc3339(), id});
+  c_.execute("UPDATE sessions SET revoked_at = ?1 WHERE organisation_id = ?2 AND revoked_at = ''",
+             {clock::nowRfc3339(), id});
+  tx.commit();
+  return {};
+}
+
+std::optional<std::string> StateStore::organisationOfDeployment(const std::string& id) {
+  auto r = c_.queryOne("SELECT organisation_id FROM deployments WHERE id = ?1", {id});
   if (!r) return std::nullopt;
-  return std::make_pair(userFrom(*r), r->text(4));
+  return r->text(0);
 }
 
-Result<User> StateStore::getUser(const std::string& id) {
-  auto r = c_.queryOne("SELECT id, email, role, created_at FROM users WHERE id = ?1", {id});
-  if (!r) return Error::notFound("no user " + id);
-  return userFrom(*r);
-}
-
-int StateStore::countUsers() { return static_cast<int>(c_.queryOne("SELECT count(*) FROM users")->integer(0)); }
-
-void StateStore::createToken(const std::string& tokenHash, const std::string& userId, const std::string& name) {
-  c_.execute("INSERT INTO api_tokens (token_hash, user_id, name, created_at) VALUES (?1, ?2, ?3, ?4)",
-             {tokenHash, userId, name, clock::nowRfc3339()});
-}
-
-std::optional<User> StateStore::userForToken(const std::string& tokenHash) {
-  auto r = c_.queryOne(
-      "SELECT u.id, u.email, u.role, u.created_at FROM api_tokens t JOIN users u ON u.id = t.user_id "
-      "WHERE t.token_hash = ?1",
-      {tokenHash});
+std::optional<std::string> StateStore::organisationOfRun(const std::string& id) {
+  auto r = c_.queryOne("SELECT d.organisation_id FROM runs r JOIN deployments d ON d.id = r.deployment_id WHERE r.id = ?1",
+                       {id});
   if (!r) return std::nullopt;
-  return userFrom(*r);
+  return r->text(0);
 }
 
 // ---- Deployments ----
@@ -182,11 +171,61 @@ Deployment deploymentFrom(Connection& c, const Row& r) {
   return d;
 }
 
-/// A Conflict on "domain" if another live deployment serves it.
-std::optional<Error> domainTaken(Connection& c, const std::string& domain, const std::string& self) {
-  if (c.queryOne("SELECT 1 FROM deployments WHERE domain = ?1 AND id <> ?2 AND status <> 'deleted'", {domain, self}))
-    return Error::conflict("the domain " + domain + " is already used by another deployment", "domain");
+/// "social.example.test" -> "test.example.social".
+std::string reversedLabels(const std::string& host) {
+  std::string out;
+  std::size_t end = host.size();
+  while (true) {
+    auto dot = host.rfind('.', end == 0 ? std::string::npos : end - 1);
+    if (end == 0) break;
+    auto start = dot == std::string::npos ? 0 : dot + 1;
+    out += (out.empty() ? "" : ".") + host.substr(start, end - start);
+    if (dot == std::string::npos) break;
+    end = dot;
+  }
+  return out;
+}
+
+/// A Conflict on "domain" if another live deployment publishes a host name equal to
+/// one of `hosts`, or (of another organisation) one inside or containing it. The
+/// message names the host, never the organisation that holds it.
+std::optional<Error> hostsTaken(Connection& c, const std::vector<std::string>& hosts, const std::string& self,
+                                const std::string& organisation) {
+  auto conflict = [](const std::string& mine, const std::string& theirs) {
+    std::string how = mine == theirs ? "is already used by another deployment"
+                      : mine.size() > theirs.size() ? "is inside " + theirs + ", which another deployment uses"
+                                                    : "contains " + theirs + ", which another deployment uses";
+    return Error::conflict("the host name " + mine + " " + how, "domain");
+  };
+  for (auto& host : hosts) {
+    // Equal, or this host inside another's: the host and each parent of two labels or more.
+    for (std::string suffix = host; suffix.find('.') != std::string::npos; suffix = suffix.substr(suffix.find('.') + 1)) {
+      auto r = c.queryOne(
+          "SELECT h.host FROM deployment_hosts h JOIN deployments d ON d.id = h.deployment_id "
+          "WHERE h.host = ?1 AND h.deployment_id <> ?2 AND d.status <> 'deleted' "
+          "AND (h.organisation_id <> ?3 OR h.host = ?4) LIMIT 1",
+          {suffix, self, organisation, host});
+      if (r) return conflict(host, r->text(0));
+    }
+    // Another organisation's host inside this one.
+    auto rev = reversedLabels(host);
+    auto r = c.queryOne(
+        "SELECT h.host FROM deployment_hosts h JOIN deployments d ON d.id = h.deployment_id "
+        "WHERE h.reversed > ?1 AND h.reversed < ?2 AND h.deployment_id <> ?3 AND d.status <> 'deleted' "
+        "AND h.organisation_id <> ?4 LIMIT 1",
+        {rev + ".", rev + "/", self, organisation});
+    if (r) return conflict(host, r->text(0));
+  }
   return std::nullopt;
+}
+
+void writeHosts(Connection& c, const std::string& deployment, const std::string& organisation,
+                const std::vector<std::string>& hosts) {
+  c.execute("DELETE FROM deployment_hosts WHERE deployment_id = ?1", {deployment});
+  for (auto& h : hosts)
+    c.execute("INSERT INTO deployment_hosts (host, reversed, deployment_id, organisation_id) VALUES (?1, ?2, ?3, ?4) "
+              "ON CONFLICT DO NOTHING",
+              {h, reversedLabels(h), deployment, organisation});
 }
 
 void writeApps(Connection& c, const Deployment& d) {
@@ -200,7 +239,7 @@ void writeApps(Connection& c, const Deployment& d) {
 }
 }  // namespace
 
-Result<Deployment> StateStore::createDeployment(Deployment d) {
+Result<Deployment> StateStore::createDeployment(Deployment d, const std::vector<std::string>& hosts) {
   d.id = ids::newId("dep");
   d.createdAt = d.updatedAt = clock::nowRfc3339();
   d.version = 1;
@@ -210,7 +249,7 @@ Result<Deployment> StateStore::createDeployment(Deployment d) {
   if (c_.queryOne("SELECT 1 FROM deployments WHERE organisation_id = ?1 AND name = ?2 AND status <> 'deleted'",
                   {d.organisation, d.name}))
     return nameTaken;
-  if (auto taken = domainTaken(c_, d.domain, d.id)) return *taken;
+  if (auto taken = hostsTaken(c_, hosts, d.id, d.organisation)) return *taken;
   try {
     c_.execute(
         "INSERT INTO deployments (id, organisation_id, name, domain, target, status, version, created_at, "
@@ -221,6 +260,7 @@ Result<Deployment> StateStore::createDeployment(Deployment d) {
     return nameTaken;
   }
   writeApps(c_, d);
+  writeHosts(c_, d.id, d.organisation, hosts);
   tx.commit();
   return d;
 }
@@ -231,21 +271,24 @@ Result<Deployment> StateStore::getDeployment(const std::string& id) {
   return deploymentFrom(c_, *r);
 }
 
-Page<Deployment> StateStore::listDeployments(const std::string& organisation, int limit, const std::string& cursor) {
+Page<Deployment> StateStore::listDeployments(const std::optional<std::vector<std::string>>& organisations, int limit,
+                                             const std::string& cursor) {
   auto [at, id] = splitCursor(cursor);
-  auto rows = c_.query(std::string("SELECT ") + kDeploymentColumns +
-                           " FROM deployments WHERE status <> 'deleted' AND (?1 = '' OR organisation_id = ?1) "
-                           "AND (?2 = '' OR created_at > ?2 OR (created_at = ?2 AND id > ?3)) "
-                           "ORDER BY created_at, id LIMIT ?4",
-                       {organisation, at, id, std::int64_t{limit + 1}});
+  std::vector<Value> params{at, id, std::int64_t{limit + 1}};
+  auto rows = c_.query(std::string("SELECT ") + kDeploymentColumns + " FROM deployments WHERE status <> 'deleted' " +
+                           inList("organisation_id", organisations, params) +
+                           " AND (?1 = '' OR created_at > ?1 OR (created_at = ?1 AND id > ?2)) "
+                           "ORDER BY created_at, id LIMIT ?3",
+                       params);
   std::vector<Deployment> items;
   for (auto& r : rows) items.push_back(deploymentFrom(c_, r));
   return paged<Deployment>(std::move(items), limit, [](auto& d) { return makeCursor(d.createdAt, d.id); });
 }
 
-Result<Deployment> StateStore::updateDeployment(const Deployment& d, std::int64_t expectedVersion) {
+Result<Deployment> StateStore::updateDeployment(const Deployment& d, std::int64_t expectedVersion,
+                                                const std::vector<std::string>& hosts) {
   Transaction tx(c_, true);
-  if (auto taken = domainTaken(c_, d.domain, d.id)) return *taken;
+  if (auto taken = hostsTaken(c_, hosts, d.id, d.organisation)) return *taken;
   auto now = clock::nowRfc3339();
   auto changed = c_.execute(
       "UPDATE deployments SET domain = ?1, version = version + 1, updated_at = ?2, catalog_version = ?5, "
@@ -260,8 +303,22 @@ Result<Deployment> StateStore::updateDeployment(const Deployment& d, std::int64_
                  {}};
   }
   writeApps(c_, d);
+  writeHosts(c_, d.id, d.organisation, hosts);
   tx.commit();
   return getDeployment(d.id);
+}
+
+void StateStore::backfillHosts(const std::function<std::vector<std::string>(const Deployment&)>& hostsOf) {
+  auto missing = c_.query(std::string("SELECT ") + kDeploymentColumns +
+                          " FROM deployments d WHERE status <> 'deleted' AND NOT EXISTS "
+                          "(SELECT 1 FROM deployment_hosts h WHERE h.deployment_id = d.id)");
+  if (missing.empty()) return;
+  Transaction tx(c_, true);
+  for (auto& r : missing) {
+    auto d = deploymentFrom(c_, r);
+    writeHosts(c_, d.id, d.organisation, hostsOf(d));
+  }
+  tx.commit();
 }
 
 void StateStore::setDeploymentStatus(const std::string& id, DeploymentStatus status) {

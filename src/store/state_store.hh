@@ -29,31 +29,39 @@ class StateStore {
   // Organisations
   /// Creates an organisation; Conflict (field "name") if the name is taken.
   Result<Organisation> createOrganisation(const std::string& name, const std::string& displayName);
+  /// A live organisation; NotFound for an unknown or deleted one.
   Result<Organisation> getOrganisation(const std::string& id);
-  Page<Organisation> listOrganisations(int limit, const std::string& cursor);
-
-  // Users and tokens
-  /// Creates a user; Conflict (field "email") if the address is taken.
-  Result<User> createUser(const std::string& email, const std::string& passwordHash, Role role);
-  /// The user with this e-mail address and its password hash.
-  std::optional<std::pair<User, std::string>> findUserByEmail(const std::string& email);
-  Result<User> getUser(const std::string& id);
-  int countUsers();
-  /// Stores a token by its hash.
-  void createToken(const std::string& tokenHash, const std::string& userId, const std::string& name);
-  /// The user owning a token hash, if the token exists.
-  std::optional<User> userForToken(const std::string& tokenHash);
+  /// Live organisations, all or only those in `only`, oldest first.
+  Page<Organisation> listOrganisations(const std::optional<std::vector<std::string>>& only, int limit,
+                                       const std::string& cursor);
+  /// Changes what is given; NotFound for an unknown organisation.
+  Result<Organisation> updateOrganisation(const std::string& id, const std::optional<std::string>& displayName,
+                                          std::optional<bool> requireTotp);
+  /// Deletes an organisation with no live deployment (Conflict otherwise): its members,
+  /// pending invitations and bound tokens go with it; its name becomes free.
+  Result<void> deleteOrganisation(const std::string& id);
+  /// The organisation owning a deployment (deleted ones too), if the deployment exists.
+  std::optional<std::string> organisationOfDeployment(const std::string& id);
+  /// The organisation owning a run's deployment, if the run exists.
+  std::optional<std::string> organisationOfRun(const std::string& id);
 
   // Deployments
-  /// Creates a deployment (id, timestamps and version set here); Conflict (field "name") on a taken name.
-  Result<Deployment> createDeployment(Deployment d);
+  /// Creates a deployment (id, timestamps and version set here) publishing `hosts`;
+  /// Conflict (field "name") on a taken name, Conflict (field "domain") when another
+  /// live deployment publishes one of the hosts, or (of another organisation) a name
+  /// inside or containing one of them.
+  Result<Deployment> createDeployment(Deployment d, const std::vector<std::string>& hosts);
   /// A deployment by id; NotFound for an unknown one. Deleted deployments are found too.
   Result<Deployment> getDeployment(const std::string& id);
-  /// Live (not deleted) deployments, optionally of one organisation, oldest first.
-  Page<Deployment> listDeployments(const std::string& organisation, int limit, const std::string& cursor);
-  /// Replaces domain, apps and recorded versions if the stored version is `expectedVersion`
-  /// (PreconditionFailed otherwise); bumps the version.
-  Result<Deployment> updateDeployment(const Deployment& d, std::int64_t expectedVersion);
+  /// Live (not deleted) deployments, all or of the given organisations only, oldest first.
+  Page<Deployment> listDeployments(const std::optional<std::vector<std::string>>& organisations, int limit,
+                                   const std::string& cursor);
+  /// Replaces domain, apps, recorded versions and published hosts if the stored version is
+  /// `expectedVersion` (PreconditionFailed otherwise); bumps the version. Conflicts as createDeployment.
+  Result<Deployment> updateDeployment(const Deployment& d, std::int64_t expectedVersion,
+                                      const std::vector<std::string>& hosts);
+  /// Records the published hosts of live deployments that have none recorded (data from before hosts were kept).
+  void backfillHosts(const std::function<std::vector<std::string>(const Deployment&)>& hostsOf);
   void setDeploymentStatus(const std::string& id, DeploymentStatus status);
 
   // Secrets

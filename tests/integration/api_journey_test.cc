@@ -138,7 +138,8 @@ TEST_F(ApiJourneyTest, DeployApplyChangeAndDelete) {
   EXPECT_EQ(str(ready.at("lastRun"), "id"), runId);
 
   // The file target holds the result; the zone passes BIND's checker.
-  fs::path dir = str(ready, "targetPath");
+  EXPECT_FALSE(ready.contains("targetPath"));  // no server path leaves the API
+  fs::path dir = server_.orchestrator().deploymentPath(id);
   EXPECT_TRUE(fs::exists(dir / "machines" / "main" / "configuration.json"));
   auto zone = dir / "dns" / "social.example.test.zone";
   ASSERT_TRUE(fs::exists(zone));

@@ -7,10 +7,12 @@
 #include <string>
 
 #include "aaa/auth.hh"
+#include "aaa/passwords.hh"
 #include "api/dispatcher.hh"
 #include "api/server.hh"
 #include "cli/client.hh"
 #include "orchestrator/orchestrator.hh"
+#include "store/account_store.hh"
 #include "store/accounting_store.hh"
 #include "store/state_store.hh"
 #include "support/temp_dir.hh"
@@ -20,25 +22,39 @@ namespace fedihost::testing {
 inline constexpr const char* kOperatorEmail = "operator@example.test";
 inline constexpr const char* kOperatorPassword = "correct horse battery staple";
 
+/// How a test server is set up beyond the defaults.
+struct TestServerSetup {
+  std::function<void(const orchestrator::DataDir&)> prepare;  ///< runs on the data directory before the orchestrator starts
+  orchestrator::OrchestratorOptions orchestrator;
+  api::ApiOptions api;
+  aaa::AuthOptions auth;
+  api::ServerOptions server;  ///< port is forced to 0
+  std::shared_ptr<net::Mailer> mailer;
+};
+
 class TestServer {
  public:
   /// `prepare` runs on the data directory before the orchestrator starts (e.g. to add target files).
   explicit TestServer(const std::function<void(const orchestrator::DataDir&)>& prepare = {},
-                      orchestrator::OrchestratorOptions options = {}) {
+                      orchestrator::OrchestratorOptions options = {})
+      : TestServer(TestServerSetup{prepare, options, {}, {}, {}, nullptr}) {}
+
+  explicit TestServer(TestServerSetup setup) {
     dir_.root = tmp_.path() / "var";
     orchestrator::prepareDataDir(dir_);
-    if (prepare) prepare(dir_);
+    if (setup.prepare) setup.prepare(dir_);
     stateConn_ = store::connect(dir_.stateUrl());
-    accountingConn_ = store::connect(dir_.accountingUrl());
     state_ = std::make_unique<store::StateStore>(*stateConn_);
-    accounting_ = std::make_unique<store::AccountingStore>(*accountingConn_);
-    aaa::createOperator(*state_, kOperatorEmail, kOperatorPassword).orThrow();
-    orch_ = std::make_unique<orchestrator::Orchestrator>(dir_, options);
-    ctx_ = std::make_unique<api::ApiContext>(api::ApiContext{*state_, *accounting_, *orch_, auth_});
-    dispatcher_ = std::make_unique<api::Dispatcher>(*ctx_, tmp_.path() / "no-panel");
-    api::ServerOptions o;
-    o.port = 0;
-    server_ = std::make_unique<api::Server>(o, *dispatcher_);
+    accounts_ = std::make_unique<store::AccountStore>(*stateConn_);
+    aaa::createOperator(*accounts_, kOperatorEmail, kOperatorPassword).orThrow();
+    orch_ = std::make_unique<orchestrator::Orchestrator>(dir_, setup.orchestrator);
+    auth_ = std::make_unique<aaa::Authenticator>(setup.auth, secrets::SecretBox::openOrCreate(dir_.secretKey()));
+    setup.api.secureCookies = false;
+    dispatcher_ = std::make_unique<api::Dispatcher>(
+        api::ApiServices{dir_.stateUrl(), dir_.accountingUrl(), *orch_, *auth_, setup.api, setup.mailer},
+        tmp_.path() / "no-panel");
+    setup.server.port = 0;
+    server_ = std::make_unique<api::Server>(setup.server, *dispatcher_);
     orch_->start();
     port_ = server_->start();
   }
@@ -49,28 +65,50 @@ class TestServer {
 
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   const orchestrator::DataDir& dataDir() const { return dir_; }
+  /// The test's own connection to the state database (not the server's).
   store::StateStore& state() { return *state_; }
+  store::AccountStore& accounts() { return *accounts_; }
   orchestrator::Orchestrator& orchestrator() { return *orch_; }
+  api::Dispatcher& dispatcher() { return *dispatcher_; }
+  aaa::Authenticator& authenticator() { return *auth_; }
 
-  /// A client logged in as the operator.
-  std::unique_ptr<client::Client> operatorClient() {
+  /// A client signed in with a password (and a second factor, if given).
+  std::unique_ptr<client::Client> clientFor(const std::string& email, const std::string& password,
+                                            const std::string& totp = {}) {
     auto c = std::make_unique<client::Client>(url());
-    auto r = c->post("/api/v1/auth/login", boost::json::serialize(boost::json::object{
-                                               {"email", kOperatorEmail}, {"password", kOperatorPassword}}));
+    boost::json::object body{{"email", email}, {"password", password}};
+    if (!totp.empty()) body["totp"] = totp;
+    auto r = c->post("/api/v1/auth/login", boost::json::serialize(body));
     if (r.status != 200) throw std::runtime_error("login failed: " + r.body);
     c->setToken(std::string(boost::json::parse(r.body).at("token").as_string()));
+    return c;
+  }
+
+  /// A client logged in as the operator.
+  std::unique_ptr<client::Client> operatorClient() { return clientFor(kOperatorEmail, kOperatorPassword); }
+
+  /// A customer account (no password hashing: tests make many), with a role in an organisation,
+  /// and a client holding a fresh session of it.
+  std::unique_ptr<client::Client> customerClient(const std::string& email, const std::string& organisation,
+                                                 Role role) {
+    static const std::string hash = aaa::hashPassword(kOperatorPassword);
+    auto user = accounts_->findUserByEmail(email);
+    std::string id = user ? user->first.id : accounts_->createUser(email, hash, false).orThrow().id;
+    if (!organisation.empty()) accounts_->setGrant(id, organisation, role);
+    auto issued = auth_->openSession(*accounts_, accounts_->getUser(id).orThrow(), "127.0.0.1", "test");
+    auto c = std::make_unique<client::Client>(url());
+    c->setToken(issued.token);
     return c;
   }
 
  private:
   TempDir tmp_{"fedihost-it"};
   orchestrator::DataDir dir_;
-  std::unique_ptr<store::Connection> stateConn_, accountingConn_;
+  std::unique_ptr<store::Connection> stateConn_;
   std::unique_ptr<store::StateStore> state_;
-  std::unique_ptr<store::AccountingStore> accounting_;
-  aaa::Authenticator auth_;
+  std::unique_ptr<store::AccountStore> accounts_;
+  std::unique_ptr<aaa::Authenticator> auth_;
   std::unique_ptr<orchestrator::Orchestrator> orch_;
-  std::unique_ptr<api::ApiContext> ctx_;
   std::unique_ptr<api::Dispatcher> dispatcher_;
   std::unique_ptr<api::Server> server_;
   unsigned short port_ = 0;

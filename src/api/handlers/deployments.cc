@@ -1,5 +1,8 @@
 #include <algorithm>
+#include "aaa/auth.hh"
+#include "api/handlers/domains.hh"
 #include "api/handlers/handlers.hh"
+#include "nixos/render.hh"
 #include "api/input.hh"
 #include "api/json_mapping.hh"
 #include "catalog/catalog.hh"
@@ -13,7 +16,6 @@ namespace {
 /// A live deployment by the path's id (deleted ones are gone for every route but GET).
 Deployment liveDeployment(RequestContext& ctx) {
   auto d = ctx.app.state.getDeployment(ctx.param("id")).orThrow();
-  ctx.auditOrganisation = d.organisation;
   if (d.status == DeploymentStatus::Deleted) throw AbortError(Error::notFound("deployment " + d.id + " was deleted"));
   return d;
 }
@@ -22,7 +24,7 @@ boost::json::object deploymentJson(RequestContext& ctx, const Deployment& d) {
   auto runs = ctx.app.state.listRuns(d.id, 1, "");
   std::optional<Run> last;
   if (!runs.items.empty()) last = runs.items.front();
-  auto o = mapping::toJson(d, ctx.app.orchestrator.deploymentPath(d.id).string(), last);
+  auto o = mapping::toJson(d, last);
   auto drift = ctx.app.state.drift(d.id);
   auto refreshed = ctx.app.state.refreshedAt(d.id);
   o["drift"] = boost::json::object{{"refreshedAt", refreshed.empty() ? boost::json::value(nullptr) : boost::json::value(refreshed)},
@@ -55,8 +57,7 @@ Response runAccepted(const Run& run) {
 }  // namespace
 
 Response postDeployment(RequestContext& ctx) {
-  auto org = ctx.app.state.getOrganisation(ctx.param("id")).orThrow();
-  ctx.auditOrganisation = org.id;
+  auto org = ctx.app.state.getOrganisation(ctx.organisation).orThrow();
   auto body = input::jsonBody(ctx.request).orThrow();
   for (auto& kv : body)
     if (kv.key() != "name" && kv.key() != "domain" && kv.key() != "apps" && kv.key() != "target")
@@ -75,9 +76,11 @@ Response postDeployment(RequestContext& ctx) {
   input::checkDeploymentName(d.name, "name").orThrow();
   d.domain = input::requiredString(body, "domain").orThrow();
   input::checkDomain(d.domain, "domain").orThrow();
+  checkDomainAllowed(ctx, org.id, d.domain);
   d.apps = input::apps(body.if_contains("apps"), d.domain).orThrow();
   catalog::stampCurrentVersions(d);
-  d = ctx.app.state.createDeployment(std::move(d)).orThrow();
+  auto hosts = nixos::publishedHosts(d);
+  d = ctx.app.state.createDeployment(std::move(d), hosts).orThrow();
   auto r = withEtag(json(201, deploymentJson(ctx, d)), d);
   r.headers["location"] = "/api/v1/deployments/" + d.id;
   return r;
@@ -85,12 +88,14 @@ Response postDeployment(RequestContext& ctx) {
 
 Response listDeployments(RequestContext& ctx) {
   auto p = input::paging(ctx.request).orThrow();
-  std::string org;
+  // Only the organisations the caller may see; asking for another one finds nothing.
+  auto orgs = ctx.principal->visibleOrganisations();
   if (auto it = ctx.request.query.find("organisation"); it != ctx.request.query.end()) {
-    org = it->second;
-    ctx.app.state.getOrganisation(org).orThrow();
+    if (!ctx.principal->roleIn(it->second) || !ctx.app.state.getOrganisation(it->second))
+      throw AbortError(Error::notFound("no organisation " + it->second));
+    orgs = std::vector<std::string>{it->second};
   }
-  auto page = ctx.app.state.listDeployments(org, p.limit, p.cursor);
+  auto page = ctx.app.state.listDeployments(orgs, p.limit, p.cursor);
   return json(200, mapping::page(page, [&](auto& d) { return deploymentJson(ctx, d); }));
 }
 
@@ -117,6 +122,7 @@ Response patchDeployment(RequestContext& ctx) {
                                                                  : "unknown member \"" + std::string(kv.key()) + "\""));
   if (auto domain = input::optionalString(body, "domain").orThrow()) {
     input::checkDomain(*domain, "domain").orThrow();
+    if (*domain != d.domain) checkDomainAllowed(ctx, d.organisation, *domain);
     d.domain = *domain;
   }
   if (body.contains("apps")) {
@@ -143,7 +149,7 @@ Response patchDeployment(RequestContext& ctx) {
     boost::json::value v(std::move(current));
     d.apps = input::apps(&v, d.domain).orThrow();
   }
-  d = ctx.app.state.updateDeployment(d, expected).orThrow();
+  d = ctx.app.state.updateDeployment(d, expected, nixos::publishedHosts(d)).orThrow();
   return withEtag(json(200, deploymentJson(ctx, d)), d);
 }
 
@@ -220,7 +226,7 @@ Response postUpgrade(RequestContext& ctx) {
   if (!catalog::upgradeFor(d).available)
     throw AbortError(Error::conflict("deployment " + d.name + " is already on the current catalog"));
   auto upgraded = catalog::upgrade(d).orThrow();
-  upgraded = ctx.app.state.updateDeployment(upgraded, expected).orThrow();
+  upgraded = ctx.app.state.updateDeployment(upgraded, expected, nixos::publishedHosts(upgraded)).orThrow();
   return withEtag(json(200, deploymentJson(ctx, upgraded)), upgraded);
 }
 

@@ -6,6 +6,10 @@
 
 #include "api/router.hh"
 
+namespace fedihost::aaa {
+struct Issued;
+}
+
 namespace fedihost::api::handlers {
 
 /// A JSON response.
@@ -14,9 +18,47 @@ Response json(int status, const boost::json::value& body);
 // meta.cc
 Response getHealth(RequestContext& ctx);
 Response getOpenApi(RequestContext& ctx);
-// session.cc
+// auth.cc: signing in, one's own account, tokens
+/// A successful sign-in: the token, the session's CSRF token, the user (and `extra`), and the cookie.
+Response signedIn(RequestContext& ctx, const aaa::Issued& issued, int status = 200, boost::json::object extra = {});
+/// A link into the panel carrying a secret in its fragment: <public URL>/<page>#token=<token>.
+std::string publicLink(RequestContext& ctx, const std::string& page, const std::string& token);
+Response getAuthOptions(RequestContext& ctx);
 Response postLogin(RequestContext& ctx);
+Response postSignup(RequestContext& ctx);
+Response postLogout(RequestContext& ctx);
+Response postLogoutAll(RequestContext& ctx);
 Response getMe(RequestContext& ctx);
+Response listSessions(RequestContext& ctx);
+Response deleteSession(RequestContext& ctx);
+Response postPassword(RequestContext& ctx);
+Response postEmail(RequestContext& ctx);
+Response postTotp(RequestContext& ctx);
+Response postTotpConfirm(RequestContext& ctx);
+Response deleteTotp(RequestContext& ctx);
+Response postPasswordReset(RequestContext& ctx);
+Response postPasswordResetConfirm(RequestContext& ctx);
+Response postToken(RequestContext& ctx);
+Response listTokens(RequestContext& ctx);
+Response deleteToken(RequestContext& ctx);
+// members.cc
+Response listMembers(RequestContext& ctx);
+Response patchMember(RequestContext& ctx);
+Response deleteMember(RequestContext& ctx);
+Response postInvitation(RequestContext& ctx);
+Response listInvitations(RequestContext& ctx);
+Response deleteInvitation(RequestContext& ctx);
+Response postInvitationInspect(RequestContext& ctx);
+Response postInvitationAccept(RequestContext& ctx);
+// domains.cc
+Response postDomain(RequestContext& ctx);
+Response listDomains(RequestContext& ctx);
+Response postDomainVerify(RequestContext& ctx);
+Response deleteDomain(RequestContext& ctx);
+// users.cc
+Response listUsers(RequestContext& ctx);
+Response postUserDisable(RequestContext& ctx);
+Response postUserEnable(RequestContext& ctx);
 // catalog.cc
 Response getCatalog(RequestContext& ctx);
 Response getCatalogApp(RequestContext& ctx);
@@ -24,6 +66,8 @@ Response getCatalogApp(RequestContext& ctx);
 Response postOrganisation(RequestContext& ctx);
 Response listOrganisations(RequestContext& ctx);
 Response getOrganisation(RequestContext& ctx);
+Response patchOrganisation(RequestContext& ctx);
+Response deleteOrganisation(RequestContext& ctx);
 // deployments.cc
 Response postDeployment(RequestContext& ctx);
 Response listDeployments(RequestContext& ctx);

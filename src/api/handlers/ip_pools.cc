@@ -39,7 +39,7 @@ namespace handlers {
 namespace {
 
 void requireOperator(const RequestContext& ctx) {
-  if (!ctx.user || ctx.user->role != Role::Operator)
+  if (!ctx.user || !ctx.user->isOperator)
     throw AbortError({ErrorKind::Forbidden, "only operators manage IP pools", {}});
 }
 

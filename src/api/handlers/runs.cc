@@ -14,7 +14,6 @@ Response getRun(RequestContext& ctx) {
 
 Response postRunCancel(RequestContext& ctx) {
   auto run = ctx.app.orchestrator.cancel(ctx.app.state, ctx.param("id")).orThrow();
-  if (auto d = ctx.app.state.getDeployment(run.deployment)) ctx.auditOrganisation = d->organisation;
   auto r = json(202, mapping::toJson(run));
   r.headers["location"] = "/api/v1/runs/" + run.id;
   return r;
@@ -31,13 +30,13 @@ Response getRunEvents(RequestContext& ctx) {
     int quietPolls = 0;
   };
   auto seen = std::make_shared<Seen>();
-  auto* state = &ctx.app.state;
+  auto current = ctx.app.current;  // polled later, maybe on another handler thread
   Response r;
   r.headers["content-type"] = "text/event-stream";
   r.headers["cache-control"] = "no-cache";
-  r.stream = [state, id, seen]() -> StreamChunk {
+  r.stream = [current, id, seen]() -> StreamChunk {
     StreamChunk chunk;
-    auto run = state->getRun(id, true);
+    auto run = current().state.getRun(id, true);
     if (!run) return {"event: error\ndata: " + run.error().message + "\n\n", true};
     for (auto& s : run->steps) {
       auto text = boost::json::serialize(mapping::toJson(s));

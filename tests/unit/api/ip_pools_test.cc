@@ -8,6 +8,7 @@
 #include <set>
 
 #include "aaa/auth.hh"
+#include "store/account_store.hh"
 #include "api/dispatcher.hh"
 #include "api/handlers/ip_pools.hh"
 #include "core/embedded.hh"
@@ -28,14 +29,13 @@ class IpPoolsApiTest : public ::testing::Test {
     dir_.root = tmp_.path() / "var";
     orchestrator::prepareDataDir(dir_);
     stateConn_ = store::connect(dir_.stateUrl());
-    accountingConn_ = store::connect(dir_.accountingUrl());
-    state_ = std::make_unique<store::StateStore>(*stateConn_);
-    accounting_ = std::make_unique<store::AccountingStore>(*accountingConn_);
-    aaa::createOperator(*state_, "operator@example.test", "correct horse battery staple").orThrow();
+    accounts_ = std::make_unique<store::AccountStore>(*stateConn_);
+    auto op = accounts_->createUser("operator@example.test", "not used", true).orThrow();
     orch_ = std::make_unique<orchestrator::Orchestrator>(dir_, 1);
-    ctx_ = std::make_unique<ApiContext>(ApiContext{*state_, *accounting_, *orch_, auth_});
-    dispatcher_ = std::make_unique<Dispatcher>(*ctx_, tmp_.path() / "no-panel");
-    token_ = aaa::login(*state_, "operator@example.test", "correct horse battery staple")->token;
+    auth_ = std::make_unique<aaa::Authenticator>(aaa::AuthOptions{}, secrets::SecretBox::openOrCreate(dir_.secretKey()));
+    dispatcher_ = std::make_unique<Dispatcher>(
+        ApiServices{dir_.stateUrl(), dir_.accountingUrl(), *orch_, *auth_, {}, nullptr}, tmp_.path() / "no-panel");
+    token_ = auth_->openSession(*accounts_, op, "127.0.0.1", "test").token;
   }
 
   Response call(const std::string& method, const std::string& path, const std::string& body = {},
@@ -61,12 +61,10 @@ class IpPoolsApiTest : public ::testing::Test {
 
   fedihost::testing::TempDir tmp_{"fedihost-ip-api"};
   orchestrator::DataDir dir_;
-  std::unique_ptr<store::Connection> stateConn_, accountingConn_;
-  std::unique_ptr<store::StateStore> state_;
-  std::unique_ptr<store::AccountingStore> accounting_;
-  aaa::Authenticator auth_;
+  std::unique_ptr<store::Connection> stateConn_;
+  std::unique_ptr<store::AccountStore> accounts_;
+  std::unique_ptr<aaa::Authenticator> auth_;
   std::unique_ptr<orchestrator::Orchestrator> orch_;
-  std::unique_ptr<ApiContext> ctx_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::string token_;
 };
@@ -165,9 +163,8 @@ TEST_F(IpPoolsApiTest, AllocationsArePagedAndDeleteWaitsForThem) {
 }
 
 TEST_F(IpPoolsApiTest, OnlyOperatorsManagePools) {
-  auto member = state_->createUser("member@example.test", "x", Role::Member).orThrow();
-  const std::string memberToken = "fh_member-token-for-the-test";
-  state_->createToken(aaa::tokenHash(memberToken), member.id, "test");
+  auto member = accounts_->createUser("member@example.test", "x", false).orThrow();
+  const std::string memberToken = auth_->openSession(*accounts_, member, "127.0.0.1", "test").token;
   EXPECT_EQ(call("GET", "/api/v1/targets/local/ip-pools", {}, memberToken).status, 403);
   EXPECT_EQ(call("POST", "/api/v1/targets/local/ip-pools", R"({"name":"p","prefix":"192.0.2.0/24"})", memberToken).status,
             403);

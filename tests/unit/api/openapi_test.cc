@@ -27,8 +27,15 @@ namespace {
 namespace json = boost::json;
 
 const std::set<std::string> kMethods{"get", "put", "post", "delete", "options", "head", "patch", "trace"};
-const std::set<std::pair<std::string, std::string>> kPublic{
-    {"GET", "/api/v1/health"}, {"GET", "/api/v1/openapi.json"}, {"POST", "/api/v1/auth/login"}};
+const std::set<std::pair<std::string, std::string>> kPublic{{"GET", "/api/v1/health"},
+                                                             {"GET", "/api/v1/openapi.json"},
+                                                             {"GET", "/api/v1/auth/options"},
+                                                             {"POST", "/api/v1/auth/login"},
+                                                             {"POST", "/api/v1/auth/signup"},
+                                                             {"POST", "/api/v1/auth/password-reset"},
+                                                             {"POST", "/api/v1/auth/password-reset/confirm"},
+                                                             {"POST", "/api/v1/invitations/inspect"},
+                                                             {"POST", "/api/v1/invitations/accept"}};
 
 std::string str(const json::value& v) { return std::string(v.as_string().data(), v.as_string().size()); }
 
@@ -197,11 +204,12 @@ TEST(OpenApi, OnlyThePublicRoutesWaiveTheToken) {
   auto router = makeRouter();
   std::set<std::pair<std::string, std::string>> publicRoutes;
   for (auto& r : router.routes()) {
-    if (!r.authenticated) publicRoutes.emplace(r.method, r.pattern);
+    bool authenticated = r.access.need != Need::Anyone;
+    if (!authenticated) publicRoutes.emplace(r.method, r.pattern);
     auto* op = operation(r.pattern, r.method);
     if (!op) continue;  // reported by EveryRouteIsDocumented
     auto* security = op->if_contains("security");
-    if (r.authenticated) {
+    if (authenticated) {
       EXPECT_TRUE(security == nullptr || !security->as_array().empty())
           << r.method << " " << r.pattern << " needs a token but its operation has security: []";
       EXPECT_TRUE(op->at("responses").as_object().contains("401")) << r.method << " " << r.pattern << " lacks a 401";
@@ -314,7 +322,13 @@ TEST(OpenApi, RequestPatternsFollowTheInputRules) {
     EXPECT_EQ(std::regex_search(s, domain), accepted) << "domain \"" << s << "\": input.cc says " << accepted;
   }
   EXPECT_EQ(schema("DeploymentCreate").at("properties").at("domain").at("maxLength").as_int64(), 253);
-  std::regex org(pattern("OrganisationCreate", "name"), std::regex::ECMAScript);
+  std::regex slug(pattern("OrganisationCreate", "name"), std::regex::ECMAScript);
+  for (const std::string& s : std::vector<std::string>{"acme", "a", "riverside-2", std::string(32, 'a'), std::string(33, 'a'),
+                                                       "Acme", "9lives", "-a", "a/b", "a b", "", "Riverside School!"}) {
+    bool accepted = input::checkOrganisationSlug(s, "name").ok();
+    EXPECT_EQ(std::regex_search(s, slug), accepted) << "short name \"" << s << "\": input.cc says " << accepted;
+  }
+  std::regex org(pattern("OrganisationCreate", "displayName"), std::regex::ECMAScript);
   for (const std::string& s :
        std::vector<std::string>{"Acme", "Acme Social e.V.", " a ", "", "   ", "\t", "a\tb", "a\nb", "x\x7f"}) {
     bool accepted = input::checkOrganisationName(s, "name").ok();
@@ -350,7 +364,16 @@ void expectShape(const std::string& schemaName, const json::object& value) {
 
 TEST(OpenApi, ResponseSchemasDescribeWhatTheMappingWrites) {
   expectShape("Organisation", mapping::toJson(Organisation{"org_x", "acme", "Acme", "2026-11-25T13:00:00Z"}));
-  expectShape("User", mapping::toJson(User{"usr_x", "a@example.org", Role::Operator, "2026-11-25T13:00:00Z"}));
+  expectShape("User", mapping::toJson(User{"usr_x", "a@example.org", true, false, true, "2026-11-25T13:00:00Z"}));
+  Session ses{"ses_x", "usr_x", false, "sign-in", {Scope::Read}, "", "2026-11-25T13:00:00Z", "", "", 0, "127.0.0.1", "curl"};
+  expectShape("Session", mapping::toJson(ses, true));
+  ses.isToken = true;
+  expectShape("Session", mapping::toJson(ses));
+  store::Invitation inv{"inv_x", "org_x", "a@example.org", Role::Viewer, "usr_x", "2026-11-25T13:00:00Z",
+                        "2026-12-02T13:00:00Z", "", "", ""};
+  expectShape("Invitation", mapping::toJson(inv, "2026-11-26T00:00:00Z"));
+  expectShape("Domain", mapping::toJson(store::OrganisationDomain{"org_x", "school.example", "c", "2026-11-25T13:00:00Z", ""}));
+  expectShape("Member", mapping::toJson(store::Member{User{"usr_x", "a@example.org"}, Role::Member}));
   Resource res{"dep_x/database/mastodon", ResourceKind::Database, "dep_x", "mastodon", {{"a", 1}},
                {"dep_x/machine/main"}};
   expectShape("Resource", mapping::toJson(res));
@@ -389,7 +412,7 @@ TEST(OpenApi, ResponseSchemasDescribeWhatTheMappingWrites) {
   d.domain = "example.org";
   d.apps.push_back({"mastodon", catalog::validateSettings(*app, json::value(nullptr), "settings").value(), {}, 0});
   for (auto& last : {std::optional<fedihost::Run>{}, std::optional<fedihost::Run>{run}}) {
-    auto dj = mapping::toJson(d, "/var/lib/fedihost/local/dep_x", last);
+    auto dj = mapping::toJson(d, last);
     expectShape("Deployment", dj);
     expectShape("DeploymentApp", dj.at("apps").as_array().at(0).as_object());
   }
@@ -425,7 +448,7 @@ TEST(OpenApi, ResponseSchemasDescribeWhatTheMappingWrites) {
 
 TEST(OpenApi, ProblemAndEventStreamAreDescribed) {
   auto described = keys(schema("Problem").at("properties").as_object());
-  EXPECT_EQ(described, (std::set<std::string>{"type", "title", "status", "detail", "field"}));
+  EXPECT_EQ(described, (std::set<std::string>{"type", "title", "status", "detail", "field", "totp"}));
   auto* stream = operation("/api/v1/runs/{id}/events", "GET");
   ASSERT_NE(stream, nullptr);
   auto& events = deref(stream->at("responses").at("200")).as_object();
