@@ -13,14 +13,16 @@ void ensureSodium() {
 }
 }  // namespace
 
-std::string newId(std::string_view prefix) {
+std::string randomBase32(std::size_t n) {
   ensureSodium();
   static constexpr char alphabet[] = "0123456789abcdefghjkmnpqrstvwxyz";  // Crockford base32
-  std::string id(prefix);
-  id += '_';
-  for (int i = 0; i < 16; ++i) id += alphabet[randombytes_uniform(32)];
-  return id;
+  std::string out;
+  out.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) out += alphabet[randombytes_uniform(32)];
+  return out;
 }
+
+std::string newId(std::string_view prefix) { return std::string(prefix) + "_" + randomBase32(16); }
 
 std::string randomToken(std::size_t n) {
   ensureSodium();

@@ -1,25 +1,14 @@
 #include "net/http.hh"
 
-#include <curl/curl.h>
-
 #include <algorithm>
-#include <memory>
-#include <mutex>
+
+#include "net/curl_util.hh"
 
 namespace fedihost::net {
 namespace {
 
-struct CurlFree {
-  void operator()(CURL* c) const { curl_easy_cleanup(c); }
-};
-struct SlistFree {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
-};
-
 CURL* threadHandle() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-  thread_local std::unique_ptr<CURL, CurlFree> handle(curl_easy_init());
+  thread_local CurlHandle handle = newCurlHandle();
   return handle.get();
 }
 
@@ -84,10 +73,9 @@ Result<HttpResponse> send(const HttpRequest& request) {
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.connectTimeout.count()));
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  std::unique_ptr<curl_slist, SlistFree> list;
-  auto add = [&](const std::string& h) { list.reset(curl_slist_append(list.release(), h.c_str())); };
-  for (auto& [k, v] : request.headers) add(k + ": " + v);
-  add("Expect:");
+  CurlList list;
+  for (auto& [k, v] : request.headers) curlListAppend(list, k + ": " + v);
+  curlListAppend(list, "Expect:");
   if (!request.body.empty() || request.method == "PUT" || request.method == "POST" || request.method == "PATCH") {
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, request.body.data());
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
@@ -95,12 +83,8 @@ Result<HttpResponse> send(const HttpRequest& request) {
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, list.get());
   auto rc = curl_easy_perform(c);
   if (rc == CURLE_OPERATION_TIMEDOUT)
-    return Error{ErrorKind::Unavailable,
-                 request.method + " " + request.url + " timed out after " +
-                     std::to_string(request.timeout.count()) + " ms",
-                 {}};
-  if (rc != CURLE_OK)
-    return Error{ErrorKind::Unavailable, "cannot reach " + request.url + ": " + curl_easy_strerror(rc), {}};
+    return transferError(rc, request.method + " " + request.url, static_cast<long>(request.timeout.count()));
+  if (rc != CURLE_OK) return transferError(rc, request.url, static_cast<long>(request.timeout.count()));
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp.status);
   return resp;
 }

@@ -6,12 +6,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <random>
-#include <thread>
 
+#include "support/maildir.hh"
 #include "support/site.hh"
 #include "unit/providers/test_support.hh"
 
@@ -69,17 +68,7 @@ class PostfixSiteTest : public SharedSite<PostfixSiteTest> {
 
   /// The message in alice's maildir whose subject is `token` (waits for delivery, at most 20 s).
   static std::string delivered(const std::string& token) {
-    const auto dir = std::filesystem::path(setting("mailboxes")) / "alice" / "new";
-    for (int i = 0; i < 400; ++i) {
-      std::error_code ec;
-      for (auto it = std::filesystem::directory_iterator(dir, ec); !ec && it != std::filesystem::directory_iterator();
-           it.increment(ec)) {
-        auto text = slurp(it->path());
-        if (text.find("Subject: " + token) != std::string::npos) return text;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return {};
+    return fedihost::testing::awaitMessage(std::filesystem::path(setting("mailboxes")) / "alice", "Subject: " + token);
   }
 
   static CommandResult saslpasswd(const std::string& args, const std::string& input = {}) {

@@ -6,17 +6,16 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
-#include "core/fd.hh"
 #include "providers/postgresql/pg_connection.hh"
+#include "support/ports.hh"
 #include "support/site.hh"
 #include "unit/providers/test_support.hh"
 
 namespace fedihost::providers::testing {
 namespace {
 
+using fedihost::testing::closedPort;
 using fedihost::testing::CommandResult;
 using fedihost::testing::run;
 using fedihost::testing::SharedSite;
@@ -25,19 +24,6 @@ using fedihost::testing::Site;
 using ::testing::HasSubstr;
 using ::testing::UnorderedElementsAre;
 
-
-/// A TCP port on 127.0.0.1 that nothing listens on (bound, then released).
-int closedPort() {
-  Fd fd(::socket(AF_INET, SOCK_STREAM, 0));
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return 1;
-  socklen_t len = sizeof a;
-  ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&a), &len);
-  return ntohs(a.sin_port);
-}
 
 class PostgresqlSiteTest : public SharedSite<PostgresqlSiteTest> {
  protected:

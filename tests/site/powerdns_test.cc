@@ -9,6 +9,7 @@
 
 #include "net/http.hh"
 #include "providers/powerdns/powerdns.hh"
+#include "support/powerdns_api.hh"
 #include "support/site.hh"
 
 namespace fedihost::providers {
@@ -80,14 +81,7 @@ class PowerDnsSiteTest : public ::testing::Test {
 
   /// A call to the PowerDNS API, as an operator would make it by hand.
   net::HttpResponse api(const std::string& method, const std::string& path, const std::string& body = {}) const {
-    net::HttpRequest req;
-    req.method = method;
-    req.url = std::string(settings_.at("url").as_string()) + "/api/v1/servers/localhost" + path;
-    req.headers = {{"X-API-Key", std::string(settings_.at("apiKey").as_string())}, {"Content-Type", "application/json"}};
-    req.body = body;
-    auto resp = net::send(req);
-    EXPECT_TRUE(resp.ok()) << resp.error().message;
-    return resp.ok() ? *resp : net::HttpResponse{};
+    return fedihost::testing::powerDnsApi(settings_, method, path, body);
   }
 
   static std::vector<std::string> records(const Observed& o) {

@@ -5,9 +5,6 @@
 // as the admin. Every test has deployments of its own.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <fstream>
 #include <random>
@@ -16,11 +13,13 @@
 #include "providers/s3/s3.hh"
 #include "providers/s3/s3_client.hh"
 #include "secrets/secret_box.hh"
+#include "support/ports.hh"
 #include "support/site.hh"
 
 namespace fedihost::providers {
 namespace {
 
+using fedihost::testing::closedPort;
 using ::testing::AnyOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -34,19 +33,6 @@ const secrets::SecretBox& box() {
     return k;
   }());
   return b;
-}
-
-/// A port nothing listens on: bound, read and closed.
-int closedPort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
 }
 
 class S3SiteTest : public ::testing::Test {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/fd.hh"
+#include "net/ldns_util.hh"
 #include "providers/attributes.hh"
 #include "providers/file/zone_file.hh"
 #include "providers/powerdns/powerdns.hh"
@@ -32,55 +33,20 @@ constexpr std::uint16_t kFudge = 300;  // seconds of clock skew a signature tole
 
 using Clock = std::chrono::steady_clock;
 
-// ------------------------------------------------------------ ldns handles
-
-struct PktFree {
-  void operator()(ldns_pkt* p) const { ldns_pkt_free(p); }
-};
-struct RrFree {
-  void operator()(ldns_rr* r) const { ldns_rr_free(r); }
-};
-struct RrListFree {
-  void operator()(ldns_rr_list* l) const { ldns_rr_list_deep_free(l); }
-};
-struct RdfFree {
-  void operator()(ldns_rdf* r) const { ldns_rdf_deep_free(r); }
-};
-struct CFree {
-  void operator()(void* p) const { std::free(p); }
-};
-using Pkt = std::unique_ptr<ldns_pkt, PktFree>;
-using Rr = std::unique_ptr<ldns_rr, RrFree>;
-using RrList = std::unique_ptr<ldns_rr_list, RrListFree>;
-using Rdf = std::unique_ptr<ldns_rdf, RdfFree>;
+using Pkt = net::LdnsPkt;
+using Rr = net::LdnsRr;
+using RrList = net::LdnsRrList;
+using Rdf = net::LdnsRdf;
+using net::CFree;
+using net::rcodeName;
+using net::rdfText;
+using net::txtText;
 
 std::string lower(std::string_view s) {
   std::string out(s);
   for (auto& c : out)
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   return out;
-}
-
-std::string rdfText(const ldns_rdf* rdf) {
-  std::unique_ptr<char, CFree> s(ldns_rdf2str(rdf));
-  return s ? std::string(s.get()) : std::string();
-}
-
-const char* rcodeName(int rcode) {
-  switch (rcode) {
-    case LDNS_RCODE_NOERROR: return "NOERROR";
-    case LDNS_RCODE_FORMERR: return "FORMERR";
-    case LDNS_RCODE_SERVFAIL: return "SERVFAIL";
-    case LDNS_RCODE_NXDOMAIN: return "NXDOMAIN";
-    case LDNS_RCODE_NOTIMPL: return "NOTIMP";
-    case LDNS_RCODE_REFUSED: return "REFUSED";
-    case LDNS_RCODE_YXDOMAIN: return "YXDOMAIN";
-    case LDNS_RCODE_YXRRSET: return "YXRRSET";
-    case LDNS_RCODE_NXRRSET: return "NXRRSET";
-    case LDNS_RCODE_NOTAUTH: return "NOTAUTH";
-    case LDNS_RCODE_NOTZONE: return "NOTZONE";
-    default: return "an unknown rcode";
-  }
 }
 
 const char* tsigErrorName(unsigned e) {
@@ -119,20 +85,6 @@ std::optional<std::pair<std::string, std::string>> ownedSet(std::string_view own
   for (auto& c : type)
     if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
   return std::make_pair(n.substr(dot + 1), type);
-}
-
-/// The text of a TXT record: its character-strings joined.
-std::string txtText(const ldns_rr* rr) {
-  std::string out;
-  for (std::size_t i = 0; i < ldns_rr_rd_count(rr); ++i) {
-    const ldns_rdf* rdf = ldns_rr_rdf(rr, i);
-    const std::uint8_t* d = ldns_rdf_data(rdf);
-    std::size_t size = ldns_rdf_size(rdf);
-    if (size == 0) continue;
-    std::size_t len = std::min<std::size_t>(d[0], size - 1);
-    out.append(reinterpret_cast<const char*>(d + 1), len);
-  }
-  return out;
 }
 
 /// A record's data in the attributes' canonical form.
