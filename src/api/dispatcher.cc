@@ -90,6 +90,17 @@ Error secondFactorNeeded(std::string message) {
   return e;
 }
 
+std::string contentTypeOf(const std::filesystem::path& p) {
+  static const std::map<std::string, std::string> types{
+      {".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
+      {".css", "text/css; charset=utf-8"},   {".json", "application/json"},
+      {".svg", "image/svg+xml"},             {".png", "image/png"},
+      {".ico", "image/x-icon"},              {".woff2", "font/woff2"},
+      {".txt", "text/plain; charset=utf-8"}, {".map", "application/json"}};
+  auto it = types.find(p.extension().string());
+  return it == types.end() ? "application/octet-stream" : it->second;
+}
+
 }  // namespace
 
 std::string_view toString(Need n) {
@@ -129,18 +140,6 @@ struct Dispatcher::PerThread {
             [&d]() -> ApiContext& { return d.threadContext(); }} {}
 };
 
-std::string contentTypeOf(const std::filesystem::path& p) {
-  static const std::map<std::string, std::string> types{
-      {".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
-      {".css", "text/css; charset=utf-8"},   {".json", "application/json"},
-      {".svg", "image/svg+xml"},             {".png", "image/png"},
-      {".ico", "image/x-icon"},              {".woff2", "font/woff2"},
-      {".txt", "text/plain; charset=utf-8"}, {".map", "application/json"}};
-  auto it = types.find(p.extension().string());
-  return it == types.end() ? "application/octet-stream" : it->second;
-}
-
-}  // namespace
 
 Dispatcher::Dispatcher(ApiServices services, std::filesystem::path webRoot)
     : services_(std::move(services)), webRoot_(std::move(webRoot)), router_(makeRouter()) {}

@@ -219,11 +219,13 @@ Response postPasswordReset(RequestContext& ctx) {
     auto token = "fhr_" + ids::randomToken(32);
     ctx.app.accounts.createPasswordReset(found->first.id, aaa::tokenHash(token),
                                          clock::fromNowRfc3339(ctx.app.options.resetLifetime));
-    auto sent = ctx.app.mailer->send({"", found->first.email, "Reset your fedihost password",
-                                      "Someone asked to reset the password of this account.\n\n"
-                                      "To choose a new password, open this link within an hour:\n\n" +
-                                          publicLink(ctx, "reset", token) +
-                                          "\n\nIf it was not you, ignore this message: nothing changes.\n"});
+    net::MailMessage mail;
+    mail.to = found->first.email;
+    mail.subject = "Reset your fedihost password";
+    mail.textBody = "Someone asked to reset the password of this account.\n\nTo choose a new password, open this "
+                    "link within an hour:\n\n" +
+                    publicLink(ctx, "reset", token) + "\n\nIf it was not you, ignore this message: nothing changes.\n";
+    auto sent = ctx.app.mailer->send(mail);
     if (!sent) throw AbortError(sent.error());
   }
   return json(202, {{"status", "if the address has an account, a link is on its way"}});

@@ -81,10 +81,12 @@ Response postInvitation(RequestContext& ctx) {
   bool mailed = false;
   std::string mailError;
   if (ctx.app.mailer) {
-    auto sent = ctx.app.mailer->send({"", email, "You are invited to " + org.displayName,
-                                      ctx.user->email + " invites you to " + org.displayName + " as " +
-                                          std::string(toString(role)) + ".\n\nTo accept, open this link (valid until " +
-                                          inv.expiresAt.substr(0, 10) + "):\n\n" + link + "\n"});
+    net::MailMessage mail;
+    mail.to = email;
+    mail.subject = "You are invited to " + org.displayName;
+    mail.textBody = ctx.user->email + " invites you to " + org.displayName + " as " + std::string(toString(role)) +
+                    ".\n\nTo accept, open this link (valid until " + inv.expiresAt.substr(0, 10) + "):\n\n" + link + "\n";
+    auto sent = ctx.app.mailer->send(mail);
     mailed = sent.ok();
     if (!sent) mailError = sent.error().message;
   }
@@ -117,9 +119,10 @@ Response postInvitationInspect(RequestContext& ctx) {
   auto body = input::jsonObject(ctx.request, {"token"}).orThrow();
   auto inv = pendingInvitation(ctx, input::requiredString(body, "token").orThrow());
   auto org = ctx.app.state.getOrganisation(inv.organisation).orThrow();
-  return json(200, {{"organisation", {{"id", org.id}, {"displayName", org.displayName}}},
-                    {"email", inv.email},
-                    {"role", toString(inv.role)},
+  return json(200, boost::json::object{
+                       {"organisation", boost::json::object{{"id", org.id}, {"displayName", org.displayName}}},
+                       {"email", inv.email},
+                       {"role", std::string(toString(inv.role))},
                     {"expiresAt", inv.expiresAt},
                     {"accountExists", ctx.app.accounts.findUserByEmail(inv.email).has_value()}});
 }
@@ -138,7 +141,7 @@ Response postInvitationAccept(RequestContext& ctx) {
       throw AbortError(Error::invalid("token", "this invitation is not valid any more"));
     ctx.app.accounts.setGrant(user.id, inv.organisation, inv.role);
     tx.commit();
-    return json(200, {{"organisation", inv.organisation}, {"role", toString(inv.role)}});
+    return json(200, boost::json::object{{"organisation", inv.organisation}, {"role", std::string(toString(inv.role))}});
   }
   if (ctx.app.accounts.findUserByEmail(inv.email))
     throw AbortError(Error::conflict("an account with the address " + inv.email +
@@ -154,7 +157,7 @@ Response postInvitationAccept(RequestContext& ctx) {
   tx.commit();
   auto issued = ctx.app.authenticator.openSession(ctx.app.accounts, user, ctx.request.remote,
                                                   ctx.request.header("user-agent"));
-  return signedIn(ctx, issued, 201, {{"organisation", inv.organisation}, {"role", toString(inv.role)}});
+  return signedIn(ctx, issued, 201, boost::json::object{{"organisation", inv.organisation}, {"role", std::string(toString(inv.role))}});
 }
 
 }  // namespace fedihost::api::handlers

@@ -25,7 +25,7 @@ Response listUsers(RequestContext& ctx) {
     auto j = mapping::toJson(u);
     boost::json::array grants;
     for (auto& g : ctx.app.accounts.grantsOf(u.id))
-      grants.push_back({{"organisation", g.organisation}, {"role", toString(g.role)}});
+      grants.push_back(boost::json::object{{"organisation", g.organisation}, {"role", std::string(toString(g.role))}});
     j["grants"] = std::move(grants);
     return j;
   }));
