@@ -13,6 +13,7 @@ import { organisationPage } from './pages/organisation';
 import { newDeploymentPage } from './pages/newDeployment';
 import { deploymentPage } from './pages/deployment';
 import { targetsPage } from './pages/targets';
+import { usersPage } from './pages/users';
 
 const app = document.getElementById('app')!;
 
@@ -139,6 +140,7 @@ route('/organisations/:id/new', newDeploymentPage);
 route('/new', newDeploymentPage);
 route('/deployments/:id', deploymentPage);
 route('/targets', targetsPage);
+route('/users', usersPage);
 setNotFound(({ root }) => {
   root.append(h('h1', null, 'Page not found'), h('p', null, 'This page does not exist. ', link('/', 'Go to the start page'), '.'));
 });
