@@ -5,6 +5,11 @@ import { currentPath, navigate, route, setGuards, setNotFound, start } from './r
 import * as session from './session';
 import { forgetAll } from './store';
 import { loginPage } from './pages/login';
+import { signupPage } from './pages/signup';
+import { invitePage } from './pages/invite';
+import { forgotPage, resetPage } from './pages/reset';
+import { accountPage } from './pages/account';
+import { usersPage } from './pages/users';
 import { catalogPage } from './pages/catalog';
 import { appPage } from './pages/app';
 import { comparePage } from './pages/compare';
@@ -13,7 +18,6 @@ import { organisationPage } from './pages/organisation';
 import { newDeploymentPage } from './pages/newDeployment';
 import { deploymentPage } from './pages/deployment';
 import { targetsPage } from './pages/targets';
-import { usersPage } from './pages/users';
 
 const app = document.getElementById('app')!;
 
@@ -131,6 +135,12 @@ setGuards(
 );
 
 route('/login', loginPage, { public: true });
+route('/signup', signupPage, { public: true });
+route('/invite', invitePage, { public: true });
+route('/forgot', forgotPage, { public: true });
+route('/reset', resetPage, { public: true });
+route('/account', accountPage);
+route('/users', usersPage);
 route('/catalog', catalogPage);
 route('/catalog/:id', appPage);
 route('/compare', comparePage);
@@ -140,7 +150,6 @@ route('/organisations/:id/new', newDeploymentPage);
 route('/new', newDeploymentPage);
 route('/deployments/:id', deploymentPage);
 route('/targets', targetsPage);
-route('/users', usersPage);
 setNotFound(({ root }) => {
   root.append(h('h1', null, 'Page not found'), h('p', null, 'This page does not exist. ', link('/', 'Go to the start page'), '.'));
 });
