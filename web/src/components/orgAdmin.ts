@@ -9,9 +9,18 @@ import type { Invitation, Member, Organisation, OrgDomain } from '../types';
 import { ORG_ROLES, roleHelp, roleLabel } from '../words';
 
 function roleSelect(value: string, attrs: Record<string, string> = {}): HTMLSelectElement {
-  const select = h('select', attrs);
-  for (const r of ORG_ROLES) select.append(h('option', { value: r, selected: r === value }, `${roleLabel(r)} — ${roleHelp(r)}`));
+  const select = h('select', { class: 'role-select', ...attrs });
+  for (const r of ORG_ROLES) select.append(h('option', { value: r, selected: r === value, title: roleHelp(r) }, roleLabel(r)));
   return select;
+}
+
+/** "Member: creates, changes and deploys apps", kept next to a role select. */
+function roleExplained(select: HTMLSelectElement): HTMLElement {
+  const text = h('span');
+  const draw = () => (text.textContent = `${roleLabel(select.value)}: ${roleHelp(select.value)}.`);
+  select.addEventListener('change', draw);
+  draw();
+  return text;
 }
 
 function rowError(): HTMLElement {
@@ -159,7 +168,7 @@ export function invitationsCard(org: Organisation, signal: AbortSignal): HTMLEle
       'div',
       { class: 'row' },
       field({ label: 'E-mail address', control: email, path: 'email', errors, required: true }),
-      field({ label: 'Role', control: role, path: 'role', errors }),
+      field({ label: 'Role', control: role, path: 'role', errors, help: roleExplained(role) }),
     ),
     h('div', { class: 'actions' }, submit),
   );

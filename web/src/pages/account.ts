@@ -115,9 +115,11 @@ function totpCard(required: boolean): HTMLElement {
   const body = h('div');
   const card = h('section', { class: 'card', id: 'totp' }, h('h2', null, 'Second factor'), body);
   const requiredBy = session.memberships().filter((o) => o.requireTotp);
+  // what the server said at load, then what this page did
+  let enabled = !!session.user()?.totpEnabled;
 
   function drawState(): void {
-    const on = !!session.user()?.totpEnabled;
+    const on = enabled;
     card.dataset.state = on ? 'on' : 'off';
     if (on) drawOn();
     else drawOff();
@@ -167,6 +169,7 @@ function totpCard(required: boolean): HTMLElement {
       void busy(confirm, 'Checking…', async () => {
         try {
           const answer = await api.confirmTotp(c);
+          enabled = true;
           await session.refresh().catch(() => null);
           drawRecovery(answer.recoveryCodes ?? []);
         } catch (e) {
@@ -244,6 +247,7 @@ function totpCard(required: boolean): HTMLElement {
       void busy(off, 'Turning off…', async () => {
         try {
           await api.disableTotp(password.value);
+          enabled = false;
           await session.refresh().catch(() => null);
           drawState();
         } catch (e) {

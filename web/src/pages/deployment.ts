@@ -191,7 +191,7 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
         'p',
         { id: 'drift-summary', 'data-drifted': String(drifted) },
         !when
-          ? 'Not checked yet: fedihost reads every resource back from its provider now and then, or when you ask.'
+          ? `Not checked yet: fedihost reads every resource back from its provider now and then${canDeploy ? ', or when you ask' : ''}.`
           : drifted
             ? h('strong', null, `${d ? items.length : info?.count ?? 0} resource(s) differ from what was applied (checked ${formatDate(when)}). Applying repairs them.`)
             : `Everything matches what was applied (checked ${formatDate(when)}).`,
