@@ -350,6 +350,8 @@ async function journey(base, operator) {
   await page.getByRole('button', { name: 'Set up a second factor' }).click();
   const secretText = await expectText(page.locator('[data-test="totp-secret"]'), /^[A-Z2-7 ]{16,}$/, 'the second factor key');
   const secret = secretText.replace(/\s+/g, '');
+  await page.locator('#totp-qr svg').waitFor({ state: 'visible' });
+  await snap(page, 'mariam-totp-setup');
   const uri = await page.locator('[data-test="totp-uri"]').inputValue();
   if (!uri.startsWith('otpauth://totp/') || !uri.toUpperCase().includes(`SECRET=${secret}`)) fail(`the setup link does not carry the key: ${uri}`);
   // a code near the end of its step could expire on the way: wait for a fresh one

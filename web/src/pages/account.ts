@@ -9,6 +9,7 @@ import { forgetAll } from '../store';
 import type { ApiToken, LoginSession, Organisation, TotpSetup } from '../types';
 import { deviceText, roleLabel, SCOPES, scopeLabel } from '../words';
 import { newPassword } from './invite';
+import { qrSvg } from '../components/qr';
 import { PASSWORD_HELP } from './signup';
 
 /** "JBSWY3DPEHPK3PXP" → "JBSW Y3DP EHPK 3PXP" (easier to type into an app). */
@@ -184,7 +185,9 @@ function totpCard(required: boolean): HTMLElement {
         h(
           'li',
           null,
-          h('p', null, 'Open an authenticator app on your phone (for example Aegis, FreeOTP, or Google Authenticator) and add an account by typing this key:'),
+          h('p', null, 'Open an authenticator app on your phone (for example Aegis, FreeOTP, or Google Authenticator), add an account, and scan this code:'),
+          h('div', { class: 'qr', id: 'totp-qr' }, qrSvg(setup.uri, 'QR code to scan with an authenticator app') ?? h('p', { class: 'muted' }, 'The setup link is too long for a QR code: type the key below.')),
+          h('p', null, 'Cannot scan it? Type this key into the app instead:'),
           h('p', { class: 'totp-secret' }, h('code', { 'data-test': 'totp-secret', id: 'totp-secret' }, groupSecret(setup.secret))),
           h(
             'details',
