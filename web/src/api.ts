@@ -192,8 +192,8 @@ async function send(path: string, opts: RequestOptions = {}, retried = false): P
       unauthorized();
     }
     // The CSRF token was lost (storage cleared, another tab?): ask for the session's and try once more.
-    if (res.status === 403 && auth && MUTATING.has(method) && !retried && /csrf/i.test(`${problem.title} ${problem.detail}`)) {
-      const fresh = await json<Me>('/auth/me').catch(() => null);
+    if (res.status === 403 && MUTATING.has(method) && !retried && /csrf/i.test(`${problem.title} ${problem.detail}`)) {
+      const fresh = await json<Me>('/auth/me', { auth: false }).catch(() => null);
       if (fresh?.csrfToken && fresh.csrfToken !== csrf) {
         setCsrfToken(fresh.csrfToken);
         return send(path, opts, true);
@@ -465,8 +465,8 @@ export interface RunEvents {
 }
 
 /**
- * Reads GET /runs/{id}/events with fetch (EventSource cannot send the
- * Authorization header) and dispatches `step` and `run` events until the
+ * Reads GET /runs/{id}/events with fetch (one code path for cookies and
+ * problems, and a stream that stops with the page's signal) and dispatches `step` and `run` events until the
  * stream ends or `signal` aborts. Resolves when the stream closes.
  */
 export async function streamRunEvents(runId: string, handlers: RunEvents, signal: AbortSignal): Promise<void> {
