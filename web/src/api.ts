@@ -306,6 +306,40 @@ function toInvitationInfo(raw: unknown): InvitationInfo {
   };
 }
 
+/**
+ * An invitation, pending or not: servers may say "state" or "status", or only
+ * when it was accepted or revoked. Its link is made absolute (the server gives
+ * <origin>/invite#token=…).
+ */
+function toInvitation(raw: unknown): Invitation {
+  const r = obj(raw) ?? {};
+  const expiresAt = str(r.expiresAt);
+  const token = str(r.token);
+  let url = str(r.url) ?? (token ? `/invite#token=${encodeURIComponent(token)}` : undefined);
+  if (url) {
+    try {
+      url = new URL(url, location.origin).href;
+    } catch {
+      /* keep it as given */
+    }
+  }
+  const state =
+    str(r.state) ??
+    str(r.status) ??
+    (str(r.revokedAt) ? 'revoked' : str(r.acceptedAt) ? 'accepted' : expiresAt && Date.parse(expiresAt) < Date.now() ? 'expired' : 'pending');
+  return {
+    id: str(r.id) ?? '',
+    email: str(r.email) ?? '',
+    role: str(r.role) ?? '',
+    createdAt: str(r.createdAt),
+    expiresAt,
+    state,
+    url,
+    token,
+    mailed: r.mailed === true,
+  };
+}
+
 function keepCsrf<T extends { csrfToken?: string } | undefined>(answer: T): T {
   if (answer?.csrfToken) setCsrfToken(answer.csrfToken);
   return answer;
@@ -384,9 +418,9 @@ export const api = {
         auth: password === undefined,
       }),
     ),
-  invitations: (org: string) => collect<Invitation>(`/organisations/${enc(org)}/invitations`),
-  invite: (org: string, body: { email: string; role: string }) =>
-    json<Invitation>(`/organisations/${enc(org)}/invitations`, { method: 'POST', body }),
+  invitations: async (org: string) => (await collect<unknown>(`/organisations/${enc(org)}/invitations`)).map(toInvitation),
+  invite: async (org: string, body: { email: string; role: string }) =>
+    toInvitation(await json<unknown>(`/organisations/${enc(org)}/invitations`, { method: 'POST', body })),
   revokeInvitation: (org: string, id: string) => json<void>(`/organisations/${enc(org)}/invitations/${enc(id)}`, { method: 'DELETE' }),
 
   members: async (org: string) => (await collect<unknown>(`/organisations/${enc(org)}/members`)).map(toMember),

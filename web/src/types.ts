@@ -40,7 +40,8 @@ export interface SessionInfo {
 export interface Me {
   user: User;
   organisations: Membership[];
-  session?: SessionInfo | null;
+  /** The current session (some servers may give only its id). */
+  session?: SessionInfo | string | null;
   csrfToken?: string;
 }
 

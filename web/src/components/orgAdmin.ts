@@ -151,7 +151,7 @@ export function invitationsCard(org: Organisation, signal: AbortSignal): HTMLEle
 
   async function load(): Promise<void> {
     try {
-      const items = (await api.invitations(org.id)).filter((i) => !i.state || i.state === 'pending');
+      const items = (await api.invitations(org.id)).filter((i) => i.state === 'pending');
       if (signal.aborted) return;
       list.replaceChildren(...items.map(row));
       status.replaceChildren(items.length ? '' : h('p', { class: 'empty' }, 'No invitation waiting.'));

@@ -278,7 +278,8 @@ function sessionsCard(signal: AbortSignal): { element: HTMLElement; load: () => 
   const status = h('div', null, loading('Loading your sessions…'));
   const everywhere = h('button', { type: 'button', class: 'button-danger-quiet', id: 'logout-all' }, 'Sign out everywhere');
   const error = h('div', { class: 'form-error', role: 'alert', hidden: true });
-  const currentId = session.current()?.session?.id;
+  const cs = session.current()?.session;
+  const currentId = typeof cs === 'string' ? cs : cs?.id;
 
   const signOutHere = () => {
     session.forget();
