@@ -5,14 +5,16 @@
 //
 // Starts `fedihost init` + `fedihost serve` on a free loopback port with a fresh
 // data directory, drives Debian's chromium with playwright-core through: login
-// (wrong then right password), catalog, creating an organisation, a deployment
+// (wrong then right password; signed in by an HttpOnly cookie, nothing kept in
+// localStorage), catalog, creating an organisation, a deployment
 // (with an invalid domain first), reviewing the plan, applying it and waiting
 // for "ready" with app URLs; on the way it opens PeerTube's app page (its
 // strengths, weaknesses, opportunities and threats) and compares PeerTube with
 // Owncast side by side; once ready it edits a Mastodon setting (an out-of-range
 // value first, explained next to the field) and checks the plan shows an
-// update; then saves a full-page screenshot, deletes the deployment and stops
-// everything. Prints "1 passed, 0 failed" or "0 passed, 1 failed" last.
+// update; then saves a full-page screenshot, deletes the deployment, logs out
+// (the session ends), and checks that a refused cookie leads to the login page.
+// Prints "1 passed, 0 failed" or "0 passed, 1 failed" last.
 //
 // Environment:
 //   FEDIHOST_BIN         the server binary (default <repo>/build/debug/fedihost)
@@ -129,6 +131,17 @@ async function snap(page, name) {
   await page.screenshot({ path: path.join(SHOTS_DIR, `${String(shotNo).padStart(2, '0')}-${name}.png`), fullPage: true });
 }
 
+/** Signed in by the HttpOnly session cookie, with the CSRF token for this tab only: nothing in localStorage. */
+async function expectCookieSession(page) {
+  const cookies = await context.cookies();
+  const session = cookies.find((c) => c.name === 'fedihost_session');
+  if (!session) fail(`no fedihost_session cookie after login (cookies: ${cookies.map((c) => c.name).join(', ') || 'none'})`);
+  if (!session.httpOnly) fail('the session cookie is readable by scripts (not HttpOnly)');
+  const kept = await page.evaluate(() => ({ local: Object.keys(localStorage), csrf: sessionStorage.getItem('fedihost.csrf') }));
+  if (kept.local.some((k) => /token|session|user/i.test(k))) fail(`localStorage holds ${JSON.stringify(kept.local)} after login`);
+  if (!kept.csrf) fail('no CSRF token kept in sessionStorage after login');
+}
+
 async function journey(page, base) {
   // ---- 1. login -----------------------------------------------------------
   log('open the panel: expect the login page');
@@ -149,8 +162,7 @@ async function journey(page, base) {
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Log in' }).click();
   await page.waitForURL((u) => !u.pathname.startsWith('/login'), { timeout: 10_000 });
-  const token = await page.evaluate(() => localStorage.getItem('fedihost.token'));
-  if (!token) fail('no token kept in localStorage after login');
+  await expectCookieSession(page);
 
   // ---- 2. catalog -----------------------------------------------------------
   log('catalog: expect Mastodon, Pixelfed and PeerTube cards');
@@ -394,14 +406,16 @@ async function journey(page, base) {
   await page.locator('#scan-orphans').click();
   await expectText(page.locator('#orphans-none'), /Nothing orphaned/, 'orphan scan');
 
-  log('log out: back to the login page');
+  log('log out: back to the login page, and the session is over');
   await page.locator('#logout').click();
   await page.waitForURL(/\/login/, { timeout: 10_000 });
-  const after = await page.evaluate(() => localStorage.getItem('fedihost.token'));
-  if (after) fail('the token is still stored after logging out');
+  const after = await page.evaluate(() => sessionStorage.getItem('fedihost.csrf'));
+  if (after) fail('the CSRF token is still kept after logging out');
+  await page.goto(base + '/organisations', { waitUntil: 'domcontentloaded' });
+  await page.waitForURL(/\/login\?next=%2Forganisations/, { timeout: 10_000 });
 
-  log('a token the server refuses (401) sends you back to the login page');
-  await page.evaluate(() => localStorage.setItem('fedihost.token', 'not-a-valid-token'));
+  log('a session cookie the server refuses (401) sends you back to the login page');
+  await context.addCookies([{ name: 'fedihost_session', value: 'not-a-valid-token', url: base }]);
   await page.goto(base + '/catalog', { waitUntil: 'domcontentloaded' });
   await page.waitForURL(/\/login\?next=%2Fcatalog/, { timeout: 10_000 });
 }

@@ -1,12 +1,26 @@
 // The one place that talks to the fedihost API (/api/v1).
+//
+// The panel is signed in by an HttpOnly cookie the server sets at login; the
+// session's CSRF token (kept in memory and in sessionStorage, so that a reload
+// keeps it; GET /auth/me gives it again) goes with every POST, PATCH, PUT and
+// DELETE as X-CSRF-Token. No token is ever kept in localStorage.
 import type {
+  ApiToken,
   App,
+  AuthOptions,
   Deployment,
   DeploymentPatch,
+  DnsChallenge,
   DriftStatus,
+  Invitation,
+  InvitationInfo,
   IpPool,
   LoginAnswer,
+  LoginSession,
+  Me,
+  Member,
   Organisation,
+  OrgDomain,
   Orphan,
   Page,
   Plan,
@@ -15,13 +29,14 @@ import type {
   SavedPlan,
   Step,
   TargetInfo,
+  TotpSetup,
   UpgradeInfo,
   User,
 } from './types';
 
 const BASE = '/api/v1';
-const TOKEN_KEY = 'fedihost.token';
-const USER_KEY = 'fedihost.user';
+const CSRF_KEY = 'fedihost.csrf';
+const MUTATING = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
 
 /** An error answered by the API (or a network failure, status 0). */
 export class ApiError extends Error {
@@ -29,8 +44,13 @@ export class ApiError extends Error {
   readonly title: string;
   readonly detail: string;
   readonly field: string | undefined;
+  /** The second factor's state: "required" | "invalid" | "setup-required". */
+  readonly totp: string | undefined;
+  /** Seconds to wait (429 Retry-After). */
+  readonly retryAfter: number | undefined;
+  readonly problem: Problem;
 
-  constructor(status: number, problem: Problem) {
+  constructor(status: number, problem: Problem, retryAfter?: number) {
     const title = problem.title || (status ? `Request failed (${status})` : 'Request failed');
     const detail = problem.detail || '';
     super(detail || title);
@@ -38,12 +58,23 @@ export class ApiError extends Error {
     this.title = title;
     this.detail = detail;
     this.field = problem.field || undefined;
+    this.totp = typeof problem.totp === 'string' ? problem.totp : undefined;
+    this.retryAfter = retryAfter ?? (typeof problem.retryAfter === 'number' ? problem.retryAfter : undefined);
+    this.problem = problem;
   }
 
   /** The text shown to a person: the detail when there is one, else the title. */
   get text(): string {
+    if (this.status === 429) return tooManyText(this.retryAfter);
     return this.detail || this.title;
   }
+}
+
+/** "Too many attempts, try again in 30 seconds." */
+export function tooManyText(seconds: number | undefined): string {
+  if (!seconds || seconds <= 0) return 'Too many attempts, try again in a moment.';
+  if (seconds < 120) return `Too many attempts, try again in ${seconds} second${seconds === 1 ? '' : 's'}.`;
+  return `Too many attempts, try again in ${Math.ceil(seconds / 60)} minutes.`;
 }
 
 export function errorText(e: unknown): string {
@@ -54,45 +85,59 @@ export function errorText(e: unknown): string {
 
 // ---- session -------------------------------------------------------------
 
-export function getToken(): string | null {
+function stored(): string | null {
   try {
-    return localStorage.getItem(TOKEN_KEY);
+    return sessionStorage.getItem(CSRF_KEY);
   } catch {
     return null;
   }
 }
 
-export function getUser(): User | null {
+let csrf: string | null = stored();
+
+// Panels before the session cookie kept a bearer token in localStorage: drop it.
+try {
+  localStorage.removeItem('fedihost.token');
+  localStorage.removeItem('fedihost.user');
+} catch {
+  /* storage unavailable */
+}
+
+/** Keeps the session's CSRF token (in memory and for this tab's reloads). */
+export function setCsrfToken(token: string | null | undefined): void {
+  csrf = token || null;
   try {
-    const raw = localStorage.getItem(USER_KEY);
-    return raw ? (JSON.parse(raw) as User) : null;
+    if (csrf) sessionStorage.setItem(CSRF_KEY, csrf);
+    else sessionStorage.removeItem(CSRF_KEY);
   } catch {
-    return null;
+    /* storage unavailable: memory only */
   }
 }
 
-function saveSession(answer: LoginAnswer): void {
-  localStorage.setItem(TOKEN_KEY, answer.token);
-  localStorage.setItem(USER_KEY, JSON.stringify(answer.user));
-}
-
+/** Forgets what this tab knows of the session (the cookie is the server's to end). */
 export function clearSession(): void {
-  localStorage.removeItem(TOKEN_KEY);
-  localStorage.removeItem(USER_KEY);
+  setCsrfToken(null);
 }
 
 let unauthorized: () => void = () => {};
+let secondFactorNeeded: () => void = () => {};
 
 /** Called whenever the API answers 401 to an authenticated request. */
 export function onUnauthorized(fn: () => void): void {
   unauthorized = fn;
 }
 
-// ---- requests ------------------------------------------------------------
+/** Called when an organisation (or the server) refuses a user without a second factor (403, totp "setup-required"). */
+export function onSecondFactorNeeded(fn: () => void): void {
+  secondFactorNeeded = fn;
+}
+
+// ---- requests ----------------------------------------------------------------
 
 interface RequestOptions {
   method?: string;
   body?: unknown;
+  /** false for the routes used before signing in: a 401 there is an answer, not an expired session. */
   auth?: boolean;
   signal?: AbortSignal;
   headers?: Record<string, string>;
@@ -111,13 +156,20 @@ async function readProblem(res: Response): Promise<Problem> {
   return { title: res.statusText || `Request failed (${res.status})`, status: res.status };
 }
 
-async function send(path: string, opts: RequestOptions = {}): Promise<Response> {
+/** Retry-After: seconds, or an HTTP date. */
+function retryAfter(res: Response): number | undefined {
+  const v = res.headers.get('Retry-After');
+  if (!v) return undefined;
+  if (/^\d+$/.test(v.trim())) return Number(v.trim());
+  const when = Date.parse(v);
+  return Number.isNaN(when) ? undefined : Math.max(1, Math.ceil((when - Date.now()) / 1000));
+}
+
+async function send(path: string, opts: RequestOptions = {}, retried = false): Promise<Response> {
+  const method = opts.method || 'GET';
   const headers: Record<string, string> = { Accept: 'application/json', ...opts.headers };
   const auth = opts.auth !== false;
-  if (auth) {
-    const token = getToken();
-    if (token) headers.Authorization = `Bearer ${token}`;
-  }
+  if (MUTATING.has(method) && csrf) headers['X-CSRF-Token'] = csrf;
   let body: string | undefined;
   if (opts.body !== undefined) {
     headers['Content-Type'] = 'application/json';
@@ -125,7 +177,7 @@ async function send(path: string, opts: RequestOptions = {}): Promise<Response> 
   }
   let res: Response;
   try {
-    res = await fetch(BASE + path, { method: opts.method || 'GET', headers, body, signal: opts.signal });
+    res = await fetch(BASE + path, { method, headers, body, signal: opts.signal, credentials: 'same-origin' });
   } catch (e) {
     if (e instanceof DOMException && e.name === 'AbortError') throw e;
     throw new ApiError(0, {
@@ -139,11 +191,19 @@ async function send(path: string, opts: RequestOptions = {}): Promise<Response> 
       clearSession();
       unauthorized();
     }
-    throw new ApiError(res.status, problem);
+    // The CSRF token was lost (storage cleared, another tab?): ask for the session's and try once more.
+    if (res.status === 403 && MUTATING.has(method) && !retried && /csrf/i.test(`${problem.title} ${problem.detail}`)) {
+      const fresh = await json<Me>('/auth/me', { auth: false }).catch(() => null);
+      if (fresh?.csrfToken && fresh.csrfToken !== csrf) {
+        setCsrfToken(fresh.csrfToken);
+        return send(path, opts, true);
+      }
+    }
+    if (res.status === 403 && problem.totp === 'setup-required') secondFactorNeeded();
+    throw new ApiError(res.status, problem, retryAfter(res));
   }
   return res;
 }
-
 async function json<T>(path: string, opts: RequestOptions = {}): Promise<T> {
   const res = await send(path, opts);
   if (res.status === 204) return undefined as T;
@@ -176,20 +236,214 @@ async function all<T>(path: string, params: Record<string, string> = {}, maxPage
   return items;
 }
 
-// ---- routes ----------------------------------------------------------------
+/** Lists that may be paged ({items,next}) or not ({items} or a bare array): every item. */
+async function collect<T>(path: string, maxPages = 20): Promise<T[]> {
+  const out: T[] = [];
+  let cursor: string | null = null;
+  for (let i = 0; i < maxPages; i++) {
+    const sep = path.includes('?') ? '&' : '?';
+    const answer: T[] | { items?: T[]; next?: string | null } = await json(cursor ? `${path}${sep}cursor=${encodeURIComponent(cursor)}` : path);
+    if (Array.isArray(answer)) return answer;
+    out.push(...(answer?.items ?? []));
+    cursor = answer?.next ?? null;
+    if (!cursor) break;
+  }
+  return out;
+}
 
-export async function login(email: string, password: string): Promise<LoginAnswer> {
-  const answer = await json<LoginAnswer>('/auth/login', {
-    method: 'POST',
-    body: { email, password },
-    auth: false,
-  });
-  saveSession(answer);
+const enc = encodeURIComponent;
+
+// ---- answers whose exact shape docs/accounts.md leaves open, made one shape here ----
+
+type Loose = Record<string, unknown>;
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+const obj = (v: unknown): Loose | undefined => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Loose) : undefined);
+
+/** {"user":{"id","email"},"role"} or {"id"|"userId","email","role"} → Member */
+function toMember(raw: unknown): Member {
+  const r = obj(raw) ?? {};
+  const u = obj(r.user) ?? r;
+  return {
+    id: str(u.id) ?? str(r.userId) ?? str(r.user) ?? '',
+    email: str(u.email) ?? str(r.email) ?? '',
+    role: str(r.role) ?? 'viewer',
+    totpEnabled: typeof u.totpEnabled === 'boolean' ? u.totpEnabled : undefined,
+  };
+}
+
+/** The TXT record to publish: {"name","type","value"}, or only its value. */
+function toDomain(raw: unknown): OrgDomain {
+  const r = obj(raw) ?? {};
+  const domain = str(r.domain) ?? str(r.name) ?? '';
+  const c = obj(r.challenge);
+  const challenge: DnsChallenge = {
+    name: str(c?.name) ?? `_fedihost-challenge.${domain}`,
+    type: str(c?.type) ?? 'TXT',
+    value: str(c?.value) ?? str(r.challenge) ?? str(r.value) ?? '',
+  };
+  const verifiedAt = str(r.verifiedAt) ?? null;
+  const verified = r.verified === true || r.status === 'verified' || !!verifiedAt;
+  return { domain, challenge, verified, verifiedAt, createdAt: str(r.createdAt) };
+}
+
+/** The accept page's facts, whatever the server calls its members. */
+function toInvitationInfo(raw: unknown): InvitationInfo {
+  const r = obj(raw) ?? {};
+  const org = obj(r.organisation);
+  return {
+    organisationName:
+      str(r.organisationDisplayName) ??
+      str(org?.displayName) ??
+      str(r.displayName) ??
+      str(r.organisationName) ??
+      str(org?.name) ??
+      str(r.organisation) ??
+      'the organisation',
+    organisationId: str(org?.id) ?? str(r.organisationId) ?? (typeof r.organisation === 'string' && /^org_/.test(r.organisation) ? r.organisation : undefined),
+    email: str(r.email) ?? '',
+    role: str(r.role) ?? 'viewer',
+    accountExists: r.accountExists === true || r.hasAccount === true || r.existingAccount === true || r.account === true || r.exists === true,
+  };
+}
+
+/**
+ * An invitation, pending or not: servers may say "state" or "status", or only
+ * when it was accepted or revoked. Its link is made absolute (the server gives
+ * <origin>/invite#token=…).
+ */
+function toInvitation(raw: unknown): Invitation {
+  const r = obj(raw) ?? {};
+  const expiresAt = str(r.expiresAt);
+  const token = str(r.token);
+  let url = str(r.url) ?? (token ? `/invite#token=${encodeURIComponent(token)}` : undefined);
+  if (url) {
+    try {
+      url = new URL(url, location.origin).href;
+    } catch {
+      /* keep it as given */
+    }
+  }
+  const state =
+    str(r.state) ??
+    str(r.status) ??
+    (str(r.revokedAt) ? 'revoked' : str(r.acceptedAt) ? 'accepted' : expiresAt && Date.parse(expiresAt) < Date.now() ? 'expired' : 'pending');
+  return {
+    id: str(r.id) ?? '',
+    email: str(r.email) ?? '',
+    role: str(r.role) ?? '',
+    createdAt: str(r.createdAt),
+    expiresAt,
+    state,
+    url,
+    token,
+    mailed: r.mailed === true,
+  };
+}
+
+function keepCsrf<T extends { csrfToken?: string } | undefined>(answer: T): T {
+  if (answer?.csrfToken) setCsrfToken(answer.csrfToken);
   return answer;
 }
 
+// ---- routes ----------------------------------------------------------------
+
+/** Signs in (the server sets the session cookie); `totp` is a code or a recovery code. */
+export async function login(email: string, password: string, totp?: string): Promise<LoginAnswer> {
+  const body: { email: string; password: string; totp?: string } = { email, password };
+  if (totp) body.totp = totp;
+  return keepCsrf(await json<LoginAnswer>('/auth/login', { method: 'POST', body, auth: false }));
+}
+
+/** The signed-in user, or null when the cookie is missing or no longer valid. */
+export async function whoAmI(): Promise<Me | null> {
+  try {
+    const me = await json<Me>('/auth/me', { auth: false });
+    keepCsrf(me);
+    return me && me.user ? { ...me, organisations: me.organisations ?? [] } : null;
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) {
+      clearSession();
+      return null;
+    }
+    throw e;
+  }
+}
+
+/** Ends this browser's session; the tab forgets it even when the server cannot be reached. */
+export async function logout(): Promise<void> {
+  try {
+    await json<void>('/auth/logout', { method: 'POST', auth: false });
+  } finally {
+    clearSession();
+  }
+}
+
 export const api = {
-  me: () => json<User>('/auth/me'),
+  // -- accounts (docs/accounts.md) --
+  options: () => json<AuthOptions>('/auth/options', { auth: false }),
+  signup: async (body: { email: string; password: string; organisation: { name: string; displayName?: string } }) =>
+    keepCsrf(await json<LoginAnswer | undefined>('/auth/signup', { method: 'POST', body, auth: false })),
+  requestPasswordReset: (email: string) => json<void>('/auth/password-reset', { method: 'POST', body: { email }, auth: false }),
+  confirmPasswordReset: (token: string, password: string) =>
+    json<void>('/auth/password-reset/confirm', { method: 'POST', body: { token, password }, auth: false }),
+  logoutAll: async () => {
+    try {
+      await json<void>('/auth/logout-all', { method: 'POST' });
+    } finally {
+      clearSession();
+    }
+  },
+  sessions: () => collect<LoginSession>('/auth/sessions'),
+  endSession: (id: string) => json<void>(`/auth/sessions/${enc(id)}`, { method: 'DELETE' }),
+  changePassword: (currentPassword: string, newPassword: string) =>
+    json<void>('/auth/password', { method: 'POST', body: { currentPassword, newPassword } }),
+  changeEmail: (password: string, email: string) => json<User | undefined>('/auth/email', { method: 'POST', body: { password, email } }),
+  beginTotp: () => json<TotpSetup>('/auth/totp', { method: 'POST' }),
+  confirmTotp: (code: string) => json<{ recoveryCodes: string[] }>('/auth/totp/confirm', { method: 'POST', body: { code } }),
+  disableTotp: (password: string) => json<void>('/auth/totp', { method: 'DELETE', body: { password } }),
+
+  tokens: () => collect<ApiToken>('/tokens'),
+  createToken: (body: { name: string; scopes: string[]; expiresAt?: string; organisation?: string }) =>
+    json<ApiToken>('/tokens', { method: 'POST', body }),
+  revokeToken: (id: string) => json<void>(`/tokens/${enc(id)}`, { method: 'DELETE' }),
+
+  inspectInvitation: async (token: string) =>
+    toInvitationInfo(await json<unknown>('/invitations/inspect', { method: 'POST', body: { token }, auth: false })),
+  /** Signed in: joins with the current account. Otherwise creates the account with `password` and signs in. */
+  acceptInvitation: async (token: string, password?: string) =>
+    keepCsrf(
+      await json<(LoginAnswer & { organisation?: unknown }) | undefined>('/invitations/accept', {
+        method: 'POST',
+        body: password === undefined ? { token } : { token, password },
+        auth: password === undefined,
+      }),
+    ),
+  invitations: async (org: string) => (await collect<unknown>(`/organisations/${enc(org)}/invitations`)).map(toInvitation),
+  invite: async (org: string, body: { email: string; role: string }) =>
+    toInvitation(await json<unknown>(`/organisations/${enc(org)}/invitations`, { method: 'POST', body })),
+  revokeInvitation: (org: string, id: string) => json<void>(`/organisations/${enc(org)}/invitations/${enc(id)}`, { method: 'DELETE' }),
+
+  members: async (org: string) => (await collect<unknown>(`/organisations/${enc(org)}/members`)).map(toMember),
+  setMemberRole: (org: string, user: string, role: string) =>
+    json<unknown>(`/organisations/${enc(org)}/members/${enc(user)}`, { method: 'PATCH', body: { role } }),
+  removeMember: (org: string, user: string) => json<void>(`/organisations/${enc(org)}/members/${enc(user)}`, { method: 'DELETE' }),
+
+  domains: async (org: string) => (await collect<unknown>(`/organisations/${enc(org)}/domains`)).map(toDomain),
+  addDomain: async (org: string, domain: string) =>
+    toDomain(await json<unknown>(`/organisations/${enc(org)}/domains`, { method: 'POST', body: { domain } })),
+  verifyDomain: async (org: string, domain: string) =>
+    toDomain(await json<unknown>(`/organisations/${enc(org)}/domains/${enc(domain)}/verify`, { method: 'POST' })),
+  removeDomain: (org: string, domain: string) => json<void>(`/organisations/${enc(org)}/domains/${enc(domain)}`, { method: 'DELETE' }),
+
+  updateOrganisation: (id: string, body: { displayName?: string; requireTotp?: boolean }) =>
+    json<Organisation>(`/organisations/${enc(id)}`, { method: 'PATCH', body }),
+  deleteOrganisation: (id: string) => json<void>(`/organisations/${enc(id)}`, { method: 'DELETE' }),
+
+  users: (cursor?: string | null) => json<Page<User>>('/users' + query({ limit: 50, cursor })),
+  disableUser: (id: string) => json<User | undefined>(`/users/${enc(id)}/disable`, { method: 'POST' }),
+  enableUser: (id: string) => json<User | undefined>(`/users/${enc(id)}/enable`, { method: 'POST' }),
+
+  // -- catalog and deployments --
 
   catalog: async () => (await json<{ items: App[] }>('/catalog')).items,
   catalogApp: (id: string) => json<App>(`/catalog/${encodeURIComponent(id)}`),
@@ -245,8 +499,8 @@ export interface RunEvents {
 }
 
 /**
- * Reads GET /runs/{id}/events with fetch (EventSource cannot send the
- * Authorization header) and dispatches `step` and `run` events until the
+ * Reads GET /runs/{id}/events with fetch (one code path for cookies and
+ * problems, and a stream that stops with the page's signal) and dispatches `step` and `run` events until the
  * stream ends or `signal` aborts. Resolves when the stream closes.
  */
 export async function streamRunEvents(runId: string, handlers: RunEvents, signal: AbortSignal): Promise<void> {

@@ -98,3 +98,46 @@ export function failure(message: string, retry?: () => void): HTMLElement {
     retry ? h('button', { type: 'button', class: 'button-quiet', onclick: retry }, 'Try again') : null,
   );
 }
+
+/** Copies text to the clipboard; false when the browser refuses. */
+export async function copyText(text: string): Promise<boolean> {
+  try {
+    if (navigator.clipboard && window.isSecureContext) {
+      await navigator.clipboard.writeText(text);
+      return true;
+    }
+  } catch {
+    /* fall back below */
+  }
+  const area = h('textarea', { readonly: true, 'aria-hidden': 'true', class: 'offscreen' });
+  area.value = text;
+  document.body.append(area);
+  area.select();
+  let ok = false;
+  try {
+    ok = document.execCommand('copy');
+  } catch {
+    ok = false;
+  }
+  area.remove();
+  return ok;
+}
+
+/**
+ * A read-only box holding a secret or a link, with a "Copy" button beside it.
+ * The box can also be selected by hand (it selects itself on focus).
+ */
+export function copyField(value: string, label: string, attrs: Attrs = {}): HTMLElement {
+  const id = typeof attrs.id === 'string' ? attrs.id : `copy-${Math.random().toString(36).slice(2, 9)}`;
+  const input = h('input', { type: 'text', readonly: true, class: 'copy-value', spellcheck: 'false', ...attrs, id });
+  input.value = value;
+  input.addEventListener('focus', () => input.select());
+  const status = h('span', { class: 'muted small', role: 'status' });
+  const button = h('button', { type: 'button', class: 'copy-button' }, 'Copy');
+  button.addEventListener('click', async () => {
+    const ok = await copyText(value);
+    status.textContent = ok ? 'Copied.' : 'Select the text and copy it by hand.';
+    if (!ok) input.select();
+  });
+  return h('div', { class: 'copy-field' }, h('label', { for: id }, label), h('div', { class: 'copy-row' }, input, button, status));
+}

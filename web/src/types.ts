@@ -1,15 +1,142 @@
 // Types of the fedihost HTTP API v1 (see docs/api.md).
 
+/** A person who logs in (docs/accounts.md). Operators are the provider's staff. */
 export interface User {
   id: string;
   email: string;
-  role: string;
+  /** Older servers: "operator" | "member". */
+  role?: string;
+  /** Newer servers: the account is the provider's staff. */
+  isOperator?: boolean;
+  /** Some servers may name it `operator`. */
+  operator?: boolean;
+  disabled?: boolean;
+  /** Whether a second factor is set up. */
+  totpEnabled?: boolean;
   createdAt: string;
 }
 
-export interface LoginAnswer {
-  token: string;
+/** A role in an organisation, weakest last. */
+export type OrgRole = 'org-admin' | 'member' | 'viewer';
+
+/** An organisation the user belongs to, with her role in it (GET /auth/me). */
+export interface Membership {
+  id: string;
+  name: string;
+  displayName?: string | null;
+  role: OrgRole | string;
+  requireTotp?: boolean;
+}
+
+/** The current login session, as GET /auth/me describes it (members beyond `id` are optional). */
+export interface SessionInfo {
+  id: string;
+  createdAt?: string;
+  lastUsedAt?: string;
+  expiresAt?: string;
+}
+
+/** GET /auth/me */
+export interface Me {
   user: User;
+  organisations: Membership[];
+  /** The current session (some servers may give only its id). */
+  session?: SessionInfo | string | null;
+  csrfToken?: string;
+}
+
+/** POST /auth/login (and an accepted invitation for a new account). */
+export interface LoginAnswer {
+  token?: string;
+  csrfToken?: string;
+  expiresAt?: string;
+  user?: User;
+}
+
+/** GET /auth/options (public). */
+export interface AuthOptions {
+  signup: boolean;
+  passwordReset: boolean;
+}
+
+/** A login session in GET /auth/sessions. */
+export interface LoginSession {
+  id: string;
+  createdAt?: string;
+  lastUsedAt?: string | null;
+  expiresAt?: string | null;
+  /** The client address it was opened from. */
+  remote?: string | null;
+  userAgent?: string | null;
+  /** True for the session of this browser (when the server says so). */
+  current?: boolean;
+}
+
+export type Scope = 'read' | 'write' | 'deploy' | 'admin';
+
+/** An API token (GET /tokens); its secret is only in the answer to POST /tokens. */
+export interface ApiToken {
+  id: string;
+  name: string;
+  scopes: string[];
+  organisation?: string | null;
+  createdAt?: string;
+  lastUsedAt?: string | null;
+  expiresAt?: string | null;
+  /** Only when just created. */
+  token?: string;
+}
+
+/** POST /auth/totp */
+export interface TotpSetup {
+  secret: string;
+  uri: string;
+}
+
+/** A member of an organisation, as the panel uses it. */
+export interface Member {
+  id: string;
+  email: string;
+  role: OrgRole | string;
+  totpEnabled?: boolean;
+}
+
+export interface Invitation {
+  id: string;
+  email: string;
+  role: OrgRole | string;
+  createdAt?: string;
+  expiresAt?: string;
+  /** "pending" | "accepted" | "revoked" | "expired" when the server says. */
+  state?: string;
+  /** Only when just created: the link to send. */
+  url?: string;
+  token?: string;
+  mailed?: boolean;
+}
+
+/** POST /invitations/inspect, as the panel uses it. */
+export interface InvitationInfo {
+  organisationName: string;
+  organisationId?: string;
+  email: string;
+  role: OrgRole | string;
+  accountExists: boolean;
+}
+
+export interface DnsChallenge {
+  name: string;
+  type: string;
+  value: string;
+}
+
+/** A domain an organisation claims (…/domains). */
+export interface OrgDomain {
+  domain: string;
+  challenge: DnsChallenge;
+  verified: boolean;
+  verifiedAt?: string | null;
+  createdAt?: string;
 }
 
 export interface Page<T> {
@@ -96,6 +223,8 @@ export interface Organisation {
   id: string;
   name: string;
   displayName?: string | null;
+  /** Members must have a second factor to act in it. */
+  requireTotp?: boolean;
   createdAt: string;
 }
 
@@ -248,6 +377,9 @@ export interface Problem {
   status?: number;
   detail?: string;
   field?: string;
+  /** Second factor: "required" | "invalid" at login, "setup-required" when an organisation asks for one. */
+  totp?: string;
+  retryAfter?: number;
 }
 
 /** GET /targets: where deployments can live. */

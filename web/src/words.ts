@@ -202,3 +202,73 @@ const PORT: Record<number, string> = {
 export function portText(port: number): string {
   return PORT[port] ? `${port} (${PORT[port]})` : String(port);
 }
+
+// ---- people and access (docs/accounts.md) ----------------------------------
+
+const ROLE: Record<string, string> = {
+  operator: 'Provider staff',
+  'org-admin': 'Administrator',
+  member: 'Member',
+  viewer: 'Viewer',
+};
+
+const ROLE_HELP: Record<string, string> = {
+  'org-admin': 'everything: people, domains, settings and deployments',
+  member: 'creates, changes and deploys apps',
+  viewer: 'can look, not change anything',
+};
+
+/** "org-admin" → "Administrator" */
+export function roleLabel(role: string): string {
+  return ROLE[role] ?? role;
+}
+
+/** "viewer" → "can look, not change anything" */
+export function roleHelp(role: string): string {
+  return ROLE_HELP[role] ?? '';
+}
+
+/** The roles an organisation's administrator can give, strongest first. */
+export const ORG_ROLES = ['org-admin', 'member', 'viewer'] as const;
+
+const SCOPE: Record<string, string> = {
+  read: 'Read: see everything',
+  write: 'Write: create, change and delete deployments',
+  deploy: 'Deploy: review plans, apply, check and cancel',
+  admin: 'Administer: people, invitations, domains, organisations and tokens',
+};
+
+export function scopeLabel(scope: string): string {
+  return SCOPE[scope] ?? scope;
+}
+
+export const SCOPES = ['read', 'write', 'deploy', 'admin'] as const;
+
+/** A browser's user agent in a few words: "Firefox on Linux". */
+export function deviceText(userAgent: string | null | undefined): string {
+  if (!userAgent) return 'Unknown device';
+  const ua = userAgent;
+  const browser = /Edg\//.test(ua)
+    ? 'Edge'
+    : /Firefox\//.test(ua)
+      ? 'Firefox'
+      : /Chrom(e|ium)\//.test(ua)
+        ? 'Chrome'
+        : /Safari\//.test(ua)
+          ? 'Safari'
+          : /curl|fedihost|node|python|Go-http/i.test(ua)
+            ? 'A program'
+            : 'A browser';
+  const os = /Android/.test(ua)
+    ? 'Android'
+    : /iPhone|iPad/.test(ua)
+      ? 'iOS'
+      : /Windows/.test(ua)
+        ? 'Windows'
+        : /Mac OS X/.test(ua)
+          ? 'macOS'
+          : /Linux/.test(ua)
+            ? 'Linux'
+            : '';
+  return os ? `${browser} on ${os}` : browser;
+}

@@ -43,7 +43,14 @@ export interface RunProgress {
  * Shows `run` and follows it live until it ends, then calls `onEnd` once.
  * Stops when `signal` aborts (the person left the page).
  */
-export function followRun(run: Run, catalog: App[], signal: AbortSignal, onEnd: (run: Run) => void): RunProgress {
+export function followRun(
+  run: Run,
+  catalog: App[],
+  signal: AbortSignal,
+  onEnd: (run: Run) => void,
+  opts: { canCancel?: boolean } = {},
+): RunProgress {
+  const canCancel = opts.canCancel !== false;
   let current: Run = run;
   const steps = new Map<number, Step>();
   const items = new Map<number, HTMLLIElement>();
@@ -87,7 +94,7 @@ export function followRun(run: Run, catalog: App[], signal: AbortSignal, onEnd: 
     title.textContent = done
       ? `${runKind(current.kind)} ${current.status === 'succeeded' ? 'finished' : current.status === 'cancelled' ? 'cancelled' : 'failed'}`
       : `${verb}…`;
-    cancelBtn.hidden = done;
+    cancelBtn.hidden = done || !canCancel;
     if (current.cancelRequested && !done) {
       cancelBtn.disabled = true;
       cancelBtn.textContent = 'Cancelling…';

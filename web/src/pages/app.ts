@@ -3,11 +3,14 @@
 import { api, ApiError, errorText } from '../api';
 import { failure, h, heading, link, loading } from '../dom';
 import type { PageContext } from '../router';
+import * as session from '../session';
 import type { App } from '../types';
 import { categoryLabel } from '../words';
 import { activityPubBadge, backupBlock, licenceText, needsList, swotBoxes } from '../components/appFacts';
 
-export function deployLink(app: App, label = 'Deploy this app'): HTMLAnchorElement {
+/** "Deploy this app", for people who may create deployments somewhere (else nothing). */
+export function deployLink(app: App, label = 'Deploy this app'): HTMLAnchorElement | null {
+  if (!session.can('deployment.write')) return null;
   const a = link(`/new?app=${encodeURIComponent(app.id)}`, label);
   a.classList.add('button', 'button-primary', 'deploy-link');
   return a;

@@ -4,6 +4,7 @@
 import { errorText } from '../api';
 import { failure, h, heading, link, loading } from '../dom';
 import { navigate, type PageContext } from '../router';
+import * as session from '../session';
 import { getCatalog } from '../store';
 import type { App } from '../types';
 import { categoryLabel, categoryOrder, databaseName } from '../words';
@@ -54,7 +55,7 @@ export function appCard(app: App, compare?: HTMLElement): HTMLElement {
       'div',
       { class: 'actions' },
       link(`/catalog/${encodeURIComponent(app.id)}`, 'Strengths, weaknesses, backups…'),
-      link(`/new?app=${encodeURIComponent(app.id)}`, `Deploy ${app.name}`),
+      session.can('deployment.write') ? link(`/new?app=${encodeURIComponent(app.id)}`, `Deploy ${app.name}`) : null,
     ),
     compare ?? null,
   );

@@ -1,6 +1,7 @@
 import { api, errorText } from '../api';
 import { busy, failure, formatDate, h, heading, link, loading, setChildren } from '../dom';
 import type { PageContext } from '../router';
+import * as session from '../session';
 import { appName, getCatalog } from '../store';
 import type { App, Deployment, DriftStatus, Organisation, Run } from '../types';
 import { renderPlan } from '../components/plan';
@@ -27,6 +28,10 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
     return;
   }
   if (signal.aborted) return;
+  // what her role in the deployment's organisation allows (the server checks it too)
+  const canWrite = session.can('deployment.write', dep.organisation);
+  const canDeploy = session.can('deployment.deploy', dep.organisation);
+  if (session.roleIn(dep.organisation) && !session.isOperator()) session.setCurrentOrganisation(dep.organisation);
   let org: Organisation | null = null;
   api
     .organisation(dep.organisation)
@@ -42,7 +47,9 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
   const facts = h('dl', { class: 'facts facts-wide', id: 'deployment-facts' });
   const appsList = h('ul', { class: 'list', id: 'deployment-apps' });
   const actionError = h('div', { class: 'form-error', role: 'alert', hidden: true, id: 'action-error' });
-  const planBtn = h('button', { type: 'button', id: 'review-plan' }, 'Review plan');
+  const planBtn = canDeploy
+    ? h('button', { type: 'button', id: 'review-plan' }, 'Review plan')
+    : h('button', { type: 'button', id: 'preview-plan' }, 'See what would change');
   const applyBtn = h('button', { type: 'button', class: 'button-primary', id: 'apply' }, 'Apply');
   const deleteBtn = h('button', { type: 'button', class: 'button-danger-quiet', id: 'delete' }, 'Delete deployment…');
   const planArea = h('div', { id: 'plan-area' });
@@ -152,16 +159,18 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
     clearActionError();
     planArea.replaceChildren(loading('Working out what needs to change…'));
     try {
-      const plan = await api.savePlan(id);
+      const plan = canDeploy ? await api.savePlan(id) : { ...(await api.plan(id)), id: '' };
       if (signal.aborted) return;
-      reviewed = plan.id;
+      reviewed = plan.id || null;
       planArea.replaceChildren(
         h(
           'section',
-          { class: 'card', 'data-plan': plan.id },
+          { class: 'card', 'data-plan': plan.id || null },
           h('h2', null, 'Plan'),
           renderPlan(plan, catalog),
-          h('p', { class: 'muted small' }, 'Apply carries out exactly this plan. If something changes in the meantime, you will be asked to review it again.'),
+          canDeploy
+            ? h('p', { class: 'muted small' }, 'Apply carries out exactly this plan. If something changes in the meantime, you will be asked to review it again.')
+            : null,
         ),
       );
       planArea.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
@@ -182,7 +191,7 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
         'p',
         { id: 'drift-summary', 'data-drifted': String(drifted) },
         !when
-          ? 'Not checked yet: fedihost reads every resource back from its provider now and then, or when you ask.'
+          ? `Not checked yet: fedihost reads every resource back from its provider now and then${canDeploy ? ', or when you ask' : ''}.`
           : drifted
             ? h('strong', null, `${d ? items.length : info?.count ?? 0} resource(s) differ from what was applied (checked ${formatDate(when)}). Applying repairs them.`)
             : `Everything matches what was applied (checked ${formatDate(when)}).`,
@@ -311,12 +320,18 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
   function watch(run: Run): void {
     running = ACTIVE_RUN.has(run.status);
     drawButtons();
-    const progress = followRun(run, catalog, signal, async () => {
-      running = false;
-      await refresh();
-      await loadHistory();
-      await loadDrift();
-    });
+    const progress = followRun(
+      run,
+      catalog,
+      signal,
+      async () => {
+        running = false;
+        await refresh();
+        await loadHistory();
+        await loadDrift();
+      },
+      { canCancel: canDeploy },
+    );
     progressArea.replaceChildren(progress.element);
   }
 
@@ -380,28 +395,34 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
   root.replaceChildren(
     crumbs,
     title,
-    upgrade.element,
+    canWrite ? upgrade.element : '',
     h('section', { class: 'card' }, facts),
     h('section', { class: 'card' }, h('h2', null, 'Apps'), appsList),
-    edit.element,
+    canWrite ? edit.element : '',
     h(
       'section',
       { class: 'card' },
-      h('h2', null, 'Deploy'),
-      h('p', { class: 'muted' }, 'Review the plan to see what will be created or changed, then apply it. Nothing happens until you press Apply.'),
-      h('div', { class: 'actions' }, planBtn, applyBtn, h('span', { class: 'spacer' }), deleteBtn),
+      h('h2', null, canDeploy ? 'Deploy' : 'Changes'),
+      h(
+        'p',
+        { class: 'muted' },
+        canDeploy
+          ? 'Review the plan to see what will be created or changed, then apply it. Nothing happens until you press Apply.'
+          : 'See what applying would change. Members and administrators of the organisation review and apply it.',
+      ),
+      h('div', { class: 'actions' }, planBtn, canDeploy ? applyBtn : null, h('span', { class: 'spacer' }), canWrite ? deleteBtn : null),
       actionError,
       confirmBox,
     ),
     planArea,
     progressArea,
-    h('section', { class: 'card', id: 'drift-card' }, h('div', { class: 'section-head' }, h('h2', null, 'Drift'), driftBtn), driftBody),
+    h('section', { class: 'card', id: 'drift-card' }, h('div', { class: 'section-head' }, h('h2', null, 'Drift'), canDeploy ? driftBtn : null), driftBody),
     h('section', { class: 'card' }, h('h2', null, 'History'), historyBody),
   );
   drawDrift(null);
   void loadDrift();
 
   if (dep.lastRun && ACTIVE_RUN.has(dep.lastRun.status)) watch(dep.lastRun);
-  if (dep.status !== 'deleted') void upgrade.check();
+  if (dep.status !== 'deleted' && canWrite) void upgrade.check();
   await loadHistory();
 }

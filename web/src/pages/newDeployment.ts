@@ -2,6 +2,7 @@ import { api, errorText } from '../api';
 import { failure, h, heading, link, loading } from '../dom';
 import { field, FormErrors } from '../forms';
 import { navigate, type PageContext } from '../router';
+import * as session from '../session';
 import { getCatalog } from '../store';
 import type { App, Organisation } from '../types';
 import { appPicker } from '../components/appPicker';
@@ -17,16 +18,29 @@ export async function newDeploymentPage({ root, params, query, signal }: PageCon
     return;
   }
   if (signal.aborted) return;
+  const all = orgs;
+  orgs = orgs.filter((o) => session.can('deployment.write', o.id));
+  if (all.length > 0 && orgs.length === 0) {
+    root.replaceChildren(
+      heading('New deployment'),
+      h(
+        'p',
+        { class: 'empty', id: 'cannot-create' },
+        'You can look at the deployments of your organisation, but not create them. Ask one of its administrators to make you a member.',
+      ),
+    );
+    return;
+  }
   if (orgs.length === 0) {
     root.replaceChildren(
       heading('New deployment'),
-      h('p', { class: 'empty' }, 'A deployment belongs to an organisation. ', link('/organisations', 'Create an organisation first'), '.'),
+      h('p', { class: 'empty' }, ...(session.can('operator') ? ['A deployment belongs to an organisation. ', link('/organisations', 'Create an organisation first'), '.'] : ['You do not belong to any organisation yet. Ask for an invitation.'])),
     );
     return;
   }
 
   const errors = new FormErrors();
-  const wantedOrg = params.id ?? query.get('organisation') ?? '';
+  const wantedOrg = params.id ?? query.get('organisation') ?? (orgs.length > 1 ? session.currentOrganisation() : null) ?? '';
   const wantedApps = new Set((query.get('app') ?? '').split(',').filter(Boolean));
 
   const orgSelect = h('select', { name: 'organisation' });

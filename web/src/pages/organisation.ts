@@ -1,9 +1,11 @@
-import { api, errorText } from '../api';
+import { api, ApiError, errorText } from '../api';
 import { failure, formatDate, h, heading, link, loading } from '../dom';
 import type { PageContext } from '../router';
+import * as session from '../session';
 import { appName, getCatalog } from '../store';
-import type { App, Deployment } from '../types';
-import { statusBadge } from '../words';
+import type { App, Deployment, Organisation } from '../types';
+import { roleLabel, statusBadge } from '../words';
+import { deleteCard, domainsCard, invitationsCard, membersCard, settingsCard } from '../components/orgAdmin';
 
 function deploymentRow(d: Deployment, catalog: App[]): HTMLElement {
   return h(
@@ -23,24 +25,67 @@ function deploymentRow(d: Deployment, catalog: App[]): HTMLElement {
 export async function organisationPage({ root, params, signal }: PageContext): Promise<void> {
   const id = params.id ?? '';
   root.append(loading('Loading organisation…'));
-  let org;
+  let org: Organisation;
   try {
     org = await api.organisation(id);
   } catch (e) {
-    root.replaceChildren(heading('Organisation'), failure(errorText(e)), h('p', null, link('/organisations', '← All organisations')));
+    const missing = e instanceof ApiError && e.status === 404;
+    root.replaceChildren(
+      heading(missing ? 'Organisation not found' : 'Organisation'),
+      missing
+        ? h('p', { class: 'empty', id: 'organisation-missing' }, 'There is no such organisation, or you are not one of its members.')
+        : failure(errorText(e)),
+      h('p', null, link('/organisations', '← Your organisations')),
+    );
     return;
   }
   if (signal.aborted) return;
-  const newLink = link(`/new?organisation=${encodeURIComponent(org.id)}`, 'New deployment');
-  newLink.classList.add('button', 'button-primary');
-  newLink.id = 'new-deployment';
+  if (session.roleIn(org.id) && !session.isOperator()) session.setCurrentOrganisation(org.id);
+  const membership = session.memberships().find((m) => m.id === org.id);
+  if (org.requireTotp === undefined && membership?.requireTotp !== undefined) org = { ...org, requireTotp: membership.requireTotp };
+
+  const canWrite = session.can('deployment.write', org.id);
+  const canManage = session.can('organisation.manage', org.id);
+  const role = session.roleIn(org.id);
+
+  let newLink: HTMLAnchorElement | null = null;
+  if (canWrite) {
+    newLink = link(`/new?organisation=${encodeURIComponent(org.id)}`, 'New deployment');
+    newLink.classList.add('button', 'button-primary');
+    newLink.id = 'new-deployment';
+  }
   const list = h('ul', { class: 'list', id: 'deployments' });
   const status = h('div', null, loading('Loading deployments…'));
   const more = h('button', { type: 'button', class: 'button-quiet', hidden: true }, 'Show more');
+  const title = heading(org.displayName || org.name);
+  const facts = h(
+    'p',
+    { class: 'muted' },
+    `Short name ${org.name} · created ${formatDate(org.createdAt)}`,
+    role ? [' · ', h('span', { id: 'your-role', 'data-role': role }, `you are ${role === 'operator' ? 'provider staff' : roleLabel(role)}`)] : null,
+  );
+
+  const admin: HTMLElement[] = [];
+  if (canManage) {
+    const members = membersCard(org, signal);
+    void members.load();
+    admin.push(
+      members.element,
+      invitationsCard(org, signal),
+      domainsCard(org, signal),
+      settingsCard(org, (o) => {
+        org = o;
+        title.textContent = o.displayName || o.name;
+        document.title = `${o.displayName || o.name} · fedihost`;
+      }),
+      deleteCard(org),
+    );
+  }
+
   root.replaceChildren(
     h('p', { class: 'crumbs' }, link('/organisations', 'Organisations'), ' / '),
-    heading(org.displayName || org.name),
-    h('p', { class: 'muted' }, `Short name ${org.name} · created ${formatDate(org.createdAt)}`),
+    title,
+    facts,
     h(
       'section',
       { class: 'card' },
@@ -49,6 +94,7 @@ export async function organisationPage({ root, params, signal }: PageContext): P
       status,
       more,
     ),
+    ...admin,
   );
   let cursor: string | null = null;
   const load = async () => {
@@ -61,7 +107,15 @@ export async function organisationPage({ root, params, signal }: PageContext): P
       cursor = page.next;
       more.hidden = !cursor;
       status.replaceChildren(
-        list.children.length ? '' : h('p', { class: 'empty' }, 'No deployment yet. Create one to get Mastodon, Pixelfed or PeerTube under your own domain.'),
+        list.children.length
+          ? ''
+          : h(
+              'p',
+              { class: 'empty' },
+              canWrite
+                ? 'No deployment yet. Create one to get Mastodon, Pixelfed or PeerTube under your own domain.'
+                : 'No deployment yet. Members and administrators of this organisation can create them.',
+            ),
       );
     } catch (e) {
       status.replaceChildren(failure(`Could not load deployments: ${errorText(e)}`, () => void load()));

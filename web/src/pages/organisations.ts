@@ -2,7 +2,9 @@ import { api, errorText } from '../api';
 import { failure, formatDate, h, heading, link, loading } from '../dom';
 import { field, FormErrors } from '../forms';
 import { navigate, type PageContext } from '../router';
+import * as session from '../session';
 import type { Organisation } from '../types';
+import { roleLabel } from '../words';
 
 /** "Riverside School" → "riverside-school" */
 export function slugify(text: string): string {
@@ -12,15 +14,22 @@ export function slugify(text: string): string {
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '')
-    .slice(0, 63)
+    .slice(0, 32)
     .replace(/-+$/g, '');
 }
 
 function orgRow(o: Organisation): HTMLElement {
+  const role = session.isOperator() ? null : session.roleIn(o.id);
   return h(
     'li',
     { class: 'list-row', 'data-org': o.id },
-    h('div', null, link(`/organisations/${encodeURIComponent(o.id)}`, h('strong', null, o.displayName || o.name)), o.displayName && o.displayName !== o.name ? h('span', { class: 'muted' }, ` (${o.name})`) : null),
+    h(
+      'div',
+      null,
+      link(`/organisations/${encodeURIComponent(o.id)}`, h('strong', null, o.displayName || o.name)),
+      o.displayName && o.displayName !== o.name ? h('span', { class: 'muted' }, ` (${o.name})`) : null,
+      role ? h('span', { class: 'badge role-badge', 'data-role': role }, roleLabel(role)) : null,
+    ),
     h('span', { class: 'muted' }, `created ${formatDate(o.createdAt)}`),
   );
 }
@@ -45,7 +54,7 @@ function createForm(): HTMLElement {
       'div',
       { class: 'row' },
       field({ label: 'Name', control: displayName, path: 'displayName', errors, help: 'As people know it.', required: true }),
-      field({ label: 'Short name', control: name, path: 'name', errors, help: 'Lower-case letters, digits and dashes; used in addresses.', required: true }),
+      field({ label: 'Short name', control: name, path: 'name', errors, help: 'Lower-case letters, digits and dashes, starting with a letter (at most 32); used in addresses.', required: true }),
     ),
     h('div', { class: 'actions' }, submit),
   );
@@ -78,7 +87,8 @@ export async function organisationsPage({ root, signal }: PageContext): Promise<
   root.append(
     heading('Organisations'),
     h('section', { class: 'card' }, list, status, more),
-    createForm(),
+    // new organisations are the provider's to create (customers sign up, or are invited)
+    session.can('operator') ? createForm() : '',
   );
   let cursor: string | null = null;
   const load = async () => {
@@ -90,7 +100,11 @@ export async function organisationsPage({ root, signal }: PageContext): Promise<
       list.append(...page.items.map(orgRow));
       cursor = page.next;
       more.hidden = !cursor;
-      status.replaceChildren(list.children.length ? '' : h('p', { class: 'empty' }, 'No organisation yet. Create the first one below.'));
+      status.replaceChildren(
+        list.children.length
+          ? ''
+          : h('p', { class: 'empty' }, session.can('operator') ? 'No organisation yet. Create the first one below.' : 'You do not belong to any organisation yet. Ask for an invitation.'),
+      );
     } catch (e) {
       status.replaceChildren(failure(`Could not load organisations: ${errorText(e)}`, () => void load()));
     }

@@ -5,6 +5,7 @@ import { busy, failure, formatDate, h, heading, loading } from '../dom';
 import { field, FormErrors } from '../forms';
 import type { PageContext } from '../router';
 import type { IpPool, Orphan, TargetInfo } from '../types';
+import { operatorOnly } from './users';
 
 function providersTable(t: TargetInfo): HTMLElement {
   return h(
@@ -91,6 +92,7 @@ function orphanList(items: Orphan[]): HTMLElement {
 }
 
 export async function targetsPage({ root, signal }: PageContext): Promise<void> {
+  if (operatorOnly(root, 'Targets')) return;
   root.append(loading('Loading targets…'));
   let targets: TargetInfo[];
   try {

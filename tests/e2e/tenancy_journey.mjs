@@ -1,0 +1,591 @@
+#!/usr/bin/env node
+// End-to-end journey of tenancy (docs/accounts.md) in a real browser, one
+// browser context (one set of cookies) per person.
+//
+//   cd web && npm install && npm run build && cd .. && node tests/e2e/tenancy_journey.mjs
+//
+// Starts `fedihost serve` on a free loopback port with a fresh data directory
+// (no `init`: the first start creates an operator and writes its password to
+// <data>/initial-password) and drives Debian's chromium with playwright-core:
+//
+//  1. The operator logs in, creates "Riverside School" and "Harbour Band",
+//     creates a deployment in Riverside School, and invites Mariam as its
+//     administrator, reading the invitation link from the page.
+//  2. Mariam, in a fresh context, opens the link, chooses her password (and
+//     is signed in), sets up a second factor (the code is computed here from
+//     the key the page shows, RFC 6238), logs out and back in with a wrong
+//     code (explained next to the field) and then a right one, adds her own
+//     domain (the TXT record to publish is shown), creates and revokes an API
+//     token, and invites Vera as a viewer.
+//  3. Vera, in another context, accepts and sees her organisation only (not
+//     Harbour Band, not even by its address), no New deployment, Deploy,
+//     Apply, Edit or Delete, no Targets or Users; a direct fetch creating a
+//     deployment with her cookie and CSRF token gets 403.
+// Prints "1 passed, 0 failed" or "0 passed, 1 failed" last.
+//
+// Environment:
+//   FEDIHOST_BIN         the server binary (default <repo>/build/debug/fedihost)
+//   FEDIHOST_WEB         the built panel (default <repo>/web/dist)
+//   FEDIHOST_SCREENSHOT  where to save the last screenshot (default <tmp>/tenancy.png)
+//   FEDIHOST_CHROMIUM    the browser (default /usr/bin/chromium)
+//   FEDIHOST_KEEP_TMP=1  keep the temporary directory (server log, data)
+//   FEDIHOST_SHOTS_DIR   also save a screenshot of each page on the way there
+
+import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, '..', '..');
+const webDir = path.join(repo, 'web');
+const BIN = process.env.FEDIHOST_BIN || path.join(repo, 'build', 'debug', 'fedihost');
+const WEB = process.env.FEDIHOST_WEB || path.join(webDir, 'dist');
+const CHROMIUM = process.env.FEDIHOST_CHROMIUM || '/usr/bin/chromium';
+// one TOTP time step (30 s) may have to pass before the second login
+const TOTAL_BUDGET_MS = 150_000;
+
+const MARIAM = { email: 'mariam@riverside.example', password: 'seven purple kites over the harbour' };
+const VERA = { email: 'vera@riverside.example', password: 'quiet library lamps at midnight' };
+
+const started = Date.now();
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fedihost-tenancy-'));
+const SCREENSHOT = process.env.FEDIHOST_SCREENSHOT || path.join(tmp, 'tenancy.png');
+const serverLog = path.join(tmp, 'server.log');
+
+let server = null;
+let browser = null;
+let finished = false;
+
+function log(msg) {
+  const s = ((Date.now() - started) / 1000).toFixed(1).padStart(5);
+  console.log(`[${s}s] ${msg}`);
+}
+
+class Failure extends Error {}
+function fail(msg) {
+  throw new Failure(msg);
+}
+
+function stopServer() {
+  if (server && server.exitCode === null && server.signalCode === null) {
+    try {
+      process.kill(server.pid, 'SIGTERM');
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+process.on('exit', stopServer);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => {
+    stopServer();
+    process.exit(130);
+  });
+}
+
+function tail(file, lines = 40) {
+  try {
+    return fs.readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function waitForFile(file, ms, valid) {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (server.exitCode !== null || server.signalCode !== null) {
+      fail(`fedihost serve exited early (code ${server.exitCode}, signal ${server.signalCode}):\n${tail(serverLog)}`);
+    }
+    try {
+      const text = fs.readFileSync(file, 'utf8');
+      if (valid(text)) return text;
+    } catch {
+      /* not yet */
+    }
+    await sleep(100);
+  }
+  fail(`fedihost serve did not write ${file} within ${ms / 1000} s:\n${tail(serverLog)}`);
+}
+
+// ---- RFC 6238 (TOTP, HMAC-SHA1, 6 digits, 30 s) and RFC 4648 base32 ----------
+
+function base32Decode(text) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  const clean = text.toUpperCase().replace(/[\s=-]/g, '');
+  let bits = 0;
+  let value = 0;
+  const out = [];
+  for (const ch of clean) {
+    const v = alphabet.indexOf(ch);
+    if (v < 0) fail(`the second factor key ${JSON.stringify(text)} is not base32`);
+    value = (value << 5) | v;
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return Buffer.from(out);
+}
+
+function totpStep(ms = Date.now()) {
+  return Math.floor(ms / 1000 / 30);
+}
+
+function totp(secret, step = totpStep()) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const mac = crypto.createHmac('sha1', base32Decode(secret)).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0x0f;
+  const n = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
+  return String(n).padStart(6, '0');
+}
+
+function selfTestTotp() {
+  // RFC 6238 appendix B (SHA-1): the key "12345678901234567890", T = 59 s → 94287082 (8 digits)
+  const key = Buffer.from('12345678901234567890');
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(1n);
+  const mac = crypto.createHmac('sha1', key).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0x0f;
+  const n = (mac.readUInt32BE(offset) & 0x7fffffff) % 100_000_000;
+  if (n !== 94287082) fail(`the test's own TOTP is wrong: ${n}`);
+  // and base32: "GEZDGNBVGY3TQOJQ" is "1234567890"
+  if (base32Decode('GEZD GNBV GY3T QOJQ').toString() !== '1234567890') fail("the test's own base32 is wrong");
+}
+
+// ---- browser helpers ------------------------------------------------------------
+
+/** Waits until `locator` (first match) is visible and its text matches `re`. */
+async function expectText(locator, re, what, timeout = 10_000) {
+  try {
+    await locator.first().waitFor({ state: 'visible', timeout });
+    const until = Date.now() + timeout;
+    for (;;) {
+      const text = (await locator.first().innerText()).trim();
+      if (re.test(text)) return text;
+      if (Date.now() > until) fail(`${what}: expected ${re}, found ${JSON.stringify(text.slice(0, 300))}`);
+      await sleep(100);
+    }
+  } catch (e) {
+    if (e instanceof Failure) throw e;
+    fail(`${what}: ${e.message.split('\n')[0]}`);
+  }
+}
+
+async function expectNone(locator, what) {
+  const n = await locator.count();
+  for (let i = 0; i < n; i++) {
+    if (await locator.nth(i).isVisible()) fail(`${what}: found ${JSON.stringify((await locator.nth(i).innerText()).trim().slice(0, 100))}`);
+  }
+}
+
+const SHOTS_DIR = process.env.FEDIHOST_SHOTS_DIR || '';
+let shotNo = 0;
+async function snap(page, name) {
+  if (!SHOTS_DIR) return;
+  fs.mkdirSync(SHOTS_DIR, { recursive: true });
+  shotNo += 1;
+  await page.screenshot({ path: path.join(SHOTS_DIR, `${String(shotNo).padStart(2, '0')}-${name}.png`), fullPage: true });
+}
+
+const pages = [];
+const consoleErrors = [];
+async function person(name) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  context.setDefaultTimeout(10_000);
+  const page = await context.newPage();
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(`${name}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => consoleErrors.push(`${name}: page error: ${e.message}`));
+  pages.push(page);
+  return { context, page };
+}
+
+async function logIn(page, base, email, password) {
+  await page.goto(base + '/login', { waitUntil: 'domcontentloaded' });
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+}
+
+/** The organisation id in /organisations/<id>. */
+function orgIdOf(url) {
+  const m = /\/organisations\/([^/?#]+)$/.exec(new URL(url).pathname);
+  if (!m) fail(`not an organisation page: ${url}`);
+  return decodeURIComponent(m[1]);
+}
+
+async function createOrganisation(page, displayName, shortName) {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Organisations' }).click();
+  await page.waitForURL(/\/organisations$/);
+  const form = page.locator('#create-organisation');
+  await form.waitFor();
+  await form.locator('input[name="displayName"]').fill(displayName);
+  const derived = await form.locator('input[name="name"]').inputValue();
+  if (derived !== shortName) fail(`short name not derived from "${displayName}": ${JSON.stringify(derived)}`);
+  await form.getByRole('button', { name: 'Create organisation' }).click();
+  await page.waitForURL(/\/organisations\/[^/]+$/, { timeout: 10_000 });
+  await expectText(page.locator('h1'), new RegExp(displayName), `${displayName}'s page`);
+  return orgIdOf(page.url());
+}
+
+/** Invites on an organisation's page; returns the link the page shows. */
+async function invite(page, email, role) {
+  const form = page.locator('#invite-form');
+  await form.waitFor();
+  await form.getByLabel('E-mail address').fill(email);
+  await form.getByLabel('Role').selectOption(role);
+  await form.getByRole('button', { name: 'Invite' }).click();
+  const linkBox = page.locator('[data-test="invitation-url"]');
+  await linkBox.waitFor({ timeout: 10_000 }).catch(async () => {
+    const errs = await form.locator('[data-error-for]:not([hidden])').allInnerTexts();
+    fail(`inviting ${email} showed no link; errors: ${JSON.stringify(errs)}`);
+  });
+  const url = await linkBox.inputValue();
+  if (!/\/invite#token=\S+/.test(url)) fail(`the invitation link does not look like <origin>/invite#token=…: ${url}`);
+  await expectText(page.locator(`#invitations [data-email="${email}"]`), new RegExp(email.replace(/\./g, '\\.')), 'the invitation listed as waiting');
+  return url;
+}
+
+/** Opens an invitation link on this server (its origin may be configured otherwise). */
+async function openInvitation(page, base, url) {
+  const u = new URL(url, base);
+  await page.goto(`${base}${u.pathname}${u.hash}`, { waitUntil: 'domcontentloaded' });
+}
+
+async function acceptAsNewAccount(page, base, url, who, orgName, roleWord) {
+  await openInvitation(page, base, url);
+  await expectText(page.locator('h1'), new RegExp(`^Join ${orgName} as ${roleWord}$`), `${who.email}'s invitation page`);
+  const email = await page.locator('#accept-form input[name="email"]').inputValue();
+  if (email !== who.email) fail(`the accept form shows the address ${JSON.stringify(email)}, expected ${who.email}`);
+  await page.getByLabel('Choose a password').fill(who.password);
+  await page.getByRole('button', { name: 'Create my account and join' }).click();
+  await page.waitForURL(/\/organisations\/[^/]+$/, { timeout: 10_000 }).catch(async () => {
+    const errs = await page.locator('#accept-form [data-error-for]:not([hidden])').allInnerTexts();
+    fail(`accepting the invitation of ${who.email} did not open the organisation; errors: ${JSON.stringify(errs)}`);
+  });
+  await expectText(page.locator('h1'), new RegExp(orgName), `${who.email} lands on ${orgName}`);
+}
+
+async function checkCookieSession(context, page, who) {
+  const cookies = await context.cookies();
+  const c = cookies.find((x) => x.name === 'fedihost_session');
+  if (!c) fail(`${who}: no fedihost_session cookie (cookies: ${cookies.map((x) => x.name).join(', ') || 'none'})`);
+  if (!c.httpOnly) fail(`${who}: the session cookie is not HttpOnly`);
+  const stored = await page.evaluate(() => ({ local: Object.keys(localStorage), csrf: sessionStorage.getItem('fedihost.csrf') }));
+  if (stored.local.some((k) => /token|session|user/i.test(k))) fail(`${who}: localStorage holds ${JSON.stringify(stored.local)}`);
+  if (!stored.csrf) fail(`${who}: no CSRF token kept for this tab`);
+}
+
+async function journey(base, operator) {
+  selfTestTotp();
+
+  // ---- 1. the operator ----------------------------------------------------------
+  const op = await person('operator');
+  let page = op.page;
+  log(`operator ${operator.email} logs in`);
+  await page.goto(base + '/', { waitUntil: 'domcontentloaded' });
+  await page.waitForURL(/\/login/, { timeout: 10_000 });
+  await logIn(page, base, operator.email, operator.password);
+  await page.waitForURL((u) => !u.pathname.startsWith('/login'), { timeout: 10_000 });
+  await checkCookieSession(op.context, page, 'operator');
+  const nav = page.getByRole('navigation', { name: 'Main' });
+  await nav.getByRole('link', { name: 'Targets' }).waitFor();
+  await nav.getByRole('link', { name: 'Users' }).waitFor();
+
+  log('operator creates "Riverside School" and "Harbour Band"');
+  const riverside = await createOrganisation(page, 'Riverside School', 'riverside-school');
+  const harbour = await createOrganisation(page, 'Harbour Band', 'harbour-band');
+  log(`  ${riverside}, ${harbour}`);
+
+  log('operator creates a deployment in Riverside School (not applied)');
+  await page.goto(`${base}/organisations/${encodeURIComponent(riverside)}`);
+  await page.locator('#new-deployment').click();
+  await page.waitForURL(/\/new/);
+  const newForm = page.locator('#new-deployment-form');
+  await newForm.waitFor({ timeout: 10_000 });
+  if ((await newForm.locator('select[name="organisation"]').inputValue()) !== riverside) fail('the new deployment form did not preselect Riverside School');
+  await newForm.locator('input[name="name"]').fill('social');
+  await newForm.locator('input[name="domain"]').fill('social.riverside.example');
+  await newForm.locator('#app-mastodon').check();
+  await newForm.getByRole('button', { name: 'Create deployment' }).click();
+  await page.waitForURL(/\/deployments\/[^/]+$/, { timeout: 10_000 }).catch(async () => {
+    fail(`creating the deployment failed: ${JSON.stringify(await newForm.locator('[data-error-for]:not([hidden])').allInnerTexts())}`);
+  });
+  const deploymentPath = new URL(page.url()).pathname;
+  await page.locator('#apply').waitFor();
+
+  log('operator invites Mariam as the administrator of Riverside School');
+  await page.goto(`${base}/organisations/${encodeURIComponent(riverside)}`);
+  await expectText(page.locator('h1'), /Riverside School/, 'Riverside School page');
+  const mariamLink = await invite(page, MARIAM.email, 'org-admin');
+  log(`  link: ${mariamLink.replace(/token=.*/, 'token=…')}`);
+  await snap(page, 'operator-invited');
+
+  // ---- 2. Mariam, the customer's administrator ------------------------------------------
+  const m = await person('mariam');
+  page = m.page;
+  log('Mariam opens the link, chooses her password and is signed in');
+  await acceptAsNewAccount(page, base, mariamLink, MARIAM, 'Riverside School', 'Administrator');
+  await checkCookieSession(m.context, page, 'Mariam');
+  await expectText(page.locator('#your-role'), /Administrator/, "Mariam's role");
+  await expectText(page.locator(`#members [data-email="${MARIAM.email}"]`), /mariam/, 'Mariam among the people');
+  if ((await page.locator(`#members [data-email="${MARIAM.email}"] select`).inputValue()) !== 'org-admin') fail("Mariam's role in the people list is not org-admin");
+  await page.locator('#new-deployment').waitFor(); // an administrator may create deployments
+  await snap(page, 'mariam-organisation');
+
+  log('Mariam sets up a second factor from the key the page shows');
+  await page.locator('#account-link').click();
+  await page.waitForURL(/\/account$/);
+  await page.getByRole('button', { name: 'Set up a second factor' }).click();
+  const secretText = await expectText(page.locator('[data-test="totp-secret"]'), /^[A-Z2-7 ]{16,}$/, 'the second factor key');
+  const secret = secretText.replace(/\s+/g, '');
+  await page.locator('#totp-qr svg').waitFor({ state: 'visible' });
+  await snap(page, 'mariam-totp-setup');
+  const uri = await page.locator('[data-test="totp-uri"]').inputValue();
+  if (!uri.startsWith('otpauth://totp/') || !uri.toUpperCase().includes(`SECRET=${secret}`)) fail(`the setup link does not carry the key: ${uri}`);
+  // a code near the end of its step could expire on the way: wait for a fresh one
+  if (30 - ((Date.now() / 1000) % 30) < 4) await sleep(4_500);
+  const confirmStep = totpStep();
+  await page.getByLabel('Code from the app').fill(totp(secret, confirmStep));
+  await page.getByRole('button', { name: 'Turn on' }).click();
+  const codes = page.locator('[data-test="recovery-codes"] li');
+  await codes.first().waitFor({ timeout: 10_000 }).catch(async () => {
+    fail(`confirming the second factor failed: ${JSON.stringify(await page.locator('#totp [data-error-for]:not([hidden])').allInnerTexts())}`);
+  });
+  const nCodes = await codes.count();
+  if (nCodes !== 10) fail(`expected 10 recovery codes, found ${nCodes}`);
+  await snap(page, 'mariam-recovery-codes');
+  await page.getByRole('button', { name: 'I have kept them somewhere safe' }).click();
+  await expectText(page.locator('#totp-status'), /^On$/, 'second factor on');
+
+  log('Mariam logs out and back in: a wrong code, then the right one');
+  await page.locator('#logout').click();
+  await page.waitForURL(/\/login/, { timeout: 10_000 });
+  await logIn(page, base, MARIAM.email, MARIAM.password);
+  const codeBox = page.getByLabel('Code from your authenticator app');
+  await codeBox.waitFor({ state: 'visible', timeout: 10_000 });
+  let wrong = '000000';
+  for (const s of [totpStep() - 1, totpStep(), totpStep() + 1]) if (totp(secret, s) === wrong) wrong = '999999';
+  await codeBox.fill(wrong);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expectText(page.locator('[data-error-for="totp"]'), /\S/, 'a wrong code is explained next to the code field');
+  if (!/\/login/.test(page.url())) fail('a wrong code signed Mariam in');
+  await snap(page, 'mariam-wrong-code');
+  // each time step is accepted once: the one used to confirm cannot sign in again
+  while (totpStep() <= confirmStep) await sleep(500);
+  if (30 - ((Date.now() / 1000) % 30) < 3) await sleep(3_500);
+  await codeBox.fill(totp(secret));
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.waitForURL((u) => !u.pathname.startsWith('/login'), { timeout: 10_000 }).catch(async () => {
+    fail(`the right code did not sign Mariam in: ${JSON.stringify(await page.locator('form.login-form [data-error-for]:not([hidden])').allInnerTexts())}`);
+  });
+  await page.waitForURL(new RegExp(`/organisations/${riverside}$`), { timeout: 10_000 });
+
+  log('Mariam adds her own domain: the TXT record to publish is shown');
+  const domainForm = page.locator('#domain-form');
+  await domainForm.getByLabel('Your domain').fill('riverside.example');
+  await domainForm.getByRole('button', { name: 'Add domain' }).click();
+  const domainRow = page.locator('#domains [data-domain="riverside.example"]');
+  await expectText(domainRow.locator('[data-test="domain-status"]'), /waiting/, 'the domain waits for its record');
+  const challengeName = await domainRow.locator('[data-test="challenge-name"]').inputValue();
+  if (challengeName !== '_fedihost-challenge.riverside.example') fail(`the TXT record's name is ${JSON.stringify(challengeName)}`);
+  if (!(await domainRow.locator('[data-test="challenge-value"]').inputValue())) fail("the TXT record's value is empty");
+  await snap(page, 'mariam-domain');
+
+  log('Mariam creates an API token (shown once), sees it listed, and revokes it');
+  await page.locator('#account-link').click();
+  await page.waitForURL(/\/account$/);
+  const tokenForm = page.locator('#token-form');
+  await tokenForm.locator('input[name="name"]').fill('backup script');
+  await tokenForm.getByRole('button', { name: 'Create token' }).click();
+  const tokenValue = await page.locator('[data-test="new-token"]').inputValue();
+  if (tokenValue.length < 16) fail(`the new token looks too short: ${JSON.stringify(tokenValue)}`);
+  const tokenRow = page.locator('#tokens tr[data-token]', { hasText: 'backup script' });
+  await expectText(tokenRow.locator('[data-test="last-used"]'), /never/, 'the new token was never used');
+  await tokenRow.getByRole('button', { name: 'Revoke' }).click();
+  await tokenRow.waitFor({ state: 'detached', timeout: 10_000 });
+  await expectText(page.locator('#sessions [data-session]'), /\S/, 'the sessions list');
+
+  log('Mariam invites Vera as a viewer');
+  await page.goto(`${base}/organisations/${encodeURIComponent(riverside)}`);
+  const veraLink = await invite(page, VERA.email, 'viewer');
+
+  // ---- 3. Vera, a viewer ------------------------------------------------------------------
+  const v = await person('vera');
+  page = v.page;
+  log('Vera accepts in another browser context');
+  await acceptAsNewAccount(page, base, veraLink, VERA, 'Riverside School', 'Viewer');
+  await checkCookieSession(v.context, page, 'Vera');
+  await expectText(page.locator('#your-role'), /Viewer/, "Vera's role");
+  await expectText(page.locator('#deployments [data-deployment]'), /social/, 'Vera sees the deployment');
+
+  log('Vera sees no create, deploy, apply, edit or delete; no Targets, Users or switcher');
+  const vnav = page.getByRole('navigation', { name: 'Main' });
+  await expectNone(vnav.getByRole('link', { name: 'New deployment' }), 'the viewer has a New deployment link');
+  await expectNone(vnav.getByRole('link', { name: 'Targets' }), 'the viewer has a Targets link');
+  await expectNone(vnav.getByRole('link', { name: 'Users' }), 'the viewer has a Users link');
+  await expectNone(page.locator('#organisation-switcher'), 'the viewer of one organisation has a switcher');
+  await expectNone(page.locator('#new-deployment'), 'the viewer has a New deployment button');
+  await expectNone(page.locator('#members-card, #invitations-card, #domains-card, #danger-zone'), 'the viewer manages the organisation');
+
+  await page.goto(base + deploymentPath);
+  await expectText(page.locator('h1'), /^social$/, "the deployment's page");
+  await page.locator('#run-history').waitFor();
+  await expectNone(page.getByRole('button', { name: /apply|deploy|delete|edit|review plan|upgrade|check now|cancel/i }), 'the viewer has an action button');
+  await expectNone(page.locator('#apply, #delete, #review-plan, #edit-open, #check-drift'), 'the viewer has an action button');
+  await snap(page, 'vera-deployment');
+
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Catalog' }).click();
+  await page.locator('#catalog .app-card').first().waitFor({ timeout: 10_000 });
+  await expectNone(page.getByRole('link', { name: /^Deploy/ }), 'the viewer has a Deploy link in the catalog');
+
+  log('Vera sees her organisation only');
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Organisations' }).click();
+  await page.waitForURL(/\/organisations$/);
+  await page.locator('#organisations [data-org]').first().waitFor();
+  const visible = await page.locator('#organisations [data-org]').evaluateAll((els) => els.map((e) => e.dataset.org));
+  if (visible.length !== 1 || visible[0] !== riverside) fail(`Vera's organisations: ${JSON.stringify(visible)}, expected only ${riverside}`);
+  await expectNone(page.locator('#create-organisation'), 'the viewer can create an organisation');
+  await page.goto(`${base}/organisations/${encodeURIComponent(harbour)}`);
+  await page.locator('#organisation-missing').waitFor({ timeout: 10_000 });
+  await expectNone(page.getByText('Harbour Band'), "Harbour Band's name shown to Vera");
+
+  log('a direct request creating a deployment with her cookie and CSRF token: 403');
+  await page.goto(`${base}/organisations/${encodeURIComponent(riverside)}`);
+  await page.locator('#deployments').waitFor();
+  const answer = await page.evaluate(async (org) => {
+    const csrf = sessionStorage.getItem('fedihost.csrf');
+    const me = await fetch('/api/v1/auth/me', { credentials: 'same-origin' }).then((r) => r.json());
+    const res = await fetch(`/api/v1/organisations/${encodeURIComponent(org)}/deployments`, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'X-CSRF-Token': csrf ?? '' },
+      body: JSON.stringify({ name: 'sneaky', domain: 'sneaky.riverside.example', apps: [{ app: 'mastodon' }] }),
+    });
+    return { csrf, meCsrf: me.csrfToken ?? null, status: res.status, body: await res.text() };
+  }, riverside);
+  if (!answer.csrf) fail('no CSRF token in sessionStorage');
+  if (answer.meCsrf && answer.meCsrf !== answer.csrf) fail('the CSRF token kept by the panel is not the session\'s');
+  if (answer.status !== 403) fail(`creating a deployment as a viewer answered ${answer.status}: ${answer.body.slice(0, 300)}`);
+  if (/csrf/i.test(answer.body)) fail(`the 403 was about the CSRF token, not the role: ${answer.body.slice(0, 300)}`);
+  log(`  403: ${answer.body.slice(0, 160)}`);
+
+  log(`screenshot → ${SCREENSHOT}`);
+  fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
+  await page.screenshot({ path: SCREENSHOT, fullPage: true });
+}
+
+async function main() {
+  if (!fs.existsSync(BIN)) fail(`no fedihost binary at ${BIN} (set FEDIHOST_BIN)`);
+  if (!fs.existsSync(path.join(WEB, 'index.html'))) fail(`no built panel at ${WEB} (run npm run build in web/, or set FEDIHOST_WEB)`);
+  if (!fs.existsSync(CHROMIUM)) fail(`no browser at ${CHROMIUM} (apt-get install chromium)`);
+
+  let chromium;
+  try {
+    chromium = createRequire(path.join(webDir, 'package.json'))('playwright-core').chromium;
+  } catch (e) {
+    fail(`playwright-core is not installed: run npm install in ${webDir} (${e.message.split('\n')[0]})`);
+  }
+
+  const dataDir = path.join(tmp, 'data');
+  const portFile = path.join(tmp, 'port');
+
+  log(`fedihost serve (${BIN}), first start`);
+  const out = fs.openSync(serverLog, 'a');
+  server = spawn(BIN, ['serve', '--data', dataDir, '--listen', '127.0.0.1:0', '--web', WEB, '--port-file', portFile], {
+    stdio: ['ignore', out, out],
+  });
+  server.on('error', (e) => fs.appendFileSync(serverLog, `spawn error: ${e.message}\n`));
+  const port = Number((await waitForFile(portFile, 15_000, (t) => /^\d+\s*$/.test(t))).trim());
+  const base = `http://127.0.0.1:${port}`;
+  log(`server listening at ${base}`);
+  const [email, password] = (await waitForFile(path.join(dataDir, 'initial-password'), 5_000, (t) => t.split('\n').filter(Boolean).length >= 2))
+    .split('\n')
+    .map((l) => l.trim());
+
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    timeout: 15_000,
+  });
+  try {
+    await journey(base, { email, password });
+  } catch (e) {
+    for (const [i, p] of pages.entries()) {
+      try {
+        const shot = SCREENSHOT.replace(/(\.png)?$/, `-failure-${i + 1}.png`);
+        await p.screenshot({ path: shot, fullPage: true, timeout: 5_000 });
+        console.error(`screenshot of the failure (person ${i + 1}): ${shot}`);
+      } catch {
+        /* best effort */
+      }
+    }
+    if (consoleErrors.length) console.error(`browser console errors:\n  ${consoleErrors.join('\n  ')}`);
+    throw e;
+  }
+  const unexpected = consoleErrors.filter((t) => !/status of (401|403|404|409|422|429)|Failed to load resource/.test(t));
+  if (unexpected.length) fail(`browser console errors:\n  ${unexpected.join('\n  ')}`);
+}
+
+const watchdog = setTimeout(() => {
+  if (finished) return;
+  console.error(`FAIL: the journey took longer than ${TOTAL_BUDGET_MS / 1000} s`);
+  console.error(`server log (tail):\n${tail(serverLog)}`);
+  stopServer();
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}, TOTAL_BUDGET_MS + 3_000);
+watchdog.unref();
+
+let ok = false;
+try {
+  await main();
+  ok = true;
+  log('journey passed');
+} catch (e) {
+  console.error(`FAIL: ${e instanceof Failure ? e.message : e.stack || e}`);
+  if (server) console.error(`server log (${serverLog}, tail):\n${tail(serverLog)}`);
+} finally {
+  finished = true;
+  if (browser) await browser.close().catch(() => {});
+  stopServer();
+  if (server && server.exitCode === null && server.signalCode === null) {
+    await new Promise((r) => {
+      const t = setTimeout(() => {
+        try {
+          process.kill(server.pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+        r();
+      }, 3_000);
+      server.once('exit', () => {
+        clearTimeout(t);
+        r();
+      });
+    });
+  }
+  if (ok && !process.env.FEDIHOST_KEEP_TMP && !process.env.FEDIHOST_SCREENSHOT) {
+    for (const entry of fs.readdirSync(tmp)) {
+      if (entry !== path.basename(SCREENSHOT)) fs.rmSync(path.join(tmp, entry), { recursive: true, force: true });
+    }
+  } else if (ok && !process.env.FEDIHOST_KEEP_TMP) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  } else {
+    console.error(`temporary files kept in ${tmp}`);
+  }
+  console.log(ok ? '1 passed, 0 failed' : '0 passed, 1 failed');
+  process.exit(ok ? 0 : 1);
+}
