@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "cli/client.hh"
+#include "cli/client_support.hh"
 #include "cli/commands.hh"
 #include "core/result.hh"
 
@@ -16,70 +17,6 @@ namespace {
 
 namespace fs = std::filesystem;
 namespace json = boost::json;
-
-struct Common {
-  std::string server;
-  std::string token;
-  std::string output = "table";
-};
-
-fs::path tokenFile() {
-  const char* home = std::getenv("HOME");
-  return fs::path(home ? home : ".") / ".config" / "fedihost" / "token";
-}
-
-std::string defaultServer() {
-  const char* env = std::getenv("FEDIHOST_SERVER");
-  return env ? env : "http://127.0.0.1:8080";
-}
-
-std::string resolveToken(const Common& c) {
-  if (!c.token.empty()) return c.token;
-  if (const char* env = std::getenv("FEDIHOST_TOKEN")) return env;
-  std::ifstream in(tokenFile());
-  std::string t;
-  std::getline(in, t);
-  return t;
-}
-
-/// Fails the command with the API's problem detail (and field) when the status is not 2xx.
-json::value expectOk(const client::HttpResponse& r) {
-  json::value body;
-  boost::system::error_code ec;
-  if (!r.body.empty()) body = json::parse(r.body, ec);
-  if (r.status >= 200 && r.status < 300) return ec ? json::value() : body;
-  std::string msg = "the server answered " + std::to_string(r.status);
-  if (!ec && body.is_object()) {
-    auto& o = body.get_object();
-    if (auto* d = o.if_contains("detail"); d && d->is_string()) msg = std::string(d->get_string());
-    if (auto* f = o.if_contains("field"); f && f->is_string()) msg = std::string(f->get_string()) + ": " + msg;
-  }
-  throw AbortError({ErrorKind::Invalid, msg, {}});
-}
-
-std::string str(const json::value& v, std::string_view key) {
-  if (!v.is_object()) return {};
-  auto* m = v.get_object().if_contains(key);
-  if (!m || m->is_null()) return {};
-  if (m->is_string()) return std::string(m->get_string());
-  return json::serialize(*m);
-}
-
-void printTable(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
-  std::vector<std::size_t> w(header.size());
-  for (std::size_t i = 0; i < header.size(); ++i) w[i] = header[i].size();
-  for (auto& r : rows)
-    for (std::size_t i = 0; i < r.size() && i < w.size(); ++i) w[i] = std::max(w[i], r[i].size());
-  auto line = [&](const std::vector<std::string>& r) {
-    for (std::size_t i = 0; i < r.size(); ++i)
-      std::cout << std::left << std::setw(static_cast<int>(w[i]) + (i + 1 < r.size() ? 2 : 0)) << r[i];
-    std::cout << "\n";
-  };
-  line(header);
-  for (auto& r : rows) line(r);
-}
-
-void printJson(const json::value& v) { std::cout << json::serialize(v) << "\n"; }
 
 std::vector<std::vector<std::string>> deploymentRows(const json::array& items) {
   std::vector<std::vector<std::string>> rows;
@@ -161,34 +98,49 @@ bool followRun(client::Client& c, const std::string& runId, bool quiet) {
 
 void addClientCommands(CLI::App& app) {
   auto common = std::make_shared<Common>();
-  common->server = defaultServer();
-  auto addCommon = [common](CLI::App* cmd) {
-    cmd->add_option("--server", common->server, "API base URL (env FEDIHOST_SERVER)")->capture_default_str();
-    cmd->add_option("--token", common->token, "API token (env FEDIHOST_TOKEN, or the one saved by login)");
-    cmd->add_option("-o,--output", common->output, "table or json")->check(CLI::IsMember({"table", "json"}));
-  };
-  auto connect = [common] { return std::make_shared<client::Client>(common->server, resolveToken(*common)); };
+  auto addCommon = [common](CLI::App* cmd) { addCommonOptions(cmd, *common); };
+  auto connect = [common] { return cli::connect(*common); };
 
   // login
-  auto login = app.add_subcommand("login", "Log in and save an API token in ~/.config/fedihost/token");
+  auto login = app.add_subcommand(
+      "login", "Log in; the server and the session token are remembered in ~/.config/fedihost/credentials.json");
   auto email = std::make_shared<std::string>();
   auto pwFile = std::make_shared<std::string>();
+  auto totp = std::make_shared<std::string>();
   addCommon(login);
   login->add_option("--email", *email, "e-mail address")->required();
   login->add_option("--password-file", *pwFile, "a file whose first line is the password")->required();
+  login->add_option("--totp", *totp,
+                    "the code of your authenticator app, or a recovery code (asked for on a terminal)");
   login->callback([=] {
     std::ifstream in(*pwFile);
     std::string pw;
-    std::getline(in, pw);
-    client::Client c(common->server);
-    auto v = expectOk(c.post("/api/v1/auth/login", json::serialize(json::object{{"email", *email}, {"password", pw}})));
-    auto path = tokenFile();
-    fs::create_directories(path.parent_path());
-    std::ofstream out(path, std::ios::trunc);
-    out << str(v, "token") << "\n";
-    out.close();
-    fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
-    std::cout << "Logged in as " << *email << "; token saved in " << path.string() << "\n";
+    if (!in || !std::getline(in, pw) || pw.empty())
+      throw AbortError(Error::invalid("--password-file", "cannot read a password from " + *pwFile));
+    client::Client c(resolveServer(*common));
+    json::object body{{"email", *email}, {"password", pw}};
+    if (!totp->empty()) body["totp"] = *totp;
+    auto r = c.post("/api/v1/auth/login", json::serialize(body));
+    if (r.status == 401 && problemMember(r, "totp") == "required" && totp->empty()) {
+      auto code = askOnTerminal("Code from your authenticator app (or a recovery code): ");
+      if (!code)
+        abortCommand("this account has a second factor: give its code with --totp CODE (or run login on a terminal)");
+      body["totp"] = *code;
+      r = c.post("/api/v1/auth/login", json::serialize(body));
+    }
+    if (r.status == 401 && problemMember(r, "totp") == "invalid")
+      abortCommand("the second-factor code is wrong or has expired (--totp)");
+    auto v = expectOk(r);
+    if (str(v, "token").empty()) abortCommand("the server's answer holds no token");
+    saveCredentials({c.base(), str(v, "token")});
+    auto path = credentialsFile().string();
+    if (common->output == "json") {
+      json::object out{{"server", c.base()}, {"credentials", path}};
+      for (auto key : {"user", "expiresAt"})
+        if (auto* m = v.get_object().if_contains(key)) out[key] = *m;
+      return printJson(out);
+    }
+    std::cout << "Logged in to " << c.base() << " as " << *email << "; credentials saved in " << path << "\n";
   });
 
   // catalog

@@ -9,6 +9,9 @@ namespace fedihost::cli {
 void addServerCommands(CLI::App& app);
 /// Adds `login`, `catalog`, `organisation …` and `deployment …`.
 void addClientCommands(CLI::App& app);
+/// Adds `logout`, `token …`, `member …`, `user …` and `organisation rename|delete`
+/// (after addClientCommands, which adds `organisation`).
+void addAccountCommands(CLI::App& app);
 /// Adds `target check`.
 void addTargetCommands(CLI::App& app);
 

@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string(FEDIHOST_VERSION));
   fedihost::cli::addServerCommands(app);
   fedihost::cli::addClientCommands(app);
+  fedihost::cli::addAccountCommands(app);
   fedihost::cli::addTargetCommands(app);
   try {
     app.parse(argc, argv);

@@ -1,13 +1,17 @@
 // The fedihost command as a user runs it: init, serve (a real process on a
-// free port, killed by PID at the end), login, and the deployment commands.
+// free port, killed by PID at the end), login (and the credentials it saves),
+// and the deployment commands.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <boost/json.hpp>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
+#include "support/cli_fixture.hh"
 #include "support/process.hh"
 #include "support/temp_dir.hh"
 
@@ -18,36 +22,7 @@ namespace fs = std::filesystem;
 namespace json = boost::json;
 using testing::run;
 
-class CliTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    std::ofstream(tmp_ / "password") << "a long enough password\n";
-    auto init = run(fh("init --data " + data() + " --email admin@example.test --password-file " +
-                       (tmp_ / "password").string()));
-    ASSERT_EQ(init.exitCode, 0) << init.output;
-    server_ = std::make_unique<testing::Process>(
-        std::vector<std::string>{FEDIHOST_BIN, "serve", "--data", data(), "--listen", "127.0.0.1:0", "--port-file",
-                                 (tmp_ / "port").string(), "--web", (tmp_ / "no-panel").string()},
-        (tmp_ / "serve.log").string());
-    for (int i = 0; i < 500 && !fs::exists(tmp_ / "port"); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    ASSERT_TRUE(fs::exists(tmp_ / "port")) << "the server did not start";
-    std::ifstream(tmp_ / "port") >> port_;
-    // The client keeps its token under $HOME: point HOME at the temp dir.
-    env_ = "HOME=" + tmp_.path().string() + " FEDIHOST_SERVER=http://127.0.0.1:" + port_ + " ";
-    auto login = run(env_ + fh("login --email admin@example.test --password-file " + (tmp_ / "password").string()));
-    ASSERT_EQ(login.exitCode, 0) << login.output;
-  }
-  void TearDown() override { server_.reset(); }
-
-  std::string data() const { return (tmp_ / "var").string(); }
-  static std::string fh(const std::string& args) { return std::string(FEDIHOST_BIN) + " " + args; }
-  testing::CommandResult cli(const std::string& args) { return run(env_ + fh(args)); }
-
-  testing::TempDir tmp_{"fedihost-cli"};
-  std::unique_ptr<testing::Process> server_;
-  std::string port_;
-  std::string env_;
-};
+class CliTest : public testing::CliFixture {};
 
 TEST_F(CliTest, InitRefusesABadAddressAndAShortPassword) {
   std::ofstream(tmp_ / "short") << "short\n";
@@ -142,6 +117,114 @@ TEST_F(CliTest, ASavedPlanIsAppliedExactlyAndRefreshShowsNoDrift) {
   auto refresh = cli("deployment refresh " + id);
   EXPECT_EQ(refresh.exitCode, 0) << refresh.output;
   EXPECT_NE(refresh.output.find("No drift"), std::string::npos) << refresh.output;
+}
+
+}  // namespace
+}  // namespace fedihost
+
+namespace fedihost {
+namespace {
+
+std::string savedToken(const fs::path& credentials) {
+  std::ifstream in(credentials);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return std::string(json::parse(ss.str()).at("token").as_string());
+}
+
+mode_t modeOf(const fs::path& p) {
+  struct stat st {};
+  EXPECT_EQ(::lstat(p.c_str(), &st), 0) << p;
+  return st.st_mode;
+}
+
+TEST_F(CliTest, LoginSavesTheServerAndTheTokenInAPrivateFile) {
+  auto file = credentialsFile();
+  EXPECT_EQ(modeOf(file.parent_path()) & 0777, 0700u);
+  EXPECT_EQ(modeOf(file) & 0777, 0600u);
+  {
+    std::ifstream in(file);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    auto saved = json::parse(ss.str());
+    EXPECT_EQ(saved.at("server").as_string(), server());
+    EXPECT_TRUE(saved.at("token").as_string().starts_with("fh_")) << ss.str();
+  }
+  EXPECT_FALSE(fs::exists(file.parent_path() / "token"));
+
+  // However lax the umask, and never through a link planted in its place.
+  std::ofstream(tmp_ / "victim") << "untouched\n";
+  fs::remove(file);
+  fs::create_symlink(tmp_ / "victim", file);
+  auto again = run("umask 000; " + env_ +
+                   fh("login --email admin@example.test --password-file " + (tmp_ / "password").string() + " -o json"));
+  ASSERT_EQ(again.exitCode, 0) << again.output;
+  EXPECT_TRUE(S_ISREG(modeOf(file))) << "the link was written through";
+  EXPECT_EQ(modeOf(file) & 0777, 0600u);
+  std::ifstream victim(tmp_ / "victim");
+  std::string line;
+  std::getline(victim, line);
+  EXPECT_EQ(line, "untouched");
+  EXPECT_EQ(again.output.find(savedToken(file)), std::string::npos) << "login printed the token: " << again.output;
+  EXPECT_EQ(json::parse(again.output).at("server").as_string(), server()) << again.output;
+}
+
+TEST_F(CliTest, LaterCommandsUseTheServerLoggedInTo) {
+  auto homeOnly = "HOME=" + home() + " ";
+  auto login = run(homeOnly + fh("login --email admin@example.test --password-file " + (tmp_ / "password").string() +
+                                 " --server " + server() + "/"));
+  ASSERT_EQ(login.exitCode, 0) << login.output;
+  EXPECT_NE(login.output.find("Logged in to " + server() + " "), std::string::npos) << login.output;
+
+  auto created = run(homeOnly + fh("organisation create remembered"));
+  EXPECT_EQ(created.exitCode, 0) << created.output;
+  auto list = run(homeOnly + fh("organisation list"));
+  EXPECT_EQ(list.exitCode, 0) << list.output;
+  EXPECT_NE(list.output.find("remembered"), std::string::npos) << list.output;
+
+  // --server and FEDIHOST_SERVER still win over the remembered one.
+  auto flag = run(homeOnly + fh("organisation list --server http://127.0.0.1:1"));
+  EXPECT_EQ(flag.exitCode, 1);
+  EXPECT_NE(flag.output.find("cannot reach http://127.0.0.1:1"), std::string::npos) << flag.output;
+  auto env = run(homeOnly + "FEDIHOST_SERVER=http://127.0.0.1:1 " + fh("organisation list"));
+  EXPECT_EQ(env.exitCode, 1);
+  EXPECT_NE(env.output.find("cannot reach http://127.0.0.1:1"), std::string::npos) << env.output;
+
+  // The saved token goes only to the server it came from: another address gets none.
+  auto other = run(homeOnly + fh("organisation list --server http://localhost:" + port_));
+  EXPECT_EQ(other.exitCode, 1) << other.output;
+  EXPECT_EQ(other.output.find("remembered"), std::string::npos) << other.output;
+  auto withToken = run(homeOnly + fh("organisation list --server http://localhost:" + port_ + " --token " +
+                                     savedToken(credentialsFile())));
+  EXPECT_EQ(withToken.exitCode, 0) << withToken.output;
+}
+
+TEST_F(CliTest, TheOldTokenFileStillWorksAndLoginMigratesIt) {
+  auto token = savedToken(credentialsFile());
+  fs::remove(credentialsFile());
+  std::ofstream(credentialsFile().parent_path() / "token") << token << "\n";
+  auto list = cli("organisation list");
+  EXPECT_EQ(list.exitCode, 0) << list.output;
+
+  auto login = cli("login --email admin@example.test --password-file " + (tmp_ / "password").string());
+  ASSERT_EQ(login.exitCode, 0) << login.output;
+  EXPECT_TRUE(fs::exists(credentialsFile()));
+  EXPECT_FALSE(fs::exists(credentialsFile().parent_path() / "token"));
+}
+
+TEST_F(CliTest, LoginExplainsAPasswordFileItCannotRead) {
+  auto r = cli("login --email admin@example.test --password-file " + (tmp_ / "missing").string());
+  EXPECT_EQ(r.exitCode, 1);
+  EXPECT_NE(r.output.find("cannot read a password from"), std::string::npos) << r.output;
+}
+
+TEST_F(CliTest, OrganisationDeleteWantsConfirmationOffATerminal) {
+  ASSERT_EQ(cli("organisation create keepme").exitCode, 0);
+  auto r = cli("organisation delete keepme </dev/null");
+  EXPECT_EQ(r.exitCode, 1);
+  EXPECT_NE(r.output.find("--yes"), std::string::npos) << r.output;
+  auto list = cli("organisation list");
+  EXPECT_NE(list.output.find("keepme"), std::string::npos) << list.output;
 }
 
 }  // namespace
