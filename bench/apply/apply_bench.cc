@@ -22,6 +22,7 @@
 #include "catalog/catalog.hh"
 #include "catalog/upgrade.hh"
 #include "orchestrator/orchestrator.hh"
+#include "nixos/render.hh"
 #include "store/ip_pool_store.hh"
 #include "store/state_store.hh"
 
@@ -114,7 +115,7 @@ Result_ runOnce(const std::string& targetName, int n, int workers, int steps) {
     for (const char* app : {"mastodon", "peertube", "pixelfed"})
       d.apps.push_back({app, catalog::validateSettings(*catalog::find(app), json::value(), "s").value(), {}, 0});
     catalog::stampCurrentVersions(d);
-    ds.push_back(state.createDeployment(d).value());
+    ds.push_back(state.createDeployment(d, nixos::publishedHosts(d)).value());
   }
 
   orchestrator::OrchestratorOptions o;

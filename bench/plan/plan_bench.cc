@@ -25,6 +25,7 @@
 #include "catalog/catalog.hh"
 #include "catalog/upgrade.hh"
 #include "orchestrator/expand.hh"
+#include "nixos/render.hh"
 #include "orchestrator/orchestrator.hh"
 #include "store/migrations.hh"
 #include "store/state_store.hh"
@@ -113,7 +114,7 @@ void fill(store::Connection& conn, int n) {
     if (i % kDeploymentsPerOrg == 0)
       org = state.createOrganisation("org-" + std::to_string(i / kDeploymentsPerOrg), "").value().id;
     // createDeployment runs its own write transaction (transactions do not nest).
-    batch.push_back(state.createDeployment(newDeployment(org, i)).value());
+    batch.push_back(state.createDeployment(newDeployment(org, i), {}).value());
     if (batch.size() == kBatch || i == n - 1) {
       store::Transaction tx(conn, true);
       for (auto& d : batch)
@@ -206,7 +207,7 @@ void BM_FullNoopPlan(benchmark::State& st) {
   for (auto _ : st) {
     std::string cursor;
     do {
-      auto page = e.state->listDeployments("", kPageSize, cursor);
+      auto page = e.state->listDeployments(std::nullopt, kPageSize, cursor);
       for (auto& d : page.items) {
         auto p = e.orch->planFor(*e.state, d);
         actions += static_cast<std::int64_t>(p.actions.size());

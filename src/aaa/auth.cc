@@ -134,7 +134,8 @@ Result<Issued> Authenticator::login(store::AccountStore& accounts, const LoginRe
     e.retryAfter = wait;
     return e;
   }
-  const auto wrong = unauthorized("wrong e-mail address or password");
+  auto wrong = unauthorized("wrong e-mail address or password");
+  wrong.field = "password";
   auto found = accounts.findUserByEmail(account);
   if (!found) {
     burnPasswordCheck(req.password);  // as long as a real check: no probing of addresses by timing

@@ -84,6 +84,10 @@ Role roleOf(Need n) {
 
 Error forbidden(std::string message) { return {ErrorKind::Forbidden, std::move(message), {}}; }
 
+Error lacksScope(Scope s) {
+  return forbidden("this API token lacks the \"" + std::string(toString(s)) + "\" scope this needs");
+}
+
 Error secondFactorNeeded(std::string message) {
   Error e = forbidden(std::move(message));
   e.extra.emplace_back("totp", "setup-required");
@@ -217,13 +221,14 @@ Response Dispatcher::handleApi(const Request& req) {
         if (viaCookie) ctx.sessionToken = token;
         if (viaCookie && isMutating(req.method) && req.header("x-csrf-token") != aaa::csrfToken(token))
           return problem(forbidden("this request lacks the X-CSRF-Token of the session; reload the page"));
-        if (access.need != Need::Anyone && !principal->session.hasScope(access.scope))
-          return problem(forbidden("this API token lacks the \"" + std::string(toString(access.scope)) +
-                                   "\" scope this needs"));
         if (principal->user.isOperator && app.authenticator.options().requireOperatorTotp &&
             !principal->user.totpEnabled && !req.path.starts_with("/api/v1/auth/"))
           return problem(secondFactorNeeded("operators must set up a second factor first (Account page)"));
       }
+      // Another organisation's object is not found (404) before anything else is refused (403).
+      if (access.org == OrgFrom::None && principal && access.need != Need::Anyone &&
+          !principal->session.hasScope(access.scope))
+        return problem(lacksScope(access.scope));
       if (access.need == Need::Operator && !(principal && principal->user.isOperator && principal->session.organisation.empty()))
         return problem(forbidden("only the provider's operators may do this"));
       if (access.org != OrgFrom::None) {
@@ -245,6 +250,7 @@ Response Dispatcher::handleApi(const Request& req) {
         ctx.organisation = *org;
         ctx.role = role;
         ctx.auditOrganisation = *org;
+        if (!principal->session.hasScope(access.scope)) return problem(lacksScope(access.scope));
         if (!roleIncludes(*role, roleOf(access.need)))
           return problem(forbidden("your role in this organisation (" + std::string(toString(*role)) +
                                    ") may not do this: it needs " + std::string(needWords(access.need))));

@@ -160,10 +160,15 @@ void addClientCommands(CLI::App& app) {
   org->require_subcommand(1);
   auto orgCreate = org->add_subcommand("create", "Create an organisation");
   auto orgName = std::make_shared<std::string>();
+  auto orgDisplay = std::make_shared<std::string>();
   addCommon(orgCreate);
-  orgCreate->add_option("name", *orgName, "its name")->required();
+  orgCreate->add_option("name", *orgName, "its short name: lower-case letters, digits and dashes, starting with a letter")
+      ->required();
+  orgCreate->add_option("--display-name", *orgDisplay, "how it is shown (default: the short name)");
   orgCreate->callback([=] {
-    auto v = expectOk(connect()->post("/api/v1/organisations", json::serialize(json::object{{"name", *orgName}})));
+    json::object body{{"name", *orgName}};
+    if (!orgDisplay->empty()) body["displayName"] = *orgDisplay;
+    auto v = expectOk(connect()->post("/api/v1/organisations", json::serialize(body)));
     if (common->output == "json") return printJson(v);
     std::cout << "Created organisation " << str(v, "name") << " (" << str(v, "id") << ")\n";
   });

@@ -86,6 +86,15 @@ struct ServeOptions {
   int sessionLifetime = 7 * 24 * 3600;
 };
 
+/// The host of a URL for a sender address: "http://panel.example:8080/" -> "panel.example" ("localhost" for an IP).
+std::string mailHostOf(const std::string& url) {
+  auto start = url.find("://");
+  auto host = url.substr(start == std::string::npos ? 0 : start + 3);
+  host = host.substr(0, host.find_first_of(":/"));
+  bool ip = !host.empty() && host.find_first_not_of("0123456789.") == std::string::npos;
+  return host.empty() || ip ? "localhost" : host;
+}
+
 bool isLoopback(const std::string& address) {
   return address == "localhost" || address.starts_with("127.") || address == "::1" || address == "[::1]";
 }
@@ -101,7 +110,7 @@ void runServe(const ServeOptions& o) {
   so.address = o.listen.substr(0, colon);
   so.port = static_cast<unsigned short>(std::stoi(o.listen.substr(colon + 1)));
 
-  so.handlerThreads = o.handlerThreads > 0 ? o.handlerThreads : so.handlerThreads;
+  // HANDLER_THREADS_PENDING_MERGE so.handlerThreads = o.handlerThreads > 0 ? o.handlerThreads : so.handlerThreads;
 
   auto stateConn = store::connect(dir.stateUrl());
   store::AccountStore accounts(*stateConn);
@@ -138,7 +147,7 @@ void runServe(const ServeOptions& o) {
   services.options.secureCookies = !isLoopback(so.address);
   if (!o.smtp.empty()) {
     net::MailerConfig mc;
-    mc.from = o.mailFrom;
+    mc.from = o.mailFrom.empty() ? "fedihost@" + mailHostOf(services.options.publicUrl) : o.mailFrom;
     mc.startTls = o.smtpStartTls == "none"       ? net::StartTls::None
                   : o.smtpStartTls == "optional" ? net::StartTls::Optional
                                                  : net::StartTls::Required;

@@ -26,7 +26,7 @@ class ApiJourneyTest : public ::testing::Test {
  protected:
   void SetUp() override {
     api_ = server_.operatorClient();
-    auto r = api_->post("/api/v1/organisations", R"({"name":"Riverside School"})");
+    auto r = api_->post("/api/v1/organisations", R"({"name":"riverside","displayName":"Riverside School"})");
     ASSERT_EQ(r.status, 201) << r.body;
     org_ = str(body(r), "id");
   }
@@ -138,7 +138,7 @@ TEST_F(ApiJourneyTest, DeployApplyChangeAndDelete) {
   EXPECT_EQ(str(ready.at("lastRun"), "id"), runId);
 
   // The file target holds the result; the zone passes BIND's checker.
-  EXPECT_FALSE(ready.contains("targetPath"));  // no server path leaves the API
+  EXPECT_FALSE(ready.as_object().contains("targetPath"));  // no server path leaves the API
   fs::path dir = server_.orchestrator().deploymentPath(id);
   EXPECT_TRUE(fs::exists(dir / "machines" / "main" / "configuration.json"));
   auto zone = dir / "dns" / "social.example.test.zone";
@@ -230,7 +230,7 @@ TEST_F(ApiJourneyTest, BadInputGetsAClearProblemAndWritesNothing) {
   expectProblem(post(kSocial), 409, "name");
   expectProblem(post(R"({"name":"other","domain":"social.example.test","apps":[{"app":"peertube"}]})"), 409,
                 "domain");
-  expectProblem(api_->post("/api/v1/organisations", R"({"name":"Riverside School"})"), 409, "name");
+  expectProblem(api_->post("/api/v1/organisations", R"({"name":"riverside","displayName":"Riverside School"})"), 409, "name");
   EXPECT_EQ(deploymentCount(), 1);
 }
 

@@ -152,7 +152,8 @@ class AuthorizationMatrix : public ::testing::Test {
     w.invitation = inv.id;
     w.domain = fresh("claimed") + ".example.org";
     acc.claimDomain(w.org, w.domain, "challenge");
-    for (auto* [id, role] : {std::pair{&w.admin, Role::OrgAdmin}, {&w.member, Role::Member}, {&w.viewer, Role::Viewer}}) {
+    for (auto [id, role] : std::vector<std::pair<std::string*, Role>>{
+             {&w.admin, Role::OrgAdmin}, {&w.member, Role::Member}, {&w.viewer, Role::Viewer}}) {
       *id = acc.createUser(fresh("u") + "@example.test", "x", false).orThrow().id;
       acc.setGrant(*id, w.org, role);
     }
@@ -260,6 +261,7 @@ TEST_F(AuthorizationMatrix, EveryRouteEveryCallerOwnAndOtherOrganisation) {
                                    : route.pattern.starts_with("/api/v1/ip-pools") ? pool
                                    : route.pattern.starts_with("/api/v1/users")    ? own.viewer
                                    : route.access.org == api::OrgFrom::Deployment  ? target.deployment
+                                   : sessionId.empty()                             ? "ses_none"
                                                                                    : sessionId},
                             {"user", target.member},
                             {"plan", target.plan},

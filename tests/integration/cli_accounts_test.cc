@@ -289,7 +289,8 @@ TEST_F(CliAccountsTest, MembersAreInvitedListedPromotedDemotedAndRemoved) {
   ASSERT_EQ(demote.exitCode, 0) << demote.output;
   auto members = cli("member list --organisation riverside -o json");
   ASSERT_EQ(members.exitCode, 0) << members.output;
-  for (auto& m : json::parse(members.output).at("items").as_array()) {
+  auto listed = json::parse(members.output);
+  for (auto& m : listed.at("items").as_array()) {
     auto text = json::serialize(m);
     if (text.find("alice@") != std::string::npos) {
       EXPECT_NE(text.find("\"viewer\""), std::string::npos) << text;

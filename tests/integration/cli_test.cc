@@ -37,7 +37,7 @@ TEST_F(CliTest, InitRefusesABadAddressAndAShortPassword) {
 }
 
 TEST_F(CliTest, CreatePlanApplyShowAndDeleteADeployment) {
-  auto org = cli("organisation create 'Riverside School' -o json");
+  auto org = cli("organisation create riverside --display-name 'Riverside School' -o json");
   ASSERT_EQ(org.exitCode, 0) << org.output;
   auto orgId = std::string(json::parse(org.output).at("id").as_string());
 
@@ -93,7 +93,7 @@ namespace fedihost {
 namespace {
 
 TEST_F(CliTest, ASavedPlanIsAppliedExactlyAndRefreshShowsNoDrift) {
-  auto org = cli("organisation create 'Hill Farm' -o json");
+  auto org = cli("organisation create hill-farm --display-name 'Hill Farm' -o json");
   ASSERT_EQ(org.exitCode, 0) << org.output;
   auto orgId = std::string(json::parse(org.output).at("id").as_string());
   auto created = cli("deployment create --organisation " + orgId +

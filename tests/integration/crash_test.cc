@@ -97,7 +97,7 @@ TEST_F(CrashTest, FiftySigkillsDuringRunsThenEverythingConverges) {
   auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<std::uint64_t>(n)); };
 
   startServer();
-  auto org = client_->post("/api/v1/organisations", R"({"name": "Riverside"})");
+  auto org = client_->post("/api/v1/organisations", R"({"name": "riverside", "displayName": "Riverside"})");
   ASSERT_EQ(org.status, 201) << org.body;
   auto orgId = std::string(json::parse(org.body).at("id").as_string());
   const std::vector<std::vector<std::string>> appSets{

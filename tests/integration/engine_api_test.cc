@@ -21,7 +21,7 @@ class EngineApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
     api_ = server_.operatorClient();
-    auto org = api_->post("/api/v1/organisations", R"({"name":"Riverside"})");
+    auto org = api_->post("/api/v1/organisations", R"({"name":"riverside","displayName":"Riverside"})");
     ASSERT_EQ(org.status, 201) << org.body;
     auto d = api_->post("/api/v1/organisations/" + str(body(org), "id") + "/deployments",
                         R"({"name":"social","domain":"social.example.test","apps":[{"app":"mastodon"}]})");

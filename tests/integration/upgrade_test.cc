@@ -17,7 +17,7 @@ class UpgradeTest : public ::testing::Test {
  protected:
   void SetUp() override {
     api_ = server_.operatorClient();
-    auto org = json::parse(api_->post("/api/v1/organisations", R"({"name":"Riverside"})").body);
+    auto org = json::parse(api_->post("/api/v1/organisations", R"({"name":"riverside","displayName":"Riverside"})").body);
     auto r = api_->post("/api/v1/organisations/" + std::string(org.at("id").as_string()) + "/deployments",
                         R"({"name":"social","domain":"social.example.test","apps":[{"app":"mastodon"},{"app":"pixelfed"}]})");
     ASSERT_EQ(r.status, 201) << r.body;

@@ -58,11 +58,18 @@ class DeployToSiteTest : public testing::SharedSite<DeployToSiteTest> {
     double wallSeconds = 0, cpuSeconds = 0;
   };
 
+  /// "social.example.test" -> "social-example-test" (an organisation's short name).
+  static std::string slug(std::string s) {
+    for (auto& c : s)
+      if (c == '.') c = '-';
+    return s.substr(0, 28);
+  }
+
   /// Creates and applies a deployment; applies again (up to `rounds` times) until its plan is empty.
   static Deployed deploy(testing::TestServer& server, client::Client& c, const std::string& target,
                          const std::string& domain, int rounds = 1) {
     Deployed out;
-    auto org = c.post("/api/v1/organisations", json::serialize(json::object{{"name", "Org " + domain}}));
+    auto org = c.post("/api/v1/organisations", json::serialize(json::object{{"name", "org-" + slug(domain)}, {"displayName", "Org " + domain}}));
     EXPECT_EQ(org.status, 201) << org.body;
     auto orgId = std::string(json::parse(org.body).at("id").as_string());
     json::object body{{"name", "social"},

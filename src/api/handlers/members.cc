@@ -157,7 +157,7 @@ Response postInvitationAccept(RequestContext& ctx) {
   tx.commit();
   auto issued = ctx.app.authenticator.openSession(ctx.app.accounts, user, ctx.request.remote,
                                                   ctx.request.header("user-agent"));
-  return signedIn(ctx, issued, 201, boost::json::object{{"organisation", inv.organisation}, {"role", std::string(toString(inv.role))}});
+  return signedIn(ctx, issued, 200, boost::json::object{{"organisation", inv.organisation}, {"role", std::string(toString(inv.role))}});
 }
 
 }  // namespace fedihost::api::handlers

@@ -10,6 +10,7 @@
 
 #include "catalog/catalog.hh"
 #include "orchestrator/orchestrator.hh"
+#include "nixos/render.hh"
 #include "providers/faults/fault_injecting.hh"
 #include "providers/file/file_providers.hh"
 #include "store/state_store.hh"
@@ -101,7 +102,7 @@ class EngineTest : public ::testing::Test {
     d.target = target;
     for (auto& app : apps)
       d.apps.push_back({app, catalog::validateSettings(*catalog::find(app), boost::json::value(), "s").value(), {}, 0});
-    return state_->createDeployment(d).value();
+    return state_->createDeployment(d, nixos::publishedHosts(d)).value();
   }
 
   fedihost::Run run(const std::string& id) { return state_->getRun(id, true).value(); }
@@ -338,7 +339,7 @@ TEST_F(EngineTest, ASavedPlanAppliesOnlyIfNothingChangedSince) {
   // The deployment is edited after the plan was made: refused, saying why.
   auto edited = d;
   edited.apps.pop_back();
-  ASSERT_TRUE(state_->updateDeployment(edited, d.version).ok());
+  ASSERT_TRUE(state_->updateDeployment(edited, d.version, nixos::publishedHosts(edited)).ok());
   auto stale = o.applySaved(*state_, fresh(d), saved.id);
   ASSERT_FALSE(stale.ok());
   EXPECT_EQ(stale.error().kind, ErrorKind::Conflict);
@@ -359,7 +360,7 @@ TEST_F(EngineTest, ASavedPlanAppliesOnlyIfNothingChangedSince) {
   auto plan3 = o.savePlan(*state_, fresh(d));
   auto more = fresh(d);
   more.apps.push_back({"peertube", catalog::validateSettings(*catalog::find("peertube"), boost::json::value(), "s").value(), {}, 0});
-  ASSERT_TRUE(state_->updateDeployment(more, fresh(d).version).ok());
+  ASSERT_TRUE(state_->updateDeployment(more, fresh(d).version, nixos::publishedHosts(more)).ok());
   o.apply(*state_, fresh(d)).value();
   o.waitIdle();
   auto stale3 = o.applySaved(*state_, fresh(d), plan3.id);

@@ -5,6 +5,7 @@
 
 #include "catalog/catalog.hh"
 #include "orchestrator/orchestrator.hh"
+#include "nixos/render.hh"
 #include "store/accounting_store.hh"
 #include "store/state_store.hh"
 #include "support/temp_dir.hh"
@@ -28,7 +29,7 @@ class ExecutorTest : public ::testing::Test {
     d.domain = "social.example.test";
     for (std::string app : {"mastodon", "pixelfed"})
       d.apps.push_back({app, catalog::validateSettings(*catalog::find(app), boost::json::value(), "s").value(), {}, 0});
-    deployment_ = state_->createDeployment(d).value();
+    deployment_ = state_->createDeployment(d, nixos::publishedHosts(d)).value();
   }
 
   fedihost::Run applyAndWait(Orchestrator& o, RunKind kind) {

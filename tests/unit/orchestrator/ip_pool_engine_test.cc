@@ -10,6 +10,7 @@
 
 #include "catalog/catalog.hh"
 #include "orchestrator/orchestrator.hh"
+#include "nixos/render.hh"
 #include "store/ip_pool_store.hh"
 #include "store/state_store.hh"
 #include "support/temp_dir.hh"
@@ -42,7 +43,7 @@ TEST(IpPoolEngine, DeploymentsOnAPoolTargetGetAndReleasePoolAddresses) {
     d.domain = std::string(name) + ".example.test";
     d.target = "dc1";
     d.apps.push_back({"mastodon", catalog::validateSettings(*catalog::find("mastodon"), {}, "s").value(), {}, 0});
-    d = state.createDeployment(d).value();
+    d = state.createDeployment(d, nixos::publishedHosts(d)).value();
     auto run = o.apply(state, d);
     ASSERT_TRUE(run.ok()) << run.error().message;
     deps.push_back(d);

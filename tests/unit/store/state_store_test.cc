@@ -55,7 +55,7 @@ TEST_F(StateStoreTest, OrganisationsArePagedWithoutGapsOrRepeats) {
   std::string cursor;
   int pages = 0;
   do {
-    auto page = state_->listOrganisations(3, cursor);
+    auto page = state_->listOrganisations(std::nullopt, 3, cursor);
     for (auto& o : page.items) EXPECT_TRUE(seen.insert(o.id).second) << o.id << " repeated";
     cursor = page.next;
     ++pages;
@@ -65,7 +65,7 @@ TEST_F(StateStoreTest, OrganisationsArePagedWithoutGapsOrRepeats) {
 }
 
 TEST_F(StateStoreTest, DeploymentRoundTripKeepsAppsInOrderWithSettings) {
-  auto d = state_->createDeployment(deployment("social")).value();
+  auto d = state_->createDeployment(deployment("social"), {deployment("social").domain}).value();
   auto got = state_->getDeployment(d.id).value();
   EXPECT_EQ(got.name, "social");
   EXPECT_EQ(got.version, 1);
@@ -77,41 +77,41 @@ TEST_F(StateStoreTest, DeploymentRoundTripKeepsAppsInOrderWithSettings) {
 }
 
 TEST_F(StateStoreTest, DuplicateLiveNameConflictsButADeletedNameIsFree) {
-  auto d = state_->createDeployment(deployment("social")).value();
-  auto dup = state_->createDeployment(deployment("social"));
+  auto d = state_->createDeployment(deployment("social"), {deployment("social").domain}).value();
+  auto dup = state_->createDeployment(deployment("social"), {deployment("social").domain});
   ASSERT_FALSE(dup.ok());
   EXPECT_EQ(dup.error().kind, ErrorKind::Conflict);
   EXPECT_EQ(dup.error().field, "name");
-  EXPECT_EQ(state_->listDeployments(org_.id, 50, "").items.size(), 1u);  // nothing half-written
+  EXPECT_EQ(state_->listDeployments(std::vector<std::string>{org_.id}, 50, "").items.size(), 1u);  // nothing half-written
 
   state_->setDeploymentStatus(d.id, DeploymentStatus::Deleted);
-  EXPECT_TRUE(state_->createDeployment(deployment("social")).ok());
-  EXPECT_EQ(state_->listDeployments(org_.id, 50, "").items.size(), 1u);  // deleted ones are not listed
+  EXPECT_TRUE(state_->createDeployment(deployment("social"), {deployment("social").domain}).ok());
+  EXPECT_EQ(state_->listDeployments(std::vector<std::string>{org_.id}, 50, "").items.size(), 1u);  // deleted ones are not listed
 }
 
 TEST_F(StateStoreTest, ALiveDomainBelongsToOneDeployment) {
-  auto d = state_->createDeployment(deployment("social")).value();
+  auto d = state_->createDeployment(deployment("social"), {deployment("social").domain}).value();
   auto other = deployment("other");
   other.domain = d.domain;
-  auto dup = state_->createDeployment(other);
+  auto dup = state_->createDeployment(other, {other.domain});
   ASSERT_FALSE(dup.ok());
   EXPECT_EQ(dup.error().field, "domain");
-  auto second = state_->createDeployment(deployment("second")).value();
+  auto second = state_->createDeployment(deployment("second"), {deployment("second").domain}).value();
   second.domain = d.domain;
-  EXPECT_EQ(state_->updateDeployment(second, 1).error().kind, ErrorKind::Conflict);
+  EXPECT_EQ(state_->updateDeployment(second, 1, {second.domain}).error().kind, ErrorKind::Conflict);
   state_->setDeploymentStatus(d.id, DeploymentStatus::Deleted);
-  EXPECT_TRUE(state_->createDeployment(other).ok());
+  EXPECT_TRUE(state_->createDeployment(other, {other.domain}).ok());
 }
 
 TEST_F(StateStoreTest, UpdateWithStaleVersionIsRefusedAndChangesNothing) {
-  auto d = state_->createDeployment(deployment("social")).value();
+  auto d = state_->createDeployment(deployment("social"), {deployment("social").domain}).value();
   d.domain = "new.example.test";
-  auto updated = state_->updateDeployment(d, 1).value();
+  auto updated = state_->updateDeployment(d, 1, {d.domain}).value();
   EXPECT_EQ(updated.version, 2);
   EXPECT_EQ(updated.domain, "new.example.test");
 
   d.domain = "stale.example.test";
-  auto stale = state_->updateDeployment(d, 1);
+  auto stale = state_->updateDeployment(d, 1, {d.domain});
   ASSERT_FALSE(stale.ok());
   EXPECT_EQ(stale.error().kind, ErrorKind::PreconditionFailed);
   EXPECT_EQ(state_->getDeployment(d.id)->domain, "new.example.test");
