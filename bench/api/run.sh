@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# API load benchmark: GET /api/v1/deployments/{id} of fedihost, side by side with
-# nginx serving the very same JSON body as a static file (the "how fast could it be"
-# reference). Both are measured with wrk, one after the other, on 127.0.0.1 only.
+# API load benchmark: GET /api/v1/deployments/{id} of fedihost as an organisation's
+# member (through the full authorization check), side by side with nginx serving the
+# very same JSON body as a static file (the "how fast could it be" reference), and
+# optionally with an older fedihost binary (FEDIHOST_BIN_BEFORE, as an operator: it
+# knows no members). Then GET /api/v1/health while 32 clients keep logging in with
+# wrong passwords (password hashing must not stall other clients). All measured with
+# wrk, one after the other, on 127.0.0.1 only.
 #
 # Usage: bench/api/run.sh
 # Environment:
@@ -10,10 +14,13 @@
 #   CONNECTIONS   wrk connections         (default: 64)
 #   THREADS       wrk threads             (default: 2)
 #   OUT           JSON results file       (default: build/bench-api-results.json)
+#   WORKERS       handler threads of fedihost = worker processes of nginx (default: 1)
+#   LOGIN_CLIENTS connections logging in with wrong passwords (default: 32)
+#   FEDIHOST_BIN_BEFORE  an older server binary to measure the same request against (optional)
 #   KEEP_TMP=1    keep the temporary directory (logs, configs) for inspection
 #
-# Fairness: fedihost's API runs on one I/O thread, so nginx runs as a single process
-# (master_process off, worker_processes 1). Both get the same Authorization header,
+# Fairness: fedihost answers on WORKERS handler threads (one I/O thread besides), and
+# nginx runs WORKERS worker processes. Both get the same Authorization header,
 # which nginx ignores. Everything stops by itself: every started process is killed by
 # PID on exit (also on failure and Ctrl-C) and is additionally wrapped in `timeout`.
 set -euo pipefail
@@ -26,9 +33,12 @@ THREADS="${THREADS:-2}"
 OUT="${OUT:-$ROOT/build/bench-api-results.json}"
 NGINX="${NGINX:-/usr/sbin/nginx}"
 APPLY_TIMEOUT="${APPLY_TIMEOUT:-120}"
+WORKERS="${WORKERS:-1}"
+LOGIN_CLIENTS="${LOGIN_CLIENTS:-32}"
+FEDIHOST_BIN_BEFORE="${FEDIHOST_BIN_BEFORE:-}"
 
 DURATION="${DURATION%s}"
-for v in DURATION CONNECTIONS THREADS APPLY_TIMEOUT; do
+for v in DURATION CONNECTIONS THREADS APPLY_TIMEOUT WORKERS LOGIN_CLIENTS; do
   [[ "${!v}" =~ ^[1-9][0-9]*$ ]] || { echo "error: $v must be a positive integer (got '${!v}')" >&2; exit 2; }
 done
 ((CONNECTIONS >= THREADS)) || { echo "error: CONNECTIONS must be >= THREADS" >&2; exit 2; }
@@ -50,7 +60,7 @@ fi
 D="$(mktemp -d "${TMPDIR:-/tmp}/fedihost-bench-api.XXXXXX")"
 PIDS=()
 # Safety net: no started process may outlive this budget even if this script is killed hard.
-BUDGET=$((4 * DURATION + APPLY_TIMEOUT + 120))
+BUDGET=$((8 * DURATION + 2 * APPLY_TIMEOUT + 180))
 
 cleanup() {
   local rc=$?
@@ -86,23 +96,26 @@ free_port() {
 }
 
 # ---- 3. fedihost ----------------------------------------------------------------------
-echo "== starting fedihost ($FEDIHOST_BIN)"
-mkdir -p "$D/www"
-timeout "$BUDGET" "$FEDIHOST_BIN" serve --data "$D/var" --listen 127.0.0.1:0 --port-file "$D/port" \
-  >"$D/fedihost.log" 2>&1 &
-PIDS+=($!)
-FH_PID=$!
-for _ in $(seq 100); do
-  [[ -s "$D/port" ]] && break
-  kill -0 "$FH_PID" 2>/dev/null || die "fedihost exited during start-up"
-  sleep 0.1
-done
-[[ -s "$D/port" ]] || die "fedihost did not write its port file within 10 s"
-FH_PORT="$(head -n1 "$D/port")"
-FH="http://127.0.0.1:$FH_PORT"
-[[ -s "$D/var/initial-password" ]] || die "no $D/var/initial-password"
-EMAIL="$(sed -n 1p "$D/var/initial-password")"
-PASSWORD="$(sed -n 2p "$D/var/initial-password")"
+# start_fedihost BIN DIR [OPTIONS…] -> sets FH (base URL), FH_PID, EMAIL, PASSWORD
+start_fedihost() {
+  local bin="$1" dir="$2"
+  shift 2
+  echo "== starting fedihost ($bin)"
+  timeout "$BUDGET" "$bin" serve --data "$dir/var" --listen 127.0.0.1:0 --port-file "$dir/port" "$@" \
+    >"$dir/fedihost.log" 2>&1 &
+  PIDS+=($!)
+  FH_PID=$!
+  for _ in $(seq 100); do
+    [[ -s "$dir/port" ]] && break
+    kill -0 "$FH_PID" 2>/dev/null || die "fedihost exited during start-up"
+    sleep 0.1
+  done
+  [[ -s "$dir/port" ]] || die "fedihost did not write its port file within 10 s"
+  FH="http://127.0.0.1:$(head -n1 "$dir/port")"
+  [[ -s "$dir/var/initial-password" ]] || die "no $dir/var/initial-password"
+  EMAIL="$(sed -n 1p "$dir/var/initial-password")"
+  PASSWORD="$(sed -n 2p "$dir/var/initial-password")"
+}
 
 # ---- 4. set up a realistic deployment -------------------------------------------------
 TOKEN=""
@@ -116,34 +129,54 @@ api() {
   [[ "$code" == 2* ]] || die "$method $path: HTTP $code: $(cat "$D/resp")"
   cat "$D/resp"
 }
+json_of() { python3 -c 'import json,sys; print(json.dumps(dict(zip(sys.argv[1::2], sys.argv[2::2]))))' "$@"; }
 
-echo "== setting up an organisation and a deployment"
-login_body="$(python3 -c 'import json,sys; print(json.dumps({"email":sys.argv[1],"password":sys.argv[2]}))' \
-  "$EMAIL" "$PASSWORD")"
-TOKEN="$(api POST /api/v1/auth/login "$login_body" | jget token)"
-ORG="$(api POST /api/v1/organisations '{"name":"Bench"}' | jget id)"
-DEP="$(api POST "/api/v1/organisations/$ORG/deployments" \
-  '{"name":"social","domain":"social.example.test","apps":[{"app":"mastodon"},{"app":"pixelfed"}]}' | jget id)"
-api POST "/api/v1/deployments/$DEP/apply" >/dev/null
-deadline=$((SECONDS + APPLY_TIMEOUT))
-while :; do
-  status="$(api GET "/api/v1/deployments/$DEP" | jget status)"
-  [[ "$status" == ready ]] && break
-  [[ "$status" == failed ]] && die "applying the deployment failed: $(cat "$D/resp")"
-  ((SECONDS < deadline)) || die "the deployment is not ready after ${APPLY_TIMEOUT}s (status: $status)"
-  sleep 0.2
-done
+# setup_deployment ORG-BODY -> sets DEP (a ready deployment of Mastodon + Pixelfed), TOKEN (the operator's)
+setup_deployment() {
+  echo "== setting up an organisation and a deployment"
+  TOKEN="$(api POST /api/v1/auth/login "$(json_of email "$EMAIL" password "$PASSWORD")" | jget token)"
+  ORG="$(api POST /api/v1/organisations "$1" | jget id)"
+  DEP="$(api POST "/api/v1/organisations/$ORG/deployments" \
+    '{"name":"social","domain":"social.example.test","apps":[{"app":"mastodon"},{"app":"pixelfed"}]}' | jget id)"
+  api POST "/api/v1/deployments/$DEP/apply" >/dev/null
+  local deadline=$((SECONDS + APPLY_TIMEOUT)) status
+  while :; do
+    status="$(api GET "/api/v1/deployments/$DEP" | jget status)"
+    [[ "$status" == ready ]] && break
+    [[ "$status" == failed ]] && die "applying the deployment failed: $(cat "$D/resp")"
+    ((SECONDS < deadline)) || die "the deployment is not ready after ${APPLY_TIMEOUT}s (status: $status)"
+    sleep 0.2
+  done
+}
+
+if [[ -n "$FEDIHOST_BIN_BEFORE" ]]; then
+  mkdir -p "$D/before"
+  start_fedihost "$FEDIHOST_BIN_BEFORE" "$D/before"
+  setup_deployment '{"name":"Bench"}'
+  BEFORE_URL="$FH/api/v1/deployments/$DEP"
+  BEFORE_TOKEN="$TOKEN"
+  BEFORE_PID="$FH_PID"
+fi
+
+mkdir -p "$D/www" "$D/now"
+# Every refused login is hashed (the flood below comes from one address, which would be throttled otherwise).
+start_fedihost "$FEDIHOST_BIN" "$D/now" --handler-threads "$WORKERS" --login-failures-per-address 1000000000
+setup_deployment '{"name":"bench","displayName":"Bench"}'
+# The request is made by a member of the organisation, invited and signed up as a customer would be.
+INVITE="$(api POST "/api/v1/organisations/$ORG/invitations" '{"email":"member@bench.example","role":"member"}' | jget token)"
+TOKEN=""
+TOKEN="$(api POST /api/v1/invitations/accept "$(json_of token "$INVITE" password "a member's long password")" | jget token)"
 PATH_DEP="/api/v1/deployments/$DEP"
 api GET "$PATH_DEP" >"$D/www/deployment.json"
 BODY_BYTES="$(wc -c <"$D/www/deployment.json")"
-echo "   deployment $DEP is ready; its JSON body is $BODY_BYTES bytes"
+echo "   deployment $DEP is ready; its JSON body is $BODY_BYTES bytes, read as member@bench.example"
 
 # ---- 5. nginx -------------------------------------------------------------------------
 NG_PORT="$(free_port)"
 cat >"$D/nginx.conf" <<EOF
 daemon off;
-master_process off;
-worker_processes 1;
+master_process $( ((WORKERS > 1)) && echo on || echo off);
+worker_processes $WORKERS;
 pid $D/nginx.pid;
 error_log $D/nginx.err;
 events {}
@@ -162,7 +195,7 @@ http {
 }
 EOF
 mkdir -p "$D/nginx-tmp"
-echo "== starting nginx on 127.0.0.1:$NG_PORT (1 process)"
+echo "== starting nginx on 127.0.0.1:$NG_PORT ($WORKERS worker process(es))"
 timeout "$BUDGET" "$NGINX" -p "$D/" -e "$D/nginx.err" -c "$D/nginx.conf" >"$D/nginx.out" 2>&1 &
 PIDS+=($!)
 NG_PID=$!
@@ -185,11 +218,11 @@ if not m: sys.exit("cannot read the latency " + sys.argv[1])
 print(round(float(m[1]) * {"us":0.001,"ms":1,"s":1000,"m":60000}[m[2]], 3))' "$1"
 }
 
-# measure NAME URL -> sets R_RPS R_P99 R_REQS R_NON2XX R_SOCKERR
+# measure NAME URL [TOKEN [CONNECTIONS]] -> sets R_RPS R_P99 R_REQS R_NON2XX R_SOCKERR
 measure() {
-  local name="$1" url="$2" out="$D/wrk-$1.txt"
-  local wrk_args=(-t"$THREADS" -c"$CONNECTIONS" --latency --timeout 5s -H "Authorization: Bearer $TOKEN")
-  echo "== $name: warm-up 1 s, then ${DURATION} s at $CONNECTIONS connections, $THREADS threads"
+  local name="$1" url="$2" token="${3-$TOKEN}" conns="${4-$CONNECTIONS}" out="$D/wrk-$1.txt"
+  local wrk_args=(-t"$THREADS" -c"$conns" --latency --timeout 5s -H "Authorization: Bearer $token")
+  echo "== $name: warm-up 1 s, then ${DURATION} s at $conns connections, $THREADS threads"
   timeout 30 wrk "${wrk_args[@]}" -d1s "$url" >/dev/null
   timeout $((DURATION + 30)) wrk "${wrk_args[@]}" -d"${DURATION}s" "$url" >"$out"
   R_RPS="$(awk '/^Requests\/sec:/ {print $2}' "$out")"
@@ -211,6 +244,37 @@ measure fedihost "$FH$PATH_DEP"
 FH_RPS="$R_RPS" FH_P99="$R_P99" FH_REQS="$R_REQS" FH_NON2XX="$R_NON2XX" FH_SOCKERR="$R_SOCKERR"
 measure nginx "$NG/deployment.json"
 NG_RPS="$R_RPS" NG_P99="$R_P99" NG_REQS="$R_REQS" NG_NON2XX="$R_NON2XX" NG_SOCKERR="$R_SOCKERR"
+BF_RPS=0 BF_P99=0
+if [[ -n "$FEDIHOST_BIN_BEFORE" ]]; then
+  measure before "$BEFORE_URL" "$BEFORE_TOKEN"
+  BF_RPS="$R_RPS" BF_P99="$R_P99"
+  kill -TERM "$BEFORE_PID" 2>/dev/null || true
+fi
+
+# /api/v1/health alone, then while LOGIN_CLIENTS connections log in with wrong passwords.
+measure health "$FH/api/v1/health" "" 4
+HL_RPS="$R_RPS" HL_P99="$R_P99"
+cat >"$D/login.lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format(nil, "/api/v1/auth/login",
+    nil, '{"email":"user' .. (n % 500) .. '@bench.example","password":"not the password ' .. n .. '"}')
+end
+LUA
+echo "== $LOGIN_CLIENTS connections log in with wrong passwords for $((DURATION + 4)) s"
+timeout $((DURATION + 30)) wrk -t1 -c"$LOGIN_CLIENTS" -d"$((DURATION + 4))s" --timeout 10s -s "$D/login.lua" "$FH" \
+  >"$D/wrk-logins.txt" 2>&1 &
+FLOOD_PID=$!
+PIDS+=($FLOOD_PID)
+sleep 2
+measure health-under-logins "$FH/api/v1/health" "" 4
+HF_RPS="$R_RPS" HF_P99="$R_P99"
+wait "$FLOOD_PID" || true
+LOGIN_RPS="$(awk '/^Requests\/sec:/ {print $2}' "$D/wrk-logins.txt")"
+LOGIN_RPS="${LOGIN_RPS:-0}"
 
 # ---- 7. stop the servers, report ------------------------------------------------------
 for pid in "$FH_PID" "$NG_PID"; do kill -TERM "$pid" 2>/dev/null || true; done
@@ -228,10 +292,14 @@ def cpu_model():
     return platform.processor() or "unknown"
 fh = {"requests_per_s": float("$FH_RPS"), "p99_ms": float("$FH_P99"), "requests": int("$FH_REQS"),
       "non_2xx": int("$FH_NON2XX"), "socket_errors": "$FH_SOCKERR" or None,
-      "url": "GET /api/v1/deployments/{id}"}
+      "url": "GET /api/v1/deployments/{id}", "as": "member", "handler_threads": $WORKERS}
 ng = {"requests_per_s": float("$NG_RPS"), "p99_ms": float("$NG_P99"), "requests": int("$NG_REQS"),
       "non_2xx": int("$NG_NON2XX"), "socket_errors": "$NG_SOCKERR" or None,
       "url": "GET /deployment.json (static, same body)"}
+before = {"requests_per_s": float("$BF_RPS"), "p99_ms": float("$BF_P99"), "bin": "$FEDIHOST_BIN_BEFORE"} if "$FEDIHOST_BIN_BEFORE" else None
+health = {"idle": {"requests_per_s": float("$HL_RPS"), "p99_ms": float("$HL_P99")},
+          "under_logins": {"requests_per_s": float("$HF_RPS"), "p99_ms": float("$HF_P99"),
+                           "login_clients": $LOGIN_CLIENTS, "failed_logins_per_s": float("$LOGIN_RPS")}}
 res = {
     "benchmark": "api-get-deployment",
     "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -240,6 +308,8 @@ res = {
                  "body_bytes": $BODY_BYTES, "fedihost_bin": "$FEDIHOST_BIN"},
     "fedihost": fh,
     "nginx": ng,
+    "before": before,
+    "health": health,
     "ratio": {"requests_per_s": round(fh["requests_per_s"] / ng["requests_per_s"], 4),
               "p99": round(fh["p99_ms"] / ng["p99_ms"], 4) if ng["p99_ms"] else None},
 }
@@ -251,8 +321,13 @@ print()
 print(f"GET /api/v1/deployments/{{id}}  ({$BODY_BYTES} bytes, {$CONNECTIONS} connections, {$THREADS} threads, {$DURATION} s)")
 print(f"{'server':<10} {'requests/s':>12} {'p99 (ms)':>10}")
 print(f"{'fedihost':<10} {fh['requests_per_s']:>12.0f} {fh['p99_ms']:>10.2f}")
-print(f"{'nginx':<10} {ng['requests_per_s']:>12.0f} {ng['p99_ms']:>10.2f}")
+print(f"{'nginx':<10} {ng['requests_per_s']:>12.0f} {ng['p99_ms']:>10.2f}   ({$WORKERS} worker process(es))")
 print(f"ratio fedihost/nginx: requests/s {r['requests_per_s']:.3f} ({100*r['requests_per_s']:.1f} %), "
       f"p99 {r['p99']:.2f}x")
+if before:
+    print(f"{'before':<10} {before['requests_per_s']:>12.0f} {before['p99_ms']:>10.2f}   ({before['bin']}, as operator)")
+h = health
+print(f"GET /api/v1/health p99: {h['idle']['p99_ms']:.2f} ms alone, {h['under_logins']['p99_ms']:.2f} ms while "
+      f"{$LOGIN_CLIENTS} clients log in with wrong passwords ({h['under_logins']['failed_logins_per_s']:.0f} refused logins/s)")
 print(f"results written to {sys.argv[1]}")
 EOF

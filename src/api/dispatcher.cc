@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "aaa/auth.hh"
+#include "api/authorization.hh"
 #include "api/problem.hh"
 #include "store/accounting_store.hh"
 #include "store/sql.hh"
@@ -17,30 +18,6 @@
 namespace fedihost::api {
 namespace {
 
-bool isMutating(const std::string& method) { return method == "POST" || method == "PATCH" || method == "PUT" || method == "DELETE"; }
-
-std::string bearerToken(const Request& req) {
-  auto h = req.header("authorization");
-  constexpr std::string_view prefix = "Bearer ";
-  if (h.size() > prefix.size() && std::string_view(h).substr(0, prefix.size()) == prefix) return h.substr(prefix.size());
-  return {};
-}
-
-/// The value of a cookie, or "".
-std::string cookie(const Request& req, std::string_view name) {
-  auto h = req.header("cookie");
-  std::size_t i = 0;
-  while (i < h.size()) {
-    while (i < h.size() && (h[i] == ' ' || h[i] == ';')) ++i;
-    auto end = h.find(';', i);
-    if (end == std::string::npos) end = h.size();
-    auto eq = h.find('=', i);
-    if (eq != std::string::npos && eq < end && std::string_view(h).substr(i, eq - i) == name)
-      return h.substr(eq + 1, end - eq - 1);
-    i = end + 1;
-  }
-  return {};
-}
 
 /// Headers every answer carries (the panel's pages get a strict policy: no inline script).
 void securityHeaders(Response& r, bool page) {
@@ -52,46 +29,6 @@ void securityHeaders(Response& r, bool page) {
              "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
              "frame-ancestors 'none'"
            : "default-src 'none'; frame-ancestors 'none'";
-}
-
-std::string notFoundMessage(OrgFrom from, const std::string& id) {
-  switch (from) {
-    case OrgFrom::Organisation: return "no organisation " + id;
-    case OrgFrom::Deployment: return "no deployment " + id;
-    case OrgFrom::Run: return "no run " + id;
-    case OrgFrom::None: break;
-  }
-  return "not found";
-}
-
-std::string_view needWords(Need n) {
-  switch (n) {
-    case Need::Viewer: return "a viewer";
-    case Need::Member: return "a member";
-    case Need::OrgAdmin: return "an org-admin";
-    case Need::Operator: return "an operator";
-    default: return "signed in";
-  }
-}
-
-Role roleOf(Need n) {
-  switch (n) {
-    case Need::OrgAdmin: return Role::OrgAdmin;
-    case Need::Member: return Role::Member;
-    default: return Role::Viewer;
-  }
-}
-
-Error forbidden(std::string message) { return {ErrorKind::Forbidden, std::move(message), {}}; }
-
-Error lacksScope(Scope s) {
-  return forbidden("this API token lacks the \"" + std::string(toString(s)) + "\" scope this needs");
-}
-
-Error secondFactorNeeded(std::string message) {
-  Error e = forbidden(std::move(message));
-  e.extra.emplace_back("totp", "setup-required");
-  return e;
 }
 
 std::string contentTypeOf(const std::filesystem::path& p) {
@@ -106,18 +43,6 @@ std::string contentTypeOf(const std::filesystem::path& p) {
 }
 
 }  // namespace
-
-std::string_view toString(Need n) {
-  switch (n) {
-    case Need::Anyone: return "anyone";
-    case Need::SignedIn: return "signed-in";
-    case Need::Viewer: return "viewer";
-    case Need::Member: return "member";
-    case Need::OrgAdmin: return "org-admin";
-    case Need::Operator: return "operator";
-  }
-  return "operator";
-}
 
 /// One handler thread's connections and context.
 struct Dispatcher::PerThread {
@@ -195,68 +120,18 @@ Response Dispatcher::handleApi(const Request& req) {
   Response resp;
   try {
     resp = [&]() -> Response {
-      // Who is asking: a bearer token, or the panel's session cookie (then mutating requests need the CSRF token).
-      auto token = bearerToken(req);
-      bool viaCookie = false;
-      if (token.empty()) {
-        token = cookie(req, kSessionCookie);
-        viaCookie = !token.empty();
-      }
-      const auto& access = route->access;
-      if (!token.empty()) {
-        auto who = app.authenticator.authenticate(app.accounts, token);
-        if (who) {
-          principal = std::move(*who);
-        } else if (access.need != Need::Anyone) {
-          unauthenticated = true;
-          return problem(who.error());
-        }
-      } else if (access.need != Need::Anyone) {
+      auto caller = identify(req, app, route->access);
+      if (!caller) {
         unauthenticated = true;
-        return problem({ErrorKind::Unauthorized, "sign in first: this needs a session or an API token", {}});
+        return problem(caller.error());
       }
+      principal = std::move(caller->principal);
       if (principal) {
         ctx.principal = &*principal;
         ctx.user = principal->user;
-        if (viaCookie) ctx.sessionToken = token;
-        if (viaCookie && isMutating(req.method) && req.header("x-csrf-token") != aaa::csrfToken(token))
-          return problem(forbidden("this request lacks the X-CSRF-Token of the session; reload the page"));
-        if (principal->user.isOperator && app.authenticator.options().requireOperatorTotp &&
-            !principal->user.totpEnabled && !req.path.starts_with("/api/v1/auth/"))
-          return problem(secondFactorNeeded("operators must set up a second factor first (Account page)"));
+        ctx.sessionToken = caller->cookieToken;
       }
-      // Another organisation's object is not found (404) before anything else is refused (403).
-      if (access.org == OrgFrom::None && principal && access.need != Need::Anyone &&
-          !principal->session.hasScope(access.scope))
-        return problem(lacksScope(access.scope));
-      if (access.need == Need::Operator && !(principal && principal->user.isOperator && principal->session.organisation.empty()))
-        return problem(forbidden("only the provider's operators may do this"));
-      if (access.org != OrgFrom::None) {
-        const auto& id = ctx.param(access.param);
-        std::optional<std::string> org;
-        switch (access.org) {
-          case OrgFrom::Organisation: org = id; break;
-          case OrgFrom::Deployment: org = app.state.organisationOfDeployment(id); break;
-          case OrgFrom::Run: org = app.state.organisationOfRun(id); break;
-          case OrgFrom::None: break;
-        }
-        // Another organisation's object answers exactly as one that does not exist.
-        const Error missing = Error::notFound(notFoundMessage(access.org, id));
-        if (!org) return problem(missing);
-        auto role = principal->roleIn(*org);
-        if (!role) return problem(missing);
-        auto organisation = app.state.getOrganisation(*org);
-        if (!organisation) return problem(missing);
-        ctx.organisation = *org;
-        ctx.role = role;
-        ctx.auditOrganisation = *org;
-        if (!principal->session.hasScope(access.scope)) return problem(lacksScope(access.scope));
-        if (!roleIncludes(*role, roleOf(access.need)))
-          return problem(forbidden("your role in this organisation (" + std::string(toString(*role)) +
-                                   ") may not do this: it needs " + std::string(needWords(access.need))));
-        if (organisation->requireTotp && *role != Role::Operator && !principal->user.totpEnabled)
-          return problem(secondFactorNeeded("this organisation requires a second factor: set one up first (Account page)"));
-      }
+      if (auto allowed = authorize(*route, ctx); !allowed) return problem(allowed.error());
       // A read-only request sees one snapshot of the state and takes the read lock once.
       std::optional<store::Transaction> snapshot;
       if (req.method == "GET") snapshot.emplace(app.state.connection(), false);

@@ -28,6 +28,11 @@ struct StreamChunk {
   bool done = false;
 };
 
+/// True for the methods that change something (POST, PATCH, PUT, DELETE).
+inline bool isMutating(const std::string& method) {
+  return method == "POST" || method == "PATCH" || method == "PUT" || method == "DELETE";
+}
+
 struct Response {
   int status = 200;
   std::map<std::string, std::string> headers;

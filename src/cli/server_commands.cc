@@ -82,6 +82,7 @@ struct ServeOptions {
   std::string smtpUser;
   std::string smtpStartTls = "required";
   bool requireOperatorTotp = false;
+  int freeFailuresPerAddress = 10;
   int sessionIdle = 8 * 3600;
   int sessionLifetime = 7 * 24 * 3600;
 };
@@ -137,6 +138,7 @@ void runServe(const ServeOptions& o) {
   aaa::AuthOptions ao;
   ao.requireOperatorTotp = o.requireOperatorTotp;
   ao.sessionIdle = std::chrono::seconds(o.sessionIdle);
+  ao.throttle.freeFailuresPerAddress = o.freeFailuresPerAddress;
   ao.sessionLifetime = std::chrono::seconds(o.sessionLifetime);
   aaa::Authenticator authenticator(ao, secrets::SecretBox::openOrCreate(dir.secretKey()));
   api::ApiServices services{dir.stateUrl(), dir.accountingUrl(), orch, authenticator, {}, nullptr};
@@ -221,6 +223,10 @@ void addServerCommands(CLI::App& app) {
   s->add_option("--mail-from", serve->mailFrom, "sender address of mails (default: fedihost@<host of --public-url>)");
   s->add_flag("--require-operator-totp", serve->requireOperatorTotp,
               "operators must set up a second factor before doing anything else");
+  s->add_option("--login-failures-per-address", serve->freeFailuresPerAddress,
+                "failed logins from one address before it must wait (raise it when many people share an address)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000000));
   s->add_option("--session-idle", serve->sessionIdle, "seconds without use after which a session ends")
       ->capture_default_str()
       ->check(CLI::Range(60, 30 * 24 * 3600));
