@@ -74,10 +74,7 @@ Response postSignup(RequestContext& ctx) {
   if (!orgValue || !orgValue->is_object())
     throw AbortError(Error::malformed("organisation", "organisation is required: {\"name\", \"displayName\"}"));
   auto& orgBody = orgValue->get_object();
-  for (auto& kv : orgBody)
-    if (kv.key() != "name" && kv.key() != "displayName")
-      throw AbortError(Error::invalid("organisation." + std::string(kv.key()),
-                                      "unknown member \"" + std::string(kv.key()) + "\""));
+  input::knownMembers(orgBody, {"name", "displayName"}, "organisation").orThrow();
   auto name = input::requiredString(orgBody, "name").orThrow();
   input::checkOrganisationSlug(name, "organisation.name").orThrow();
   auto display = input::optionalString(orgBody, "displayName").orThrow().value_or(name);
