@@ -16,133 +16,16 @@
 // (the session ends), and checks that a refused cookie leads to the login page.
 // Prints "1 passed, 0 failed" or "0 passed, 1 failed" last.
 //
-// Environment:
-//   FEDIHOST_BIN         the server binary (default <repo>/build/debug/fedihost)
-//   FEDIHOST_WEB         the built panel (default <repo>/web/dist)
-//   FEDIHOST_SCREENSHOT  where to save the screenshot (default <tmp>/panel.png)
-//   FEDIHOST_CHROMIUM    the browser (default /usr/bin/chromium)
-//   FEDIHOST_KEEP_TMP=1  keep the temporary directory (server log, data)
-//   FEDIHOST_SHOTS_DIR   also save a screenshot of each page on the way there
+// Environment (FEDIHOST_BIN, FEDIHOST_WEB, FEDIHOST_SCREENSHOT, ...): see harness.mjs.
 
-import { spawn, spawnSync } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { expectCookieSession, expectText, fail, log, runJourney, snap } from './harness.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.resolve(here, '..', '..');
-const webDir = path.join(repo, 'web');
-const BIN = process.env.FEDIHOST_BIN || path.join(repo, 'build', 'debug', 'fedihost');
-const WEB = process.env.FEDIHOST_WEB || path.join(webDir, 'dist');
-const CHROMIUM = process.env.FEDIHOST_CHROMIUM || '/usr/bin/chromium';
-const TOTAL_BUDGET_MS = 55_000;
 const EMAIL = 'operator@example.test';
 const PASSWORD = 'correct horse battery staple';
 
-const started = Date.now();
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fedihost-e2e-'));
-const SCREENSHOT = process.env.FEDIHOST_SCREENSHOT || path.join(tmp, 'panel.png');
-const serverLog = path.join(tmp, 'server.log');
+async function journey({ base, person, remainingMs, saveScreenshot }) {
+  const { context, page } = await person('operator');
 
-let server = null;
-let context = null;
-let finished = false;
-
-function log(msg) {
-  const s = ((Date.now() - started) / 1000).toFixed(1).padStart(5);
-  console.log(`[${s}s] ${msg}`);
-}
-
-class Failure extends Error {}
-function fail(msg) {
-  throw new Failure(msg);
-}
-
-function stopServer() {
-  if (server && server.exitCode === null && server.signalCode === null) {
-    try {
-      process.kill(server.pid, 'SIGTERM');
-    } catch {
-      /* already gone */
-    }
-  }
-}
-
-// Make sure the server dies with us, however we exit.
-process.on('exit', stopServer);
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(sig, () => {
-    stopServer();
-    process.exit(130);
-  });
-}
-
-function tail(file, lines = 40) {
-  try {
-    return fs.readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
-
-async function waitForPortFile(file, ms) {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (server.exitCode !== null || server.signalCode !== null) {
-      fail(`fedihost serve exited early (code ${server.exitCode}, signal ${server.signalCode}):\n${tail(serverLog)}`);
-    }
-    try {
-      const text = fs.readFileSync(file, 'utf8').trim();
-      const port = Number(text);
-      if (text && Number.isInteger(port) && port > 0) return port;
-    } catch {
-      /* not yet */
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  fail(`fedihost serve did not write its port to ${file} within ${ms / 1000} s:\n${tail(serverLog)}`);
-}
-
-/** Waits until `locator` (first match) is visible and its text matches `re`. */
-async function expectText(locator, re, what, timeout = 10_000) {
-  try {
-    await locator.first().waitFor({ state: 'visible', timeout });
-    const until = Date.now() + timeout;
-    for (;;) {
-      const text = (await locator.first().innerText()).trim();
-      if (re.test(text)) return text;
-      if (Date.now() > until) fail(`${what}: expected ${re}, found ${JSON.stringify(text.slice(0, 300))}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  } catch (e) {
-    if (e instanceof Failure) throw e;
-    fail(`${what}: ${e.message.split('\n')[0]}`);
-  }
-}
-
-const SHOTS_DIR = process.env.FEDIHOST_SHOTS_DIR || '';
-let shotNo = 0;
-async function snap(page, name) {
-  if (!SHOTS_DIR) return;
-  fs.mkdirSync(SHOTS_DIR, { recursive: true });
-  shotNo += 1;
-  await page.screenshot({ path: path.join(SHOTS_DIR, `${String(shotNo).padStart(2, '0')}-${name}.png`), fullPage: true });
-}
-
-/** Signed in by the HttpOnly session cookie, with the CSRF token for this tab only: nothing in localStorage. */
-async function expectCookieSession(page) {
-  const cookies = await context.cookies();
-  const session = cookies.find((c) => c.name === 'fedihost_session');
-  if (!session) fail(`no fedihost_session cookie after login (cookies: ${cookies.map((c) => c.name).join(', ') || 'none'})`);
-  if (!session.httpOnly) fail('the session cookie is readable by scripts (not HttpOnly)');
-  const kept = await page.evaluate(() => ({ local: Object.keys(localStorage), csrf: sessionStorage.getItem('fedihost.csrf') }));
-  if (kept.local.some((k) => /token|session|user/i.test(k))) fail(`localStorage holds ${JSON.stringify(kept.local)} after login`);
-  if (!kept.csrf) fail('no CSRF token kept in sessionStorage after login');
-}
-
-async function journey(page, base) {
   // ---- 1. login -----------------------------------------------------------
   log('open the panel: expect the login page');
   await page.goto(base + '/', { waitUntil: 'domcontentloaded' });
@@ -162,7 +45,7 @@ async function journey(page, base) {
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Log in' }).click();
   await page.waitForURL((u) => !u.pathname.startsWith('/login'), { timeout: 10_000 });
-  await expectCookieSession(page);
+  await expectCookieSession(context, page, 'operator');
 
   // ---- 2. catalog -----------------------------------------------------------
   log('catalog: expect Mastodon, Pixelfed and PeerTube cards');
@@ -304,7 +187,7 @@ async function journey(page, base) {
   await page.locator('#apply').click();
   await page.locator('#run-progress').waitFor({ timeout: 10_000 });
   await snap(page, 'progress');
-  const remaining = Math.max(5_000, TOTAL_BUDGET_MS - (Date.now() - started) - 8_000);
+  const remaining = Math.max(5_000, remainingMs() - 8_000);
   try {
     await page.locator('#run-progress[data-status="succeeded"], #run-progress[data-status="failed"]').waitFor({ timeout: remaining });
   } catch {
@@ -367,9 +250,7 @@ async function journey(page, base) {
   log(`  plan: ${(await page.locator('#plan-summary').innerText()).trim()}`);
   await snap(page, 'edit-plan');
 
-  log(`screenshot → ${SCREENSHOT}`);
-  fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
-  await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  await saveScreenshot(page);
 
   log('delete the deployment (with a confirm step) and follow its progress');
   await page.locator('#delete').click();
@@ -382,7 +263,7 @@ async function journey(page, base) {
   try {
     await page
       .locator(`${deleteProgress}[data-status="succeeded"], ${deleteProgress}[data-status="failed"]`)
-      .waitFor({ timeout: Math.max(5_000, TOTAL_BUDGET_MS - (Date.now() - started) - 5_000) });
+      .waitFor({ timeout: Math.max(5_000, remainingMs() - 5_000) });
   } catch {
     fail(`the delete run did not finish in time; progress shows:\n${await page.locator('#run-progress').innerText()}`);
   }
@@ -420,130 +301,11 @@ async function journey(page, base) {
   await page.waitForURL(/\/login\?next=%2Fcatalog/, { timeout: 10_000 });
 }
 
-async function main() {
-  if (!fs.existsSync(BIN)) fail(`no fedihost binary at ${BIN} (set FEDIHOST_BIN)`);
-  if (!fs.existsSync(path.join(WEB, 'index.html'))) fail(`no built panel at ${WEB} (run npm run build in web/, or set FEDIHOST_WEB)`);
-  if (!fs.existsSync(CHROMIUM)) fail(`no browser at ${CHROMIUM} (apt-get install chromium)`);
-
-  let chromium;
-  try {
-    chromium = createRequire(path.join(webDir, 'package.json'))('playwright-core').chromium;
-  } catch (e) {
-    fail(`playwright-core is not installed: run npm install in ${webDir} (${e.message.split('\n')[0]})`);
-  }
-
-  const dataDir = path.join(tmp, 'data');
-  const pwFile = path.join(tmp, 'password');
-  const portFile = path.join(tmp, 'port');
-  fs.writeFileSync(pwFile, PASSWORD + '\n', { mode: 0o600 });
-
-  log(`fedihost init (${BIN})`);
-  const init = spawnSync(BIN, ['init', '--data', dataDir, '--email', EMAIL, '--password-file', pwFile], {
-    encoding: 'utf8',
-    timeout: 15_000,
-  });
-  if (init.error) fail(`fedihost init could not run: ${init.error.message}`);
-  if (init.status !== 0) fail(`fedihost init failed (exit ${init.status}):\n${init.stdout}\n${init.stderr}`);
-
-  log('fedihost serve');
-  const out = fs.openSync(serverLog, 'a');
-  server = spawn(BIN, ['serve', '--data', dataDir, '--listen', '127.0.0.1:0', '--web', WEB, '--port-file', portFile], {
-    stdio: ['ignore', out, out],
-  });
-  server.on('error', (e) => fs.appendFileSync(serverLog, `spawn error: ${e.message}\n`));
-  const port = await waitForPortFile(portFile, 10_000);
-  const base = `http://127.0.0.1:${port}`;
-  log(`server listening at ${base}`);
-
-  const userDataDir = path.join(tmp, 'chromium-profile');
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    viewport: { width: 1280, height: 900 },
-    timeout: 15_000,
-  });
-  context.setDefaultTimeout(10_000);
-  const page = context.pages()[0] ?? (await context.newPage());
-  const consoleErrors = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') consoleErrors.push(m.text());
-  });
-  page.on('pageerror', (e) => consoleErrors.push(`page error: ${e.message}`));
-  try {
-    await journey(page, base);
-  } catch (e) {
-    try {
-      const failShot = SCREENSHOT.replace(/(\.png)?$/, '-failure.png');
-      await page.screenshot({ path: failShot, fullPage: true, timeout: 5_000 });
-      console.error(`screenshot of the failure: ${failShot}`);
-    } catch {
-      /* best effort */
-    }
-    if (consoleErrors.length) console.error(`browser console errors:\n  ${consoleErrors.join('\n  ')}`);
-    throw e;
-  }
-  const unexpected = consoleErrors.filter((t) => !/status of 401|status of 422|Failed to load resource/.test(t));
-  if (unexpected.length) fail(`browser console errors:\n  ${unexpected.join('\n  ')}`);
-}
-
-const watchdog = setTimeout(() => {
-  if (finished) return;
-  console.error(`FAIL: the journey took longer than ${TOTAL_BUDGET_MS / 1000} s`);
-  console.error(`server log (tail):\n${tail(serverLog)}`);
-  stopServer();
-  console.log('0 passed, 1 failed');
-  process.exit(1);
-}, TOTAL_BUDGET_MS + 3_000);
-watchdog.unref();
-
-let ok = false;
-try {
-  await main();
-  ok = true;
-  log('journey passed');
-} catch (e) {
-  console.error(`FAIL: ${e instanceof Failure ? e.message : e.stack || e}`);
-  if (server) console.error(`server log (${serverLog}, tail):\n${tail(serverLog)}`);
-} finally {
-  finished = true;
-  if (context) await context.close().catch(() => {});
-  stopServer();
-  if (server && server.exitCode === null && server.signalCode === null) {
-    await new Promise((r) => {
-      const t = setTimeout(() => {
-        try {
-          process.kill(server.pid, 'SIGKILL');
-        } catch {
-          /* gone */
-        }
-        r();
-      }, 3_000);
-      server.once('exit', () => {
-        clearTimeout(t);
-        r();
-      });
-    });
-  }
-  if (ok && !process.env.FEDIHOST_KEEP_TMP && !process.env.FEDIHOST_SCREENSHOT) {
-    // keep the screenshot: it is inside tmp only when no path was given
-    for (const entry of fs.readdirSync(tmp)) {
-      if (entry !== path.basename(SCREENSHOT)) fs.rmSync(path.join(tmp, entry), { recursive: true, force: true });
-    }
-  } else if (ok && !process.env.FEDIHOST_KEEP_TMP) {
-    fs.rmSync(tmp, { recursive: true, force: true });
-  } else {
-    console.error(`temporary files kept in ${tmp}`);
-  }
-  console.log(ok ? '1 passed, 0 failed' : '0 passed, 1 failed');
-  process.exit(ok ? 0 : 1);
-}
+await runJourney({
+  name: 'panel',
+  budgetMs: 55_000,
+  screenshot: 'panel.png',
+  init: { email: EMAIL, password: PASSWORD },
+  consoleAllowed: /status of 401|status of 422|Failed to load resource/,
+  journey,
+});

@@ -23,97 +23,13 @@
 //     deployment with her cookie and CSRF token gets 403.
 // Prints "1 passed, 0 failed" or "0 passed, 1 failed" last.
 //
-// Environment:
-//   FEDIHOST_BIN         the server binary (default <repo>/build/debug/fedihost)
-//   FEDIHOST_WEB         the built panel (default <repo>/web/dist)
-//   FEDIHOST_SCREENSHOT  where to save the last screenshot (default <tmp>/tenancy.png)
-//   FEDIHOST_CHROMIUM    the browser (default /usr/bin/chromium)
-//   FEDIHOST_KEEP_TMP=1  keep the temporary directory (server log, data)
-//   FEDIHOST_SHOTS_DIR   also save a screenshot of each page on the way there
+// Environment (FEDIHOST_BIN, FEDIHOST_WEB, FEDIHOST_SCREENSHOT, ...): see harness.mjs.
 
-import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { expectCookieSession, expectNone, expectText, fail, log, runJourney, sleep, snap } from './harness.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.resolve(here, '..', '..');
-const webDir = path.join(repo, 'web');
-const BIN = process.env.FEDIHOST_BIN || path.join(repo, 'build', 'debug', 'fedihost');
-const WEB = process.env.FEDIHOST_WEB || path.join(webDir, 'dist');
-const CHROMIUM = process.env.FEDIHOST_CHROMIUM || '/usr/bin/chromium';
-// one TOTP time step (30 s) may have to pass before the second login
-const TOTAL_BUDGET_MS = 150_000;
-
-const MARIAM = { email: 'mariam@riverside.example', password: 'seven purple kites over the harbour' };
-const VERA = { email: 'vera@riverside.example', password: 'quiet library lamps at midnight' };
-
-const started = Date.now();
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fedihost-tenancy-'));
-const SCREENSHOT = process.env.FEDIHOST_SCREENSHOT || path.join(tmp, 'tenancy.png');
-const serverLog = path.join(tmp, 'server.log');
-
-let server = null;
-let browser = null;
-let finished = false;
-
-function log(msg) {
-  const s = ((Date.now() - started) / 1000).toFixed(1).padStart(5);
-  console.log(`[${s}s] ${msg}`);
-}
-
-class Failure extends Error {}
-function fail(msg) {
-  throw new Failure(msg);
-}
-
-function stopServer() {
-  if (server && server.exitCode === null && server.signalCode === null) {
-    try {
-      process.kill(server.pid, 'SIGTERM');
-    } catch {
-      /* already gone */
-    }
-  }
-}
-
-process.on('exit', stopServer);
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(sig, () => {
-    stopServer();
-    process.exit(130);
-  });
-}
-
-function tail(file, lines = 40) {
-  try {
-    return fs.readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function waitForFile(file, ms, valid) {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (server.exitCode !== null || server.signalCode !== null) {
-      fail(`fedihost serve exited early (code ${server.exitCode}, signal ${server.signalCode}):\n${tail(serverLog)}`);
-    }
-    try {
-      const text = fs.readFileSync(file, 'utf8');
-      if (valid(text)) return text;
-    } catch {
-      /* not yet */
-    }
-    await sleep(100);
-  }
-  fail(`fedihost serve did not write ${file} within ${ms / 1000} s:\n${tail(serverLog)}`);
-}
+const MARIAM = { name: 'Mariam', email: 'mariam@riverside.example', password: 'seven purple kites over the harbour' };
+const VERA = { name: 'Vera', email: 'vera@riverside.example', password: 'quiet library lamps at midnight' };
 
 // ---- RFC 6238 (TOTP, HMAC-SHA1, 6 digits, 30 s) and RFC 4648 base32 ----------
 
@@ -162,54 +78,7 @@ function selfTestTotp() {
   if (base32Decode('GEZD GNBV GY3T QOJQ').toString() !== '1234567890') fail("the test's own base32 is wrong");
 }
 
-// ---- browser helpers ------------------------------------------------------------
-
-/** Waits until `locator` (first match) is visible and its text matches `re`. */
-async function expectText(locator, re, what, timeout = 10_000) {
-  try {
-    await locator.first().waitFor({ state: 'visible', timeout });
-    const until = Date.now() + timeout;
-    for (;;) {
-      const text = (await locator.first().innerText()).trim();
-      if (re.test(text)) return text;
-      if (Date.now() > until) fail(`${what}: expected ${re}, found ${JSON.stringify(text.slice(0, 300))}`);
-      await sleep(100);
-    }
-  } catch (e) {
-    if (e instanceof Failure) throw e;
-    fail(`${what}: ${e.message.split('\n')[0]}`);
-  }
-}
-
-async function expectNone(locator, what) {
-  const n = await locator.count();
-  for (let i = 0; i < n; i++) {
-    if (await locator.nth(i).isVisible()) fail(`${what}: found ${JSON.stringify((await locator.nth(i).innerText()).trim().slice(0, 100))}`);
-  }
-}
-
-const SHOTS_DIR = process.env.FEDIHOST_SHOTS_DIR || '';
-let shotNo = 0;
-async function snap(page, name) {
-  if (!SHOTS_DIR) return;
-  fs.mkdirSync(SHOTS_DIR, { recursive: true });
-  shotNo += 1;
-  await page.screenshot({ path: path.join(SHOTS_DIR, `${String(shotNo).padStart(2, '0')}-${name}.png`), fullPage: true });
-}
-
-const pages = [];
-const consoleErrors = [];
-async function person(name) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  context.setDefaultTimeout(10_000);
-  const page = await context.newPage();
-  page.on('console', (m) => {
-    if (m.type() === 'error') consoleErrors.push(`${name}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => consoleErrors.push(`${name}: page error: ${e.message}`));
-  pages.push(page);
-  return { context, page };
-}
+// ---- steps of the journey -------------------------------------------------------
 
 async function logIn(page, base, email, password) {
   await page.goto(base + '/login', { waitUntil: 'domcontentloaded' });
@@ -263,7 +132,8 @@ async function openInvitation(page, base, url) {
   await page.goto(`${base}${u.pathname}${u.hash}`, { waitUntil: 'domcontentloaded' });
 }
 
-async function acceptAsNewAccount(page, base, url, who, orgName, roleWord) {
+/** Accepts an invitation as a new account: signed in by cookie, landing on the organisation with that role. */
+async function acceptAsNewAccount({ context, page }, base, url, who, orgName, roleWord) {
   await openInvitation(page, base, url);
   await expectText(page.locator('h1'), new RegExp(`^Join ${orgName} as ${roleWord}$`), `${who.email}'s invitation page`);
   const email = await page.locator('#accept-form input[name="email"]').inputValue();
@@ -275,19 +145,11 @@ async function acceptAsNewAccount(page, base, url, who, orgName, roleWord) {
     fail(`accepting the invitation of ${who.email} did not open the organisation; errors: ${JSON.stringify(errs)}`);
   });
   await expectText(page.locator('h1'), new RegExp(orgName), `${who.email} lands on ${orgName}`);
+  await expectCookieSession(context, page, who.name);
+  await expectText(page.locator('#your-role'), new RegExp(roleWord), `${who.name}'s role`);
 }
 
-async function checkCookieSession(context, page, who) {
-  const cookies = await context.cookies();
-  const c = cookies.find((x) => x.name === 'fedihost_session');
-  if (!c) fail(`${who}: no fedihost_session cookie (cookies: ${cookies.map((x) => x.name).join(', ') || 'none'})`);
-  if (!c.httpOnly) fail(`${who}: the session cookie is not HttpOnly`);
-  const stored = await page.evaluate(() => ({ local: Object.keys(localStorage), csrf: sessionStorage.getItem('fedihost.csrf') }));
-  if (stored.local.some((k) => /token|session|user/i.test(k))) fail(`${who}: localStorage holds ${JSON.stringify(stored.local)}`);
-  if (!stored.csrf) fail(`${who}: no CSRF token kept for this tab`);
-}
-
-async function journey(base, operator) {
+async function journey({ base, operator, person, saveScreenshot }) {
   selfTestTotp();
 
   // ---- 1. the operator ----------------------------------------------------------
@@ -298,7 +160,7 @@ async function journey(base, operator) {
   await page.waitForURL(/\/login/, { timeout: 10_000 });
   await logIn(page, base, operator.email, operator.password);
   await page.waitForURL((u) => !u.pathname.startsWith('/login'), { timeout: 10_000 });
-  await checkCookieSession(op.context, page, 'operator');
+  await expectCookieSession(op.context, page, 'operator');
   const nav = page.getByRole('navigation', { name: 'Main' });
   await nav.getByRole('link', { name: 'Targets' }).waitFor();
   await nav.getByRole('link', { name: 'Users' }).waitFor();
@@ -336,9 +198,7 @@ async function journey(base, operator) {
   const m = await person('mariam');
   page = m.page;
   log('Mariam opens the link, chooses her password and is signed in');
-  await acceptAsNewAccount(page, base, mariamLink, MARIAM, 'Riverside School', 'Administrator');
-  await checkCookieSession(m.context, page, 'Mariam');
-  await expectText(page.locator('#your-role'), /Administrator/, "Mariam's role");
+  await acceptAsNewAccount(m, base, mariamLink, MARIAM, 'Riverside School', 'Administrator');
   await expectText(page.locator(`#members [data-email="${MARIAM.email}"]`), /mariam/, 'Mariam among the people');
   if ((await page.locator(`#members [data-email="${MARIAM.email}"] select`).inputValue()) !== 'org-admin') fail("Mariam's role in the people list is not org-admin");
   await page.locator('#new-deployment').waitFor(); // an administrator may create deployments
@@ -425,9 +285,7 @@ async function journey(base, operator) {
   const v = await person('vera');
   page = v.page;
   log('Vera accepts in another browser context');
-  await acceptAsNewAccount(page, base, veraLink, VERA, 'Riverside School', 'Viewer');
-  await checkCookieSession(v.context, page, 'Vera');
-  await expectText(page.locator('#your-role'), /Viewer/, "Vera's role");
+  await acceptAsNewAccount(v, base, veraLink, VERA, 'Riverside School', 'Viewer');
   await expectText(page.locator('#deployments [data-deployment]'), /social/, 'Vera sees the deployment');
 
   log('Vera sees no create, deploy, apply, edit or delete; no Targets, Users or switcher');
@@ -481,111 +339,14 @@ async function journey(base, operator) {
   if (/csrf/i.test(answer.body)) fail(`the 403 was about the CSRF token, not the role: ${answer.body.slice(0, 300)}`);
   log(`  403: ${answer.body.slice(0, 160)}`);
 
-  log(`screenshot → ${SCREENSHOT}`);
-  fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
-  await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  await saveScreenshot(page);
 }
 
-async function main() {
-  if (!fs.existsSync(BIN)) fail(`no fedihost binary at ${BIN} (set FEDIHOST_BIN)`);
-  if (!fs.existsSync(path.join(WEB, 'index.html'))) fail(`no built panel at ${WEB} (run npm run build in web/, or set FEDIHOST_WEB)`);
-  if (!fs.existsSync(CHROMIUM)) fail(`no browser at ${CHROMIUM} (apt-get install chromium)`);
-
-  let chromium;
-  try {
-    chromium = createRequire(path.join(webDir, 'package.json'))('playwright-core').chromium;
-  } catch (e) {
-    fail(`playwright-core is not installed: run npm install in ${webDir} (${e.message.split('\n')[0]})`);
-  }
-
-  const dataDir = path.join(tmp, 'data');
-  const portFile = path.join(tmp, 'port');
-
-  log(`fedihost serve (${BIN}), first start`);
-  const out = fs.openSync(serverLog, 'a');
-  server = spawn(BIN, ['serve', '--data', dataDir, '--listen', '127.0.0.1:0', '--web', WEB, '--port-file', portFile], {
-    stdio: ['ignore', out, out],
-  });
-  server.on('error', (e) => fs.appendFileSync(serverLog, `spawn error: ${e.message}\n`));
-  const port = Number((await waitForFile(portFile, 15_000, (t) => /^\d+\s*$/.test(t))).trim());
-  const base = `http://127.0.0.1:${port}`;
-  log(`server listening at ${base}`);
-  const [email, password] = (await waitForFile(path.join(dataDir, 'initial-password'), 5_000, (t) => t.split('\n').filter(Boolean).length >= 2))
-    .split('\n')
-    .map((l) => l.trim());
-
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    timeout: 15_000,
-  });
-  try {
-    await journey(base, { email, password });
-  } catch (e) {
-    for (const [i, p] of pages.entries()) {
-      try {
-        const shot = SCREENSHOT.replace(/(\.png)?$/, `-failure-${i + 1}.png`);
-        await p.screenshot({ path: shot, fullPage: true, timeout: 5_000 });
-        console.error(`screenshot of the failure (person ${i + 1}): ${shot}`);
-      } catch {
-        /* best effort */
-      }
-    }
-    if (consoleErrors.length) console.error(`browser console errors:\n  ${consoleErrors.join('\n  ')}`);
-    throw e;
-  }
-  const unexpected = consoleErrors.filter((t) => !/status of (401|403|404|409|422|429)|Failed to load resource/.test(t));
-  if (unexpected.length) fail(`browser console errors:\n  ${unexpected.join('\n  ')}`);
-}
-
-const watchdog = setTimeout(() => {
-  if (finished) return;
-  console.error(`FAIL: the journey took longer than ${TOTAL_BUDGET_MS / 1000} s`);
-  console.error(`server log (tail):\n${tail(serverLog)}`);
-  stopServer();
-  console.log('0 passed, 1 failed');
-  process.exit(1);
-}, TOTAL_BUDGET_MS + 3_000);
-watchdog.unref();
-
-let ok = false;
-try {
-  await main();
-  ok = true;
-  log('journey passed');
-} catch (e) {
-  console.error(`FAIL: ${e instanceof Failure ? e.message : e.stack || e}`);
-  if (server) console.error(`server log (${serverLog}, tail):\n${tail(serverLog)}`);
-} finally {
-  finished = true;
-  if (browser) await browser.close().catch(() => {});
-  stopServer();
-  if (server && server.exitCode === null && server.signalCode === null) {
-    await new Promise((r) => {
-      const t = setTimeout(() => {
-        try {
-          process.kill(server.pid, 'SIGKILL');
-        } catch {
-          /* gone */
-        }
-        r();
-      }, 3_000);
-      server.once('exit', () => {
-        clearTimeout(t);
-        r();
-      });
-    });
-  }
-  if (ok && !process.env.FEDIHOST_KEEP_TMP && !process.env.FEDIHOST_SCREENSHOT) {
-    for (const entry of fs.readdirSync(tmp)) {
-      if (entry !== path.basename(SCREENSHOT)) fs.rmSync(path.join(tmp, entry), { recursive: true, force: true });
-    }
-  } else if (ok && !process.env.FEDIHOST_KEEP_TMP) {
-    fs.rmSync(tmp, { recursive: true, force: true });
-  } else {
-    console.error(`temporary files kept in ${tmp}`);
-  }
-  console.log(ok ? '1 passed, 0 failed' : '0 passed, 1 failed');
-  process.exit(ok ? 0 : 1);
-}
+await runJourney({
+  name: 'tenancy',
+  // one TOTP time step (30 s) may have to pass before the second login
+  budgetMs: 150_000,
+  screenshot: 'tenancy.png',
+  consoleAllowed: /status of (401|403|404|409|422|429)|Failed to load resource/,
+  journey,
+});
