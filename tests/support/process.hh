@@ -2,6 +2,7 @@
 // A child process started with fork/exec and killed by PID on destruction
 // (also when the test fails), and a helper that runs a command to completion.
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,6 +21,8 @@ class Process {
     pid_ = ::fork();
     if (pid_ < 0) throw std::runtime_error("fork failed");
     if (pid_ == 0) {
+      // Dies with the test process, even when that one aborts before its destructors run.
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
       if (!std::freopen(logFile.c_str(), "w", stdout)) _exit(127);
       ::dup2(::fileno(stdout), 2);
       std::vector<char*> args;
