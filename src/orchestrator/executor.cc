@@ -460,8 +460,10 @@ void Executor::runStep(RunContext& ctx, std::size_t index, store::StateStore& st
       ctx.status[index] = r ? StepStatus::Succeeded : StepStatus::Failed;
     }
     --ctx.inFlight;
+    // Notified under the lock: once it is released, execute() may return and destroy ctx,
+    // so nothing here may touch ctx after that (ThreadSanitizer found the notify racing the destructor).
+    ctx.cv.notify_all();
   }
-  ctx.cv.notify_all();
 }
 
 Result<void> Executor::attempt(store::StateStore& state, store::AccountingStore& accounting, const RunContext& ctx,
