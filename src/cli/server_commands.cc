@@ -111,7 +111,7 @@ void runServe(const ServeOptions& o) {
   so.address = o.listen.substr(0, colon);
   so.port = static_cast<unsigned short>(std::stoi(o.listen.substr(colon + 1)));
 
-  // HANDLER_THREADS_PENDING_MERGE so.handlerThreads = o.handlerThreads > 0 ? o.handlerThreads : so.handlerThreads;
+  so.handlerThreads = o.handlerThreads > 0 ? o.handlerThreads : so.handlerThreads;
 
   auto stateConn = store::connect(dir.stateUrl());
   store::AccountStore accounts(*stateConn);

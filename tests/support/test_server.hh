@@ -22,13 +22,23 @@ namespace fedihost::testing {
 inline constexpr const char* kOperatorEmail = "operator@example.test";
 inline constexpr const char* kOperatorPassword = "correct horse battery staple";
 
+/// The server options of a TestServer: a free port, and two threads per handler pool
+/// (each with its own database connections).
+inline api::ServerOptions testServerOptions() {
+  api::ServerOptions o;
+  o.port = 0;
+  o.handlerThreads = 2;
+  o.credentialThreads = 1;
+  return o;
+}
+
 /// How a test server is set up beyond the defaults.
 struct TestServerSetup {
   std::function<void(const orchestrator::DataDir&)> prepare;  ///< runs on the data directory before the orchestrator starts
   orchestrator::OrchestratorOptions orchestrator;
   api::ApiOptions api;
   aaa::AuthOptions auth;
-  api::ServerOptions server;  ///< port is forced to 0
+  api::ServerOptions server = testServerOptions();  ///< port is forced to 0
   std::shared_ptr<net::Mailer> mailer;
 };
 
@@ -36,8 +46,9 @@ class TestServer {
  public:
   /// `prepare` runs on the data directory before the orchestrator starts (e.g. to add target files).
   explicit TestServer(const std::function<void(const orchestrator::DataDir&)>& prepare = {},
-                      orchestrator::OrchestratorOptions options = {})
-      : TestServer(TestServerSetup{prepare, options, {}, {}, {}, nullptr}) {}
+                      orchestrator::OrchestratorOptions options = {},
+                      api::ServerOptions serverOptions = testServerOptions())
+      : TestServer(TestServerSetup{prepare, options, {}, {}, std::move(serverOptions), nullptr}) {}
 
   explicit TestServer(TestServerSetup setup) {
     dir_.root = tmp_.path() / "var";
@@ -64,11 +75,13 @@ class TestServer {
   }
 
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  unsigned short port() const { return port_; }
   const orchestrator::DataDir& dataDir() const { return dir_; }
   /// The test's own connection to the state database (not the server's).
   store::StateStore& state() { return *state_; }
   store::AccountStore& accounts() { return *accounts_; }
   orchestrator::Orchestrator& orchestrator() { return *orch_; }
+  /// The dispatcher the server serves (to serve it again from another Server, e.g. with wrapped handlers).
   api::Dispatcher& dispatcher() { return *dispatcher_; }
   aaa::Authenticator& authenticator() { return *auth_; }
 
