@@ -1,5 +1,7 @@
 #include "api/input.hh"
 
+#include <algorithm>
+#include <boost/json/basic_parser_impl.hpp>
 #include <charconv>
 #include <set>
 
@@ -10,8 +12,93 @@
 namespace fedihost::api::input {
 namespace {
 
-
 bool isLabelChar(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; }
+
+/// A boost::json::basic_parser handler that stops at the first member named twice in
+/// one object (json::parse would keep the last one silently) and keeps its path.
+class DuplicateMemberFinder {
+ public:
+  static constexpr std::size_t max_array_size = std::size_t(-1);
+  static constexpr std::size_t max_object_size = std::size_t(-1);
+  static constexpr std::size_t max_string_size = std::size_t(-1);
+  static constexpr std::size_t max_key_size = std::size_t(-1);
+
+  /// The repeated member's name and its path (e.g. "apps[1].settings.subdomain"), if any.
+  const std::optional<std::pair<std::string, std::string>>& duplicate() const { return duplicate_; }
+
+  bool on_document_begin(json::error_code&) { return true; }
+  bool on_document_end(json::error_code&) { return true; }
+  bool on_object_begin(json::error_code&) { return enter(false); }
+  bool on_object_end(std::size_t, json::error_code&) { return leave(); }
+  bool on_array_begin(json::error_code&) { return enter(true); }
+  bool on_array_end(std::size_t, json::error_code&) { return leave(); }
+  bool on_key_part(json::string_view s, std::size_t, json::error_code&) {
+    key_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_key(json::string_view s, std::size_t, json::error_code& ec) {
+    key_.append(s.data(), s.size());
+    auto& object = frames_.back();
+    object.key = std::move(key_);
+    key_.clear();
+    if (object.keys.insert(object.key).second) return true;
+    duplicate_.emplace(object.key, path());
+    ec = json::error::syntax;  // stops the parser; duplicate_ tells why
+    return false;
+  }
+  bool on_string_part(json::string_view, std::size_t, json::error_code&) { return true; }
+  bool on_string(json::string_view, std::size_t, json::error_code&) { return value(); }
+  bool on_number_part(json::string_view, json::error_code&) { return true; }
+  bool on_int64(std::int64_t, json::string_view, json::error_code&) { return value(); }
+  bool on_uint64(std::uint64_t, json::string_view, json::error_code&) { return value(); }
+  bool on_double(double, json::string_view, json::error_code&) { return value(); }
+  bool on_bool(bool, json::error_code&) { return value(); }
+  bool on_null(json::error_code&) { return value(); }
+  bool on_comment_part(json::string_view, json::error_code&) { return true; }
+  bool on_comment(json::string_view, json::error_code&) { return true; }
+
+ private:
+  struct Frame {
+    bool array = false;
+    std::size_t index = 0;     ///< arrays: the element being read
+    std::string key;           ///< objects: the member being read
+    std::set<std::string> keys;  ///< objects: the members seen
+  };
+
+  bool enter(bool array) {
+    frames_.push_back({array, 0, {}, {}});
+    return true;
+  }
+  bool leave() {
+    frames_.pop_back();
+    return value();
+  }
+  /// A value ended: the enclosing array moves to its next element.
+  bool value() {
+    if (!frames_.empty() && frames_.back().array) ++frames_.back().index;
+    return true;
+  }
+  std::string path() const {
+    std::string out;
+    for (auto& f : frames_)
+      out += f.array ? "[" + std::to_string(f.index) + "]" : (out.empty() ? "" : ".") + f.key;
+    return out;
+  }
+
+  std::vector<Frame> frames_;
+  std::string key_;
+  std::optional<std::pair<std::string, std::string>> duplicate_;
+};
+
+/// Invalid naming the first member repeated within an object of `text` (valid JSON).
+Result<void> noDuplicateMembers(std::string_view text, const json::parse_options& options) {
+  json::basic_parser<DuplicateMemberFinder> parser(options);
+  json::error_code ec;
+  parser.write_some(false, text.data(), text.size(), ec);
+  const auto& duplicate = parser.handler().duplicate();
+  if (!duplicate) return {};
+  return Error::invalid(duplicate->second, "the member \"" + duplicate->first + "\" is given twice");
+}
 
 }  // namespace
 
@@ -22,10 +109,32 @@ Result<json::object> jsonBody(const Request& req) {
     return Error{ErrorKind::UnsupportedMediaType, "send the body as application/json (got " + type + ")", {}};
   if (req.body.empty()) return Error::malformed("", "the request needs a JSON body");
   boost::system::error_code ec;
-  auto v = json::parse(req.body, ec);
+  const json::parse_options options;
+  auto v = json::parse(req.body, ec, {}, options);
   if (ec) return Error::malformed("", "the body is not valid JSON: " + ec.message());
   if (!v.is_object()) return Error::malformed("", std::string("the body must be a JSON object, not ") + jsonutil::kindName(v));
+  if (auto unique = noDuplicateMembers(req.body, options); !unique) return unique.error();
   return std::move(v.get_object());
+}
+
+Result<void> knownMembers(const json::object& o, std::initializer_list<std::string_view> known, const std::string& at) {
+  for (auto& kv : o)
+    if (std::find(known.begin(), known.end(), kv.key()) == known.end())
+      return Error::invalid(at.empty() ? std::string(kv.key()) : at + "." + std::string(kv.key()),
+                            "unknown member \"" + std::string(kv.key()) + "\"");
+  return {};
+}
+
+Result<json::object> jsonObject(const Request& req, std::initializer_list<std::string_view> known) {
+  auto body = jsonBody(req);
+  if (!body) return body;
+  if (auto checked = knownMembers(*body, known); !checked) return checked.error();
+  return body;
+}
+
+Result<json::object> optionalJsonObject(const Request& req, std::initializer_list<std::string_view> known) {
+  if (req.body.empty()) return json::object();
+  return jsonObject(req, known);
 }
 
 Result<std::string> requiredString(const json::object& o, const std::string& name) {
@@ -115,9 +224,7 @@ Result<std::vector<AppInstance>> apps(const json::value* v, const std::string& d
       return Error::invalid(at + ".app", "unknown app \"" + id + "\" (available: " + known + ")");
     }
     if (!seen.insert(id).second) return Error::invalid(at + ".app", app->name + " is listed twice");
-    for (auto& kv : o)
-      if (kv.key() != "app" && kv.key() != "settings")
-        return Error::invalid(at + "." + std::string(kv.key()), "unknown member \"" + std::string(kv.key()) + "\"");
+    if (auto checked = knownMembers(o, {"app", "settings"}, at); !checked) return checked.error();
     const json::value none;
     auto settings = catalog::validateSettings(*app, o.contains("settings") ? o.at("settings") : none, at + ".settings");
     if (!settings) return settings.error();

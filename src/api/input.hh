@@ -2,8 +2,10 @@
 // Parsing and validation of request bodies and query parameters. Every error
 // names the field at fault (a JSON path such as "apps[1].settings.subdomain").
 #include <boost/json.hpp>
+#include <initializer_list>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "api/http.hh"
@@ -15,8 +17,18 @@ namespace fedihost::api::input {
 namespace json = boost::json;
 
 /// The request body as a JSON object: UnsupportedMediaType if not declared as
-/// JSON, Malformed if it does not parse or is not an object.
+/// JSON, Malformed if it does not parse or is not an object, Invalid if an object
+/// anywhere in it has a member twice (the field is its path, e.g. "apps[0].app").
 Result<json::object> jsonBody(const Request& req);
+/// The request body as by jsonBody, with no member outside `known` (Invalid,
+/// `unknown member "x"`, naming it).
+Result<json::object> jsonObject(const Request& req, std::initializer_list<std::string_view> known);
+/// As jsonObject, but an empty body is an empty object (for requests whose members are all optional).
+Result<json::object> optionalJsonObject(const Request& req, std::initializer_list<std::string_view> known);
+/// Refuses a member of `o` outside `known` (Invalid, `unknown member "x"`); `at` is the
+/// path of `o` in the body ("" for the body itself), prefixed to the field.
+Result<void> knownMembers(const json::object& o, std::initializer_list<std::string_view> known,
+                          const std::string& at = "");
 
 /// A required string member; Malformed if absent or not a string.
 Result<std::string> requiredString(const json::object& o, const std::string& name);

@@ -65,9 +65,7 @@ std::vector<store::IpRange> reservedRanges(const json::object& body) {
     if (!arr[i].is_object())
       throw AbortError(Error::malformed(at, at + " must be an object like {\"first\": \"192.0.2.2\", \"last\": \"192.0.2.9\"}"));
     const auto& o = arr[i].get_object();
-    for (auto& kv : o)
-      if (kv.key() != "first" && kv.key() != "last")
-        throw AbortError(Error::invalid(at + "." + std::string(kv.key()), "unknown member \"" + std::string(kv.key()) + "\""));
+    input::knownMembers(o, {"first", "last"}, at).orThrow();
     auto first = input::requiredString(o, "first");
     if (!first) throw AbortError(Error::malformed(at + ".first", at + ".first must be an address"));
     auto last = input::optionalString(o, "last");
@@ -89,11 +87,7 @@ Response listIpPools(RequestContext& ctx) {
 Response postIpPool(RequestContext& ctx) {
   requireOperator(ctx);
   auto target = knownTarget(ctx);
-  auto body = input::jsonBody(ctx.request).orThrow();
-  for (auto& kv : body)
-    if (kv.key() != "name" && kv.key() != "prefix" && kv.key() != "gateway" && kv.key() != "reserved" &&
-        kv.key() != "family")
-      throw AbortError(Error::invalid(std::string(kv.key()), "unknown member \"" + std::string(kv.key()) + "\""));
+  auto body = input::jsonObject(ctx.request, {"name", "prefix", "gateway", "reserved", "family"}).orThrow();
   store::IpPoolSpec spec;
   spec.target = target;
   spec.name = input::requiredString(body, "name").orThrow();

@@ -48,6 +48,65 @@ TEST(InputTest, BodiesMustBeJsonObjects) {
   EXPECT_EQ(input::jsonBody(r).error().kind, ErrorKind::UnsupportedMediaType);
 }
 
+Request jsonRequest(std::string body) {
+  Request r;
+  r.headers["content-type"] = "application/json";
+  r.body = std::move(body);
+  return r;
+}
+
+TEST(InputTest, DuplicateMembersAreRefusedAnywhereNamingTheirPath) {
+  auto duplicate = [](const std::string& body) {
+    auto r = input::jsonBody(jsonRequest(body));
+    EXPECT_FALSE(r.ok()) << body;
+    if (r.ok()) return std::string();
+    EXPECT_EQ(r.error().kind, ErrorKind::Invalid) << body;
+    EXPECT_EQ(httpStatus(r.error().kind), 422);
+    return r.error().field;
+  };
+  EXPECT_EQ(duplicate(R"({"name":"a","name":"b"})"), "name");
+  EXPECT_EQ(duplicate(R"({"name":"a","\u006eame":"b"})"), "name");  // the same name, escaped
+  EXPECT_EQ(duplicate(R"({"":1,"":2})"), "");
+  EXPECT_EQ(duplicate(R"({"apps":[{"app":"x"},[1,{"a":1}],{"app":"y","settings":{"s":1,"s":2}}]})"),
+            "apps[2].settings.s");
+  EXPECT_EQ(duplicate(R"({"a":{"b":{"c":1}},"a":2})"), "a");
+  auto message = input::jsonBody(jsonRequest(R"({"x":[{"k":1,"k":1}]})")).error().message;
+  EXPECT_NE(message.find("\"k\""), std::string::npos) << message;
+
+  // The same name in different objects, or as a value, is fine.
+  for (auto ok : {R"({"a":{"a":1},"b":{"a":1},"c":["a","a"],"d":[{"a":1},{"a":2}]})", R"({"a":"a"})", "{}"})
+    EXPECT_TRUE(input::jsonBody(jsonRequest(ok)).ok()) << ok;
+  // A name split by the parser (long, with escapes) is still compared whole.
+  std::string longName(10000, 'n');
+  EXPECT_EQ(duplicate("{\"" + longName + "\\n\":1,\"" + longName + "\\n\":2}"), longName + "\n");
+  EXPECT_TRUE(input::jsonBody(jsonRequest("{\"" + longName + "\\n\":1,\"" + longName + "\\t\":2}")).ok());
+  // Syntax errors stay Malformed.
+  EXPECT_EQ(input::jsonBody(jsonRequest(R"({"a":1,"a")")).error().kind, ErrorKind::Malformed);
+}
+
+TEST(InputTest, JsonObjectsRefuseUnknownMembers) {
+  auto r = input::jsonObject(jsonRequest(R"({"name":"a","colour":"red"})"), {"name", "domain"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::Invalid);
+  EXPECT_EQ(r.error().field, "colour");
+  EXPECT_EQ(r.error().message, "unknown member \"colour\"");
+  EXPECT_TRUE(input::jsonObject(jsonRequest(R"({"name":"a"})"), {"name", "domain"}).ok());
+  EXPECT_EQ(input::jsonObject(jsonRequest(""), {"name"}).error().kind, ErrorKind::Malformed);
+  EXPECT_EQ(input::jsonObject(jsonRequest(R"({"name":1,"name":2})"), {"name"}).error().kind, ErrorKind::Invalid);
+
+  auto empty = input::optionalJsonObject(jsonRequest(""), {"save"});
+  ASSERT_TRUE(empty.ok());
+  EXPECT_TRUE(empty->empty());
+  EXPECT_EQ(input::optionalJsonObject(jsonRequest(R"({"save":true})"), {"save"})->at("save").as_bool(), true);
+  EXPECT_EQ(input::optionalJsonObject(jsonRequest(R"({"plan":"p"})"), {"save"}).error().field, "plan");
+  EXPECT_EQ(input::optionalJsonObject(jsonRequest("[]"), {"save"}).error().kind, ErrorKind::Malformed);
+
+  boost::json::object nested{{"first", "192.0.2.1"}, {"lst", "192.0.2.9"}};
+  auto checked = input::knownMembers(nested, {"first", "last"}, "reserved[0]");
+  ASSERT_FALSE(checked.ok());
+  EXPECT_EQ(checked.error().field, "reserved[0].lst");
+}
+
 TEST(InputTest, IfMatchAndPaging) {
   Request r;
   EXPECT_EQ(input::ifMatchVersion(r).error().kind, ErrorKind::PreconditionRequired);
