@@ -20,11 +20,22 @@ namespace fedihost::testing {
 inline constexpr const char* kOperatorEmail = "operator@example.test";
 inline constexpr const char* kOperatorPassword = "correct horse battery staple";
 
+/// The server options of a TestServer: a free port, and one thread per handler pool
+/// (the handlers share one state connection).
+inline api::ServerOptions testServerOptions() {
+  api::ServerOptions o;
+  o.port = 0;
+  o.handlerThreads = 1;
+  o.credentialThreads = 1;
+  return o;
+}
+
 class TestServer {
  public:
   /// `prepare` runs on the data directory before the orchestrator starts (e.g. to add target files).
   explicit TestServer(const std::function<void(const orchestrator::DataDir&)>& prepare = {},
-                      orchestrator::OrchestratorOptions options = {}) {
+                      orchestrator::OrchestratorOptions options = {},
+                      api::ServerOptions serverOptions = testServerOptions()) {
     dir_.root = tmp_.path() / "var";
     orchestrator::prepareDataDir(dir_);
     if (prepare) prepare(dir_);
@@ -36,9 +47,7 @@ class TestServer {
     orch_ = std::make_unique<orchestrator::Orchestrator>(dir_, options);
     ctx_ = std::make_unique<api::ApiContext>(api::ApiContext{*state_, *accounting_, *orch_, auth_});
     dispatcher_ = std::make_unique<api::Dispatcher>(*ctx_, tmp_.path() / "no-panel");
-    api::ServerOptions o;
-    o.port = 0;
-    server_ = std::make_unique<api::Server>(o, *dispatcher_);
+    server_ = std::make_unique<api::Server>(std::move(serverOptions), *dispatcher_);
     orch_->start();
     port_ = server_->start();
   }
@@ -48,9 +57,12 @@ class TestServer {
   }
 
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  unsigned short port() const { return port_; }
   const orchestrator::DataDir& dataDir() const { return dir_; }
   store::StateStore& state() { return *state_; }
   orchestrator::Orchestrator& orchestrator() { return *orch_; }
+  /// The dispatcher the server serves (to serve it again from another Server, e.g. with wrapped handlers).
+  api::Dispatcher& dispatcher() { return *dispatcher_; }
 
   /// A client logged in as the operator.
   std::unique_ptr<client::Client> operatorClient() {
