@@ -85,7 +85,7 @@ json::object renderMachineConfiguration(const Deployment& d, const MachineInputs
             ? catalog::validateSettings(*entry, json::value(instance->settings), field + ".settings").orThrow()
             : instance->settings;
     const std::string host = naming::appHost(d.domain, subdomainOf(settings, entry, id));
-    auto claim = [&](const std::string& name) {
+    auto claim = [&, &field = field](const std::string& name) {  // clang < 16 cannot capture a structured binding
       if (!usedHosts.insert(name).second)
         throw AbortError(Error::conflict("the web address " + name + " is already used by another app",
                                          field + ".settings.subdomain"));
