@@ -533,7 +533,8 @@ Result<void> Executor::attempt(store::StateStore& state, store::AccountingStore&
                       : step.action == ActionKind::Create  ? "created"
                       : step.action == ActionKind::Replace ? "replaced"
                                                            : "updated";
-  accounting.resourceEvent(d.organisation, d.id, step.resourceKey, std::string(toString(step.kind)), event);
+  accounting.resourceEvent({ctx.runId + "/" + std::to_string(step.seq), {}, d.organisation, d.id, step.resourceKey,
+                            std::string(toString(step.kind)), event, "{}"});
   return {};
 }
 

@@ -23,12 +23,13 @@ std::vector<AuditEntry> AccountingStore::recentAudit(int limit) {
   return out;
 }
 
-void AccountingStore::resourceEvent(const std::string& organisation, const std::string& deployment,
-                                    const std::string& key, const std::string& kind, const std::string& event) {
-  c_.execute(
-      "INSERT INTO resource_events (at, organisation_id, deployment_id, resource_key, kind, event) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-      {clock::nowRfc3339(), organisation, deployment, key, kind, event});
+bool AccountingStore::resourceEvent(ResourceEvent e) {
+  if (e.at.empty()) e.at = clock::nowRfc3339();
+  Value id = e.eventId.empty() ? Value{} : Value{e.eventId};
+  return c_.execute(
+      "INSERT OR IGNORE INTO resource_events (at, organisation_id, deployment_id, resource_key, kind, event, "
+      "event_id, quantities) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+      {e.at, e.organisation, e.deployment, e.resourceKey, e.kind, e.event, id, e.quantities}) > 0;
 }
 
 int AccountingStore::resourceEventCount(const std::string& deployment) {

@@ -20,6 +20,19 @@ struct AuditEntry {
   std::string detail;
 };
 
+/// One resource lifecycle event: a resource started existing ("created"), changed
+/// ("updated", "replaced") or stopped existing ("deleted"). Usage is computed from these.
+struct ResourceEvent {
+  std::string eventId;       ///< unique; recording the same id twice records it once
+  std::string at;            ///< RFC 3339 UTC; set to now when empty
+  std::string organisation;
+  std::string deployment;
+  std::string resourceKey;
+  std::string kind;          ///< resource kind (machine, database, bucket, ...)
+  std::string event;         ///< created | updated | replaced | deleted
+  std::string quantities = "{}";  ///< JSON object of metered quantities at that moment
+};
+
 class AccountingStore {
  public:
   /// Uses `c` (not owned), migrated with DatabaseKind::Accounting.
@@ -29,9 +42,8 @@ class AccountingStore {
   void audit(AuditEntry e);
   /// The newest entries first.
   std::vector<AuditEntry> recentAudit(int limit);
-  /// Records that a resource started ("created") or stopped ("deleted") existing.
-  void resourceEvent(const std::string& organisation, const std::string& deployment, const std::string& key,
-                     const std::string& kind, const std::string& event);
+  /// Records a lifecycle event; returns false when its eventId was already recorded.
+  bool resourceEvent(ResourceEvent e);
   /// Number of lifecycle events recorded for a deployment.
   int resourceEventCount(const std::string& deployment);
 

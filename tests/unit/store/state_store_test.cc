@@ -180,7 +180,9 @@ TEST(AccountingStoreTest, AuditLogKeepsEveryLineNewestFirst) {
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(lines[0].method, "DELETE");
   EXPECT_EQ(lines[1].status, 201);
-  acc.resourceEvent("org_1", "dep_1", "dep_1/machine/main", "machine", "created");
+  EXPECT_TRUE(acc.resourceEvent({"run_1/1", {}, "org_1", "dep_1", "dep_1/machine/main", "machine", "created"}));
+  EXPECT_FALSE(acc.resourceEvent({"run_1/1", {}, "org_1", "dep_1", "dep_1/machine/main", "machine", "created"}))
+      << "an event recorded twice (same id) is recorded once";
   EXPECT_EQ(acc.resourceEventCount("dep_1"), 1);
 }
 
