@@ -177,6 +177,7 @@ cat >"$D/nginx.conf" <<EOF
 daemon off;
 master_process $( ((WORKERS > 1)) && echo on || echo off);
 worker_processes $WORKERS;
+$( ((EUID == 0)) && echo "user root;  # with a master process, workers would drop to nobody and not read the 0700 temp dir")
 pid $D/nginx.pid;
 error_log $D/nginx.err;
 events {}
