@@ -5,8 +5,9 @@
 namespace fedihost::api {
 namespace {
 
-std::vector<std::string> segments(const std::string& path) {
-  std::vector<std::string> out;
+// Segments of a path; string_views into `path`.
+std::vector<std::string_view> segments(std::string_view path) {
+  std::vector<std::string_view> out;
   std::size_t i = 0;
   while (i <= path.size()) {
     auto j = path.find('/', i);
@@ -28,6 +29,9 @@ void Router::add(Route r) {
   if (a.org != OrgFrom::None && r.pattern.find("{" + a.param + "}") == std::string::npos)
     throw std::logic_error(r.method + " " + r.pattern + ": no path parameter {" + a.param + "}");
   if (!r.handler) throw std::logic_error(r.method + " " + r.pattern + ": no handler");
+  std::vector<std::string> pat;
+  for (auto seg : segments(r.pattern)) pat.emplace_back(seg);
+  patterns_.push_back(std::move(pat));
   routes_.push_back(std::move(r));
 }
 
@@ -35,14 +39,15 @@ std::optional<std::pair<const Route*, std::map<std::string, std::string>>> Route
     const std::string& method, const std::string& path, bool& methodMismatch) const {
   methodMismatch = false;
   auto want = segments(path);
-  for (auto& r : routes_) {
-    auto pat = segments(r.pattern);
+  for (std::size_t k = 0; k < routes_.size(); ++k) {
+    auto& r = routes_[k];
+    auto& pat = patterns_[k];
     if (pat.size() != want.size()) continue;
     std::map<std::string, std::string> params;
     bool ok = true;
     for (std::size_t i = 0; i < pat.size() && ok; ++i) {
       if (pat[i].size() > 2 && pat[i].front() == '{' && pat[i].back() == '}')
-        params[pat[i].substr(1, pat[i].size() - 2)] = want[i];
+        params[pat[i].substr(1, pat[i].size() - 2)] = std::string(want[i]);
       else
         ok = pat[i] == want[i];
     }

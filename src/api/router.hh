@@ -115,6 +115,7 @@ class Router {
 
  private:
   std::vector<Route> routes_;
+  std::vector<std::vector<std::string>> patterns_;  ///< routes_[i].pattern split once, at add()
 };
 
 /// Every route of the API (routes.cc).
