@@ -36,9 +36,11 @@ Error withFieldErrors(Error first, const std::vector<std::pair<std::string, std:
 std::vector<std::pair<std::string, std::string>> fieldErrorsOf(const Error& e) {
   std::vector<std::pair<std::string, std::string>> out;
   for (auto& [k, v] : e.extra)
-    if (k == kFieldErrorsMember)
-      for (auto& x : boost::json::parse(v).as_array())
+    if (k == kFieldErrorsMember) {
+      const auto parsed = boost::json::parse(v);
+      for (auto& x : parsed.as_array())
         out.emplace_back(std::string(x.at("field").as_string()), std::string(x.at("detail").as_string()));
+    }
   if (out.empty() && !e.field.empty()) out.emplace_back(e.field, e.message);
   return out;
 }

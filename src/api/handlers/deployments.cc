@@ -80,7 +80,8 @@ boost::json::object planJson(RequestContext& ctx, const Deployment& d, boost::js
     for (auto& c : changes) text += (text.empty() ? "" : "; ") + c.text;
     for (auto& a : planned["actions"].as_array()) {
       auto& action = a.as_object();
-      if (action["action"] == "update" && action["resource"].as_object()["kind"] == toString(ResourceKind::NixosConfig))
+      if (action["action"] == "update" &&
+          action["resource"].as_object()["kind"] == boost::json::string_view(toString(ResourceKind::NixosConfig)))
         action["reason"] = text;
     }
   }

@@ -66,6 +66,8 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
   const driftBtn = h('button', { type: 'button', id: 'check-drift' }, 'Check now');
   /** The plan on screen, kept by the server: Apply carries out exactly this one. */
   let reviewed: string | null = null;
+  /** A saved plan was refused as stale: Apply waits until she reviews the new one. */
+  let stale = false;
   const confirmBox = h('div', { class: 'confirm', hidden: true, id: 'delete-confirm', role: 'alertdialog', 'aria-labelledby': 'delete-confirm-text' });
   let running = false;
 
@@ -155,7 +157,7 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
     const gone = dep.status === 'deleted' || dep.status === 'deleting';
     planBtn.disabled = running || gone;
     driftBtn.disabled = running || gone || !dep.lastRun;
-    applyBtn.disabled = running || gone;
+    applyBtn.disabled = running || gone || stale;
     deleteBtn.disabled = running || gone;
     applyBtn.textContent = dep.status === 'changes pending' && dep.lastRun ? 'Apply changes' : dep.status === 'ready' ? 'Apply again' : 'Apply';
   }
@@ -181,6 +183,7 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
 
   async function reviewPlan(): Promise<void> {
     clearActionError();
+    stale = false;
     planArea.replaceChildren(loading('Working out what needs to change…'));
     try {
       const plan = canDeploy ? await api.savePlan(id) : { ...(await api.plan(id)), id: '' };
@@ -387,6 +390,7 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
         if (reviewed && e instanceof ApiError && e.status === 409) {
           // A stale plan: say why (the server's reason), and let her make a new one.
           reviewed = null;
+          stale = true;
           const again = h('button', { type: 'button', id: 'plan-again' }, 'Review the new plan');
           again.addEventListener('click', () => void busy(planBtn, 'Reviewing…', reviewPlan).finally(drawButtons));
           planArea.querySelector('section')?.classList.add('stale');
