@@ -89,7 +89,7 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
       ' / ',
     );
     title.replaceChildren(heading(dep.name), h('span', { id: 'deployment-status' }, statusBadge(dep.status)));
-    statusLine.textContent = deploymentStatusText(dep.status);
+    statusLine.textContent = upperFirst(deploymentStatusText(dep.status));
     const changes = dep.settingChanges ?? [];
     pendingList.replaceChildren(
       ...(dep.status === 'deleted' || dep.status === 'deleting' ? [] : changes.map((c) => h('li', { 'data-app': c.app, 'data-setting': c.setting ?? '' }, c.text))),

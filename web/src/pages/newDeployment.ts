@@ -62,10 +62,12 @@ export async function newDeploymentPage({ root, params, query, signal }: PageCon
 
   // Every address the deployment will have, previewed as she types.
   const preview = h('div', { class: 'url-preview', id: 'url-preview', 'aria-live': 'polite' });
+  let shown = '';
   const drawPreview = (): void => {
     const d = domain.value.trim().toLowerCase().replace(/\.$/, '');
     const apps = picker.values();
     if (!d || apps.length === 0) {
+      shown = '';
       preview.replaceChildren(h('p', { class: 'muted small' }, 'Type a domain and tick an app to see its address here.'));
       return;
     }
@@ -75,6 +77,10 @@ export async function newDeploymentPage({ root, params, query, signal }: PageCon
       const sub = typeof given === 'string' ? given : app?.defaultSubdomain ?? a.app;
       return { app, sub, host: sub ? `${sub}.${d}` : d };
     });
+    // redraw only what changed (a blur's "change" must not replace the button being clicked)
+    const key = JSON.stringify([d, rows.map((r) => r.host)]);
+    if (key === shown) return;
+    shown = key;
     const doubled = rows.filter((r) => r.sub && d.startsWith(`${r.sub}.`));
     preview.replaceChildren(
       h('p', { class: 'small' }, h('strong', null, rows.length === 1 ? 'Its address: ' : 'Their addresses: ')),
@@ -121,8 +127,8 @@ export async function newDeploymentPage({ root, params, query, signal }: PageCon
         help: 'The address people will visit, e.g. social.example.org. Each app gets its own name under it.',
       }),
     ),
-    picker.element,
     preview,
+    picker.element,
     h('div', { class: 'actions' }, submit, h('span', { class: 'muted small' }, 'Nothing is installed yet: you will review the plan first.')),
   );
 
