@@ -12,7 +12,10 @@
 // strengths, weaknesses, opportunities and threats) and compares PeerTube with
 // Owncast side by side; once ready it edits a Mastodon setting (an out-of-range
 // value first, explained next to the field) and checks the plan shows an
-// update; then saves a full-page screenshot, deletes the deployment, logs out
+// update; the status says "changes pending", the plan names the setting, a plan
+// made stale in another tab is refused with its reason, the dashboard lists what
+// needs attention, and on a 390 px screen nothing is cut (saved as
+// panel-narrow.png); then saves a full-page screenshot, deletes the deployment, logs out
 // (the session ends), and checks that a refused cookie leads to the login page.
 // Prints "1 passed, 0 failed" or "0 passed, 1 failed" last.
 //
@@ -297,6 +300,7 @@ async function journey({ base, person, remainingMs, saveScreenshot }) {
   await expectText(page.locator('.dash-deployment .badge'), /^changes pending$/, 'the dashboard shows the status');
   await expectText(page.locator('#attention-list'), /social.*Changed since the last apply/s, 'the pending change needs attention');
   await expectText(page.locator('.dash-deployment a.app-url').first(), /social\.example\.test/, 'a live app URL on the dashboard');
+  await snap(page, 'dashboard');
 
   log('a phone (390 px wide): the navigation and the app URLs fit, wrapped rather than cut');
   await page.setViewportSize({ width: 390, height: 844 });
