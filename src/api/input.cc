@@ -1,5 +1,7 @@
 #include "api/input.hh"
 
+#include "api/problem.hh"
+
 #include <regex>
 
 #include <algorithm>
@@ -103,6 +105,40 @@ Result<void> noDuplicateMembers(std::string_view text, const json::parse_options
 }
 
 }  // namespace
+
+bool FieldErrors::check(const Result<void>& r) {
+  if (r) return true;
+  add(r.error());
+  return false;
+}
+
+void FieldErrors::add(const Error& e) {
+  for (auto& known : errors_)
+    if (known.field == e.field) return;  // the first word on a field is enough
+  errors_.push_back(e);
+}
+
+bool FieldErrors::has(std::string_view field) const {
+  for (auto& e : errors_) {
+    std::string_view f = e.field;
+    if (f == field || (f.size() > field.size() && f.substr(0, field.size()) == field &&
+                       (f[field.size()] == '.' || f[field.size()] == '[')))
+      return true;
+  }
+  return false;
+}
+
+Error FieldErrors::combined() const {
+  if (errors_.empty()) return Error{ErrorKind::Internal, "no error was recorded", {}};
+  if (errors_.size() == 1) return errors_.front();
+  std::vector<std::pair<std::string, std::string>> all;
+  for (auto& e : errors_) all.emplace_back(e.field, e.message);
+  return withFieldErrors(errors_.front(), all);
+}
+
+void FieldErrors::throwIfAny() const {
+  if (!errors_.empty()) throw AbortError(combined());
+}
 
 Result<json::object> jsonBody(const Request& req) {
   auto type = req.header("content-type");
@@ -222,41 +258,85 @@ Result<void> checkOrganisationName(const std::string& name, const std::string& f
 }
 
 Result<std::vector<AppInstance>> apps(const json::value* v, const std::string& domain) {
-  if (!v || v->is_null()) return Error::malformed("apps", "apps is required: choose at least one app");
-  if (!v->is_array()) return Error::malformed("apps", std::string("apps must be an array, not ") + jsonutil::kindName(*v));
+  FieldErrors errors;
+  auto out = apps(v, domain, errors);
+  if (!errors.empty()) return errors.combined();
+  return std::move(*out);
+}
+
+std::optional<std::vector<AppInstance>> apps(const json::value* v, const std::string& domain, FieldErrors& errors) {
+  if (!v || v->is_null()) {
+    errors.add(Error::malformed("apps", "apps is required: choose at least one app"));
+    return std::nullopt;
+  }
+  if (!v->is_array()) {
+    errors.add(Error::malformed("apps", std::string("apps must be an array, not ") + jsonutil::kindName(*v)));
+    return std::nullopt;
+  }
   const auto& arr = v->get_array();
-  if (arr.empty()) return Error::invalid("apps", "choose at least one app");
+  if (arr.empty()) {
+    errors.add(Error::invalid("apps", "choose at least one app"));
+    return std::nullopt;
+  }
+  const FieldErrors before = errors;
   std::vector<AppInstance> out;
   std::set<std::string> seen;
-  std::map<std::string, std::string> hosts;  // host -> field
+  std::map<std::string, std::string> hosts;  // host -> app name
   for (std::size_t i = 0; i < arr.size(); ++i) {
     std::string at = "apps[" + std::to_string(i) + "]";
-    if (!arr[i].is_object()) return Error::malformed(at, at + " must be an object like {\"app\": \"mastodon\"}");
+    if (!arr[i].is_object()) {
+      errors.add(Error::malformed(at, at + " must be an object like {\"app\": \"mastodon\"}"));
+      continue;
+    }
     const auto& o = arr[i].get_object();
     auto* idv = o.if_contains("app");
-    if (!idv || !idv->is_string()) return Error::malformed(at + ".app", at + ".app must be the name of an app");
+    if (!idv || !idv->is_string()) {
+      errors.add(Error::malformed(at + ".app", at + ".app must be the name of an app"));
+      continue;
+    }
     std::string id(idv->get_string());
     const auto* app = catalog::find(id);
     if (!app) {
       std::string known;
       for (auto& a : catalog::all()) known += (known.empty() ? "" : ", ") + a.id;
-      return Error::invalid(at + ".app", "unknown app \"" + id + "\" (available: " + known + ")");
+      errors.add(Error::invalid(at + ".app", "unknown app \"" + id + "\" (available: " + known + ")"));
+      continue;
     }
-    if (!seen.insert(id).second) return Error::invalid(at + ".app", app->name + " is listed twice");
-    if (auto checked = knownMembers(o, {"app", "settings"}, at); !checked) return checked.error();
+    if (!seen.insert(id).second) {
+      errors.add(Error::invalid(at + ".app", app->name + " is listed twice"));
+      continue;
+    }
+    if (!errors.check(knownMembers(o, {"app", "settings"}, at))) continue;
     const json::value none;
-    auto settings = catalog::validateSettings(*app, o.contains("settings") ? o.at("settings") : none, at + ".settings");
-    if (!settings) return settings.error();
+    const json::value& given = o.contains("settings") ? o.at("settings") : none;
+    auto settings = catalog::validateSettings(*app, given, at + ".settings");
+    if (!settings) {
+      // Every setting at fault, not only the first: each one validated alone (the others take their defaults).
+      bool each = false;
+      if (given.is_object())
+        for (auto& kv : given.get_object()) {
+          json::value one(json::object{{kv.key(), kv.value()}});
+          if (auto alone = catalog::validateSettings(*app, one, at + ".settings"); !alone) {
+            errors.add(alone.error());
+            each = true;
+          }
+        }
+      if (!each) errors.add(settings.error());
+      continue;
+    }
     AppInstance inst{id, std::move(*settings), {}, 0};
     Deployment probe;
     probe.domain = domain;
     auto host = nixos::appHost(probe, inst);
-    if (auto it = hosts.find(host); it != hosts.end())
-      return Error::invalid(at + ".settings.subdomain",
-                            app->name + " would use the address " + host + ", which " + it->second + " uses already");
+    if (auto it = hosts.find(host); it != hosts.end()) {
+      errors.add(Error::invalid(at + ".settings.subdomain",
+                                app->name + " would use the address " + host + ", which " + it->second + " uses already"));
+      continue;
+    }
     hosts[host] = app->name;
     out.push_back(std::move(inst));
   }
+  if (errors.has("apps") && !before.has("apps")) return std::nullopt;
   return out;
 }
 

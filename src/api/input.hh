@@ -16,6 +16,33 @@ namespace fedihost::api::input {
 
 namespace json = boost::json;
 
+/// Collects the errors of a request's fields so that the answer names all of them at
+/// once (problem document "errors"), not only the first one found.
+class FieldErrors {
+ public:
+  /// The value of `r`, or nothing after recording its error.
+  template <class T>
+  std::optional<T> take(Result<T> r) {
+    if (r) return std::move(*r);
+    add(r.error());
+    return std::nullopt;
+  }
+  /// True if `r` succeeded; records its error otherwise.
+  bool check(const Result<void>& r);
+  /// Records an error (an error without a field, or of a field already at fault, is kept once).
+  void add(const Error& e);
+  bool empty() const { return errors_.empty(); }
+  /// True if an error names `field` or a member of it ("apps" covers "apps[0].app").
+  bool has(std::string_view field) const;
+  /// The first error, carrying every error as its fieldErrors.
+  Error combined() const;
+  /// Throws AbortError(combined()) if any error was recorded.
+  void throwIfAny() const;
+
+ private:
+  std::vector<Error> errors_;
+};
+
 /// The request body as a JSON object: UnsupportedMediaType if not declared as
 /// JSON, Malformed if it does not parse or is not an object, Invalid if an object
 /// anywhere in it has a member twice (the field is its path, e.g. "apps[0].app").
@@ -50,6 +77,9 @@ Result<void> checkOrganisationName(const std::string& name, const std::string& f
 /// app known to the catalog and listed once, settings validated (defaults filled);
 /// no two apps on the same host name under `domain`.
 Result<std::vector<AppInstance>> apps(const json::value* v, const std::string& domain);
+/// As apps, recording every error found (each app, each setting of it) in `errors`;
+/// nothing when any was found.
+std::optional<std::vector<AppInstance>> apps(const json::value* v, const std::string& domain, FieldErrors& errors);
 
 /// The version in an If-Match header ("3" or 3): PreconditionRequired when absent, Malformed when not a number.
 Result<std::int64_t> ifMatchVersion(const Request& req);

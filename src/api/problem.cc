@@ -26,6 +26,25 @@ int httpStatus(ErrorKind kind) {
   return 500;
 }
 
+Error withFieldErrors(Error first, const std::vector<std::pair<std::string, std::string>>& all) {
+  boost::json::array errors;
+  for (auto& [field, detail] : all) errors.push_back(boost::json::object{{"field", field}, {"detail", detail}});
+  first.extra.emplace_back(kFieldErrorsMember, boost::json::serialize(errors));
+  return first;
+}
+
+std::vector<std::pair<std::string, std::string>> fieldErrorsOf(const Error& e) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (auto& [k, v] : e.extra)
+    if (k == kFieldErrorsMember) {
+      const auto parsed = boost::json::parse(v);
+      for (auto& x : parsed.as_array())
+        out.emplace_back(std::string(x.at("field").as_string()), std::string(x.at("detail").as_string()));
+    }
+  if (out.empty() && !e.field.empty()) out.emplace_back(e.field, e.message);
+  return out;
+}
+
 Response problem(const Error& e) {
   Response r;
   r.status = httpStatus(e.kind);
@@ -34,7 +53,14 @@ Response problem(const Error& e) {
                            {"status", r.status},
                            {"detail", e.message}};
   if (!e.field.empty()) body["field"] = e.field;
-  for (auto& [k, v] : e.extra) body[k] = v;
+  // Every field at fault, so that a form can mark each one at once (the first is also "field"/"detail").
+  boost::json::array errors;
+  for (auto& [k, v] : e.extra)
+    if (k == kFieldErrorsMember) errors = boost::json::parse(v).as_array();
+  if (errors.empty() && !e.field.empty()) errors.push_back(boost::json::object{{"field", e.field}, {"detail", e.message}});
+  if (!errors.empty()) body["errors"] = std::move(errors);
+  for (auto& [k, v] : e.extra)
+    if (k != kFieldErrorsMember) body[k] = v;
   r.body = boost::json::serialize(body);
   r.headers["content-type"] = "application/problem+json";
   if (e.kind == ErrorKind::Unauthorized) r.headers["www-authenticate"] = "Bearer";

@@ -286,10 +286,12 @@ export async function runJourney({ name, budgetMs, screenshot, init = null, cons
       return { context, page };
     }
     const remainingMs = () => budgetMs - (Date.now() - started);
-    async function saveScreenshot(page) {
-      log(`screenshot → ${SCREENSHOT}`);
-      fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
-      await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    /** Saves the journey's screenshot; a `variant` ("narrow") goes beside it as <name>-<variant>.png. */
+    async function saveScreenshot(page, variant = '') {
+      const file = variant ? SCREENSHOT.replace(/(\.png)?$/, `-${variant}.png`) : SCREENSHOT;
+      log(`screenshot → ${file}`);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      await page.screenshot({ path: file, fullPage: true });
     }
 
     try {

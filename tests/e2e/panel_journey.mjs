@@ -12,7 +12,10 @@
 // strengths, weaknesses, opportunities and threats) and compares PeerTube with
 // Owncast side by side; once ready it edits a Mastodon setting (an out-of-range
 // value first, explained next to the field) and checks the plan shows an
-// update; then saves a full-page screenshot, deletes the deployment, logs out
+// update; the status says "changes pending", the plan names the setting, a plan
+// made stale in another tab is refused with its reason, the dashboard lists what
+// needs attention, and on a 390 px screen nothing is cut (saved as
+// panel-narrow.png); then saves a full-page screenshot, deletes the deployment, logs out
 // (the session ends), and checks that a refused cookie leads to the login page.
 // Prints "1 passed, 0 failed" or "0 passed, 1 failed" last.
 //
@@ -46,6 +49,9 @@ async function journey({ base, person, remainingMs, saveScreenshot }) {
   await page.getByRole('button', { name: 'Log in' }).click();
   await page.waitForURL((u) => !u.pathname.startsWith('/login'), { timeout: 10_000 });
   await expectCookieSession(context, page, 'operator');
+  log('after login: the dashboard, across organisations for an operator');
+  await page.waitForURL(/\/dashboard$/, { timeout: 10_000 });
+  await expectText(page.locator('h1'), /All organisations/, 'the operator\'s dashboard heading');
 
   // ---- 2. catalog -----------------------------------------------------------
   log('catalog: expect Mastodon, Pixelfed and PeerTube cards');
@@ -132,12 +138,12 @@ async function journey({ base, person, remainingMs, saveScreenshot }) {
   await snap(page, 'organisation');
 
   // ---- 4. new deployment ----------------------------------------------------
-  log('new deployment: an invalid domain is explained next to the domain field');
+  log('new deployment: an invalid name and domain are both explained, each next to its field');
   await page.locator('#new-deployment').click();
   await page.waitForURL(/\/new/);
   const form = page.locator('#new-deployment-form');
   await form.waitFor({ timeout: 10_000 });
-  await form.locator('input[name="name"]').fill('social');
+  await form.locator('input[name="name"]').fill('Social Club');
   await form.locator('input[name="domain"]').fill('Social!');
   await form.locator('#app-mastodon').check();
   await form.locator('#app-pixelfed').check();
@@ -149,11 +155,23 @@ async function journey({ base, person, remainingMs, saveScreenshot }) {
   await form.getByRole('button', { name: 'Create deployment' }).click();
   const domainError = await expectText(form.locator('[data-error-for="domain"]'), /\S/, 'error next to the domain field');
   log(`  domain error: ${domainError}`);
+  const nameError = await expectText(form.locator('[data-error-for="name"]'), /\S/, 'error next to the name field, at the same time');
+  log(`  name error: ${nameError}`);
   await snap(page, 'deployment-domain-error');
   if (/\/deployments\//.test(page.url())) fail('an invalid domain created a deployment');
 
+  log('new deployment: the addresses are previewed as she types; a domain starting with the app\'s own name is caught');
+  await form.locator('input[name="name"]').fill('social');
+  await form.locator('input[name="domain"]').fill('mastodon.social.example.test');
+  await expectText(form.locator('#url-preview-list li[data-app="mastodon"]'), /https:\/\/mastodon\.mastodon\.social\.example\.test\//, 'Mastodon\'s address previewed');
+  await expectText(form.locator('#domain-doubled'), /already starts with “mastodon\.”/, 'the doubled name is warned about');
+  await snap(page, 'deployment-url-preview');
+  await form.locator('#domain-doubled button[data-fix="social.example.test"]').click();
+  await expectText(form.locator('#url-preview-list li[data-app="mastodon"]'), /https:\/\/mastodon\.social\.example\.test\//, 'the corrected address');
+  if ((await form.locator('#domain-doubled').count()) !== 0) fail('the warning stays after the domain was corrected');
+
   log('new deployment: social.example.test with Mastodon + Pixelfed');
-  await form.locator('input[name="domain"]').fill('social.example.test');
+  if ((await form.locator('input[name="domain"]').inputValue()) !== 'social.example.test') fail('the fix did not set the domain');
   await form.getByRole('button', { name: 'Create deployment' }).click();
   try {
     await page.waitForURL(/\/deployments\/[^/]+$/, { timeout: 10_000 });
@@ -168,6 +186,9 @@ async function journey({ base, person, remainingMs, saveScreenshot }) {
   await expectText(page.locator('#deployment-domain'), /^social\.example\.test$/, 'deployment domain');
   const status0 = await expectText(page.locator('#deployment-status .badge'), /\S/, 'status badge');
   log(`  status: ${status0}`);
+  if (status0 !== 'changes pending') fail(`a deployment never applied shows "${status0}", expected "changes pending"`);
+  if ((await page.locator('#deployment-apps a.app-url').count()) !== 0) fail('an app URL is shown as live before any apply');
+  await expectText(page.locator('#deployment-apps [data-pending]').first(), /pending/, 'app addresses marked pending before the apply');
   const targetPath = await expectText(page.locator('#target-path'), /\S/, 'target path');
   log(`  target path: ${targetPath}`);
 
@@ -240,7 +261,7 @@ async function journey({ base, person, remainingMs, saveScreenshot }) {
   if ((await maxChars.getAttribute('aria-invalid')) !== 'true') fail('"Maximum post length" is not marked invalid');
   await snap(page, 'edit-error');
 
-  log('edit settings: "Maximum post length" 1000, save, and the plan shows an update');
+  log('edit settings: "Maximum post length" 1000, save: changes pending, and the plan names the setting');
   await maxChars.fill('1000');
   await editForm.locator('#edit-save').click();
   await expectText(page.locator('#edit-saved'), /Saved/, 'saved notice');
@@ -248,7 +269,56 @@ async function journey({ base, person, remainingMs, saveScreenshot }) {
   const updates = await page.locator('#plan .plan-item[data-action="update"]').count();
   if (updates === 0) fail('the plan after the edit lists no update');
   log(`  plan: ${(await page.locator('#plan-summary').innerText()).trim()}`);
+  await expectText(page.locator('#plan-settings'), /Mastodon: maximum post length 500 → 1000/, 'the plan names the changed setting');
+  await expectText(page.locator('#deployment-status .badge'), /^changes pending$/, 'status after the edit');
+  await expectText(page.locator('#apply'), /^Apply changes$/, 'the apply button after the edit');
+  await expectText(page.locator('#pending-changes'), /maximum post length 500 → 1000/, 'the pending change listed');
+  if ((await page.locator('#deployment-apps a.app-url').count()) < 2) fail('the applied addresses are no longer shown as live after an edit');
   await snap(page, 'edit-plan');
+
+  log('a plan gone stale (edited in another tab) is refused with the server\'s reason, not silently re-planned');
+  const planId = await page.locator('[data-plan]').getAttribute('data-plan');
+  const other = await context.newPage();
+  await other.goto(page.url(), { waitUntil: 'domcontentloaded' });
+  await other.locator('#edit-open').click();
+  await other.locator('#edit-form').getByLabel('Maximum post length').fill('1200');
+  await other.locator('#edit-save').click();
+  await expectText(other.locator('#edit-saved'), /Saved/, 'saved in the other tab');
+  await other.close();
+  await page.locator('#apply').click();
+  await expectText(page.locator('#action-error'), /out of date.*edited/s, 'the stale plan explained with the reason');
+  if ((await page.locator('[data-plan]').getAttribute('data-plan')) !== planId) fail('the stale plan was replaced without asking');
+  if ((await page.locator('#run-progress[data-status="running"], #run-progress[data-status="queued"]').count()) !== 0) fail('a stale plan started a run');
+  await snap(page, 'stale-plan');
+  await page.locator('#plan-again').click();
+  await expectText(page.locator('#plan-settings'), /maximum post length 500 → 1200/, 'the new plan names the newer value');
+
+  log('dashboard: the deployment with its status, apps and what needs attention');
+  const deploymentUrl = page.url();
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Dashboard' }).click();
+  await page.waitForURL(/\/dashboard$/);
+  await expectText(page.locator('.dash-deployment .badge'), /^changes pending$/, 'the dashboard shows the status');
+  await expectText(page.locator('#attention-list'), /social.*Changed since the last apply/s, 'the pending change needs attention');
+  await expectText(page.locator('.dash-deployment a.app-url').first(), /social\.example\.test/, 'a live app URL on the dashboard');
+  await snap(page, 'dashboard');
+
+  log('a phone (390 px wide): the navigation and the app URLs fit, wrapped rather than cut');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto(deploymentUrl, { waitUntil: 'domcontentloaded' });
+  await page.locator('#deployment-apps a.app-url').first().waitFor();
+  const overflow = await page.evaluate(() => {
+    const width = document.documentElement.clientWidth;
+    const out = [];
+    if (document.documentElement.scrollWidth > width) out.push(`the page is ${document.documentElement.scrollWidth}px wide`);
+    for (const el of document.querySelectorAll('nav.nav a, #deployment-apps a.app-url, #deployment-apps .url, header .who, #logout')) {
+      const r = el.getBoundingClientRect();
+      if (r.width > 0 && (r.left < 0 || r.right > width + 0.5)) out.push(`${el.textContent} spans ${Math.round(r.left)}–${Math.round(r.right)}px`);
+    }
+    return out;
+  });
+  await saveScreenshot(page, 'narrow');
+  if (overflow.length) fail(`on a 390px screen these do not fit: ${overflow.join('; ')}`);
+  await page.setViewportSize({ width: 1280, height: 900 });
 
   await saveScreenshot(page);
 
@@ -256,7 +326,7 @@ async function journey({ base, person, remainingMs, saveScreenshot }) {
   await page.locator('#delete').click();
   await expectText(page.locator('#delete-confirm'), /cannot be undone/i, 'delete confirmation');
   // The apply run's progress is still on the page: wait for the delete run's own.
-  const applyRun = await page.locator('#run-progress').getAttribute('data-run');
+  const applyRun = (await page.locator('#run-progress').count()) ? await page.locator('#run-progress').getAttribute('data-run') : 'none';
   await page.locator('#delete-yes').click();
   const deleteProgress = `#run-progress:not([data-run="${applyRun}"])`;
   await page.locator(`${deleteProgress}[data-status]`).waitFor({ timeout: 10_000 });
@@ -271,6 +341,8 @@ async function journey({ base, person, remainingMs, saveScreenshot }) {
   if (delStatus !== 'succeeded') fail(`the delete run ${delStatus}:\n${await page.locator('#run-progress').innerText()}`);
   await expectText(page.locator('#deployment-status .badge'), /^deleted$/, 'deployment status after delete', 10_000);
   await expectText(page.locator('#run-history tr[data-run]'), /Delete/, 'run history lists the delete');
+  await expectText(page.locator('#drift-summary'), /^Deleted: there is nothing left to check\.$/, 'a deleted deployment claims nothing about drift');
+  if ((await page.locator('#deployment-apps a.app-url').count()) !== 0) fail('a deleted deployment still shows live URLs');
 
   log('targets: the local target, an IP pool (a bad prefix explained next to its field), and no orphans');
   await page.locator('nav a[href="/targets"]').click();
@@ -303,7 +375,7 @@ async function journey({ base, person, remainingMs, saveScreenshot }) {
 
 await runJourney({
   name: 'panel',
-  budgetMs: 55_000,
+  budgetMs: 80_000,
   screenshot: 'panel.png',
   init: { email: EMAIL, password: PASSWORD },
   consoleAllowed: /status of 401|status of 422|Failed to load resource/,

@@ -250,6 +250,13 @@ async function journey({ base, operator, person, saveScreenshot }) {
   await page.waitForURL((u) => !u.pathname.startsWith('/login'), { timeout: 10_000 }).catch(async () => {
     fail(`the right code did not sign Mariam in: ${JSON.stringify(await page.locator('form.login-form [data-error-for]:not([hidden])').allInnerTexts())}`);
   });
+  log('Mariam lands on her dashboard: her organisation\'s deployment, not applied yet, needs attention');
+  await page.waitForURL(/\/dashboard$/, { timeout: 10_000 });
+  await expectText(page.locator('h1'), /^Your deployments$/, "Mariam's dashboard");
+  await expectText(page.locator(`section[data-organisation="${riverside}"] .dash-deployment .badge`), /^changes pending$/, 'the deployment\'s status on the dashboard');
+  await expectText(page.locator('#attention-list'), /Not applied yet/, 'the unapplied deployment needs attention');
+  await expectNone(page.getByText('Harbour Band'), "Harbour Band shown on Mariam's dashboard");
+  await page.locator(`section[data-organisation="${riverside}"] h2 a`).click();
   await page.waitForURL(new RegExp(`/organisations/${riverside}$`), { timeout: 10_000 });
 
   log('Mariam adds her own domain: the TXT record to publish is shown');

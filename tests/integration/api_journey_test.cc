@@ -111,7 +111,9 @@ TEST_F(ApiJourneyTest, DeployApplyChangeAndDelete) {
   ASSERT_EQ(created.status, 201) << created.body;
   auto d = body(created);
   auto id = str(d, "id");
-  EXPECT_EQ(str(d, "status"), "new");
+  EXPECT_EQ(str(d, "status"), "changes pending");  // never applied: what is desired is not there yet
+  EXPECT_TRUE(d.at("changesPending").as_bool());
+  EXPECT_FALSE(d.at("apps").at(0).at("live").as_bool());  // its address is pending until an apply
   EXPECT_EQ(created.headers.at("etag"), "\"1\"");
   EXPECT_EQ(d.at("apps").at(0).at("settings").at("subdomain").as_string(), "mastodon");  // defaults filled
 
@@ -136,6 +138,9 @@ TEST_F(ApiJourneyTest, DeployApplyChangeAndDelete) {
   EXPECT_EQ(str(ready, "status"), "ready");
   EXPECT_EQ(str(ready.at("apps").at(0), "url"), "https://mastodon.social.example.test/");
   EXPECT_EQ(str(ready.at("lastRun"), "id"), runId);
+  EXPECT_FALSE(ready.at("changesPending").as_bool());
+  EXPECT_TRUE(ready.at("apps").at(0).at("live").as_bool());
+  EXPECT_TRUE(ready.at("settingChanges").as_array().empty());
 
   // The file target holds the result; the zone passes BIND's checker.
   EXPECT_FALSE(ready.as_object().contains("targetPath"));  // no server path leaves the API
@@ -165,9 +170,20 @@ TEST_F(ApiJourneyTest, DeployApplyChangeAndDelete) {
   ASSERT_EQ(patched.status, 200) << patched.body;
   EXPECT_EQ(body(patched).at("version").as_int64(), 2);
   EXPECT_EQ(patched.headers.at("etag"), "\"2\"");
+  // Edited since the last apply: "changes pending" (not "ready"), naming the setting by its label.
+  auto edited = body(patched);
+  EXPECT_EQ(str(edited, "status"), "changes pending");
+  EXPECT_TRUE(edited.at("changesPending").as_bool());
+  EXPECT_TRUE(edited.at("apps").at(0).at("live").as_bool());  // still published as applied
+  ASSERT_EQ(edited.at("settingChanges").as_array().size(), 1u) << patched.body;
+  EXPECT_EQ(str(edited.at("settingChanges").at(0), "text"), "Mastodon: maximum post length 500 → 1000");
+  EXPECT_EQ(str(body(api_->get("/api/v1/deployments/" + id)), "status"), "changes pending");
   auto changePlan = body(api_->post("/api/v1/deployments/" + id + "/plan"));
   EXPECT_EQ(changePlan.at("summary").at("update").as_int64(), 1);
   EXPECT_EQ(changePlan.at("summary").at("create").as_int64(), 0);
+  EXPECT_EQ(str(changePlan.at("settingChanges").at(0), "label"), "maximum post length");
+  for (auto& a : changePlan.at("actions").as_array())
+    if (str(a, "action") == "update") EXPECT_EQ(str(a, "reason"), "Mastodon: maximum post length 500 → 1000");
 
   auto runs = body(api_->get("/api/v1/deployments/" + id + "/runs"));
   EXPECT_EQ(runs.at("items").as_array().size(), 2u);
@@ -190,6 +206,39 @@ TEST_F(ApiJourneyTest, DeployApplyChangeAndDelete) {
   for (auto& a : audit) deletes += a.method == "DELETE" && a.status == 202 && a.organisationId == org_;
   EXPECT_EQ(deletes, 1);
   EXPECT_GE(audit.size(), 7u);
+}
+
+TEST_F(ApiJourneyTest, EveryFieldErrorOfAFormAtOnce) {
+  auto r = createDeployment(
+      R"({"name":"Social Club","domain":"Social!","apps":[{"app":"mastodon","settings":{"maxTootChars":5,"defaultLocale":"x"}},{"app":"gitlab"}]})");
+  expectProblem(r, 422, "name");
+  auto errors = body(r).at("errors").as_array();
+  std::vector<std::string> fields;
+  for (auto& e : errors) {
+    fields.push_back(str(e, "field"));
+    EXPECT_FALSE(str(e, "detail").empty());
+  }
+  EXPECT_EQ(fields, (std::vector<std::string>{"name", "domain", "apps[0].settings.maxTootChars",
+                                              "apps[0].settings.defaultLocale", "apps[1].app"}))
+      << r.body;
+  EXPECT_EQ(deploymentCount(), 0);
+
+  auto org = api_->post("/api/v1/organisations", R"({"name":"9lives","displayName":"  "})");
+  expectProblem(org, 422, "name");
+  EXPECT_EQ(body(org).at("errors").as_array().size(), 2u) << org.body;
+
+  auto inv = api_->post("/api/v1/organisations/" + org_ + "/invitations", R"({"email":"nobody","role":"king"})");
+  expectProblem(inv, 422, "email");
+  EXPECT_EQ(body(inv).at("errors").as_array().size(), 2u) << inv.body;
+
+  // A PATCH too: the domain and a setting at once.
+  auto created = createDeployment(kSocial);
+  ASSERT_EQ(created.status, 201) << created.body;
+  auto patch = api_->request("PATCH", "/api/v1/deployments/" + str(body(created), "id"),
+                             R"({"domain":"Bad!","apps":[{"app":"mastodon","settings":{"maxTootChars":5}}]})",
+                             {{"If-Match", "\"1\""}});
+  expectProblem(patch, 422, "domain");
+  EXPECT_EQ(body(patch).at("errors").as_array().size(), 2u) << patch.body;
 }
 
 TEST_F(ApiJourneyTest, BadInputGetsAClearProblemAndWritesNothing) {

@@ -89,6 +89,7 @@ TEST_F(EngineApiTest, DriftIsShownAndRepairedByTheNextApply) {
   auto dep = body(api_->get(path()));
   EXPECT_EQ(dep.at("drift").at("drifted"), true);
   EXPECT_EQ(dep.at("drift").at("count"), 1);
+  EXPECT_EQ(dep.at("status"), "drifted");  // the status says so too, not "ready"
 
   auto plan = body(api_->get(path("/plan")));
   EXPECT_EQ(plan.at("summary").at("create"), 1) << plan;
@@ -97,6 +98,7 @@ TEST_F(EngineApiTest, DriftIsShownAndRepairedByTheNextApply) {
   EXPECT_TRUE(fs::exists(dir / "mail"));
   EXPECT_EQ(body(api_->get(path("/drift"))).at("drifted"), false);
   EXPECT_EQ(body(api_->post(path("/refresh"), "")).at("drifted"), false);
+  EXPECT_EQ(body(api_->get(path())).at("status"), "ready");
 }
 
 TEST_F(EngineApiTest, AnEndedRunCannotBeCancelledAndTargetsAndOrphansAreListed) {

@@ -44,6 +44,8 @@ export class ApiError extends Error {
   readonly title: string;
   readonly detail: string;
   readonly field: string | undefined;
+  /** Every field at fault (the first is also `field`/`detail`). */
+  readonly errors: { field: string; detail: string }[];
   /** The second factor's state: "required" | "invalid" | "setup-required". */
   readonly totp: string | undefined;
   /** Seconds to wait (429 Retry-After). */
@@ -58,6 +60,9 @@ export class ApiError extends Error {
     this.title = title;
     this.detail = detail;
     this.field = problem.field || undefined;
+    this.errors = Array.isArray(problem.errors)
+      ? problem.errors.filter((x): x is { field: string; detail: string } => !!x && typeof x.field === 'string' && typeof x.detail === 'string')
+      : [];
     this.totp = typeof problem.totp === 'string' ? problem.totp : undefined;
     this.retryAfter = retryAfter ?? (typeof problem.retryAfter === 'number' ? problem.retryAfter : undefined);
     this.problem = problem;

@@ -54,21 +54,34 @@ export class FormErrors {
     }
   }
 
-  /** Shows an error next to its field, else at the top of the form. */
+  /**
+   * Shows every error of an API answer next to its field (the problem's `errors`,
+   * else its one `field`); what has no field on the form goes to the top. The
+   * first field at fault gets the focus.
+   */
   show(e: unknown): void {
     this.clear();
     if (e instanceof DOMException && e.name === 'AbortError') return;
-    const slot = e instanceof ApiError && e.field ? this.find(e.field) : undefined;
-    if (slot) {
-      slot.error.textContent = errorText(e);
+    const list: { field: string; detail: string }[] =
+      e instanceof ApiError ? (e.errors.length ? e.errors : e.field ? [{ field: e.field, detail: errorText(e) }] : []) : [];
+    const unplaced: string[] = [];
+    let focused = false;
+    for (const item of list) {
+      const slot = this.find(item.field);
+      if (!slot) {
+        unplaced.push(item.detail);
+        continue;
+      }
+      slot.error.textContent = slot.error.hidden ? item.detail : `${slot.error.textContent} ${item.detail}`;
       slot.error.hidden = false;
       if (slot.control) {
         slot.control.setAttribute('aria-invalid', 'true');
-        if ('focus' in slot.control) (slot.control as HTMLElement).focus();
+        if (!focused && 'focus' in slot.control) (slot.control as HTMLElement).focus();
+        focused = true;
       }
-      return;
     }
-    this.top.textContent = errorText(e);
+    if (list.length && !unplaced.length) return;
+    this.top.textContent = unplaced.length ? unplaced.join(' ') : errorText(e);
     this.top.hidden = false;
   }
 

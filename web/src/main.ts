@@ -18,6 +18,7 @@ import { organisationPage } from './pages/organisation';
 import { newDeploymentPage } from './pages/newDeployment';
 import { deploymentPage } from './pages/deployment';
 import { targetsPage } from './pages/targets';
+import { dashboardPage } from './pages/dashboard';
 
 const app = document.getElementById('app')!;
 
@@ -27,6 +28,7 @@ const usersLink = link('/users', 'Users');
 const nav = h(
   'nav',
   { class: 'nav', 'aria-label': 'Main' },
+  link('/dashboard', 'Dashboard'),
   link('/catalog', 'Catalog'),
   link('/organisations', 'Organisations'),
   newLink,
@@ -150,6 +152,7 @@ route('/organisations/:id/new', newDeploymentPage);
 route('/new', newDeploymentPage);
 route('/deployments/:id', deploymentPage);
 route('/targets', targetsPage);
+route('/dashboard', dashboardPage);
 setNotFound(({ root }) => {
   root.append(h('h1', null, 'Page not found'), h('p', null, 'This page does not exist. ', link('/', 'Go to the start page'), '.'));
 });

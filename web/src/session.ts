@@ -120,10 +120,8 @@ export function setCurrentOrganisation(id: string): void {
   for (const fn of listeners) fn();
 }
 
-/** Where "home" is: her organisation when she has just one, else the list. */
+/** Where "home" is: the dashboard (her deployments and what needs attention). */
 export function homePath(): string {
   if (!me) return '/login';
-  const list = memberships();
-  if (!isOperator() && list.length >= 1) return `/organisations/${encodeURIComponent(currentOrganisation() ?? list[0]!.id)}`;
-  return '/organisations';
+  return '/dashboard';
 }

@@ -229,12 +229,23 @@ export interface Organisation {
 }
 
 export type DeploymentStatus =
-  | 'new'
-  | 'applying'
   | 'ready'
+  | 'changes pending'
+  | 'applying'
+  | 'drifted'
   | 'failed'
   | 'deleting'
   | 'deleted';
+
+/** A setting changed since the last apply ("Mastodon: maximum post length 500 → 1000"). */
+export interface SettingChange {
+  app: string;
+  setting: string | null;
+  label: string | null;
+  from: unknown;
+  to: unknown;
+  text: string;
+}
 
 export interface DeploymentApp {
   app: string;
@@ -245,6 +256,8 @@ export interface DeploymentApp {
   version?: string | null;
   /** The version of the settings schema its settings follow (newer servers). */
   schemaVersion?: number | null;
+  /** Its address is published: an apply created it (newer servers). */
+  live?: boolean;
 }
 
 export interface Deployment {
@@ -264,6 +277,10 @@ export interface Deployment {
   nixpkgsRevision?: string | null;
   /** What the last refresh found at the providers (newer servers). */
   drift?: { refreshedAt: string | null; drifted: boolean; count: number };
+  /** Edited (or upgraded, or never applied) since the last apply. */
+  changesPending?: boolean;
+  /** The settings changed since the last apply. */
+  settingChanges?: SettingChange[];
   createdAt: string;
   updatedAt?: string;
 }
@@ -314,6 +331,8 @@ export interface Plan {
   deployment: string;
   actions: PlanAction[];
   summary: Partial<Record<ActionKind, number>>;
+  /** The settings that change, named by their labels. */
+  settingChanges?: SettingChange[];
 }
 
 /** A plan kept to be applied exactly as reviewed (POST …/plan {"save": true}). */
@@ -380,6 +399,8 @@ export interface Problem {
   /** Second factor: "required" | "invalid" at login, "setup-required" when an organisation asks for one. */
   totp?: string;
   retryAfter?: number;
+  /** Every field at fault in the request. */
+  errors?: { field: string; detail: string }[];
 }
 
 /** GET /targets: where deployments can live. */

@@ -98,13 +98,25 @@ export function describeAction(action: string, key: string, kind: string, name: 
 }
 
 const DEPLOYMENT_STATUS: Record<string, string> = {
-  new: 'not deployed yet',
-  applying: 'deploying…',
-  ready: 'ready',
-  failed: 'failed',
-  deleting: 'deleting…',
-  deleted: 'deleted',
+  new: 'not applied yet',
+  ready: 'running as configured',
+  'changes pending': 'changed since the last apply: apply to carry the changes out',
+  applying: 'being applied now',
+  drifted: 'something was changed outside fedihost: applying repairs it',
+  failed: 'the last run failed: see its steps below',
+  deleting: 'being deleted now',
+  deleted: 'deleted: its apps and data are gone',
 };
+
+/** A deployment's status explained in a sentence ("changed since the last apply…"). */
+export function deploymentStatusText(status: string): string {
+  return DEPLOYMENT_STATUS[status] ?? status;
+}
+
+/** "1 resource", "2 resources"; `many` when the plural is not just an s. */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
 
 const RUN_STATUS: Record<string, string> = {
   queued: 'waiting to start',
@@ -135,7 +147,7 @@ export function statusBadge(status: string, kind: 'deployment' | 'run' | 'step' 
   const words = kind === 'deployment' ? DEPLOYMENT_STATUS : kind === 'run' ? RUN_STATUS : STEP_STATUS;
   const text = kind === 'deployment' ? status : words[status] ?? status;
   const title = kind === 'deployment' ? words[status] ?? status : status;
-  return h('span', { class: `badge status-${status}`, 'data-status': status, title }, text);
+  return h('span', { class: `badge status-${status.replace(/\s+/g, '-')}`, 'data-status': status, title }, text);
 }
 
 export function runKind(kind: string): string {

@@ -1,13 +1,18 @@
 #include <algorithm>
+#include <set>
 #include "aaa/auth.hh"
 #include "api/handlers/domains.hh"
 #include "api/handlers/handlers.hh"
 #include "nixos/render.hh"
+#include "api/deployment_status.hh"
 #include "api/input.hh"
 #include "api/json_mapping.hh"
+#include "api/setting_changes.hh"
 #include "catalog/catalog.hh"
 #include "catalog/upgrade.hh"
+#include "orchestrator/expand.hh"
 #include "orchestrator/orchestrator.hh"
+#include "orchestrator/planner.hh"
 #include "store/state_store.hh"
 
 namespace fedihost::api::handlers {
@@ -20,6 +25,13 @@ Deployment liveDeployment(RequestContext& ctx) {
   return d;
 }
 
+/// True when the deployment's desired resources differ from those its applies recorded
+/// (drift aside): it was edited, upgraded or never applied since.
+bool changesPending(const Deployment& d, const std::vector<RecordedResource>& recorded) {
+  if (d.status == DeploymentStatus::Deleting || d.status == DeploymentStatus::Deleted) return false;
+  return !orchestrator::plan(d.id, orchestrator::expand(d), recorded, {}).empty();
+}
+
 boost::json::object deploymentJson(RequestContext& ctx, const Deployment& d) {
   auto runs = ctx.app.state.listRuns(d.id, 1, "");
   std::optional<Run> last;
@@ -27,10 +39,54 @@ boost::json::object deploymentJson(RequestContext& ctx, const Deployment& d) {
   auto o = mapping::toJson(d, last);
   auto drift = ctx.app.state.drift(d.id);
   auto refreshed = ctx.app.state.refreshedAt(d.id);
+  auto recorded = ctx.app.state.recordedResources(d.id);
+  StatusFacts facts;
+  facts.stored = d.status;
+  facts.runActive = last && (last->status == RunStatus::Queued || last->status == RunStatus::Running);
+  facts.lastRunFailed = last && (last->status == RunStatus::Failed || last->status == RunStatus::Cancelled);
+  facts.drifted = !drift.empty() && d.status != DeploymentStatus::Deleted;
+  facts.changesPending = changesPending(d, recorded);
+  o["status"] = presentedStatus(facts);
+  o["changesPending"] = facts.changesPending;
+  auto changes = settingChanges(d, recorded);
+  o["settingChanges"] = toJson(changes);
+  // An app's address is live once an apply published it: its DNS record is recorded.
+  std::set<std::string> published;
+  for (auto& r : recorded)
+    if (r.resource.kind == ResourceKind::DnsRecordSet)
+      if (auto* n = r.resource.attributes.if_contains("name"); n && n->is_string()) {
+        std::string host(n->get_string());
+        if (!host.empty() && host.back() == '.') host.pop_back();
+        published.insert(host);
+      }
+  for (auto& a : o["apps"].as_array()) {
+    auto& app = a.as_object();
+    bool live = d.status != DeploymentStatus::Deleted && d.status != DeploymentStatus::Deleting &&
+                published.count(std::string(app["host"].as_string())) > 0;
+    app["live"] = live;
+  }
   o["drift"] = boost::json::object{{"refreshedAt", refreshed.empty() ? boost::json::value(nullptr) : boost::json::value(refreshed)},
                                    {"drifted", !drift.empty()},
                                    {"count", drift.size()}};
   return o;
+}
+
+/// A plan's JSON naming the settings that change: the machine configuration's update
+/// says which ("Mastodon: maximum post length 500 → 1000"), and "settingChanges" lists them.
+boost::json::object planJson(RequestContext& ctx, const Deployment& d, boost::json::object planned) {
+  auto changes = settingChanges(d, ctx.app.state.recordedResources(d.id));
+  if (!changes.empty()) {
+    std::string text;
+    for (auto& c : changes) text += (text.empty() ? "" : "; ") + c.text;
+    for (auto& a : planned["actions"].as_array()) {
+      auto& action = a.as_object();
+      if (action["action"] == "update" &&
+          action["resource"].as_object()["kind"] == boost::json::string_view(toString(ResourceKind::NixosConfig)))
+        action["reason"] = text;
+    }
+  }
+  planned["settingChanges"] = toJson(changes);
+  return planned;
 }
 
 Response withEtag(Response r, const Deployment& d) {
@@ -51,20 +107,31 @@ Response postDeployment(RequestContext& ctx) {
   auto body = input::jsonObject(ctx.request, {"name", "domain", "apps", "target"}).orThrow();
   Deployment d;
   d.organisation = org.id;
-  if (auto target = input::optionalString(body, "target").orThrow()) {
-    if (!ctx.app.orchestrator.target(*target)) {
+  input::FieldErrors errors;  // every field at fault, answered at once
+  if (auto target = errors.take(input::optionalString(body, "target")); target && *target) {
+    if (!ctx.app.orchestrator.target(**target)) {
       std::string known;
       for (auto& n : ctx.app.orchestrator.targetNames()) known += (known.empty() ? "" : ", ") + n;
-      throw AbortError(Error::invalid("target", "no target named \"" + *target + "\" (configured: " + known + ")"));
+      errors.add(Error::invalid("target", "no target named \"" + **target + "\" (configured: " + known + ")"));
     }
-    d.target = *target;
+    d.target = **target;
   }
-  d.name = input::requiredString(body, "name").orThrow();
-  input::checkDeploymentName(d.name, "name").orThrow();
-  d.domain = input::requiredString(body, "domain").orThrow();
-  input::checkDomain(d.domain, "domain").orThrow();
-  checkDomainAllowed(ctx, org.id, d.domain);
-  d.apps = input::apps(body.if_contains("apps"), d.domain).orThrow();
+  if (auto name = errors.take(input::requiredString(body, "name")); name && errors.check(input::checkDeploymentName(*name, "name")))
+    d.name = *name;
+  bool domainOk = false;
+  if (auto domain = errors.take(input::requiredString(body, "domain")); domain && errors.check(input::checkDomain(*domain, "domain"))) {
+    d.domain = *domain;
+    try {
+      checkDomainAllowed(ctx, org.id, d.domain);
+      domainOk = true;
+    } catch (const AbortError& e) {
+      errors.add(e.error());
+    }
+  }
+  // Apps are checked under the domain given (or a stand-in while it is at fault, for their own errors).
+  auto apps = input::apps(body.if_contains("apps"), domainOk ? d.domain : "example.org", errors);
+  errors.throwIfAny();
+  d.apps = std::move(*apps);
   catalog::stampCurrentVersions(d);
   auto hosts = nixos::publishedHosts(d);
   d = ctx.app.state.createDeployment(std::move(d), hosts).orThrow();
@@ -102,14 +169,22 @@ Response patchDeployment(RequestContext& ctx) {
                           ", you sent " + std::to_string(expected) + "); reload and try again",
                       {}});
   auto body = input::jsonObject(ctx.request, {"domain", "apps", "name"}).orThrow();
-  if (body.contains("name")) throw AbortError(Error::invalid("name", "a deployment's name cannot change"));
-  if (auto domain = input::optionalString(body, "domain").orThrow()) {
-    input::checkDomain(*domain, "domain").orThrow();
-    if (*domain != d.domain) checkDomainAllowed(ctx, d.organisation, *domain);
-    d.domain = *domain;
+  input::FieldErrors errors;  // every field at fault, answered at once
+  if (body.contains("name")) errors.add(Error::invalid("name", "a deployment's name cannot change"));
+  if (auto domain = errors.take(input::optionalString(body, "domain")); domain && *domain) {
+    if (errors.check(input::checkDomain(**domain, "domain"))) {
+      try {
+        if (**domain != d.domain) checkDomainAllowed(ctx, d.organisation, **domain);
+        d.domain = **domain;
+      } catch (const AbortError& e) {
+        errors.add(e.error());
+      }
+    }
   }
   if (body.contains("apps")) {
-    auto apps = input::apps(body.if_contains("apps"), d.domain).orThrow();
+    auto checked = input::apps(body.if_contains("apps"), d.domain, errors);
+    errors.throwIfAny();
+    auto apps = std::move(*checked);
     for (auto& inst : apps) {
       auto current = std::find_if(d.apps.begin(), d.apps.end(), [&](auto& a) { return a.app == inst.app; });
       if (current == d.apps.end()) {
@@ -126,6 +201,7 @@ Response patchDeployment(RequestContext& ctx) {
     }
     d.apps = std::move(apps);
   } else {
+    errors.throwIfAny();
     // Re-check hosts under a new domain.
     boost::json::array current;
     for (auto& a : d.apps) current.push_back(boost::json::object{{"app", a.app}, {"settings", a.settings}});
@@ -143,7 +219,7 @@ Response deleteDeployment(RequestContext& ctx) {
 
 Response getPlan(RequestContext& ctx) {
   auto d = liveDeployment(ctx);
-  return json(200, mapping::toJson(ctx.app.orchestrator.planFor(ctx.app.state, d)));
+  return json(200, planJson(ctx, d, mapping::toJson(ctx.app.orchestrator.planFor(ctx.app.state, d))));
 }
 
 Response postPlan(RequestContext& ctx) {
@@ -154,10 +230,10 @@ Response postPlan(RequestContext& ctx) {
     if (!v->is_bool()) throw AbortError(Error::malformed("save", "save must be true or false"));
     save = v->get_bool();
   }
-  if (!save) return json(200, mapping::toJson(ctx.app.orchestrator.planFor(ctx.app.state, d)));
+  if (!save) return json(200, planJson(ctx, d, mapping::toJson(ctx.app.orchestrator.planFor(ctx.app.state, d))));
   auto saved = ctx.app.orchestrator.savePlan(ctx.app.state, d);
   Plan p{d.id, saved.actions};
-  auto r = json(201, mapping::toJson(saved, p));
+  auto r = json(201, planJson(ctx, d, mapping::toJson(saved, p)));
   r.headers["location"] = "/api/v1/deployments/" + d.id + "/plans/" + saved.id;
   return r;
 }

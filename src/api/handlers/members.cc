@@ -60,9 +60,18 @@ Response deleteMember(RequestContext& ctx) {
 
 Response postInvitation(RequestContext& ctx) {
   auto body = input::jsonObject(ctx.request, {"email", "role"}).orThrow();
-  auto email = input::requiredString(body, "email").orThrow();
-  aaa::checkEmailShape(email).orThrow();
-  auto role = grantableRole(body);
+  input::FieldErrors errors;  // every field at fault, answered at once
+  auto given = errors.take(input::requiredString(body, "email"));
+  if (given) errors.check(aaa::checkEmailShape(*given));
+  std::optional<Role> granted;
+  try {
+    granted = grantableRole(body);
+  } catch (const AbortError& e) {
+    errors.add(e.error());
+  }
+  errors.throwIfAny();
+  auto email = *given;
+  auto role = *granted;
   auto org = ctx.app.state.getOrganisation(ctx.organisation).orThrow();
 
   store::Invitation inv;

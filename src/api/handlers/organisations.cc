@@ -8,11 +8,13 @@ namespace fedihost::api::handlers {
 
 Response postOrganisation(RequestContext& ctx) {
   auto body = input::jsonObject(ctx.request, {"name", "displayName"}).orThrow();
-  auto name = input::requiredString(body, "name").orThrow();
-  auto display = input::optionalString(body, "displayName").orThrow();
-  input::checkOrganisationSlug(name, "name").orThrow();
-  if (display) input::checkOrganisationName(*display, "displayName").orThrow();
-  auto org = ctx.app.state.createOrganisation(name, display.value_or(name)).orThrow();
+  input::FieldErrors errors;  // every field at fault, answered at once
+  auto name = errors.take(input::requiredString(body, "name"));
+  if (name) errors.check(input::checkOrganisationSlug(*name, "name"));
+  auto display = errors.take(input::optionalString(body, "displayName"));
+  if (display && *display) errors.check(input::checkOrganisationName(**display, "displayName"));
+  errors.throwIfAny();
+  auto org = ctx.app.state.createOrganisation(*name, display->value_or(*name)).orThrow();
   ctx.auditOrganisation = org.id;
   auto r = json(201, mapping::toJson(org));
   r.headers["location"] = "/api/v1/organisations/" + org.id;

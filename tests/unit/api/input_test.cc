@@ -136,5 +136,40 @@ TEST(ProblemTest, EveryErrorKindMapsToOneStatusWithAProblemBody) {
   EXPECT_FALSE(boost::json::parse(problem(Error::notFound("x")).body).as_object().contains("field"));
 }
 
+TEST(InputTest, EveryFieldErrorOfTheAppsAtOnce) {
+  auto v = boost::json::parse(
+      R"([{"app": "mastodon", "settings": {"maxTootChars": 5, "defaultLocale": "English"}},
+          {"app": "nosuchapp"}, {"app": "mastodon"}])");
+  input::FieldErrors errors;
+  auto apps = input::apps(&v, "social.example.test", errors);
+  EXPECT_FALSE(apps);
+  ASSERT_FALSE(errors.empty());
+  auto e = errors.combined();
+  EXPECT_EQ(e.field, "apps[0].settings.maxTootChars");
+  auto all = fieldErrorsOf(e);
+  ASSERT_EQ(all.size(), 4u);
+  EXPECT_EQ(all[1].first, "apps[0].settings.defaultLocale");
+  EXPECT_EQ(all[2].first, "apps[1].app");
+  EXPECT_EQ(all[3].first, "apps[2].app");  // listed twice
+  // The problem document lists them all, the first also as field/detail.
+  auto body = boost::json::parse(problem(e).body).as_object();
+  EXPECT_EQ(body.at("field"), "apps[0].settings.maxTootChars");
+  ASSERT_EQ(body.at("errors").as_array().size(), 4u);
+  EXPECT_EQ(body.at("errors").as_array()[2].at("field"), "apps[1].app");
+  EXPECT_FALSE(body.contains("extra"));
+  // The Result form still answers the first error.
+  auto first = input::apps(&v, "social.example.test");
+  ASSERT_FALSE(first);
+  EXPECT_EQ(first.error().field, "apps[0].settings.maxTootChars");
+}
+
+TEST(InputTest, AOneFieldProblemListsItsFieldToo) {
+  auto body = boost::json::parse(problem(Error::invalid("domain", "bad")).body).as_object();
+  ASSERT_EQ(body.at("errors").as_array().size(), 1u);
+  EXPECT_EQ(body.at("errors").as_array()[0].at("detail"), "bad");
+  auto none = boost::json::parse(problem(Error::notFound("gone")).body).as_object();
+  EXPECT_FALSE(none.contains("errors"));
+}
+
 }  // namespace
 }  // namespace fedihost::api

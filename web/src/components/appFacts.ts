@@ -1,5 +1,6 @@
 // What an app is, needs, is good and bad at, and how it is backed up — in plain
 // words. Shared by the app page (/catalog/:id) and the comparison (/compare).
+import { isOperator } from '../session';
 import { h } from '../dom';
 import type { App, BucketNeed, Swot } from '../types';
 import { databaseName, portText } from '../words';
@@ -97,7 +98,10 @@ export function backupBlock(app: App): HTMLElement {
   const buckets = app.needs?.buckets ?? [];
   const copied: HTMLElement[] = [];
   for (const db of b.databases ?? []) copied.push(h('li', null, `the ${databaseName(db)} database (a complete copy of its contents)`));
-  for (const p of b.paths ?? []) copied.push(h('li', null, 'the files in ', h('code', null, p)));
+  // where on the server: for the provider's staff; customers read "its files"
+  const paths = b.paths ?? [];
+  if (paths.length && isOperator()) for (const p of paths) copied.push(h('li', null, 'the files in ', h('code', null, p)));
+  else if (paths.length) copied.push(h('li', null, `the files ${app.name} keeps (uploads, settings and the like)`));
   for (const name of b.buckets ?? []) {
     const need = buckets.find((x) => bucketName(x) === name);
     copied.push(h('li', null, `the stored ${need ? bucketPurpose(need) : `files of “${name}”`}`));
@@ -105,14 +109,19 @@ export function backupBlock(app: App): HTMLElement {
   return h(
     'div',
     { class: 'backup' },
-    h('p', { class: 'backup-what' }, copied.length ? 'Each backup copies:' : 'A backup has nothing to copy: this app keeps no data of its own.'),
+    // Backups are not made yet: say what one will do, not what it does.
+    h(
+      'p',
+      { class: 'backup-what' },
+      copied.length ? 'Once backups are running, each backup will copy:' : 'A backup will have nothing to copy: this app keeps no data of its own.',
+    ),
     copied.length ? h('ul', null, copied) : null,
     h(
       'p',
       { class: 'backup-pause', 'data-stops': b.stopForConsistency ? 'true' : 'false' },
       b.stopForConsistency
-        ? `${app.name} is paused while the copy is made, so that the copy is consistent: it cannot be reached until the copy is done.`
-        : `${app.name} keeps running during backups.`,
+        ? `${app.name} will be paused while the copy is made, so that the copy is consistent: it cannot be reached until the copy is done.`
+        : `${app.name} will keep running during backups.`,
     ),
     b.notes ? h('p', { class: 'backup-notes muted' }, b.notes) : null,
   );

@@ -116,12 +116,20 @@ export function appPicker(catalog: App[], errors: FormErrors, opts: AppPickerOpt
       return out;
     },
     mapError(e, sent) {
-      if (!(e instanceof ApiError) || !e.field) return e;
-      const m = /^apps\[(\d+)\](.*)$/.exec(e.field);
-      if (!m) return e;
-      const id = sent[Number(m[1])]?.app;
-      if (!id) return e;
-      return new ApiError(e.status, { title: e.title, detail: e.detail, field: `app:${id}${m[2] ?? ''}` });
+      if (!(e instanceof ApiError)) return e;
+      const map = (path: string | undefined): string | undefined => {
+        if (!path) return path;
+        const m = /^apps\[(\d+)\](.*)$/.exec(path);
+        const id = m ? sent[Number(m[1])]?.app : undefined;
+        return m && id ? `app:${id}${m[2] ?? ''}` : path;
+      };
+      return new ApiError(e.status, {
+        ...e.problem,
+        title: e.title,
+        detail: e.detail,
+        field: map(e.field),
+        errors: e.errors.map((x) => ({ field: map(x.field) ?? x.field, detail: x.detail })),
+      });
     },
   };
 }

@@ -44,6 +44,14 @@ export function renderPlan(plan: Plan, catalog: App[]): HTMLElement {
       h('strong', null, changes.length ? 'What Apply will do: ' : 'Everything is up to date. '),
       summaryText(plan),
     ),
+    plan.settingChanges?.length
+      ? h(
+          'section',
+          { class: 'plan-group', 'data-group': 'settings' },
+          h('h3', null, plan.settingChanges.length === 1 ? 'The setting that changes' : 'The settings that change'),
+          h('ul', { class: 'plan-list', id: 'plan-settings' }, plan.settingChanges.map((c) => h('li', { class: 'plan-item', 'data-app': c.app, 'data-setting': c.setting ?? '' }, c.text))),
+        )
+      : null,
     groups.map((g) => {
       const list = h('ul', { class: 'plan-list' }, g.items.map((a) => item(a, catalog)));
       const title = `${ACTION_HEADING[g.action] ?? g.action} (${g.items.length})`;

@@ -2,7 +2,7 @@
 import { api, ApiError, errorText, streamRunEvents } from '../api';
 import { h } from '../dom';
 import type { App, Run, Step } from '../types';
-import { describeAction, runKind, STEP_ICON, statusBadge } from '../words';
+import { describeAction, plural, runKind, STEP_ICON, statusBadge } from '../words';
 
 const FINISHED_STEP = new Set(['succeeded', 'skipped']);
 const TERMINAL_RUN = new Set(['succeeded', 'failed', 'cancelled']);
@@ -111,7 +111,7 @@ export function followRun(
     barWrap.setAttribute('aria-valuenow', String(doneCount));
     barWrap.dataset.done = String(doneCount);
     barWrap.dataset.total = String(total);
-    counts.textContent = total ? `${doneCount} of ${total} steps done (${pct}%)` : current.status === 'queued' ? 'Waiting to start…' : 'Preparing steps…';
+    counts.textContent = total ? `${doneCount} of ${plural(total, 'step')} done (${pct}%)` : current.status === 'queued' ? 'Waiting to start…' : 'Preparing steps…';
     if (current.error) {
       error.textContent = current.error;
       error.hidden = false;

@@ -4,6 +4,7 @@
 // then nothing is shown.
 import { api, ApiError, errorText } from '../api';
 import { busy, h } from '../dom';
+import { isOperator } from '../session';
 import { appName } from '../store';
 import type { App, Deployment, ReleaseRef, UpgradeInfo } from '../types';
 
@@ -129,7 +130,9 @@ export function upgradeArea(opts: UpgradeOptions): UpgradeArea {
         'dl',
         { class: 'facts upgrade-release' },
         step('Catalog', info.from?.catalogVersion, info.to?.catalogVersion),
-        step('Package set (nixpkgs)', info.from?.nixpkgsRevision && shortRevision(info.from.nixpkgsRevision), info.to?.nixpkgsRevision && shortRevision(info.to.nixpkgsRevision)),
+        isOperator()
+          ? step('Package set (nixpkgs)', info.from?.nixpkgsRevision && shortRevision(info.from.nixpkgsRevision), info.to?.nixpkgsRevision && shortRevision(info.to.nixpkgsRevision))
+          : null,
       ),
       apps.length ? h('ul', { class: 'upgrade-apps' }, apps) : null,
       h('div', { class: 'actions' }, startBtn),

@@ -1,4 +1,4 @@
-import { api, errorText } from '../api';
+import { api, ApiError, errorText } from '../api';
 import { busy, failure, formatDate, h, heading, link, loading, setChildren } from '../dom';
 import type { PageContext } from '../router';
 import * as session from '../session';
@@ -8,9 +8,13 @@ import { renderPlan } from '../components/plan';
 import { followRun, stepItem } from '../components/runProgress';
 import { editSection } from '../components/editDeployment';
 import { shortRevision, upgradeArea } from '../components/upgradeBanner';
-import { runKind, statusBadge } from '../words';
+import { deploymentStatusText, describeResource, plural, runKind, statusBadge } from '../words';
 
 const ACTIVE_RUN = new Set(['queued', 'running']);
+
+function upperFirst(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
 
 function href(url: string): string {
   return /^https?:\/\//i.test(url) ? url : `https://${url}`;
@@ -46,6 +50,9 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
   const title = h('div', { class: 'title-row' });
   const facts = h('dl', { class: 'facts facts-wide', id: 'deployment-facts' });
   const appsList = h('ul', { class: 'list', id: 'deployment-apps' });
+  const statusLine = h('p', { class: 'status-line', id: 'status-text' });
+  const pendingList = h('ul', { class: 'pending-list', id: 'pending-changes' });
+  const pendingBox = h('div', { class: 'notice', hidden: true, id: 'pending-box' }, h('strong', null, 'Changed since the last apply:'), pendingList);
   const actionError = h('div', { class: 'form-error', role: 'alert', hidden: true, id: 'action-error' });
   const planBtn = canDeploy
     ? h('button', { type: 'button', id: 'review-plan' }, 'Review plan')
@@ -59,6 +66,8 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
   const driftBtn = h('button', { type: 'button', id: 'check-drift' }, 'Check now');
   /** The plan on screen, kept by the server: Apply carries out exactly this one. */
   let reviewed: string | null = null;
+  /** A saved plan was refused as stale: Apply waits until she reviews the new one. */
+  let stale = false;
   const confirmBox = h('div', { class: 'confirm', hidden: true, id: 'delete-confirm', role: 'alertdialog', 'aria-labelledby': 'delete-confirm-text' });
   let running = false;
 
@@ -80,16 +89,28 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
       ' / ',
     );
     title.replaceChildren(heading(dep.name), h('span', { id: 'deployment-status' }, statusBadge(dep.status)));
+    statusLine.textContent = upperFirst(deploymentStatusText(dep.status));
+    const changes = dep.settingChanges ?? [];
+    pendingList.replaceChildren(
+      ...(dep.status === 'deleted' || dep.status === 'deleting' ? [] : changes.map((c) => h('li', { 'data-app': c.app, 'data-setting': c.setting ?? '' }, c.text))),
+    );
+    pendingBox.hidden = pendingList.childElementCount === 0;
+    const operator = session.isOperator();
     setChildren(
       facts,
       h('dt', null, 'Domain'),
       h('dd', { id: 'deployment-domain' }, dep.domain),
       h('dt', null, 'Organisation'),
       h('dd', null, link(`/organisations/${encodeURIComponent(dep.organisation)}`, orgName)),
-      h('dt', null, 'Stored at'),
-      h('dd', null, h('code', { id: 'target-path' }, dep.targetPath || '—'), dep.target ? h('span', { class: 'muted small' }, ` (target: ${dep.target})`) : null),
-      dep.catalogVersion ? [h('dt', null, 'Catalog version'), h('dd', { id: 'catalog-version' }, dep.catalogVersion)] : null,
-      dep.nixpkgsRevision
+      // where and with what it is built: for the provider's staff, not for customers
+      operator
+        ? [
+            h('dt', null, 'Stored at'),
+            h('dd', null, h('code', { id: 'target-path' }, dep.targetPath || '—'), dep.target ? h('span', { class: 'muted small' }, ` (target: ${dep.target})`) : null),
+          ]
+        : null,
+      operator && dep.catalogVersion ? [h('dt', null, 'Catalog version'), h('dd', { id: 'catalog-version' }, dep.catalogVersion)] : null,
+      operator && dep.nixpkgsRevision
         ? [
             h('dt', null, 'Package set'),
             h('dd', null, 'nixpkgs ', h('code', { id: 'nixpkgs-revision', title: dep.nixpkgsRevision }, shortRevision(dep.nixpkgsRevision))),
@@ -104,7 +125,8 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
   function drawApps(): void {
     appsList.replaceChildren(
       ...dep.apps.map((a) => {
-        const ready = dep.status === 'ready' && !!a.url;
+        // live once an apply published its address (older servers: when the deployment is ready)
+        const live = !!a.url && dep.status !== 'deleted' && dep.status !== 'deleting' && (a.live ?? dep.status === 'ready');
         return h(
           'li',
           { class: 'list-row', 'data-app': a.app },
@@ -114,13 +136,17 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
             h('strong', null, appName(catalog, a.app)),
             a.version ? h('span', { class: 'muted small app-version' }, ` version ${a.version}`) : null,
           ),
-          ready
+          live
             ? h('a', { href: href(a.url!), target: '_blank', rel: 'noopener noreferrer', class: 'app-url' }, a.url!)
-            : h(
-                'span',
-                { class: 'muted' },
-                dep.status === 'deleted' ? 'removed' : a.url ? `will be at ${a.url} once deployed` : 'address given once deployed',
-              ),
+            : dep.status === 'deleted' || dep.status === 'deleting'
+              ? h('span', { class: 'muted' }, dep.status === 'deleted' ? 'removed' : 'being removed')
+              : h(
+                  'span',
+                  { class: 'app-url-pending' },
+                  a.url ? h('code', { class: 'url' }, a.url) : 'address given once applied',
+                  ' ',
+                  h('span', { class: 'badge status-changes-pending', 'data-pending': 'true', title: 'not published yet: it is live once you apply' }, 'pending'),
+                ),
         );
       }),
     );
@@ -130,10 +156,10 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
   function drawButtons(): void {
     const gone = dep.status === 'deleted' || dep.status === 'deleting';
     planBtn.disabled = running || gone;
-    driftBtn.disabled = running || gone || dep.status === 'new';
-    applyBtn.disabled = running || gone;
+    driftBtn.disabled = running || gone || !dep.lastRun;
+    applyBtn.disabled = running || gone || stale;
     deleteBtn.disabled = running || gone;
-    applyBtn.textContent = dep.status === 'ready' ? 'Apply again' : 'Apply';
+    applyBtn.textContent = dep.status === 'changes pending' && dep.lastRun ? 'Apply changes' : dep.status === 'ready' ? 'Apply again' : 'Apply';
   }
 
   function drawAll(): void {
@@ -157,6 +183,7 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
 
   async function reviewPlan(): Promise<void> {
     clearActionError();
+    stale = false;
     planArea.replaceChildren(loading('Working out what needs to change…'));
     try {
       const plan = canDeploy ? await api.savePlan(id) : { ...(await api.plan(id)), id: '' };
@@ -186,14 +213,19 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
     const when = d?.refreshedAt ?? info?.refreshedAt ?? null;
     const items = d?.resources ?? [];
     const drifted = d ? d.drifted : !!info?.drifted;
+    const count = d ? items.length : info?.count ?? 0;
     driftBody.replaceChildren(
       h(
         'p',
         { id: 'drift-summary', 'data-drifted': String(drifted) },
-        !when
+        dep.status === 'deleted'
+          ? 'Deleted: there is nothing left to check.'
+          : !dep.lastRun
+            ? 'Nothing has been applied yet, so there is nothing to compare.'
+            : !when
           ? `Not checked yet: fedihost reads every resource back from its provider now and then${canDeploy ? ', or when you ask' : ''}.`
           : drifted
-            ? h('strong', null, `${d ? items.length : info?.count ?? 0} resource(s) differ from what was applied (checked ${formatDate(when)}). Applying repairs them.`)
+            ? h('strong', null, `${plural(count, 'resource')} ${count === 1 ? 'differs' : 'differ'} from what was applied (checked ${formatDate(when)}). Applying repairs ${count === 1 ? 'it' : 'them'}.`)
             : `Everything matches what was applied (checked ${formatDate(when)}).`,
       ),
       items.length
@@ -201,7 +233,12 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
             'ul',
             { class: 'plan-list', id: 'drift-list' },
             items.map((x) =>
-              h('li', { class: `plan-item drift-${x.status}`, 'data-key': x.resourceKey }, h('code', null, x.resourceKey), ` — ${x.status === 'missing' ? 'missing at its provider' : x.detail}`),
+              h(
+                'li',
+                { class: `plan-item drift-${x.status}`, 'data-key': x.resourceKey, title: x.resourceKey },
+                h('span', { class: 'what' }, upperFirst(describeResource(x.resourceKey, x.resourceKey.split('/')[1] ?? '', undefined, catalog))),
+                ` — ${x.status === 'missing' ? 'missing at its provider' : x.detail}`,
+              ),
             ),
           )
         : '',
@@ -210,7 +247,7 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
   }
 
   async function loadDrift(): Promise<void> {
-    if (dep.status === 'deleted' || dep.status === 'new') return drawDrift(null);
+    if (dep.status === 'deleted' || !dep.lastRun) return drawDrift(null);
     try {
       const d = await api.drift(id);
       if (!signal.aborted) drawDrift(d);
@@ -350,11 +387,17 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
         watch(run);
         void loadHistory();
       } catch (e) {
-        showActionError(e);
-        if (reviewed) {
-          // A stale plan (409): show the current one to review again.
+        if (reviewed && e instanceof ApiError && e.status === 409) {
+          // A stale plan: say why (the server's reason), and let her make a new one.
           reviewed = null;
-          void reviewPlan();
+          stale = true;
+          const again = h('button', { type: 'button', id: 'plan-again' }, 'Review the new plan');
+          again.addEventListener('click', () => void busy(planBtn, 'Reviewing…', reviewPlan).finally(drawButtons));
+          planArea.querySelector('section')?.classList.add('stale');
+          actionError.replaceChildren(h('strong', null, 'This plan is out of date, so nothing was applied. '), errorText(e), ' ', again);
+          actionError.hidden = false;
+        } else {
+          showActionError(e);
         }
       }
     }).finally(drawButtons),
@@ -395,6 +438,8 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
   root.replaceChildren(
     crumbs,
     title,
+    statusLine,
+    pendingBox,
     canWrite ? upgrade.element : '',
     h('section', { class: 'card' }, facts),
     h('section', { class: 'card' }, h('h2', null, 'Apps'), appsList),

@@ -60,6 +60,54 @@ export async function newDeploymentPage({ root, params, query, signal }: PageCon
     selected: wantedApps,
   });
 
+  // Every address the deployment will have, previewed as she types.
+  const preview = h('div', { class: 'url-preview', id: 'url-preview', 'aria-live': 'polite' });
+  let shown = '';
+  const drawPreview = (): void => {
+    const d = domain.value.trim().toLowerCase().replace(/\.$/, '');
+    const apps = picker.values();
+    if (!d || apps.length === 0) {
+      shown = '';
+      preview.replaceChildren(h('p', { class: 'muted small' }, 'Type a domain and tick an app to see its address here.'));
+      return;
+    }
+    const rows = apps.map((a) => {
+      const app = catalog.find((c) => c.id === a.app);
+      const given = a.settings.subdomain;
+      const sub = typeof given === 'string' ? given : app?.defaultSubdomain ?? a.app;
+      return { app, sub, host: sub ? `${sub}.${d}` : d };
+    });
+    // redraw only what changed (a blur's "change" must not replace the button being clicked)
+    const key = JSON.stringify([d, rows.map((r) => r.host)]);
+    if (key === shown) return;
+    shown = key;
+    const doubled = rows.filter((r) => r.sub && d.startsWith(`${r.sub}.`));
+    preview.replaceChildren(
+      h('p', { class: 'small' }, h('strong', null, rows.length === 1 ? 'Its address: ' : 'Their addresses: ')),
+      h(
+        'ul',
+        { class: 'url-list', id: 'url-preview-list' },
+        rows.map((r) => h('li', { 'data-app': r.app?.id ?? '' }, `${r.app?.name ?? ''}: `, h('code', { class: 'url' }, `https://${r.host}/`))),
+      ),
+      ...doubled.map((r) => {
+        const parent = d.slice(r.sub.length + 1);
+        const fix = h('button', { type: 'button', class: 'button-quiet small', 'data-fix': parent }, `Use ${parent}`);
+        fix.addEventListener('click', () => {
+          domain.value = parent;
+          drawPreview();
+          domain.focus();
+        });
+        return h(
+          'p',
+          { class: 'notice small', id: 'domain-doubled', role: 'status' },
+          `The domain already starts with “${r.sub}.”, so ${r.app?.name ?? 'the app'} would be at ${r.host}. ` +
+            `Each app gets its own name under the domain: give ${parent} to have it at ${r.sub}.${parent}. `,
+          fix,
+        );
+      }),
+    );
+  };
+
   const submit = h('button', { type: 'submit', class: 'button-primary' }, 'Create deployment');
   const form = h(
     'form',
@@ -79,9 +127,14 @@ export async function newDeploymentPage({ root, params, query, signal }: PageCon
         help: 'The address people will visit, e.g. social.example.org. Each app gets its own name under it.',
       }),
     ),
+    preview,
     picker.element,
     h('div', { class: 'actions' }, submit, h('span', { class: 'muted small' }, 'Nothing is installed yet: you will review the plan first.')),
   );
+
+  form.addEventListener('input', drawPreview);
+  form.addEventListener('change', drawPreview);
+  drawPreview();
 
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();

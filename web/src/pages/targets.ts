@@ -11,7 +11,7 @@ function providersTable(t: TargetInfo): HTMLElement {
   return h(
     'table',
     { class: 'table', 'data-target': t.name },
-    h('thead', null, h('tr', null, h('th', null, 'Resource'), h('th', null, 'Provider'), h('th', null, 'At once'), h('th', null, 'Can'))),
+    h('thead', null, h('tr', null, h('th', null, 'Resource'), h('th', null, 'Provider'), h('th', null, 'Calls in parallel'), h('th', null, 'What it can do'))),
     h(
       'tbody',
       null,
