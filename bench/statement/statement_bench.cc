@@ -82,7 +82,9 @@ std::unique_ptr<World> fill(int n) {
       ev("2027-03-" + day + "T12:00:00.000Z", "database/extra", "deleted", "{}");
       ev("2027-03-28T01:00:00.000Z", "machine/main", "updated", machineLarge);
       ev("2027-04-02T00:00:00.000Z", "machine/main", "deleted", "{}");
-      bill.assignPlan(org, planId).orThrow();
+      // (assignPlan takes its own transaction: the same row, written inside this one)
+      w->conn->execute("INSERT INTO organisation_price_plans (organisation_id, plan_id, assigned_at) VALUES (?1, ?2, ?3)",
+                       {org, planId, std::string("2027-01-01T00:00:00.000Z")});
     }
     tx.commit();
   }

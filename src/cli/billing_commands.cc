@@ -89,7 +89,7 @@ void addBillingCommands(CLI::App& app) {
   usage->add_option("organisation", u->organisation, "organisation id or name")->required();
   usage->add_option("--from", u->from, "start, RFC 3339 (default: the start of this month, UTC)");
   usage->add_option("--to", u->to, "end, RFC 3339 (default: a month after --from)");
-  usage->add_option("--step", u->step, "hour, day or month")->check(CLI::IsMember({"hour", "day", "month"}));
+  usage->add_option("--step", u->step, "hour, day or month")->check(CLI::IsMember(std::vector<std::string>{"hour", "day", "month"}));
   usage->callback([u] {
     auto c = connect(u->common);
     std::string q = "?step=" + pathSegment(u->step);

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <ctime>
 
 #include "core/clock.hh"
 #include "store/accounting_store.hh"
