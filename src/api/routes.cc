@@ -80,16 +80,17 @@ Router makeRouter() {
          "give up a domain"});
 
   // Usage, statements and price plans (docs/billing.md): usage for every role of the organisation;
-  // statements and its plan for its org-admins; defining, assigning and correcting for operators.
+  // statements and its plan for its org-admins; defining, assigning and correcting for operators
+  // (those two routes name an organisation but are operators' alone: the handler finds it).
   r.add({"GET", "/api/v1/organisations/{id}/usage", getUsage, org(Viewer, Read),
          "metered usage by period and deployment (UTC)"});
   r.add({"GET", "/api/v1/organisations/{id}/statements/{month}", getStatement, org(OrgAdmin, Read),
          "a month's statement: JSON, CSV (?format=csv) or a printable page (Accept: text/html)"});
   r.add({"GET", "/api/v1/organisations/{id}/price-plan", getOrganisationPricePlan, org(OrgAdmin, Read),
          "the organisation's price plan"});
-  r.add({"PUT", "/api/v1/organisations/{id}/price-plan", putOrganisationPricePlan, org(Operator, Admin),
+  r.add({"PUT", "/api/v1/organisations/{id}/price-plan", putOrganisationPricePlan, operators(Admin),
          "give the organisation a price plan"});
-  r.add({"POST", "/api/v1/organisations/{id}/adjustments", postAdjustment, org(Operator, Admin),
+  r.add({"POST", "/api/v1/organisations/{id}/adjustments", postAdjustment, operators(Admin),
          "add a correction line to an open month"});
   r.add({"GET", "/api/v1/organisations/{id}/adjustments", listAdjustments, org(OrgAdmin, Read),
          "a month's adjustment lines"});

@@ -281,6 +281,7 @@ TEST_F(AuthorizationMatrix, EveryRouteEveryCallerOwnAndOtherOrganisation) {
                                    : route.pattern.starts_with("/api/v1/price-plans/") ? pricePlan
                                    : route.pattern.starts_with("/api/v1/users")    ? own.viewer
                                    : route.access.org == api::OrgFrom::Deployment  ? target.deployment
+                                   : route.pattern.starts_with("/api/v1/organisations/") ? target.org
                                    : sessionId.empty()                             ? "ses_none"
                                                                                    : sessionId},
                             {"user", target.member},

@@ -191,6 +191,8 @@ TEST_F(BillingApiTest, AClosedMonthNeverChangesAndCorrectionsGoOnAnOpenOne) {
 
   // When April ends, it closes with the adjustment in it, and stays so.
   setNow("2027-05-01T00:00:05Z");
+  admin_ = server_.customerClient("admin@example.test", org_, Role::OrgAdmin);  // the old session has expired
+  op_ = server_.operatorClient();
   auto closedApril = admin_->get(orgPath("/statements/2027-04"));
   ASSERT_EQ(closedApril.status, 200);
   EXPECT_EQ(body(closedApril).at("closed"), true);
@@ -224,7 +226,7 @@ TEST_F(BillingApiTest, PricePlansRefuseBadInputNamingTheField) {
 }
 
 TEST_F(BillingApiTest, AppliedResourcesAreMeteredByTheExecutor) {
-  auto d = admin_->post(orgPath("/deployments"),
+  auto d = op_->post(orgPath("/deployments"),
                         R"({"name":"social","domain":"social.example.test","apps":[{"app":"mastodon"}]})");
   ASSERT_EQ(d.status, 201) << d.body;
   auto run = op_->post("/api/v1/deployments/" + str(body(d), "id") + "/apply");

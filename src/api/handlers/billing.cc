@@ -17,6 +17,13 @@ constexpr std::int64_t kMaxMoney = 1'000'000'000'000;
 
 store::BillingStore billingOf(RequestContext& ctx) { return store::BillingStore(ctx.app.accounting.connection()); }
 
+/// On the operators' routes that name an organisation: it must exist (404 otherwise).
+void findOrganisation(RequestContext& ctx) {
+  auto org = ctx.app.state.getOrganisation(ctx.param("id")).orThrow();
+  ctx.organisation = org.id;
+  ctx.auditOrganisation = org.id;
+}
+
 std::int64_t integerMember(const json::object& o, const std::string& name, std::int64_t min, std::int64_t max,
                            const std::string& field) {
   const auto& v = o.at(name);
@@ -179,7 +186,7 @@ Response getStatement(RequestContext& ctx) {
 }
 
 Response postAdjustment(RequestContext& ctx) {
-  ctx.auditOrganisation = ctx.organisation;
+  findOrganisation(ctx);
   auto body = input::jsonObject(ctx.request, {"description", "amount", "month"}).orThrow();
   store::Adjustment a;
   a.organisation = ctx.organisation;
@@ -221,7 +228,7 @@ Response getOrganisationPricePlan(RequestContext& ctx) {
 }
 
 Response putOrganisationPricePlan(RequestContext& ctx) {
-  ctx.auditOrganisation = ctx.organisation;
+  findOrganisation(ctx);
   auto body = input::jsonObject(ctx.request, {"plan"}).orThrow();
   auto id = input::requiredString(body, "plan").orThrow();
   auto store = billingOf(ctx);
