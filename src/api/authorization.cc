@@ -53,6 +53,7 @@ Role roleOf(Need n) {
   switch (n) {
     case Need::OrgAdmin: return Role::OrgAdmin;
     case Need::Member: return Role::Member;
+    case Need::Operator: return Role::Operator;  // an organisation's route for operators only
     default: return Role::Viewer;
   }
 }

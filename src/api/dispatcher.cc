@@ -24,7 +24,8 @@ void securityHeaders(Response& r, bool page) {
   r.headers["x-content-type-options"] = "nosniff";
   r.headers["referrer-policy"] = "no-referrer";
   r.headers["x-frame-options"] = "DENY";
-  r.headers["content-security-policy"] =
+  if (!r.headers.count("content-security-policy"))  // a page rendered by a handler brings its own
+    r.headers["content-security-policy"] =
       page ? "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
              "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
              "frame-ancestors 'none'"

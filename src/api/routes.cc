@@ -1,5 +1,6 @@
 // Every route of the API, in one place (and in openapi.json, which a test checks),
 // each with who may use it: the dispatcher checks that before the handler runs.
+#include "api/handlers/billing.hh"
 #include "api/handlers/handlers.hh"
 #include "api/handlers/ip_pools.hh"
 #include "api/router.hh"
@@ -77,6 +78,27 @@ Router makeRouter() {
          "check a domain's TXT challenge"});
   r.add({"DELETE", "/api/v1/organisations/{id}/domains/{domain}", deleteDomain, org(OrgAdmin, Admin),
          "give up a domain"});
+
+  // Usage, statements and price plans (docs/billing.md): usage for every role of the organisation;
+  // statements and its plan for its org-admins; defining, assigning and correcting for operators
+  // (those two routes name an organisation but are operators' alone: the handler finds it).
+  r.add({"GET", "/api/v1/organisations/{id}/usage", getUsage, org(Viewer, Read),
+         "metered usage by period and deployment (UTC)"});
+  r.add({"GET", "/api/v1/organisations/{id}/statements/{month}", getStatement, org(OrgAdmin, Read),
+         "a month's statement: JSON, CSV (?format=csv) or a printable page (Accept: text/html)"});
+  r.add({"GET", "/api/v1/organisations/{id}/price-plan", getOrganisationPricePlan, org(OrgAdmin, Read),
+         "the organisation's price plan"});
+  r.add({"PUT", "/api/v1/organisations/{id}/price-plan", putOrganisationPricePlan, operators(Admin),
+         "give the organisation a price plan"});
+  r.add({"POST", "/api/v1/organisations/{id}/adjustments", postAdjustment, operators(Admin),
+         "add a correction line to an open month"});
+  r.add({"GET", "/api/v1/organisations/{id}/adjustments", listAdjustments, org(OrgAdmin, Read),
+         "a month's adjustment lines"});
+  r.add({"POST", "/api/v1/price-plans", postPricePlan, operators(Admin), "define a price plan"});
+  r.add({"GET", "/api/v1/price-plans", listPricePlans, operators(Read), "every price plan"});
+  r.add({"GET", "/api/v1/price-plans/{id}", getPricePlan, operators(Read), "one price plan"});
+  r.add({"PATCH", "/api/v1/price-plans/{id}", patchPricePlan, operators(Admin),
+         "change a price plan (open months only: closed statements never change)"});
 
   // Deployments
   r.add({"POST", "/api/v1/organisations/{id}/deployments", postDeployment, org(Member, Write), "create a deployment"});

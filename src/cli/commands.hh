@@ -14,5 +14,7 @@ void addClientCommands(CLI::App& app);
 void addAccountCommands(CLI::App& app);
 /// Adds `target check`.
 void addTargetCommands(CLI::App& app);
+/// Adds `usage`, `statement`, `price-plan create|list|assign` and `adjustment add`.
+void addBillingCommands(CLI::App& app);
 
 }  // namespace fedihost::cli

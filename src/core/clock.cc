@@ -1,14 +1,32 @@
 #include "core/clock.hh"
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdint>
 #include <ctime>
 
 namespace fedihost::clock {
 
-std::string nowRfc3339() { return rfc3339(std::chrono::system_clock::now()); }
+namespace {
+std::atomic<std::int64_t> fakeNowNs{0};  // 0: the system clock
+}
 
-std::string fromNowRfc3339(std::chrono::seconds d) { return rfc3339(std::chrono::system_clock::now() + d); }
+std::chrono::system_clock::time_point now() {
+  auto ns = fakeNowNs.load(std::memory_order_relaxed);
+  if (ns == 0) return std::chrono::system_clock::now();
+  return std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::nanoseconds(ns)));
+}
+
+void setNowForTesting(std::chrono::system_clock::time_point t) {
+  fakeNowNs.store(std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count(),
+                  std::memory_order_relaxed);
+}
+
+std::string nowRfc3339() { return rfc3339(now()); }
+
+std::string fromNowRfc3339(std::chrono::seconds d) { return rfc3339(now() + d); }
 
 std::string rfc3339(std::chrono::system_clock::time_point now) {
   using namespace std::chrono;

@@ -6,6 +6,7 @@
 #include <random>
 #include <set>
 
+#include "accounting/metering.hh"
 #include "core/json_util.hh"
 
 namespace fedihost::orchestrator {
@@ -534,7 +535,8 @@ Result<void> Executor::attempt(store::StateStore& state, store::AccountingStore&
                       : step.action == ActionKind::Replace ? "replaced"
                                                            : "updated";
   accounting.resourceEvent({ctx.runId + "/" + std::to_string(step.seq), {}, d.organisation, d.id, step.resourceKey,
-                            std::string(toString(step.kind)), event, "{}"});
+                            std::string(toString(step.kind)), event,
+                            step.action == ActionKind::Delete ? "{}" : accounting::quantitiesJson(desired)});
   return {};
 }
 

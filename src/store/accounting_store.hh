@@ -46,6 +46,8 @@ class AccountingStore {
   bool resourceEvent(ResourceEvent e);
   /// Number of lifecycle events recorded for a deployment.
   int resourceEventCount(const std::string& deployment);
+  /// The accounting database's connection (billing_store.hh works on it too).
+  Connection& connection() { return c_; }
 
  private:
   Connection& c_;

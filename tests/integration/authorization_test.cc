@@ -10,6 +10,7 @@
 
 #include "api/router.hh"
 #include "core/clock.hh"
+#include "store/billing_store.hh"
 #include "store/ip_pool_store.hh"
 #include "support/test_server.hh"
 
@@ -94,6 +95,16 @@ const std::map<std::string, Expected> kExpected = {
     {"GET /api/v1/ip-pools/{id}", {Min::Operator, Scope::Read}},
     {"DELETE /api/v1/ip-pools/{id}", {Min::Operator, Scope::Admin}},
     {"GET /api/v1/ip-pools/{id}/allocations", {Min::Operator, Scope::Read}},
+    {"GET /api/v1/organisations/{id}/usage", {Min::Viewer, Scope::Read}},
+    {"GET /api/v1/organisations/{id}/statements/{month}", {Min::OrgAdmin, Scope::Read}},
+    {"GET /api/v1/organisations/{id}/price-plan", {Min::OrgAdmin, Scope::Read}},
+    {"PUT /api/v1/organisations/{id}/price-plan", {Min::Operator, Scope::Admin}},
+    {"POST /api/v1/organisations/{id}/adjustments", {Min::Operator, Scope::Admin}},
+    {"GET /api/v1/organisations/{id}/adjustments", {Min::OrgAdmin, Scope::Read}},
+    {"POST /api/v1/price-plans", {Min::Operator, Scope::Admin}},
+    {"GET /api/v1/price-plans", {Min::Operator, Scope::Read}},
+    {"GET /api/v1/price-plans/{id}", {Min::Operator, Scope::Read}},
+    {"PATCH /api/v1/price-plans/{id}", {Min::Operator, Scope::Admin}},
 };
 
 /// The kinds of caller tried on every route.
@@ -255,12 +266,22 @@ TEST_F(AuthorizationMatrix, EveryRouteEveryCallerOwnAndOtherOrganisation) {
                                   "", {}, 4})
                      .orThrow()
                      .id;
+        std::string pricePlan;
+        if (route.pattern.starts_with("/api/v1/price-plans/")) {
+          auto conn = store::connect(server_.dataDir().accountingUrl());
+          store::PricePlan p;
+          p.name = fresh("plan");
+          p.currency = "EUR";
+          pricePlan = store::BillingStore(*conn).createPlan(p).value().id;
+        }
         std::string path = substitute(
             route.pattern, {{"id", route.access.org == api::OrgFrom::Organisation ? target.org
                                    : route.access.org == api::OrgFrom::Run        ? target.run
                                    : route.pattern.starts_with("/api/v1/ip-pools") ? pool
+                                   : route.pattern.starts_with("/api/v1/price-plans/") ? pricePlan
                                    : route.pattern.starts_with("/api/v1/users")    ? own.viewer
                                    : route.access.org == api::OrgFrom::Deployment  ? target.deployment
+                                   : route.pattern.starts_with("/api/v1/organisations/") ? target.org
                                    : sessionId.empty()                             ? "ses_none"
                                                                                    : sessionId},
                             {"user", target.member},
@@ -268,6 +289,7 @@ TEST_F(AuthorizationMatrix, EveryRouteEveryCallerOwnAndOtherOrganisation) {
                             {"invitation", target.invitation},
                             {"domain", target.domain},
                             {"app", "hedgedoc"},
+                            {"month", "2026-01"},
                             {"target", "local"}});
         client::Client c(server_.url());
         if (!token.empty()) c.setToken(token);

@@ -209,7 +209,7 @@ async function send(path: string, opts: RequestOptions = {}, retried = false): P
   }
   return res;
 }
-async function json<T>(path: string, opts: RequestOptions = {}): Promise<T> {
+export async function json<T>(path: string, opts: RequestOptions = {}): Promise<T> {
   const res = await send(path, opts);
   if (res.status === 204) return undefined as T;
   const text = await res.text();

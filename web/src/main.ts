@@ -19,12 +19,18 @@ import { newDeploymentPage } from './pages/newDeployment';
 import { deploymentPage } from './pages/deployment';
 import { targetsPage } from './pages/targets';
 import { dashboardPage } from './pages/dashboard';
+import { usagePage } from './pages/usage';
+import { statementsPage } from './pages/statements';
+import { pricePlansPage } from './pages/pricePlans';
 
 const app = document.getElementById('app')!;
 
 const newLink = link('/new', 'New deployment');
 const targetsLink = link('/targets', 'Targets');
 const usersLink = link('/users', 'Users');
+const usageLink = link('/usage', 'Usage');
+const statementsLink = link('/statements', 'Statements');
+const pricePlansLink = link('/price-plans', 'Price plans');
 const nav = h(
   'nav',
   { class: 'nav', 'aria-label': 'Main' },
@@ -34,6 +40,9 @@ const nav = h(
   newLink,
   targetsLink,
   usersLink,
+  usageLink,
+  statementsLink,
+  pricePlansLink,
 );
 
 // The organisation switcher: only for people in several organisations.
@@ -96,6 +105,8 @@ function drawHeader(path = location.pathname): void {
   newLink.hidden = !session.can('deployment.write');
   targetsLink.hidden = !session.can('operator');
   usersLink.hidden = !session.can('operator');
+  statementsLink.hidden = !session.can('organisation.manage');
+  pricePlansLink.hidden = !session.can('operator');
   const orgs = session.memberships();
   switcherWrap.hidden = !signedIn || orgs.length < 2;
   if (orgs.length >= 2) {
@@ -153,6 +164,9 @@ route('/new', newDeploymentPage);
 route('/deployments/:id', deploymentPage);
 route('/targets', targetsPage);
 route('/dashboard', dashboardPage);
+route('/usage', usagePage);
+route('/statements', statementsPage);
+route('/price-plans', pricePlansPage);
 setNotFound(({ root }) => {
   root.append(h('h1', null, 'Page not found'), h('p', null, 'This page does not exist. ', link('/', 'Go to the start page'), '.'));
 });

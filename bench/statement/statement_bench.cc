@@ -1,0 +1,145 @@
+// A month's statements for N = 1,000 and 10,000 organisations, from a SQLite
+// accounting database holding each organisation's resource lifecycle events
+// (one deployment of a machine resized mid-month, an IP address, a database,
+// a bucket, a mail account and two certificates, plus a second database deleted
+// mid-month: 11 events each, a quarter of them before the month):
+//   BM_OpenMonthStatements   computes every organisation's statement of the month
+//                            (load events, integrate usage, price) without storing.
+//   BM_CloseMonth            closes the month: computes and stores every statement
+//                            (the stored ones are deleted between iterations, untimed).
+// The database is filled in a temporary directory on each run (a few seconds); fill time
+// goes to stderr.
+#include <benchmark/benchmark.h>
+
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <unistd.h>
+
+#include "accounting/billing.hh"
+#include "core/clock.hh"
+#include "store/migrations.hh"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace fedihost;
+
+const char* const kMonth = "2027-03";
+
+struct World {
+  fs::path dir;
+  std::unique_ptr<store::Connection> conn;
+  std::vector<std::string> orgs;
+  ~World() {
+    conn.reset();
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+};
+
+std::unique_ptr<World> fill(int n) {
+  auto t0 = std::chrono::steady_clock::now();
+  auto w = std::make_unique<World>();
+  w->dir = fs::temp_directory_path() / ("fedihost-bench-statement-" + std::to_string(getpid()) + "-" + std::to_string(n));
+  fs::create_directories(w->dir);
+  w->conn = store::connect("sqlite:" + (w->dir / "accounting.db").string());
+  store::migrate(*w->conn, store::DatabaseKind::Accounting);
+  store::AccountingStore acc(*w->conn);
+  store::BillingStore bill(*w->conn);
+  store::PricePlan plan;
+  plan.name = "Standard";
+  plan.currency = "EUR";
+  plan.baseFee = 1000;
+  plan.vatBasisPoints = 1900;
+  plan.prices = {{"vcpu", 500}, {"ram_gib", 200}, {"disk_gib", 10}, {"database", 100}, {"ip_address", 300},
+                 {"bucket", 50},  {"mail_account", 20}, {"certificate", 0}};
+  plan.included = {{"vcpu", 1}};
+  auto planId = bill.createPlan(plan).value().id;
+  const std::string machineSmall = R"({"machine":1,"vcpu":2,"ram_mib":4096,"disk_gib":40})";
+  const std::string machineLarge = R"({"machine":1,"vcpu":4,"ram_mib":8192,"disk_gib":80})";
+  for (int i = 0; i < n; i += 1000) {
+    store::Transaction tx(*w->conn, true);
+    for (int j = i; j < std::min(n, i + 1000); ++j) {
+      std::string org = "org_" + std::to_string(j);
+      std::string dep = "dep_" + std::to_string(j);
+      w->orgs.push_back(org);
+      int seq = 0;
+      auto ev = [&](const std::string& at, const std::string& key, const char* event, const std::string& q) {
+        acc.resourceEvent({dep + "/" + std::to_string(++seq), at, org, dep, dep + "/" + key, "k", event, q});
+      };
+      std::string day = std::to_string(10 + j % 18);
+      ev("2027-02-20T10:00:00.000Z", "machine/main", "created", machineSmall);
+      ev("2027-02-20T10:00:00.000Z", "ip-address/main", "created", R"({"ip_address":1})");
+      ev("2027-02-20T10:00:01.000Z", "database/app", "created", R"({"database":1})");
+      ev("2027-03-0" + std::to_string(1 + j % 9) + "T08:00:00.000Z", "bucket/media", "created", R"({"bucket":1})");
+      ev("2027-03-02T08:00:00.000Z", "mail-account/app", "created", R"({"mail_account":1})");
+      ev("2027-03-02T08:00:00.000Z", "dns-record-set/A-a", "created", R"({"certificate":1})");
+      ev("2027-03-02T08:00:00.000Z", "dns-record-set/A-b", "created", R"({"certificate":1})");
+      ev("2027-03-05T00:00:00.000Z", "database/extra", "created", R"({"database":1})");
+      ev("2027-03-" + day + "T12:00:00.000Z", "database/extra", "deleted", "{}");
+      ev("2027-03-28T01:00:00.000Z", "machine/main", "updated", machineLarge);
+      ev("2027-04-02T00:00:00.000Z", "machine/main", "deleted", "{}");
+      // (assignPlan takes its own transaction: the same row, written inside this one)
+      w->conn->execute("INSERT INTO organisation_price_plans (organisation_id, plan_id, assigned_at) VALUES (?1, ?2, ?3)",
+                       {org, planId, std::string("2027-01-01T00:00:00.000Z")});
+    }
+    tx.commit();
+  }
+  std::cerr << "filled " << n << " organisations (" << n * 11 << " events) in "
+            << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() << " s\n";
+  return w;
+}
+
+World& world(int n) {
+  static std::map<int, std::unique_ptr<World>> worlds;
+  auto& w = worlds[n];
+  if (!w) w = fill(n);
+  return *w;
+}
+
+void BM_OpenMonthStatements(benchmark::State& state) {
+  auto& w = world(static_cast<int>(state.range(0)));
+  clock::setNowForTesting(std::chrono::system_clock::from_time_t(accounting::parseTime("2027-05-01T00:00:00Z").value()));
+  store::BillingStore bill(*w.conn);
+  auto start = accounting::parseMonth(kMonth).value();
+  auto plan = bill.getPlan(*bill.planOf(w.orgs[0])).value();
+  std::int64_t sum = 0;
+  for (auto _ : state) {
+    for (auto& org : w.orgs) {
+      auto usage = accounting::usageOf(bill, org, start, accounting::nextMonth(start), accounting::Step::Month).value();
+      auto s = accounting::computeStatement(org, start, plan, usage.total, bill.adjustments(org, kMonth));
+      sum += s.total;
+    }
+  }
+  if (sum <= 0) state.SkipWithError("no amounts");
+  state.counters["per_organisation"] =
+      benchmark::Counter(static_cast<double>(state.iterations() * w.orgs.size()),
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  clock::setNowForTesting();
+}
+BENCHMARK(BM_OpenMonthStatements)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_CloseMonth(benchmark::State& state) {
+  auto& w = world(static_cast<int>(state.range(0)));
+  clock::setNowForTesting(std::chrono::system_clock::from_time_t(accounting::parseTime("2027-05-01T00:00:00Z").value()));
+  store::BillingStore bill(*w.conn);
+  for (auto _ : state) {
+    state.PauseTiming();
+    w.conn->execute("DELETE FROM statements");
+    state.ResumeTiming();
+    for (auto& org : w.orgs)
+      if (!accounting::statementOf(bill, org, kMonth)) state.SkipWithError("a statement failed");
+  }
+  state.counters["per_organisation"] =
+      benchmark::Counter(static_cast<double>(state.iterations() * w.orgs.size()),
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  clock::setNowForTesting();
+}
+BENCHMARK(BM_CloseMonth)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();

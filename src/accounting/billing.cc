@@ -1,0 +1,68 @@
+#include "accounting/billing.hh"
+
+#include "core/clock.hh"
+
+namespace fedihost::accounting {
+
+Result<Usage> usageOf(store::BillingStore& store, const std::string& organisation, Seconds from, Seconds to, Step step) {
+  std::vector<MeterEvent> events;
+  for (auto& e : store.eventsOf(organisation, formatTime(to))) {
+    auto at = parseTime(e.at);
+    if (!at) throw AbortError({ErrorKind::Internal, "resource event " + e.eventId + " has a bad time: " + e.at, {}});
+    auto q = parseQuantities(e.quantities);
+    if (!q) throw AbortError({ErrorKind::Internal, "resource event " + e.eventId + ": " + q.error().message, {}});
+    events.push_back({*at, std::move(e.deployment), std::move(e.resourceKey), std::move(e.event), std::move(q.value())});
+  }
+  return computeUsage(events, from, to, step, nowSeconds());
+}
+
+namespace {
+
+Result<Statement> compute(store::BillingStore& store, const std::string& organisation, Seconds start) {
+  auto planId = store.planOf(organisation);
+  if (!planId) return Error::conflict("the organisation has no price plan: an operator assigns one first", "plan");
+  auto plan = store.getPlan(*planId);
+  if (!plan) throw AbortError({ErrorKind::Internal, "the organisation's price plan " + *planId + " is missing", {}});
+  auto usage = usageOf(store, organisation, start, nextMonth(start), Step::Month);
+  if (!usage) return usage.error();
+  return computeStatement(organisation, start, *plan, usage->total, store.adjustments(organisation, formatMonth(start)));
+}
+
+Result<Statement> fromStored(const store::StoredStatement& s) {
+  boost::system::error_code ec;
+  auto v = boost::json::parse(s.body, ec);
+  if (ec) throw AbortError({ErrorKind::Internal, "the stored statement " + s.organisation + " " + s.month + " is corrupt", {}});
+  auto st = statementFromJson(v);
+  if (!st) throw AbortError({ErrorKind::Internal, st.error().message, {}});
+  return st;
+}
+
+}  // namespace
+
+Result<Statement> statementOf(store::BillingStore& store, const std::string& organisation, const std::string& month) {
+  auto start = parseMonth(month);
+  if (!start) return Error::invalid("month", "\"" + month + "\" is not a month: write YYYY-MM, e.g. 2027-03");
+  const Seconds now = nowSeconds();
+  if (*start > now) return Error::invalid("month", month + " has not begun (months are UTC)");
+  if (auto stored = store.statement(organisation, month)) return fromStored(*stored);
+  auto s = compute(store, organisation, *start);
+  if (!s) return s;
+  if (s->to > now) return s;  // open: computed afresh each time
+  s->closed = true;
+  s->closedAt = clock::nowRfc3339();
+  auto stored = store.storeStatement({organisation, month, boost::json::serialize(toJson(*s)), s->closedAt});
+  return fromStored(stored);
+}
+
+int closeMonths(store::BillingStore& store, const std::string& organisation, Seconds since) {
+  int n = 0;
+  const Seconds now = nowSeconds();
+  for (Seconds m = monthStart(since); nextMonth(m) <= now; m = nextMonth(m)) {
+    auto month = formatMonth(m);
+    if (store.statement(organisation, month)) continue;
+    if (statementOf(store, organisation, month)) ++n;
+  }
+  return n;
+}
+
+}  // namespace fedihost::accounting

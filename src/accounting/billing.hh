@@ -1,0 +1,27 @@
+#pragma once
+// Usage and statements of an organisation from the accounting database: loads
+// the events, computes (usage.hh, statement.hh), and closes months — a month's
+// statement is stored the first time it is asked for after the month has ended
+// (by the clock of core/clock.hh), and from then on served from storage unchanged.
+#include <string>
+
+#include "accounting/statement.hh"
+#include "accounting/usage.hh"
+#include "store/billing_store.hh"
+
+namespace fedihost::accounting {
+
+/// The organisation's usage over [from, to) by step, measured up to now.
+/// Throws AbortError (Invalid) for a corrupt event row.
+Result<Usage> usageOf(store::BillingStore& store, const std::string& organisation, Seconds from, Seconds to, Step step);
+
+/// The statement of "YYYY-MM": Invalid (field "month") for a malformed month or one that has not
+/// begun; Conflict when the organisation has no price plan (and the month is not stored).
+/// A month that has ended is stored on first request and served from storage afterwards.
+Result<Statement> statementOf(store::BillingStore& store, const std::string& organisation, const std::string& month);
+
+/// Closes every ended month before now of the organisation that is not stored yet, back to
+/// `since` (a month); returns how many were stored. For a periodic closer.
+int closeMonths(store::BillingStore& store, const std::string& organisation, Seconds since);
+
+}  // namespace fedihost::accounting

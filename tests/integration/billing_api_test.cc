@@ -1,0 +1,247 @@
+// Usage, price plans and statements over HTTP, on a clock the test sets: the
+// executor's events carry metered quantities; a known month gives known amounts
+// to the cent in JSON, CSV and HTML; a closed month never changes; bad input
+// gets 422s naming the field; who may see what.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <ctime>
+
+#include "core/clock.hh"
+#include "store/accounting_store.hh"
+#include "store/billing_store.hh"
+#include "support/test_server.hh"
+
+namespace fedihost {
+namespace {
+
+namespace json = boost::json;
+
+json::value body(const client::HttpResponse& r) { return json::parse(r.body); }
+std::string str(const json::value& v, std::string_view k) { return std::string(v.at(k).as_string()); }
+
+void setNow(const char* rfc3339) {
+  std::tm tm{};
+  strptime(rfc3339, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  clock::setNowForTesting(std::chrono::system_clock::from_time_t(timegm(&tm)));
+}
+
+/// The server starts on 15 April 2027 (UTC).
+struct ClockAt {
+  ClockAt() { setNow("2027-04-15T00:00:00Z"); }
+  ~ClockAt() { clock::setNowForTesting(); }
+};
+
+class BillingApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    op_ = server_.operatorClient();
+    org_ = server_.state().createOrganisation("riverside", "Riverside <School>").value().id;
+    other_ = server_.state().createOrganisation("hillside", "Hillside").value().id;
+    admin_ = server_.customerClient("admin@example.test", org_, Role::OrgAdmin);
+    viewer_ = server_.customerClient("viewer@example.test", org_, Role::Viewer);
+    outsider_ = server_.customerClient("outsider@example.test", other_, Role::OrgAdmin);
+    conn_ = store::connect(server_.dataDir().accountingUrl());
+    store::AccountingStore acc(*conn_);
+    auto ev = [&](const char* at, const char* dep, const char* key, const char* event, const char* q) {
+      acc.resourceEvent({std::string(key) + at, at, org_, dep, key, "k", event, q});
+    };
+    // A machine from February, resized at Europe's DST change (28 March 01:00 UTC), deleted on
+    // 2 April; an IP address; a database from 10 March to mid-month.
+    ev("2027-02-27T12:00:00.000Z", "dep_a", "dep_a/machine/main", "created",
+       R"({"machine":1,"vcpu":2,"ram_mib":4096,"disk_gib":40})");
+    ev("2027-02-27T12:00:00.000Z", "dep_a", "dep_a/ip-address/main", "created", R"({"ip_address":1})");
+    ev("2027-03-10T00:00:00.000Z", "dep_b", "dep_b/database/app", "created", R"({"database":1})");
+    ev("2027-03-20T12:00:00.000Z", "dep_b", "dep_b/database/app", "deleted", "{}");
+    ev("2027-03-28T01:00:00.000Z", "dep_a", "dep_a/machine/main", "updated",
+       R"({"machine":1,"vcpu":4,"ram_mib":8192,"disk_gib":80})");
+    ev("2027-04-02T00:00:00.000Z", "dep_a", "dep_a/machine/main", "deleted", "{}");
+  }
+
+  std::string createPlan() {
+    auto r = op_->post("/api/v1/price-plans", R"({"name":"Standard","currency":"EUR","baseFee":1000,"vatRate":1900,
+      "prices":{"vcpu":500,"ram_gib":200,"disk_gib":10,"database":100,"ip_address":300},"included":{"vcpu":1}})");
+    EXPECT_EQ(r.status, 201) << r.body;
+    auto id = str(body(r), "id");
+    auto a = op_->request("PUT", "/api/v1/organisations/" + org_ + "/price-plan", R"({"plan":")" + id + "\"}");
+    EXPECT_EQ(a.status, 200) << a.body;
+    return id;
+  }
+  std::string orgPath(const std::string& rest) { return "/api/v1/organisations/" + org_ + rest; }
+
+  ClockAt clock_;
+  testing::TestServer server_;
+  std::unique_ptr<client::Client> op_, admin_, viewer_, outsider_;
+  std::unique_ptr<store::Connection> conn_;
+  std::string org_, other_;
+};
+
+TEST_F(BillingApiTest, UsageByDayIsUtcAcrossTheDaylightSavingChange) {
+  auto r = viewer_->get(orgPath("/usage?from=2027-03-27T00:00:00Z&to=2027-03-30T00:00:00Z&step=day"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto u = body(r);
+  EXPECT_EQ(str(u, "timeZone"), "UTC");
+  auto& periods = u.at("periods").as_array();
+  ASSERT_EQ(periods.size(), 3u);
+  EXPECT_EQ(str(periods[1], "from"), "2027-03-28T00:00:00Z");
+  EXPECT_EQ(str(periods[1], "to"), "2027-03-29T00:00:00Z");
+  for (auto& p : periods) EXPECT_EQ(str(p.at("total").at("machine"), "hours"), "24.000") << p;
+  EXPECT_EQ(str(periods[1].at("total").at("vcpu"), "hours"), "94.000");  // 2 × 1 h + 4 × 23 h
+  EXPECT_EQ(str(periods[1].at("total").at("ram_gib"), "hours"), "188.000");
+  EXPECT_EQ(str(periods[1].at("deployments").at("dep_a").at("machineHoursBySize"), "4 vCPU, 8 GiB RAM, 80 GiB disk"),
+            "23.000");
+
+  auto month = body(admin_->get(orgPath("/usage?from=2027-03-01T00:00:00%2B00:00&to=2027-04-01T00:00:00Z&step=month")));
+  EXPECT_EQ(str(month.at("total").at("vcpu"), "hours"), "1678.000");
+  EXPECT_EQ(str(month.at("total").at("database"), "hours"), "252.000");
+  EXPECT_EQ(str(month.at("deployments").at("dep_b").at("database"), "hours"), "252.000");
+  EXPECT_EQ(month.at("total").at("database").at("quantitySeconds").as_int64(), 907200);
+
+  // Bad parameters: 422 naming the parameter.
+  for (auto [query, field] : std::vector<std::pair<std::string, std::string>>{
+           {"?from=yesterday", "from"},
+           {"?from=2027-03-01T00:00:00Z&to=2027-02-01T00:00:00Z", "to"},
+           {"?to=2027-03-01", "to"},
+           {"?step=week", "step"},
+           {"?from=2000-01-01T00:00:00Z&to=2027-01-01T00:00:00Z&step=hour", "step"}}) {
+    auto bad = admin_->get(orgPath("/usage" + query));
+    EXPECT_EQ(bad.status, 422) << query << " " << bad.body;
+    EXPECT_EQ(str(body(bad), "field"), field) << query;
+  }
+  EXPECT_EQ(outsider_->get(orgPath("/usage")).status, 404);
+}
+
+TEST_F(BillingApiTest, StatementsToTheCentInJsonCsvAndHtml) {
+  EXPECT_EQ(admin_->get(orgPath("/statements/2027-03")).status, 409);  // no plan yet
+  createPlan();
+  auto r = admin_->get(orgPath("/statements/2027-03"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto s = body(r);
+  EXPECT_EQ(s.at("closed"), true);
+  EXPECT_EQ(s.at("subtotal").as_int64(), 3315);
+  EXPECT_EQ(s.at("vat").as_int64(), 630);
+  EXPECT_EQ(s.at("total").as_int64(), 3945);
+  EXPECT_EQ(str(s, "currency"), "EUR");
+  auto& lines = s.at("lines").as_array();
+  ASSERT_EQ(lines.size(), 7u);
+  EXPECT_EQ(str(lines[2], "unit"), "vcpu");
+  EXPECT_EQ(str(lines[2], "quantity"), "1.2554");
+  EXPECT_EQ(lines[2].at("amount").as_int64(), 628);
+
+  auto csv = admin_->get(orgPath("/statements/2027-03?format=csv"));
+  ASSERT_EQ(csv.status, 200) << csv.body;
+  EXPECT_TRUE(csv.headers["content-type"].starts_with("text/csv")) << csv.headers["content-type"];
+  EXPECT_NE(csv.body.find(org_ + ",2027-03,3,usage,vcpu,\"vCPUs: 1678.000 vCPU-hours, 1 vCPU-months included\","
+                                 "1.2554,vCPU-months,5.00,6.28,EUR\r\n"),
+            std::string::npos)
+      << csv.body;
+  EXPECT_NE(csv.body.find(",total,,Total,,,,39.45,EUR\r\n"), std::string::npos) << csv.body;
+
+  auto html = admin_->request("GET", orgPath("/statements/2027-03"), "", {{"Accept", "text/html,*/*"}});
+  ASSERT_EQ(html.status, 200) << html.body;
+  EXPECT_EQ(html.headers["content-type"], "text/html; charset=utf-8");
+  EXPECT_TRUE(html.headers["content-security-policy"].starts_with("default-src 'none'; style-src 'sha256-"))
+      << html.headers["content-security-policy"];
+  EXPECT_NE(html.body.find("Riverside &lt;School&gt;"), std::string::npos);
+  EXPECT_NE(html.body.find("39.45 EUR"), std::string::npos);
+
+  // Who: a viewer may see usage but not statements; another organisation's admin sees nothing.
+  EXPECT_EQ(viewer_->get(orgPath("/statements/2027-03")).status, 403);
+  EXPECT_EQ(outsider_->get(orgPath("/statements/2027-03")).status, 404);
+
+  // Bad months.
+  for (auto month : {"2027-3", "2027-13", "march", "2027-05"}) {
+    auto bad = admin_->get(orgPath(std::string("/statements/") + month));
+    EXPECT_EQ(bad.status, 422) << month << " " << bad.body;
+    EXPECT_EQ(str(body(bad), "field"), "month") << month;
+  }
+  EXPECT_EQ(admin_->get(orgPath("/statements/2027-03?format=pdf")).status, 422);
+}
+
+TEST_F(BillingApiTest, AClosedMonthNeverChangesAndCorrectionsGoOnAnOpenOne) {
+  auto plan = createPlan();
+  auto first = admin_->get(orgPath("/statements/2027-03"));
+  ASSERT_EQ(first.status, 200) << first.body;
+
+  // A late event, a price change and a new plan: March stays as it was.
+  store::AccountingStore(*conn_).resourceEvent(
+      {"late", "2027-03-05T00:00:00.000Z", org_, "dep_c", "dep_c/database/x", "database", "created", R"({"database":1})"});
+  auto patched = op_->request("PATCH", "/api/v1/price-plans/" + plan, R"({"baseFee":5000,"prices":{"vcpu":1}})");
+  ASSERT_EQ(patched.status, 200) << patched.body;
+  EXPECT_EQ(body(patched).at("baseFee").as_int64(), 5000);
+  EXPECT_EQ(admin_->get(orgPath("/statements/2027-03")).body, first.body);
+
+  // A correction for March goes on April (still open), never on March.
+  auto closed = op_->post(orgPath("/adjustments"), R"({"description":"Outage credit","amount":-500,"month":"2027-03"})");
+  EXPECT_EQ(closed.status, 422) << closed.body;
+  EXPECT_EQ(str(body(closed), "field"), "month");
+  auto added = op_->post(orgPath("/adjustments"), R"({"description":"Credit for the March outage","amount":-500})");
+  ASSERT_EQ(added.status, 201) << added.body;
+  EXPECT_EQ(str(body(added), "month"), "2027-04");
+  EXPECT_EQ(op_->post(orgPath("/adjustments"), R"({"description":"nothing","amount":0})").status, 422);
+  EXPECT_EQ(admin_->post(orgPath("/adjustments"), R"({"description":"x","amount":-1})").status, 403);
+
+  auto april = body(admin_->get(orgPath("/statements/2027-04")));
+  EXPECT_EQ(april.at("closed"), false);
+  auto& lines = april.at("lines").as_array();
+  EXPECT_EQ(str(lines.back(), "kind"), "adjustment");
+  EXPECT_EQ(lines.back().at("amount").as_int64(), -500);
+  EXPECT_EQ(lines.front().at("amount").as_int64(), 5000);  // the new base fee applies to the open month
+  EXPECT_EQ(body(admin_->get(orgPath("/adjustments?month=2027-04"))).at("items").as_array().size(), 1u);
+
+  // When April ends, it closes with the adjustment in it, and stays so.
+  setNow("2027-05-01T00:00:05Z");
+  admin_ = server_.customerClient("admin@example.test", org_, Role::OrgAdmin);  // the old session has expired
+  op_ = server_.operatorClient();
+  auto closedApril = admin_->get(orgPath("/statements/2027-04"));
+  ASSERT_EQ(closedApril.status, 200);
+  EXPECT_EQ(body(closedApril).at("closed"), true);
+  op_->request("PATCH", "/api/v1/price-plans/" + plan, R"({"baseFee":1})");
+  EXPECT_EQ(admin_->get(orgPath("/statements/2027-04")).body, closedApril.body);
+}
+
+TEST_F(BillingApiTest, PricePlansRefuseBadInputNamingTheField) {
+  for (auto [input, field] : std::vector<std::pair<std::string, std::string>>{
+           {R"({"name":"a","currency":"EUX"})", "currency"},
+           {R"({"name":"a","currency":"eur"})", "currency"},
+           {R"({"name":"a","currency":"EUR","baseFee":-1})", "baseFee"},
+           {R"({"name":"a","currency":"EUR","prices":{"vcpu":-5}})", "prices.vcpu"},
+           {R"({"name":"a","currency":"EUR","prices":{"gpu":5}})", "prices.gpu"},
+           {R"({"name":"a","currency":"EUR","vatRate":10001})", "vatRate"},
+           {R"({"name":"","currency":"EUR"})", "name"},
+           {R"({"name":"a","currency":"EUR","colour":"red"})", "colour"}}) {
+    auto r = op_->post("/api/v1/price-plans", input);
+    EXPECT_EQ(r.status, 422) << input << " " << r.body;
+    EXPECT_EQ(str(body(r), "field"), field) << input;
+  }
+  EXPECT_EQ(op_->post("/api/v1/price-plans", R"({"name":"a","currency":"EUR","baseFee":1.5})").status, 400);
+  auto jpy = op_->post("/api/v1/price-plans", R"({"name":"Tokyo","currency":"JPY","baseFee":1000})");
+  ASSERT_EQ(jpy.status, 201) << jpy.body;
+  EXPECT_EQ(body(jpy).at("currencyDigits").as_int64(), 0);
+  EXPECT_EQ(op_->post("/api/v1/price-plans", R"({"name":"Tokyo","currency":"JPY"})").status, 409);
+  EXPECT_EQ(body(op_->get("/api/v1/price-plans")).at("items").as_array().size(), 1u);
+  EXPECT_EQ(op_->request("PUT", orgPath("/price-plan"), R"({"plan":"pp_none"})").status, 422);
+  EXPECT_EQ(admin_->get("/api/v1/price-plans").status, 403);
+  EXPECT_EQ(body(admin_->get(orgPath("/price-plan"))).at("plan"), nullptr);
+}
+
+TEST_F(BillingApiTest, AppliedResourcesAreMeteredByTheExecutor) {
+  auto d = op_->post(orgPath("/deployments"),
+                        R"({"name":"social","domain":"social.example.test","apps":[{"app":"mastodon"}]})");
+  ASSERT_EQ(d.status, 201) << d.body;
+  auto run = op_->post("/api/v1/deployments/" + str(body(d), "id") + "/apply");
+  ASSERT_EQ(run.status, 202) << run.body;
+  server_.orchestrator().waitIdle();
+  setNow("2027-04-15T01:00:00Z");
+  auto u = body(admin_->get(orgPath("/usage?from=2027-04-15T00:00:00Z&to=2027-04-16T00:00:00Z&step=day")));
+  auto dep = u.at("deployments").at(str(body(d), "id"));
+  EXPECT_EQ(str(dep.at("machine"), "hours"), "1.000") << dep;
+  EXPECT_EQ(str(dep.at("ip_address"), "hours"), "1.000") << dep;
+  EXPECT_EQ(str(dep.at("database"), "hours"), "1.000") << dep;
+  EXPECT_GE(std::stod(str(dep.at("vcpu"), "hours")), 1.0) << dep;
+  EXPECT_GE(std::stod(str(dep.at("certificate"), "hours")), 1.0) << dep;
+  EXPECT_EQ(dep.at("machineHoursBySize").as_object().size(), 1u) << dep;
+}
+
+}  // namespace
+}  // namespace fedihost

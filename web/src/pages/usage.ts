@@ -1,0 +1,140 @@
+// /usage — what an organisation's deployments used, per UTC day, hour or month:
+// a bar chart of one unit over time (SVG drawn by components/barChart.ts), the
+// totals of every unit, and the totals per deployment. Any role may see it.
+import { errorText } from '../api';
+import { billing, type Usage, type UsageQuantity, type UsageTotals } from '../billing';
+import { barChart } from '../components/barChart';
+import { organisationChoices, orgSelect } from '../components/orgPicker';
+import { failure, h, heading, loading } from '../dom';
+import type { PageContext } from '../router';
+import * as session from '../session';
+
+function quantity(t: UsageTotals | undefined, unit: string): UsageQuantity | undefined {
+  const q = t?.[unit];
+  return q && typeof (q as UsageQuantity).hours === 'string' ? (q as UsageQuantity) : undefined;
+}
+
+/** The start of a UTC month "YYYY-MM" and of the month after it, as RFC 3339. */
+function monthRange(month: string): [string, string] {
+  const [y, m] = month.split('-').map(Number) as [number, number];
+  const from = new Date(Date.UTC(y, m - 1, 1));
+  const to = new Date(Date.UTC(y, m, 1));
+  return [from.toISOString().replace('.000Z', 'Z'), to.toISOString().replace('.000Z', 'Z')];
+}
+
+function periodLabel(iso: string, step: string): string {
+  if (step === 'month') return iso.slice(0, 7);
+  if (step === 'day') return iso.slice(0, 10);
+  return iso.slice(0, 13).replace('T', ' ') + ':00';
+}
+
+export async function usagePage({ root, query, signal }: PageContext): Promise<void> {
+  root.append(
+    heading('Usage'),
+    h('p', { class: 'muted' }, 'What your deployments used, measured from when each resource was created until it was deleted. Periods are UTC: a day is always 24 hours.'),
+  );
+  const choices = await organisationChoices('viewer').catch(() => []);
+  if (!choices.length) {
+    root.append(h('p', { class: 'empty' }, 'You are in no organisation.'));
+    return;
+  }
+  const orgSel = orgSelect(choices, query.get('organisation'), 'usage-organisation');
+  const monthIn = h('input', { type: 'month', id: 'usage-month', value: query.get('month') ?? new Date().toISOString().slice(0, 7) });
+  const stepSel = h('select', { id: 'usage-step' }, h('option', { value: 'day', selected: true }, 'Days'), h('option', { value: 'hour' }, 'Hours'));
+  const unitSel = h('select', { id: 'usage-unit' });
+  const chartBox = h('div', { id: 'usage-chart' });
+  const totalsBox = h('div', { id: 'usage-totals' });
+  const status = h('div');
+  root.append(
+    h(
+      'section',
+      { class: 'card' },
+      h(
+        'div',
+        { class: 'controls' },
+        h('div', { class: 'field' }, h('label', { for: 'usage-organisation' }, 'Organisation'), orgSel),
+        h('div', { class: 'field' }, h('label', { for: 'usage-month' }, 'Month (UTC)'), monthIn),
+        h('div', { class: 'field' }, h('label', { for: 'usage-step' }, 'By'), stepSel),
+        h('div', { class: 'field' }, h('label', { for: 'usage-unit' }, 'Chart of'), unitSel),
+      ),
+      status,
+      chartBox,
+    ),
+    totalsBox,
+  );
+
+  let usage: Usage | null = null;
+
+  const drawChart = () => {
+    if (!usage) return;
+    const unit = usage.units.find((u) => u.unit === unitSel.value) ?? usage.units[0]!;
+    const bars = usage.periods.map((p) => {
+      const q = quantity(p.total, unit.unit);
+      return { label: periodLabel(p.from, usage!.step), value: q ? Number(q.hours) : 0, text: q?.hours ?? '0.000' };
+    });
+    chartBox.replaceChildren(
+      barChart(bars, { title: `${unit.description}: ${unit.hours} per ${usage.step} (UTC)`, unit: unit.hours }),
+      h('p', { class: 'small muted' }, `${unit.hours} per ${usage.step}, UTC. Measured until ${usage.measuredUntil}.`),
+    );
+  };
+
+  const drawTotals = () => {
+    if (!usage) return;
+    const used = usage.units.filter((u) => quantity(usage!.total, u.unit));
+    const deployments = Object.keys(usage.deployments).sort();
+    const sizes = Object.entries(usage.total.machineHoursBySize ?? {});
+    totalsBox.replaceChildren(
+      h(
+        'section',
+        { class: 'card' },
+        h('h2', null, 'Totals'),
+        used.length
+          ? h(
+              'table',
+              { class: 'table', id: 'usage-table' },
+              h('thead', null, h('tr', null, h('th', null, 'Unit'), ...deployments.map((d) => h('th', { class: 'num' }, d)), h('th', { class: 'num' }, 'Organisation'))),
+              h(
+                'tbody',
+                null,
+                used.map((u) =>
+                  h(
+                    'tr',
+                    { 'data-unit': u.unit },
+                    h('td', null, u.hours),
+                    ...deployments.map((d) => h('td', { class: 'num' }, quantity(usage!.deployments[d], u.unit)?.hours ?? '0.000')),
+                    h('td', { class: 'num' }, quantity(usage!.total, u.unit)!.hours),
+                  ),
+                ),
+              ),
+            )
+          : h('p', { class: 'empty' }, 'Nothing was used in this period.'),
+        sizes.length
+          ? h('div', null, h('h3', null, 'Machine-hours by size'), h('ul', null, sizes.map(([size, hours]) => h('li', null, `${size}: ${hours} hours`))))
+          : null,
+      ),
+    );
+  };
+
+  const load = async () => {
+    if (!monthIn.value) return;
+    status.replaceChildren(loading('Loading usage…'));
+    const [from, to] = monthRange(monthIn.value);
+    try {
+      usage = await billing.usage(orgSel.value, from, to, stepSel.value, signal);
+      if (signal.aborted) return;
+      session.setCurrentOrganisation(orgSel.value);
+      const keep = unitSel.value;
+      const withData = usage.units.filter((u) => quantity(usage!.total, u.unit));
+      const options = withData.length ? withData : usage.units.slice(0, 1);
+      unitSel.replaceChildren(...options.map((u) => h('option', { value: u.unit, selected: u.unit === keep }, u.description)));
+      status.replaceChildren();
+      drawChart();
+      drawTotals();
+    } catch (e) {
+      if (!signal.aborted) status.replaceChildren(failure(`Could not load usage: ${errorText(e)}`, () => void load()));
+    }
+  };
+  for (const c of [orgSel, monthIn, stepSel]) c.addEventListener('change', () => void load());
+  unitSel.addEventListener('change', drawChart);
+  await load();
+}
