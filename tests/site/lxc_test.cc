@@ -91,25 +91,25 @@ class LxcSiteTest : public SharedSite<LxcSiteTest> {
     return trimmed(r.output);
   }
 
-  /// Starts, inside the container, a one-shot TCP listener on `port` that answers with the hostname.
+  /// Starts, inside the container, a TCP listener on `port` that answers each connection with the hostname.
   static void listenHostname(const std::string& name, int port) {
     auto r = lxcTool("lxc-attach", name,
-                     "-- /bin/sh -c " + shellQuote("(hostname | nc -N -l -p " + std::to_string(port) +
-                                                   ") >/dev/null 2>&1 & exit 0"));
+                     "-- /bin/sh -c " + shellQuote("(while :; do hostname | nc -N -l -p " + std::to_string(port) +
+                                                   "; done) >/dev/null 2>&1 & exit 0"));
     ASSERT_EQ(r.exitCode, 0) << r.output;
   }
 
   /// Connects from the host to address:port (retrying while the listener comes up) and reads until EOF.
   static std::string tcpRead(const std::string& address, int port) {
     std::string last;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     while (std::chrono::steady_clock::now() < deadline) {
       Fd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
       sockaddr_in sa{};
       sa.sin_family = AF_INET;
       sa.sin_port = htons(static_cast<uint16_t>(port));
       ::inet_pton(AF_INET, address.c_str(), &sa.sin_addr);
-      timeval tv{2, 0};
+      timeval tv{5, 0};
       ::setsockopt(s.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
       ::setsockopt(s.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
       if (::connect(s.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
@@ -126,7 +126,7 @@ class LxcSiteTest : public SharedSite<LxcSiteTest> {
   }
   /// What to look at when the host cannot reach a container.
   static std::string networkDiagnostics(const std::string& name) {
-    std::string out = "host: " + run("ip route; ip neigh; ip neigh show proxy").output;
+    std::string out = "host: " + run("ip route; ip neigh; ip neigh show proxy; grep . /proc/sys/net/ipv4/conf/fh*/forwarding").output;
     for (const char* c : {"ip addr", "ip route", "ip neigh", "ss -ltn"})
       out += "\ncontainer " + std::string(c) + ": " + lxcTool("lxc-attach", name, std::string("-- ") + c).output;
     return out;
