@@ -4,6 +4,7 @@
 #include "providers/faults/fault_injecting.hh"
 #include "providers/file/file_providers.hh"
 #include "providers/garage/garage.hh"
+#include "providers/lxc/lxc.hh"
 #include "providers/pool/pool.hh"
 #include "providers/postfix/postfix.hh"
 #include "providers/postgresql/postgresql.hh"
@@ -42,6 +43,7 @@ void registerBuiltinProviders() {
   std::call_once(once, [] {
     Registry<IpAddressProvider>::instance().add("file", file::makeIpProvider);
     Registry<MachineProvider>::instance().add("file", file::makeMachineProvider);
+    Registry<MachineProvider>::instance().add("lxc", lxc::makeMachineProvider);
     Registry<DnsProvider>::instance().add("file", file::makeDnsProvider);
     Registry<DatabaseProvider>::instance().add("file", file::makeDatabaseProvider);
     Registry<BlobProvider>::instance().add("file", file::makeBlobProvider);

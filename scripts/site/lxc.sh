@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# LXC containers for tests: a cached Debian root filesystem (debootstrap once,
+# kept between runs under ${FEDIHOST_CACHE:-/var/cache/fedihost}/rootfs-bookworm:
+# ~30 s to 2 min and the Debian mirror the first time) and a private lxc path
+# in DIR/lxc/containers. Needs root, lxc and debootstrap (scripts/install-deps --test).
+#   lxc.sh start DIR   writes DIR/lxc/provider.json:
+#     {"machine": {"implementation": "lxc", "settings": {lxcPath, rootfsCache, init,
+#       network: "routed", timeoutMs}}}
+#     and, for tests only, DIR/lxc/site.json: {"subnet": "10.213.N"} (addresses
+#     10.213.N.2 to .254 are the test's: N is random, so two runs do not collide).
+#   lxc.sh stop DIR    kills and destroys every container in DIR/lxc/containers,
+#                      deletes their host-side veths (and routes), removes the directory.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+cmd=${1:?usage: lxc.sh start|stop DIR}
+dir=${2:?usage: lxc.sh start|stop DIR}
+S="$dir/lxc"
+P="$S/containers"
+cache_dir=${FEDIHOST_CACHE:-/var/cache/fedihost}
+cache="$cache_dir/rootfs-bookworm"
+mirror=${FEDIHOST_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+init=/usr/local/sbin/fedihost-init
+
+write_init() {  # the same PID 1 the provider writes into a cache it builds itself
+  mkdir -p "$1/usr/local/sbin"
+  cat >"$1$init" <<'INIT'
+#!/bin/sh
+# PID 1 of a fedihost LXC container without an init system (written by fedihost).
+trap 'exit 0' PWR TERM INT
+while :; do sleep 3600 & wait $!; done
+INIT
+  chmod 755 "$1$init"
+}
+
+case "$cmd" in
+  start)
+    trap '"$0" stop "$dir"' EXIT
+    [ "$(id -u)" = 0 ] || { echo "lxc.sh: needs root" >&2; exit 1; }
+    for t in lxc-start lxc-attach lxc-destroy debootstrap; do
+      command -v "$t" >/dev/null || { echo "lxc.sh: $t not found (apt-get install lxc debootstrap)" >&2; exit 1; }
+    done
+    mkdir -p "$P" "$cache_dir"
+    # One build at a time (flock), into a side directory renamed into place.
+    exec 9>"$cache.lock"
+    flock 9
+    if [ ! -d "$cache/etc" ]; then
+      rm -rf "$cache.building"
+      echo "lxc.sh: building $cache with debootstrap (once)" >&2
+      debootstrap --variant=minbase --include=iproute2,netcat-openbsd bookworm "$cache.building" "$mirror" \
+        >"$S/debootstrap.log" 2>&1 || fail_with_log "lxc.sh: debootstrap failed" "$S/debootstrap.log"
+      write_init "$cache.building"
+      mv "$cache.building" "$cache"
+    fi
+    [ -x "$cache$init" ] || write_init "$cache"
+    [ -x "$cache/usr/bin/nc.openbsd" ] || { echo "lxc.sh: $cache has no nc (delete it to rebuild)" >&2; exit 1; }
+    exec 9>&-
+    cat >"$S/provider.json" <<JSON
+{"machine": {"implementation": "lxc", "settings": {
+  "lxcPath": "$P", "rootfsCache": "$cache", "init": "$init", "network": "routed", "timeoutMs": 30000}}}
+JSON
+    echo "{\"subnet\": \"10.213.$((RANDOM % 250 + 1))\"}" >"$S/site.json"
+    trap - EXIT
+    ;;
+  stop)
+    [ -d "$P" ] || { rm -rf "$S"; exit 0; }
+    for c in "$P"/* "$P"/.*.creating; do
+      [ -f "$c/config" ] || continue
+      n=$(basename "$c")
+      veth=$(sed -n 's/^lxc.net.0.veth.pair *= *//p' "$c/config")
+      case "$n" in
+        .*) ;;
+        *) lxc-stop -P "$P" -n "$n" -k >/dev/null 2>&1 || true
+           lxc-destroy -P "$P" -n "$n" >/dev/null 2>&1 || true ;;
+      esac
+      if [ -n "$veth" ] && [ -e "/sys/class/net/$veth" ]; then ip link del "$veth" 2>/dev/null || true; fi
+    done
+    rm -rf "$S"
+    ;;
+  *) echo "usage: lxc.sh start|stop DIR" >&2; exit 2 ;;
+esac
