@@ -14,5 +14,7 @@ void addClientCommands(CLI::App& app);
 void addAccountCommands(CLI::App& app);
 /// Adds `target check`.
 void addTargetCommands(CLI::App& app);
+/// Adds `audit verify` (local) and `audit list` (client).
+void addAuditCommands(CLI::App& app);
 
 }  // namespace fedihost::cli

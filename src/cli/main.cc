@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   fedihost::cli::addClientCommands(app);
   fedihost::cli::addAccountCommands(app);
   fedihost::cli::addTargetCommands(app);
+  fedihost::cli::addAuditCommands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

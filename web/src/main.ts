@@ -18,12 +18,14 @@ import { organisationPage } from './pages/organisation';
 import { newDeploymentPage } from './pages/newDeployment';
 import { deploymentPage } from './pages/deployment';
 import { targetsPage } from './pages/targets';
+import { auditPage } from './pages/audit';
 
 const app = document.getElementById('app')!;
 
 const newLink = link('/new', 'New deployment');
 const targetsLink = link('/targets', 'Targets');
 const usersLink = link('/users', 'Users');
+const auditLink = link('/audit', 'Audit log');
 const nav = h(
   'nav',
   { class: 'nav', 'aria-label': 'Main' },
@@ -32,6 +34,7 @@ const nav = h(
   newLink,
   targetsLink,
   usersLink,
+  auditLink,
 );
 
 // The organisation switcher: only for people in several organisations.
@@ -94,6 +97,7 @@ function drawHeader(path = location.pathname): void {
   newLink.hidden = !session.can('deployment.write');
   targetsLink.hidden = !session.can('operator');
   usersLink.hidden = !session.can('operator');
+  auditLink.hidden = !session.can('organisation.manage');
   const orgs = session.memberships();
   switcherWrap.hidden = !signedIn || orgs.length < 2;
   if (orgs.length >= 2) {
@@ -150,6 +154,7 @@ route('/organisations/:id/new', newDeploymentPage);
 route('/new', newDeploymentPage);
 route('/deployments/:id', deploymentPage);
 route('/targets', targetsPage);
+route('/audit', auditPage);
 setNotFound(({ root }) => {
   root.append(h('h1', null, 'Page not found'), h('p', null, 'This page does not exist. ', link('/', 'Go to the start page'), '.'));
 });
