@@ -153,7 +153,9 @@ TEST_F(AuditTest, EveryMutatingRouteWritesExactlyOneRow) {
     EXPECT_EQ(row.actorId, op.id) << key;
     EXPECT_EQ(row.via, issued.session.id) << key;
     EXPECT_EQ(row.remote, "127.0.0.1") << key;
-    if (route.access.org == api::OrgFrom::Organisation) EXPECT_EQ(row.organisationId, w.org) << key;
+    if (route.access.org == api::OrgFrom::Organisation) {
+      EXPECT_EQ(row.organisationId, w.org) << key;
+    }
     ++checked;
   }
   EXPECT_GE(checked, 35);
@@ -237,7 +239,8 @@ TEST_F(AuditTest, OperatorsSeeAllOrgAdminsTheirOwnOthersNothing) {
 
   auto orgsOf = [](const client::HttpResponse& r) {
     std::set<std::string> orgs;
-    for (auto& i : json::parse(r.body).at("items").as_array()) orgs.insert(std::string(i.at("organisationId").as_string()));
+    auto v = json::parse(r.body);
+    for (auto& i : v.at("items").as_array()) orgs.insert(std::string(i.at("organisationId").as_string()));
     return orgs;
   };
   auto all = op->get("/api/v1/audit?limit=200");

@@ -234,15 +234,13 @@ TEST_F(CrashTest, FiftySigkillsDuringRunsThenEverythingConverges) {
     for (auto& run : state.listRuns(id, 200, "").items) {
       ++runs;
       auto full = state.getRun(run.id, true).value();
-      bool started = false;
       for (auto& step : full.steps) {
-        started = started || step.status != StepStatus::Pending;
         if (step.status != StepStatus::Succeeded || step.action == ActionKind::Noop) continue;
         ++appliedSteps;
         auto eventId = run.id + "/" + std::to_string(step.seq);
         EXPECT_EQ(accConn->queryOne("SELECT count(*) FROM resource_events WHERE event_id = ?1", {eventId})->integer(0), 1)
             << "lifecycle event of " << eventId;
-        EXPECT_EQ(accConn->queryOne("SELECT count(*) FROM audit_log WHERE event_id = ?1", {"run/" + eventId})->integer(0),
+        EXPECT_EQ(accConn->queryOne("SELECT count(*) FROM audit_log WHERE event_id = ?1", {"run/" + run.id + "/step/" + std::to_string(step.seq)})->integer(0),
                   1)
             << "audit row of step " << eventId;
       }
@@ -259,7 +257,9 @@ TEST_F(CrashTest, FiftySigkillsDuringRunsThenEverythingConverges) {
     if (status >= 200 && status < 300) {
       ++accepted;
       EXPECT_EQ(rows.size(), 1u) << "request " << rid << " answered " << status;
-      if (rows.size() == 1) EXPECT_EQ(rows[0].integer(0), status) << rid;
+      if (rows.size() == 1) {
+        EXPECT_EQ(rows[0].integer(0), status) << rid;
+      }
     } else {
       EXPECT_LE(rows.size(), 1u) << "request " << rid;
       unanswered += status == 0;
