@@ -9,7 +9,11 @@
 #include "aaa/auth.hh"
 #include "api/authorization.hh"
 #include "api/problem.hh"
+#include "core/clock.hh"
+#include "core/ids.hh"
+#include "orchestrator/orchestrator.hh"
 #include "store/accounting_store.hh"
+#include "store/outbox.hh"
 #include "store/sql.hh"
 #include "store/state_store.hh"
 #include "store/account_store.hh"
@@ -42,6 +46,20 @@ std::string contentTypeOf(const std::filesystem::path& p) {
   auto it = types.find(p.extension().string());
   return it == types.end() ? "application/octet-stream" : it->second;
 }
+
+/// The client's X-Request-Id if it is a plain token, else a new one.
+std::string requestIdOf(const Request& req) {
+  auto id = req.header("x-request-id");
+  bool ok = !id.empty() && id.size() <= 64;
+  for (char c : id) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.');
+  return ok ? id : ids::newId("req");
+}
+
+/// Clears a connection's commit hook when the request ends, however it ends.
+struct HookGuard {
+  store::Connection& c;
+  ~HookGuard() { c.beforeWriteCommit = nullptr; }
+};
 
 }  // namespace
 
@@ -118,6 +136,47 @@ Response Dispatcher::handleApi(const Request& req) {
   RequestContext ctx{req, params, nullptr, std::nullopt, app, {}, std::nullopt, {}, {}, {}};
   std::optional<aaa::Principal> principal;
   bool unauthenticated = false;
+  const bool mutating = isMutating(req.method);
+
+  // The audit row of a mutating request. It is queued in the outbox by the first write
+  // transaction the handler commits (the same transaction as the change), waiting for
+  // the outcome; the outcome is filled in once the handler has answered.
+  store::AuditEntry audit;
+  bool auditQueued = false;
+  auto fillActor = [&] {
+    if (principal) {
+      audit.actorKind = principal->session.isToken ? "token" : "user";
+      audit.actorId = principal->user.id;
+      audit.via = principal->session.id;
+    } else if (!ctx.auditUser.empty()) {
+      audit.actorKind = "user";
+      audit.actorId = ctx.auditUser;
+    } else {
+      audit.actorKind = "anonymous";
+    }
+    audit.organisationId = !ctx.auditOrganisation.empty() ? ctx.auditOrganisation
+                           : !ctx.organisation.empty()    ? ctx.organisation
+                           : principal                    ? principal->session.organisation
+                                                          : std::string();
+  };
+  if (mutating) {
+    audit.eventId = ids::newId("evt");
+    audit.requestId = requestIdOf(req);
+    audit.action = route->method + " " + route->pattern;
+    audit.method = req.method;
+    audit.path = req.path;
+    audit.remote = req.remote;
+    if (!params.empty()) {  // the object: the most specific path parameter
+      std::size_t best = std::string::npos;
+      for (auto& [name, value] : params)
+        if (auto at = route->pattern.rfind("{" + name + "}"); at != std::string::npos && (best == std::string::npos || at > best)) {
+          best = at;
+          audit.objectId = value;
+        }
+    }
+  }
+  auto& stateConn = app.state.connection();
+  HookGuard guard{stateConn};
   Response resp;
   try {
     resp = [&]() -> Response {
@@ -135,8 +194,17 @@ Response Dispatcher::handleApi(const Request& req) {
       if (auto allowed = authorize(*route, ctx); !allowed) return problem(allowed.error());
       // A read-only request sees one snapshot of the state and takes the read lock once.
       std::optional<store::Transaction> snapshot;
-      if (req.method == "GET") snapshot.emplace(app.state.connection(), false);
+      if (req.method == "GET") snapshot.emplace(stateConn, false);
+      if (mutating)
+        stateConn.beforeWriteCommit = [&](store::Connection& c) {
+          if (auditQueued) return;
+          fillActor();
+          audit.at = clock::nowRfc3339();
+          store::enqueueAudit(c, audit, false);
+          auditQueued = true;
+        };
       auto r = route->handler(ctx);
+      stateConn.beforeWriteCommit = nullptr;
       if (snapshot) snapshot->commit();
       return r;
     }();
@@ -149,18 +217,37 @@ Response Dispatcher::handleApi(const Request& req) {
     spdlog::error("{} {}: {}", req.method, req.path, e.what());
     resp = problem({ErrorKind::Internal, "internal error; the request was not carried out", {}});
   }
+  stateConn.beforeWriteCommit = nullptr;
   if (!resp.headers.count("content-type")) resp.headers["content-type"] = "application/json";
   securityHeaders(resp, false);
   if (unauthenticated) {
     refused_.fetch_add(1, std::memory_order_relaxed);  // counted, never stored row by row
     return resp;
   }
-  auto actor = ctx.auditUser.empty() && principal ? principal->user.id : ctx.auditUser;
-  if (isMutating(req.method) && !actor.empty()) {
-    try {
-      app.accounting.audit({0, {}, actor, ctx.auditOrganisation, req.method, req.path, resp.status, req.remote, {}});
-    } catch (const std::exception& e) {
-      spdlog::error("audit log write failed: {}", e.what());
+  if (mutating) {
+    resp.headers["x-request-id"] = audit.requestId;
+    fillActor();
+    if (audit.objectId.empty() && resp.status == 201) {  // a created object: its id from the answer
+      boost::system::error_code ec;
+      auto v = boost::json::parse(resp.body, ec);
+      if (!ec && v.is_object())
+        if (auto* id = v.get_object().if_contains("id"); id && id->is_string()) audit.objectId = id->get_string();
+    }
+    audit.status = resp.status;
+    audit.outcome = resp.status < 300 ? "ok" : resp.status < 500 ? "refused" : "failed";
+    // A refused request that changed nothing in the state database and has no known
+    // actor (a failed sign-in) leaves no row: it is counted, as refused requests are.
+    if (!(auditQueued || audit.actorKind != "anonymous" || resp.status < 300)) {
+      refused_.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      try {
+        if (!auditQueued) audit.at = clock::nowRfc3339();
+        store::completeAudit(stateConn, audit);
+        app.orchestrator.wakeShipper();
+      } catch (const std::exception& e) {
+        // If the change committed, its row is queued (outcome pending) and ships as "unanswered" after a restart.
+        spdlog::error("audit row {} of {} {} could not be completed: {}", audit.eventId, req.method, req.path, e.what());
+      }
     }
   }
   return resp;

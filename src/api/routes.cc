@@ -124,6 +124,10 @@ Router makeRouter() {
   r.add({"GET", "/api/v1/runs/{id}/events", getRunEvents, run(Viewer, Read), "a run's progress as server-sent events"});
   r.add({"POST", "/api/v1/runs/{id}/cancel", postRunCancel, run(Member, Deploy), "stop a run"});
 
+  // The audit log: operators see every row, an organisation's administrators its rows (checked in the handler)
+  r.add({"GET", "/api/v1/audit", listAudit, signedIn(Read),
+         "the audit log, newest first; filters, paging, ?format=jsonl"});
+
   // The provider's side: operators only
   r.add({"GET", "/api/v1/users", listUsers, operators(Read), "every account"});
   r.add({"POST", "/api/v1/users/{id}/disable", postUserDisable, operators(Admin), "disable an account at once"});

@@ -16,5 +16,7 @@ void addAccountCommands(CLI::App& app);
 void addTargetCommands(CLI::App& app);
 /// Adds `usage`, `statement`, `price-plan create|list|assign` and `adjustment add`.
 void addBillingCommands(CLI::App& app);
+/// Adds `audit verify` (local) and `audit list` (client).
+void addAuditCommands(CLI::App& app);
 
 }  // namespace fedihost::cli

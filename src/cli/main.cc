@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   fedihost::cli::addAccountCommands(app);
   fedihost::cli::addTargetCommands(app);
   fedihost::cli::addBillingCommands(app);
+  fedihost::cli::addAuditCommands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

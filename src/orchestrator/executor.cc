@@ -8,6 +8,7 @@
 
 #include "accounting/metering.hh"
 #include "core/json_util.hh"
+#include "store/outbox.hh"
 
 namespace fedihost::orchestrator {
 namespace {
@@ -17,6 +18,22 @@ Resource resourceFromStep(const RunStep& step) {
   r.key = step.resourceKey;
   r.kind = step.kind;
   return r;
+}
+
+/// One audit row of an orchestrator action, queued in the outbox (use inside the change's transaction).
+/// Its event id is derived from the run, so an action repeated after a restart is recorded once.
+void queueRunAudit(store::StateStore& state, const std::string& runId, const std::string& organisation,
+                   const std::string& what, const std::string& object, const std::string& outcome,
+                   const std::string& detail) {
+  store::AuditEntry e;
+  e.eventId = "run/" + runId + "/" + what;
+  e.actorKind = "system";
+  e.organisationId = organisation;
+  e.action = what.starts_with("step/") ? "step.applied" : "run." + what;
+  e.objectId = object;
+  e.outcome = outcome;
+  e.detail = detail;
+  store::enqueueAudit(state.connection(), e);
 }
 
 Result<json::value> resolveValue(store::StateStore& state, const secrets::SecretBox& box,
@@ -72,14 +89,12 @@ Result<json::object> resolveAttributes(store::StateStore& state, const secrets::
 /// Threads that make provider calls, each with its own database connections.
 class Executor::StepPool {
  public:
-  using Job = std::function<void(store::StateStore&, store::AccountingStore&)>;
+  using Job = std::function<void(store::StateStore&)>;
   StepPool(int threads, const ExecutorConfig& config) {
     for (int i = 0; i < std::max(threads, 1); ++i)
       threads_.emplace_back([this, config] {
         auto stateConn = store::connect(config.stateUrl);
-        auto accountingConn = store::connect(config.accountingUrl);
         store::StateStore state(*stateConn);
-        store::AccountingStore accounting(*accountingConn);
         for (;;) {
           Job job;
           {
@@ -89,7 +104,7 @@ class Executor::StepPool {
             job = std::move(jobs_.front());
             jobs_.pop_front();
           }
-          job(state, accounting);
+          job(state);
         }
       });
   }
@@ -210,7 +225,7 @@ void Executor::workerLoop() {
     } catch (const std::exception& e) {
       spdlog::error("run {} aborted: {}", runId, e.what());
       try {
-        state.setRunStatus(runId, RunStatus::Failed, std::string("internal error: ") + e.what());
+        runStatus(state, runId, "", RunStatus::Failed, std::string("internal error: ") + e.what());
       } catch (...) {
       }
     }
@@ -268,19 +283,19 @@ void Executor::execute(store::StateStore& state, const std::string& runId) {
   if (!run || (run->status != RunStatus::Queued && run->status != RunStatus::Running)) return;
   auto d = state.getDeployment(run->deployment);
   if (!d) {
-    state.setRunStatus(runId, RunStatus::Failed, d.error().message);
+    runStatus(state, runId, "", RunStatus::Failed, d.error().message);
     return;
   }
   const bool destroy = run->kind == RunKind::Destroy;
   const auto* target = targets_(d->target);
   if (!target) {
-    state.setRunStatus(runId, RunStatus::Failed, "no target named \"" + d->target + "\" is configured");
-    state.setDeploymentStatus(d->id, DeploymentStatus::Failed);
+    runStatus(state, runId, d->organisation, RunStatus::Failed,
+              "no target named \"" + d->target + "\" is configured", std::pair{d->id, DeploymentStatus::Failed});
     return;
   }
   if (run->cancelRequested) cancel(runId);
-  state.setRunStatus(runId, RunStatus::Running);
-  state.setDeploymentStatus(d->id, destroy ? DeploymentStatus::Deleting : DeploymentStatus::Applying);
+  runStatus(state, runId, d->organisation, RunStatus::Running, {},
+            std::pair{d->id, destroy ? DeploymentStatus::Deleting : DeploymentStatus::Applying});
 
   RunContext ctx;
   ctx.runId = runId;
@@ -361,7 +376,7 @@ void Executor::execute(store::StateStore& state, const std::string& runId) {
         ctx.submitted[i] = true;
         ctx.status[i] = StepStatus::Running;
         ++ctx.inFlight;
-        pool_->submit([this, &ctx, i](store::StateStore& st, store::AccountingStore& acc) { runStep(ctx, i, st, acc); });
+        pool_->submit([this, &ctx, i](store::StateStore& st) { runStep(ctx, i, st); });
       }
       if (ctx.inFlight == 0) {
         bool unfinished = false;
@@ -385,15 +400,15 @@ void Executor::execute(store::StateStore& state, const std::string& runId) {
     done += s == StepStatus::Succeeded;
   }
   if (cancelled(runId)) {
-    state.setRunStatus(runId, RunStatus::Cancelled,
-                       "cancelled after " + std::to_string(done) + " of " + std::to_string(n) + " steps");
-    state.setDeploymentStatus(d->id, DeploymentStatus::Failed);
+    runStatus(state, runId, d->organisation, RunStatus::Cancelled,
+              "cancelled after " + std::to_string(done) + " of " + std::to_string(n) + " steps",
+              std::pair{d->id, DeploymentStatus::Failed});
     return;
   }
   if (failures > 0) {
-    state.setRunStatus(runId, RunStatus::Failed,
-                       std::to_string(failures) + (failures == 1 ? " step" : " steps") + " failed");
-    state.setDeploymentStatus(d->id, DeploymentStatus::Failed);
+    runStatus(state, runId, d->organisation, RunStatus::Failed,
+              std::to_string(failures) + (failures == 1 ? " step" : " steps") + " failed",
+              std::pair{d->id, DeploymentStatus::Failed});
     return;
   }
   store::Transaction tx(state.connection(), true);
@@ -404,11 +419,26 @@ void Executor::execute(store::StateStore& state, const std::string& runId) {
   } else {
     state.setDeploymentStatus(d->id, DeploymentStatus::Ready);
   }
+  queueRunAudit(state, runId, d->organisation, "finished", runId, "succeeded", std::to_string(n) + " steps");
   tx.commit();
+  if (config_.onOutbox) config_.onOutbox();
 }
 
-void Executor::runStep(RunContext& ctx, std::size_t index, store::StateStore& state,
-                       store::AccountingStore& accounting) {
+void Executor::runStatus(store::StateStore& state, const std::string& runId, const std::string& organisation,
+                         RunStatus status, const std::string& error,
+                         std::optional<std::pair<std::string, DeploymentStatus>> deployment) {
+  store::Transaction tx(state.connection(), true);
+  state.setRunStatus(runId, status, error);
+  if (deployment) state.setDeploymentStatus(deployment->first, deployment->second);
+  if (status == RunStatus::Running)
+    queueRunAudit(state, runId, organisation, "started", runId, "started", deployment ? deployment->first : "");
+  else
+    queueRunAudit(state, runId, organisation, "finished", runId, std::string(toString(status)), error);
+  tx.commit();
+  if (config_.onOutbox) config_.onOutbox();
+}
+
+void Executor::runStep(RunContext& ctx, std::size_t index, store::StateStore& state) {
   auto& step = ctx.steps[index];
   const auto& provider = ctx.target->provider(step.kind);
   const void* slot = &provider;
@@ -420,7 +450,7 @@ void Executor::runStep(RunContext& ctx, std::size_t index, store::StateStore& st
     for (;;) {
       ++step.attempts;
       try {
-        r = attempt(state, accounting, ctx, step);
+        r = attempt(state, ctx, step);
       } catch (const AbortError& e) {
         r = e.error();
       } catch (const store::DatabaseError& e) {
@@ -467,8 +497,7 @@ void Executor::runStep(RunContext& ctx, std::size_t index, store::StateStore& st
   }
 }
 
-Result<void> Executor::attempt(store::StateStore& state, store::AccountingStore& accounting, const RunContext& ctx,
-                               const RunStep& step) {
+Result<void> Executor::attempt(store::StateStore& state, const RunContext& ctx, const RunStep& step) {
   const auto& d = ctx.deployment;
   auto& provider = ctx.target->provider(step.kind);
   auto desired = resourceFromStep(step);
@@ -518,7 +547,12 @@ Result<void> Executor::attempt(store::StateStore& state, store::AccountingStore&
     }
   }
 
-  // The resource's recorded state and the journal entry, in one transaction.
+  // The resource's recorded state, the journal entry, the lifecycle event and the
+  // audit row, in one transaction: the events are shipped from the outbox later.
+  const char* event = step.action == ActionKind::Delete    ? "deleted"
+                      : step.action == ActionKind::Create  ? "created"
+                      : step.action == ActionKind::Replace ? "replaced"
+                                                           : "updated";
   {
     store::Transaction tx(state.connection(), true);
     if (step.action == ActionKind::Delete)
@@ -528,15 +562,15 @@ Result<void> Executor::attempt(store::StateStore& state, store::AccountingStore&
     state.clearDrift(step.resourceKey);
     state.setStepAttempts(ctx.runId, step.seq, step.attempts, "");
     state.setStepStatus(ctx.runId, step.seq, StepStatus::Succeeded);
+    store::enqueueResourceEvent(state.connection(),
+                                {ctx.runId + "/" + std::to_string(step.seq), {}, d.organisation, d.id,
+                                 step.resourceKey, std::string(toString(step.kind)), event,
+                                 step.action == ActionKind::Delete ? "{}" : accounting::quantitiesJson(desired)});
+    queueRunAudit(state, ctx.runId, d.organisation, "step/" + std::to_string(step.seq), step.resourceKey, event,
+                  std::string(toString(step.action)) + " " + step.resourceKey);
     tx.commit();
   }
-  const char* event = step.action == ActionKind::Delete    ? "deleted"
-                      : step.action == ActionKind::Create  ? "created"
-                      : step.action == ActionKind::Replace ? "replaced"
-                                                           : "updated";
-  accounting.resourceEvent({ctx.runId + "/" + std::to_string(step.seq), {}, d.organisation, d.id, step.resourceKey,
-                            std::string(toString(step.kind)), event,
-                            step.action == ActionKind::Delete ? "{}" : accounting::quantitiesJson(desired)});
+  if (config_.onOutbox) config_.onOutbox();
   return {};
 }
 

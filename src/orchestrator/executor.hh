@@ -23,6 +23,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -48,6 +49,7 @@ struct ExecutorConfig {
   int maxParallelSteps = 8;   ///< provider calls in flight overall
   RetryPolicy retry;
   std::uint64_t jitterSeed = 0;  ///< 0: from the clock
+  std::function<void()> onOutbox;  ///< called after a transaction that queued outbox events (wakes the shipper)
 };
 
 /// Finds a deployment's target by name; nullptr if there is none.
@@ -76,9 +78,12 @@ class Executor {
   struct RunContext;
   void workerLoop();
   void execute(store::StateStore& state, const std::string& runId);
-  void runStep(RunContext& ctx, std::size_t index, store::StateStore& state, store::AccountingStore& accounting);
-  Result<void> attempt(store::StateStore& state, store::AccountingStore& accounting, const RunContext& ctx,
-                       const RunStep& step);
+  void runStep(RunContext& ctx, std::size_t index, store::StateStore& state);
+  Result<void> attempt(store::StateStore& state, const RunContext& ctx, const RunStep& step);
+  /// Sets a run's status with its audit row ("started", "finished") in one transaction.
+  void runStatus(store::StateStore& state, const std::string& runId, const std::string& organisation,
+                 RunStatus status, const std::string& error = {},
+                 std::optional<std::pair<std::string, DeploymentStatus>> deployment = std::nullopt);
   bool cancelled(const std::string& runId);
   /// Sleeps up to `d`; false if stopping or the run was cancelled meanwhile.
   bool backoff(std::chrono::milliseconds d, const std::string& runId);

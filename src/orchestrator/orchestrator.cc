@@ -97,8 +97,12 @@ Orchestrator::Orchestrator(DataDir dir, OrchestratorOptions options)
                                                              "\" must match its file name \"" + name + "\""));
     targets_[name] = std::make_unique<providers::Target>(std::move(*t));
   }
+  store::ShipperConfig sc{dir_.stateUrl(), dir_.accountingUrl(), dir_.auditHeadFile(), dir_.auditKeyFile()};
+  sc.interval = options_.shipInterval;
+  sc.headInterval = options_.headInterval;
+  shipper_ = std::make_unique<store::Shipper>(sc);
   ExecutorConfig ec2{dir_.stateUrl(), dir_.accountingUrl(), options_.workers, options_.maxParallelSteps,
-                     options_.retry, options_.jitterSeed};
+                     options_.retry, options_.jitterSeed, [this] { shipper_->wake(); }};
   executor_ = std::make_unique<Executor>(ec2, [this](const std::string& n) { return target(n); }, box_);
 }
 
@@ -318,6 +322,7 @@ void Orchestrator::refreshLoop() {
 }
 
 void Orchestrator::start() {
+  shipper_->start();  // first: rows a killed process left waiting for their outcome are settled
   executor_->start();
   if (options_.refreshInterval.count() > 0 && !refresher_.joinable()) {
     stopping_ = false;
@@ -333,8 +338,17 @@ void Orchestrator::stop() {
   refreshCv_.notify_all();
   if (refresher_.joinable()) refresher_.join();
   if (executor_) executor_->stop();
+  if (shipper_) shipper_->stop();  // ships what is left and writes the signed head
 }
 
 void Orchestrator::waitIdle() { executor_->waitIdle(); }
+
+void Orchestrator::wakeShipper() { shipper_->wake(); }
+
+std::int64_t Orchestrator::shipOutbox() {
+  auto n = shipper_->shipNow();
+  shipper_->writeHead();
+  return n;
+}
 
 }  // namespace fedihost::orchestrator

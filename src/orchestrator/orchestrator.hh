@@ -15,6 +15,7 @@
 #include "orchestrator/executor.hh"
 #include "providers/provider.hh"
 #include "secrets/secret_box.hh"
+#include "store/outbox.hh"
 #include "store/state_store.hh"
 
 namespace fedihost::orchestrator {
@@ -25,6 +26,9 @@ struct DataDir {
   std::string stateUrl() const { return "sqlite:" + (root / "state.db").string(); }
   std::string accountingUrl() const { return "sqlite:" + (root / "accounting.db").string(); }
   std::filesystem::path secretKey() const { return root / "secret.key"; }
+  /// The signed head of the audit chain, and the installation's Ed25519 key that signs it.
+  std::filesystem::path auditHeadFile() const { return root / "audit-head.json"; }
+  std::filesystem::path auditKeyFile() const { return root / "audit-signing.key"; }
   /// Where the file provider of a target writes.
   std::filesystem::path targetRoot(const std::string& target) const { return root / "targets" / target; }
   /// Target configurations: targets/<name>.json (the built-in "local" file target needs none).
@@ -40,6 +44,8 @@ struct OrchestratorOptions {
   RetryPolicy retry;
   std::chrono::seconds refreshInterval{0};    ///< periodic drift refresh of every deployment (0: off)
   std::uint64_t jitterSeed = 0;
+  std::chrono::milliseconds shipInterval{1000};   ///< the outbox is shipped at least this often
+  std::chrono::milliseconds headInterval{10000};  ///< the audit chain's signed head is written at most this often
 };
 
 /// A resource a provider holds that no recorded resource accounts for.
@@ -105,6 +111,10 @@ class Orchestrator {
   void stop();
   /// Waits until no run is queued or running.
   void waitIdle();
+  /// Asks the outbox shipper to ship soon (after a commit that queued events).
+  void wakeShipper();
+  /// Ships the outbox now and writes the signed head (tests, tools); returns the events moved.
+  std::int64_t shipOutbox();
 
  private:
   Result<Run> queue(store::StateStore& state, const Deployment& d, RunKind kind);
@@ -115,6 +125,7 @@ class Orchestrator {
   OrchestratorOptions options_;
   secrets::SecretBox box_;
   std::map<std::string, std::unique_ptr<providers::Target>> targets_;
+  std::unique_ptr<store::Shipper> shipper_;
   std::unique_ptr<Executor> executor_;
 
   std::thread refresher_;

@@ -4,6 +4,7 @@
 // Placeholders are written ?1, ?2, … in every dialect (an implementation
 // rewrites them if its server wants another form).
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -80,12 +81,17 @@ class Connection {
   std::int64_t execute(std::string_view sql, const std::vector<Value>& params = {});
   /// The first row, if any.
   std::optional<Row> queryOne(std::string_view sql, const std::vector<Value>& params = {});
+
+  /// Runs inside every write Transaction of this connection just before it commits
+  /// (the API uses it to put a request's audit row into the outbox in the same
+  /// transaction as the request's change). May write; an exception rolls back.
+  std::function<void(Connection&)> beforeWriteCommit;
 };
 
 /// RAII transaction: rolls back unless committed.
 class Transaction {
  public:
-  Transaction(Connection& c, bool write) : c_(c) { c_.begin(write); }
+  Transaction(Connection& c, bool write) : c_(c), write_(write) { c_.begin(write); }
   ~Transaction() {
     if (!done_) {
       try {
@@ -97,12 +103,14 @@ class Transaction {
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;
   void commit() {
+    if (write_ && c_.beforeWriteCommit) c_.beforeWriteCommit(c_);
     c_.commit();
     done_ = true;
   }
 
  private:
   Connection& c_;
+  bool write_ = false;
   bool done_ = false;
 };
 

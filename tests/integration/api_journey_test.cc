@@ -199,11 +199,14 @@ TEST_F(ApiJourneyTest, DeployApplyChangeAndDelete) {
   expectProblem(api_->post("/api/v1/deployments/" + id + "/apply"), 404);
 
   // Every mutating request is in the audit log.
+  server_.orchestrator().shipOutbox();
   auto conn = store::connect(server_.dataDir().accountingUrl());
   store::AccountingStore accounting(*conn);
   auto audit = accounting.recentAudit(100);
   int deletes = 0;
-  for (auto& a : audit) deletes += a.method == "DELETE" && a.status == 202 && a.organisationId == org_;
+  for (auto& a : audit)
+    deletes += a.method == "DELETE" && a.status == 202 && a.organisationId == org_ && a.outcome == "ok" &&
+               a.action == "DELETE /api/v1/deployments/{id}" && a.objectId == id;
   EXPECT_EQ(deletes, 1);
   EXPECT_GE(audit.size(), 7u);
 }

@@ -17,6 +17,8 @@
 
 #include "cli/client.hh"
 #include "orchestrator/orchestrator.hh"
+#include "store/accounting_store.hh"
+#include "store/outbox.hh"
 #include "store/state_store.hh"
 #include "support/process.hh"
 #include "support/temp_dir.hh"
@@ -67,14 +69,20 @@ class CrashTest : public ::testing::Test {
   }
 
   /// A request that may meet a dying server: transport errors count as "no answer".
+  /// Each carries its own X-Request-Id; what it got is kept to check the audit log after.
   long call(const std::string& method, const std::string& path, const std::string& body = {},
             std::map<std::string, std::string> headers = {}) {
+    auto id = "crash-" + std::to_string(requests_.size() + 1);
+    headers["x-request-id"] = id;
+    long status = 0;
     try {
-      return client_->request(method, path, body, headers).status;
+      status = client_->request(method, path, body, headers).status;
     } catch (const client::TransportError&) {
-      return 0;
     }
+    requests_[id] = status;
+    return status;
   }
+  std::map<std::string, long> requests_;  ///< request id -> status answered (0: no answer)
 
   json::value get(const std::string& path) {
     auto r = client_->get(path);
@@ -97,8 +105,10 @@ TEST_F(CrashTest, FiftySigkillsDuringRunsThenEverythingConverges) {
   auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<std::uint64_t>(n)); };
 
   startServer();
-  auto org = client_->post("/api/v1/organisations", R"({"name": "riverside", "displayName": "Riverside"})");
+  auto org = client_->request("POST", "/api/v1/organisations", R"({"name": "riverside", "displayName": "Riverside"})",
+                              {{"x-request-id", "crash-org"}});
   ASSERT_EQ(org.status, 201) << org.body;
+  requests_["crash-org"] = 201;
   auto orgId = std::string(json::parse(org.body).at("id").as_string());
   const std::vector<std::vector<std::string>> appSets{
       {"mastodon"}, {"mastodon", "pixelfed"}, {"peertube"}, {"nextcloud", "hedgedoc"}, {"forgejo", "matrix"}};
@@ -112,8 +122,11 @@ TEST_F(CrashTest, FiftySigkillsDuringRunsThenEverythingConverges) {
     json::object body{{"name", "d" + std::to_string(i)},
                       {"domain", "d" + std::to_string(i) + ".example.test"},
                       {"apps", appsJson(pick(static_cast<int>(appSets.size())))}};
-    auto r = client_->post("/api/v1/organisations/" + orgId + "/deployments", json::serialize(body));
+    auto rid = "crash-dep-" + std::to_string(i);
+    auto r = client_->request("POST", "/api/v1/organisations/" + orgId + "/deployments", json::serialize(body),
+                              {{"x-request-id", rid}});
     ASSERT_EQ(r.status, 201) << r.body;
+    requests_[rid] = 201;
     ids.push_back(std::string(json::parse(r.body).at("id").as_string()));
   }
 
@@ -207,12 +220,62 @@ TEST_F(CrashTest, FiftySigkillsDuringRunsThenEverythingConverges) {
     EXPECT_TRUE(addresses.insert(std::string(ip->outputs.at("address").as_string())).second)
         << id << " got an address already given to another deployment";
   }
+  // The outbox: after the final shipping nothing is left in it, every applied step has
+  // exactly one lifecycle event, every orchestrator action and accepted request one audit row.
+  {
+    store::ShipperConfig sc{dir.stateUrl(), dir.accountingUrl(), dir.auditHeadFile(), dir.auditKeyFile()};
+    store::Shipper shipper(sc);
+    shipper.shipNow();
+    EXPECT_EQ(store::outboxBacklog(*conn), 0);
+  }
+  auto accConn = store::connect(dir.accountingUrl());
+  int appliedSteps = 0, runs = 0;
+  for (auto& id : ids) {
+    for (auto& run : state.listRuns(id, 200, "").items) {
+      ++runs;
+      auto full = state.getRun(run.id, true).value();
+      for (auto& step : full.steps) {
+        if (step.status != StepStatus::Succeeded || step.action == ActionKind::Noop) continue;
+        ++appliedSteps;
+        auto eventId = run.id + "/" + std::to_string(step.seq);
+        EXPECT_EQ(accConn->queryOne("SELECT count(*) FROM resource_events WHERE event_id = ?1", {eventId})->integer(0), 1)
+            << "lifecycle event of " << eventId;
+        EXPECT_EQ(accConn->queryOne("SELECT count(*) FROM audit_log WHERE event_id = ?1", {"run/" + run.id + "/step/" + std::to_string(step.seq)})->integer(0),
+                  1)
+            << "audit row of step " << eventId;
+      }
+      if (full.status == RunStatus::Succeeded || full.status == RunStatus::Failed || full.status == RunStatus::Cancelled)
+        EXPECT_EQ(accConn->queryOne("SELECT count(*) FROM audit_log WHERE event_id = ?1",
+                                    {"run/" + run.id + "/finished"})->integer(0), 1) << run.id;
+    }
+  }
+  EXPECT_EQ(accConn->queryOne("SELECT count(*) FROM resource_events")->integer(0), appliedSteps)
+      << "a lifecycle event without an applied step";
+  int accepted = 0, unanswered = 0;
+  for (auto& [rid, status] : requests_) {
+    auto rows = accConn->query("SELECT status FROM audit_log WHERE request_id = ?1", {rid});
+    if (status >= 200 && status < 300) {
+      ++accepted;
+      EXPECT_EQ(rows.size(), 1u) << "request " << rid << " answered " << status;
+      if (rows.size() == 1) {
+        EXPECT_EQ(rows[0].integer(0), status) << rid;
+      }
+    } else {
+      EXPECT_LE(rows.size(), 1u) << "request " << rid;
+      unanswered += status == 0;
+    }
+  }
+  auto verify = testing::run(std::string(FEDIHOST_BIN) + " audit verify --data " + data());
+  EXPECT_EQ(verify.exitCode, 0) << verify.output;
+
   auto orphans = o.findOrphans(state);
   EXPECT_TRUE(orphans.empty()) << orphans.size() << " orphans, e.g. " << orphans.front().key << " ("
                                << orphans.front().reason << ")";
   EXPECT_GE(kills_, 50);
   std::cout << "[ crash    ] seed " << seed << ": " << kills_ << " SIGKILLs, " << starts_ << " starts, " << live
-            << " live and " << deleted.size() << " deleted deployments converged\n";
+            << " live and " << deleted.size() << " deleted deployments converged; " << runs << " runs, "
+            << appliedSteps << " applied steps, " << accepted << " accepted and " << unanswered
+            << " unanswered requests, each recorded once\n";
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 // keeps it; GET /auth/me gives it again) goes with every POST, PATCH, PUT and
 // DELETE as X-CSRF-Token. No token is ever kept in localStorage.
 import type {
+  AuditEntry,
+  AuditFilter,
   ApiToken,
   App,
   AuthOptions,
@@ -445,6 +447,7 @@ export const api = {
   deleteOrganisation: (id: string) => json<void>(`/organisations/${enc(id)}`, { method: 'DELETE' }),
 
   users: (cursor?: string | null) => json<Page<User>>('/users' + query({ limit: 50, cursor })),
+  audit: (filter: AuditFilter, cursor?: string | null) => json<Page<AuditEntry>>('/audit' + query({ ...filter, limit: 50, cursor })),
   disableUser: (id: string) => json<User | undefined>(`/users/${enc(id)}/disable`, { method: 'POST' }),
   enableUser: (id: string) => json<User | undefined>(`/users/${enc(id)}/enable`, { method: 'POST' }),
 

@@ -22,6 +22,7 @@ import { dashboardPage } from './pages/dashboard';
 import { usagePage } from './pages/usage';
 import { statementsPage } from './pages/statements';
 import { pricePlansPage } from './pages/pricePlans';
+import { auditPage } from './pages/audit';
 
 const app = document.getElementById('app')!;
 
@@ -31,6 +32,7 @@ const usersLink = link('/users', 'Users');
 const usageLink = link('/usage', 'Usage');
 const statementsLink = link('/statements', 'Statements');
 const pricePlansLink = link('/price-plans', 'Price plans');
+const auditLink = link('/audit', 'Audit log');
 const nav = h(
   'nav',
   { class: 'nav', 'aria-label': 'Main' },
@@ -43,6 +45,7 @@ const nav = h(
   usageLink,
   statementsLink,
   pricePlansLink,
+  auditLink,
 );
 
 // The organisation switcher: only for people in several organisations.
@@ -107,6 +110,7 @@ function drawHeader(path = location.pathname): void {
   usersLink.hidden = !session.can('operator');
   statementsLink.hidden = !session.can('organisation.manage');
   pricePlansLink.hidden = !session.can('operator');
+  auditLink.hidden = !session.can('organisation.manage');
   const orgs = session.memberships();
   switcherWrap.hidden = !signedIn || orgs.length < 2;
   if (orgs.length >= 2) {
@@ -167,6 +171,7 @@ route('/dashboard', dashboardPage);
 route('/usage', usagePage);
 route('/statements', statementsPage);
 route('/price-plans', pricePlansPage);
+route('/audit', auditPage);
 setNotFound(({ root }) => {
   root.append(h('h1', null, 'Page not found'), h('p', null, 'This page does not exist. ', link('/', 'Go to the start page'), '.'));
 });

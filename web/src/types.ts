@@ -428,3 +428,34 @@ export interface Orphan {
   deployment: string;
   reason: string;
 }
+
+/** One row of the audit log (GET /api/v1/audit; docs/accounting.md). */
+export interface AuditEntry {
+  seq: number;
+  eventId: string;
+  at: string;
+  actorKind: 'user' | 'token' | 'system' | 'anonymous' | string;
+  actorId: string;
+  via: string;
+  organisationId: string;
+  action: string;
+  objectId: string;
+  method: string;
+  path: string;
+  status: number;
+  outcome: string;
+  remote: string;
+  requestId: string;
+  detail: string;
+  prevHash: string;
+  hash: string;
+}
+
+export interface AuditFilter {
+  from?: string;
+  to?: string;
+  actor?: string;
+  object?: string;
+  action?: string;
+  organisation?: string;
+}

@@ -15,6 +15,8 @@ namespace fedihost::api::handlers {
 /// A JSON response.
 Response json(int status, const boost::json::value& body);
 
+// audit.cc
+Response listAudit(RequestContext& ctx);
 // meta.cc
 Response getHealth(RequestContext& ctx);
 Response getOpenApi(RequestContext& ctx);

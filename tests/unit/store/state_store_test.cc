@@ -174,11 +174,26 @@ TEST(AccountingStoreTest, AuditLogKeepsEveryLineNewestFirst) {
   auto conn = connect((dir / "accounting.db").string());
   migrate(*conn, DatabaseKind::Accounting);
   AccountingStore acc(*conn);
-  acc.audit({0, {}, "usr_1", "org_1", "POST", "/api/v1/organisations", 201, "127.0.0.1", {}});
-  acc.audit({0, {}, "usr_1", "org_1", "DELETE", "/api/v1/deployments/dep_1", 202, "127.0.0.1", {}});
+  auto row = [](std::string id, std::string method, std::string path, int status) {
+    AuditEntry e;
+    e.eventId = std::move(id);
+    e.actorKind = "user";
+    e.actorId = "usr_1";
+    e.organisationId = "org_1";
+    e.method = std::move(method);
+    e.path = std::move(path);
+    e.status = status;
+    e.remote = "127.0.0.1";
+    return e;
+  };
+  EXPECT_TRUE(acc.audit(row("evt_1", "POST", "/api/v1/organisations", 201)));
+  EXPECT_TRUE(acc.audit(row("evt_2", "DELETE", "/api/v1/deployments/dep_1", 202)));
+  EXPECT_FALSE(acc.audit(row("evt_2", "DELETE", "/api/v1/deployments/dep_1", 202))) << "the same event id twice";
   auto lines = acc.recentAudit(10);
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(lines[0].method, "DELETE");
+  EXPECT_EQ(lines[0].seq, 2);
+  EXPECT_EQ(lines[0].prevHash, lines[1].hash);
   EXPECT_EQ(lines[1].status, 201);
   EXPECT_TRUE(acc.resourceEvent({"run_1/1", {}, "org_1", "dep_1", "dep_1/machine/main", "machine", "created"}));
   EXPECT_FALSE(acc.resourceEvent({"run_1/1", {}, "org_1", "dep_1", "dep_1/machine/main", "machine", "created"}))
