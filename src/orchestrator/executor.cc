@@ -265,6 +265,7 @@ void Executor::releaseSlot(const void* provider) {
 void Executor::execute(store::StateStore& state, const std::string& runId) {
   auto run = state.getRun(runId, true);
   if (!run || (run->status != RunStatus::Queued && run->status != RunStatus::Running)) return;
+  if (run->kind == RunKind::Refresh) return;  // a refresh's claim, not steps to execute
   auto d = state.getDeployment(run->deployment);
   if (!d) {
     state.setRunStatus(runId, RunStatus::Failed, d.error().message);

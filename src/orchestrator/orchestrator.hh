@@ -11,6 +11,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "orchestrator/executor.hh"
 #include "providers/provider.hh"
@@ -33,6 +34,24 @@ struct DataDir {
 
 /// Creates the data directory if needed and applies pending schema migrations to both databases.
 void prepareDataDir(const DataDir& dir);
+
+/// The exclusive lock of a data directory by the server using it: an flock on
+/// DATA/serve.lock (mode 0600, the holder's PID written into it), held while the
+/// object lives; the kernel drops it when the process ends, however it ends.
+class DataDirLock {
+ public:
+  /// Creates the directory if needed and locks it; Conflict naming the holder's PID
+  /// if another process holds the lock.
+  static Result<DataDirLock> acquire(const DataDir& dir);
+  DataDirLock(DataDirLock&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  DataDirLock& operator=(DataDirLock&&) = delete;
+  DataDirLock(const DataDirLock&) = delete;
+  ~DataDirLock();
+
+ private:
+  explicit DataDirLock(int fd) : fd_(fd) {}
+  int fd_ = -1;
+};
 
 struct OrchestratorOptions {
   int workers = 2;                            ///< runs at once
@@ -74,7 +93,7 @@ class Orchestrator {
   /// The plan that brings the deployment's recorded resources to its desired
   /// ones (to none, for a deployment being deleted), given the drift last seen.
   Plan planFor(store::StateStore& state, const Deployment& d) const;
-  /// Plans and queues an apply run; Conflict if the deployment has a run queued or running.
+  /// Plans and queues an apply run; Conflict if the deployment has a run queued or running, or is being refreshed.
   Result<Run> apply(store::StateStore& state, const Deployment& d);
   /// Plans and queues the run that deletes every resource of the deployment; Conflict as for apply.
   Result<Run> destroy(store::StateStore& state, const Deployment& d);
@@ -89,6 +108,8 @@ class Orchestrator {
   Result<Run> cancel(store::StateStore& state, const std::string& runId);
 
   /// Reads every recorded resource of a deployment back from its provider and records what differs.
+  /// Holds the deployment as a run does (StateStore::claimRefresh): Conflict if a run is queued or
+  /// running, or another refresh is in progress; an apply asked meanwhile gets Conflict.
   Result<RefreshReport> refresh(store::StateStore& state, const std::string& deploymentId);
   /// Lists each target's providers for resources no recorded resource accounts for.
   std::vector<Orphan> findOrphans(store::StateStore& state);

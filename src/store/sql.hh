@@ -100,6 +100,11 @@ class Transaction {
     c_.commit();
     done_ = true;
   }
+  /// Rolls back now (e.g. after a failed statement, before reading again).
+  void rollback() {
+    done_ = true;
+    c_.rollback();
+  }
 
  private:
   Connection& c_;

@@ -395,8 +395,19 @@ void StateStore::forgetResource(const std::string& key) { c_.execute("DELETE FRO
 
 // ---- Runs ----
 
-Run StateStore::createRun(const std::string& deployment, RunKind kind, const std::vector<PlanAction>& actions,
-                          const std::string& planId) {
+namespace {
+/// The Conflict of a deployment that already has a run (or a refresh) active.
+Error activeRunConflict(StateStore& s, const std::string& deployment) {
+  auto active = s.activeRun(deployment);
+  if (active && active->kind == RunKind::Refresh)
+    return Error::conflict("deployment " + deployment + " is being refreshed; try again once the refresh has ended");
+  return Error::conflict("deployment " + deployment + " already has a run in progress" +
+                         (active ? " (" + active->id + ")" : std::string()) + "; wait for it to finish or cancel it");
+}
+}  // namespace
+
+Result<Run> StateStore::createRun(const std::string& deployment, RunKind kind, const std::vector<PlanAction>& actions,
+                                  const std::string& planId) {
   Run run;
   run.id = ids::newId("run");
   run.deployment = deployment;
@@ -406,10 +417,17 @@ Run StateStore::createRun(const std::string& deployment, RunKind kind, const std
   run.total = static_cast<int>(actions.size());
   Transaction tx(c_, true);
   run.planId = planId;
-  c_.execute(
-      "INSERT INTO runs (id, deployment_id, kind, status, total, created_at, plan_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-      {run.id, deployment, std::string(toString(kind)), std::string(toString(run.status)), std::int64_t{run.total},
-       run.createdAt, planId});
+  try {
+    // runs_one_active_per_deployment (migration 006) refuses a second queued or running run.
+    c_.execute(
+        "INSERT INTO runs (id, deployment_id, kind, status, total, created_at, plan_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+        "?7)",
+        {run.id, deployment, std::string(toString(kind)), std::string(toString(run.status)), std::int64_t{run.total},
+         run.createdAt, planId});
+  } catch (const ConstraintError&) {
+    tx.rollback();
+    return activeRunConflict(*this, deployment);
+  }
   if (!planId.empty()) c_.execute("UPDATE saved_plans SET run_id = ?1 WHERE id = ?2", {run.id, planId});
   auto st = c_.prepare(
       "INSERT INTO run_steps (run_id, seq, action, resource_key, kind, status, resource) "
@@ -437,6 +455,26 @@ Run StateStore::createRun(const std::string& deployment, RunKind kind, const std
   tx.commit();
   return run;
 }
+
+Result<std::string> StateStore::claimRefresh(const std::string& deployment) {
+  auto id = ids::newId("run");
+  auto now = clock::nowRfc3339();
+  try {
+    c_.execute(
+        "INSERT INTO runs (id, deployment_id, kind, status, total, created_at, started_at) "
+        "VALUES (?1, ?2, 'refresh', 'running', 0, ?3, ?3)",
+        {id, deployment, now});
+  } catch (const ConstraintError&) {
+    return activeRunConflict(*this, deployment);
+  }
+  return id;
+}
+
+void StateStore::releaseRefresh(const std::string& claimId) {
+  c_.execute("DELETE FROM runs WHERE id = ?1 AND kind = 'refresh'", {claimId});
+}
+
+void StateStore::dropRefreshClaims() { c_.execute("DELETE FROM runs WHERE kind = 'refresh'"); }
 
 Result<Run> StateStore::getRun(const std::string& id, bool withSteps) {
   auto r = c_.queryOne(std::string("SELECT ") + kRunColumns + " FROM runs WHERE id = ?1", {id});
@@ -467,7 +505,7 @@ Result<Run> StateStore::getRun(const std::string& id, bool withSteps) {
 Page<Run> StateStore::listRuns(const std::string& deployment, int limit, const std::string& cursor) {
   auto [at, id] = splitCursor(cursor);
   auto rows = c_.query(std::string("SELECT ") + kRunColumns +
-                           " FROM runs WHERE deployment_id = ?1 AND (?2 = '' OR created_at < ?2 OR "
+                           " FROM runs WHERE deployment_id = ?1 AND kind <> 'refresh' AND (?2 = '' OR created_at < ?2 OR "
                            "(created_at = ?2 AND id < ?3)) ORDER BY created_at DESC, id DESC LIMIT ?4",
                        {deployment, at, id, std::int64_t{limit + 1}});
   std::vector<Run> items;
@@ -487,7 +525,7 @@ std::optional<Run> StateStore::activeRun(const std::string& deployment) {
 std::vector<Run> StateStore::unfinishedRuns() {
   std::vector<Run> out;
   for (auto& r : c_.query(std::string("SELECT ") + kRunColumns +
-                          " FROM runs WHERE status IN ('queued','running') ORDER BY created_at, id"))
+                          " FROM runs WHERE status IN ('queued','running') AND kind <> 'refresh' ORDER BY created_at, id"))
     out.push_back(runFrom(r));
   return out;
 }

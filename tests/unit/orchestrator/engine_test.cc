@@ -28,6 +28,10 @@ using namespace std::chrono_literals;
 struct Probe {
   std::atomic<int> inFlight{0}, maxInFlight{0}, calls{0};
   std::atomic<int> failNext{0};
+  std::atomic<bool> failList{false};
+  /// While set, read() blocks until it is cleared (a refresh held in flight).
+  std::atomic<bool> holdReads{false};
+  std::atomic<int> readsHeld{0};
   ErrorKind failKind = ErrorKind::Unavailable;
   std::chrono::milliseconds delay{0};
 };
@@ -43,7 +47,14 @@ class ProbeDns final : public providers::DnsProvider {
   Result<providers::Observed> create(const providers::ResolvedResource& r) override {
     return around([&] { return inner_->create(r); });
   }
-  Result<providers::Observed> read(const providers::ResolvedResource& r) override { return inner_->read(r); }
+  Result<providers::Observed> read(const providers::ResolvedResource& r) override {
+    auto& p = probe();
+    if (p.holdReads) {
+      ++p.readsHeld;
+      while (p.holdReads) std::this_thread::sleep_for(1ms);
+    }
+    return inner_->read(r);
+  }
   Result<providers::Observed> update(const providers::ResolvedResource& r) override {
     return around([&] { return inner_->update(r); });
   }
@@ -79,6 +90,9 @@ class EngineTest : public ::testing::Test {
     p.maxInFlight = 0;
     p.calls = 0;
     p.failNext = 0;
+    p.failList = false;
+    p.holdReads = false;
+    p.readsHeld = 0;
     p.failKind = ErrorKind::Unavailable;
     p.delay = 0ms;
     dir_.root = tmp_.path() / "var";
@@ -393,6 +407,40 @@ TEST_F(EngineTest, OrphansAreFoundByListingTheProviders) {
   }
   EXPECT_TRUE(sawForgotten);
   EXPECT_TRUE(sawStray);
+}
+
+TEST_F(EngineTest, ARefreshAndARunExcludeEachOther) {
+  writeTarget("probe", R"({"name": "probe", "providers": {"dns-record-set": {"implementation": "probe"}}})");
+  auto d = deployment("social", "probe");
+  {
+    Orchestrator o(dir_, fast());  // not started: the run stays queued
+    ASSERT_TRUE(o.apply(*state_, d).ok());
+    auto refused = o.refresh(*state_, d.id);
+    ASSERT_FALSE(refused.ok()) << "a refresh while a run is queued would overwrite the drift it clears";
+    EXPECT_EQ(refused.error().kind, ErrorKind::Conflict);
+    EXPECT_TRUE(state_->refreshedAt(d.id).empty()) << "nothing was read or recorded";
+  }
+  Orchestrator o(dir_, fast());
+  o.start();  // resumes the queued run
+  o.waitIdle();
+  ASSERT_EQ(fresh(d).status, DeploymentStatus::Ready);
+  // A refresh held in flight at the provider: an apply asked meanwhile is refused, not interleaved.
+  probe().holdReads = true;
+  std::thread refresher([&] {
+    auto conn = store::connect(dir_.stateUrl());
+    store::StateStore st(*conn);
+    EXPECT_TRUE(o.refresh(st, d.id).ok());
+  });
+  while (probe().readsHeld.load() == 0) std::this_thread::sleep_for(1ms);
+  auto during = o.apply(*state_, fresh(d));
+  ASSERT_FALSE(during.ok());
+  EXPECT_EQ(during.error().kind, ErrorKind::Conflict);
+  EXPECT_NE(during.error().message.find("being refreshed"), std::string::npos) << during.error().message;
+  EXPECT_FALSE(o.refresh(*state_, d.id).ok()) << "one refresh at a time too";
+  probe().holdReads = false;
+  refresher.join();
+  EXPECT_TRUE(o.apply(*state_, fresh(d)).ok()) << "the refresh has let go";
+  o.waitIdle();
 }
 
 TEST_F(EngineTest, TwoHundredDeploymentsConvergeWithTwentyPercentOfCallsFailing) {

@@ -149,7 +149,7 @@ TEST_F(StateStoreTest, RunsJournalStepsAndTrackProgress) {
       {ActionKind::Create, {"dep_1/ip-address/main", ResourceKind::IpAddress, "dep_1", "main", {}, {}}, "new"},
       {ActionKind::Create, {"dep_1/machine/main", ResourceKind::Machine, "dep_1", "main", {}, {"dep_1/ip-address/main"}},
        "new"}};
-  auto run = state_->createRun("dep_1", RunKind::Apply, actions);
+  auto run = state_->createRun("dep_1", RunKind::Apply, actions).value();
   EXPECT_EQ(run.total, 2);
   EXPECT_EQ(state_->activeRun("dep_1")->id, run.id);
   EXPECT_EQ(state_->unfinishedRuns().size(), 1u);
@@ -167,6 +167,59 @@ TEST_F(StateStoreTest, RunsJournalStepsAndTrackProgress) {
   EXPECT_FALSE(state_->activeRun("dep_1").has_value());
   EXPECT_TRUE(state_->unfinishedRuns().empty());
   EXPECT_EQ(state_->listRuns("dep_1", 10, "").items.size(), 1u);
+}
+
+TEST_F(StateStoreTest, OneActiveRunPerDeploymentIsAConstraintOfTheDatabase) {
+  auto first = state_->createRun("dep_1", RunKind::Apply, {}).value();
+  auto second = state_->createRun("dep_1", RunKind::Destroy, {});
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().kind, ErrorKind::Conflict);
+  EXPECT_NE(second.error().message.find(first.id), std::string::npos) << second.error().message;
+  // The database itself refuses it, whoever inserts (no check before the insert to race past).
+  EXPECT_THROW(conn_->execute("INSERT INTO runs (id, deployment_id, kind, status, total, created_at) "
+                              "VALUES ('run_raw', 'dep_1', 'apply', 'running', 0, 'x')"),
+               ConstraintError);
+  EXPECT_TRUE(state_->createRun("dep_2", RunKind::Apply, {}).ok()) << "another deployment is not held up";
+  // A refresh takes the same exclusion, both ways.
+  auto claim = state_->claimRefresh("dep_1");
+  ASSERT_FALSE(claim.ok());
+  EXPECT_EQ(claim.error().kind, ErrorKind::Conflict);
+  state_->setRunStatus(first.id, RunStatus::Succeeded);
+  claim = state_->claimRefresh("dep_1");
+  ASSERT_TRUE(claim.ok());
+  auto during = state_->createRun("dep_1", RunKind::Apply, {});
+  ASSERT_FALSE(during.ok());
+  EXPECT_EQ(during.error().kind, ErrorKind::Conflict);
+  EXPECT_NE(during.error().message.find("being refreshed"), std::string::npos) << during.error().message;
+  EXPECT_FALSE(state_->claimRefresh("dep_1").ok());
+  // A claim is neither listed nor resumed, and is gone once released.
+  EXPECT_EQ(state_->listRuns("dep_1", 10, "").items.size(), 1u);
+  for (auto& r : state_->unfinishedRuns()) EXPECT_NE(r.id, *claim);
+  state_->releaseRefresh(*claim);
+  EXPECT_TRUE(state_->createRun("dep_1", RunKind::Apply, {}).ok());
+  // Claims left by a process that died are dropped at the next start.
+  auto left = state_->claimRefresh("dep_3").value();
+  state_->dropRefreshClaims();
+  EXPECT_FALSE(state_->getRun(left, false).ok());
+}
+
+TEST_F(StateStoreTest, MigrationSixEndsAllButTheOldestActiveRunOfADeployment) {
+  // A database from before migration 006, where the race left two active runs.
+  conn_->execScript("DROP INDEX runs_one_active_per_deployment; DELETE FROM schema_migrations WHERE version = 6;");
+  conn_->execute("INSERT INTO runs (id, deployment_id, kind, status, total, created_at) VALUES "
+                 "('run_a', 'dep_1', 'apply', 'running', 0, '2026-01-01T00:00:00.000Z'), "
+                 "('run_b', 'dep_1', 'apply', 'queued', 0, '2026-01-01T00:00:01.000Z'), "
+                 "('run_c', 'dep_2', 'apply', 'queued', 0, '2026-01-01T00:00:02.000Z'), "
+                 "('run_d', 'dep_1', 'apply', 'succeeded', 0, '2025-01-01T00:00:00.000Z')");
+  EXPECT_EQ(migrate(*conn_, DatabaseKind::State), std::vector<int>{6});
+  EXPECT_EQ(state_->getRun("run_a", false)->status, RunStatus::Running);
+  auto b = state_->getRun("run_b", false).value();
+  EXPECT_EQ(b.status, RunStatus::Failed);
+  EXPECT_NE(b.error.find("migration 006"), std::string::npos);
+  EXPECT_FALSE(b.finishedAt.empty());
+  EXPECT_EQ(state_->getRun("run_c", false)->status, RunStatus::Queued);
+  EXPECT_EQ(state_->getRun("run_d", false)->status, RunStatus::Succeeded);
+  EXPECT_FALSE(state_->createRun("dep_1", RunKind::Apply, {}).ok());
 }
 
 TEST(AccountingStoreTest, AuditLogKeepsEveryLineNewestFirst) {
