@@ -296,8 +296,9 @@ Result<RefreshReport> Orchestrator::refresh(store::StateStore& state, const std:
   return report;
 }
 
-std::vector<Orphan> Orchestrator::findOrphans(store::StateStore& state) {
-  std::vector<Orphan> out;
+OrphanScan Orchestrator::findOrphans(store::StateStore& state) {
+  OrphanScan scan;
+  auto& out = scan.orphans;
   std::map<std::string, std::vector<std::string>> byTarget;  // target -> deployments
   std::map<std::string, Deployment> known;
   for (auto& id : state.deploymentIds(true)) {
@@ -311,9 +312,11 @@ std::vector<Orphan> Orchestrator::findOrphans(store::StateStore& state) {
     // A file target also shows deployments the state database never heard of.
     if (auto root = t->deploymentPath(""); !root.empty()) {
       std::error_code ec;
-      for (auto& e : std::filesystem::directory_iterator(root, ec))
-        if (e.is_directory() && !known.count(e.path().filename().string()))
-          ids.push_back(e.path().filename().string());
+      for (std::filesystem::directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec))
+        if (it->is_directory() && !known.count(it->path().filename().string()))
+          ids.push_back(it->path().filename().string());
+      if (ec && ec != std::errc::no_such_file_or_directory)
+        scan.failures.push_back({name, "", "", "cannot list " + root.string() + ": " + ec.message()});
     }
     for (auto& id : ids) {
       std::set<std::string> recorded;
@@ -326,13 +329,16 @@ std::vector<Orphan> Orchestrator::findOrphans(store::StateStore& state) {
         auto& p = t->provider(kind);
         if (!p.capabilities().canList) continue;
         auto keys = p.list(id);
-        if (!keys) continue;
+        if (!keys) {
+          scan.failures.push_back({name, id, std::string(toString(kind)), keys.error().message});
+          continue;
+        }
         for (auto& key : *keys)
           if (!recorded.count(key)) out.push_back({name, key, id, reason});
       }
     }
   }
-  return out;
+  return scan;
 }
 
 std::filesystem::path Orchestrator::deploymentPath(const std::string& deploymentId) const {

@@ -69,6 +69,21 @@ struct Orphan {
   std::string reason;  ///< "deployment deleted", "deployment unknown", "not recorded"
 };
 
+/// A provider (of a target, for a kind and deployment) that could not list what it holds:
+/// the scan does not know whether it holds orphans.
+struct ScanFailure {
+  std::string target;
+  std::string deployment;  ///< "" when the target's own listing failed
+  std::string kind;        ///< the resource kind, "" for the target's directory
+  std::string error;
+};
+
+/// What an orphan scan found, and where it could not look.
+struct OrphanScan {
+  std::vector<Orphan> orphans;
+  std::vector<ScanFailure> failures;
+};
+
 /// What a refresh did.
 struct RefreshReport {
   std::string checkedAt;
@@ -111,8 +126,9 @@ class Orchestrator {
   /// Holds the deployment as a run does (StateStore::claimRefresh): Conflict if a run is queued or
   /// running, or another refresh is in progress; an apply asked meanwhile gets Conflict.
   Result<RefreshReport> refresh(store::StateStore& state, const std::string& deploymentId);
-  /// Lists each target's providers for resources no recorded resource accounts for.
-  std::vector<Orphan> findOrphans(store::StateStore& state);
+  /// Lists each target's providers for resources no recorded resource accounts for; a provider
+  /// that fails to list is reported in `failures` (never taken for "no orphans").
+  OrphanScan findOrphans(store::StateStore& state);
 
   /// A configured target, or nullptr.
   const providers::Target* target(const std::string& name) const;

@@ -127,7 +127,7 @@ class StateStore {
 
 /// A resource as JSON (the journal's and saved plans' form), with the reason of its action.
 json::object resourceToJson(const Resource& r, const std::string& reason);
-/// The resource back from resourceToJson's form.
+/// The resource back from resourceToJson's form; DatabaseError for an unknown or missing kind.
 Resource resourceFromJson(const json::object& o);
 
 }  // namespace fedihost::store

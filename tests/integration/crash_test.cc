@@ -207,7 +207,9 @@ TEST_F(CrashTest, FiftySigkillsDuringRunsThenEverythingConverges) {
     EXPECT_TRUE(addresses.insert(std::string(ip->outputs.at("address").as_string())).second)
         << id << " got an address already given to another deployment";
   }
-  auto orphans = o.findOrphans(state);
+  auto scan = o.findOrphans(state);
+  EXPECT_TRUE(scan.failures.empty()) << scan.failures.size() << " providers could not list";
+  auto& orphans = scan.orphans;
   EXPECT_TRUE(orphans.empty()) << orphans.size() << " orphans, e.g. " << orphans.front().key << " ("
                                << orphans.front().reason << ")";
   EXPECT_GE(kills_, 50);

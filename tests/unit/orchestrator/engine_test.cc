@@ -59,7 +59,10 @@ class ProbeDns final : public providers::DnsProvider {
     return around([&] { return inner_->update(r); });
   }
   Result<void> remove(const providers::ResolvedResource& r) override { return inner_->remove(r); }
-  Result<std::vector<std::string>> list(std::string_view d) override { return inner_->list(d); }
+  Result<std::vector<std::string>> list(std::string_view d) override {
+    if (probe().failList) return Error{ErrorKind::Unavailable, "503: the DNS API is down", {}};
+    return inner_->list(d);
+  }
 
  private:
   template <class F>
@@ -388,7 +391,8 @@ TEST_F(EngineTest, OrphansAreFoundByListingTheProviders) {
   o.start();
   o.apply(*state_, d).value();
   o.waitIdle();
-  EXPECT_TRUE(o.findOrphans(*state_).empty());
+  EXPECT_TRUE(o.findOrphans(*state_).orphans.empty());
+  EXPECT_TRUE(o.findOrphans(*state_).failures.empty());
 
   // A deployment the state database never heard of left files in the target.
   auto stray = dir_.targetRoot("local") / "dep_stray";
@@ -399,7 +403,7 @@ TEST_F(EngineTest, OrphansAreFoundByListingTheProviders) {
   auto forgotten = recorded.front().resource.key;
   state_->forgetResource(forgotten);
 
-  auto orphans = o.findOrphans(*state_);
+  auto orphans = o.findOrphans(*state_).orphans;
   bool sawForgotten = false, sawStray = false;
   for (auto& x : orphans) {
     if (x.key == forgotten) sawForgotten = x.reason == "not recorded";
@@ -407,6 +411,24 @@ TEST_F(EngineTest, OrphansAreFoundByListingTheProviders) {
   }
   EXPECT_TRUE(sawForgotten);
   EXPECT_TRUE(sawStray);
+}
+
+TEST_F(EngineTest, AProviderThatFailsToListIsAFailureOfTheScanNotNoOrphans) {
+  writeTarget("probe", R"({"name": "probe", "providers": {"dns-record-set": {"implementation": "probe"}}})");
+  auto d = deployment("social", "probe");
+  Orchestrator o(dir_, fast());
+  o.start();
+  o.apply(*state_, d).value();
+  o.waitIdle();
+  ASSERT_TRUE(o.findOrphans(*state_).failures.empty());
+  probe().failList = true;
+  auto scan = o.findOrphans(*state_);
+  ASSERT_EQ(scan.failures.size(), 1u);
+  EXPECT_EQ(scan.failures[0].target, "probe");
+  EXPECT_EQ(scan.failures[0].deployment, d.id);
+  EXPECT_EQ(scan.failures[0].kind, "dns-record-set");
+  EXPECT_NE(scan.failures[0].error.find("DNS API is down"), std::string::npos);
+  EXPECT_TRUE(scan.orphans.empty());
 }
 
 TEST_F(EngineTest, ARefreshAndARunExcludeEachOther) {
@@ -479,7 +501,7 @@ TEST_F(EngineTest, TwoHundredDeploymentsConvergeWithTwentyPercentOfCallsFailing)
     EXPECT_TRUE(o.planFor(*state_, fresh(d)).empty()) << d.name;
     EXPECT_EQ(fresh(d).status, DeploymentStatus::Ready);
   }
-  EXPECT_TRUE(o.findOrphans(*state_).empty());
+  EXPECT_TRUE(o.findOrphans(*state_).orphans.empty());
   std::cout << "[ engine   ] 200 deployments, " << steps << " steps, " << attempts << " provider calls, "
             << retriedSteps << " steps retried, " << injected << " injected faults\n";
 }

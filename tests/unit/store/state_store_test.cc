@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "store/accounting_store.hh"
 #include "store/migrations.hh"
 #include "support/temp_dir.hh"
@@ -220,6 +222,51 @@ TEST_F(StateStoreTest, MigrationSixEndsAllButTheOldestActiveRunOfADeployment) {
   EXPECT_EQ(state_->getRun("run_c", false)->status, RunStatus::Queued);
   EXPECT_EQ(state_->getRun("run_d", false)->status, RunStatus::Succeeded);
   EXPECT_FALSE(state_->createRun("dep_1", RunKind::Apply, {}).ok());
+}
+
+TEST_F(StateStoreTest, CorruptRowsAreErrorsNotDefaults) {
+  auto d = state_->createDeployment(deployment("social"), {"social.example.test"}).value();
+  Resource r{d.id + "/machine/main", ResourceKind::Machine, d.id, "main", {{"cpu", 2}}, {}};
+  state_->recordResource(r, {});
+  std::vector<PlanAction> actions{{ActionKind::Create, r, "new"}};
+  auto run = state_->createRun(d.id, RunKind::Apply, actions).value();
+  state_->replaceDrift(d.id, {{r.key, d.id, DriftStatus::Missing, "gone", "t"}}, "t");
+  auto plan = state_->savePlan(d.id, {}, actions);
+  // Each read works before the row is spoilt.
+  ASSERT_TRUE(state_->getRun(run.id, true).ok());
+  ASSERT_EQ(state_->drift(d.id).size(), 1u);
+  ASSERT_TRUE(state_->getSavedPlan(plan.id).ok());
+
+  auto spoilt = [&](const std::string& sql, const std::function<void()>& read, const std::string& undo) {
+    conn_->execute(sql);
+    EXPECT_THROW(read(), DatabaseError) << sql;
+    conn_->execute(undo);
+  };
+  auto readRun = [&] { (void)state_->getRun(run.id, true); };
+  spoilt("UPDATE run_steps SET action = 'obliterate'", readRun, "UPDATE run_steps SET action = 'create'");
+  spoilt("UPDATE run_steps SET kind = 'spaceship'", readRun, "UPDATE run_steps SET kind = 'machine'");
+  spoilt("UPDATE run_steps SET status = 'meh'", readRun, "UPDATE run_steps SET status = 'pending'");
+  spoilt("UPDATE run_steps SET attempts = 'several'", readRun, "UPDATE run_steps SET attempts = 0");
+  spoilt("UPDATE run_steps SET resource = '{\"key\":\"k\"}'", [&] {
+    (void)store::resourceFromJson(state_->getRun(run.id, true)->steps.at(0).resource); }, "UPDATE run_steps SET resource = '{}'");
+  spoilt("UPDATE runs SET kind = 'explode'", readRun, "UPDATE runs SET kind = 'apply'");
+  spoilt("UPDATE runs SET status = 'maybe'", readRun, "UPDATE runs SET status = 'queued'");
+  spoilt("UPDATE runs SET total = 'many'", readRun, "UPDATE runs SET total = 1");
+  spoilt("UPDATE runs SET total = '12abc'", [&] { (void)state_->listRuns(d.id, 10, ""); }, "UPDATE runs SET total = 1");
+  spoilt("UPDATE resources SET kind = 'spaceship'", [&] { (void)state_->recordedResources(d.id); },
+         "UPDATE resources SET kind = 'machine'");
+  spoilt("UPDATE deployments SET status = 'sideways'", [&] { (void)state_->getDeployment(d.id); },
+         "UPDATE deployments SET status = 'new'");
+  spoilt("UPDATE deployments SET version = 'v2'", [&] { (void)state_->getDeployment(d.id); },
+         "UPDATE deployments SET version = 1");
+  spoilt("UPDATE resource_drift SET status = 'wobbly'", [&] { (void)state_->drift(d.id); },
+         "UPDATE resource_drift SET status = 'missing'");
+  spoilt("UPDATE saved_plans SET actions = replace(actions, '\"action\":\"create\"', '\"action\":\"yeet\"')",
+         [&] { (void)state_->getSavedPlan(plan.id); }, "UPDATE saved_plans SET actions = replace(actions, 'yeet', 'create')");
+  // And every row is readable again once repaired.
+  EXPECT_TRUE(state_->getRun(run.id, true).ok());
+  EXPECT_TRUE(state_->getSavedPlan(plan.id).ok());
+  EXPECT_TRUE(state_->getDeployment(d.id).ok());
 }
 
 TEST(AccountingStoreTest, AuditLogKeepsEveryLineNewestFirst) {
