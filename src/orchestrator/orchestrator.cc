@@ -134,7 +134,7 @@ Orchestrator::Orchestrator(DataDir dir, OrchestratorOptions options)
     targets_[name] = std::make_unique<providers::Target>(std::move(*t));
   }
   ExecutorConfig ec2{dir_.stateUrl(), dir_.accountingUrl(), options_.workers, options_.maxParallelSteps,
-                     options_.retry, options_.jitterSeed};
+                     options_.retry, options_.jitterSeed, options_.scheduleHook};
   executor_ = std::make_unique<Executor>(ec2, [this](const std::string& n) { return target(n); }, box_);
 }
 

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -59,6 +60,7 @@ struct OrchestratorOptions {
   RetryPolicy retry;
   std::chrono::seconds refreshInterval{0};    ///< periodic drift refresh of every deployment (0: off)
   std::uint64_t jitterSeed = 0;
+  std::function<void(const std::string&, int)> scheduleHook;  ///< tests only: ExecutorConfig::scheduleHook
 };
 
 /// A resource a provider holds that no recorded resource accounts for.

@@ -26,7 +26,7 @@ using namespace std::chrono_literals;
 /// delegates to the file one and measures how many calls are in flight; it can
 /// be slowed down, and told to fail its next calls.
 struct Probe {
-  std::atomic<int> inFlight{0}, maxInFlight{0}, calls{0};
+  std::atomic<int> inFlight{0}, maxInFlight{0}, calls{0}, finished{0};
   std::atomic<int> failNext{0};
   std::atomic<bool> failList{false};
   /// While set, read() blocks until it is cleared (a refresh held in flight).
@@ -75,6 +75,9 @@ class ProbeDns final : public providers::DnsProvider {
     }
     std::this_thread::sleep_for(p.delay);
     --p.inFlight;
+    struct Finished {
+      ~Finished() { ++probe().finished; }
+    } finished;
     if (p.failNext.load() > 0 && p.failNext.fetch_sub(1) > 0)
       return Error{p.failKind, p.failKind == ErrorKind::Unavailable ? "503 busy" : "422 refused: bad record", {}};
     return f();
@@ -92,6 +95,7 @@ class EngineTest : public ::testing::Test {
     p.inFlight = 0;
     p.maxInFlight = 0;
     p.calls = 0;
+    p.finished = 0;
     p.failNext = 0;
     p.failList = false;
     p.holdReads = false;
@@ -463,6 +467,35 @@ TEST_F(EngineTest, ARefreshAndARunExcludeEachOther) {
   refresher.join();
   EXPECT_TRUE(o.apply(*state_, fresh(d)).ok()) << "the refresh has let go";
   o.waitIdle();
+}
+
+TEST_F(EngineTest, AFailureOfTheSchedulingLoopWaitsForTheStepsInFlight) {
+  writeTarget("probe", R"({"name": "probe", "providers": {"dns-record-set": {"implementation": "probe"}}})");
+  probe().delay = 300ms;
+  auto d = deployment("social", "probe");
+  std::atomic<bool> thrown{false};
+  auto opts = fast(1, 4);
+  // Fails the loop (as a journal write that throws would) while a DNS step sleeps in its provider.
+  opts.scheduleHook = [&](const std::string&, int inFlight) {
+    if (inFlight > 0 && probe().inFlight.load() > 0 && !thrown.exchange(true))
+      throw store::DatabaseError("injected failure of the scheduling loop");
+  };
+  Orchestrator o(dir_, opts);
+  o.start();
+  auto r = o.apply(*state_, d).value();
+  o.waitIdle();
+  ASSERT_TRUE(thrown.load());
+  EXPECT_EQ(probe().finished.load(), probe().calls.load())
+      << "the run ended while a step of it was still in flight (holding its context)";
+  auto done = run(r.id);
+  EXPECT_EQ(done.status, RunStatus::Failed);
+  EXPECT_NE(done.error.find("injected failure"), std::string::npos) << done.error;
+  for (auto& s : done.steps) EXPECT_NE(s.status, StepStatus::Running) << s.resourceKey << " left running";
+  // Nothing is lost: the next apply finishes the job.
+  probe().delay = 0ms;
+  auto next = o.apply(*state_, fresh(d)).value();
+  o.waitIdle();
+  EXPECT_EQ(run(next.id).status, RunStatus::Succeeded) << run(next.id).error;
 }
 
 TEST_F(EngineTest, TwoHundredDeploymentsConvergeWithTwentyPercentOfCallsFailing) {
