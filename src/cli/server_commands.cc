@@ -102,6 +102,9 @@ bool isLoopback(const std::string& address) {
 
 void runServe(const ServeOptions& o) {
   orchestrator::DataDir dir{o.data};
+  // Held until this process ends: a second server on the same directory refuses to start.
+  auto lock = orchestrator::DataDirLock::acquire(dir);
+  if (!lock) throw AbortError(lock.error());
   orchestrator::prepareDataDir(dir);
   providers::registerBuiltinProviders();
 

@@ -45,8 +45,8 @@ constexpr std::array<std::pair<ActionKind, std::string_view>, 5> kActions{{{Acti
                                                                            {ActionKind::Replace, "replace"},
                                                                            {ActionKind::Delete, "delete"},
                                                                            {ActionKind::Noop, "noop"}}};
-constexpr std::array<std::pair<RunKind, std::string_view>, 2> kRunKinds{{{RunKind::Apply, "apply"},
-                                                                         {RunKind::Destroy, "destroy"}}};
+constexpr std::array<std::pair<RunKind, std::string_view>, 3> kRunKinds{
+    {{RunKind::Apply, "apply"}, {RunKind::Destroy, "destroy"}, {RunKind::Refresh, "refresh"}}};
 constexpr std::array<std::pair<RunStatus, std::string_view>, 5> kRunStatuses{{{RunStatus::Queued, "queued"},
                                                                               {RunStatus::Running, "running"},
                                                                               {RunStatus::Succeeded, "succeeded"},

@@ -145,7 +145,9 @@ struct Plan {
   bool empty() const;  ///< true when every action is a no-op
 };
 
-enum class RunKind { Apply, Destroy };
+/// Refresh: not a run of steps but a refresh's claim on the deployment (the same
+/// one-active-run constraint), never listed and gone when the refresh ends.
+enum class RunKind { Apply, Destroy, Refresh };
 std::string_view toString(RunKind k);
 std::optional<RunKind> runKindFromString(std::string_view s);
 enum class RunStatus { Queued, Running, Succeeded, Failed, Cancelled };

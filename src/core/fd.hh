@@ -14,6 +14,12 @@ class Fd {
   Fd(const Fd&) = delete;
   Fd& operator=(const Fd&) = delete;
   int get() const { return fd_; }
+  /// Gives up ownership: the descriptor is no longer closed here.
+  int release() {
+    int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
   /// Closes now; false if close() failed (errno set).
   bool close() {
     int rc = ::close(fd_);

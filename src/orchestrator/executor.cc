@@ -281,6 +281,7 @@ void Executor::releaseSlot(const void* provider) {
 void Executor::execute(store::StateStore& state, const std::string& runId) {
   auto run = state.getRun(runId, true);
   if (!run || (run->status != RunStatus::Queued && run->status != RunStatus::Running)) return;
+  if (run->kind == RunKind::Refresh) return;  // a refresh's claim, not steps to execute
   auto d = state.getDeployment(run->deployment);
   if (!d) {
     runStatus(state, runId, "", RunStatus::Failed, d.error().message);
@@ -297,7 +298,9 @@ void Executor::execute(store::StateStore& state, const std::string& runId) {
   runStatus(state, runId, d->organisation, RunStatus::Running, {},
             std::pair{d->id, destroy ? DeploymentStatus::Deleting : DeploymentStatus::Applying});
 
-  RunContext ctx;
+  // Shared with the step jobs: a job never outlives what it uses, however this function ends.
+  auto shared = std::make_shared<RunContext>();
+  auto& ctx = *shared;
   ctx.runId = runId;
   ctx.deployment = *d;
   ctx.target = target;
@@ -341,7 +344,7 @@ void Executor::execute(store::StateStore& state, const std::string& runId) {
   }
 
   bool interrupted = false;
-  {
+  try {
     std::unique_lock lock(ctx.mu);
     for (;;) {
       const bool cancel = cancelled(runId);
@@ -376,8 +379,9 @@ void Executor::execute(store::StateStore& state, const std::string& runId) {
         ctx.submitted[i] = true;
         ctx.status[i] = StepStatus::Running;
         ++ctx.inFlight;
-        pool_->submit([this, &ctx, i](store::StateStore& st) { runStep(ctx, i, st); });
+        pool_->submit([this, shared, i](store::StateStore& st) { runStep(shared, i, st); });
       }
+      if (config_.scheduleHook) config_.scheduleHook(runId, ctx.inFlight);
       if (ctx.inFlight == 0) {
         bool unfinished = false;
         for (std::size_t i = 0; i < n; ++i)
@@ -391,6 +395,12 @@ void Executor::execute(store::StateStore& state, const std::string& runId) {
       }
       ctx.cv.wait_for(lock, std::chrono::milliseconds(50));
     }
+  } catch (...) {
+    // The loop failed (e.g. the journal could not be written): start nothing more, and let the
+    // steps in flight end before the run is marked failed, so nothing of it runs after that.
+    std::unique_lock lock(ctx.mu);
+    ctx.cv.wait(lock, [&] { return ctx.inFlight == 0; });
+    throw;
   }
   if (interrupted) return;  // the run stays "running" and resumes at the next start
 
@@ -438,7 +448,8 @@ void Executor::runStatus(store::StateStore& state, const std::string& runId, con
   if (config_.onOutbox) config_.onOutbox();
 }
 
-void Executor::runStep(RunContext& ctx, std::size_t index, store::StateStore& state) {
+void Executor::runStep(const std::shared_ptr<RunContext>& shared, std::size_t index, store::StateStore& state) {
+  auto& ctx = *shared;
   auto& step = ctx.steps[index];
   const auto& provider = ctx.target->provider(step.kind);
   const void* slot = &provider;
@@ -491,8 +502,8 @@ void Executor::runStep(RunContext& ctx, std::size_t index, store::StateStore& st
       ctx.status[index] = r ? StepStatus::Succeeded : StepStatus::Failed;
     }
     --ctx.inFlight;
-    // Notified under the lock: once it is released, execute() may return and destroy ctx,
-    // so nothing here may touch ctx after that (ThreadSanitizer found the notify racing the destructor).
+    // Notified under the lock (ThreadSanitizer found a notify after unlocking racing the context's
+    // destructor); the job's share of the context keeps it alive until the job is gone.
     ctx.cv.notify_all();
   }
 }

@@ -15,6 +15,9 @@
 //    is skipped and the run ends "cancelled".
 //  - Unfinished runs are resumed at start: creates are idempotent by identity
 //    key, so nothing is created twice.
+//  - A run's context is shared by the step jobs that use it, and a failure of the
+//    scheduling loop (a database error) first waits for the steps in flight to end:
+//    the run is marked failed only once nothing of it runs any more.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -50,6 +53,9 @@ struct ExecutorConfig {
   RetryPolicy retry;
   std::uint64_t jitterSeed = 0;  ///< 0: from the clock
   std::function<void()> onOutbox;  ///< called after a transaction that queued outbox events (wakes the shipper)
+  /// Tests only: called in a run's scheduling loop after it started what could start, with the
+  /// number of steps in flight; it may throw, to fail the loop while steps are in flight.
+  std::function<void(const std::string& runId, int inFlight)> scheduleHook;
 };
 
 /// Finds a deployment's target by name; nullptr if there is none.
@@ -78,7 +84,7 @@ class Executor {
   struct RunContext;
   void workerLoop();
   void execute(store::StateStore& state, const std::string& runId);
-  void runStep(RunContext& ctx, std::size_t index, store::StateStore& state);
+  void runStep(const std::shared_ptr<RunContext>& ctx, std::size_t index, store::StateStore& state);
   Result<void> attempt(store::StateStore& state, const RunContext& ctx, const RunStep& step);
   /// Sets a run's status with its audit row ("started", "finished") in one transaction.
   void runStatus(store::StateStore& state, const std::string& runId, const std::string& organisation,

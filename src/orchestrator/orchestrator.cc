@@ -1,15 +1,22 @@
 #include "orchestrator/orchestrator.hh"
 #include "nixos/render.hh"
 
+#include <fcntl.h>
 #include <sodium.h>
 #include <spdlog/spdlog.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <set>
 #include <sstream>
 
 #include "core/clock.hh"
+#include "core/fd.hh"
 #include "core/json_util.hh"
 #include "orchestrator/expand.hh"
 #include "orchestrator/planner.hh"
@@ -69,6 +76,35 @@ void prepareDataDir(const DataDir& dir) {
   store::migrate(*accounting, store::DatabaseKind::Accounting);
 }
 
+Result<DataDirLock> DataDirLock::acquire(const DataDir& dir) {
+  std::filesystem::create_directories(dir.root);
+  auto path = dir.root / "serve.lock";
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) throw std::runtime_error("cannot open " + path.string() + ": " + std::strerror(errno));
+  Fd guard(fd);
+  int rc;
+  do rc = ::flock(fd, LOCK_EX | LOCK_NB);
+  while (rc != 0 && errno == EINTR);
+  if (rc != 0) {
+    if (errno != EWOULDBLOCK) throw std::runtime_error("cannot lock " + path.string() + ": " + std::strerror(errno));
+    char buf[32] = {};
+    auto n = ::pread(fd, buf, sizeof buf - 1, 0);
+    std::string pid(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
+    while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
+    return Error::conflict("the data directory " + dir.root.string() + " is in use by another fedihost serve (PID " +
+                           (pid.empty() ? std::string("unknown") : pid) + "); stop it first or use another --data");
+  }
+  auto text = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, text.data(), text.size(), 0) != static_cast<ssize_t>(text.size()))
+    throw std::runtime_error("cannot write " + path.string() + ": " + std::strerror(errno));
+  ::fchmod(fd, 0600);
+  return DataDirLock(guard.release());
+}
+
+DataDirLock::~DataDirLock() {
+  if (fd_ >= 0) ::close(fd_);  // releases the flock
+}
+
 Orchestrator::Orchestrator(DataDir dir, OrchestratorOptions options)
     : dir_(std::move(dir)), options_(options), box_(secrets::SecretBox::openOrCreate(dir_.secretKey())) {
   targets_["local"] = std::make_unique<providers::Target>(providers::Target::fileTarget("local", dir_.targetRoot("local")));
@@ -102,7 +138,7 @@ Orchestrator::Orchestrator(DataDir dir, OrchestratorOptions options)
   sc.headInterval = options_.headInterval;
   shipper_ = std::make_unique<store::Shipper>(sc);
   ExecutorConfig ec2{dir_.stateUrl(), dir_.accountingUrl(), options_.workers, options_.maxParallelSteps,
-                     options_.retry, options_.jitterSeed, [this] { shipper_->wake(); }};
+                     options_.retry, options_.jitterSeed, [this] { shipper_->wake(); }, options_.scheduleHook};
   executor_ = std::make_unique<Executor>(ec2, [this](const std::string& n) { return target(n); }, box_);
 }
 
@@ -127,18 +163,17 @@ Plan Orchestrator::planFor(store::StateStore& state, const Deployment& d) const 
 
 Result<Run> Orchestrator::queue(store::StateStore& state, const Deployment& d, RunKind kind) {
   if (!target(d.target)) return Error::invalid("target", "no target named \"" + d.target + "\" is configured");
-  if (auto active = state.activeRun(d.id))
-    return Error::conflict("deployment " + d.name + " already has a run in progress (" + active->id +
-                           "); wait for it to finish or cancel it");
   Deployment target = d;
   if (kind == RunKind::Destroy) target.status = DeploymentStatus::Deleting;
   auto p = planFor(state, target);
   std::vector<PlanAction> actions;
   for (auto& a : p.actions)
     if (a.action != ActionKind::Noop) actions.push_back(std::move(a));
+  // Conflict if another run (or a refresh) holds the deployment: the database's constraint decides.
   auto run = state.createRun(d.id, kind, actions);
+  if (!run) return run.error();
   state.setDeploymentStatus(d.id, kind == RunKind::Destroy ? DeploymentStatus::Deleting : DeploymentStatus::Applying);
-  executor_->enqueue(run.id);
+  executor_->enqueue(run->id);
   return run;
 }
 
@@ -169,9 +204,6 @@ Result<Run> Orchestrator::applySaved(store::StateStore& state, const Deployment&
   if (!saved || saved->deployment != d.id)
     return Error::invalid("plan", "no saved plan " + planId + " for deployment " + d.name);
   if (!saved->runId.empty()) return Error::conflict("plan " + planId + " was applied already by " + saved->runId, "plan");
-  if (auto active = state.activeRun(d.id))
-    return Error::conflict("deployment " + d.name + " already has a run in progress (" + active->id + ")");
-
   auto now = basisOf(state, d);
   std::vector<std::string> changed;
   const auto& was = saved->basis;
@@ -204,8 +236,9 @@ Result<Run> Orchestrator::applySaved(store::StateStore& state, const Deployment&
   for (auto& a : saved->actions)
     if (a.action != ActionKind::Noop) actions.push_back(a);
   auto run = state.createRun(d.id, RunKind::Apply, actions, planId);
+  if (!run) return run.error();
   state.setDeploymentStatus(d.id, DeploymentStatus::Applying);
-  executor_->enqueue(run.id);
+  executor_->enqueue(run->id);
   return run;
 }
 
@@ -221,6 +254,21 @@ Result<RefreshReport> Orchestrator::refresh(store::StateStore& state, const std:
   if (!d) return d.error();
   const auto* t = target(d->target);
   if (!t) return Error::invalid("target", "no target named \"" + d->target + "\" is configured");
+  // The same exclusion as a run: while an apply changes the deployment no refresh reads it (whose
+  // result would overwrite the drift the apply clears), and no apply starts until the refresh ends.
+  auto claim = state.claimRefresh(d->id);
+  if (!claim) return claim.error();
+  struct Release {
+    store::StateStore& state;
+    const std::string& id;
+    ~Release() {
+      try {
+        state.releaseRefresh(id);
+      } catch (const std::exception& e) {
+        spdlog::error("refresh claim {} not released: {}", id, e.what());
+      }
+    }
+  } release{state, *claim};
   RefreshReport report;
   for (auto& rec : state.recordedResources(d->id)) {
     auto attrs = resolveAttributes(state, box_, d->id, rec.resource.attributes);
@@ -252,8 +300,9 @@ Result<RefreshReport> Orchestrator::refresh(store::StateStore& state, const std:
   return report;
 }
 
-std::vector<Orphan> Orchestrator::findOrphans(store::StateStore& state) {
-  std::vector<Orphan> out;
+OrphanScan Orchestrator::findOrphans(store::StateStore& state) {
+  OrphanScan scan;
+  auto& out = scan.orphans;
   std::map<std::string, std::vector<std::string>> byTarget;  // target -> deployments
   std::map<std::string, Deployment> known;
   for (auto& id : state.deploymentIds(true)) {
@@ -267,9 +316,11 @@ std::vector<Orphan> Orchestrator::findOrphans(store::StateStore& state) {
     // A file target also shows deployments the state database never heard of.
     if (auto root = t->deploymentPath(""); !root.empty()) {
       std::error_code ec;
-      for (auto& e : std::filesystem::directory_iterator(root, ec))
-        if (e.is_directory() && !known.count(e.path().filename().string()))
-          ids.push_back(e.path().filename().string());
+      for (std::filesystem::directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec))
+        if (it->is_directory() && !known.count(it->path().filename().string()))
+          ids.push_back(it->path().filename().string());
+      if (ec && ec != std::errc::no_such_file_or_directory)
+        scan.failures.push_back({name, "", "", "cannot list " + root.string() + ": " + ec.message()});
     }
     for (auto& id : ids) {
       std::set<std::string> recorded;
@@ -282,13 +333,16 @@ std::vector<Orphan> Orchestrator::findOrphans(store::StateStore& state) {
         auto& p = t->provider(kind);
         if (!p.capabilities().canList) continue;
         auto keys = p.list(id);
-        if (!keys) continue;
+        if (!keys) {
+          scan.failures.push_back({name, id, std::string(toString(kind)), keys.error().message});
+          continue;
+        }
         for (auto& key : *keys)
           if (!recorded.count(key)) out.push_back({name, key, id, reason});
       }
     }
   }
-  return out;
+  return scan;
 }
 
 std::filesystem::path Orchestrator::deploymentPath(const std::string& deploymentId) const {
@@ -301,28 +355,36 @@ void Orchestrator::refreshLoop() {
   std::unique_lock lock(refreshMu_);
   while (!refreshCv_.wait_for(lock, options_.refreshInterval, [&] { return stopping_; })) {
     lock.unlock();
-    int n = 0, drifted = 0;
+    int n = 0, drifted = 0, skipped = 0;
     for (auto& id : state.deploymentIds(false)) {
       {
         std::lock_guard l(refreshMu_);
         if (stopping_) break;
       }
-      if (state.activeRun(id)) continue;  // it is being changed; the next round sees it
       try {
         auto r = refresh(state, id);
+        if (!r && r.error().kind == ErrorKind::Conflict) {
+          ++skipped;  // a run holds it: it is being changed, and the next round sees it
+          continue;
+        }
         ++n;
         if (r && !r->drift.empty()) ++drifted;
       } catch (const std::exception& e) {
         spdlog::warn("refresh of {} failed: {}", id, e.what());
       }
     }
-    spdlog::info("periodic refresh: {} deployments read back, {} with drift", n, drifted);
+    spdlog::info("periodic refresh: {} deployments read back, {} with drift, {} skipped (a run in progress)", n, drifted,
+                 skipped);
     lock.lock();
   }
 }
 
 void Orchestrator::start() {
   shipper_->start();  // first: rows a killed process left waiting for their outcome are settled
+  {
+    auto conn = store::connect(dir_.stateUrl());
+    store::StateStore(*conn).dropRefreshClaims();  // left by a process that ended during a refresh
+  }
   executor_->start();
   if (options_.refreshInterval.count() > 0 && !refresher_.joinable()) {
     stopping_ = false;

@@ -6,11 +6,13 @@
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "orchestrator/executor.hh"
 #include "providers/provider.hh"
@@ -38,6 +40,24 @@ struct DataDir {
 /// Creates the data directory if needed and applies pending schema migrations to both databases.
 void prepareDataDir(const DataDir& dir);
 
+/// The exclusive lock of a data directory by the server using it: an flock on
+/// DATA/serve.lock (mode 0600, the holder's PID written into it), held while the
+/// object lives; the kernel drops it when the process ends, however it ends.
+class DataDirLock {
+ public:
+  /// Creates the directory if needed and locks it; Conflict naming the holder's PID
+  /// if another process holds the lock.
+  static Result<DataDirLock> acquire(const DataDir& dir);
+  DataDirLock(DataDirLock&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  DataDirLock& operator=(DataDirLock&&) = delete;
+  DataDirLock(const DataDirLock&) = delete;
+  ~DataDirLock();
+
+ private:
+  explicit DataDirLock(int fd) : fd_(fd) {}
+  int fd_ = -1;
+};
+
 struct OrchestratorOptions {
   int workers = 2;                            ///< runs at once
   int maxParallelSteps = 8;                   ///< provider calls in flight overall
@@ -46,6 +66,7 @@ struct OrchestratorOptions {
   std::uint64_t jitterSeed = 0;
   std::chrono::milliseconds shipInterval{1000};   ///< the outbox is shipped at least this often
   std::chrono::milliseconds headInterval{10000};  ///< the audit chain's signed head is written at most this often
+  std::function<void(const std::string&, int)> scheduleHook;  ///< tests only: ExecutorConfig::scheduleHook
 };
 
 /// A resource a provider holds that no recorded resource accounts for.
@@ -54,6 +75,21 @@ struct Orphan {
   std::string key;
   std::string deployment;
   std::string reason;  ///< "deployment deleted", "deployment unknown", "not recorded"
+};
+
+/// A provider (of a target, for a kind and deployment) that could not list what it holds:
+/// the scan does not know whether it holds orphans.
+struct ScanFailure {
+  std::string target;
+  std::string deployment;  ///< "" when the target's own listing failed
+  std::string kind;        ///< the resource kind, "" for the target's directory
+  std::string error;
+};
+
+/// What an orphan scan found, and where it could not look.
+struct OrphanScan {
+  std::vector<Orphan> orphans;
+  std::vector<ScanFailure> failures;
 };
 
 /// What a refresh did.
@@ -80,7 +116,7 @@ class Orchestrator {
   /// The plan that brings the deployment's recorded resources to its desired
   /// ones (to none, for a deployment being deleted), given the drift last seen.
   Plan planFor(store::StateStore& state, const Deployment& d) const;
-  /// Plans and queues an apply run; Conflict if the deployment has a run queued or running.
+  /// Plans and queues an apply run; Conflict if the deployment has a run queued or running, or is being refreshed.
   Result<Run> apply(store::StateStore& state, const Deployment& d);
   /// Plans and queues the run that deletes every resource of the deployment; Conflict as for apply.
   Result<Run> destroy(store::StateStore& state, const Deployment& d);
@@ -95,9 +131,12 @@ class Orchestrator {
   Result<Run> cancel(store::StateStore& state, const std::string& runId);
 
   /// Reads every recorded resource of a deployment back from its provider and records what differs.
+  /// Holds the deployment as a run does (StateStore::claimRefresh): Conflict if a run is queued or
+  /// running, or another refresh is in progress; an apply asked meanwhile gets Conflict.
   Result<RefreshReport> refresh(store::StateStore& state, const std::string& deploymentId);
-  /// Lists each target's providers for resources no recorded resource accounts for.
-  std::vector<Orphan> findOrphans(store::StateStore& state);
+  /// Lists each target's providers for resources no recorded resource accounts for; a provider
+  /// that fails to list is reported in `failures` (never taken for "no orphans").
+  OrphanScan findOrphans(store::StateStore& state);
 
   /// A configured target, or nullptr.
   const providers::Target* target(const std::string& name) const;

@@ -91,8 +91,6 @@ class AccountingStore {
   /// The accounting database's connection (billing_store.hh works on it too).
   Connection& connection() { return c_; }
 
-  Connection& connection() { return c_; }
-
  private:
   Connection& c_;
 };

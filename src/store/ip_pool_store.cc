@@ -125,8 +125,19 @@ IpPool poolFrom(Connection& c, const Row& r) {
   p.name = r.text(2);
   p.family = static_cast<int>(r.integer(3));
   p.prefix = r.text(4);
+  // A corrupt row is an error, never a default family or a prefix length of 0.
+  if (p.family != 4 && p.family != 6)
+    throw DatabaseError("IP pool " + p.id + " has an unknown family " + std::to_string(p.family));
   auto slash = p.prefix.find('/');
-  if (slash != std::string::npos) p.prefixLength = std::atoi(p.prefix.c_str() + slash + 1);
+  int length = -1;
+  if (slash != std::string::npos) {
+    const char* end = p.prefix.data() + p.prefix.size();
+    auto [at, ec] = std::from_chars(p.prefix.data() + slash + 1, end, length);
+    if (ec != std::errc() || at != end) length = -1;
+  }
+  if (length < 0 || length > (p.family == 4 ? 32 : 128))
+    throw DatabaseError("IP pool " + p.id + " has a corrupt prefix \"" + p.prefix + "\"");
+  p.prefixLength = length;
   p.gateway = r.text(5);
   p.createdAt = r.text(6);
   p.allocated = r.integer(7);

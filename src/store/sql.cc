@@ -20,7 +20,9 @@ std::int64_t Row::integer(int col) const {
   if (auto* d = std::get_if<double>(&v)) return static_cast<std::int64_t>(*d);
   if (auto* s = std::get_if<std::string>(&v)) {
     std::int64_t out = 0;
-    std::from_chars(s->data(), s->data() + s->size(), out);
+    auto [end, ec] = std::from_chars(s->data(), s->data() + s->size(), out);
+    if (ec != std::errc() || end != s->data() + s->size())
+      throw DatabaseError("column " + std::to_string(col) + " holds \"" + s->substr(0, 40) + "\", not an integer");
     return out;
   }
   return 0;

@@ -24,7 +24,8 @@ class Row {
   bool isNull(int col) const { return std::holds_alternative<std::nullptr_t>(values_.at(col)); }
   /// Text of a column (a number is formatted; NULL gives "").
   std::string text(int col) const;
-  /// Integer of a column (text is parsed; NULL gives 0).
+  /// Integer of a column (text is parsed, and text that is not an integer throws
+  /// DatabaseError: a corrupt row is an error, never 0; NULL gives 0).
   std::int64_t integer(int col) const;
   std::size_t size() const { return values_.size(); }
 
@@ -106,6 +107,11 @@ class Transaction {
     if (write_ && c_.beforeWriteCommit) c_.beforeWriteCommit(c_);
     c_.commit();
     done_ = true;
+  }
+  /// Rolls back now (e.g. after a failed statement, before reading again).
+  void rollback() {
+    done_ = true;
+    c_.rollback();
   }
 
  private:

@@ -43,12 +43,20 @@ constexpr const char* kDeploymentColumns =
     "id, organisation_id, name, domain, target, status, version, created_at, updated_at, catalog_version, "
     "nixpkgs_revision";
 
+/// A value of an enumeration read from the database; anything else is corruption, never a default.
+template <class F>
+auto known(F parse, const std::string& text, const char* what, const std::string& where) {
+  auto v = parse(text);
+  if (!v) throw DatabaseError(where + " has an unknown " + what + " \"" + text + "\"");
+  return *v;
+}
+
 Run runFrom(const Row& r) {
   Run run;
   run.id = r.text(0);
   run.deployment = r.text(1);
-  run.kind = runKindFromString(r.text(2)).value_or(RunKind::Apply);
-  run.status = runStatusFromString(r.text(3)).value_or(RunStatus::Failed);
+  run.kind = known(runKindFromString, r.text(2), "run kind", "run " + run.id);
+  run.status = known(runStatusFromString, r.text(3), "run status", "run " + run.id);
   run.error = r.text(4);
   run.total = static_cast<int>(r.integer(5));
   run.createdAt = r.text(6);
@@ -157,7 +165,7 @@ Deployment deploymentFrom(Connection& c, const Row& r) {
   d.name = r.text(2);
   d.domain = r.text(3);
   d.target = r.text(4);
-  d.status = deploymentStatusFromString(r.text(5)).value_or(DeploymentStatus::Failed);
+  d.status = known(deploymentStatusFromString, r.text(5), "status", "deployment " + d.id);
   d.version = r.integer(6);
   d.createdAt = r.text(7);
   d.updatedAt = r.text(8);
@@ -351,7 +359,7 @@ RecordedResource recordedFrom(const Row& r) {
   RecordedResource rec;
   rec.resource.key = r.text(0);
   rec.resource.deployment = r.text(1);
-  rec.resource.kind = resourceKindFromString(r.text(2)).value_or(ResourceKind::Machine);
+  rec.resource.kind = known(resourceKindFromString, r.text(2), "kind", "resource " + rec.resource.key);
   rec.resource.name = r.text(3);
   rec.resource.attributes = objectFrom(r.text(4));
   auto deps = jsonutil::parseTrusted(r.text(5));
@@ -395,8 +403,19 @@ void StateStore::forgetResource(const std::string& key) { c_.execute("DELETE FRO
 
 // ---- Runs ----
 
-Run StateStore::createRun(const std::string& deployment, RunKind kind, const std::vector<PlanAction>& actions,
-                          const std::string& planId) {
+namespace {
+/// The Conflict of a deployment that already has a run (or a refresh) active.
+Error activeRunConflict(StateStore& s, const std::string& deployment) {
+  auto active = s.activeRun(deployment);
+  if (active && active->kind == RunKind::Refresh)
+    return Error::conflict("deployment " + deployment + " is being refreshed; try again once the refresh has ended");
+  return Error::conflict("deployment " + deployment + " already has a run in progress" +
+                         (active ? " (" + active->id + ")" : std::string()) + "; wait for it to finish or cancel it");
+}
+}  // namespace
+
+Result<Run> StateStore::createRun(const std::string& deployment, RunKind kind, const std::vector<PlanAction>& actions,
+                                  const std::string& planId) {
   Run run;
   run.id = ids::newId("run");
   run.deployment = deployment;
@@ -406,10 +425,17 @@ Run StateStore::createRun(const std::string& deployment, RunKind kind, const std
   run.total = static_cast<int>(actions.size());
   Transaction tx(c_, true);
   run.planId = planId;
-  c_.execute(
-      "INSERT INTO runs (id, deployment_id, kind, status, total, created_at, plan_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-      {run.id, deployment, std::string(toString(kind)), std::string(toString(run.status)), std::int64_t{run.total},
-       run.createdAt, planId});
+  try {
+    // runs_one_active_per_deployment (migration 006) refuses a second queued or running run.
+    c_.execute(
+        "INSERT INTO runs (id, deployment_id, kind, status, total, created_at, plan_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+        "?7)",
+        {run.id, deployment, std::string(toString(kind)), std::string(toString(run.status)), std::int64_t{run.total},
+         run.createdAt, planId});
+  } catch (const ConstraintError&) {
+    tx.rollback();
+    return activeRunConflict(*this, deployment);
+  }
   if (!planId.empty()) c_.execute("UPDATE saved_plans SET run_id = ?1 WHERE id = ?2", {run.id, planId});
   auto st = c_.prepare(
       "INSERT INTO run_steps (run_id, seq, action, resource_key, kind, status, resource) "
@@ -438,6 +464,26 @@ Run StateStore::createRun(const std::string& deployment, RunKind kind, const std
   return run;
 }
 
+Result<std::string> StateStore::claimRefresh(const std::string& deployment) {
+  auto id = ids::newId("run");
+  auto now = clock::nowRfc3339();
+  try {
+    c_.execute(
+        "INSERT INTO runs (id, deployment_id, kind, status, total, created_at, started_at) "
+        "VALUES (?1, ?2, 'refresh', 'running', 0, ?3, ?3)",
+        {id, deployment, now});
+  } catch (const ConstraintError&) {
+    return activeRunConflict(*this, deployment);
+  }
+  return id;
+}
+
+void StateStore::releaseRefresh(const std::string& claimId) {
+  c_.execute("DELETE FROM runs WHERE id = ?1 AND kind = 'refresh'", {claimId});
+}
+
+void StateStore::dropRefreshClaims() { c_.execute("DELETE FROM runs WHERE kind = 'refresh'"); }
+
 Result<Run> StateStore::getRun(const std::string& id, bool withSteps) {
   auto r = c_.queryOne(std::string("SELECT ") + kRunColumns + " FROM runs WHERE id = ?1", {id});
   if (!r) return Error::notFound("no run " + id);
@@ -449,10 +495,11 @@ Result<Run> StateStore::getRun(const std::string& id, bool withSteps) {
              {id})) {
       RunStep step;
       step.seq = static_cast<int>(s.integer(0));
-      step.action = actionKindFromString(s.text(1)).value_or(ActionKind::Noop);
+      const auto where = "step " + std::to_string(step.seq) + " of run " + id;
+      step.action = known(actionKindFromString, s.text(1), "action", where);
       step.resourceKey = s.text(2);
-      step.kind = resourceKindFromString(s.text(3)).value_or(ResourceKind::Machine);
-      step.status = stepStatusFromString(s.text(4)).value_or(StepStatus::Failed);
+      step.kind = known(resourceKindFromString, s.text(3), "kind", where);
+      step.status = known(stepStatusFromString, s.text(4), "status", where);
       step.error = s.text(5);
       step.startedAt = s.text(6);
       step.finishedAt = s.text(7);
@@ -467,7 +514,7 @@ Result<Run> StateStore::getRun(const std::string& id, bool withSteps) {
 Page<Run> StateStore::listRuns(const std::string& deployment, int limit, const std::string& cursor) {
   auto [at, id] = splitCursor(cursor);
   auto rows = c_.query(std::string("SELECT ") + kRunColumns +
-                           " FROM runs WHERE deployment_id = ?1 AND (?2 = '' OR created_at < ?2 OR "
+                           " FROM runs WHERE deployment_id = ?1 AND kind <> 'refresh' AND (?2 = '' OR created_at < ?2 OR "
                            "(created_at = ?2 AND id < ?3)) ORDER BY created_at DESC, id DESC LIMIT ?4",
                        {deployment, at, id, std::int64_t{limit + 1}});
   std::vector<Run> items;
@@ -487,7 +534,7 @@ std::optional<Run> StateStore::activeRun(const std::string& deployment) {
 std::vector<Run> StateStore::unfinishedRuns() {
   std::vector<Run> out;
   for (auto& r : c_.query(std::string("SELECT ") + kRunColumns +
-                          " FROM runs WHERE status IN ('queued','running') ORDER BY created_at, id"))
+                          " FROM runs WHERE status IN ('queued','running') AND kind <> 'refresh' ORDER BY created_at, id"))
     out.push_back(runFrom(r));
   return out;
 }
@@ -573,7 +620,7 @@ std::vector<Drift> StateStore::drift(const std::string& deployment) {
   for (auto& r : c_.query("SELECT resource_key, deployment_id, status, detail, checked_at FROM resource_drift "
                           "WHERE deployment_id = ?1 ORDER BY resource_key",
                           {deployment}))
-    out.push_back({r.text(0), r.text(1), driftStatusFromString(r.text(2)).value_or(DriftStatus::Changed),
+    out.push_back({r.text(0), r.text(1), known(driftStatusFromString, r.text(2), "drift status", "drift of " + r.text(0)),
                    r.text(3), r.text(4)});
   return out;
 }
@@ -612,7 +659,9 @@ Result<SavedPlan> StateStore::getSavedPlan(const std::string& id) {
   for (auto& v : list.as_array()) {
     const auto& o = v.as_object();
     PlanAction a;
-    a.action = actionKindFromString(o.at("action").as_string()).value_or(ActionKind::Noop);
+    auto* action = o.if_contains("action");
+    a.action = known(actionKindFromString, action && action->is_string() ? std::string(action->get_string()) : "",
+                     "action", "saved plan " + id);
     a.resource = resourceFromJson(o);
     if (auto* reason = o.if_contains("reason"); reason && reason->is_string()) a.reason = reason->get_string();
     p.actions.push_back(std::move(a));
@@ -632,8 +681,9 @@ json::object resourceToJson(const Resource& r, const std::string& reason) {
 Resource resourceFromJson(const json::object& o) {
   Resource r;
   if (auto* v = o.if_contains("key"); v && v->is_string()) r.key = v->get_string();
-  if (auto* v = o.if_contains("kind"); v && v->is_string())
-    r.kind = resourceKindFromString(v->get_string()).value_or(ResourceKind::Machine);
+  auto* kind = o.if_contains("kind");
+  r.kind = known(resourceKindFromString, kind && kind->is_string() ? std::string(kind->get_string()) : "", "kind",
+                 "the journal's resource " + r.key);
   if (auto* v = o.if_contains("deployment"); v && v->is_string()) r.deployment = v->get_string();
   if (auto* v = o.if_contains("name"); v && v->is_string()) r.name = v->get_string();
   if (auto* v = o.if_contains("attributes"); v && v->is_object()) r.attributes = v->get_object();

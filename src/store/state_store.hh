@@ -77,16 +77,25 @@ class StateStore {
   void forgetResource(const std::string& key);
 
   // Runs and their journal
-  /// Creates a queued run with one pending step per action (applying saved plan `planId`, if given).
-  Run createRun(const std::string& deployment, RunKind kind, const std::vector<PlanAction>& actions,
-                const std::string& planId = {});
+  /// Creates a queued run with one pending step per action (applying saved plan `planId`, if given);
+  /// Conflict (naming the active one) if the deployment has a run queued or running or is being
+  /// refreshed: a unique index of the database, not a check before the insert.
+  Result<Run> createRun(const std::string& deployment, RunKind kind, const std::vector<PlanAction>& actions,
+                        const std::string& planId = {});
+  /// Claims a deployment for a refresh under the same constraint as a run (a row of kind
+  /// "refresh", never listed or resumed); Conflict as createRun. Returns the claim's id.
+  Result<std::string> claimRefresh(const std::string& deployment);
+  /// Ends a refresh's claim.
+  void releaseRefresh(const std::string& claimId);
+  /// Forgets the refresh claims a previous process left behind (at start).
+  void dropRefreshClaims();
   /// A run; its steps when `withSteps`.
   Result<Run> getRun(const std::string& id, bool withSteps);
-  /// Runs of a deployment, newest first.
+  /// Runs of a deployment (not refresh claims), newest first.
   Page<Run> listRuns(const std::string& deployment, int limit, const std::string& cursor);
-  /// The queued or running run of a deployment, if any.
+  /// The queued or running run (or refresh claim) of a deployment, if any.
   std::optional<Run> activeRun(const std::string& deployment);
-  /// Every run left queued or running (to resume after a restart), oldest first.
+  /// Every run (not refresh claim) left queued or running (to resume after a restart), oldest first.
   std::vector<Run> unfinishedRuns();
   void setRunStatus(const std::string& id, RunStatus status, const std::string& error = {});
   void setStepStatus(const std::string& runId, int seq, StepStatus status, const std::string& error = {});
@@ -118,7 +127,7 @@ class StateStore {
 
 /// A resource as JSON (the journal's and saved plans' form), with the reason of its action.
 json::object resourceToJson(const Resource& r, const std::string& reason);
-/// The resource back from resourceToJson's form.
+/// The resource back from resourceToJson's form; DatabaseError for an unknown or missing kind.
 Resource resourceFromJson(const json::object& o);
 
 }  // namespace fedihost::store

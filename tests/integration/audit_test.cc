@@ -61,7 +61,7 @@ class AuditTest : public ::testing::Test {
     d.apps = {{"hedgedoc", {}, "", 0}};
     auto dep = st.createDeployment(d, {d.domain}).orThrow();
     w.deployment = dep.id;
-    w.run = st.createRun(dep.id, RunKind::Apply, {}).id;
+    w.run = st.createRun(dep.id, RunKind::Apply, {}).value().id;
     st.setRunStatus(w.run, RunStatus::Succeeded);
     w.plan = server_.orchestrator().savePlan(st, dep).id;
     store::Invitation inv;

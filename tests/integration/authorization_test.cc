@@ -149,7 +149,7 @@ class AuthorizationMatrix : public ::testing::Test {
     d.apps = {{"hedgedoc", {}, "", 0}};
     auto dep = st.createDeployment(d, {d.domain}).orThrow();
     w.deployment = dep.id;
-    w.run = st.createRun(dep.id, RunKind::Apply, {}).id;
+    w.run = st.createRun(dep.id, RunKind::Apply, {}).value().id;
     st.setRunStatus(w.run, RunStatus::Succeeded);  // an ended run: its event stream ends at once
     if (withPlan) w.plan = server_.orchestrator().savePlan(st, dep).id;
     store::Invitation inv;

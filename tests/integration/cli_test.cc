@@ -80,6 +80,31 @@ TEST_F(CliTest, CreatePlanApplyShowAndDeleteADeployment) {
   EXPECT_FALSE(fs::exists(target));
 }
 
+TEST_F(CliTest, ASecondServerOnTheSameDataDirectoryRefusesToStartNamingTheFirst) {
+  auto lockFile = fs::path(data()) / "serve.lock";
+  ASSERT_TRUE(fs::exists(lockFile));
+  EXPECT_EQ(fs::status(lockFile).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
+  std::string pid;
+  std::ifstream(lockFile) >> pid;
+  EXPECT_EQ(pid, std::to_string(server_->pid()));
+  // `timeout` ends it should it start serving after all.
+  auto second = run("timeout 30 " + fh("serve --data " + data() + " --listen 127.0.0.1:0 --web " +
+                                       (tmp_ / "no-panel").string()));
+  EXPECT_EQ(second.exitCode, 1) << second.output;
+  EXPECT_NE(second.output.find("in use by another fedihost serve (PID " + std::to_string(server_->pid()) + ")"),
+            std::string::npos)
+      << second.output;
+  // Once the first has stopped, the directory is free again.
+  server_->stop();
+  testing::Process third({FEDIHOST_BIN, "serve", "--data", data(), "--listen", "127.0.0.1:0", "--port-file",
+                 (tmp_ / "port3").string(), "--web", (tmp_ / "no-panel").string()},
+                (tmp_ / "serve3.log").string());
+  for (int i = 0; i < 500 && !fs::exists(tmp_ / "port3"); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_TRUE(fs::exists(tmp_ / "port3")) << "the server did not start after the first stopped";
+  std::ifstream(lockFile) >> pid;
+  EXPECT_EQ(pid, std::to_string(third.pid()));
+}
+
 TEST_F(CliTest, ClientCommandsExplainAnUnreachableServer) {
   auto r = run("HOME=" + tmp_.path().string() + " " + fh("catalog --server http://127.0.0.1:1"));
   EXPECT_EQ(r.exitCode, 1);

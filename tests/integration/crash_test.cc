@@ -268,7 +268,9 @@ TEST_F(CrashTest, FiftySigkillsDuringRunsThenEverythingConverges) {
   auto verify = testing::run(std::string(FEDIHOST_BIN) + " audit verify --data " + data());
   EXPECT_EQ(verify.exitCode, 0) << verify.output;
 
-  auto orphans = o.findOrphans(state);
+  auto scan = o.findOrphans(state);
+  EXPECT_TRUE(scan.failures.empty()) << scan.failures.size() << " providers could not list";
+  auto& orphans = scan.orphans;
   EXPECT_TRUE(orphans.empty()) << orphans.size() << " orphans, e.g. " << orphans.front().key << " ("
                                << orphans.front().reason << ")";
   EXPECT_GE(kills_, 50);

@@ -4,8 +4,12 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <atomic>
 #include <filesystem>
+#include <thread>
+#include <vector>
 
+#include "store/state_store.hh"
 #include "support/test_server.hh"
 
 namespace fedihost {
@@ -112,7 +116,10 @@ TEST_F(EngineApiTest, AnEndedRunCannotBeCancelledAndTargetsAndOrphansAreListed) 
   EXPECT_EQ(str(targets.at("items").at(0), "name"), "local");
   EXPECT_EQ(str(targets.at("items").at(0).at("providers").at("database"), "implementation"), "file");
 
-  EXPECT_TRUE(body(api_->get("/api/v1/orphans")).at("items").as_array().empty());
+  auto none = body(api_->get("/api/v1/orphans"));
+  EXPECT_TRUE(none.at("items").as_array().empty());
+  EXPECT_TRUE(none.at("failures").as_array().empty());
+  EXPECT_EQ(none.at("complete"), true);
   // A stray directory in the file target shows up as an orphan.
   auto stray = server_.dataDir().targetRoot("local") / "dep_stray";
   fs::create_directories(stray);
@@ -126,6 +133,56 @@ TEST_F(EngineApiTest, AnEndedRunCannotBeCancelledAndTargetsAndOrphansAreListed) 
                             R"({"name":"x","domain":"x.example.test","target":"nowhere","apps":[]})");
   EXPECT_EQ(unknown.status, 422) << unknown.body;
   EXPECT_EQ(str(body(unknown), "field"), "target");
+}
+
+TEST_F(EngineApiTest, ConcurrentAppliesCreateExactlyOneRun) {
+  constexpr int kClients = 8;
+  std::vector<std::unique_ptr<client::Client>> clients;
+  for (int i = 0; i < kClients; ++i) clients.push_back(server_.operatorClient());
+  std::atomic<int> ready{0};
+  std::vector<int> statuses(kClients);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kClients; ++i)
+    threads.emplace_back([&, i] {
+      ++ready;
+      while (ready.load() < kClients) std::this_thread::yield();
+      statuses[i] = clients[i]->post(path("/apply"), "").status;
+    });
+  for (auto& t : threads) t.join();
+  server_.orchestrator().waitIdle();
+  int accepted = 0, conflicts = 0;
+  for (int s : statuses) {
+    accepted += s == 202;
+    conflicts += s == 409;
+  }
+  EXPECT_EQ(accepted, 1);
+  EXPECT_EQ(conflicts, kClients - 1);
+  EXPECT_EQ(body(api_->get(path("/runs"))).at("items").as_array().size(), 1u);
+}
+
+TEST_F(EngineApiTest, ARefreshIsRefusedWhileARunHoldsTheDeploymentAndAnApplyWhileARefreshDoes) {
+  auto first = waitRun(api_->post(path("/apply"), ""));
+  ASSERT_EQ(str(first, "status"), "succeeded");
+  // A run queued by another thread or process, never picked up here: it holds the deployment.
+  auto conn = store::connect(server_.dataDir().stateUrl());
+  conn->execute("INSERT INTO runs (id, deployment_id, kind, status, total, created_at) "
+                "VALUES ('run_held', ?1, 'apply', 'queued', 0, '2026-01-01T00:00:00.000Z')",
+                {id_});
+  auto refused = api_->post(path("/refresh"), "");
+  EXPECT_EQ(refused.status, 409) << refused.body;
+  EXPECT_NE(str(body(refused), "detail").find("run_held"), std::string::npos) << refused.body;
+  EXPECT_TRUE(body(api_->get(path("/drift"))).at("refreshedAt").is_null()) << "nothing was refreshed";
+  conn->execute("UPDATE runs SET status = 'failed' WHERE id = 'run_held'");
+  // Now a refresh holds it (as if in flight): an apply waits for it to end.
+  store::StateStore state(*conn);
+  auto claim = state.claimRefresh(id_).value();
+  auto apply = api_->post(path("/apply"), "");
+  EXPECT_EQ(apply.status, 409) << apply.body;
+  EXPECT_NE(str(body(apply), "detail").find("being refreshed"), std::string::npos) << apply.body;
+  EXPECT_EQ(api_->post(path("/refresh"), "").status, 409);
+  state.releaseRefresh(claim);
+  EXPECT_EQ(api_->post(path("/refresh"), "").status, 200);
+  EXPECT_EQ(body(api_->get(path("/runs"))).at("items").as_array().size(), 2u) << "refreshes are not listed as runs";
 }
 
 }  // namespace

@@ -23,7 +23,7 @@ import type {
   Member,
   Organisation,
   OrgDomain,
-  Orphan,
+  OrphanScan,
   Page,
   Plan,
   Problem,
@@ -490,7 +490,7 @@ export const api = {
   ipPools: async (target: string) => (await json<{ items: IpPool[] }>(`/targets/${encodeURIComponent(target)}/ip-pools`)).items,
   createIpPool: (target: string, body: { name: string; prefix: string; gateway?: string }) =>
     json<IpPool>(`/targets/${encodeURIComponent(target)}/ip-pools`, { method: 'POST', body }),
-  orphans: async () => (await json<{ items: Orphan[] }>('/orphans')).items,
+  orphans: () => json<OrphanScan>('/orphans'),
   cancelRun: (id: string) => json<Run>(`/runs/${encodeURIComponent(id)}/cancel`, { method: 'POST' }),
   runs: (id: string, cursor?: string | null) =>
     json<Page<Run>>(`/deployments/${encodeURIComponent(id)}/runs` + query({ limit: 20, cursor })),

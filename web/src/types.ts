@@ -459,3 +459,17 @@ export interface AuditFilter {
   action?: string;
   organisation?: string;
 }
+
+/** A provider that could not list: the scan does not know what it holds. */
+export interface OrphanScanFailure {
+  target: string;
+  deployment: string;
+  kind: string;
+  error: string;
+}
+
+export interface OrphanScan {
+  items: Orphan[];
+  failures: OrphanScanFailure[];
+  complete: boolean;
+}

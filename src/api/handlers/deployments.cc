@@ -262,9 +262,7 @@ Response getDrift(RequestContext& ctx) {
 
 Response postRefresh(RequestContext& ctx) {
   auto d = liveDeployment(ctx);
-  if (auto active = ctx.app.state.activeRun(d.id))
-    throw AbortError(Error::conflict("deployment " + d.name + " has a run in progress (" + active->id +
-                                     "); refresh after it ends"));
+  // Conflict (409) while a run holds the deployment, or another refresh does.
   auto report = ctx.app.orchestrator.refresh(ctx.app.state, d.id).orThrow();
   return json(200, mapping::driftJson(d.id, report.checkedAt, report.drift, report.errors));
 }

@@ -24,11 +24,17 @@ Response listTargets(RequestContext& ctx) {
 }
 
 Response getOrphans(RequestContext& ctx) {
-  boost::json::array items;
-  for (auto& o : ctx.app.orchestrator.findOrphans(ctx.app.state))
+  boost::json::array items, failures;
+  auto scan = ctx.app.orchestrator.findOrphans(ctx.app.state);
+  for (auto& o : scan.orphans)
     items.push_back(boost::json::object{
         {"target", o.target}, {"resourceKey", o.key}, {"deployment", o.deployment}, {"reason", o.reason}});
-  return json(200, boost::json::object{{"items", std::move(items)}});
+  // Where a provider could not list, the scan does not know: said per target, deployment and kind.
+  for (auto& f : scan.failures)
+    failures.push_back(boost::json::object{
+        {"target", f.target}, {"deployment", f.deployment}, {"kind", f.kind}, {"error", f.error}});
+  return json(200, boost::json::object{{"items", std::move(items)}, {"failures", std::move(failures)},
+                                       {"complete", scan.failures.empty()}});
 }
 
 }  // namespace fedihost::api::handlers

@@ -26,8 +26,12 @@ using namespace std::chrono_literals;
 /// delegates to the file one and measures how many calls are in flight; it can
 /// be slowed down, and told to fail its next calls.
 struct Probe {
-  std::atomic<int> inFlight{0}, maxInFlight{0}, calls{0};
+  std::atomic<int> inFlight{0}, maxInFlight{0}, calls{0}, finished{0};
   std::atomic<int> failNext{0};
+  std::atomic<bool> failList{false};
+  /// While set, read() blocks until it is cleared (a refresh held in flight).
+  std::atomic<bool> holdReads{false};
+  std::atomic<int> readsHeld{0};
   ErrorKind failKind = ErrorKind::Unavailable;
   std::chrono::milliseconds delay{0};
 };
@@ -43,12 +47,22 @@ class ProbeDns final : public providers::DnsProvider {
   Result<providers::Observed> create(const providers::ResolvedResource& r) override {
     return around([&] { return inner_->create(r); });
   }
-  Result<providers::Observed> read(const providers::ResolvedResource& r) override { return inner_->read(r); }
+  Result<providers::Observed> read(const providers::ResolvedResource& r) override {
+    auto& p = probe();
+    if (p.holdReads) {
+      ++p.readsHeld;
+      while (p.holdReads) std::this_thread::sleep_for(1ms);
+    }
+    return inner_->read(r);
+  }
   Result<providers::Observed> update(const providers::ResolvedResource& r) override {
     return around([&] { return inner_->update(r); });
   }
   Result<void> remove(const providers::ResolvedResource& r) override { return inner_->remove(r); }
-  Result<std::vector<std::string>> list(std::string_view d) override { return inner_->list(d); }
+  Result<std::vector<std::string>> list(std::string_view d) override {
+    if (probe().failList) return Error{ErrorKind::Unavailable, "503: the DNS API is down", {}};
+    return inner_->list(d);
+  }
 
  private:
   template <class F>
@@ -61,6 +75,9 @@ class ProbeDns final : public providers::DnsProvider {
     }
     std::this_thread::sleep_for(p.delay);
     --p.inFlight;
+    struct Finished {
+      ~Finished() { ++probe().finished; }
+    } finished;
     if (p.failNext.load() > 0 && p.failNext.fetch_sub(1) > 0)
       return Error{p.failKind, p.failKind == ErrorKind::Unavailable ? "503 busy" : "422 refused: bad record", {}};
     return f();
@@ -78,7 +95,11 @@ class EngineTest : public ::testing::Test {
     p.inFlight = 0;
     p.maxInFlight = 0;
     p.calls = 0;
+    p.finished = 0;
     p.failNext = 0;
+    p.failList = false;
+    p.holdReads = false;
+    p.readsHeld = 0;
     p.failKind = ErrorKind::Unavailable;
     p.delay = 0ms;
     dir_.root = tmp_.path() / "var";
@@ -374,7 +395,8 @@ TEST_F(EngineTest, OrphansAreFoundByListingTheProviders) {
   o.start();
   o.apply(*state_, d).value();
   o.waitIdle();
-  EXPECT_TRUE(o.findOrphans(*state_).empty());
+  EXPECT_TRUE(o.findOrphans(*state_).orphans.empty());
+  EXPECT_TRUE(o.findOrphans(*state_).failures.empty());
 
   // A deployment the state database never heard of left files in the target.
   auto stray = dir_.targetRoot("local") / "dep_stray";
@@ -385,7 +407,7 @@ TEST_F(EngineTest, OrphansAreFoundByListingTheProviders) {
   auto forgotten = recorded.front().resource.key;
   state_->forgetResource(forgotten);
 
-  auto orphans = o.findOrphans(*state_);
+  auto orphans = o.findOrphans(*state_).orphans;
   bool sawForgotten = false, sawStray = false;
   for (auto& x : orphans) {
     if (x.key == forgotten) sawForgotten = x.reason == "not recorded";
@@ -393,6 +415,87 @@ TEST_F(EngineTest, OrphansAreFoundByListingTheProviders) {
   }
   EXPECT_TRUE(sawForgotten);
   EXPECT_TRUE(sawStray);
+}
+
+TEST_F(EngineTest, AProviderThatFailsToListIsAFailureOfTheScanNotNoOrphans) {
+  writeTarget("probe", R"({"name": "probe", "providers": {"dns-record-set": {"implementation": "probe"}}})");
+  auto d = deployment("social", "probe");
+  Orchestrator o(dir_, fast());
+  o.start();
+  o.apply(*state_, d).value();
+  o.waitIdle();
+  ASSERT_TRUE(o.findOrphans(*state_).failures.empty());
+  probe().failList = true;
+  auto scan = o.findOrphans(*state_);
+  ASSERT_EQ(scan.failures.size(), 1u);
+  EXPECT_EQ(scan.failures[0].target, "probe");
+  EXPECT_EQ(scan.failures[0].deployment, d.id);
+  EXPECT_EQ(scan.failures[0].kind, "dns-record-set");
+  EXPECT_NE(scan.failures[0].error.find("DNS API is down"), std::string::npos);
+  EXPECT_TRUE(scan.orphans.empty());
+}
+
+TEST_F(EngineTest, ARefreshAndARunExcludeEachOther) {
+  writeTarget("probe", R"({"name": "probe", "providers": {"dns-record-set": {"implementation": "probe"}}})");
+  auto d = deployment("social", "probe");
+  {
+    Orchestrator o(dir_, fast());  // not started: the run stays queued
+    ASSERT_TRUE(o.apply(*state_, d).ok());
+    auto refused = o.refresh(*state_, d.id);
+    ASSERT_FALSE(refused.ok()) << "a refresh while a run is queued would overwrite the drift it clears";
+    EXPECT_EQ(refused.error().kind, ErrorKind::Conflict);
+    EXPECT_TRUE(state_->refreshedAt(d.id).empty()) << "nothing was read or recorded";
+  }
+  Orchestrator o(dir_, fast());
+  o.start();  // resumes the queued run
+  o.waitIdle();
+  ASSERT_EQ(fresh(d).status, DeploymentStatus::Ready);
+  // A refresh held in flight at the provider: an apply asked meanwhile is refused, not interleaved.
+  probe().holdReads = true;
+  std::thread refresher([&] {
+    auto conn = store::connect(dir_.stateUrl());
+    store::StateStore st(*conn);
+    EXPECT_TRUE(o.refresh(st, d.id).ok());
+  });
+  while (probe().readsHeld.load() == 0) std::this_thread::sleep_for(1ms);
+  auto during = o.apply(*state_, fresh(d));
+  ASSERT_FALSE(during.ok());
+  EXPECT_EQ(during.error().kind, ErrorKind::Conflict);
+  EXPECT_NE(during.error().message.find("being refreshed"), std::string::npos) << during.error().message;
+  EXPECT_FALSE(o.refresh(*state_, d.id).ok()) << "one refresh at a time too";
+  probe().holdReads = false;
+  refresher.join();
+  EXPECT_TRUE(o.apply(*state_, fresh(d)).ok()) << "the refresh has let go";
+  o.waitIdle();
+}
+
+TEST_F(EngineTest, AFailureOfTheSchedulingLoopWaitsForTheStepsInFlight) {
+  writeTarget("probe", R"({"name": "probe", "providers": {"dns-record-set": {"implementation": "probe"}}})");
+  probe().delay = 300ms;
+  auto d = deployment("social", "probe");
+  std::atomic<bool> thrown{false};
+  auto opts = fast(1, 4);
+  // Fails the loop (as a journal write that throws would) while a DNS step sleeps in its provider.
+  opts.scheduleHook = [&](const std::string&, int inFlight) {
+    if (inFlight > 0 && probe().inFlight.load() > 0 && !thrown.exchange(true))
+      throw store::DatabaseError("injected failure of the scheduling loop");
+  };
+  Orchestrator o(dir_, opts);
+  o.start();
+  auto r = o.apply(*state_, d).value();
+  o.waitIdle();
+  ASSERT_TRUE(thrown.load());
+  EXPECT_EQ(probe().finished.load(), probe().calls.load())
+      << "the run ended while a step of it was still in flight (holding its context)";
+  auto done = run(r.id);
+  EXPECT_EQ(done.status, RunStatus::Failed);
+  EXPECT_NE(done.error.find("injected failure"), std::string::npos) << done.error;
+  for (auto& s : done.steps) EXPECT_NE(s.status, StepStatus::Running) << s.resourceKey << " left running";
+  // Nothing is lost: the next apply finishes the job.
+  probe().delay = 0ms;
+  auto next = o.apply(*state_, fresh(d)).value();
+  o.waitIdle();
+  EXPECT_EQ(run(next.id).status, RunStatus::Succeeded) << run(next.id).error;
 }
 
 TEST_F(EngineTest, TwoHundredDeploymentsConvergeWithTwentyPercentOfCallsFailing) {
@@ -431,7 +534,7 @@ TEST_F(EngineTest, TwoHundredDeploymentsConvergeWithTwentyPercentOfCallsFailing)
     EXPECT_TRUE(o.planFor(*state_, fresh(d)).empty()) << d.name;
     EXPECT_EQ(fresh(d).status, DeploymentStatus::Ready);
   }
-  EXPECT_TRUE(o.findOrphans(*state_).empty());
+  EXPECT_TRUE(o.findOrphans(*state_).orphans.empty());
   std::cout << "[ engine   ] 200 deployments, " << steps << " steps, " << attempts << " provider calls, "
             << retriedSteps << " steps retried, " << injected << " injected faults\n";
 }

@@ -76,7 +76,7 @@ TEST(IpPoolEngine, DeploymentsOnAPoolTargetGetAndReleasePoolAddresses) {
   EXPECT_EQ(state.getDeployment(deps[1].id)->status, DeploymentStatus::Deleted);
   EXPECT_EQ(pools.assignment(deps[1].id + "/ip-address/main").error().kind, ErrorKind::NotFound);
   EXPECT_EQ(pools.getPool(pool.id)->allocated, 2);
-  EXPECT_TRUE(o.findOrphans(state).empty()) << "the pool provider lists what it holds per deployment";
+  EXPECT_TRUE(o.findOrphans(state).orphans.empty()) << "the pool provider lists what it holds per deployment";
   o.stop();
 }
 

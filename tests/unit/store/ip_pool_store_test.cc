@@ -165,6 +165,18 @@ TEST_F(IpPoolStoreTest, Ipv4AllocationSkipsNetworkGatewayReservedAndBroadcast) {
   EXPECT_EQ(pools_->assignment("k9").error().kind, ErrorKind::NotFound) << "a failed allocation leaves nothing";
 }
 
+TEST_F(IpPoolStoreTest, CorruptRowsAreErrorsNotDefaults) {
+  auto p = pool("small", "192.0.2.0/28");
+  ASSERT_TRUE(pools_->getPool(p.id).ok());
+  conn_->execScript("PRAGMA ignore_check_constraints = 1");  // as a damaged or hand-edited database
+  conn_->execute("UPDATE ip_pools SET family = 5");
+  EXPECT_THROW((void)pools_->getPool(p.id), DatabaseError) << "an unknown family is not IPv6";
+  conn_->execute("UPDATE ip_pools SET family = 4, prefix = '192.0.2.0/x28'");
+  EXPECT_THROW((void)pools_->getPool(p.id), DatabaseError) << "an unparsable length is not 0";
+  conn_->execute("UPDATE ip_pools SET prefix = '192.0.2.0/28'");
+  EXPECT_EQ(pools_->getPool(p.id)->prefixLength, 28);
+}
+
 TEST_F(IpPoolStoreTest, GatewayAnywhereInThePoolIsSkipped) {
   pool("p", "10.1.0.0/29", "10.1.0.6");  // usable .1–.6, gateway .6
   std::vector<std::string> got;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "store/accounting_store.hh"
 #include "store/migrations.hh"
 #include "support/temp_dir.hh"
@@ -149,7 +151,7 @@ TEST_F(StateStoreTest, RunsJournalStepsAndTrackProgress) {
       {ActionKind::Create, {"dep_1/ip-address/main", ResourceKind::IpAddress, "dep_1", "main", {}, {}}, "new"},
       {ActionKind::Create, {"dep_1/machine/main", ResourceKind::Machine, "dep_1", "main", {}, {"dep_1/ip-address/main"}},
        "new"}};
-  auto run = state_->createRun("dep_1", RunKind::Apply, actions);
+  auto run = state_->createRun("dep_1", RunKind::Apply, actions).value();
   EXPECT_EQ(run.total, 2);
   EXPECT_EQ(state_->activeRun("dep_1")->id, run.id);
   EXPECT_EQ(state_->unfinishedRuns().size(), 1u);
@@ -167,6 +169,104 @@ TEST_F(StateStoreTest, RunsJournalStepsAndTrackProgress) {
   EXPECT_FALSE(state_->activeRun("dep_1").has_value());
   EXPECT_TRUE(state_->unfinishedRuns().empty());
   EXPECT_EQ(state_->listRuns("dep_1", 10, "").items.size(), 1u);
+}
+
+TEST_F(StateStoreTest, OneActiveRunPerDeploymentIsAConstraintOfTheDatabase) {
+  auto first = state_->createRun("dep_1", RunKind::Apply, {}).value();
+  auto second = state_->createRun("dep_1", RunKind::Destroy, {});
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().kind, ErrorKind::Conflict);
+  EXPECT_NE(second.error().message.find(first.id), std::string::npos) << second.error().message;
+  // The database itself refuses it, whoever inserts (no check before the insert to race past).
+  EXPECT_THROW(conn_->execute("INSERT INTO runs (id, deployment_id, kind, status, total, created_at) "
+                              "VALUES ('run_raw', 'dep_1', 'apply', 'running', 0, 'x')"),
+               ConstraintError);
+  EXPECT_TRUE(state_->createRun("dep_2", RunKind::Apply, {}).ok()) << "another deployment is not held up";
+  // A refresh takes the same exclusion, both ways.
+  auto claim = state_->claimRefresh("dep_1");
+  ASSERT_FALSE(claim.ok());
+  EXPECT_EQ(claim.error().kind, ErrorKind::Conflict);
+  state_->setRunStatus(first.id, RunStatus::Succeeded);
+  claim = state_->claimRefresh("dep_1");
+  ASSERT_TRUE(claim.ok());
+  auto during = state_->createRun("dep_1", RunKind::Apply, {});
+  ASSERT_FALSE(during.ok());
+  EXPECT_EQ(during.error().kind, ErrorKind::Conflict);
+  EXPECT_NE(during.error().message.find("being refreshed"), std::string::npos) << during.error().message;
+  EXPECT_FALSE(state_->claimRefresh("dep_1").ok());
+  // A claim is neither listed nor resumed, and is gone once released.
+  EXPECT_EQ(state_->listRuns("dep_1", 10, "").items.size(), 1u);
+  for (auto& r : state_->unfinishedRuns()) EXPECT_NE(r.id, *claim);
+  state_->releaseRefresh(*claim);
+  EXPECT_TRUE(state_->createRun("dep_1", RunKind::Apply, {}).ok());
+  // Claims left by a process that died are dropped at the next start.
+  auto left = state_->claimRefresh("dep_3").value();
+  state_->dropRefreshClaims();
+  EXPECT_FALSE(state_->getRun(left, false).ok());
+}
+
+TEST_F(StateStoreTest, MigrationSixEndsAllButTheOldestActiveRunOfADeployment) {
+  // A database from before migration 006, where the race left two active runs.
+  conn_->execScript("DROP INDEX runs_one_active_per_deployment; DELETE FROM schema_migrations WHERE version = 6;");
+  conn_->execute("INSERT INTO runs (id, deployment_id, kind, status, total, created_at) VALUES "
+                 "('run_a', 'dep_1', 'apply', 'running', 0, '2026-01-01T00:00:00.000Z'), "
+                 "('run_b', 'dep_1', 'apply', 'queued', 0, '2026-01-01T00:00:01.000Z'), "
+                 "('run_c', 'dep_2', 'apply', 'queued', 0, '2026-01-01T00:00:02.000Z'), "
+                 "('run_d', 'dep_1', 'apply', 'succeeded', 0, '2025-01-01T00:00:00.000Z')");
+  EXPECT_EQ(migrate(*conn_, DatabaseKind::State), std::vector<int>{6});
+  EXPECT_EQ(state_->getRun("run_a", false)->status, RunStatus::Running);
+  auto b = state_->getRun("run_b", false).value();
+  EXPECT_EQ(b.status, RunStatus::Failed);
+  EXPECT_NE(b.error.find("migration 006"), std::string::npos);
+  EXPECT_FALSE(b.finishedAt.empty());
+  EXPECT_EQ(state_->getRun("run_c", false)->status, RunStatus::Queued);
+  EXPECT_EQ(state_->getRun("run_d", false)->status, RunStatus::Succeeded);
+  EXPECT_FALSE(state_->createRun("dep_1", RunKind::Apply, {}).ok());
+}
+
+TEST_F(StateStoreTest, CorruptRowsAreErrorsNotDefaults) {
+  auto d = state_->createDeployment(deployment("social"), {"social.example.test"}).value();
+  Resource r{d.id + "/machine/main", ResourceKind::Machine, d.id, "main", {{"cpu", 2}}, {}};
+  state_->recordResource(r, {});
+  std::vector<PlanAction> actions{{ActionKind::Create, r, "new"}};
+  auto run = state_->createRun(d.id, RunKind::Apply, actions).value();
+  state_->replaceDrift(d.id, {{r.key, d.id, DriftStatus::Missing, "gone", "t"}}, "t");
+  auto plan = state_->savePlan(d.id, {}, actions);
+  // Each read works before the row is spoilt.
+  ASSERT_TRUE(state_->getRun(run.id, true).ok());
+  ASSERT_EQ(state_->drift(d.id).size(), 1u);
+  ASSERT_TRUE(state_->getSavedPlan(plan.id).ok());
+
+  auto spoilt = [&](const std::string& sql, const std::function<void()>& read, const std::string& undo) {
+    conn_->execute(sql);
+    EXPECT_THROW(read(), DatabaseError) << sql;
+    conn_->execute(undo);
+  };
+  auto readRun = [&] { (void)state_->getRun(run.id, true); };
+  spoilt("UPDATE run_steps SET action = 'obliterate'", readRun, "UPDATE run_steps SET action = 'create'");
+  spoilt("UPDATE run_steps SET kind = 'spaceship'", readRun, "UPDATE run_steps SET kind = 'machine'");
+  spoilt("UPDATE run_steps SET status = 'meh'", readRun, "UPDATE run_steps SET status = 'pending'");
+  spoilt("UPDATE run_steps SET attempts = 'several'", readRun, "UPDATE run_steps SET attempts = 0");
+  spoilt("UPDATE run_steps SET resource = '{\"key\":\"k\"}'", [&] {
+    (void)store::resourceFromJson(state_->getRun(run.id, true)->steps.at(0).resource); }, "UPDATE run_steps SET resource = '{}'");
+  spoilt("UPDATE runs SET kind = 'explode'", readRun, "UPDATE runs SET kind = 'apply'");
+  spoilt("UPDATE runs SET status = 'maybe'", readRun, "UPDATE runs SET status = 'queued'");
+  spoilt("UPDATE runs SET total = 'many'", readRun, "UPDATE runs SET total = 1");
+  spoilt("UPDATE runs SET total = '12abc'", [&] { (void)state_->listRuns(d.id, 10, ""); }, "UPDATE runs SET total = 1");
+  spoilt("UPDATE resources SET kind = 'spaceship'", [&] { (void)state_->recordedResources(d.id); },
+         "UPDATE resources SET kind = 'machine'");
+  spoilt("UPDATE deployments SET status = 'sideways'", [&] { (void)state_->getDeployment(d.id); },
+         "UPDATE deployments SET status = 'new'");
+  spoilt("UPDATE deployments SET version = 'v2'", [&] { (void)state_->getDeployment(d.id); },
+         "UPDATE deployments SET version = 1");
+  spoilt("UPDATE resource_drift SET status = 'wobbly'", [&] { (void)state_->drift(d.id); },
+         "UPDATE resource_drift SET status = 'missing'");
+  spoilt("UPDATE saved_plans SET actions = replace(actions, '\"action\":\"create\"', '\"action\":\"yeet\"')",
+         [&] { (void)state_->getSavedPlan(plan.id); }, "UPDATE saved_plans SET actions = replace(actions, 'yeet', 'create')");
+  // And every row is readable again once repaired.
+  EXPECT_TRUE(state_->getRun(run.id, true).ok());
+  EXPECT_TRUE(state_->getSavedPlan(plan.id).ok());
+  EXPECT_TRUE(state_->getDeployment(d.id).ok());
 }
 
 TEST(AccountingStoreTest, AuditLogKeepsEveryLineNewestFirst) {

@@ -4,7 +4,7 @@ import { api, errorText } from '../api';
 import { busy, failure, formatDate, h, heading, loading } from '../dom';
 import { field, FormErrors } from '../forms';
 import type { PageContext } from '../router';
-import type { IpPool, Orphan, TargetInfo } from '../types';
+import type { IpPool, OrphanScan, TargetInfo } from '../types';
 import { operatorOnly } from './users';
 
 function providersTable(t: TargetInfo): HTMLElement {
@@ -82,13 +82,30 @@ function poolForm(target: string, onCreated: () => void): HTMLElement {
   return form;
 }
 
-function orphanList(items: Orphan[]): HTMLElement {
-  if (!items.length) return h('p', { id: 'orphans-none' }, 'Nothing orphaned: every resource the providers hold is recorded.');
-  return h(
-    'ul',
-    { class: 'plan-list', id: 'orphans' },
-    items.map((o) => h('li', { class: 'plan-item', 'data-key': o.resourceKey }, h('code', null, o.resourceKey), ` — ${o.reason} (target ${o.target})`)),
-  );
+function orphanList({ items, failures }: OrphanScan): HTMLElement {
+  const parts: HTMLElement[] = [];
+  // A provider that could not list is not "nothing orphaned": say where the scan could not look.
+  if (failures.length)
+    parts.push(
+      h('p', { class: 'error', id: 'orphans-incomplete' }, `The scan is incomplete: ${failures.length} provider listing(s) failed.`),
+      h(
+        'ul',
+        { class: 'plan-list', id: 'orphan-failures' },
+        failures.map((f) =>
+          h('li', { class: 'plan-item' }, `target ${f.target}` + (f.kind ? `, ${f.kind}` : '') + (f.deployment ? ` of ${f.deployment}` : '') + `: ${f.error}`),
+        ),
+      ),
+    );
+  if (!items.length && !failures.length) parts.push(h('p', { id: 'orphans-none' }, 'Nothing orphaned: every resource the providers hold is recorded.'));
+  else if (items.length)
+    parts.push(
+      h(
+        'ul',
+        { class: 'plan-list', id: 'orphans' },
+        items.map((o) => h('li', { class: 'plan-item', 'data-key': o.resourceKey }, h('code', null, o.resourceKey), ` — ${o.reason} (target ${o.target})`)),
+      ),
+    );
+  return h('div', null, ...parts);
 }
 
 export async function targetsPage({ root, signal }: PageContext): Promise<void> {
