@@ -11,6 +11,7 @@
 #include "api/problem.hh"
 #include "core/clock.hh"
 #include "core/ids.hh"
+#include "core/metrics.hh"
 #include "orchestrator/orchestrator.hh"
 #include "store/accounting_store.hh"
 #include "store/outbox.hh"
@@ -108,6 +109,13 @@ ApiContext& Dispatcher::threadContext() {
   return slot->ctx;
 }
 
+void Dispatcher::countRefused() {
+  static auto& refused = metrics::registry().counter(
+      "fedihost_http_refused_unauthenticated_total", "Requests refused for lack of valid credentials (not audited row by row)");
+  refused_.fetch_add(1, std::memory_order_relaxed);
+  refused.inc({});
+}
+
 Lane Dispatcher::lane(const Request& req) const {
   if (!req.path.starts_with("/api/")) return Lane::General;
   bool mismatch = false;
@@ -116,15 +124,30 @@ Lane Dispatcher::lane(const Request& req) const {
 }
 
 Response Dispatcher::handle(const Request& req) {
-  if (req.path == "/api" || req.path.starts_with("/api/")) return handleApi(req);
-  if (req.method != "GET" && req.method != "HEAD")
-    return problem({ErrorKind::NotFound, "no such route: " + req.method + " " + req.path, {}});
-  return handleStatic(req);
+  auto start = std::chrono::steady_clock::now();
+  std::string route = "static";
+  Response r;
+  if (req.path == "/api" || req.path.starts_with("/api/") || req.path == "/metrics")
+    r = handleApi(req, route);
+  else if (req.method != "GET" && req.method != "HEAD")
+    r = problem({ErrorKind::NotFound, "no such route: " + req.method + " " + req.path, {}});
+  else
+    r = handleStatic(req);
+  std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+  static auto& requests = metrics::registry().counter("fedihost_http_requests_total",
+                                                      "HTTP requests answered, by route and status", {"route", "status"});
+  static auto& latency = metrics::registry().histogram("fedihost_http_request_seconds",
+                                                       "Time to answer an HTTP request on a handler thread, by route",
+                                                       {"route"});
+  requests.inc({route, std::to_string(r.status)});
+  latency.observe({std::move(route)}, took.count());
+  return r;
 }
 
-Response Dispatcher::handleApi(const Request& req) {
+Response Dispatcher::handleApi(const Request& req, std::string& routeLabel) {
   bool methodMismatch = false;
   auto match = router_.match(req.method, req.path, methodMismatch);
+  routeLabel = "unmatched";
   if (!match) {
     auto r = problem(methodMismatch ? Error{ErrorKind::MethodNotAllowed, req.method + " is not allowed on " + req.path, {}}
                                     : Error{ErrorKind::NotFound, "no such route: " + req.method + " " + req.path, {}});
@@ -132,6 +155,7 @@ Response Dispatcher::handleApi(const Request& req) {
     return r;
   }
   auto& [route, params] = *match;
+  routeLabel = route->method + " " + route->pattern;
   auto& app = threadContext();
   RequestContext ctx{req, params, nullptr, std::nullopt, app, {}, std::nullopt, {}, {}, {}};
   std::optional<aaa::Principal> principal;
@@ -221,8 +245,13 @@ Response Dispatcher::handleApi(const Request& req) {
   if (!resp.headers.count("content-type")) resp.headers["content-type"] = "application/json";
   securityHeaders(resp, false);
   if (unauthenticated) {
-    refused_.fetch_add(1, std::memory_order_relaxed);  // counted, never stored row by row
+    countRefused();  // counted, never stored row by row
     return resp;
+  }
+  if (route->pattern == "/api/v1/auth/login" && resp.status >= 400 && resp.status < 500) {
+    static auto& logins = metrics::registry().counter("fedihost_logins_refused_total",
+                                                      "Sign-ins refused (wrong password, unknown address, missing second factor)");
+    logins.inc({});
   }
   if (mutating) {
     resp.headers["x-request-id"] = audit.requestId;
@@ -238,7 +267,7 @@ Response Dispatcher::handleApi(const Request& req) {
     // A refused request that changed nothing in the state database and has no known
     // actor (a failed sign-in) leaves no row: it is counted, as refused requests are.
     if (!(auditQueued || audit.actorKind != "anonymous" || resp.status < 300)) {
-      refused_.fetch_add(1, std::memory_order_relaxed);
+      countRefused();
     } else {
       try {
         if (!auditQueued) audit.at = clock::nowRfc3339();

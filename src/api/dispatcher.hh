@@ -44,7 +44,9 @@ class Dispatcher {
 
  private:
   struct PerThread;
-  Response handleApi(const Request& req);
+  /// `routeLabel` is set to the matched route ("GET /api/v1/deployments/{id}") or "unmatched", for metrics.
+  Response handleApi(const Request& req, std::string& routeLabel);
+  void countRefused();
   Response handleStatic(const Request& req) const;
 
   ApiServices services_;

@@ -30,6 +30,7 @@ Router makeRouter() {
   Router r;
   r.add({"GET", "/api/v1/health", getHealth, anyone(), "liveness and version"});
   r.add({"GET", "/api/v1/openapi.json", getOpenApi, anyone(), "this API's OpenAPI document"});
+  r.add({"GET", "/metrics", getMetrics, operators(Read), "the server's metrics in the Prometheus text format"});
 
   // Signing in, and one's own account
   r.add({"GET", "/api/v1/auth/options", getAuthOptions, anyone(), "whether sign-up and password reset are offered"});
@@ -127,6 +128,8 @@ Router makeRouter() {
   // The audit log: operators see every row, an organisation's administrators its rows (checked in the handler)
   r.add({"GET", "/api/v1/audit", listAudit, signedIn(Read),
          "the audit log, newest first; filters, paging, ?format=jsonl"});
+  r.add({"GET", "/api/v1/audit/verification", getAuditVerification, signedIn(Read),
+         "whether the log's hash chain and its signed head hold (operators: the first bad row)"});
 
   // The provider's side: operators only
   r.add({"GET", "/api/v1/users", listUsers, operators(Read), "every account"});

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
+#include <set>
 #include <iostream>
 #include <sstream>
 
@@ -61,16 +62,23 @@ bool followRun(client::Client& c, const std::string& runId, bool quiet) {
   auto draw = [&] {
     if (quiet) return;
     constexpr int width = 30;
-    int filled = total ? done * width / total : width;
+    // No steps known yet: an empty bar (a full one would say "done").
+    int filled = total ? std::min(done, total) * width / total : 0;
     std::cout << "\r[" << std::string(static_cast<std::size_t>(filled), '#')
-              << std::string(static_cast<std::size_t>(width - filled), '-') << "] " << done << "/" << total << " "
-              << std::left << std::setw(60) << current.substr(0, 60) << std::flush;
+              << std::string(static_cast<std::size_t>(width - filled), '-') << "] ";
+    if (total)
+      std::cout << std::min(done, total) << "/" << total << " ";
+    else
+      std::cout << "starting ";
+    std::cout << fitWidth(current, 60) << std::flush;
   };
+  std::set<std::string> ended;  // steps seen ending, counted before the run's own count arrives
   c.stream("/api/v1/runs/" + runId + "/events", [&](const std::string& event, const std::string& data) {
     auto v = json::parse(data);
     if (event == "step") {
       auto st = str(v, "status");
       current = str(v, "action") + " " + str(v, "resourceKey") + " (" + st + ")";
+      if ((st == "succeeded" || st == "failed") && ended.insert(str(v, "seq")).second) ++done;
       if (st == "failed") {
         if (!quiet) std::cout << "\n";
         std::cerr << "step " << str(v, "seq") << " " << str(v, "action") << " " << str(v, "resourceKey")
@@ -79,7 +87,9 @@ bool followRun(client::Client& c, const std::string& runId, bool quiet) {
     } else if (event == "run") {
       status = str(v, "status");
       error = str(v, "error");
-      done = static_cast<int>(v.at("progress").at("done").to_number<std::int64_t>());
+      // The server's count is the truth; steps counted here since are not lost by it.
+      done = std::max(static_cast<int>(v.at("progress").at("done").to_number<std::int64_t>()),
+                      static_cast<int>(ended.size()));
       total = static_cast<int>(v.at("progress").at("total").to_number<std::int64_t>());
     }
     draw();
@@ -308,7 +318,21 @@ void addClientCommands(CLI::App& app) {
   addCommon(del);
   del->add_option("id", *depId, "deployment id")->required();
   del->add_flag("--no-wait", *noWait, "return once the run is queued");
-  del->callback([=] { runAndFollow("DELETE", "/api/v1/deployments/" + *depId); });
+  auto yes = std::make_shared<bool>(false);
+  del->add_flag("-y,--yes", *yes, "do not ask for confirmation");
+  del->callback([=] {
+    if (!*yes) {
+      auto d = expectOk(connect()->get("/api/v1/deployments/" + *depId));
+      auto name = str(d, "name");
+      auto answer = askOnTerminal("Delete deployment " + name + " (" + str(d, "domain") + ", " + *depId +
+                                  ") and everything it created: its machine, databases, buckets and mail? "
+                                  "This cannot be undone. Type its name to confirm: ");
+      if (!answer)
+        abortCommand("not deleting deployment " + name + " without confirmation: run it on a terminal or pass --yes");
+      if (*answer != name) abortCommand("not confirmed: nothing was deleted");
+    }
+    runAndFollow("DELETE", "/api/v1/deployments/" + *depId);
+  });
 }
 
 }  // namespace fedihost::cli

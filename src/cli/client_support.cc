@@ -2,8 +2,10 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
@@ -283,15 +285,70 @@ std::string pathSegment(std::string_view s) {
   return out;
 }
 
-void printTable(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
+namespace {
+
+/// Columns a UTF-8 string takes on a terminal (one per code point; good enough for our tables).
+std::size_t displayWidth(std::string_view s) {
+  std::size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+/// The terminal's width, or 0 when standard output is not a terminal (a pipe gets whole values).
+std::size_t terminalWidth() {
+  if (!::isatty(STDOUT_FILENO)) return 0;
+  struct winsize ws {};
+  if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) != 0 || ws.ws_col == 0) return 80;
+  return ws.ws_col;
+}
+
+}  // namespace
+
+std::string fitWidth(std::string_view s, std::size_t width) {
+  std::string out;
+  if (displayWidth(s) <= width) {
+    out = s;
+  } else {
+    std::size_t points = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      bool start = (static_cast<unsigned char>(s[i]) & 0xC0) != 0x80;
+      if (start && ++points > width - 1) break;
+      out += s[i];
+    }
+    out += "…";
+  }
+  out.append(width - std::min(width, displayWidth(out)), ' ');
+  return out;
+}
+
+void printTable(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
+                std::size_t maxWidth) {
   std::vector<std::size_t> w(header.size());
-  for (std::size_t i = 0; i < header.size(); ++i) w[i] = header[i].size();
+  for (std::size_t i = 0; i < header.size(); ++i) w[i] = displayWidth(header[i]);
   for (auto& r : rows)
-    for (std::size_t i = 0; i < r.size() && i < w.size(); ++i) w[i] = std::max(w[i], r[i].size());
+    for (std::size_t i = 0; i < r.size() && i < w.size(); ++i) w[i] = std::max(w[i], displayWidth(r[i]));
+  // Too wide for the terminal: the widest column gives way first, down to 8 columns each.
+  if (maxWidth == std::size_t(-1)) maxWidth = terminalWidth();
+  if (maxWidth) {
+    auto total = [&] {
+      std::size_t t = 0;
+      for (auto x : w) t += x + 2;
+      return t - 2;
+    };
+    while (total() > maxWidth) {
+      auto widest = std::max_element(w.begin(), w.end());
+      if (*widest <= 8) break;
+      --*widest;
+    }
+  }
   auto line = [&](const std::vector<std::string>& r) {
-    for (std::size_t i = 0; i < r.size(); ++i)
-      std::cout << std::left << std::setw(static_cast<int>(w[i]) + (i + 1 < r.size() ? 2 : 0)) << r[i];
-    std::cout << "\n";
+    std::string out;
+    for (std::size_t i = 0; i < r.size() && i < w.size(); ++i) {
+      out += fitWidth(r[i], w[i]);
+      if (i + 1 < r.size()) out += "  ";
+    }
+    while (!out.empty() && out.back() == ' ') out.pop_back();
+    std::cout << out << "\n";
   };
   line(header);
   for (auto& r : rows) line(r);

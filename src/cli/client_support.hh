@@ -83,7 +83,12 @@ boost::json::array listAll(client::Client& c, const std::string& path);
 std::string pathSegment(std::string_view s);
 
 /// An aligned table with a header row.
-void printTable(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows);
+/// Prints aligned columns. Cells wider than their column end in "…": the columns are narrowed,
+/// widest first, to `maxWidth` (by default the terminal's width; 0: never narrowed, as in a pipe).
+void printTable(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
+                std::size_t maxWidth = std::size_t(-1));
+/// `s` cut to `width` terminal columns (ending in "…" when cut) and padded with spaces to it.
+std::string fitWidth(std::string_view s, std::size_t width);
 
 /// A JSON document on one line.
 void printJson(const boost::json::value& v);

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "accounting/month_closer.hh"
 #include "aaa/auth.hh"
 #include "api/dispatcher.hh"
 #include "api/server.hh"
@@ -164,6 +165,9 @@ void runServe(const ServeOptions& o) {
   api::Dispatcher dispatcher(std::move(services), web);
   api::Server server(so, dispatcher);
   orch.start();
+  // Ended months are closed (their statements stored) without waiting for someone to ask.
+  accounting::MonthCloser closer({dir.stateUrl(), dir.accountingUrl(), std::chrono::hours(1)});
+  closer.start();
   auto port = server.start();
   if (!o.portFile.empty()) {
     std::ofstream pf(o.portFile + ".tmp");
@@ -179,6 +183,7 @@ void runServe(const ServeOptions& o) {
   server.waitForSignal();
   std::cout << "stopping" << std::endl;
   server.stop();
+  closer.stop();
   orch.stop();
 }
 

@@ -8,10 +8,19 @@
 
 #include "accounting/metering.hh"
 #include "core/json_util.hh"
+#include "core/metrics.hh"
+#include "providers/call_metrics.hh"
 #include "store/outbox.hh"
 
 namespace fedihost::orchestrator {
 namespace {
+
+/// fedihost_runs_finished_total{outcome} on /metrics.
+void countRunEnded(RunStatus status) {
+  static auto& runs = metrics::registry().counter("fedihost_runs_finished_total", "Runs that ended, by outcome",
+                                                  {"outcome"});
+  runs.inc({std::string(toString(status))});
+}
 
 Resource resourceFromStep(const RunStep& step) {
   Resource r = store::resourceFromJson(step.resource);
@@ -432,6 +441,7 @@ void Executor::execute(store::StateStore& state, const std::string& runId) {
   queueRunAudit(state, runId, d->organisation, "finished", runId, "succeeded", std::to_string(n) + " steps");
   tx.commit();
   if (config_.onOutbox) config_.onOutbox();
+  countRunEnded(RunStatus::Succeeded);
 }
 
 void Executor::runStatus(store::StateStore& state, const std::string& runId, const std::string& organisation,
@@ -446,6 +456,7 @@ void Executor::runStatus(store::StateStore& state, const std::string& runId, con
     queueRunAudit(state, runId, organisation, "finished", runId, std::string(toString(status)), error);
   tx.commit();
   if (config_.onOutbox) config_.onOutbox();
+  if (status != RunStatus::Running) countRunEnded(status);
 }
 
 void Executor::runStep(const std::shared_ptr<RunContext>& shared, std::size_t index, store::StateStore& state) {
@@ -494,6 +505,12 @@ void Executor::runStep(const std::shared_ptr<RunContext>& shared, std::size_t in
   }
   releaseSlot(slot);
   {
+    static auto& steps = metrics::registry().counter(
+        "fedihost_steps_total", "Steps ended, by resource kind, action and outcome", {"kind", "action", "outcome"});
+    steps.inc({std::string(toString(step.kind)), std::string(toString(step.action)),
+               interrupted ? "interrupted" : r ? "succeeded" : "failed"});
+  }
+  {
     std::lock_guard lock(ctx.mu);
     if (interrupted) {
       ctx.status[index] = StepStatus::Pending;  // left "running" in the journal: resumed later
@@ -526,7 +543,7 @@ Result<void> Executor::attempt(store::StateStore& state, const RunContext& ctx, 
     if (!recorded) return {};
     auto old = resolve(recorded->resource);
     if (!old) return old.error();
-    return provider.remove(*old);
+    return providers::timedCall(provider, "remove", [&] { return provider.remove(*old); });
   };
 
   Result<providers::Observed> observed = Error{ErrorKind::Internal, "no action", {}};
@@ -544,15 +561,16 @@ Result<void> Executor::attempt(store::StateStore& state, const RunContext& ctx, 
     case ActionKind::Create: {
       auto rr = resolve(desired);
       if (!rr) return rr.error();
-      observed = provider.create(*rr);
+      observed = providers::timedCall(provider, "create", [&] { return provider.create(*rr); });
       if (!observed) return observed.error();
       break;
     }
     case ActionKind::Update: {
       auto rr = resolve(desired);
       if (!rr) return rr.error();
-      observed = provider.update(*rr);
-      if (!observed && observed.error().kind == ErrorKind::NotFound) observed = provider.create(*rr);
+      observed = providers::timedCall(provider, "update", [&] { return provider.update(*rr); });
+      if (!observed && observed.error().kind == ErrorKind::NotFound)
+        observed = providers::timedCall(provider, "create", [&] { return provider.create(*rr); });
       if (!observed) return observed.error();
       break;
     }

@@ -150,6 +150,7 @@ class Orchestrator {
   void stop();
   /// Waits until no run is queued or running.
   void waitIdle();
+  const DataDir& dataDir() const { return dir_; }
   /// Asks the outbox shipper to ship soon (after a commit that queued events).
   void wakeShipper();
   /// Ships the outbox now and writes the signed head (tests, tools); returns the events moved.

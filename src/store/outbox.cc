@@ -107,7 +107,14 @@ void Shipper::loop() {
     }
     try {
       shipNow();
-      if (std::chrono::steady_clock::now() - lastHeadWrite_ >= config_.headInterval) writeHead();
+      // The first head as soon as the log has rows (a young log is otherwise unverifiable
+      // for a whole interval), then at most every headInterval.
+      bool noHead;
+      {
+        std::lock_guard lock(shipMu_);
+        noHead = lastHeadHash_.empty();
+      }
+      if (noHead || std::chrono::steady_clock::now() - lastHeadWrite_ >= config_.headInterval) writeHead();
     } catch (const std::exception& e) {
       failures_.fetch_add(1);
       spdlog::error("outbox: shipping failed (kept, retried): {}", e.what());

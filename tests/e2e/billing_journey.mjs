@@ -16,24 +16,10 @@
 // Prints "1 passed, 0 failed" or "0 passed, 1 failed" last.
 
 import { expectText, fail, log, runJourney, sleep } from './harness.mjs';
+import { call } from './people.mjs';
 
 const EMAIL = 'operator@example.test';
 const PASSWORD = 'correct horse battery staple';
-
-/** A request of the API from the page (its session cookie and CSRF token). */
-async function call(page, method, path, body) {
-  return page.evaluate(
-    async ({ method, path, body }) => {
-      const headers = { Accept: 'application/json' };
-      const csrf = sessionStorage.getItem('fedihost.csrf');
-      if (csrf) headers['X-CSRF-Token'] = csrf;
-      if (body !== undefined) headers['Content-Type'] = 'application/json';
-      const r = await fetch('/api/v1' + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-      return { status: r.status, body: await r.json().catch(() => null) };
-    },
-    { method, path, body },
-  );
-}
 
 async function journey({ base, person, saveScreenshot }) {
   const { context, page } = await person('operator');
@@ -64,7 +50,10 @@ async function journey({ base, person, saveScreenshot }) {
   }
 
   log('define a price plan in the panel and give it to the organisation');
-  await page.locator('nav a', { hasText: 'Price plans' }).click();
+  // One "Billing" entry in the main navigation; usage, statements and price plans are its tabs.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Billing' }).click();
+  await page.waitForURL(/\/usage/);
+  await page.getByRole('navigation', { name: 'Billing' }).getByRole('link', { name: 'Price plans' }).click();
   await page.waitForURL(/\/price-plans/);
   await page.locator('#plan-name').fill('Standard');
   await page.locator('#plan-base-fee').fill('10.00');

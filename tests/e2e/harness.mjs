@@ -58,6 +58,16 @@ export function log(msg) {
 
 /** A check that did not hold: reported by its message alone, without a stack. */
 export class Failure extends Error {}
+
+/**
+ * Thrown by a story after the parts of it that exist have passed, when the rest
+ * waits for work not landed yet: the test ends as skipped (exit 77, which ctest
+ * counts as "Not Run", never as passed), naming what it waits for.
+ */
+export class Pending extends Error {}
+export function pending(waitsFor) {
+  throw new Pending(waitsFor);
+}
 export function fail(msg) {
   throw new Failure(msg);
 }
@@ -182,7 +192,7 @@ async function waitForFile(file, ms, valid) {
  * the first start creates an operator and writes <data>/initial-password.
  * Returns the base URL and the operator's {email, password}.
  */
-async function startServer(tmp, init) {
+async function startServer(tmp, init, serveArgs = []) {
   const dataDir = path.join(tmp, 'data');
   const portFile = path.join(tmp, 'port');
 
@@ -200,7 +210,7 @@ async function startServer(tmp, init) {
 
   log(`fedihost serve (${BIN})${init ? '' : ', first start'}`);
   const out = fs.openSync(serverLog, 'a');
-  server = spawn(BIN, ['serve', '--data', dataDir, '--listen', '127.0.0.1:0', '--web', WEB, '--port-file', portFile], {
+  server = spawn(BIN, ['serve', '--data', dataDir, '--listen', '127.0.0.1:0', '--web', WEB, '--port-file', portFile, ...serveArgs], {
     stdio: ['ignore', out, out],
   });
   server.on('error', (e) => fs.appendFileSync(serverLog, `spawn error: ${e.message}\n`));
@@ -231,7 +241,7 @@ async function startServer(tmp, init) {
  *                   person(name) opens a browser context of its own (its own
  *                   cookies) and returns { context, page }
  */
-export async function runJourney({ name, budgetMs, screenshot, init = null, consoleAllowed, journey }) {
+export async function runJourney({ name, budgetMs, screenshot, init = null, serveArgs = [], consoleAllowed, journey }) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `fedihost-${name}-`));
   const SCREENSHOT = process.env.FEDIHOST_SCREENSHOT || path.join(tmp, screenshot);
   serverLog = path.join(tmp, 'server.log');
@@ -269,13 +279,14 @@ export async function runJourney({ name, budgetMs, screenshot, init = null, cons
       fail(`playwright-core is not installed: run npm install in ${webDir} (${e.message.split('\n')[0]})`);
     }
 
-    const { base, operator } = await startServer(tmp, init);
+    const { base, operator } = await startServer(tmp, init, serveArgs);
 
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 15_000 });
     const pages = [];
     const consoleErrors = [];
-    async function person(who) {
-      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    /** A person in her own browser context; `options` go to newContext (the accessibility check bypasses CSP to inject axe). */
+    async function person(who, options = {}) {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...options });
       context.setDefaultTimeout(10_000);
       const page = await context.newPage();
       page.on('console', (m) => {
@@ -294,33 +305,46 @@ export async function runJourney({ name, budgetMs, screenshot, init = null, cons
       await page.screenshot({ path: file, fullPage: true });
     }
 
+    let waitsFor = null;
     try {
-      await journey({ base, operator, person, remainingMs, saveScreenshot });
+      await journey({ base, operator, person, remainingMs, saveScreenshot, dataDir: path.join(tmp, 'data') });
     } catch (e) {
-      for (const [i, p] of pages.entries()) {
-        try {
-          const shot = SCREENSHOT.replace(/(\.png)?$/, pages.length === 1 ? '-failure.png' : `-failure-${i + 1}.png`);
-          await p.screenshot({ path: shot, fullPage: true, timeout: 5_000 });
-          console.error(`screenshot of the failure${pages.length === 1 ? '' : ` (person ${i + 1})`}: ${shot}`);
-        } catch {
-          /* best effort */
+      if (e instanceof Pending) {
+        waitsFor = e;
+      } else {
+        for (const [i, p] of pages.entries()) {
+          try {
+            const shot = SCREENSHOT.replace(/(\.png)?$/, pages.length === 1 ? '-failure.png' : `-failure-${i + 1}.png`);
+            await p.screenshot({ path: shot, fullPage: true, timeout: 5_000 });
+            console.error(`screenshot of the failure${pages.length === 1 ? '' : ` (person ${i + 1})`}: ${shot}`);
+          } catch {
+            /* best effort */
+          }
         }
+        if (consoleErrors.length) console.error(`browser console errors:\n  ${consoleErrors.join('\n  ')}`);
+        throw e;
       }
-      if (consoleErrors.length) console.error(`browser console errors:\n  ${consoleErrors.join('\n  ')}`);
-      throw e;
     }
     const unexpected = consoleErrors.filter((t) => !consoleAllowed.test(t));
     if (unexpected.length) fail(`browser console errors:\n  ${unexpected.join('\n  ')}`);
+    if (waitsFor) throw waitsFor;
   }
 
   let ok = false;
+  let waiting = '';
   try {
     await main();
     ok = true;
     log('journey passed');
   } catch (e) {
-    console.error(`FAIL: ${e instanceof Failure ? e.message : e.stack || e}`);
-    if (server) console.error(`server log (${serverLog}, tail):\n${tail(serverLog)}`);
+    if (e instanceof Pending) {
+      ok = true;
+      waiting = e.message;
+      log(`what exists passed; the rest is pending: ${waiting}`);
+    } else {
+      console.error(`FAIL: ${e instanceof Failure ? e.message : e.stack || e}`);
+      if (server) console.error(`server log (${serverLog}, tail):\n${tail(serverLog)}`);
+    }
   } finally {
     finished = true;
     if (browser) await browser.close().catch(() => {});
@@ -334,6 +358,10 @@ export async function runJourney({ name, budgetMs, screenshot, init = null, cons
       fs.rmSync(tmp, { recursive: true, force: true });
     } else {
       console.error(`temporary files kept in ${tmp}`);
+    }
+    if (waiting) {
+      console.log(`0 passed, 0 failed, 1 pending (waits for ${waiting})`);
+      process.exit(77);
     }
     console.log(ok ? '1 passed, 0 failed' : '0 passed, 1 failed');
     process.exit(ok ? 0 : 1);

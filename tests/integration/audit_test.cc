@@ -318,3 +318,38 @@ TEST(AuditVerifyCli, IntactThenEditedThenTruncated) {
 
 }  // namespace
 }  // namespace fedihost
+
+namespace fedihost {
+namespace {
+
+TEST_F(AuditTest, TheApiSaysWhetherTheLogIsIntactAndOnlyOperatorsSeeWhichRowIsNot) {
+  auto w = makeWorld();
+  auto op = server_.operatorClient();
+  auto admin = server_.customerClient("auditor@example.test", w.org, Role::OrgAdmin);
+  auto member = server_.customerClient("member-v@example.test", w.org, Role::Member);
+  ASSERT_EQ(admin->request("PATCH", "/api/v1/organisations/" + w.org, R"({"displayName":"Audited"})").status, 200);
+  server_.orchestrator().shipOutbox();
+
+  auto intact = op->get("/api/v1/audit/verification");
+  ASSERT_EQ(intact.status, 200) << intact.body;
+  auto v = json::parse(intact.body);
+  EXPECT_EQ(v.at("intact"), true);
+  EXPECT_GE(v.at("rows").as_int64(), 2);
+  EXPECT_FALSE(v.as_object().contains("problem"));
+  EXPECT_EQ(json::parse(admin->get("/api/v1/audit/verification").body).at("intact"), true);
+  EXPECT_EQ(member->get("/api/v1/audit/verification").status, 403);
+  EXPECT_EQ(client::Client(server_.url()).get("/api/v1/audit/verification").status, 401);
+
+  auto conn = store::connect(server_.dataDir().accountingUrl());
+  conn->execScript("DROP TRIGGER audit_log_no_update; UPDATE audit_log SET remote = '10.9.9.9' WHERE seq = 2;");
+  auto edited = json::parse(op->get("/api/v1/audit/verification").body);
+  EXPECT_EQ(edited.at("intact"), false);
+  EXPECT_EQ(edited.at("firstBadRow").at("seq"), 2);
+  EXPECT_NE(std::string(edited.at("problem").as_string()).find("edited"), std::string::npos) << edited;
+  auto told = json::parse(admin->get("/api/v1/audit/verification").body);
+  EXPECT_EQ(told.at("intact"), false);
+  EXPECT_FALSE(told.as_object().contains("firstBadRow"));  // which row is the operators' to see
+}
+
+}  // namespace
+}  // namespace fedihost

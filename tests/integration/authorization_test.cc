@@ -31,6 +31,7 @@ struct Expected {
 const std::map<std::string, Expected> kExpected = {
     {"GET /api/v1/health", {Min::Anyone, Scope::Read}},
     {"GET /api/v1/openapi.json", {Min::Anyone, Scope::Read}},
+    {"GET /metrics", {Min::Operator, Scope::Read}},
     {"GET /api/v1/auth/options", {Min::Anyone, Scope::Read}},
     {"POST /api/v1/auth/login", {Min::Anyone, Scope::Read}},
     {"POST /api/v1/auth/signup", {Min::Anyone, Scope::Read}},
@@ -86,6 +87,7 @@ const std::map<std::string, Expected> kExpected = {
     {"GET /api/v1/runs/{id}/events", {Min::Viewer, Scope::Read}},
     {"POST /api/v1/runs/{id}/cancel", {Min::Member, Scope::Deploy}},
     {"GET /api/v1/audit", {Min::AdminOfAnyOrganisation, Scope::Read}},
+    {"GET /api/v1/audit/verification", {Min::AdminOfAnyOrganisation, Scope::Read}},
     {"GET /api/v1/users", {Min::Operator, Scope::Read}},
     {"POST /api/v1/users/{id}/disable", {Min::Operator, Scope::Admin}},
     {"POST /api/v1/users/{id}/enable", {Min::Operator, Scope::Admin}},

@@ -420,7 +420,7 @@ TEST_F(CliAccountsTest, OrganisationsAreRenamedAndDeletedWhenEmpty) {
   auto busy = cli("organisation delete riverside --yes");
   EXPECT_EQ(busy.exitCode, 1) << "deleted with a live deployment: " << busy.output;
 
-  ASSERT_EQ(cli("deployment delete " + depId).exitCode, 0);
+  ASSERT_EQ(cli("deployment delete " + depId + " --yes").exitCode, 0);
   auto deleted = cli("organisation delete riverside --yes");
   ASSERT_EQ(deleted.exitCode, 0) << deleted.output;
   EXPECT_EQ(cli("organisation list").output.find("riverside"), std::string::npos);

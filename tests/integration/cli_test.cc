@@ -75,7 +75,12 @@ TEST_F(CliTest, CreatePlanApplyShowAndDeleteADeployment) {
 
   fs::path target = tmp_ / "var" / "targets" / "local" / id;
   EXPECT_TRUE(fs::exists(target / "machines" / "main" / "configuration.json"));
-  auto del = cli("deployment delete " + id);
+  // Without a terminal to confirm on, and without --yes, nothing is deleted.
+  auto unconfirmed = cli("deployment delete " + id);
+  EXPECT_NE(unconfirmed.exitCode, 0) << unconfirmed.output;
+  EXPECT_NE(unconfirmed.output.find("without confirmation"), std::string::npos) << unconfirmed.output;
+  EXPECT_TRUE(fs::exists(target));
+  auto del = cli("deployment delete " + id + " --yes");
   ASSERT_EQ(del.exitCode, 0) << del.output;
   EXPECT_FALSE(fs::exists(target));
 }

@@ -6,6 +6,7 @@
 // DELETE as X-CSRF-Token. No token is ever kept in localStorage.
 import type {
   AuditEntry,
+  AuditVerification,
   AuditFilter,
   ApiToken,
   App,
@@ -448,6 +449,9 @@ export const api = {
 
   users: (cursor?: string | null) => json<Page<User>>('/users' + query({ limit: 50, cursor })),
   audit: (filter: AuditFilter, cursor?: string | null) => json<Page<AuditEntry>>('/audit' + query({ ...filter, limit: 50, cursor })),
+  auditVerification: () => json<AuditVerification>('/audit/verification'),
+  /** Where the filtered log can be downloaded as JSON lines (the session cookie authenticates a GET). */
+  auditExportUrl: (filter: AuditFilter) => '/api/v1/audit' + query({ ...filter, format: 'jsonl', limit: 10000 }),
   disableUser: (id: string) => json<User | undefined>(`/users/${enc(id)}/disable`, { method: 'POST' }),
   enableUser: (id: string) => json<User | undefined>(`/users/${enc(id)}/enable`, { method: 'POST' }),
 

@@ -23,15 +23,14 @@ import { usagePage } from './pages/usage';
 import { statementsPage } from './pages/statements';
 import { pricePlansPage } from './pages/pricePlans';
 import { auditPage } from './pages/audit';
+import { BILLING_PATHS } from './components/billingTabs';
 
 const app = document.getElementById('app')!;
 
 const newLink = link('/new', 'New deployment');
 const targetsLink = link('/targets', 'Targets');
 const usersLink = link('/users', 'Users');
-const usageLink = link('/usage', 'Usage');
-const statementsLink = link('/statements', 'Statements');
-const pricePlansLink = link('/price-plans', 'Price plans');
+const billingLink = link('/usage', 'Billing');  // usage, statements, price plans: tabs on those pages
 const auditLink = link('/audit', 'Audit log');
 const nav = h(
   'nav',
@@ -42,9 +41,7 @@ const nav = h(
   newLink,
   targetsLink,
   usersLink,
-  usageLink,
-  statementsLink,
-  pricePlansLink,
+  billingLink,
   auditLink,
 );
 
@@ -108,8 +105,6 @@ function drawHeader(path = location.pathname): void {
   newLink.hidden = !session.can('deployment.write');
   targetsLink.hidden = !session.can('operator');
   usersLink.hidden = !session.can('operator');
-  statementsLink.hidden = !session.can('organisation.manage');
-  pricePlansLink.hidden = !session.can('operator');
   auditLink.hidden = !session.can('organisation.manage');
   const orgs = session.memberships();
   switcherWrap.hidden = !signedIn || orgs.length < 2;
@@ -118,7 +113,7 @@ function drawHeader(path = location.pathname): void {
     switcher.replaceChildren(...orgs.map((o) => h('option', { value: o.id, selected: o.id === chosen }, o.displayName || o.name)));
   }
   // comparing apps is part of the catalog
-  const section = path === '/compare' ? '/catalog' : path;
+  const section = path === '/compare' ? '/catalog' : BILLING_PATHS.includes(path) ? '/usage' : path;
   for (const a of nav.querySelectorAll('a')) {
     const active = section === a.pathname || (a.pathname !== '/' && section.startsWith(a.pathname + '/'));
     if (active) a.setAttribute('aria-current', 'page');

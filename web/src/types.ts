@@ -436,6 +436,8 @@ export interface AuditEntry {
   at: string;
   actorKind: 'user' | 'token' | 'system' | 'anonymous' | string;
   actorId: string;
+  /** The actor as known today (user and token rows whose user still exists); not part of the hashed row. */
+  actor?: { email: string; operator: boolean } | null;
   via: string;
   organisationId: string;
   action: string;
@@ -449,6 +451,16 @@ export interface AuditEntry {
   detail: string;
   prevHash: string;
   hash: string;
+}
+
+/** GET /api/v1/audit/verification: whether the hash chain and its signed head hold. */
+export interface AuditVerification {
+  intact: boolean;
+  rows: number;
+  checkedAt: string;
+  signedHead: { seq: number; at: string } | null;
+  problem?: string;
+  firstBadRow?: { seq: number; eventId: string };
 }
 
 export interface AuditFilter {

@@ -2,13 +2,17 @@
 // organisation's administrators see that organisation's rows; anyone else gets 403.
 // ?format=jsonl (or Accept: application/jsonl) exports JSON lines.
 #include <algorithm>
+#include <map>
 #include <charconv>
 #include <set>
 
 #include "aaa/auth.hh"
 #include "api/handlers/handlers.hh"
 #include "api/input.hh"
+#include "core/clock.hh"
+#include "orchestrator/orchestrator.hh"
 #include "store/accounting_store.hh"
+#include "store/audit_chain.hh"
 
 namespace fedihost::api::handlers {
 namespace {
@@ -91,11 +95,54 @@ Response listAudit(RequestContext& ctx) {
     if (!next.empty()) r.headers["x-next-cursor"] = next;
     return r;
   }
+  // Who, in words: the actor's address and whether they are the provider's staff (the
+  // rows keep only ids; a person's address may have changed since, this is today's).
+  std::map<std::string, boost::json::value> actors;
+  auto actorOf = [&](const store::AuditEntry& e) -> boost::json::value {
+    if (e.actorId.empty() || (e.actorKind != "user" && e.actorKind != "token")) return nullptr;
+    auto [it, fresh] = actors.try_emplace(e.actorId, nullptr);
+    if (fresh)
+      if (auto u = ctx.app.accounts.getUser(e.actorId))
+        it->second = boost::json::object{{"email", u->email}, {"operator", u->isOperator}};
+    return it->second;
+  };
   boost::json::array items;
-  for (auto& e : rows) items.push_back(store::toJson(e));
+  for (auto& e : rows) {
+    auto item = store::toJson(e);
+    item["actor"] = actorOf(e);
+    items.push_back(std::move(item));
+  }
   boost::json::object out{{"items", std::move(items)}};
   out["next"] = next.empty() ? boost::json::value(nullptr) : boost::json::value(next);
   return json(200, out);
+}
+
+Response getAuditVerification(RequestContext& ctx) {
+  // Who: operators see the first bad row; an organisation's administrators (auditors of
+  // their organisation) learn whether the whole log is intact, not what other rows hold.
+  const auto& p = *ctx.principal;
+  bool full = true;
+  if (auto visible = p.visibleOrganisations()) {
+    full = false;
+    bool admin = false;
+    for (auto& o : *visible)
+      if (auto role = p.roleIn(o); role && roleIncludes(*role, Role::OrgAdmin)) admin = true;
+    if (!admin) throw AbortError({ErrorKind::Forbidden, "the audit log is for operators and organisation administrators", {}});
+  }
+  // The shipper may be appending: a row shipped while we walk is checked next time.
+  const auto& dir = ctx.app.orchestrator.dataDir();
+  auto report = store::verifyAuditChain(ctx.app.accounting.connection(), dir.auditHeadFile(), dir.auditKeyFile());
+  boost::json::object o{{"intact", report.ok}, {"rows", report.rows}, {"checkedAt", clock::nowRfc3339()}};
+  if (report.head)
+    o["signedHead"] = boost::json::object{{"seq", report.head->seq}, {"at", report.head->at}};
+  else
+    o["signedHead"] = nullptr;
+  if (!report.ok) {
+    o["problem"] = full ? report.why : "the log does not verify; the provider's operators can see which row";
+    if (full && report.badSeq > 0)
+      o["firstBadRow"] = boost::json::object{{"seq", report.badSeq}, {"eventId", report.badEventId}};
+  }
+  return json(200, o);
 }
 
 }  // namespace fedihost::api::handlers

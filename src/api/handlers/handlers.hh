@@ -17,8 +17,12 @@ Response json(int status, const boost::json::value& body);
 
 // audit.cc
 Response listAudit(RequestContext& ctx);
+/// GET /api/v1/audit/verification: whether the hash chain and its signed head hold.
+Response getAuditVerification(RequestContext& ctx);
 // meta.cc
 Response getHealth(RequestContext& ctx);
+/// GET /metrics: the Prometheus text format.
+Response getMetrics(RequestContext& ctx);
 Response getOpenApi(RequestContext& ctx);
 // auth.cc: signing in, one's own account, tokens
 /// A successful sign-in: the token, the session's CSRF token, the user (and `extra`), and the cookie.

@@ -59,7 +59,7 @@ export function actionWords(action: string): string {
 export function actorWords(e: AuditEntry, myId: string | undefined): string {
   if (e.actorKind === 'system') return 'fedihost';
   if (e.actorKind === 'anonymous' || !e.actorId) return 'Someone not signed in';
-  const who = e.actorId === myId ? 'You' : e.actorId;
+  const who = e.actorId === myId ? 'You' : e.actor ? `${e.actor.email}${e.actor.operator ? ' (provider’s staff)' : ''}` : e.actorId;
   return e.actorKind === 'token' ? `${who} (API token ${e.via})` : who;
 }
 
@@ -135,6 +135,35 @@ export async function auditPage({ root, signal }: PageContext): Promise<void> {
     h('button', { type: 'submit' }, 'Show'),
   );
 
+  // The check that nobody edited the log, and the export of what the filters show.
+  const verdict = h('div', { id: 'audit-verdict', role: 'status' });
+  const check = h('button', { type: 'button', id: 'audit-verify' }, 'Check that the log is intact');
+  const exportLink = h('a', { id: 'audit-export', class: 'button button-quiet', href: api.auditExportUrl({}), download: 'audit-log.jsonl' }, 'Export as JSON lines');
+  check.addEventListener('click', async () => {
+    check.disabled = true;
+    verdict.replaceChildren(loading('Checking every row of the log…'));
+    try {
+      const v = await api.auditVerification();
+      if (signal.aborted) return;
+      const rows = `${v.rows.toLocaleString('en')} ${v.rows === 1 ? 'row' : 'rows'}`;
+      const signed = v.signedHead ? ` The installation signed the chain’s head at ${formatDate(v.signedHead.at)} (row ${v.signedHead.seq}).` : '';
+      verdict.replaceChildren(
+        v.intact
+          ? h('p', { class: 'notice notice-ok' }, h('strong', null, 'Intact. '), `${rows} checked at ${formatDate(v.checkedAt)}: no row was edited, removed or reordered.${signed}`)
+          : h(
+              'p',
+              { class: 'notice notice-error' },
+              h('strong', null, 'Not intact. '),
+              `${v.problem ?? 'The log does not verify.'}${v.firstBadRow ? ` First bad row: ${v.firstBadRow.seq} (${v.firstBadRow.eventId}).` : ''}`,
+            ),
+      );
+    } catch (e) {
+      if (!signal.aborted) verdict.replaceChildren(failure(`Could not check the log: ${errorText(e)}`));
+    } finally {
+      check.disabled = false;
+    }
+  });
+
   root.append(
     heading('Audit log'),
     h(
@@ -144,6 +173,7 @@ export async function auditPage({ root, signal }: PageContext): Promise<void> {
         ? 'Everything done on this installation: every change asked through the API or the panel, and every run of the orchestrator. The log is append-only and hash-chained: “fedihost audit verify” checks that no row was edited, removed or reordered.'
         : 'Everything done in your organisations: who changed what, and when. The log cannot be edited.',
     ),
+    h('section', { class: 'card', id: 'audit-integrity' }, h('div', { class: 'actions' }, check, exportLink), verdict),
     h('section', { class: 'card' }, form),
     h(
       'section',
@@ -203,6 +233,7 @@ export async function auditPage({ root, signal }: PageContext): Promise<void> {
       action: action.value || undefined,
       organisation: organisation.value || undefined,
     };
+    exportLink.href = api.auditExportUrl(filter);
     void load(true);
   });
   more.addEventListener('click', () => void load(false));

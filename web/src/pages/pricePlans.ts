@@ -1,6 +1,7 @@
 // /price-plans — for the provider's staff: the price plans, a form to define
 // one (money in the currency's major units, converted exactly to minor units),
 // and giving an organisation a plan.
+import { billingTabs } from '../components/billingTabs';
 import { api, errorText } from '../api';
 import { billing, money, parseMoney, UNITS, type PricePlan } from '../billing';
 import { busy, failure, h, heading, loading } from '../dom';
@@ -13,6 +14,7 @@ export async function pricePlansPage({ root, signal }: PageContext): Promise<voi
   if (operatorOnly(root, 'Price plans')) return;
   root.append(
     heading('Price plans'),
+    billingTabs('/price-plans'),
     h('p', { class: 'muted' }, 'Prices are per unit and month (a vCPU all month costs exactly its price), billed pro rata by the second; each line is rounded half up to a cent. A changed plan changes open months only.'),
   );
   const list = h('div', { id: 'price-plans' }, loading('Loading price plans…'));

@@ -1,6 +1,7 @@
 // /statements — an organisation's statement of a month: its lines, subtotal,
 // VAT and total, whether the month is closed (then it never changes), and links
 // to the printable page and the CSV. For org-admins and operators.
+import { billingTabs } from '../components/billingTabs';
 import { errorText } from '../api';
 import { billing, currentMonth, money, type Statement } from '../billing';
 import { organisationChoices, orgSelect } from '../components/orgPicker';
@@ -11,6 +12,7 @@ import * as session from '../session';
 export async function statementsPage({ root, query, signal }: PageContext): Promise<void> {
   root.append(
     heading('Statements'),
+    billingTabs('/statements'),
     h('p', { class: 'muted' }, 'One statement per calendar month (UTC). A month that has ended is closed: its statement is kept as it was and never changes; corrections appear on a later month.'),
   );
   const choices = await organisationChoices('org-admin').catch(() => []);

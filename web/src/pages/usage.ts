@@ -1,6 +1,7 @@
 // /usage — what an organisation's deployments used, per UTC day, hour or month:
 // a bar chart of one unit over time (SVG drawn by components/barChart.ts), the
 // totals of every unit, and the totals per deployment. Any role may see it.
+import { billingTabs } from '../components/billingTabs';
 import { errorText } from '../api';
 import { billing, type Usage, type UsageQuantity, type UsageTotals } from '../billing';
 import { barChart } from '../components/barChart';
@@ -31,6 +32,7 @@ function periodLabel(iso: string, step: string): string {
 export async function usagePage({ root, query, signal }: PageContext): Promise<void> {
   root.append(
     heading('Usage'),
+    billingTabs('/usage'),
     h('p', { class: 'muted' }, 'What your deployments used, measured from when each resource was created until it was deleted. Periods are UTC: a day is always 24 hours.'),
   );
   const choices = await organisationChoices('viewer').catch(() => []);
