@@ -158,6 +158,8 @@ Result<HttpResponse> send(const HttpRequest& request) {
     curl_easy_setopt(c, CURLOPT_SSL_SESSIONID_CACHE, 0L);
     curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
     curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
+    curl_easy_setopt(c, CURLOPT_CAINFO, nullptr);  // no CA store to load: the pin alone decides
+    curl_easy_setopt(c, CURLOPT_CAPATH, nullptr);
   } else if (!request.tls.caFile.empty()) {
     curl_easy_setopt(c, CURLOPT_CAINFO, request.tls.caFile.c_str());
     curl_easy_setopt(c, CURLOPT_CAPATH, nullptr);

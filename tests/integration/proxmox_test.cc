@@ -59,6 +59,12 @@ std::string makeCertificate(const fs::path& dir, const std::string& name) {
   return fp;
 }
 
+/// A JSON string (or number) as text, for comparisons.
+std::string str(const json::value& v) {
+  if (v.is_string()) return std::string(v.get_string());
+  return json::serialize(v);
+}
+
 /// One call of the request log: "GET /cluster/nextid" and its parameters.
 struct Call {
   std::string line;
@@ -148,7 +154,8 @@ class ProxmoxFakeTest : public ::testing::Test {
   /// The request log, task status polls folded (their number depends on timing).
   std::vector<Call> calls(bool foldPolls = true) const {
     std::vector<Call> out;
-    for (auto& e : fake("GET", "/_fake/log").as_array()) {
+    const auto log = fake("GET", "/_fake/log");
+    for (auto& e : log.as_array()) {
       auto& o = e.as_object();
       Call c{std::string(o.at("method").as_string()) + " " + std::string(o.at("path").as_string()),
              o.at("params").as_object(),
@@ -208,37 +215,37 @@ TEST_F(ProxmoxFakeTest, CreateIssuesExactlyTheCallsARealClusterNeedsAndTheGuestR
 
   // The clone: our name, our identity key in the description, a full copy.
   auto& clone = cs[2].params;
-  EXPECT_EQ(clone.at("newid"), "100");
-  EXPECT_EQ(clone.at("name"), "fh-d1-main");
-  EXPECT_EQ(clone.at("description"), "fedihost.key=" + m.resource.key);
-  EXPECT_EQ(clone.at("full"), "1");
+  EXPECT_EQ(str(clone.at("newid")), "100");
+  EXPECT_EQ(str(clone.at("name")), "fh-d1-main");
+  EXPECT_EQ(str(clone.at("description")), "fedihost.key=" + m.resource.key);
+  EXPECT_EQ(str(clone.at("full")), "1");
   EXPECT_EQ(clone.size(), 4u);
   // The config: as the fake decoded the form, so sshkeys is still URL-encoded once (Proxmox decodes it itself).
   auto& config = cs[6].params;
-  EXPECT_EQ(config.at("cores"), json::value_from(std::to_string(m.resource.attributes.at("cpu").as_int64())));
-  EXPECT_EQ(config.at("memory"), json::value_from(std::to_string(m.resource.attributes.at("memoryMiB").as_int64())));
-  EXPECT_EQ(config.at("ipconfig0"), "ip=10.20.0.15/24,gw=10.20.0.1");
-  EXPECT_EQ(config.at("ciuser"), "root");
-  EXPECT_EQ(config.at("nameserver"), "10.20.0.2 10.20.0.3");
+  EXPECT_EQ(str(config.at("cores")), std::to_string(m.resource.attributes.at("cpu").as_int64()));
+  EXPECT_EQ(str(config.at("memory")), std::to_string(m.resource.attributes.at("memoryMiB").as_int64()));
+  EXPECT_EQ(str(config.at("ipconfig0")), "ip=10.20.0.15/24,gw=10.20.0.1");
+  EXPECT_EQ(str(config.at("ciuser")), "root");
+  EXPECT_EQ(str(config.at("nameserver")), "10.20.0.2 10.20.0.3");
   EXPECT_EQ(config.at("sshkeys"),
             "ssh-ed25519%20AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl%20op%2B1%40example.net%0A"
             "ssh-rsa%20AAAAB3NzaC1yc2E%3D%20second%2Fkey%3D%3D");
-  EXPECT_EQ(config.at("tags"), "fedihost;" + proxmox::identityTag(m.resource.key));
-  EXPECT_EQ(cs[8].params.at("disk"), "scsi0");
-  EXPECT_EQ(cs[8].params.at("size"), json::value_from(std::to_string(m.resource.attributes.at("diskGiB").as_int64()) + "G"));
+  EXPECT_EQ(str(config.at("tags")), "fedihost;" + proxmox::identityTag(m.resource.key));
+  EXPECT_EQ(str(cs[8].params.at("disk")), "scsi0");
+  EXPECT_EQ(str(cs[8].params.at("size")), std::to_string(m.resource.attributes.at("diskGiB").as_int64()) + "G");
 
   // What the cluster holds now, and what the provider reports.
   auto held = vm(100);
-  EXPECT_EQ(held.at("status"), "running");
+  EXPECT_EQ(str(held.at("status")), "running");
   EXPECT_FALSE(held.contains("lock"));
-  EXPECT_EQ(held.at("config").as_object().at("name"), "fh-d1-main");
-  EXPECT_EQ(o->attributes.at("state"), "running");
-  EXPECT_EQ(o->attributes.at("address"), "10.20.0.15");
+  EXPECT_EQ(str(held.at("config").as_object().at("name")), "fh-d1-main");
+  EXPECT_EQ(str(o->attributes.at("state")), "running");
+  EXPECT_EQ(str(o->attributes.at("address")), "10.20.0.15");
   EXPECT_EQ(o->attributes.at("cpu"), m.resource.attributes.at("cpu"));
   EXPECT_EQ(o->attributes.at("memoryMiB"), m.resource.attributes.at("memoryMiB"));
   EXPECT_EQ(o->attributes.at("diskGiB"), m.resource.attributes.at("diskGiB"));
   EXPECT_EQ(o->outputs.at("vmid"), 100);
-  EXPECT_EQ(o->outputs.at("address"), "10.20.0.15");
+  EXPECT_EQ(str(o->outputs.at("address")), "10.20.0.15");
 
   // A second create (a retried step) finds it and changes nothing.
   const auto before = logSize();
@@ -263,11 +270,11 @@ TEST_F(ProxmoxFakeTest, AStoppedGuestIsDriftThatUpdateRepairsAndARemovedOneIsNot
   control({{"stop", 100}});  // stopped by hand
   auto r = p->read(m);
   ASSERT_TRUE(r) << r.error().message;
-  EXPECT_EQ(r->attributes.at("state"), "stopped");
+  EXPECT_EQ(str(r->attributes.at("state")), "stopped");
   auto u = p->update(m);
   ASSERT_TRUE(u) << u.error().message;
-  EXPECT_EQ(u->attributes.at("state"), "running");
-  EXPECT_EQ(vm(100).at("status"), "running");
+  EXPECT_EQ(str(u->attributes.at("state")), "running");
+  EXPECT_EQ(str(vm(100).at("status")), "running");
 
   control({{"destroy", 100}});  // removed by hand
   auto gone = p->read(m);
@@ -289,8 +296,8 @@ TEST_F(ProxmoxFakeTest, DeleteStopsAndDestroysWithPurgeAndDeletingAgainSucceeds)
   EXPECT_THAT(lines(del), ElementsAre("GET /nodes/pve1/qemu", "GET /nodes/pve1/qemu/100/config",
                                       "GET /nodes/pve1/qemu/100/status/current",
                                       "POST /nodes/pve1/qemu/100/status/stop", "DELETE /nodes/pve1/qemu/100"));
-  EXPECT_EQ(del.back().params.at("purge"), "1");
-  EXPECT_EQ(del.back().params.at("destroy-unreferenced-disks"), "1");
+  EXPECT_EQ(str(del.back().params.at("purge")), "1");
+  EXPECT_EQ(str(del.back().params.at("destroy-unreferenced-disks")), "1");
   EXPECT_EQ(vms().size(), 2u);  // the two templates only
   EXPECT_TRUE(p->remove(m));
   EXPECT_EQ(p->read(m).error().kind, ErrorKind::NotFound);
@@ -328,7 +335,7 @@ TEST_F(ProxmoxFakeTest, ACreateKilledAfterItsCloneWasSentResumesWithoutASecondGu
   for (auto& c : calls(false)) clones += c.line.ends_with("/clone");
   EXPECT_EQ(clones, 1);
   EXPECT_EQ(vms().size(), 3u);
-  EXPECT_EQ(vm(100).at("status"), "running");
+  EXPECT_EQ(str(vm(100).at("status")), "running");
   EXPECT_EQ(again->outputs.at("vmid"), 100);
 }
 
@@ -342,7 +349,7 @@ TEST_F(ProxmoxFakeTest, AVmIdTakenBetweenNextidAndCloneIsRetriedWithTheNextOne) 
   for (auto& c : calls(false))
     if (c.line.ends_with("/clone")) clones.push_back(json::value_to<std::string>(c.params.at("newid")) + " " + c.status);
   EXPECT_THAT(clones, ElementsAre("100 500", "101 200"));
-  EXPECT_EQ(vm(100).at("config").as_object().at("name"), "another-client");  // theirs, untouched
+  EXPECT_EQ(str(vm(100).at("config").as_object().at("name")), "another-client");  // theirs, untouched
 }
 
 TEST_F(ProxmoxFakeTest, ALockedGuestIsRetriedWithBackoffUntilTheLockIsGone) {
@@ -411,11 +418,11 @@ TEST_F(ProxmoxFakeTest, AContainerGuestGoesThroughTheLxcPaths) {
                                      "GET /nodes/pve1/lxc/100/status/current", "POST /nodes/pve1/lxc/100/status/start",
                                      "GET /nodes/pve1/tasks/{upid}/status", "GET /nodes/pve1/lxc/100/config",
                                      "GET /nodes/pve1/lxc/100/status/current"));
-  EXPECT_EQ(cs[2].params.at("hostname"), "fh-d1-main");
-  EXPECT_EQ(cs[6].params.at("net0"), "name=eth0,bridge=vmbr0,ip=10.20.0.15/24,gw=10.20.0.1");
-  EXPECT_EQ(cs[7].params.at("disk"), "rootfs");
-  EXPECT_EQ(o->attributes.at("address"), "10.20.0.15");
-  EXPECT_EQ(o->attributes.at("state"), "running");
+  EXPECT_EQ(str(cs[2].params.at("hostname")), "fh-d1-main");
+  EXPECT_EQ(str(cs[6].params.at("net0")), "name=eth0,bridge=vmbr0,ip=10.20.0.15/24,gw=10.20.0.1");
+  EXPECT_EQ(str(cs[7].params.at("disk")), "rootfs");
+  EXPECT_EQ(str(o->attributes.at("address")), "10.20.0.15");
+  EXPECT_EQ(str(o->attributes.at("state")), "running");
   ASSERT_TRUE(p->remove(m));
   EXPECT_EQ(vms().size(), 2u);
 }
