@@ -15,6 +15,7 @@
 #include "providers/proxmox/proxmox.hh"
 #include "providers/proxmox/proxmox_api.hh"
 #include "support/process.hh"
+#include "support/test_server.hh"
 #include "support/temp_dir.hh"
 
 namespace fedihost::providers::testing {
@@ -455,6 +456,47 @@ TEST_F(ProxmoxFakeTest, TheTargetBuildsItAndRefusesUnverifiedOrIncompleteSetting
   s = settings();
   s["insecure"] = true;
   EXPECT_THAT(refused(s), HasSubstr("unknown setting"));
+}
+
+TEST_F(ProxmoxFakeTest, ADeploymentOntoTheFakeIssuesTheCallsOfOneGuestAndItsDeleteRemovesIt) {
+  // A target whose machines are Proxmox guests (every other kind: files), applied through the API.
+  auto prepare = [&](const orchestrator::DataDir& dir) {
+    json::object target{{"name", "pve"},
+                        {"providers", {{"machine", {{"implementation", "proxmox"}, {"settings", settings()}}}}}};
+    fs::create_directories(dir.targetConfigDir());
+    std::ofstream(dir.targetConfigDir() / "pve.json") << json::serialize(target);
+  };
+  fedihost::testing::TestServer server(prepare);
+  auto api = server.operatorClient();
+  auto org = api->post("/api/v1/organisations", R"({"name":"riverside","displayName":"Riverside School"})");
+  ASSERT_EQ(org.status, 201) << org.body;
+  auto orgId = str(json::parse(org.body).at("id"));
+  auto created = api->post("/api/v1/organisations/" + orgId + "/deployments",
+                           R"({"name":"social","domain":"social.example.test","target":"pve","apps":[{"app":"mastodon"}]})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  auto id = str(json::parse(created.body).at("id"));
+  auto follow = [&](const client::HttpResponse& started) {
+    EXPECT_EQ(started.status, 202) << started.body;
+    json::value last;
+    api->stream("/api/v1/runs/" + str(json::parse(started.body).at("id")) + "/events",
+                [&](const std::string& ev, const std::string& d) {
+                  if (ev == "run") last = json::parse(d);
+                  return true;
+                });
+    return last.is_object() ? str(last.at("status")) : std::string("no run event");
+  };
+  ASSERT_EQ(follow(api->post("/api/v1/deployments/" + id + "/apply")), "succeeded");
+  EXPECT_THAT(lines(calls()), ::testing::ElementsAreArray(kQemuCreate));
+  auto guest = vm(100);
+  EXPECT_EQ(str(guest.at("status")), "running");
+  EXPECT_EQ(str(guest.at("config").as_object().at("name")), proxmox::guestName(id, "main"));
+  EXPECT_EQ(str(guest.at("config").as_object().at("description")),
+            "fedihost.key=" + resourceKey(id, ResourceKind::Machine, "main"));
+
+  auto deleted = api->request("DELETE", "/api/v1/deployments/" + id, "");
+  ASSERT_EQ(deleted.status, 202) << deleted.body;
+  EXPECT_EQ(follow(deleted), "succeeded");
+  EXPECT_EQ(vms().size(), 2u);  // the templates only
 }
 
 }  // namespace
