@@ -13,6 +13,20 @@
 
 namespace fedihost::net {
 
+/// How the server's TLS certificate is verified (https only). Never "not at all":
+/// by default against the system's CAs; `caFile` replaces them with the CAs in a
+/// PEM file (a cluster's own CA); `pinnedSha256` accepts exactly the certificate
+/// whose SHA-256 fingerprint (of its DER form; hex, colons optional, any case) it
+/// is, whoever signed it and whatever names it carries (a pin is checked on every
+/// connection: no connection or TLS session is reused for pinned requests).
+struct TlsOptions {
+  std::string caFile;
+  std::string pinnedSha256;
+};
+
+/// `pin` as 32 bytes of lower-case hex without colons; empty if it is not a SHA-256 fingerprint.
+std::string normalizeFingerprint(std::string_view pin);
+
 struct HttpRequest {
   std::string method = "GET";
   std::string url;
@@ -20,10 +34,12 @@ struct HttpRequest {
   std::string body;
   std::chrono::milliseconds timeout{15000};         ///< whole call
   std::chrono::milliseconds connectTimeout{3000};
+  TlsOptions tls;
 };
 
 struct HttpResponse {
   long status = 0;
+  std::string reason;  ///< the status line's reason phrase (some APIs put their message there)
   std::string body;
   std::map<std::string, std::string> headers;  ///< names in lower case
 };

@@ -9,6 +9,7 @@
 #include "providers/postfix/postfix.hh"
 #include "providers/postgresql/postgresql.hh"
 #include "providers/powerdns/powerdns.hh"
+#include "providers/proxmox/proxmox.hh"
 #include "providers/rfc2136/rfc2136.hh"
 #include "providers/s3/s3.hh"
 #include "providers/provider.hh"
@@ -44,6 +45,7 @@ void registerBuiltinProviders() {
     Registry<IpAddressProvider>::instance().add("file", file::makeIpProvider);
     Registry<MachineProvider>::instance().add("file", file::makeMachineProvider);
     Registry<MachineProvider>::instance().add("lxc", lxc::makeMachineProvider);
+    Registry<MachineProvider>::instance().add("proxmox", proxmox::makeMachineProvider);
     Registry<DnsProvider>::instance().add("file", file::makeDnsProvider);
     Registry<DatabaseProvider>::instance().add("file", file::makeDatabaseProvider);
     Registry<BlobProvider>::instance().add("file", file::makeBlobProvider);
