@@ -37,7 +37,9 @@ const std::vector<std::string> kKeys = {"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOM
 
 std::string schemaPath() {
   if (auto* e = std::getenv("FEDIHOST_PROXMOX_SCHEMA")) return e;
-  return std::string(FEDIHOST_SOURCE_DIR) + "/../shared/specs/proxmox-ve-api-schema.json";
+  // The published schema cut to the paths the fake serves (tests/data/proxmox/extract.mjs
+  // makes it from the whole schema, which FEDIHOST_PROXMOX_SCHEMA may name instead).
+  return std::string(FEDIHOST_SOURCE_DIR) + "/tests/data/proxmox/api-schema-subset.json";
 }
 
 std::string slurp(const fs::path& p) {
