@@ -66,13 +66,6 @@ enum Change {
   kChanges
 };
 
-const char* nameOf(int c) {
-  static const char* names[] = {"nothing",         "edit setting",    "toggle app",     "toggle deleting",
-                                "forget resource", "record changed",  "record desired", "raw SQL edit",
-                                "replace drift",   "clear drift"};
-  return names[c];
-}
-
 /// Applies one change; returns a description for the counterexample.
 std::string apply(World& w, int change) {
   auto& st = *w.state;
@@ -152,15 +145,19 @@ std::string apply(World& w, int change) {
 RC_GTEST_PROP(PlanFingerprintProperty, APlanSkippedByFingerprintEqualsThePlanComputedInFull, ()) {
   World w;
   PlanCache cache;
-  auto changes = *rc::gen::container<std::vector<int>>(rc::gen::inRange(0, static_cast<int>(kChanges)));
+  // Up to 10 changes a case (planning under the sanitizers is slow: keep the test fast).
+  auto count = *rc::gen::inRange<std::size_t>(1, 11);
+  auto changes = *rc::gen::container<std::vector<int>>(count, rc::gen::inRange(0, static_cast<int>(kChanges)));
   std::string history;
   for (std::size_t i = 0; i <= changes.size(); ++i) {
     int change = i == 0 ? Nothing : changes[i - 1];
     history += std::string(i ? "; " : "") + apply(w, change);
+    PlanOutline withDrift;
     for (auto variant : {PlanVariant::WithDrift, PlanVariant::DriftAside}) {
       bool skipped = false;
       auto cached = cache.outline(*w.state, w.d, variant, &skipped);
       auto full = outlineOf(planDeployment(*w.state, w.d, variant));
+      if (variant == PlanVariant::WithDrift) withDrift = full;
       RC_LOG() << history << (variant == PlanVariant::WithDrift ? " (with drift)" : " (drift aside)")
                << (skipped ? ": skipped" : ": computed") << "\n";
       RC_ASSERT(cached == full);
@@ -174,7 +171,7 @@ RC_GTEST_PROP(PlanFingerprintProperty, APlanSkippedByFingerprintEqualsThePlanCom
     std::int64_t skippedInBulk = 0;
     auto bulk = cache.outlines(*w.state, {w.d}, PlanVariant::WithDrift, &skippedInBulk);
     RC_ASSERT(bulk.size() == 1u);
-    RC_ASSERT(bulk[0] == outlineOf(planDeployment(*w.state, w.d, PlanVariant::WithDrift)));
+    RC_ASSERT(bulk[0] == withDrift);
     RC_ASSERT(skippedInBulk == 1);
   }
 }
