@@ -3,6 +3,12 @@
 // applied):
 //   BM_FullNoopPlan   plans every live deployment (listDeployments pages, planFor
 //                     each); every plan must be empty.
+//   BM_FullNoopPlanFingerprinted
+//                     the same, through the plan cache (orchestrator/fingerprint.hh):
+//                     one query for a page's input generations, then each
+//                     deployment's fingerprint; a plan whose inputs did not change
+//                     since is not computed again. The cache is filled by one
+//                     untimed pass first (its time is the counter cold_pass_s).
 //   BM_PlanOneChanged plans one deployment whose settings changed in memory
 //                     (Mastodon maxTootChars 500 -> 1000); must not grow with N.
 // The filled database is cached as build/bench-data/plan-<N>.db (with a .key
@@ -43,7 +49,7 @@ const char* const kApps[] = {"mastodon", "peertube", "pixelfed"};
 
 /// What the cached database depends on: bump kFillFormat when the fill changes.
 std::string cacheKey(int n) {
-  constexpr const char* kFillFormat = "plan-fill-v1";
+  constexpr const char* kFillFormat = "plan-fill-v1";  // the state schema is part of the key below
   std::ostringstream k;
   k << kFillFormat << " n=" << n << " fedihost=" << FEDIHOST_VERSION
     << " state-schema=" << store::latestVersion(store::DatabaseKind::State)
@@ -228,6 +234,66 @@ void BM_FullNoopPlan(benchmark::State& st) {
   st.counters["peak_rss_MiB"] = peakRssMiB();
 }
 
+/// Every live deployment's plan outline through the plan cache; returns how many were not empty.
+std::int64_t fingerprintedPass(Env& e, std::int64_t& planned, std::int64_t& skipped) {
+  std::int64_t nonEmpty = 0;
+  std::string cursor;
+  do {
+    auto page = e.state->listDeployments(std::nullopt, kPageSize, cursor);
+    for (auto& o : e.orch->plans().outlines(*e.state, page.items, orchestrator::PlanVariant::WithDrift, &skipped)) {
+      nonEmpty += !o.empty();
+      ++planned;
+    }
+    cursor = std::move(page.next);
+  } while (!cursor.empty());
+  return nonEmpty;
+}
+
+void BM_FullNoopPlanFingerprinted(benchmark::State& st) {
+  const int n = static_cast<int>(st.range(0));
+  Env& e = env(n);
+  e.orch->plans().clear();
+  resetPeakRss();
+  std::int64_t planned = 0, skipped = 0, nonEmpty = 0;
+  auto t0 = std::chrono::steady_clock::now();
+  nonEmpty += fingerprintedPass(e, planned, skipped);  // cold: every plan computed in full, and kept
+  const double cold = secondsSince(t0);
+  if (skipped != 0) st.SkipWithError("the cold pass skipped plans");
+  planned = skipped = 0;
+  for (auto _ : st) nonEmpty += fingerprintedPass(e, planned, skipped);
+  if (nonEmpty != 0 || planned != n * st.iterations() || skipped != planned)
+    st.SkipWithError(("expected " + std::to_string(n * st.iterations()) + " empty plans all skipped, got " +
+                      std::to_string(planned) + " plans, " + std::to_string(skipped) + " skipped, " +
+                      std::to_string(nonEmpty) + " not empty")
+                         .c_str());
+  st.counters["deployments"] = n;
+  st.counters["cold_pass_s"] = cold;
+  st.counters["skipped"] = double(skipped);
+  st.counters["per_deployment"] =
+      benchmark::Counter(double(n), benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+  st.counters["peak_rss_MiB"] = peakRssMiB();
+}
+
+/// What GET /api/v1/deployments costs for a deployment's status ("changes pending": its plan with
+/// drift aside), for one page of 50: computed in full (arg 0, as before) or through the plan
+/// cache (arg 1). The rest of the answer (runs, drift, recorded resources) is not in it.
+void BM_StatusPageChangesPending(benchmark::State& st) {
+  Env& e = env(1000);
+  const bool fingerprinted = st.range(0) == 1;
+  auto page = e.state->listDeployments(std::nullopt, 50, "").items;
+  e.orch->plans().clear();
+  std::int64_t pending = 0;
+  for (auto _ : st)
+    for (auto& d : page)
+      pending += fingerprinted
+                     ? !e.orch->plans().outline(*e.state, d, orchestrator::PlanVariant::DriftAside).empty()
+                     : !orchestrator::planDeployment(*e.state, d, orchestrator::PlanVariant::DriftAside).empty();
+  if (pending != 0) st.SkipWithError("a deployment of the page has changes pending");
+  st.SetLabel(fingerprinted ? "fingerprinted" : "full");
+  st.counters["per_deployment"] =
+      benchmark::Counter(50, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+}
+
 void BM_PlanOneChanged(benchmark::State& st) {
   const int n = static_cast<int>(st.range(0));
   Env& e = env(n);
@@ -262,12 +328,20 @@ void BM_PlanOneChanged(benchmark::State& st) {
 // Benchmarks run in registration order: both benchmarks at 1k, then 10k, then
 // 100k, so each database is filled (or copied from the cache) once.
 int main(int argc, char** argv) {
+  benchmark::RegisterBenchmark("BM_StatusPageChangesPending", BM_StatusPageChangesPending)
+      ->Arg(0)
+      ->Arg(1)
+      ->Unit(benchmark::kMicrosecond);
   for (int n : {1000, 10000, 100000}) {
     auto* full = benchmark::RegisterBenchmark("BM_FullNoopPlan", BM_FullNoopPlan)->Arg(n)->Unit(benchmark::kMillisecond);
     if (n >= 100000)
       full->Iterations(1);
     else if (n >= 10000)
       full->Iterations(2);
+    benchmark::RegisterBenchmark("BM_FullNoopPlanFingerprinted", BM_FullNoopPlanFingerprinted)
+        ->Arg(n)
+        ->Unit(benchmark::kMillisecond)
+        ->Iterations(n >= 100000 ? 3 : 5);
     benchmark::RegisterBenchmark("BM_PlanOneChanged", BM_PlanOneChanged)
         ->Arg(n)
         ->Unit(benchmark::kMicrosecond)

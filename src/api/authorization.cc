@@ -1,6 +1,7 @@
 #include "api/authorization.hh"
 
 #include "api/session_cookie.hh"
+#include "store/job_store.hh"
 #include "store/state_store.hh"
 
 namespace fedihost::api {
@@ -34,6 +35,7 @@ std::string notFoundMessage(OrgFrom from, const std::string& id) {
     case OrgFrom::Organisation: return "no organisation " + id;
     case OrgFrom::Deployment: return "no deployment " + id;
     case OrgFrom::Run: return "no run " + id;
+    case OrgFrom::Job: return "no job " + id;
     case OrgFrom::None: break;
   }
   return "not found";
@@ -77,6 +79,7 @@ std::optional<std::string> organisationOf(const Access& access, RequestContext& 
     case OrgFrom::Organisation: return id;
     case OrgFrom::Deployment: return ctx.app.state.organisationOfDeployment(id);
     case OrgFrom::Run: return ctx.app.state.organisationOfRun(id);
+    case OrgFrom::Job: return store::JobStore(ctx.app.state.connection()).organisationOf(id);
     case OrgFrom::None: break;
   }
   return std::nullopt;
@@ -138,6 +141,12 @@ Result<void> authorize(const Route& route, RequestContext& ctx) {
   const Error missing = Error::notFound(notFoundMessage(access.org, ctx.param(access.param)));
   auto org = organisationOf(access, ctx);
   if (!org) return missing;
+  if (access.org == OrgFrom::Job && org->empty()) {
+    // The provider's own object (an orphan scan job): its operators', and not found for anyone else.
+    if (!(p->user.isOperator && p->session.organisation.empty())) return missing;
+    if (!p->session.hasScope(access.scope)) return lacksScope(access.scope);
+    return {};
+  }
   auto role = p->roleIn(*org);
   if (!role) return missing;
   auto organisation = ctx.app.state.getOrganisation(*org);

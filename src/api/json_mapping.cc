@@ -1,5 +1,7 @@
 #include "api/json_mapping.hh"
 
+#include "orchestrator/orchestrator.hh"
+
 #include "nixos/render.hh"
 
 namespace fedihost::api::mapping {
@@ -183,15 +185,8 @@ json::object toJson(const Drift& d) {
 
 json::object driftJson(const std::string& deployment, const std::string& refreshedAt, const std::vector<Drift>& drift,
                        const std::vector<std::string>& errors) {
-  json::array items;
-  for (auto& d : drift) items.push_back(toJson(d));
-  json::array errs;
-  for (auto& e : errors) errs.emplace_back(e);
-  return {{"deployment", deployment},
-          {"refreshedAt", orNull(refreshedAt)},
-          {"drifted", !drift.empty()},
-          {"resources", std::move(items)},
-          {"errors", std::move(errs)}};
+  // One shape for GET …/drift and a refresh job's result: the orchestrator writes the latter.
+  return orchestrator::driftDocument(deployment, refreshedAt, drift, errors);
 }
 
 }  // namespace fedihost::api::mapping

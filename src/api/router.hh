@@ -85,14 +85,16 @@ enum class Need {
 std::string_view toString(Need n);
 
 /// How the route's organisation is found from its path.
-enum class OrgFrom { None, Organisation, Deployment, Run };
+/// Job: a refresh job belongs to its deployment's organisation; the provider's own jobs
+/// (orphan scans) to none, and only operators see them (others get 404).
+enum class OrgFrom { None, Organisation, Deployment, Run, Job };
 
 /// A route's declaration of who may use it: checked by the dispatcher before the handler runs.
 struct Access {
   Need need = Need::Operator;
   Scope scope = Scope::Admin;  ///< what an API token must have been given
   OrgFrom org = OrgFrom::None;
-  std::string param = "id";    ///< the path parameter naming the organisation, deployment or run
+  std::string param = "id";    ///< the path parameter naming the organisation, deployment, run or job
 };
 
 struct Route {

@@ -14,6 +14,7 @@ Access operators(Scope s) { return {Need::Operator, s}; }
 Access org(Need n, Scope s) { return {n, s, OrgFrom::Organisation}; }
 Access deployment(Need n, Scope s) { return {n, s, OrgFrom::Deployment}; }
 Access run(Need n, Scope s) { return {n, s, OrgFrom::Run}; }
+Access job(Need n, Scope s) { return {n, s, OrgFrom::Job}; }
 
 /// A route that hashes passwords: it runs on the credential threads.
 Route hashing(Route r) {
@@ -114,7 +115,7 @@ Router makeRouter() {
   r.add({"GET", "/api/v1/deployments/{id}/plans/{plan}", getSavedPlan, deployment(Viewer, Read), "a saved plan"});
   r.add({"GET", "/api/v1/deployments/{id}/drift", getDrift, deployment(Viewer, Read), "what the last refresh found"});
   r.add({"POST", "/api/v1/deployments/{id}/refresh", postRefresh, deployment(Member, Deploy),
-         "read every resource back now"});
+         "read every resource back: 202 with a job"});
   r.add({"POST", "/api/v1/deployments/{id}/apply", postApply, deployment(Member, Deploy), "apply the deployment"});
   r.add({"GET", "/api/v1/deployments/{id}/upgrade", getUpgrade, deployment(Viewer, Read),
          "what upgrading to the current catalog changes"});
@@ -124,6 +125,10 @@ Router makeRouter() {
   r.add({"GET", "/api/v1/runs/{id}", getRun, run(Viewer, Read), "one run with its steps"});
   r.add({"GET", "/api/v1/runs/{id}/events", getRunEvents, run(Viewer, Read), "a run's progress as server-sent events"});
   r.add({"POST", "/api/v1/runs/{id}/cancel", postRunCancel, run(Member, Deploy), "stop a run"});
+  // Jobs: refreshes and orphan scans, done by the orchestrator's workers (an orphan scan's job is
+  // the provider's own: operators only, checked by the access check for an organisation of "").
+  r.add({"GET", "/api/v1/jobs/{id}", getJob, job(Viewer, Read), "a job: its state, progress and result"});
+  r.add({"GET", "/api/v1/jobs/{id}/events", getJobEvents, job(Viewer, Read), "a job's progress as server-sent events"});
 
   // The audit log: operators see every row, an organisation's administrators its rows (checked in the handler)
   r.add({"GET", "/api/v1/audit", listAudit, signedIn(Read),
@@ -136,7 +141,8 @@ Router makeRouter() {
   r.add({"POST", "/api/v1/users/{id}/disable", postUserDisable, operators(Admin), "disable an account at once"});
   r.add({"POST", "/api/v1/users/{id}/enable", postUserEnable, operators(Admin), "enable an account again"});
   r.add({"GET", "/api/v1/targets", listTargets, operators(Read), "where deployments can live, and their providers"});
-  r.add({"GET", "/api/v1/orphans", getOrphans, operators(Read), "resources at providers that nothing records"});
+  r.add({"POST", "/api/v1/orphans/scan", postOrphanScan, operators(Read),
+         "look for resources at providers that nothing records: 202 with a job"});
   r.add({"GET", "/api/v1/targets/{target}/ip-pools", listIpPools, operators(Read), "a target's IP pools"});
   r.add({"POST", "/api/v1/targets/{target}/ip-pools", postIpPool, operators(Admin), "create an IP pool"});
   r.add({"GET", "/api/v1/ip-pools/{id}", getIpPool, operators(Read), "one IP pool"});

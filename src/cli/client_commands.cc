@@ -104,6 +104,30 @@ bool followRun(client::Client& c, const std::string& runId, bool quiet) {
   return false;
 }
 
+/// Follows a job's events (a refresh, an orphan scan) with its progress; returns the job as it
+/// ended. Throws if it failed.
+json::value followJob(client::Client& c, const json::value& accepted, bool quiet) {
+  json::value job = accepted;
+  c.stream(str(accepted.at("links"), "events"), [&](const std::string& event, const std::string& data) {
+    if (event == "error") throw AbortError({ErrorKind::Unavailable, "the job can no longer be read: " + data, {}});
+    if (event != "job") return true;
+    job = json::parse(data);
+    if (!quiet) {
+      auto& p = job.at("progress");
+      std::cout << "\r" << str(job, "kind") << " " << str(job, "id") << ": " << str(job, "state") << " ("
+                << p.at("done").to_number<std::int64_t>() << "/" << p.at("total").to_number<std::int64_t>()
+                << " provider calls)   " << std::flush;
+    }
+    return true;
+  });
+  if (!quiet) std::cout << "\n";
+  if (str(job, "state") != "done")
+    throw AbortError({ErrorKind::Provider, str(job, "kind") + " " + str(job, "id") + " " + str(job, "state") +
+                                               (job.at("error").is_string() ? ": " + str(job, "error") : ""),
+                      {}});
+  return job;
+}
+
 }  // namespace
 
 void addClientCommands(CLI::App& app) {
@@ -271,7 +295,11 @@ void addClientCommands(CLI::App& app) {
   addCommon(refresh);
   refresh->add_option("id", *depId, "deployment id")->required();
   refresh->callback([=] {
-    auto v = expectOk(connect()->post("/api/v1/deployments/" + *depId + "/refresh", "{}"));
+    // A job done by the server's workers: followed to its end, then its result shown.
+    auto c = connect();
+    auto job = followJob(*c, expectOk(c->post("/api/v1/deployments/" + *depId + "/refresh", "{}")),
+                         common->output == "json");
+    const auto& v = job.at("result");
     if (common->output == "json") return printJson(v);
     const auto& items = v.at("resources").as_array();
     if (items.empty()) std::cout << "No drift: every resource is as applied.\n";
@@ -279,6 +307,26 @@ void addClientCommands(CLI::App& app) {
       std::cout << "  " << str(d, "status") << "  " << str(d, "resourceKey") << "  " << str(d, "detail") << "\n";
     for (auto& e : v.at("errors").as_array()) std::cout << "  could not read: " << e.as_string() << "\n";
     if (!items.empty()) std::cout << "Apply the deployment to repair it.\n";
+  });
+
+  auto orphans = app.add_subcommand(
+      "orphans", "Operators: scan every target's providers for resources nothing records (a job on the server)");
+  addCommon(orphans);
+  orphans->callback([=] {
+    auto c = connect();
+    auto job = followJob(*c, expectOk(c->post("/api/v1/orphans/scan", "{}")), common->output == "json");
+    const auto& v = job.at("result");
+    if (common->output == "json") return printJson(v);
+    std::vector<std::vector<std::string>> rows;
+    for (auto& o : v.at("items").as_array())
+      rows.push_back({str(o, "target"), str(o, "deployment"), str(o, "resourceKey"), str(o, "reason")});
+    if (rows.empty()) std::cout << "No orphans found.\n";
+    else printTable({"TARGET", "DEPLOYMENT", "RESOURCE", "REASON"}, rows);
+    for (auto& f : v.at("failures").as_array())
+      std::cerr << "  could not list " << str(f, "kind") << " of " << str(f, "deployment") << " at " << str(f, "target")
+                << ": " << str(f, "error") << "\n";
+    if (v.at("complete") != true)
+      throw AbortError({ErrorKind::Provider, "the scan is incomplete: some providers could not list", {}});
   });
 
   auto runId = std::make_shared<std::string>();

@@ -70,6 +70,7 @@ struct ServeOptions {
   std::string web;
   std::string portFile;
   int workers = 2;
+  int jobWorkers = 2;
   int maxParallelSteps = 8;
   int retryAttempts = 6;
   int refreshInterval = 600;
@@ -135,6 +136,7 @@ void runServe(const ServeOptions& o) {
 
   orchestrator::OrchestratorOptions oo;
   oo.workers = o.workers;
+  oo.jobWorkers = o.jobWorkers;
   oo.maxParallelSteps = o.maxParallelSteps;
   oo.retry.maxAttempts = o.retryAttempts;
   oo.refreshInterval = std::chrono::seconds(o.refreshInterval);
@@ -205,6 +207,9 @@ void addServerCommands(CLI::App& app) {
   s->add_option("--port-file", serve->portFile, "write the bound port to this file once listening");
   s->add_option("--workers", serve->workers, "threads that apply runs")->capture_default_str()->check(
       CLI::Range(1, 64));
+  s->add_option("--job-workers", serve->jobWorkers, "threads that do refresh and orphan-scan jobs")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
   s->add_option("--max-parallel-steps", serve->maxParallelSteps, "provider calls in flight at once, all runs together")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));

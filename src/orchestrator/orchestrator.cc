@@ -156,9 +156,7 @@ std::vector<std::string> Orchestrator::targetNames() const {
 }
 
 Plan Orchestrator::planFor(store::StateStore& state, const Deployment& d) const {
-  std::vector<Resource> desired;
-  if (d.status != DeploymentStatus::Deleting && d.status != DeploymentStatus::Deleted) desired = expand(d);
-  return plan(d.id, desired, state.recordedResources(d.id), state.drift(d.id));
+  return planDeployment(state, d, PlanVariant::WithDrift);
 }
 
 Result<Run> Orchestrator::queue(store::StateStore& state, const Deployment& d, RunKind kind) {
@@ -269,9 +267,19 @@ Result<RefreshReport> Orchestrator::refresh(store::StateStore& state, const std:
       }
     }
   } release{state, *claim};
+  return refreshHeld(state, *d, *t, {});
+}
+
+Result<RefreshReport> Orchestrator::refreshHeld(store::StateStore& state, const Deployment& d,
+                                                const providers::Target& t, const Progress& progress) {
   RefreshReport report;
-  for (auto& rec : state.recordedResources(d->id)) {
-    auto attrs = resolveAttributes(state, box_, d->id, rec.resource.attributes);
+  auto recorded = state.recordedResources(d.id);
+  const auto total = static_cast<std::int64_t>(recorded.size());
+  std::int64_t done = 0;
+  if (progress) progress(done, total);
+  for (auto& rec : recorded) {
+    if (progress) progress(done++, total);
+    auto attrs = resolveAttributes(state, box_, d.id, rec.resource.attributes);
     if (!attrs) {
       report.errors.push_back(rec.resource.key + ": " + attrs.error().message);
       continue;
@@ -279,10 +287,10 @@ Result<RefreshReport> Orchestrator::refresh(store::StateStore& state, const std:
     providers::ResolvedResource rr{rec.resource, &box_};
     rr.resource.attributes = std::move(*attrs);
     ++report.checked;
-    auto observed = t->provider(rec.resource.kind).read(rr);
+    auto observed = t.provider(rec.resource.kind).read(rr);
     if (!observed) {
       if (observed.error().kind == ErrorKind::NotFound)
-        report.drift.push_back({rec.resource.key, d->id, DriftStatus::Missing, "missing at provider", {}});
+        report.drift.push_back({rec.resource.key, d.id, DriftStatus::Missing, "missing at provider", {}});
       else
         report.errors.push_back(rec.resource.key + ": " + observed.error().message);
       continue;
@@ -291,16 +299,17 @@ Result<RefreshReport> Orchestrator::refresh(store::StateStore& state, const std:
     if (!diff.empty()) {
       std::string detail;
       for (auto& k : diff) detail += (detail.empty() ? "" : ", ") + k;
-      report.drift.push_back({rec.resource.key, d->id, DriftStatus::Changed, detail + " differ", {}});
+      report.drift.push_back({rec.resource.key, d.id, DriftStatus::Changed, detail + " differ", {}});
     }
   }
   report.checkedAt = clock::nowRfc3339();
   for (auto& dr : report.drift) dr.checkedAt = report.checkedAt;
-  state.replaceDrift(d->id, report.drift, report.checkedAt);
+  state.replaceDrift(d.id, report.drift, report.checkedAt);
+  if (progress) progress(total, total);
   return report;
 }
 
-OrphanScan Orchestrator::findOrphans(store::StateStore& state) {
+OrphanScan Orchestrator::findOrphans(store::StateStore& state, const Progress& progress) {
   OrphanScan scan;
   auto& out = scan.orphans;
   std::map<std::string, std::vector<std::string>> byTarget;  // target -> deployments
@@ -311,6 +320,8 @@ OrphanScan Orchestrator::findOrphans(store::StateStore& state) {
     byTarget[d->target].push_back(id);
     known[id] = *d;
   }
+  std::map<std::string, std::vector<std::string>> toList;  // target -> deployments to list there
+  std::int64_t total = 0, done = 0;
   for (auto& [name, t] : targets_) {
     std::vector<std::string> ids = byTarget[name];
     // A file target also shows deployments the state database never heard of.
@@ -322,7 +333,14 @@ OrphanScan Orchestrator::findOrphans(store::StateStore& state) {
       if (ec && ec != std::errc::no_such_file_or_directory)
         scan.failures.push_back({name, "", "", "cannot list " + root.string() + ": " + ec.message()});
     }
-    for (auto& id : ids) {
+    std::int64_t kinds = 0;
+    for (auto kind : allResourceKinds()) kinds += t->provider(kind).capabilities().canList ? 1 : 0;
+    total += kinds * static_cast<std::int64_t>(ids.size());
+    toList[name] = std::move(ids);
+  }
+  if (progress) progress(done, total);
+  for (auto& [name, t] : targets_) {
+    for (auto& id : toList[name]) {
       std::set<std::string> recorded;
       for (auto& r : state.recordedResources(id)) recorded.insert(r.resource.key);
       auto k = known.find(id);
@@ -332,6 +350,7 @@ OrphanScan Orchestrator::findOrphans(store::StateStore& state) {
       for (auto kind : allResourceKinds()) {
         auto& p = t->provider(kind);
         if (!p.capabilities().canList) continue;
+        if (progress) progress(done++, total);
         auto keys = p.list(id);
         if (!keys) {
           scan.failures.push_back({name, id, std::string(toString(kind)), keys.error().message});
@@ -342,7 +361,126 @@ OrphanScan Orchestrator::findOrphans(store::StateStore& state) {
       }
     }
   }
+  if (progress) progress(total, total);
   return scan;
+}
+
+json::object driftDocument(const std::string& deployment, const std::string& refreshedAt,
+                           const std::vector<Drift>& drift, const std::vector<std::string>& errors) {
+  json::array items;
+  for (auto& d : drift)
+    items.push_back(json::object{
+        {"resourceKey", d.key}, {"status", toString(d.status)}, {"detail", d.detail}, {"checkedAt", d.checkedAt}});
+  json::array errs;
+  for (auto& e : errors) errs.emplace_back(e);
+  return {{"deployment", deployment},
+          {"refreshedAt", refreshedAt.empty() ? json::value(nullptr) : json::value(refreshedAt)},
+          {"drifted", !drift.empty()},
+          {"resources", std::move(items)},
+          {"errors", std::move(errs)}};
+}
+
+json::object orphanScanDocument(const OrphanScan& scan) {
+  json::array items, failures;
+  for (auto& o : scan.orphans)
+    items.push_back(
+        json::object{{"target", o.target}, {"resourceKey", o.key}, {"deployment", o.deployment}, {"reason", o.reason}});
+  // Where a provider could not list, the scan does not know: said per target, deployment and kind.
+  for (auto& f : scan.failures)
+    failures.push_back(
+        json::object{{"target", f.target}, {"deployment", f.deployment}, {"kind", f.kind}, {"error", f.error}});
+  return {{"items", std::move(items)}, {"failures", std::move(failures)}, {"complete", scan.failures.empty()}};
+}
+
+// ---- Jobs: refreshes and orphan scans, done by the workers below ----
+
+Result<store::Job> Orchestrator::startRefresh(store::StateStore& state, const std::string& deploymentId,
+                                              const std::string& requestedBy) {
+  auto d = state.getDeployment(deploymentId);
+  if (!d) return d.error();
+  if (!target(d->target)) return Error::invalid("target", "no target named \"" + d->target + "\" is configured");
+  auto job = store::JobStore(state.connection()).createRefresh(d->id, d->organisation, requestedBy);
+  if (!job) return job.error();
+  enqueueJob(job->id);
+  return job;
+}
+
+store::Job Orchestrator::startOrphanScan(store::StateStore& state, const std::string& requestedBy, bool& created) {
+  auto job = store::JobStore(state.connection()).createOrphanScan(requestedBy, created);
+  if (created) enqueueJob(job.id);
+  return job;
+}
+
+void Orchestrator::enqueueJob(const std::string& id) {
+  {
+    std::lock_guard lock(jobsMu_);
+    jobQueue_.push_back(id);
+  }
+  jobsCv_.notify_one();
+}
+
+namespace {
+/// Thrown out of a job's progress callback when the server stops: the job ends failed, saying so.
+struct JobStopped : std::runtime_error {
+  JobStopped() : std::runtime_error("the server stopped before this job ended; ask again") {}
+};
+}  // namespace
+
+void Orchestrator::runJob(store::StateStore& state, store::JobStore& jobs, const std::string& id) {
+  if (!jobs.start(id)) return;  // ended meanwhile (failed at start-up, say)
+  auto job = jobs.get(id).orThrow();
+  // Progress is written at most every 200 ms (and at the end), not for every provider call.
+  auto last = std::chrono::steady_clock::now() - std::chrono::hours(1);
+  Progress progress = [&](std::int64_t done, std::int64_t total) {
+    {
+      std::lock_guard lock(jobsMu_);
+      if (jobsStopping_) throw JobStopped();
+    }
+    auto now = std::chrono::steady_clock::now();
+    if (done < total && now - last < std::chrono::milliseconds(200)) return;
+    last = now;
+    jobs.progress(id, done, total);
+  };
+  try {
+    if (job.kind == store::JobKind::OrphanScan) {
+      auto scan = findOrphans(state, progress);
+      jobs.finish(id, orphanScanDocument(scan));
+      return;
+    }
+    auto d = state.getDeployment(job.deployment);
+    if (!d) return jobs.fail(id, d.error().message);
+    const auto* t = target(d->target);
+    if (!t) return jobs.fail(id, "no target named \"" + d->target + "\" is configured");
+    auto report = refreshHeld(state, *d, *t, progress);
+    if (!report) return jobs.fail(id, report.error().message);
+    jobs.finish(id, driftDocument(d->id, report->checkedAt, report->drift, report->errors));
+  } catch (const std::exception& e) {
+    spdlog::warn("job {} failed: {}", id, e.what());
+    jobs.fail(id, e.what());  // releases a refresh's claim too
+  }
+}
+
+void Orchestrator::jobLoop() {
+  auto conn = store::connect(dir_.stateUrl());
+  store::StateStore state(*conn);
+  store::JobStore jobs(*conn);
+  std::unique_lock lock(jobsMu_);
+  for (;;) {
+    jobsCv_.wait(lock, [&] { return jobsStopping_ || !jobQueue_.empty(); });
+    if (jobsStopping_) return;
+    auto id = std::move(jobQueue_.front());
+    jobQueue_.pop_front();
+    ++jobsBusy_;
+    lock.unlock();
+    try {
+      runJob(state, jobs, id);
+    } catch (const std::exception& e) {
+      spdlog::error("job {} could not be ended: {}", id, e.what());
+    }
+    lock.lock();
+    --jobsBusy_;
+    if (jobsBusy_ == 0 && jobQueue_.empty()) jobsIdle_.notify_all();
+  }
 }
 
 std::filesystem::path Orchestrator::deploymentPath(const std::string& deploymentId) const {
@@ -383,9 +521,19 @@ void Orchestrator::start() {
   shipper_->start();  // first: rows a killed process left waiting for their outcome are settled
   {
     auto conn = store::connect(dir_.stateUrl());
-    store::StateStore(*conn).dropRefreshClaims();  // left by a process that ended during a refresh
+    // Left by a process that ended during a refresh or a scan: the jobs say so, their claims go.
+    auto failed = store::JobStore(*conn).failUnfinished("the server stopped before this job ended; ask again");
+    if (failed > 0) spdlog::warn("{} jobs left unfinished by the previous process were marked failed", failed);
+    store::StateStore(*conn).dropRefreshClaims();
   }
   executor_->start();
+  if (jobThreads_.empty()) {
+    {
+      std::lock_guard lock(jobsMu_);
+      jobsStopping_ = false;
+    }
+    for (int i = 0; i < std::max(1, options_.jobWorkers); ++i) jobThreads_.emplace_back([this] { jobLoop(); });
+  }
   if (options_.refreshInterval.count() > 0 && !refresher_.joinable()) {
     stopping_ = false;
     refresher_ = std::thread([this] { refreshLoop(); });
@@ -399,11 +547,22 @@ void Orchestrator::stop() {
   }
   refreshCv_.notify_all();
   if (refresher_.joinable()) refresher_.join();
+  {
+    std::lock_guard lock(jobsMu_);
+    jobsStopping_ = true;  // a job in progress stops at its next provider call and ends failed
+  }
+  jobsCv_.notify_all();
+  for (auto& t : jobThreads_) t.join();
+  jobThreads_.clear();
   if (executor_) executor_->stop();
   if (shipper_) shipper_->stop();  // ships what is left and writes the signed head
 }
 
-void Orchestrator::waitIdle() { executor_->waitIdle(); }
+void Orchestrator::waitIdle() {
+  executor_->waitIdle();
+  std::unique_lock lock(jobsMu_);
+  jobsIdle_.wait(lock, [&] { return jobsStopping_ || (jobsBusy_ == 0 && jobQueue_.empty()); });
+}
 
 void Orchestrator::wakeShipper() { shipper_->wake(); }
 

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -15,8 +16,10 @@
 #include <utility>
 
 #include "orchestrator/executor.hh"
+#include "orchestrator/fingerprint.hh"
 #include "providers/provider.hh"
 #include "secrets/secret_box.hh"
+#include "store/job_store.hh"
 #include "store/outbox.hh"
 #include "store/state_store.hh"
 
@@ -60,6 +63,7 @@ class DataDirLock {
 
 struct OrchestratorOptions {
   int workers = 2;                            ///< runs at once
+  int jobWorkers = 2;                         ///< refresh and orphan-scan jobs at once
   int maxParallelSteps = 8;                   ///< provider calls in flight overall
   RetryPolicy retry;
   std::chrono::seconds refreshInterval{0};    ///< periodic drift refresh of every deployment (0: off)
@@ -100,6 +104,16 @@ struct RefreshReport {
   std::vector<std::string> errors;  ///< resources that could not be read (kept out of the drift)
 };
 
+/// Told how far a refresh or a scan has got: provider calls made, of about `total`.
+using Progress = std::function<void(std::int64_t done, std::int64_t total)>;
+
+/// What the last refresh found, as the API shows it (GET …/drift, a refresh job's result):
+/// {deployment, refreshedAt, drifted, resources: [{resourceKey, status, detail, checkedAt}], errors}.
+json::object driftDocument(const std::string& deployment, const std::string& refreshedAt,
+                           const std::vector<Drift>& drift, const std::vector<std::string>& errors);
+/// An orphan scan as the API shows it (an orphan-scan job's result): {items, failures, complete}.
+json::object orphanScanDocument(const OrphanScan& scan);
+
 class Orchestrator {
   static OrchestratorOptions withWorkers(int workers) {
     OrchestratorOptions o;
@@ -116,6 +130,8 @@ class Orchestrator {
   /// The plan that brings the deployment's recorded resources to its desired
   /// ones (to none, for a deployment being deleted), given the drift last seen.
   Plan planFor(store::StateStore& state, const Deployment& d) const;
+  /// Outlines of plans kept by the fingerprint of their inputs: cheap when nothing changed.
+  PlanCache& plans() const { return plans_; }
   /// Plans and queues an apply run; Conflict if the deployment has a run queued or running, or is being refreshed.
   Result<Run> apply(store::StateStore& state, const Deployment& d);
   /// Plans and queues the run that deletes every resource of the deployment; Conflict as for apply.
@@ -136,7 +152,16 @@ class Orchestrator {
   Result<RefreshReport> refresh(store::StateStore& state, const std::string& deploymentId);
   /// Lists each target's providers for resources no recorded resource accounts for; a provider
   /// that fails to list is reported in `failures` (never taken for "no orphans").
-  OrphanScan findOrphans(store::StateStore& state);
+  OrphanScan findOrphans(store::StateStore& state, const Progress& progress = {});
+
+  /// Queues the refresh of a deployment as a job for the workers, holding the deployment from
+  /// now on as refresh() does: Conflict if a run is queued or running, or a refresh is in progress.
+  /// The job's result is driftDocument().
+  Result<store::Job> startRefresh(store::StateStore& state, const std::string& deploymentId,
+                                  const std::string& requestedBy);
+  /// Queues an orphan scan as a job (its result is orphanScanDocument()); if one is queued or
+  /// running already, returns that one with `created` false.
+  store::Job startOrphanScan(store::StateStore& state, const std::string& requestedBy, bool& created);
 
   /// A configured target, or nullptr.
   const providers::Target* target(const std::string& name) const;
@@ -148,7 +173,7 @@ class Orchestrator {
   void start();
   /// Stops after the steps in progress.
   void stop();
-  /// Waits until no run is queued or running.
+  /// Waits until no run and no job is queued or running.
   void waitIdle();
   const DataDir& dataDir() const { return dir_; }
   /// Asks the outbox shipper to ship soon (after a commit that queued events).
@@ -160,6 +185,11 @@ class Orchestrator {
   Result<Run> queue(store::StateStore& state, const Deployment& d, RunKind kind);
   json::object basisOf(store::StateStore& state, const Deployment& d) const;
   void refreshLoop();
+  Result<RefreshReport> refreshHeld(store::StateStore& state, const Deployment& d, const providers::Target& t,
+                                    const Progress& progress);
+  void enqueueJob(const std::string& id);
+  void jobLoop();
+  void runJob(store::StateStore& state, store::JobStore& jobs, const std::string& id);
 
   DataDir dir_;
   OrchestratorOptions options_;
@@ -167,6 +197,15 @@ class Orchestrator {
   std::map<std::string, std::unique_ptr<providers::Target>> targets_;
   std::unique_ptr<store::Shipper> shipper_;
   std::unique_ptr<Executor> executor_;
+  mutable PlanCache plans_;
+
+  std::mutex jobsMu_;
+  std::condition_variable jobsCv_;
+  std::condition_variable jobsIdle_;
+  std::deque<std::string> jobQueue_;
+  int jobsBusy_ = 0;
+  bool jobsStopping_ = false;
+  std::vector<std::thread> jobThreads_;
 
   std::thread refresher_;
   std::mutex refreshMu_;

@@ -12,6 +12,7 @@
 #include "core/clock.hh"
 #include "store/billing_store.hh"
 #include "store/ip_pool_store.hh"
+#include "store/job_store.hh"
 #include "support/test_server.hh"
 
 namespace fedihost {
@@ -92,7 +93,9 @@ const std::map<std::string, Expected> kExpected = {
     {"POST /api/v1/users/{id}/disable", {Min::Operator, Scope::Admin}},
     {"POST /api/v1/users/{id}/enable", {Min::Operator, Scope::Admin}},
     {"GET /api/v1/targets", {Min::Operator, Scope::Read}},
-    {"GET /api/v1/orphans", {Min::Operator, Scope::Read}},
+    {"POST /api/v1/orphans/scan", {Min::Operator, Scope::Read}},
+    {"GET /api/v1/jobs/{id}", {Min::Viewer, Scope::Read}},
+    {"GET /api/v1/jobs/{id}/events", {Min::Viewer, Scope::Read}},
     {"GET /api/v1/targets/{target}/ip-pools", {Min::Operator, Scope::Read}},
     {"POST /api/v1/targets/{target}/ip-pools", {Min::Operator, Scope::Admin}},
     {"GET /api/v1/ip-pools/{id}", {Min::Operator, Scope::Read}},
@@ -123,7 +126,7 @@ const std::vector<std::pair<Caller, const char*>> kCallers = {
 /// One organisation with one of everything, made fresh for each request so that
 /// what one request changes (a removed member, a revoked session) cannot change another's answer.
 struct OrgWorld {
-  std::string org, deployment, run, plan, invitation, domain, admin, member, viewer;
+  std::string org, deployment, run, job, plan, invitation, domain, admin, member, viewer;
 };
 
 testing::TestServerSetup setup() {
@@ -153,6 +156,9 @@ class AuthorizationMatrix : public ::testing::Test {
     w.deployment = dep.id;
     w.run = st.createRun(dep.id, RunKind::Apply, {}).value().id;
     st.setRunStatus(w.run, RunStatus::Succeeded);  // an ended run: its event stream ends at once
+    store::JobStore jobs(st.connection());
+    w.job = jobs.createRefresh(dep.id, w.org, "usr_x").value().id;
+    jobs.finish(w.job, {});  // an ended refresh job (its claim released): its event stream ends at once
     if (withPlan) w.plan = server_.orchestrator().savePlan(st, dep).id;
     store::Invitation inv;
     inv.id = fresh("inv_");
@@ -280,6 +286,7 @@ TEST_F(AuthorizationMatrix, EveryRouteEveryCallerOwnAndOtherOrganisation) {
         std::string path = substitute(
             route.pattern, {{"id", route.access.org == api::OrgFrom::Organisation ? target.org
                                    : route.access.org == api::OrgFrom::Run        ? target.run
+                                   : route.access.org == api::OrgFrom::Job        ? target.job
                                    : route.pattern.starts_with("/api/v1/ip-pools") ? pool
                                    : route.pattern.starts_with("/api/v1/price-plans/") ? pricePlan
                                    : route.pattern.starts_with("/api/v1/users")    ? own.viewer
@@ -355,6 +362,27 @@ TEST_F(AuthorizationMatrix, EveryRouteEveryCallerOwnAndOtherOrganisation) {
   }
   for (auto& [key, _] : kExpected) EXPECT_TRUE(seen.count(key)) << key << " is in the matrix but not a route";
   EXPECT_GT(requests, 800);
+}
+
+// An orphan scan's job belongs to no organisation: the provider's operators see it, and for
+// everyone else (org-admins, members, tokens of either) it does not exist.
+TEST_F(AuthorizationMatrix, AnOrphanScanJobIsTheOperatorsAloneAndNotFoundForAnyoneElse) {
+  auto own = makeOrg(false);
+  auto other = makeOrg(false);
+  bool created = false;
+  auto job = store::JobStore(server_.state().connection()).createOrphanScan("usr_x", created);
+  ASSERT_TRUE(created);
+  for (auto& [caller, callerName] : kCallers) {
+    std::string sessionId;
+    auto token = tokenOf(caller, own, other, sessionId);
+    client::Client c(server_.url());
+    if (!token.empty()) c.setToken(token);
+    auto r = c.get("/api/v1/jobs/" + job.id);
+    int expected = caller == Caller::Anonymous || caller == Caller::Revoked ? 401
+                   : caller == Caller::Operator                             ? 200
+                                                                            : 404;
+    EXPECT_EQ(r.status, expected) << callerName << " → " << r.status << " " << r.body;
+  }
 }
 
 }  // namespace

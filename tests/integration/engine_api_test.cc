@@ -9,6 +9,9 @@
 #include <thread>
 #include <vector>
 
+#include <fstream>
+
+#include "store/job_store.hh"
 #include "store/state_store.hh"
 #include "support/test_server.hh"
 
@@ -37,6 +40,16 @@ class EngineApiTest : public ::testing::Test {
     EXPECT_EQ(started.status, 202) << started.body;
     server_.orchestrator().waitIdle();
     return body(api_->get("/api/v1/runs/" + str(body(started), "id")));
+  }
+  /// The job a 202 answered with, once the workers have ended it.
+  json::value waitJob(const client::HttpResponse& started) {
+    EXPECT_EQ(started.status, 202) << started.body;
+    if (started.status != 202) return json::object{};
+    auto job = body(started);
+    EXPECT_EQ(started.headers.at("location"), "/api/v1/jobs/" + str(job, "id"));
+    EXPECT_EQ(str(job.at("links"), "self"), "/api/v1/jobs/" + str(job, "id"));
+    server_.orchestrator().waitIdle();
+    return body(api_->get(str(job.at("links"), "self")));
   }
 
   testing::TestServer server_;
@@ -84,11 +97,11 @@ TEST_F(EngineApiTest, DriftIsShownAndRepairedByTheNextApply) {
 
   auto dir = server_.orchestrator().deploymentPath(id_);
   fs::remove_all(dir / "mail");  // the mail account vanishes out of band
-  auto refreshed = api_->post(path("/refresh"), "");
-  ASSERT_EQ(refreshed.status, 200) << refreshed.body;
-  auto found = body(refreshed);
+  auto job = waitJob(api_->post(path("/refresh"), ""));
+  ASSERT_EQ(str(job, "state"), "done") << job;
+  auto found = job.at("result");
   EXPECT_EQ(found.at("drifted"), true);
-  ASSERT_EQ(found.at("resources").as_array().size(), 1u) << refreshed.body;
+  ASSERT_EQ(found.at("resources").as_array().size(), 1u) << job;
   EXPECT_EQ(str(found.at("resources").at(0), "status"), "missing");
   auto dep = body(api_->get(path()));
   EXPECT_EQ(dep.at("drift").at("drifted"), true);
@@ -101,7 +114,7 @@ TEST_F(EngineApiTest, DriftIsShownAndRepairedByTheNextApply) {
   EXPECT_EQ(str(repair, "status"), "succeeded");
   EXPECT_TRUE(fs::exists(dir / "mail"));
   EXPECT_EQ(body(api_->get(path("/drift"))).at("drifted"), false);
-  EXPECT_EQ(body(api_->post(path("/refresh"), "")).at("drifted"), false);
+  EXPECT_EQ(waitJob(api_->post(path("/refresh"), "")).at("result").at("drifted"), false);
   EXPECT_EQ(body(api_->get(path())).at("status"), "ready");
 }
 
@@ -116,7 +129,7 @@ TEST_F(EngineApiTest, AnEndedRunCannotBeCancelledAndTargetsAndOrphansAreListed) 
   EXPECT_EQ(str(targets.at("items").at(0), "name"), "local");
   EXPECT_EQ(str(targets.at("items").at(0).at("providers").at("database"), "implementation"), "file");
 
-  auto none = body(api_->get("/api/v1/orphans"));
+  auto none = waitJob(api_->post("/api/v1/orphans/scan", "")).at("result");
   EXPECT_TRUE(none.at("items").as_array().empty());
   EXPECT_TRUE(none.at("failures").as_array().empty());
   EXPECT_EQ(none.at("complete"), true);
@@ -124,7 +137,7 @@ TEST_F(EngineApiTest, AnEndedRunCannotBeCancelledAndTargetsAndOrphansAreListed) 
   auto stray = server_.dataDir().targetRoot("local") / "dep_stray";
   fs::create_directories(stray);
   fs::copy(server_.orchestrator().deploymentPath(id_) / "mail", stray / "mail");
-  auto orphans = body(api_->get("/api/v1/orphans")).at("items").as_array();
+  auto orphans = waitJob(api_->post("/api/v1/orphans/scan", "")).at("result").at("items").as_array();
   ASSERT_EQ(orphans.size(), 1u);
   EXPECT_EQ(str(orphans.at(0), "reason"), "deployment unknown");
   EXPECT_EQ(str(orphans.at(0), "deployment"), "dep_stray");
@@ -181,8 +194,107 @@ TEST_F(EngineApiTest, ARefreshIsRefusedWhileARunHoldsTheDeploymentAndAnApplyWhil
   EXPECT_NE(str(body(apply), "detail").find("being refreshed"), std::string::npos) << apply.body;
   EXPECT_EQ(api_->post(path("/refresh"), "").status, 409);
   state.releaseRefresh(claim);
-  EXPECT_EQ(api_->post(path("/refresh"), "").status, 200);
+  EXPECT_EQ(str(waitJob(api_->post(path("/refresh"), "")), "state"), "done");
   EXPECT_EQ(body(api_->get(path("/runs"))).at("items").as_array().size(), 2u) << "refreshes are not listed as runs";
+}
+
+TEST_F(EngineApiTest, ARefreshIsAJobWhoseResultIsTheDriftItRecordedAndItsStreamEndsWithIt) {
+  ASSERT_EQ(str(waitRun(api_->post(path("/apply"), "")), "status"), "succeeded");
+  fs::remove_all(server_.orchestrator().deploymentPath(id_) / "mail");
+  auto started = api_->post(path("/refresh"), "");
+  ASSERT_EQ(started.status, 202) << started.body;
+  auto queued = body(started);
+  EXPECT_EQ(str(queued, "kind"), "refresh");
+  EXPECT_EQ(str(queued, "deployment"), id_);
+  EXPECT_TRUE(str(queued, "state") == "queued" || str(queued, "state") == "running" || str(queued, "state") == "done")
+      << queued;
+  auto events = str(queued.at("links"), "events");
+  EXPECT_EQ(events, "/api/v1/jobs/" + str(queued, "id") + "/events");
+  // The stream follows the job to its end: its last event is the job, done, with its result.
+  auto stream = api_->get(events);
+  ASSERT_EQ(stream.status, 200) << stream.body;
+  auto last = stream.body.rfind("event: job\ndata: ");
+  ASSERT_NE(last, std::string::npos) << stream.body;
+  auto streamed = json::parse(stream.body.substr(last + 17, stream.body.find('\n', last + 17) - last - 17));
+  EXPECT_EQ(str(streamed, "state"), "done") << stream.body;
+  server_.orchestrator().waitIdle();
+  auto job = body(api_->get("/api/v1/jobs/" + str(queued, "id")));
+  EXPECT_EQ(streamed, job);
+  EXPECT_EQ(job.at("progress").at("done"), job.at("progress").at("total"));
+  EXPECT_GT(job.at("progress").at("total").as_int64(), 0);
+  // The same result as the drift the refresh recorded (what the synchronous refresh answered).
+  EXPECT_EQ(job.at("result"), body(api_->get(path("/drift"))));
+  EXPECT_EQ(job.at("result").at("resources").as_array().size(), 1u) << job;
+  EXPECT_EQ(api_->get("/api/v1/jobs/job_nope").status, 404);
+  EXPECT_EQ(api_->get("/api/v1/jobs/job_nope/events").status, 404);
+}
+
+TEST_F(EngineApiTest, AnOrphanScanJobHasTheResultOfTheScanAndOneScanRunsAtATime) {
+  ASSERT_EQ(str(waitRun(api_->post(path("/apply"), "")), "status"), "succeeded");
+  auto stray = server_.dataDir().targetRoot("local") / "dep_stray";
+  fs::create_directories(stray);
+  fs::copy(server_.orchestrator().deploymentPath(id_) / "mail", stray / "mail");
+  auto job = waitJob(api_->post("/api/v1/orphans/scan", ""));
+  EXPECT_EQ(str(job, "kind"), "orphan-scan");
+  EXPECT_TRUE(job.at("deployment").is_null());
+  ASSERT_EQ(str(job, "state"), "done") << job;
+  // The same result as the scan computed in full here, in today's shape.
+  auto direct = server_.orchestrator().findOrphans(server_.state());
+  EXPECT_EQ(job.at("result"), json::value(orchestrator::orphanScanDocument(direct)));
+  EXPECT_EQ(job.at("result").at("items").as_array().size(), 1u) << job;
+  EXPECT_EQ(job.at("result").at("complete"), true);
+
+  // A scan queued or running is the one asked for again (a scan that nothing picks up, here).
+  bool created = false;
+  auto held = store::JobStore(server_.state().connection()).createOrphanScan("usr_x", created);
+  ASSERT_TRUE(created);
+  auto again = api_->post("/api/v1/orphans/scan", "");
+  EXPECT_EQ(again.status, 202) << again.body;
+  EXPECT_EQ(str(body(again), "id"), held.id);
+}
+
+// A provider that fails: the job ends (done), and its result names what failed — never "no drift"
+// or "no orphans".
+TEST(EngineApiFailures, AFailingProviderShowsAsFailedInTheJobResult) {
+  testing::TestServer server([](const orchestrator::DataDir& dir) {
+    fs::create_directories(dir.targetConfigDir());
+    std::ofstream(dir.targetConfigDir() / "broken.json") << R"({"name": "broken", "faults": {"permanent": 1}})";
+  });
+  auto api = server.operatorClient();
+  auto org = body(api->post("/api/v1/organisations", R"({"name":"riverside","displayName":"Riverside"})"));
+  auto created = api->post("/api/v1/organisations/" + str(org, "id") + "/deployments",
+                           R"({"name":"social","domain":"social.example.test","target":"broken","apps":[{"app":"mastodon"}]})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  auto id = str(body(created), "id");
+  // A resource recorded as if applied: reading it back fails at the provider.
+  Resource r;
+  r.name = "social.example.test/A";
+  r.key = resourceKey(id, ResourceKind::DnsRecordSet, r.name);
+  r.kind = ResourceKind::DnsRecordSet;
+  r.deployment = id;
+  r.attributes = json::object{{"name", "social.example.test"}, {"type", "A"}, {"records", json::array{"192.0.2.1"}}};
+  server.state().recordResource(r, {});
+
+  auto started = api->post("/api/v1/deployments/" + id + "/refresh", "");
+  ASSERT_EQ(started.status, 202) << started.body;
+  server.orchestrator().waitIdle();
+  auto refresh = body(api->get("/api/v1/jobs/" + str(body(started), "id")));
+  ASSERT_EQ(str(refresh, "state"), "done") << refresh;
+  ASSERT_EQ(refresh.at("result").at("errors").as_array().size(), 1u) << refresh;
+  EXPECT_NE(std::string(refresh.at("result").at("errors").at(0).as_string()).find(r.key), std::string::npos) << refresh;
+
+  auto scanStarted = api->post("/api/v1/orphans/scan", "");
+  ASSERT_EQ(scanStarted.status, 202) << scanStarted.body;
+  server.orchestrator().waitIdle();
+  auto scan = body(api->get("/api/v1/jobs/" + str(body(scanStarted), "id")));
+  ASSERT_EQ(str(scan, "state"), "done") << scan;
+  EXPECT_EQ(scan.at("result").at("complete"), false) << scan;
+  auto failures = scan.at("result").at("failures").as_array();
+  ASSERT_FALSE(failures.empty()) << scan;
+  for (auto& f : failures) {
+    EXPECT_EQ(str(f, "target"), "broken") << f;
+    EXPECT_NE(str(f, "error").find("injected"), std::string::npos) << f;
+  }
 }
 
 }  // namespace

@@ -24,6 +24,7 @@ import type {
   Member,
   Organisation,
   OrgDomain,
+  Job,
   OrphanScan,
   Page,
   Plan,
@@ -489,12 +490,15 @@ export const api = {
   apply: (id: string, plan?: string) =>
     json<Run>(`/deployments/${encodeURIComponent(id)}/apply`, plan ? { method: 'POST', body: { plan } } : { method: 'POST' }),
   drift: (id: string) => json<DriftStatus>(`/deployments/${encodeURIComponent(id)}/drift`),
-  refresh: (id: string) => json<DriftStatus>(`/deployments/${encodeURIComponent(id)}/refresh`, { method: 'POST' }),
+  /** Queues a refresh (202): a job whose result is the drift found; follow it with followJob. */
+  refresh: (id: string) => json<Job<DriftStatus>>(`/deployments/${encodeURIComponent(id)}/refresh`, { method: 'POST' }),
   targets: async () => (await json<{ items: TargetInfo[] }>('/targets')).items,
   ipPools: async (target: string) => (await json<{ items: IpPool[] }>(`/targets/${encodeURIComponent(target)}/ip-pools`)).items,
   createIpPool: (target: string, body: { name: string; prefix: string; gateway?: string }) =>
     json<IpPool>(`/targets/${encodeURIComponent(target)}/ip-pools`, { method: 'POST', body }),
-  orphans: () => json<OrphanScan>('/orphans'),
+  /** Queues an orphan scan (202), or gets the one in progress: a job; follow it with followJob. */
+  scanOrphans: () => json<Job<OrphanScan>>('/orphans/scan', { method: 'POST' }),
+  job: <T>(id: string) => json<Job<T>>(`/jobs/${encodeURIComponent(id)}`),
   cancelRun: (id: string) => json<Run>(`/runs/${encodeURIComponent(id)}/cancel`, { method: 'POST' }),
   runs: (id: string, cursor?: string | null) =>
     json<Page<Run>>(`/deployments/${encodeURIComponent(id)}/runs` + query({ limit: 20, cursor })),
@@ -516,7 +520,51 @@ export interface RunEvents {
  * stream ends or `signal` aborts. Resolves when the stream closes.
  */
 export async function streamRunEvents(runId: string, handlers: RunEvents, signal: AbortSignal): Promise<void> {
-  const res = await send(`/runs/${encodeURIComponent(runId)}/events`, {
+  await streamEvents(
+    `/runs/${encodeURIComponent(runId)}/events`,
+    (name, parsed) => {
+      if (name === 'step') handlers.onStep(parsed as Step);
+      else if (name === 'run') handlers.onRun(parsed as Run);
+    },
+    (message) => handlers.onError?.(message),
+    signal,
+  );
+}
+
+/**
+ * Follows a job (a refresh, an orphan scan) through GET /jobs/{id}/events until it ends; `onJob`
+ * sees each change (its progress). Resolves with the job done; rejects with an ApiError when it
+ * failed or the stream broke off before its end.
+ */
+export async function followJob<T>(job: Job<T>, signal: AbortSignal, onJob?: (job: Job<T>) => void): Promise<Job<T>> {
+  let last = job;
+  let streamError = '';
+  if (job.state !== 'done' && job.state !== 'failed')
+    await streamEvents(
+      job.links.events.replace(/^\/api\/v1/, ''),
+      (name, parsed) => {
+        if (name !== 'job') return;
+        last = parsed as Job<T>;
+        onJob?.(last);
+      },
+      (message) => {
+        streamError = message;
+      },
+      signal,
+    );
+  if (last.state === 'done') return last;
+  if (last.state === 'failed') throw new ApiError(500, { title: 'The job failed', detail: last.error ?? '' });
+  throw new ApiError(0, { title: 'Lost track of the job', detail: streamError || `${job.kind} ${job.id} is still ${last.state}` });
+}
+
+/** Reads a server-sent event stream with fetch and hands each JSON event to `onEvent`. */
+async function streamEvents(
+  path: string,
+  onEvent: (name: string, parsed: unknown) => void,
+  onError: (message: string) => void,
+  signal: AbortSignal,
+): Promise<void> {
+  const res = await send(path, {
     signal,
     headers: { Accept: 'text/event-stream' },
   });
@@ -543,7 +591,7 @@ export async function streamRunEvents(runId: string, handlers: RunEvents, signal
       } catch {
         /* a plain message */
       }
-      handlers.onError?.(message);
+      onError(message);
       return;
     }
     let parsed: unknown;
@@ -552,8 +600,7 @@ export async function streamRunEvents(runId: string, handlers: RunEvents, signal
     } catch {
       return; // not JSON: ignore
     }
-    if (name === 'step') handlers.onStep(parsed as Step);
-    else if (name === 'run') handlers.onRun(parsed as Run);
+    onEvent(name, parsed);
   };
 
   const line = (l: string) => {

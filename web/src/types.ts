@@ -485,3 +485,20 @@ export interface OrphanScan {
   failures: OrphanScanFailure[];
   complete: boolean;
 }
+
+/** A refresh or an orphan scan, done by the server's workers (202 from POST …/refresh, POST /orphans/scan). */
+export interface Job<T = unknown> {
+  id: string;
+  kind: 'refresh' | 'orphan-scan';
+  state: 'queued' | 'running' | 'done' | 'failed';
+  deployment: string | null;
+  /** Provider calls made, of about `total` (0 until known). */
+  progress: { done: number; total: number };
+  /** Once done: a refresh's DriftStatus, a scan's OrphanScan. */
+  result: T | null;
+  error: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  links: { self: string; events: string };
+}

@@ -13,6 +13,7 @@
 #include "orchestrator/expand.hh"
 #include "orchestrator/orchestrator.hh"
 #include "orchestrator/planner.hh"
+#include "store/job_store.hh"
 #include "store/state_store.hh"
 
 namespace fedihost::api::handlers {
@@ -26,10 +27,11 @@ Deployment liveDeployment(RequestContext& ctx) {
 }
 
 /// True when the deployment's desired resources differ from those its applies recorded
-/// (drift aside): it was edited, upgraded or never applied since.
-bool changesPending(const Deployment& d, const std::vector<RecordedResource>& recorded) {
+/// (drift aside): it was edited, upgraded or never applied since. The plan is computed only
+/// when its inputs changed since it was last computed (orchestrator/fingerprint.hh).
+bool changesPending(RequestContext& ctx, const Deployment& d) {
   if (d.status == DeploymentStatus::Deleting || d.status == DeploymentStatus::Deleted) return false;
-  return !orchestrator::plan(d.id, orchestrator::expand(d), recorded, {}).empty();
+  return !ctx.app.orchestrator.plans().outline(ctx.app.state, d, orchestrator::PlanVariant::DriftAside).empty();
 }
 
 boost::json::object deploymentJson(RequestContext& ctx, const Deployment& d) {
@@ -45,7 +47,7 @@ boost::json::object deploymentJson(RequestContext& ctx, const Deployment& d) {
   facts.runActive = last && (last->status == RunStatus::Queued || last->status == RunStatus::Running);
   facts.lastRunFailed = last && (last->status == RunStatus::Failed || last->status == RunStatus::Cancelled);
   facts.drifted = !drift.empty() && d.status != DeploymentStatus::Deleted;
-  facts.changesPending = changesPending(d, recorded);
+  facts.changesPending = changesPending(ctx, d);
   o["status"] = presentedStatus(facts);
   o["changesPending"] = facts.changesPending;
   auto changes = settingChanges(d, recorded);
@@ -262,9 +264,10 @@ Response getDrift(RequestContext& ctx) {
 
 Response postRefresh(RequestContext& ctx) {
   auto d = liveDeployment(ctx);
-  // Conflict (409) while a run holds the deployment, or another refresh does.
-  auto report = ctx.app.orchestrator.refresh(ctx.app.state, d.id).orThrow();
-  return json(200, mapping::driftJson(d.id, report.checkedAt, report.drift, report.errors));
+  // Conflict (409) while a run holds the deployment, or another refresh does. The providers are
+  // read by the orchestrator's workers: the answer is the job, at once.
+  auto job = ctx.app.orchestrator.startRefresh(ctx.app.state, d.id, ctx.user ? ctx.user->id : "").orThrow();
+  return jobAccepted(job);
 }
 
 Response getUpgrade(RequestContext& ctx) {

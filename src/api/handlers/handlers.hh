@@ -9,6 +9,9 @@
 namespace fedihost::aaa {
 struct Issued;
 }
+namespace fedihost::store {
+struct Job;
+}
 
 namespace fedihost::api::handlers {
 
@@ -93,8 +96,13 @@ Response postUpgrade(RequestContext& ctx);
 Response getRun(RequestContext& ctx);
 Response getRunEvents(RequestContext& ctx);
 Response postRunCancel(RequestContext& ctx);
+// jobs.cc: refreshes and orphan scans, done by the orchestrator's workers
+Response getJob(RequestContext& ctx);
+Response getJobEvents(RequestContext& ctx);
+/// 202 with the job, its location and its links.
+Response jobAccepted(const store::Job& job);
 
 Response listTargets(RequestContext& ctx);
-Response getOrphans(RequestContext& ctx);
+Response postOrphanScan(RequestContext& ctx);
 
 }  // namespace fedihost::api::handlers

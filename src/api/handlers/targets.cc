@@ -1,5 +1,6 @@
 // Targets (where deployments live) and what their providers hold.
 #include "api/handlers/handlers.hh"
+#include "store/job_store.hh"
 #include "orchestrator/orchestrator.hh"
 #include "store/state_store.hh"
 
@@ -23,18 +24,12 @@ Response listTargets(RequestContext& ctx) {
   return json(200, boost::json::object{{"items", std::move(items)}, {"next", nullptr}});
 }
 
-Response getOrphans(RequestContext& ctx) {
-  boost::json::array items, failures;
-  auto scan = ctx.app.orchestrator.findOrphans(ctx.app.state);
-  for (auto& o : scan.orphans)
-    items.push_back(boost::json::object{
-        {"target", o.target}, {"resourceKey", o.key}, {"deployment", o.deployment}, {"reason", o.reason}});
-  // Where a provider could not list, the scan does not know: said per target, deployment and kind.
-  for (auto& f : scan.failures)
-    failures.push_back(boost::json::object{
-        {"target", f.target}, {"deployment", f.deployment}, {"kind", f.kind}, {"error", f.error}});
-  return json(200, boost::json::object{{"items", std::move(items)}, {"failures", std::move(failures)},
-                                       {"complete", scan.failures.empty()}});
+Response postOrphanScan(RequestContext& ctx) {
+  // About one provider call per target, deployment and kind: done by the orchestrator's workers.
+  // While a scan is queued or running, asking again gets that one (still 202).
+  bool created = false;
+  auto job = ctx.app.orchestrator.startOrphanScan(ctx.app.state, ctx.user ? ctx.user->id : "", created);
+  return jobAccepted(job);
 }
 
 }  // namespace fedihost::api::handlers

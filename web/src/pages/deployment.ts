@@ -1,4 +1,4 @@
-import { api, ApiError, errorText } from '../api';
+import { api, ApiError, errorText, followJob } from '../api';
 import { busy, failure, formatDate, h, heading, link, loading, setChildren } from '../dom';
 import type { PageContext } from '../router';
 import * as session from '../session';
@@ -260,8 +260,12 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
     busy(driftBtn, 'Checking…', async () => {
       clearActionError();
       try {
-        const d = await api.refresh(id);
-        drawDrift(d);
+        // A job on the server: followed to its end, its progress on the button.
+        const job = await followJob(await api.refresh(id), signal, (j) => {
+          if (j.progress.total) driftBtn.textContent = `Checking… ${j.progress.done}/${j.progress.total}`;
+        });
+        if (signal.aborted) return;
+        drawDrift(job.result);
         reviewed = null;
         planArea.replaceChildren();
       } catch (e) {

@@ -1,6 +1,6 @@
 // Targets: where deployments live, their providers, IP pools, and what the
 // providers hold that nothing records (orphans).
-import { api, errorText } from '../api';
+import { api, errorText, followJob } from '../api';
 import { busy, failure, formatDate, h, heading, loading } from '../dom';
 import { field, FormErrors } from '../forms';
 import type { PageContext } from '../router';
@@ -124,7 +124,12 @@ export async function targetsPage({ root, signal }: PageContext): Promise<void> 
   scan.addEventListener('click', () =>
     busy(scan, 'Looking…', async () => {
       try {
-        orphanArea.replaceChildren(orphanList(await api.orphans()));
+        // A job on the server (about one provider call per target, deployment and kind): followed to its end.
+        const job = await followJob(await api.scanOrphans(), signal, (j) => {
+          if (j.progress.total) scan.textContent = `Looking… ${j.progress.done}/${j.progress.total}`;
+        });
+        if (signal.aborted) return;
+        if (job.result) orphanArea.replaceChildren(orphanList(job.result));
       } catch (e) {
         orphanArea.replaceChildren(failure(errorText(e)));
       }
