@@ -73,6 +73,7 @@ Result<HttpResponse> send(const HttpRequest& request) {
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.connectTimeout.count()));
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  if (!request.caFile.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, request.caFile.c_str());
   CurlList list;
   for (auto& [k, v] : request.headers) curlListAppend(list, k + ": " + v);
   curlListAppend(list, "Expect:");

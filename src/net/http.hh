@@ -20,6 +20,7 @@ struct HttpRequest {
   std::string body;
   std::chrono::milliseconds timeout{15000};         ///< whole call
   std::chrono::milliseconds connectTimeout{3000};
+  std::string caFile;  ///< PEM file of the CAs an https server is verified against ("": the system's)
 };
 
 struct HttpResponse {
