@@ -56,6 +56,8 @@ Quantities quantitiesOf(const Resource& r) {
       return {};
     }
     case ResourceKind::AccessKey:
+    // Certificates are metered per published host name (the A/AAAA sets above), whoever issues them.
+    case ResourceKind::Certificate:
     case ResourceKind::NixosConfig: return {};
   }
   return {};

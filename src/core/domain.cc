@@ -31,7 +31,7 @@ constexpr std::array<std::pair<DeploymentStatus, std::string_view>, 6> kDeployme
     {DeploymentStatus::Failed, "failed"},
     {DeploymentStatus::Deleting, "deleting"},
     {DeploymentStatus::Deleted, "deleted"}}};
-constexpr std::array<std::pair<ResourceKind, std::string_view>, 8> kKinds{{
+constexpr std::array<std::pair<ResourceKind, std::string_view>, 9> kKinds{{
     {ResourceKind::IpAddress, "ip-address"},
     {ResourceKind::Machine, "machine"},
     {ResourceKind::DnsRecordSet, "dns-record-set"},
@@ -39,7 +39,8 @@ constexpr std::array<std::pair<ResourceKind, std::string_view>, 8> kKinds{{
     {ResourceKind::Bucket, "bucket"},
     {ResourceKind::AccessKey, "access-key"},
     {ResourceKind::MailAccount, "mail-account"},
-    {ResourceKind::NixosConfig, "nixos-config"}}};
+    {ResourceKind::NixosConfig, "nixos-config"},
+    {ResourceKind::Certificate, "certificate"}}};
 constexpr std::array<std::pair<ActionKind, std::string_view>, 5> kActions{{{ActionKind::Create, "create"},
                                                                            {ActionKind::Update, "update"},
                                                                            {ActionKind::Replace, "replace"},

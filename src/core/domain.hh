@@ -95,7 +95,17 @@ struct Deployment {
   std::string updatedAt;
 };
 
-enum class ResourceKind { IpAddress, Machine, DnsRecordSet, Database, Bucket, AccessKey, MailAccount, NixosConfig };
+enum class ResourceKind {
+  IpAddress,
+  Machine,
+  DnsRecordSet,
+  Database,
+  Bucket,
+  AccessKey,
+  MailAccount,
+  NixosConfig,
+  Certificate
+};
 std::string_view toString(ResourceKind k);
 std::optional<ResourceKind> resourceKindFromString(std::string_view s);
 /// Every kind, in a fixed order.

@@ -40,14 +40,23 @@ class Expander {
 
     // DNS: the domain itself and every app's host name point at the machine.
     std::vector<std::string> configDeps{machineKey};
-    for (auto& host : nixos::publishedHosts(d_))
-      configDeps.push_back(add(ResourceKind::DnsRecordSet, "A-" + host,
-                               {{"zone", d_.domain},
-                                {"name", host + "."},
-                                {"type", "A"},
-                                {"ttl", 300},
-                                {"records", json::array{address}}},
-                               {ipKey}));
+    std::vector<std::string> dnsKeys;
+    json::array hostNames;
+    for (auto& host : nixos::publishedHosts(d_)) {
+      dnsKeys.push_back(add(ResourceKind::DnsRecordSet, "A-" + host,
+                            {{"zone", d_.domain},
+                             {"name", host + "."},
+                             {"type", "A"},
+                             {"ttl", 300},
+                             {"records", json::array{address}}},
+                            {ipKey}));
+      hostNames.emplace_back(host);
+    }
+    configDeps.insert(configDeps.end(), dnsKeys.begin(), dnsKeys.end());
+
+    // TLS: one certificate for every host name of the deployment (one SAN certificate, so a
+    // deployment costs one certificate of the CA's weekly limit), after its DNS exists.
+    add(ResourceKind::Certificate, "main", {{"zone", d_.domain}, {"names", std::move(hostNames)}}, dnsKeys);
 
     for (auto& inst : d_.apps) {
       const auto& app = appOf(inst);

@@ -296,11 +296,11 @@ Result<RefreshReport> Orchestrator::refreshHeld(store::StateStore& state, const 
       continue;
     }
     auto diff = differences(rr.resource.attributes, observed->attributes);
-    if (!diff.empty()) {
-      std::string detail;
-      for (auto& k : diff) detail += (detail.empty() ? "" : ", ") + k;
-      report.drift.push_back({rec.resource.key, d.id, DriftStatus::Changed, detail + " differ", {}});
-    }
+    std::string detail;
+    for (auto& k : diff) detail += (detail.empty() ? "" : ", ") + k;
+    if (!detail.empty()) detail += " differ";
+    if (!observed->due.empty()) detail += (detail.empty() ? "" : "; ") + observed->due;  // e.g. "renewal due"
+    if (!detail.empty()) report.drift.push_back({rec.resource.key, d.id, DriftStatus::Changed, detail, {}});
   }
   report.checkedAt = clock::nowRfc3339();
   for (auto& dr : report.drift) dr.checkedAt = report.checkedAt;

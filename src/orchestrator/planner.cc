@@ -21,6 +21,8 @@ const std::set<std::string>& identityAttributes(ResourceKind kind) {
       {ResourceKind::AccessKey, {"name"}},
       {ResourceKind::MailAccount, {"address"}},
       {ResourceKind::NixosConfig, {"machine"}},
+      // A change of names is an update: the provider orders a new certificate for the same key.
+      {ResourceKind::Certificate, {}},
   };
   return table.at(kind);
 }

@@ -24,6 +24,9 @@ namespace json = boost::json;
 struct Observed {
   json::object attributes;  ///< as the provider holds them (secrets stay sealed)
   json::object outputs;     ///< values other resources may refer to (e.g. "address")
+  /// What the provider finds due that the attributes do not show (e.g. "renewal due"):
+  /// a refresh reports it as drift, so that the next apply updates the resource.
+  std::string due;
 };
 
 /// A resource ready for a provider call: references to other resources'
@@ -100,6 +103,32 @@ class NixosProvider : public ResourceProvider {
  public:
   ResourceKind kind() const final { return ResourceKind::NixosConfig; }
 };
+/// TLS certificates: one per deployment for all its host names. A provider that
+/// proves control of the names through DNS (ACME DNS-01) is given the target's
+/// DNS provider once the target is built.
+class CertificateProvider : public ResourceProvider {
+ public:
+  ResourceKind kind() const final { return ResourceKind::Certificate; }
+  /// The target's DNS provider (owned by the target, outliving this one); ignored by default.
+  virtual void useDns(ResourceProvider* /*dns*/) {}
+};
+
+/// A TXT record set published for a while (an ACME DNS-01 challenge), through any
+/// DNS provider's create/update/remove as a dns-record-set resource keyed `owner`
+/// ("<deployment>/dns-record-set/<name>"), so that the provider's ownership checks
+/// hold and a set left behind by a crash is found by the orphan scan.
+struct TxtRecordSet {
+  std::string owner;       ///< identity key the set is held by
+  std::string deployment;  ///< deployment id
+  std::string zone;        ///< "example.org"
+  std::string name;        ///< absolute: "_acme-challenge.www.example.org."
+  std::vector<std::string> values;
+  int ttl = 60;
+};
+/// Publishes (creates, or replaces the values of) the set.
+Result<void> setTxtRecordSet(ResourceProvider& dns, const TxtRecordSet& set);
+/// Removes the set; an absent one is success.
+Result<void> removeTxtRecordSet(ResourceProvider& dns, const TxtRecordSet& set);
 
 /// The configuration of one provider instance: its implementation's name and
 /// settings (from the target configuration), and for file providers the root directory.
@@ -174,6 +203,9 @@ class Target {
   std::filesystem::path deploymentPath(std::string_view deployment) const;
 
   void setProvider(ResourceKind kind, std::unique_ptr<ResourceProvider> p);
+  /// Gives providers that need another kind's provider theirs (the certificate
+  /// provider the DNS provider); called after the providers are set.
+  void connectProviders();
   /// Provider calls of a kind in flight at once (default 4; at least 1).
   int parallelism(ResourceKind kind) const;
   void setParallelism(ResourceKind kind, int n) { parallelism_[kind] = n; }

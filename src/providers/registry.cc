@@ -1,6 +1,7 @@
 // The built-in provider implementations and targets made of them.
 #include <mutex>
 
+#include "providers/acme/acme.hh"
 #include "providers/faults/fault_injecting.hh"
 #include "providers/file/file_providers.hh"
 #include "providers/garage/garage.hh"
@@ -33,11 +34,43 @@ Result<std::unique_ptr<ResourceProvider>> makeProvider(ResourceKind kind, const 
     case ResourceKind::AccessKey: return from(Registry<AccessKeyProvider>::instance());
     case ResourceKind::MailAccount: return from(Registry<MailProvider>::instance());
     case ResourceKind::NixosConfig: return from(Registry<NixosProvider>::instance());
+    case ResourceKind::Certificate: return from(Registry<CertificateProvider>::instance());
   }
   return Error{ErrorKind::Internal, "no registry for resource kind " + std::string(toString(kind)), {}};
 }
 
 }  // namespace
+
+namespace {
+Resource txtResource(const TxtRecordSet& set) {
+  Resource r;
+  r.key = set.owner;
+  r.kind = ResourceKind::DnsRecordSet;
+  r.deployment = set.deployment;
+  r.name = set.owner.substr(set.owner.rfind('/') + 1);
+  json::array records;
+  for (auto& v : set.values) records.emplace_back(v);
+  r.attributes = {{"zone", set.zone}, {"name", set.name}, {"type", "TXT"}, {"ttl", set.ttl}, {"records", records}};
+  return r;
+}
+}  // namespace
+
+Result<void> setTxtRecordSet(ResourceProvider& dns, const TxtRecordSet& set) {
+  if (dns.kind() != ResourceKind::DnsRecordSet)
+    return Error{ErrorKind::Internal, "TXT records need a DNS provider", {}};
+  ResolvedResource rr{txtResource(set), nullptr};
+  auto held = dns.read(rr);
+  if (!held && held.error().kind != ErrorKind::NotFound) return held.error();
+  auto done = held ? dns.update(rr) : dns.create(rr);
+  if (!done) return done.error();
+  return {};
+}
+
+Result<void> removeTxtRecordSet(ResourceProvider& dns, const TxtRecordSet& set) {
+  if (dns.kind() != ResourceKind::DnsRecordSet)
+    return Error{ErrorKind::Internal, "TXT records need a DNS provider", {}};
+  return dns.remove(ResolvedResource{txtResource(set), nullptr});
+}
 
 void registerBuiltinProviders() {
   static std::once_flag once;
@@ -52,6 +85,8 @@ void registerBuiltinProviders() {
     Registry<AccessKeyProvider>::instance().add("file", file::makeAccessKeyProvider);
     Registry<MailProvider>::instance().add("file", file::makeMailProvider);
     Registry<NixosProvider>::instance().add("file", file::makeNixosProvider);
+    Registry<CertificateProvider>::instance().add("file", file::makeCertificateProvider);
+    Registry<CertificateProvider>::instance().add("acme", acme::makeCertificateProvider);
     Registry<IpAddressProvider>::instance().add("pool", pool::makeIpProvider);
     Registry<DnsProvider>::instance().add("powerdns", powerdns::makeDnsProvider);
     Registry<DnsProvider>::instance().add("rfc2136", rfc2136::makeDnsProvider);
@@ -71,7 +106,15 @@ Target Target::fileTarget(std::string name, const std::filesystem::path& root) {
   t.root_ = root;
   ProviderConfig config{"file", root, {}};
   for (auto kind : allResourceKinds()) t.setProvider(kind, std::move(makeProvider(kind, config)).orThrow());
+  t.connectProviders();
   return t;
+}
+
+void Target::connectProviders() {
+  auto cert = providers_.find(ResourceKind::Certificate);
+  auto dns = providers_.find(ResourceKind::DnsRecordSet);
+  if (cert == providers_.end() || dns == providers_.end() || !cert->second) return;
+  if (auto* c = dynamic_cast<CertificateProvider*>(cert->second.get())) c->useDns(dns->second.get());
 }
 
 ResourceProvider& Target::provider(ResourceKind kind) const {
@@ -160,6 +203,7 @@ Result<Target> Target::fromConfig(const json::object& config, const std::filesys
     }
     t.setProvider(kind, std::move(*p));
   }
+  t.connectProviders();
   if (auto* f = config.if_contains("faults")) {
     if (!f->is_object()) return Error::invalid("faults", "must be an object");
     auto plan = FaultPlan::fromJson(f->get_object());

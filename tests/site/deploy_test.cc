@@ -36,7 +36,7 @@ double cpuSeconds() {
 
 class DeployToSiteTest : public testing::SharedSite<DeployToSiteTest> {
  protected:
-  static void SetUpTestSuite() { startSite({"powerdns", "postgresql", "s3", "postfix"}); }
+  static void SetUpTestSuite() { startSite({"powerdns", "pebble", "postgresql", "s3", "postfix"}); }
 
   static json::object setting(const char* service, const char* kind) { return site_->settings(service, kind); }
   static std::string str(const json::object& o, const char* k) {
@@ -171,7 +171,7 @@ class DeployToSiteTest : public testing::SharedSite<DeployToSiteTest> {
   static void checkWithClients(const Credentials& creds, bool present, const fs::path& scratch) {
     auto secret = [&](const std::string&, const std::string& name) { return creds.secrets.at(name); };
     const std::string id;
-    int dns = 0, dbs = 0, keys = 0, mails = 0;
+    int dns = 0, dbs = 0, keys = 0, mails = 0, certs = 0;
     for (auto& rec : creds.recorded) {
       const auto& a = rec.resource.attributes;
       switch (rec.resource.kind) {
@@ -228,10 +228,32 @@ class DeployToSiteTest : public testing::SharedSite<DeployToSiteTest> {
           ++mails;
           break;
         }
+        case ResourceKind::Certificate: {
+          // From pebble for every host name; `openssl verify` accepts it against pebble's root,
+          // and deleting the deployment revoked it.
+          auto acme = setting("pebble", "certificate");
+          auto curl = "curl -sf --cacert " + q(str(acme, "caFile")) + " " + q(str(acme, "managementUrl"));
+          auto serial = std::string(rec.outputs.at("serial").as_string());
+          auto status = run(curl + "/cert-status-by-serial/" + q(serial));
+          EXPECT_NE(status.output.find(present ? "\"Valid\"" : "\"Revoked\""), std::string::npos) << status.output;
+          if (present) {
+            std::ofstream(scratch / "pebble-root.pem") << run(curl + "/roots/0").output;
+            auto chain = std::string(rec.outputs.at("chain").as_string());
+            std::ofstream(scratch / "chain.pem") << chain;
+            std::ofstream(scratch / "leaf.pem") << chain.substr(0, chain.find("-----END CERTIFICATE-----") + 25) << "\n";
+            auto v = run("openssl verify -CAfile " + q((scratch / "pebble-root.pem").string()) + " -untrusted " +
+                         q((scratch / "chain.pem").string()) + " " + q((scratch / "leaf.pem").string()));
+            EXPECT_EQ(v.exitCode, 0) << v.output;
+            EXPECT_EQ(rec.outputs.at("sans").as_array(), rec.resource.attributes.at("names").as_array());
+          }
+          ++certs;
+          break;
+        }
         default:
           break;
       }
     }
+    EXPECT_EQ(certs, 1);  // one SAN certificate for the whole deployment
     EXPECT_GE(dns, 3);   // apex, Mastodon's and PeerTube's hosts
     EXPECT_EQ(dbs, 2);   // both apps use PostgreSQL
     EXPECT_GE(keys, 1);  // both keep media in buckets

@@ -279,6 +279,8 @@ export interface Deployment {
   drift?: { refreshedAt: string | null; drifted: boolean; count: number };
   /** Edited (or upgraded, or never applied) since the last apply. */
   changesPending?: boolean;
+  /** The TLS certificate the last apply recorded, or null before one was issued. */
+  certificate?: { notAfter: string; names: string[] } | null;
   /** The settings changed since the last apply. */
   settingChanges?: SettingChange[];
   createdAt: string;

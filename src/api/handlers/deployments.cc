@@ -67,6 +67,16 @@ boost::json::object deploymentJson(RequestContext& ctx, const Deployment& d) {
                 published.count(std::string(app["host"].as_string())) > 0;
     app["live"] = live;
   }
+  // The TLS certificate as recorded (the panel lists one expiring soon under "needs attention").
+  boost::json::value certificate = nullptr;
+  for (auto& r : recorded)
+    if (r.resource.kind == ResourceKind::Certificate)
+      if (auto* until = r.outputs.if_contains("notAfter"); until && until->is_string()) {
+        boost::json::array names;
+        if (auto* sans = r.outputs.if_contains("sans"); sans && sans->is_array()) names = sans->get_array();
+        certificate = boost::json::object{{"notAfter", *until}, {"names", std::move(names)}};
+      }
+  o["certificate"] = std::move(certificate);
   o["drift"] = boost::json::object{{"refreshedAt", refreshed.empty() ? boost::json::value(nullptr) : boost::json::value(refreshed)},
                                    {"drifted", !drift.empty()},
                                    {"count", drift.size()}};

@@ -24,5 +24,8 @@ std::unique_ptr<AccessKeyProvider> makeAccessKeyProvider(const ProviderConfig& c
 std::unique_ptr<MailProvider> makeMailProvider(const ProviderConfig& config);
 /// machines/<machine>/configuration.json (the configuration itself) plus configuration.meta.json.
 std::unique_ptr<NixosProvider> makeNixosProvider(const ProviderConfig& config);
+/// certificates/<name>.json: a key (sealed) and a certificate for the names, self-signed, or
+/// signed by a local CA (settings "caCert", "caKey": PEM files); "lifetimeDays" (default 90).
+std::unique_ptr<CertificateProvider> makeCertificateProvider(const ProviderConfig& config);
 
 }  // namespace fedihost::providers::file

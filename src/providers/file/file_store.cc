@@ -484,5 +484,6 @@ template class ManifestProvider<BlobProvider>;
 template class ManifestProvider<AccessKeyProvider>;
 template class ManifestProvider<MailProvider>;
 template class ManifestProvider<NixosProvider>;
+template class ManifestProvider<CertificateProvider>;
 
 }  // namespace fedihost::providers::file

@@ -168,6 +168,7 @@ extern template class ManifestProvider<BlobProvider>;
 extern template class ManifestProvider<AccessKeyProvider>;
 extern template class ManifestProvider<MailProvider>;
 extern template class ManifestProvider<NixosProvider>;
+extern template class ManifestProvider<CertificateProvider>;
 
 using providers::checkSealed;
 using providers::stringAttribute;

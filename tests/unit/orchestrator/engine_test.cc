@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "catalog/catalog.hh"
+#include "core/clock.hh"
 #include "orchestrator/orchestrator.hh"
 #include "nixos/render.hh"
 #include "providers/faults/fault_injecting.hh"
@@ -332,6 +333,50 @@ TEST_F(EngineTest, RefreshFindsChangedAndVanishedResourcesAndApplyRepairsThem) {
   EXPECT_TRUE(state_->drift(d.id).empty()) << "a successful step clears its drift";
   EXPECT_TRUE(o.refresh(*state_, d.id).value().drift.empty());
   EXPECT_TRUE(o.planFor(*state_, fresh(d)).empty());
+}
+
+TEST_F(EngineTest, ACertificateDueForRenewalIsDriftAndTheNextApplyRenewsIt) {
+  struct ClockBack {
+    ~ClockBack() { clock::setNowForTesting(); }
+  } clockBack;
+  auto d = deployment("social");
+  Orchestrator o(dir_, fast());
+  o.start();
+  o.apply(*state_, d).value();
+  o.waitIdle();
+  const auto key = resourceKey(d.id, ResourceKind::Certificate, "main");
+  auto serialOf = [&] {
+    for (auto& rec : state_->recordedResources(d.id))
+      if (rec.resource.key == key) return std::string(rec.outputs.at("serial").as_string());
+    return std::string();
+  };
+  const auto first = serialOf();
+  ASSERT_FALSE(first.empty()) << "one certificate per deployment, with its outputs recorded";
+  EXPECT_TRUE(o.refresh(*state_, d.id).value().drift.empty());
+
+  // 61 of the file provider's 90 days later, less than a third of the lifetime is left.
+  clock::setNowForTesting(std::chrono::system_clock::now() + std::chrono::hours(24 * 61));
+  auto report = o.refresh(*state_, d.id).value();
+  ASSERT_EQ(report.drift.size(), 1u);
+  EXPECT_EQ(report.drift.front().key, key);
+  EXPECT_EQ(report.drift.front().status, DriftStatus::Changed);
+  EXPECT_NE(report.drift.front().detail.find("renewal due"), std::string::npos) << report.drift.front().detail;
+  auto p = o.planFor(*state_, fresh(d));
+  int updates = 0;
+  for (auto& a : p.actions)
+    if (a.action != ActionKind::Noop) {
+      ++updates;
+      EXPECT_EQ(a.resource.key, key);
+      EXPECT_EQ(a.action, ActionKind::Update);
+      EXPECT_TRUE(a.reason.starts_with("changed at provider: renewal due")) << a.reason;
+    }
+  EXPECT_EQ(updates, 1);
+
+  auto r = o.apply(*state_, fresh(d)).value();
+  o.waitIdle();
+  EXPECT_EQ(run(r.id).status, RunStatus::Succeeded) << run(r.id).error;
+  EXPECT_NE(serialOf(), first) << "renewed";
+  EXPECT_TRUE(o.refresh(*state_, d.id).value().drift.empty());
 }
 
 TEST_F(EngineTest, ThePeriodicRefreshFindsDriftOnItsOwn) {

@@ -20,6 +20,8 @@ TEST(Registry, EveryKindHasTheFileImplementation) {
   EXPECT_THAT(Registry<AccessKeyProvider>::instance().names(), ::testing::Contains("file"));
   EXPECT_THAT(Registry<MailProvider>::instance().names(), ::testing::Contains("file"));
   EXPECT_THAT(Registry<NixosProvider>::instance().names(), ::testing::Contains("file"));
+  EXPECT_THAT(Registry<CertificateProvider>::instance().names(), ::testing::Contains("file"));
+  EXPECT_THAT(Registry<CertificateProvider>::instance().names(), ::testing::Contains("acme"));
   auto dns = Registry<DnsProvider>::instance().make({"file", "/tmp/unused", {}});
   ASSERT_TRUE(dns.ok()) << dns.error().message;
   EXPECT_EQ((*dns)->implementation(), "file");

@@ -9,8 +9,31 @@ import { appName, getCatalog } from '../store';
 import type { App, Deployment, Organisation } from '../types';
 import { plural, statusBadge } from '../words';
 
+/** Days within which an expiring TLS certificate needs her attention. */
+const CERTIFICATE_WARNING_DAYS = 21;
+
+/** Whole days until the deployment's certificate expires, if it does within the warning period. */
+export function certificateExpiresInDays(d: Deployment, now: number = Date.now()): number | null {
+  if (!d.certificate || d.status === 'deleted' || d.status === 'deleting') return null;
+  const until = Date.parse(d.certificate.notAfter);
+  if (Number.isNaN(until)) return null;
+  const days = Math.floor((until - now) / 86_400_000);
+  return days < CERTIFICATE_WARNING_DAYS ? days : null;
+}
+
 /** What a deployment in this status asks of her, or null when nothing. */
 function attention(d: Deployment): string | null {
+  const why = statusAttention(d);
+  const days = certificateExpiresInDays(d);
+  if (days === null) return why;
+  const expiry =
+    days < 0
+      ? 'Its TLS certificate has expired: applying renews it.'
+      : `Its TLS certificate expires ${days === 0 ? 'today' : `in ${plural(days, 'day')}`}: applying renews it.`;
+  return why ? `${why} ${expiry}` : expiry;
+}
+
+function statusAttention(d: Deployment): string | null {
   switch (d.status) {
     case 'failed':
       return d.lastRun?.error ? `The last run failed: ${d.lastRun.error}.` : 'The last run failed.';
@@ -85,7 +108,7 @@ export async function dashboardPage({ root, signal }: PageContext): Promise<void
           needs.map(({ org, d }) =>
             h(
               'li',
-              { class: 'plan-item', 'data-deployment': d.id, 'data-status': d.status },
+              { class: 'plan-item', 'data-deployment': d.id, 'data-status': d.status, 'data-certificate-expiring': certificateExpiresInDays(d) !== null ? 'true' : null },
               statusBadge(d.status),
               ' ',
               link(`/deployments/${encodeURIComponent(d.id)}`, d.name),
