@@ -85,7 +85,7 @@ enum class Need {
 std::string_view toString(Need n);
 
 /// How the route's organisation is found from its path.
-enum class OrgFrom { None, Organisation, Deployment, Run };
+enum class OrgFrom { None, Organisation, Deployment, Run, Backup, Restore };
 
 /// A route's declaration of who may use it: checked by the dispatcher before the handler runs.
 struct Access {

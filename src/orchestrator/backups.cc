@@ -208,8 +208,16 @@ void Backups::runBackup(store::StateStore& state, const std::string& id) {
     if (!target) return fail("", "the deployment's target \"" + d.target + "\" is not configured");
     auto recorded = state.recordedResources(d.id);
     std::vector<const RecordedResource*> withData;
-    for (auto& rec : recorded)
-      if (target->provider(rec.resource.kind).capabilities().hasData) withData.push_back(&rec);
+    for (auto& rec : recorded) {
+      auto& provider = target->provider(rec.resource.kind);
+      if (provider.capabilities().hasData) withData.push_back(&rec);
+      // A database or a bucket whose provider cannot export it would make a bundle that lacks
+      // the data: refused, never skipped.
+      else if (rec.resource.kind == ResourceKind::Database || rec.resource.kind == ResourceKind::Bucket)
+        return fail(partPrefix(rec.resource.kind, rec.resource.name),
+                    "the " + provider.implementation() + " provider of target " + d.target +
+                        " cannot export its data, so no complete backup can be made");
+    }
     jobs.startBackup(id, static_cast<int>(withData.size()) + 2);
     jobs.journal(id, "", "backing up " + d.name + " (" + d.domain + "): " + std::to_string(recorded.size()) +
                              " resources, " + std::to_string(withData.size()) + " with data");
@@ -340,6 +348,10 @@ void Backups::runRestore(store::StateStore& state, const std::string& id) {
     jobs.journal(id, "bundle", "verifying " + backup.path);
     auto opened = bundle::readBundle(backup.path, key_, staging);
     if (!opened) return fail(opened.error().field.empty() ? "bundle" : opened.error().field, opened.error().message);
+    const std::string oldDomain = [&] {
+      auto* v = opened->manifest.deployment.if_contains("domain");
+      return v && v->is_string() ? std::string(v->get_string()) : std::string();
+    }();
     std::set<std::pair<std::string, std::string>> groups;  // (kind, resource) with data
     for (auto& p : opened->manifest.parts)
       if (p.kind != "secrets") groups.insert({p.kind, p.resource});
@@ -380,8 +392,12 @@ void Backups::runRestore(store::StateStore& state, const std::string& id) {
       const auto prefix = "parts/" + kind + "/" + name;
       auto k = resourceKindFromString(kind);
       if (!k) return fail(prefix, "unknown resource kind \"" + kind + "\"");
-      auto rec = state.recordedResource(resourceKey(d.id, *k, name));
-      if (!rec) return fail(prefix, "the restored deployment has no " + kind + " \"" + name + "\"");
+      // A resource named after the domain (a DNS record set) has the new domain in its name.
+      std::string newName = name;
+      if (!oldDomain.empty() && oldDomain != d.domain)
+        if (auto at = newName.find(oldDomain); at != std::string::npos) newName.replace(at, oldDomain.size(), d.domain);
+      auto rec = state.recordedResource(resourceKey(d.id, *k, newName));
+      if (!rec) return fail(prefix, "the restored deployment has no " + kind + " \"" + newName + "\"");
       auto& provider = target->provider(*k);
       if (!provider.capabilities().hasData)
         return fail(prefix, "the " + provider.implementation() + " provider of target " + d.target +
