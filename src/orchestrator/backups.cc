@@ -35,6 +35,31 @@ std::string partPrefix(ResourceKind kind, const std::string& name) {
   return "parts/" + std::string(toString(kind)) + "/" + name;
 }
 
+/// For a bucket: the access key of the deployment that reaches it, as the bucket's "dataAccess"
+/// attribute (object calls go as the app, which owns its objects). Nothing if none reaches it.
+Result<void> addDataAccess(store::StateStore& state, const secrets::SecretBox& box, const std::string& deployment,
+                           providers::ResolvedResource& rr) {
+  if (rr.resource.kind != ResourceKind::Bucket) return {};
+  auto* name = rr.resource.attributes.if_contains("name");
+  if (!name || !name->is_string()) return {};
+  for (auto& rec : state.recordedResources(deployment)) {
+    if (rec.resource.kind != ResourceKind::AccessKey) continue;
+    auto* buckets = rec.resource.attributes.if_contains("buckets");
+    auto* id = rec.outputs.if_contains("accessKeyId");
+    if (!buckets || !buckets->is_array() || !id) continue;
+    bool reaches = false;
+    for (auto& b : buckets->get_array()) reaches = reaches || b == *name;
+    if (!reaches) continue;
+    auto attrs = resolveAttributes(state, box, deployment, rec.resource.attributes);
+    if (!attrs) return attrs.error();
+    auto* secret = attrs->if_contains("secretKey");
+    if (!secret) continue;
+    rr.resource.attributes["dataAccess"] = json::object{{"accessKeyId", *id}, {"secretAccessKey", *secret}};
+    return {};
+  }
+  return {};
+}
+
 void removeAll(const fs::path& p) {
   std::error_code ec;
   fs::remove_all(p, ec);
@@ -259,6 +284,7 @@ void Backups::runBackup(store::StateStore& state, const std::string& id) {
       if (!attrs) return fail(prefix, attrs.error().message);
       providers::ResolvedResource rr{rec->resource, &orch_.box()};
       rr.resource.attributes = std::move(*attrs);
+      if (auto ok = addDataAccess(state, orch_.box(), d.id, rr); !ok) return fail(prefix, ok.error().message);
       auto exported = target->provider(rec->resource.kind).exportData(rr, dir);
       if (!exported) return fail(prefix, exported.error().message);
       std::vector<fs::path> files;
@@ -406,6 +432,7 @@ void Backups::runRestore(store::StateStore& state, const std::string& id) {
       if (!attrs) return fail(prefix, attrs.error().message);
       providers::ResolvedResource rr{rec->resource, &orch_.box()};
       rr.resource.attributes = std::move(*attrs);
+      if (auto ok = addDataAccess(state, orch_.box(), d.id, rr); !ok) return fail(prefix, ok.error().message);
       loaded.push_back(rec->resource.key);
       auto ok = provider.importData(rr, staging / prefix);
       if (!ok) return fail(prefix, ok.error().message);
@@ -438,6 +465,10 @@ void Backups::rollBack(store::StateStore& state, const std::string& jobId, const
     }
     providers::ResolvedResource rr{rec->resource, &orch_.box()};
     rr.resource.attributes = std::move(*attrs);
+    if (auto ok = addDataAccess(state, orch_.box(), d->id, rr); !ok) {
+      jobs.journal(jobId, key, "roll back: " + ok.error().message);
+      continue;
+    }
     if (auto ok = target->provider(rec->resource.kind).discardData(rr); !ok)
       jobs.journal(jobId, key, "roll back: could not remove the loaded data: " + ok.error().message);
   }

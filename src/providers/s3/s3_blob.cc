@@ -83,18 +83,39 @@ class S3BlobProvider final : public BlobProvider {
   std::string implementation() const override { return "s3"; }
   Capabilities capabilities() const override { return {true, true, true}; }
 
+  /// The client for object calls: the app's own access key when the orchestrator gives one
+  /// ("dataAccess": {"accessKeyId", "secretAccessKey"}, the secret sealed): with S3 ACLs, objects
+  /// belong to the identity that wrote them, and the bucket's owner (our admin) may not read them,
+  /// nor may the app read objects the admin put back. Otherwise the admin's.
+  Result<S3Client> dataClient(const ResolvedResource& rr) const {
+    auto* access = rr.resource.attributes.if_contains("dataAccess");
+    if (!access) return client_;
+    auto id = stringAttribute(access->as_object(), "accessKeyId");
+    if (!id) return id.error();
+    ResolvedResource inner{rr.resource, rr.box};
+    inner.resource.attributes = access->as_object();
+    auto secret = openSecret(inner, "secretAccessKey");
+    if (!secret) return secret.error();
+    S3Settings settings = client_.settings();
+    settings.accessKeyId = *id;
+    settings.secretAccessKey = *secret;
+    return S3Client(std::move(settings));
+  }
+
   /// Every object (its current version) as dir/objects/<n>, and dir/index.json listing
   /// each object's key, file, size, Content-Type, user metadata and other stored headers.
   Result<void> exportData(const ResolvedResource& rr, const std::filesystem::path& dir) override {
     auto spec = parseBucket(rr.resource);
     if (!spec) return spec.error();
-    auto keys = client_.listObjects(spec->name);
+    auto client = dataClient(rr);
+    if (!client) return client.error();
+    auto keys = client->listObjects(spec->name);
     if (!keys) return keys.error();
     std::filesystem::create_directories(dir / "objects");
     json::array index;
     int n = 0;
     for (auto& key : *keys) {
-      auto got = client_.getObjectWithHeaders(spec->name, key);
+      auto got = client->getObjectWithHeaders(spec->name, key);
       if (!got) return got.error();
       char file[16];
       std::snprintf(file, sizeof file, "%08d", ++n);
@@ -125,6 +146,8 @@ class S3BlobProvider final : public BlobProvider {
   Result<void> importData(const ResolvedResource& rr, const std::filesystem::path& dir) override {
     auto spec = parseBucket(rr.resource);
     if (!spec) return spec.error();
+    auto client = dataClient(rr);
+    if (!client) return client.error();
     std::ifstream in(dir / "index.json");
     if (!in) return Error::invalid("index.json", "the bucket's part has no index.json");
     std::stringstream ss;
@@ -152,7 +175,7 @@ class S3BlobProvider final : public BlobProvider {
           if (v.is_string()) headers.emplace_back(std::string(k), std::string(v.get_string()));
       std::string ct = "application/octet-stream";
       if (auto* c = o->if_contains("contentType"); c && c->is_string()) ct = std::string(c->get_string());
-      auto put = client_.putObject(spec->name, std::string(o->at("key").get_string()), bs.str(), ct, headers);
+      auto put = client->putObject(spec->name, std::string(o->at("key").get_string()), bs.str(), ct, headers);
       if (!put) return put.error();
     }
     return {};
@@ -162,10 +185,12 @@ class S3BlobProvider final : public BlobProvider {
   Result<void> discardData(const ResolvedResource& rr) override {
     auto spec = parseBucket(rr.resource);
     if (!spec) return spec.error();
-    auto keys = client_.listObjects(spec->name);
+    auto client = dataClient(rr);
+    if (!client) return client.error();
+    auto keys = client->listObjects(spec->name);
     if (!keys) return keys.error();
     for (auto& key : *keys)
-      if (auto ok = client_.deleteObject(spec->name, key); !ok) return ok;
+      if (auto ok = client->deleteObject(spec->name, key); !ok) return ok;
     return {};
   }
 
