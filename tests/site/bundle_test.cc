@@ -102,7 +102,11 @@ class BundleSiteTest : public testing::SharedSite<BundleSiteTest> {
       EXPECT_EQ(got.exitCode, 0) << got.output;
       auto head = json::parse(got.output.substr(got.output.find('{'))).as_object();
       auto sum = run("sha256sum " + q(file.string())).output.substr(0, 64);
-      d.objects[k] = sum + " " + str(head, "ContentType") + " " + json::serialize(head.at("Metadata"));
+      std::map<std::string, std::string> meta;  // in key order: the server answers in any order
+      for (auto& [mk, mv] : head.at("Metadata").as_object()) meta[std::string(mk)] = std::string(mv.as_string());
+      std::string metaText;
+      for (auto& [mk, mv] : meta) metaText += mk + "=" + mv + ";";
+      d.objects[k] = sum + " " + str(head, "ContentType") + " " + metaText;
     }
     return d;
   }
