@@ -1,4 +1,5 @@
 #include "api/authorization.hh"
+#include "store/backup_store.hh"
 
 #include "api/session_cookie.hh"
 #include "store/job_store.hh"
@@ -36,6 +37,8 @@ std::string notFoundMessage(OrgFrom from, const std::string& id) {
     case OrgFrom::Deployment: return "no deployment " + id;
     case OrgFrom::Run: return "no run " + id;
     case OrgFrom::Job: return "no job " + id;
+    case OrgFrom::Backup: return "no backup " + id;
+    case OrgFrom::Restore: return "no restore " + id;
     case OrgFrom::None: break;
   }
   return "not found";
@@ -80,6 +83,8 @@ std::optional<std::string> organisationOf(const Access& access, RequestContext& 
     case OrgFrom::Deployment: return ctx.app.state.organisationOfDeployment(id);
     case OrgFrom::Run: return ctx.app.state.organisationOfRun(id);
     case OrgFrom::Job: return store::JobStore(ctx.app.state.connection()).organisationOf(id);
+    case OrgFrom::Backup: return store::BackupStore(ctx.app.state.connection()).organisationOfBackup(id);
+    case OrgFrom::Restore: return store::BackupStore(ctx.app.state.connection()).organisationOfRestore(id);
     case OrgFrom::None: break;
   }
   return std::nullopt;

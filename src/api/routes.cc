@@ -15,6 +15,8 @@ Access org(Need n, Scope s) { return {n, s, OrgFrom::Organisation}; }
 Access deployment(Need n, Scope s) { return {n, s, OrgFrom::Deployment}; }
 Access run(Need n, Scope s) { return {n, s, OrgFrom::Run}; }
 Access job(Need n, Scope s) { return {n, s, OrgFrom::Job}; }
+Access backup(Need n, Scope s) { return {n, s, OrgFrom::Backup}; }
+Access restore(Need n, Scope s) { return {n, s, OrgFrom::Restore}; }
 
 /// A route that hashes passwords: it runs on the credential threads.
 Route hashing(Route r) {
@@ -129,6 +131,18 @@ Router makeRouter() {
   // the provider's own: operators only, checked by the access check for an organisation of "").
   r.add({"GET", "/api/v1/jobs/{id}", getJob, job(Viewer, Read), "a job: its state, progress and result"});
   r.add({"GET", "/api/v1/jobs/{id}/events", getJobEvents, job(Viewer, Read), "a job's progress as server-sent events"});
+
+  // Backups and restores (docs/backup-and-migration.md): a viewer sees them, a member makes them.
+  // A bundle holds the data in clear (only the secrets are sealed): downloading it takes a member.
+  r.add({"POST", "/api/v1/deployments/{id}/backups", postBackup, deployment(Member, Deploy),
+         "back the deployment up now (a job: 202)"});
+  r.add({"GET", "/api/v1/deployments/{id}/backups", listBackups, deployment(Viewer, Read),
+         "backups of a deployment, newest first"});
+  r.add({"GET", "/api/v1/backups/{id}", getBackup, backup(Viewer, Read), "one backup with its journal"});
+  r.add({"GET", "/api/v1/backups/{id}/bundle", getBackupBundle, backup(Member, Read), "the backup's bundle file"});
+  r.add({"POST", "/api/v1/organisations/{id}/restores", postRestore, org(Member, Deploy),
+         "restore a backup as a new deployment (a job: 202)"});
+  r.add({"GET", "/api/v1/restores/{id}", getRestore, restore(Viewer, Read), "one restore with its journal"});
 
   // The audit log: operators see every row, an organisation's administrators its rows (checked in the handler)
   r.add({"GET", "/api/v1/audit", listAudit, signedIn(Read),

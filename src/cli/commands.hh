@@ -18,5 +18,7 @@ void addTargetCommands(CLI::App& app);
 void addBillingCommands(CLI::App& app);
 /// Adds `audit verify` (local) and `audit list` (client).
 void addAuditCommands(CLI::App& app);
+/// Adds `backup create|list|download|verify`, `restore` (clients) and `bundle verify|key …` (local).
+void addBackupCommands(CLI::App& app);
 
 }  // namespace fedihost::cli

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   fedihost::cli::addTargetCommands(app);
   fedihost::cli::addBillingCommands(app);
   fedihost::cli::addAuditCommands(app);
+  fedihost::cli::addBackupCommands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -74,6 +74,7 @@ struct ServeOptions {
   int maxParallelSteps = 8;
   int retryAttempts = 6;
   int refreshInterval = 600;
+  std::string backupDir;
   int handlerThreads = 0;  // 0: one per core
   bool signup = false;
   std::vector<std::string> customerDomains;
@@ -140,6 +141,7 @@ void runServe(const ServeOptions& o) {
   oo.maxParallelSteps = o.maxParallelSteps;
   oo.retry.maxAttempts = o.retryAttempts;
   oo.refreshInterval = std::chrono::seconds(o.refreshInterval);
+  oo.backupDir = o.backupDir;
   orchestrator::Orchestrator orch(dir, oo);
   aaa::AuthOptions ao;
   ao.requireOperatorTotp = o.requireOperatorTotp;
@@ -217,6 +219,7 @@ void addServerCommands(CLI::App& app) {
                 "calls per step before a retryable error (timeout, 5xx, busy) fails it")
       ->capture_default_str()
       ->check(CLI::Range(1, 50));
+  s->add_option("--backup-dir", serve->backupDir, "where backups (bundle files) are written (default: DATA/backups)");
   s->add_option("--refresh-interval", serve->refreshInterval,
                 "seconds between reading every deployment's resources back to find drift (0: never)")
       ->capture_default_str()

@@ -140,6 +140,9 @@ Orchestrator::Orchestrator(DataDir dir, OrchestratorOptions options)
   ExecutorConfig ec2{dir_.stateUrl(), dir_.accountingUrl(), options_.workers, options_.maxParallelSteps,
                      options_.retry, options_.jitterSeed, [this] { shipper_->wake(); }, options_.scheduleHook};
   executor_ = std::make_unique<Executor>(ec2, [this](const std::string& n) { return target(n); }, box_);
+  backups_ = std::make_unique<Backups>(*this, dir_.stateUrl(),
+                                       options_.backupDir.empty() ? dir_.backupsDir() : options_.backupDir,
+                                       dir_.bundleKey());
 }
 
 Orchestrator::~Orchestrator() { stop(); }
@@ -534,6 +537,7 @@ void Orchestrator::start() {
     }
     for (int i = 0; i < std::max(1, options_.jobWorkers); ++i) jobThreads_.emplace_back([this] { jobLoop(); });
   }
+  backups_->start();
   if (options_.refreshInterval.count() > 0 && !refresher_.joinable()) {
     stopping_ = false;
     refresher_ = std::thread([this] { refreshLoop(); });
@@ -554,6 +558,7 @@ void Orchestrator::stop() {
   jobsCv_.notify_all();
   for (auto& t : jobThreads_) t.join();
   jobThreads_.clear();
+  if (backups_) backups_->stop();  // first: a restore waits for the executor's runs
   if (executor_) executor_->stop();
   if (shipper_) shipper_->stop();  // ships what is left and writes the signed head
 }

@@ -15,6 +15,7 @@
 #include <thread>
 #include <utility>
 
+#include "orchestrator/backups.hh"
 #include "orchestrator/executor.hh"
 #include "orchestrator/fingerprint.hh"
 #include "providers/provider.hh"
@@ -38,6 +39,10 @@ struct DataDir {
   std::filesystem::path targetRoot(const std::string& target) const { return root / "targets" / target; }
   /// Target configurations: targets/<name>.json (the built-in "local" file target needs none).
   std::filesystem::path targetConfigDir() const { return root / "targets"; }
+  /// The key that seals the secrets of bundles (mode 0600; `fedihost bundle key export`).
+  std::filesystem::path bundleKey() const { return root / "bundle.key"; }
+  /// Where backups are written unless the server is given another directory.
+  std::filesystem::path backupsDir() const { return root / "backups"; }
 };
 
 /// Creates the data directory if needed and applies pending schema migrations to both databases.
@@ -71,6 +76,7 @@ struct OrchestratorOptions {
   std::chrono::milliseconds shipInterval{1000};   ///< the outbox is shipped at least this often
   std::chrono::milliseconds headInterval{10000};  ///< the audit chain's signed head is written at most this often
   std::function<void(const std::string&, int)> scheduleHook;  ///< tests only: ExecutorConfig::scheduleHook
+  std::filesystem::path backupDir;  ///< the backup target directory ("": DATA/backups)
 };
 
 /// A resource a provider holds that no recorded resource accounts for.
@@ -166,6 +172,11 @@ class Orchestrator {
   /// A configured target, or nullptr.
   const providers::Target* target(const std::string& name) const;
   std::vector<std::string> targetNames() const;
+  /// Backups and restores of deployments (bundles).
+  Backups& backups() { return *backups_; }
+  /// The installation's secret box (secret.key).
+  const secrets::SecretBox& box() const { return box_; }
+
   /// The directory of a deployment in the local file target.
   std::filesystem::path deploymentPath(const std::string& deploymentId) const;
 
@@ -206,6 +217,7 @@ class Orchestrator {
   int jobsBusy_ = 0;
   bool jobsStopping_ = false;
   std::vector<std::thread> jobThreads_;
+  std::unique_ptr<Backups> backups_;
 
   std::thread refresher_;
   std::mutex refreshMu_;

@@ -42,6 +42,7 @@ struct ResolvedResource {
 struct Capabilities {
   bool canUpdateInPlace = true;  ///< false: every change is a replace
   bool canList = true;           ///< can list what it holds (for orphan detection)
+  bool hasData = false;          ///< exportData/importData copy what the resource holds (backups, restores)
 };
 
 /// The interface every provider implements, whatever its kind.
@@ -67,6 +68,31 @@ class ResourceProvider {
   virtual Result<void> remove(const ResolvedResource& r) = 0;
   /// Identity keys of every resource this provider holds for a deployment.
   virtual Result<std::vector<std::string>> list(std::string_view deployment) = 0;
+
+  // The data a resource holds beyond its attributes (a database's rows, a bucket's
+  // objects, a file provider's file), for bundles (docs/backup-and-migration.md).
+  // Only implementations that declare capabilities().hasData implement them.
+
+  /// Writes the resource's data as files into `dir` (an empty directory); the files'
+  /// names are the implementation's own (safe relative paths: [A-Za-z0-9._-]).
+  virtual Result<void> exportData(const ResolvedResource& r, const std::filesystem::path& dir) {
+    (void)dir;
+    return noData(r);
+  }
+  /// Loads what exportData wrote (into `dir`, from another resource of the same kind,
+  /// perhaps of another deployment and provider instance) into this resource, which was
+  /// just created and is empty.
+  virtual Result<void> importData(const ResolvedResource& r, const std::filesystem::path& dir) {
+    (void)dir;
+    return noData(r);
+  }
+  /// Removes what importData loaded, so that the resource can be deleted (a failed restore's roll back).
+  virtual Result<void> discardData(const ResolvedResource& r) { return noData(r); }
+
+ protected:
+  Error noData(const ResolvedResource& r) const {
+    return {ErrorKind::Internal, "the " + implementation() + " provider holds no data of " + r.resource.key, {}};
+  }
 };
 
 // One interface per kind, so that a target is typed and each kind can grow

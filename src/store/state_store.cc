@@ -352,6 +352,13 @@ void StateStore::deleteSecrets(const std::string& deployment) {
   c_.execute("DELETE FROM secrets WHERE deployment_id = ?1", {deployment});
 }
 
+std::map<std::string, std::string> StateStore::sealedSecrets(const std::string& deployment) {
+  std::map<std::string, std::string> out;
+  for (auto& r : c_.query("SELECT name, sealed FROM secrets WHERE deployment_id = ?1", {deployment}))
+    out[r.text(0)] = r.text(1);
+  return out;
+}
+
 // ---- Recorded resources ----
 
 namespace {

@@ -3,6 +3,7 @@
 // recorded resources, runs and their journal. Expected outcomes (not found,
 // duplicate name, stale version) are Result errors; database failures throw.
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -69,6 +70,8 @@ class StateStore {
   std::string sealedSecret(const std::string& deployment, const std::string& name,
                            const std::function<std::string()>& makeSealed);
   void deleteSecrets(const std::string& deployment);
+  /// Every sealed secret of a deployment, by name.
+  std::map<std::string, std::string> sealedSecrets(const std::string& deployment);
 
   // Recorded resources
   std::vector<RecordedResource> recordedResources(const std::string& deployment);

@@ -13,6 +13,7 @@
 #include "store/billing_store.hh"
 #include "store/ip_pool_store.hh"
 #include "store/job_store.hh"
+#include "store/backup_store.hh"
 #include "support/test_server.hh"
 
 namespace fedihost {
@@ -87,6 +88,12 @@ const std::map<std::string, Expected> kExpected = {
     {"GET /api/v1/runs/{id}", {Min::Viewer, Scope::Read}},
     {"GET /api/v1/runs/{id}/events", {Min::Viewer, Scope::Read}},
     {"POST /api/v1/runs/{id}/cancel", {Min::Member, Scope::Deploy}},
+    {"POST /api/v1/deployments/{id}/backups", {Min::Member, Scope::Deploy}},
+    {"GET /api/v1/deployments/{id}/backups", {Min::Viewer, Scope::Read}},
+    {"GET /api/v1/backups/{id}", {Min::Viewer, Scope::Read}},
+    {"GET /api/v1/backups/{id}/bundle", {Min::Member, Scope::Read}},
+    {"POST /api/v1/organisations/{id}/restores", {Min::Member, Scope::Deploy}},
+    {"GET /api/v1/restores/{id}", {Min::Viewer, Scope::Read}},
     {"GET /api/v1/audit", {Min::AdminOfAnyOrganisation, Scope::Read}},
     {"GET /api/v1/audit/verification", {Min::AdminOfAnyOrganisation, Scope::Read}},
     {"GET /api/v1/users", {Min::Operator, Scope::Read}},
@@ -126,7 +133,7 @@ const std::vector<std::pair<Caller, const char*>> kCallers = {
 /// One organisation with one of everything, made fresh for each request so that
 /// what one request changes (a removed member, a revoked session) cannot change another's answer.
 struct OrgWorld {
-  std::string org, deployment, run, job, plan, invitation, domain, admin, member, viewer;
+  std::string org, deployment, run, job, plan, invitation, domain, admin, member, viewer, backup, restore;
 };
 
 testing::TestServerSetup setup() {
@@ -160,6 +167,13 @@ class AuthorizationMatrix : public ::testing::Test {
     w.job = jobs.createRefresh(dep.id, w.org, "usr_x").value().id;
     jobs.finish(w.job, {});  // an ended refresh job (its claim released): its event stream ends at once
     if (withPlan) w.plan = server_.orchestrator().savePlan(st, dep).id;
+    {
+      store::BackupStore jobs(st.connection());
+      w.backup = jobs.createBackup(dep.id, w.org, "").id;
+      jobs.failBackup(w.backup, "a row of the matrix");  // ended, without a bundle: its download is a 409
+      w.restore = jobs.createRestore(w.backup, w.org, dep.id).id;
+      jobs.failRestore(w.restore, "a row of the matrix", "");
+    }
     store::Invitation inv;
     inv.id = fresh("inv_");
     inv.organisation = w.org;
@@ -287,6 +301,8 @@ TEST_F(AuthorizationMatrix, EveryRouteEveryCallerOwnAndOtherOrganisation) {
             route.pattern, {{"id", route.access.org == api::OrgFrom::Organisation ? target.org
                                    : route.access.org == api::OrgFrom::Run        ? target.run
                                    : route.access.org == api::OrgFrom::Job        ? target.job
+                                   : route.access.org == api::OrgFrom::Backup     ? target.backup
+                                   : route.access.org == api::OrgFrom::Restore    ? target.restore
                                    : route.pattern.starts_with("/api/v1/ip-pools") ? pool
                                    : route.pattern.starts_with("/api/v1/price-plans/") ? pricePlan
                                    : route.pattern.starts_with("/api/v1/users")    ? own.viewer

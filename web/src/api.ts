@@ -5,6 +5,8 @@
 // keeps it; GET /auth/me gives it again) goes with every POST, PATCH, PUT and
 // DELETE as X-CSRF-Token. No token is ever kept in localStorage.
 import type {
+  Backup,
+  Restore,
   AuditEntry,
   AuditVerification,
   AuditFilter,
@@ -503,6 +505,14 @@ export const api = {
   runs: (id: string, cursor?: string | null) =>
     json<Page<Run>>(`/deployments/${encodeURIComponent(id)}/runs` + query({ limit: 20, cursor })),
   run: (id: string) => json<Run>(`/runs/${encodeURIComponent(id)}`),
+  backups: async (id: string) => (await json<{ items: Backup[] }>(`/deployments/${encodeURIComponent(id)}/backups`)).items,
+  backUp: (id: string) => json<Backup>(`/deployments/${encodeURIComponent(id)}/backups`, { method: 'POST' }),
+  backup: (id: string) => json<Backup>(`/backups/${encodeURIComponent(id)}`),
+  /** Where the bundle file is downloaded from (a plain link: the session cookie goes with it). */
+  bundleUrl: (id: string) => `/api/v1/backups/${encodeURIComponent(id)}/bundle`,
+  restore: (organisation: string, body: { backup: string; domain?: string; name?: string }) =>
+    json<Restore>(`/organisations/${encodeURIComponent(organisation)}/restores`, { method: 'POST', body }),
+  restoreStatus: (id: string) => json<Restore>(`/restores/${encodeURIComponent(id)}`),
 };
 
 // ---- server-sent events ----------------------------------------------------

@@ -504,3 +504,31 @@ export interface Job<T = unknown> {
   finishedAt: string | null;
   links: { self: string; events: string };
 }
+
+/** A backup of a deployment: a bundle file, made by a job (docs/backup-and-migration.md). */
+export interface Backup {
+  id: string;
+  deployment: string;
+  organisation: string;
+  status: 'queued' | 'running' | 'succeeded' | 'failed' | string;
+  error: string | null;
+  size: number;
+  checksum: string | null;
+  done: number;
+  total: number;
+  complete: boolean;
+  createdAt: string;
+  finishedAt: string | null;
+}
+
+/** A restore of a backup into a new deployment. */
+export interface Restore {
+  id: string;
+  backup: string;
+  deployment: string;
+  status: 'queued' | 'running' | 'succeeded' | 'failed' | string;
+  error: string | null;
+  failedPart: string | null;
+  done: number;
+  total: number;
+}

@@ -18,6 +18,13 @@ namespace fedihost::api::handlers {
 /// A JSON response.
 Response json(int status, const boost::json::value& body);
 
+// backups.cc
+Response postBackup(RequestContext& ctx);
+Response listBackups(RequestContext& ctx);
+Response getBackup(RequestContext& ctx);
+Response getBackupBundle(RequestContext& ctx);
+Response postRestore(RequestContext& ctx);
+Response getRestore(RequestContext& ctx);
 // audit.cc
 Response listAudit(RequestContext& ctx);
 /// GET /api/v1/audit/verification: whether the hash chain and its signed head hold.

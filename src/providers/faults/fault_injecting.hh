@@ -47,6 +47,14 @@ class FaultInjectingProvider final : public ResourceProvider {
   Result<Observed> update(const ResolvedResource& r) override;
   Result<void> remove(const ResolvedResource& r) override;
   Result<std::vector<std::string>> list(std::string_view deployment) override;
+  // Data calls are passed through without faults (the bundle code has no retries to exercise).
+  Result<void> exportData(const ResolvedResource& r, const std::filesystem::path& dir) override {
+    return inner_->exportData(r, dir);
+  }
+  Result<void> importData(const ResolvedResource& r, const std::filesystem::path& dir) override {
+    return inner_->importData(r, dir);
+  }
+  Result<void> discardData(const ResolvedResource& r) override { return inner_->discardData(r); }
 
   const FaultCounts& counts() const { return *counts_; }
   ResourceProvider& inner() { return *inner_; }

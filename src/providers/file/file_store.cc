@@ -399,6 +399,21 @@ Result<Observed> ManifestProvider<I>::create(const ResolvedResource& r) {
 }
 
 template <class I>
+Result<void> ManifestProvider<I>::exportData(const ResolvedResource& r, const fs::path& out) {
+  const auto& res = r.resource;
+  if (auto ok = checkResource(res); !ok) return ok.error();
+  auto dir = store_.deploymentDir(res.deployment);
+  if (!dir) return dir.error();
+  auto found = findByKey(*dir, res.key);
+  if (!found) return found.error();
+  if (!*found) return Error::notFound(std::string(toString(res.kind)) + " " + res.key + " not found under " + dir->string());
+  std::error_code ec;
+  fs::copy_file((*found)->first, out / (*found)->first.filename(), ec);
+  if (ec) return Error{ErrorKind::Internal, "cannot copy " + (*found)->first.string() + ": " + ec.message(), {}};
+  return {};
+}
+
+template <class I>
 Result<Observed> ManifestProvider<I>::read(const ResolvedResource& r) {
   const auto& res = r.resource;
   if (auto ok = checkResource(res); !ok) return ok.error();

@@ -121,8 +121,8 @@ class ManifestProvider : public Interface {
 
   /// "file".
   std::string implementation() const override { return "file"; }
-  /// Updates in place and lists.
-  Capabilities capabilities() const override { return {true, true}; }
+  /// Updates in place, lists, and copies its file for bundles.
+  Capabilities capabilities() const override { return {true, true, true}; }
 
   /// Writes the manifest; returns the existing one unchanged if the key is already held.
   Result<Observed> create(const ResolvedResource& r) override;
@@ -134,6 +134,12 @@ class ManifestProvider : public Interface {
   Result<void> remove(const ResolvedResource& r) override;
   /// Identity keys of the manifests of this kind in the deployment's directory.
   Result<std::vector<std::string>> list(std::string_view deployment) override;
+  /// Copies the resource's manifest file into `dir` under its own name.
+  Result<void> exportData(const ResolvedResource& r, const fs::path& dir) override;
+  /// Nothing to load: a file provider's file is what the apply wrote from the desired state
+  /// (the bundle keeps the old one for inspection and comparison).
+  Result<void> importData(const ResolvedResource&, const fs::path&) override { return {}; }
+  Result<void> discardData(const ResolvedResource&) override { return {}; }
 
  protected:
   /// Path of the manifest of `r`, relative to the deployment directory.

@@ -23,7 +23,8 @@ std::string describe(const std::vector<std::string>& argv) {
   return s;
 }
 
-Result<CommandOutput> runCommand(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
+Result<CommandOutput> runCommand(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
+                                 const std::vector<std::string>& extraEnv) {
   if (argv.empty() || argv[0].empty() || argv[0][0] != '/')
     return Error{ErrorKind::Internal, "runCommand needs an absolute program path: " + describe(argv), {}};
   int out[2];
@@ -36,8 +37,9 @@ Result<CommandOutput> runCommand(const std::vector<std::string>& argv, std::chro
   std::vector<char*> args;
   for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
-  static char* const env[] = {const_cast<char*>("PATH=/usr/sbin:/usr/bin:/sbin:/bin"),
-                              const_cast<char*>("LC_ALL=C"), nullptr};
+  std::vector<char*> env{const_cast<char*>("PATH=/usr/sbin:/usr/bin:/sbin:/bin"), const_cast<char*>("LC_ALL=C")};
+  for (auto& e : extraEnv) env.push_back(const_cast<char*>(e.c_str()));
+  env.push_back(nullptr);
 
   const pid_t pid = ::fork();
   if (pid < 0) return Error{ErrorKind::Unavailable, std::string("fork: ") + std::strerror(errno), {}};
@@ -49,7 +51,7 @@ Result<CommandOutput> runCommand(const std::vector<std::string>& argv, std::chro
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::execve(args[0], args.data(), env);
+    ::execve(args[0], args.data(), env.data());
     _exit(127);
   }
   outChild.close();
@@ -111,8 +113,9 @@ Result<CommandOutput> runCommand(const std::vector<std::string>& argv, std::chro
   return result;
 }
 
-Result<std::string> runChecked(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
-  auto r = runCommand(argv, timeout);
+Result<std::string> runChecked(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
+                               const std::vector<std::string>& env) {
+  auto r = runCommand(argv, timeout, env);
   if (!r) return r.error();
   if (r->exitCode != 0)
     return Error{ErrorKind::Provider,

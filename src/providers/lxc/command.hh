@@ -21,9 +21,12 @@ std::string describe(const std::vector<std::string>& argv);
 /// child gets no other descriptor of ours. Returns when the child has exited
 /// (output a daemon it started keeps open is not waited for); killed and
 /// Unavailable after `timeout`.
-Result<CommandOutput> runCommand(const std::vector<std::string>& argv, std::chrono::milliseconds timeout);
+/// `env` adds NAME=value entries to the child's environment (PATH and LC_ALL=C are always set).
+Result<CommandOutput> runCommand(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
+                                 const std::vector<std::string>& env = {});
 
 /// runCommand, and an error unless it exits 0: Provider, with the command and its output.
-Result<std::string> runChecked(const std::vector<std::string>& argv, std::chrono::milliseconds timeout);
+Result<std::string> runChecked(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
+                               const std::vector<std::string>& env = {});
 
 }  // namespace fedihost::providers::lxc

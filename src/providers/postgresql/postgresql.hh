@@ -4,7 +4,10 @@
 //
 // Settings: {"host", "port" (5432), "adminUser", "adminPassword" (may be empty:
 // trust or ~/.pgpass), "adminDatabase" ("postgres"), "connectTimeoutMs" (default:
-// timeoutMs), "timeoutMs" (statement_timeout, 10 s), "sslmode" (libpq's default)}.
+// timeoutMs), "timeoutMs" (statement_timeout, 10 s), "sslmode" (libpq's default),
+// "binDir" ("/usr/bin": where pg_dump and pg_restore are), "dumpTimeoutMs" (1 hour)}.
+// Data (bundles): pg_dump --format=custom as the admin; pg_restore --no-owner --role=<owner>
+// in one transaction into the new database.
 // The admin role is a superuser, or has CREATEROLE and CREATEDB (it then makes
 // itself a member of each role it creates, as PostgreSQL requires to own and drop
 // that role's database).

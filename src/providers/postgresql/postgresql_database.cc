@@ -5,6 +5,7 @@
 #include <set>
 
 #include "providers/attributes.hh"
+#include "providers/lxc/command.hh"
 #include "providers/postgresql/pg_connection.hh"
 #include "providers/postgresql/postgresql.hh"
 
@@ -133,9 +134,47 @@ class PostgresDatabaseProvider final : public DatabaseProvider {
     if (admin_.connectTimeout.count() <= 0)
       throw AbortError(Error::invalid("settings.connectTimeoutMs", "must be a positive number of milliseconds"));
     admin_.sslmode = s.string("sslmode", "");
+    binDir_ = s.string("binDir", "/usr/bin");
+    dumpTimeout_ = std::chrono::milliseconds(s.integer("dumpTimeoutMs", 3600 * 1000));
+    if (dumpTimeout_.count() <= 0)
+      throw AbortError(Error::invalid("settings.dumpTimeoutMs", "must be a positive number of milliseconds"));
   }
 
   std::string implementation() const override { return "postgresql"; }
+  Capabilities capabilities() const override { return {true, true, true}; }
+
+  /// pg_dump -Fc of the database, as the admin role, into dir/dump.pgc.
+  Result<void> exportData(const ResolvedResource& r, const std::filesystem::path& dir) override {
+    auto spec = validate(r.resource, false);
+    if (!spec) return spec.error();
+    if (auto ours = read(r); !ours) return ours.error();
+    auto out = lxc::runChecked({binDir_ + "/pg_dump", "--format=custom", "--no-password", "--host=" + admin_.host,
+                                "--port=" + std::to_string(admin_.port), "--username=" + admin_.user,
+                                "--dbname=" + spec->name, "--file=" + (dir / "dump.pgc").string()},
+                               dumpTimeout_, clientEnv());
+    if (!out) return Error{out.error().kind, "pg_dump of " + spec->name + ": " + out.error().message, {}};
+    return {};
+  }
+
+  /// pg_restore of dir/dump.pgc into the (new, empty) database, every object owned by its owner role,
+  /// in one transaction (a failure loads nothing).
+  Result<void> importData(const ResolvedResource& r, const std::filesystem::path& dir) override {
+    auto spec = validate(r.resource, false);
+    if (!spec) return spec.error();
+    if (auto ours = read(r); !ours) return ours.error();
+    const auto dump = dir / "dump.pgc";
+    if (!std::filesystem::exists(dump)) return Error::invalid("dump.pgc", "the database's part has no dump.pgc");
+    auto out = lxc::runChecked({binDir_ + "/pg_restore", "--no-password", "--no-owner", "--no-acl",
+                                "--role=" + spec->owner, "--exit-on-error", "--single-transaction",
+                                "--host=" + admin_.host, "--port=" + std::to_string(admin_.port),
+                                "--username=" + admin_.user, "--dbname=" + spec->name, dump.string()},
+                               dumpTimeout_, clientEnv());
+    if (!out) return Error{out.error().kind, "pg_restore into " + spec->name + ": " + out.error().message, {}};
+    return {};
+  }
+
+  /// Nothing to do: deleting the resource drops the database with what was loaded.
+  Result<void> discardData(const ResolvedResource&) override { return {}; }
 
   Result<Observed> create(const ResolvedResource& r) override { return converge(r, false); }
 
@@ -318,7 +357,17 @@ class PostgresDatabaseProvider final : public DatabaseProvider {
     return observed(*spec, spec->owner);
   }
 
+  /// The environment of pg_dump and pg_restore: the admin's password never on the command line.
+  std::vector<std::string> clientEnv() const {
+    std::vector<std::string> env{"PGCONNECT_TIMEOUT=" + std::to_string(std::max<long long>(1, admin_.connectTimeout.count() / 1000))};
+    if (!admin_.password.empty()) env.push_back("PGPASSWORD=" + admin_.password);
+    if (!admin_.sslmode.empty()) env.push_back("PGSSLMODE=" + admin_.sslmode);
+    return env;
+  }
+
   PgParams admin_;
+  std::string binDir_;
+  std::chrono::milliseconds dumpTimeout_{3600 * 1000};
 };
 
 }  // namespace

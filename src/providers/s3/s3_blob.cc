@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -80,6 +81,118 @@ class S3BlobProvider final : public BlobProvider {
   explicit S3BlobProvider(S3Settings settings) : client_(std::move(settings)) {}
 
   std::string implementation() const override { return "s3"; }
+  Capabilities capabilities() const override { return {true, true, true}; }
+
+  /// The client for object calls: the app's own access key when the orchestrator gives one
+  /// ("dataAccess": {"accessKeyId", "secretAccessKey"}, the secret sealed): with S3 ACLs, objects
+  /// belong to the identity that wrote them, and the bucket's owner (our admin) may not read them,
+  /// nor may the app read objects the admin put back. Otherwise the admin's.
+  Result<S3Client> dataClient(const ResolvedResource& rr) const {
+    auto* access = rr.resource.attributes.if_contains("dataAccess");
+    if (!access) return client_;
+    auto id = stringAttribute(access->as_object(), "accessKeyId");
+    if (!id) return id.error();
+    ResolvedResource inner{rr.resource, rr.box};
+    inner.resource.attributes = access->as_object();
+    auto secret = openSecret(inner, "secretAccessKey");
+    if (!secret) return secret.error();
+    S3Settings settings = client_.settings();
+    settings.accessKeyId = *id;
+    settings.secretAccessKey = *secret;
+    return S3Client(std::move(settings));
+  }
+
+  /// Every object (its current version) as dir/objects/<n>, and dir/index.json listing
+  /// each object's key, file, size, Content-Type, user metadata and other stored headers.
+  Result<void> exportData(const ResolvedResource& rr, const std::filesystem::path& dir) override {
+    auto spec = parseBucket(rr.resource);
+    if (!spec) return spec.error();
+    auto client = dataClient(rr);
+    if (!client) return client.error();
+    auto keys = client->listObjects(spec->name);
+    if (!keys) return keys.error();
+    std::filesystem::create_directories(dir / "objects");
+    json::array index;
+    int n = 0;
+    for (auto& key : *keys) {
+      auto got = client->getObjectWithHeaders(spec->name, key);
+      if (!got) return got.error();
+      char file[16];
+      std::snprintf(file, sizeof file, "%08d", ++n);
+      std::ofstream out(dir / "objects" / file, std::ios::binary);
+      out << got->body;
+      out.close();
+      if (!out) return Error{ErrorKind::Internal, "cannot write " + (dir / "objects" / file).string(), {}};
+      json::object meta, headers;
+      for (auto& [h, v] : got->headers) {
+        if (h.starts_with("x-amz-meta-")) meta[h.substr(11)] = v;
+        else if (h == "cache-control" || h == "content-disposition" || h == "content-encoding" ||
+                 h == "content-language" || h == "expires")
+          headers[h] = v;
+      }
+      auto ct = got->headers.find("content-type");
+      index.push_back(json::object{{"key", key},
+                                   {"file", std::string("objects/") + file},
+                                   {"size", got->body.size()},
+                                   {"contentType", ct == got->headers.end() ? "application/octet-stream" : ct->second},
+                                   {"metadata", std::move(meta)},
+                                   {"headers", std::move(headers)}});
+    }
+    std::ofstream(dir / "index.json") << json::serialize(index);
+    return {};
+  }
+
+  /// Puts back every object of index.json with its Content-Type, metadata and headers.
+  Result<void> importData(const ResolvedResource& rr, const std::filesystem::path& dir) override {
+    auto spec = parseBucket(rr.resource);
+    if (!spec) return spec.error();
+    auto client = dataClient(rr);
+    if (!client) return client.error();
+    std::ifstream in(dir / "index.json");
+    if (!in) return Error::invalid("index.json", "the bucket's part has no index.json");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    boost::system::error_code ec;
+    auto index = json::parse(ss.str(), ec);
+    if (ec || !index.is_array()) return Error::invalid("index.json", "index.json is not a JSON array");
+    for (auto& e : index.get_array()) {
+      const auto* o = e.if_object();
+      if (!o || !o->contains("key") || !o->at("key").is_string() || !o->contains("file") || !o->at("file").is_string())
+        return Error::invalid("index.json", "an entry of index.json has no key or file");
+      std::string file(o->at("file").get_string());
+      if (file.find("..") != std::string::npos || file.starts_with("/"))
+        return Error::invalid("index.json", "unsafe file name " + file);
+      std::ifstream body(dir / file, std::ios::binary);
+      if (!body) return Error::invalid(file, "the object file " + file + " is missing");
+      std::stringstream bs;
+      bs << body.rdbuf();
+      std::vector<std::pair<std::string, std::string>> headers;
+      if (auto* m = o->if_contains("metadata"); m && m->is_object())
+        for (auto& [k, v] : m->get_object())
+          if (v.is_string()) headers.emplace_back("x-amz-meta-" + std::string(k), std::string(v.get_string()));
+      if (auto* h = o->if_contains("headers"); h && h->is_object())
+        for (auto& [k, v] : h->get_object())
+          if (v.is_string()) headers.emplace_back(std::string(k), std::string(v.get_string()));
+      std::string ct = "application/octet-stream";
+      if (auto* c = o->if_contains("contentType"); c && c->is_string()) ct = std::string(c->get_string());
+      auto put = client->putObject(spec->name, std::string(o->at("key").get_string()), bs.str(), ct, headers);
+      if (!put) return put.error();
+    }
+    return {};
+  }
+
+  /// Deletes every object, so that the bucket can be deleted.
+  Result<void> discardData(const ResolvedResource& rr) override {
+    auto spec = parseBucket(rr.resource);
+    if (!spec) return spec.error();
+    auto client = dataClient(rr);
+    if (!client) return client.error();
+    auto keys = client->listObjects(spec->name);
+    if (!keys) return keys.error();
+    for (auto& key : *keys)
+      if (auto ok = client->deleteObject(spec->name, key); !ok) return ok;
+    return {};
+  }
 
   Result<Observed> create(const ResolvedResource& rr) override {
     const auto& r = rr.resource;

@@ -328,4 +328,55 @@ Result<std::string> S3Client::getObject(std::string_view bucket, std::string_vie
   return std::move(r->body);
 }
 
+Result<void> S3Client::putObject(std::string_view bucket, std::string_view key, std::string body,
+                                 std::string contentType,
+                                 const std::vector<std::pair<std::string, std::string>>& headers) const {
+  Pairs all{{"Content-Type", std::move(contentType)}};
+  for (auto& h : headers) all.push_back(h);
+  auto r = send("PUT", bucket, key, {}, std::move(body), std::move(all));
+  if (!r) return r.error();
+  if (!net::ok(*r)) return error(*r);
+  return {};
+}
+
+Result<net::HttpResponse> S3Client::getObjectWithHeaders(std::string_view bucket, std::string_view key) const {
+  auto r = send("GET", bucket, key);
+  if (!r) return r.error();
+  if (!net::ok(*r)) return error(*r);
+  return std::move(*r);
+}
+
+Result<void> S3Client::deleteObject(std::string_view bucket, std::string_view key) const {
+  auto r = send("DELETE", bucket, key);
+  if (!r) return r.error();
+  if (r->status == 404) return {};
+  if (!net::ok(*r)) return error(*r);
+  return {};
+}
+
+Result<std::vector<std::string>> S3Client::listObjects(std::string_view bucket) const {
+  std::vector<std::string> keys;
+  std::string marker;
+  for (;;) {
+    Pairs query{{"max-keys", "1000"}};
+    if (!marker.empty()) query.emplace_back("marker", marker);
+    auto r = send("GET", bucket, "", query);
+    if (!r) return r.error();
+    if (!net::ok(*r)) return error(*r);
+    auto contents = xmlRawElements(r->body, "Contents");
+    for (auto& c : contents) {
+      auto k = xmlElements(c, "Key");
+      if (k.size() != 1) return Error{ErrorKind::Provider, "S3 at " + settings_.endpoint + ": a listed object has no key", {}};
+      keys.push_back(std::move(k.front()));
+    }
+    auto truncated = xmlElements(r->body, "IsTruncated");
+    if (truncated.empty() || truncated.front() != "true") break;
+    if (contents.empty())
+      return Error{ErrorKind::Provider, "S3 at " + settings_.endpoint + ": a truncated listing without objects", {}};
+    auto next = xmlElements(r->body, "NextMarker");
+    marker = next.empty() ? keys.back() : next.front();
+  }
+  return keys;
+}
+
 }  // namespace fedihost::providers::s3

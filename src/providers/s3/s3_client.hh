@@ -98,6 +98,15 @@ class S3Client {
   Result<void> putObject(std::string_view bucket, std::string_view key, std::string body,
                          std::string contentType = "application/octet-stream") const;
   Result<std::string> getObject(std::string_view bucket, std::string_view key) const;
+  /// PutObject with further headers (x-amz-meta-*, Cache-Control, ...).
+  Result<void> putObject(std::string_view bucket, std::string_view key, std::string body, std::string contentType,
+                         const std::vector<std::pair<std::string, std::string>>& headers) const;
+  /// GetObject, the whole answer (body and headers, names in lower case); NotFound if absent.
+  Result<net::HttpResponse> getObjectWithHeaders(std::string_view bucket, std::string_view key) const;
+  /// DeleteObject; an absent object is success.
+  Result<void> deleteObject(std::string_view bucket, std::string_view key) const;
+  /// ListObjects (version 1): every key of the bucket, in the server's (lexicographic) order.
+  Result<std::vector<std::string>> listObjects(std::string_view bucket) const;
 
  private:
   S3Settings settings_;

@@ -91,37 +91,45 @@ export function swotBoxes(app: App): HTMLElement {
   );
 }
 
-/** The backup strategy in plain words: what is copied, whether the app pauses, notes. */
+/** The backup strategy in plain words: what a backup copies today, what it does not yet, whether the app pauses. */
 export function backupBlock(app: App): HTMLElement {
   const b = app.backup;
   if (!b) return h('p', { class: 'empty backup' }, `How ${app.name} is backed up has not been written up yet.`);
   const buckets = app.needs?.buckets ?? [];
   const copied: HTMLElement[] = [];
-  for (const db of b.databases ?? []) copied.push(h('li', null, `the ${databaseName(db)} database (a complete copy of its contents)`));
-  // where on the server: for the provider's staff; customers read "its files"
-  const paths = b.paths ?? [];
-  if (paths.length && isOperator()) for (const p of paths) copied.push(h('li', null, 'the files in ', h('code', null, p)));
-  else if (paths.length) copied.push(h('li', null, `the files ${app.name} keeps (uploads, settings and the like)`));
+  const notYet: HTMLElement[] = [];
+  // What backups (bundles, docs/backup-and-migration.md) copy today: PostgreSQL databases, buckets,
+  // the deployment's generated passwords and keys. Other databases and files on the machine: not yet.
+  for (const db of b.databases ?? []) {
+    const item = h('li', null, `the ${databaseName(db)} database (a complete copy of its contents)`);
+    (db === 'postgresql' ? copied : notYet).push(item);
+  }
   for (const name of b.buckets ?? []) {
     const need = buckets.find((x) => bucketName(x) === name);
-    copied.push(h('li', null, `the stored ${need ? bucketPurpose(need) : `files of “${name}”`}`));
+    copied.push(h('li', null, `the stored ${need ? bucketPurpose(need) : `files of “${name}”`}, with their types and metadata`));
   }
+  // where on the server: for the provider's staff; customers read "its files"
+  const paths = b.paths ?? [];
+  if (paths.length && isOperator()) for (const p of paths) notYet.push(h('li', null, 'the files in ', h('code', null, p)));
+  else if (paths.length) notYet.push(h('li', null, `the files ${app.name} keeps on its server (uploads, settings and the like)`));
+  if (copied.length) copied.push(h('li', null, 'the passwords and keys fedihost generated for it, encrypted'));
   return h(
     'div',
     { class: 'backup' },
-    // Backups are not made yet: say what one will do, not what it does.
     h(
       'p',
       { class: 'backup-what' },
-      copied.length ? 'Once backups are running, each backup will copy:' : 'A backup will have nothing to copy: this app keeps no data of its own.',
+      copied.length ? 'Each backup copies:' : 'A backup has nothing of this app to copy yet.',
     ),
     copied.length ? h('ul', null, copied) : null,
+    notYet.length ? h('p', { class: 'backup-not-yet' }, 'Not copied yet (later work):') : null,
+    notYet.length ? h('ul', null, notYet) : null,
     h(
       'p',
       { class: 'backup-pause', 'data-stops': b.stopForConsistency ? 'true' : 'false' },
       b.stopForConsistency
-        ? `${app.name} will be paused while the copy is made, so that the copy is consistent: it cannot be reached until the copy is done.`
-        : `${app.name} will keep running during backups.`,
+        ? `${app.name} should be paused while a copy is made; backups cannot pause apps yet, so a backup is taken while it runs (the database copy is consistent in itself, files changed during the backup may differ).`
+        : `${app.name} keeps running during backups.`,
     ),
     b.notes ? h('p', { class: 'backup-notes muted' }, b.notes) : null,
   );

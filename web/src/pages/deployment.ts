@@ -7,6 +7,7 @@ import type { App, Deployment, DriftStatus, Organisation, Run } from '../types';
 import { renderPlan } from '../components/plan';
 import { followRun, stepItem } from '../components/runProgress';
 import { editSection } from '../components/editDeployment';
+import { backupsCard } from '../components/backups';
 import { shortRevision, upgradeArea } from '../components/upgradeBanner';
 import { deploymentStatusText, describeResource, plural, runKind, statusBadge } from '../words';
 
@@ -299,6 +300,8 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
     reviewPlan: () => void busy(planBtn, 'Reviewing…', reviewPlan).finally(drawButtons),
   });
 
+  const backups = backupsCard({ deployment: () => dep, canDeploy, canDownload: canWrite, signal });
+
   async function loadHistory(): Promise<void> {
     try {
       const page = await api.runs(id);
@@ -467,11 +470,13 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
     progressArea,
     h('section', { class: 'card', id: 'drift-card' }, h('div', { class: 'section-head' }, h('h2', null, 'Drift'), canDeploy ? driftBtn : null), driftBody),
     h('section', { class: 'card' }, h('h2', null, 'History'), historyBody),
+    dep.status !== 'deleted' ? backups.element : '',
   );
   drawDrift(null);
   void loadDrift();
 
   if (dep.lastRun && ACTIVE_RUN.has(dep.lastRun.status)) watch(dep.lastRun);
   if (dep.status !== 'deleted' && canWrite) void upgrade.check();
+  if (dep.status !== 'deleted') void backups.load();
   await loadHistory();
 }

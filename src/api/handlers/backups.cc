@@ -1,0 +1,169 @@
+// Backups and restores (docs/backup-and-migration.md): thin handlers over
+// Orchestrator::backups().
+#include <fstream>
+#include <sstream>
+
+#include "api/handlers/domains.hh"
+#include "api/handlers/handlers.hh"
+#include "api/input.hh"
+#include "bundle/bundle.hh"
+#include "catalog/upgrade.hh"
+#include "orchestrator/orchestrator.hh"
+#include "store/backup_store.hh"
+#include "store/state_store.hh"
+
+namespace fedihost::api::handlers {
+namespace {
+
+boost::json::value orNull(const std::string& s) { return s.empty() ? boost::json::value(nullptr) : boost::json::value(s); }
+
+boost::json::object journalJson(store::BackupStore& jobs, const std::string& id) {
+  boost::json::array lines;
+  for (auto& l : jobs.journalOf(id))
+    lines.push_back(boost::json::object{{"seq", l.seq}, {"at", l.at}, {"part", l.part}, {"message", l.message}});
+  return {{"journal", std::move(lines)}};
+}
+
+boost::json::object backupJson(const store::Backup& b) {
+  return {{"id", b.id},
+          {"deployment", b.deployment},
+          {"organisation", b.organisation},
+          {"status", toString(b.status)},
+          {"error", orNull(b.error)},
+          {"size", b.size},
+          {"checksum", orNull(b.checksum)},
+          {"done", b.done},
+          {"total", b.total},
+          {"complete", b.status == store::JobStatus::Succeeded},
+          {"createdAt", b.createdAt},
+          {"startedAt", orNull(b.startedAt)},
+          {"finishedAt", orNull(b.finishedAt)}};
+}
+
+boost::json::object restoreJson(const store::Restore& r) {
+  return {{"id", r.id},
+          {"backup", r.backup},
+          {"organisation", r.organisation},
+          {"deployment", r.deployment},
+          {"status", toString(r.status)},
+          {"error", orNull(r.error)},
+          {"failedPart", orNull(r.failedPart)},
+          {"done", r.done},
+          {"total", r.total},
+          {"createdAt", r.createdAt},
+          {"finishedAt", orNull(r.finishedAt)}};
+}
+
+}  // namespace
+
+Response postBackup(RequestContext& ctx) {
+  auto d = ctx.app.state.getDeployment(ctx.param("id")).orThrow();
+  auto b = ctx.app.orchestrator.backups().backup(ctx.app.state, d).orThrow();
+  ctx.auditOrganisation = d.organisation;
+  auto r = json(202, backupJson(b));
+  r.headers["location"] = "/api/v1/backups/" + b.id;
+  return r;
+}
+
+Response listBackups(RequestContext& ctx) {
+  auto d = ctx.app.state.getDeployment(ctx.param("id")).orThrow();
+  boost::json::array items;
+  for (auto& b : store::BackupStore(ctx.app.state.connection()).listBackups(d.id)) items.push_back(backupJson(b));
+  return json(200, boost::json::object{{"items", std::move(items)}, {"next", nullptr}});
+}
+
+Response getBackup(RequestContext& ctx) {
+  store::BackupStore jobs(ctx.app.state.connection());
+  auto b = jobs.getBackup(ctx.param("id")).orThrow();
+  auto o = backupJson(b);
+  o["journal"] = journalJson(jobs, b.id).at("journal");
+  return json(200, o);
+}
+
+Response getBackupBundle(RequestContext& ctx) {
+  auto b = store::BackupStore(ctx.app.state.connection()).getBackup(ctx.param("id")).orThrow();
+  if (b.status != store::JobStatus::Succeeded)
+    throw AbortError(Error::conflict("backup " + b.id + " has no complete bundle (it is " +
+                                     std::string(toString(b.status)) + ")"));
+  std::ifstream in(b.path, std::ios::binary);
+  if (!in) throw AbortError({ErrorKind::Internal, "the bundle of backup " + b.id + " is missing at " + b.path, {}});
+  std::stringstream ss;
+  ss << in.rdbuf();
+  Response r;
+  r.body = ss.str();
+  r.headers["content-type"] = "application/vnd.fedihost.bundle";
+  r.headers["content-disposition"] = "attachment; filename=\"" + b.id + ".fhb\"";
+  r.headers["x-bundle-blake2b"] = b.checksum;
+  r.headers["cache-control"] = "no-store";
+  return r;
+}
+
+Response postRestore(RequestContext& ctx) {
+  auto org = ctx.app.state.getOrganisation(ctx.organisation).orThrow();
+  auto body = input::jsonObject(ctx.request, {"backup", "domain", "target", "name"}).orThrow();
+  auto backupId = input::requiredString(body, "backup").orThrow();
+  store::BackupStore jobs(ctx.app.state.connection());
+  auto b = jobs.getBackup(backupId);
+  // Another organisation's backup does not exist for the caller.
+  if (!b || b->organisation != org.id)
+    throw AbortError(Error::invalid("backup", "no backup " + backupId + " in organisation " + org.name));
+  if (b->status != store::JobStatus::Succeeded)
+    throw AbortError(Error::conflict("backup " + b->id + " has no complete bundle (it is " +
+                                         std::string(toString(b->status)) + ")",
+                                     "backup"));
+  auto manifest = bundle::readManifest(b->path);
+  if (!manifest)
+    throw AbortError(Error::conflict("the bundle of backup " + b->id + " cannot be read: " + manifest.error().message,
+                                     "backup"));
+  auto d = orchestrator::deploymentFromManifest(manifest->deployment).orThrow();
+  d.id.clear();
+  d.organisation = org.id;
+  d.status = DeploymentStatus::New;
+
+  input::FieldErrors errors;
+  if (auto name = errors.take(input::optionalString(body, "name")); name && *name &&
+                                                                    errors.check(input::checkDeploymentName(**name, "name")))
+    d.name = **name;
+  if (auto domain = errors.take(input::optionalString(body, "domain")); domain && *domain &&
+                                                                        errors.check(input::checkDomain(**domain, "domain"))) {
+    try {
+      checkDomainAllowed(ctx, org.id, **domain);
+      d.domain = **domain;
+    } catch (const AbortError& e) {
+      errors.add(e.error());
+    }
+  }
+  if (auto target = errors.take(input::optionalString(body, "target")); target && *target) d.target = **target;
+  if (!ctx.app.orchestrator.target(d.target)) {
+    std::string known;
+    for (auto& n : ctx.app.orchestrator.targetNames()) known += (known.empty() ? "" : ", ") + n;
+    errors.add(Error::invalid("target", "no target named \"" + d.target + "\" (configured: " + known + ")"));
+  }
+  errors.throwIfAny();
+  // The apps as the bundle has them, checked again under the (perhaps new) domain.
+  boost::json::array apps;
+  for (auto& a : d.apps) apps.push_back(boost::json::object{{"app", a.app}, {"settings", a.settings}});
+  boost::json::value appsValue(std::move(apps));
+  auto checked = input::apps(&appsValue, d.domain).orThrow();
+  for (std::size_t i = 0; i < checked.size() && i < d.apps.size(); ++i) {
+    checked[i].version = d.apps[i].version;
+    checked[i].schemaVersion = d.apps[i].schemaVersion;
+  }
+  d.apps = std::move(checked);
+  if (d.catalogVersion.empty()) catalog::stampCurrentVersions(d);
+
+  auto r = ctx.app.orchestrator.backups().restore(ctx.app.state, *b, std::move(d)).orThrow();
+  auto resp = json(202, restoreJson(r));
+  resp.headers["location"] = "/api/v1/restores/" + r.id;
+  return resp;
+}
+
+Response getRestore(RequestContext& ctx) {
+  store::BackupStore jobs(ctx.app.state.connection());
+  auto r = jobs.getRestore(ctx.param("id")).orThrow();
+  auto o = restoreJson(r);
+  o["journal"] = journalJson(jobs, r.id).at("journal");
+  return json(200, o);
+}
+
+}  // namespace fedihost::api::handlers

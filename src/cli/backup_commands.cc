@@ -1,0 +1,226 @@
+// fedihost backup create|list|show|download|verify, fedihost restore (clients of the API),
+// and fedihost bundle verify / bundle key export|import (local, on a data directory).
+#include <boost/json.hpp>
+#include <chrono>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "bundle/bundle.hh"
+#include "cli/client_support.hh"
+#include "cli/commands.hh"
+#include "orchestrator/orchestrator.hh"
+
+namespace fedihost::cli {
+namespace {
+
+namespace json = boost::json;
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+/// Polls a backup or restore until it ends, with a progress bar; returns its last state.
+json::value follow(client::Client& c, const std::string& path, bool quiet) {
+  json::value v;
+  for (;;) {
+    v = expectOk(c.get(path));
+    auto status = str(v, "status");
+    if (!quiet) {
+      int done = static_cast<int>(v.at("done").to_number<std::int64_t>());
+      int total = static_cast<int>(v.at("total").to_number<std::int64_t>());
+      constexpr int width = 30;
+      int filled = total ? std::min(done, total) * width / total : 0;
+      std::string last;
+      if (auto* j = v.as_object().if_contains("journal"); j && !j->as_array().empty())
+        last = str(j->as_array().back(), "part") + " " + str(j->as_array().back(), "message");
+      std::cout << "\r[" << std::string(static_cast<std::size_t>(filled), '#')
+                << std::string(static_cast<std::size_t>(width - filled), '-') << "] " << done << "/" << total << " "
+                << std::left << std::setw(60) << last.substr(0, 60) << std::flush;
+    }
+    if (status == "succeeded" || status == "failed") break;
+    std::this_thread::sleep_for(200ms);
+  }
+  if (!quiet) std::cout << "\n";
+  return v;
+}
+
+/// The bundle key: an exported key file if given, else the data directory's.
+bundle::BundleKey keyFor(const std::string& keyFile, const std::string& data) {
+  if (!keyFile.empty()) {
+    std::ifstream in(keyFile);
+    if (!in) abortCommand("cannot read " + keyFile);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return bundle::BundleKey::fromExport(ss.str()).orThrow();
+  }
+  orchestrator::DataDir dir{data};
+  if (!fs::exists(dir.bundleKey()))
+    abortCommand("no bundle key at " + dir.bundleKey().string() + " (give --key-file with an exported key, or --data)");
+  return bundle::BundleKey::openOrCreate(dir.bundleKey());
+}
+
+/// Verifies a bundle file: 0 when every part checks, 2 naming the part at fault.
+int verifyFile(const std::string& file, const bundle::BundleKey& key, bool quiet) {
+  auto r = bundle::readBundle(file, key);
+  if (!r) {
+    std::cout << "bundle NOT intact: " << r.error().message << "\n";
+    return 2;
+  }
+  if (!quiet) {
+    std::uint64_t bytes = 0;
+    for (auto& p : r->manifest.parts) bytes += p.size;
+    std::cout << "bundle intact: " << r->manifest.parts.size() << " parts, " << bytes << " bytes, "
+              << r->secrets.size() << " secrets (deployment " << str(r->manifest.deployment, "name") << ", "
+              << str(r->manifest.deployment, "domain") << ", made " << r->manifest.createdAt << ")\n";
+  }
+  return 0;
+}
+
+void addVerify(CLI::App* parent, const char* help) {
+  struct Options {
+    std::string file, keyFile, data = "var";
+    bool quiet = false;
+  };
+  auto o = std::make_shared<Options>();
+  auto* v = parent->add_subcommand("verify", help);
+  v->add_option("file", o->file, "the bundle file")->required();
+  v->add_option("--key-file", o->keyFile, "a key written by `fedihost bundle key export`");
+  v->add_option("--data", o->data, "data directory whose bundle key to use")->capture_default_str();
+  v->add_flag("-q,--quiet", o->quiet, "print nothing when intact");
+  v->callback([o] {
+    int rc = verifyFile(o->file, keyFor(o->keyFile, o->data), o->quiet);
+    if (rc != 0) throw CLI::RuntimeError(rc);
+  });
+}
+
+std::vector<std::string> backupRow(const json::value& b) {
+  return {str(b, "id"), str(b, "status"), str(b, "size"), str(b, "createdAt"), str(b, "error")};
+}
+
+}  // namespace
+
+void addBackupCommands(CLI::App& app) {
+  auto common = std::make_shared<Common>();
+  auto addCommon = [common](CLI::App* cmd) { addCommonOptions(cmd, *common); };
+  auto noWait = std::make_shared<bool>(false);
+
+  auto backup = app.add_subcommand("backup", "Backups of deployments (bundles)");
+  backup->require_subcommand(1);
+
+  auto depId = std::make_shared<std::string>();
+  auto* create = backup->add_subcommand("create", "Back a deployment up now and show its progress");
+  addCommon(create);
+  create->add_option("deployment", *depId, "deployment id")->required();
+  create->add_flag("--no-wait", *noWait, "return once the backup is queued");
+  create->callback([=] {
+    auto c = connect(*common);
+    auto v = expectOk(c->post("/api/v1/deployments/" + pathSegment(*depId) + "/backups", "{}"));
+    if (*noWait) {
+      if (common->output == "json") return printJson(v);
+      std::cout << "Backup " << str(v, "id") << " queued.\n";
+      return;
+    }
+    auto end = follow(*c, "/api/v1/backups/" + str(v, "id"), common->output == "json");
+    if (common->output == "json") printJson(end);
+    if (str(end, "status") != "succeeded") {
+      std::cerr << "Backup " << str(end, "id") << " failed: " << str(end, "error") << "\n";
+      throw AbortError({ErrorKind::Provider, "the backup did not succeed", {}});
+    }
+    if (common->output != "json")
+      std::cout << "Backup " << str(end, "id") << " complete: " << str(end, "size") << " bytes, BLAKE2b "
+                << str(end, "checksum") << "\n";
+  });
+
+  auto* list = backup->add_subcommand("list", "List a deployment's backups, newest first");
+  addCommon(list);
+  list->add_option("deployment", *depId, "deployment id")->required();
+  list->callback([=] {
+    auto c = connect(*common);
+    auto v = expectOk(c->get("/api/v1/deployments/" + pathSegment(*depId) + "/backups"));
+    if (common->output == "json") return printJson(v);
+    std::vector<std::vector<std::string>> rows;
+    for (auto& b : itemsOf(v)) rows.push_back(backupRow(b));
+    printTable({"ID", "STATUS", "BYTES", "CREATED", "ERROR"}, rows);
+  });
+
+  auto backupId = std::make_shared<std::string>();
+  auto outFile = std::make_shared<std::string>();
+  auto* download = backup->add_subcommand("download", "Download a backup's bundle file");
+  addCommon(download);
+  download->add_option("backup", *backupId, "backup id")->required();
+  download->add_option("-f,--file", *outFile, "where to write it (default: <backup id>.fhb)");
+  download->callback([=] {
+    auto c = connect(*common);
+    auto r = c->get("/api/v1/backups/" + pathSegment(*backupId) + "/bundle");
+    if (r.status / 100 != 2) expectOk(r);  // throws with the problem's detail
+    auto file = outFile->empty() ? *backupId + ".fhb" : *outFile;
+    std::ofstream(file, std::ios::binary) << r.body;
+    std::cout << "wrote " << file << " (" << r.body.size() << " bytes)\n";
+  });
+
+  addVerify(backup, "Check a bundle file: every part's checksum, and that its secrets decrypt (exit 2 naming the part)");
+
+  // fedihost restore BACKUP --organisation ORG [--domain D] [--name N] [--target T]
+  struct RestoreOptions {
+    std::string backup, organisation, domain, name, target;
+  };
+  auto ro = std::make_shared<RestoreOptions>();
+  auto* restore = app.add_subcommand("restore", "Restore a backup as a new deployment and show its progress");
+  addCommon(restore);
+  restore->add_option("backup", ro->backup, "backup id")->required();
+  restore->add_option("--organisation", ro->organisation, "the organisation (the backup's)")->required();
+  restore->add_option("--domain", ro->domain, "the new deployment's domain (default: the backup's)");
+  restore->add_option("--name", ro->name, "the new deployment's name (default: the backup's)");
+  restore->add_option("--target", ro->target, "where to restore (default: the backup's target)");
+  restore->add_flag("--no-wait", *noWait, "return once the restore is queued");
+  restore->callback([=] {
+    json::object body{{"backup", ro->backup}};
+    if (!ro->domain.empty()) body["domain"] = ro->domain;
+    if (!ro->name.empty()) body["name"] = ro->name;
+    if (!ro->target.empty()) body["target"] = ro->target;
+    auto c = connect(*common);
+    auto v = expectOk(c->post("/api/v1/organisations/" + pathSegment(ro->organisation) + "/restores", json::serialize(body)));
+    if (*noWait) {
+      if (common->output == "json") return printJson(v);
+      std::cout << "Restore " << str(v, "id") << " queued into deployment " << str(v, "deployment") << ".\n";
+      return;
+    }
+    auto end = follow(*c, "/api/v1/restores/" + str(v, "id"), common->output == "json");
+    if (common->output == "json") printJson(end);
+    if (str(end, "status") != "succeeded") {
+      std::cerr << "Restore " << str(end, "id") << " failed at " << str(end, "failedPart") << ": " << str(end, "error")
+                << "\n";
+      throw AbortError({ErrorKind::Provider, "the restore did not succeed", {}});
+    }
+    if (common->output != "json")
+      std::cout << "Restored as deployment " << str(end, "deployment") << ".\n";
+  });
+
+  // Local commands on bundles and the key.
+  auto bundleCmd = app.add_subcommand("bundle", "Bundle files and the installation's bundle key");
+  bundleCmd->require_subcommand(1);
+  addVerify(bundleCmd, "Check a bundle file: every part's checksum, and that its secrets decrypt (exit 2 naming the part)");
+  auto key = bundleCmd->add_subcommand("key", "The bundle key (kept in the data directory, mode 0600)");
+  key->require_subcommand(1);
+  auto keyData = std::make_shared<std::string>("var");
+  auto* exp = key->add_subcommand("export", "Print the bundle key as text, for a restore on another installation");
+  exp->add_option("--data", *keyData, "data directory")->capture_default_str();
+  exp->callback([keyData] {
+    orchestrator::DataDir dir{*keyData};
+    std::cout << bundle::BundleKey::openOrCreate(dir.bundleKey()).exportText() << "\n";
+  });
+  auto keyFile = std::make_shared<std::string>();
+  auto* imp = key->add_subcommand("import", "Install an exported bundle key into a data directory that has none");
+  imp->add_option("--data", *keyData, "data directory")->capture_default_str();
+  imp->add_option("file", *keyFile, "a file written by `bundle key export`")->required();
+  imp->callback([keyData, keyFile] {
+    auto k = keyFor(*keyFile, "");
+    orchestrator::DataDir dir{*keyData};
+    fs::create_directories(dir.root);
+    k.save(dir.bundleKey()).orThrow();
+    std::cout << "bundle key " << k.id() << " installed at " << dir.bundleKey().string() << "\n";
+  });
+}
+
+}  // namespace fedihost::cli

@@ -1,0 +1,488 @@
+// Backups and restores as jobs on one worker thread (see backups.hh).
+#include "orchestrator/backups.hh"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+
+#include "core/clock.hh"
+#include "orchestrator/executor.hh"
+#include "orchestrator/expand.hh"
+#include "nixos/render.hh"
+#include "orchestrator/orchestrator.hh"
+
+namespace fedihost::orchestrator {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+/// Every {"secret": name} reference in a value.
+void secretNames(const json::value& v, std::set<std::string>& out) {
+  if (auto* a = v.if_array())
+    for (auto& e : *a) secretNames(e, out);
+  if (auto* o = v.if_object()) {
+    if (o->size() == 1 && o->contains("secret") && o->at("secret").is_string())
+      out.insert(std::string(o->at("secret").get_string()));
+    for (auto& kv : *o) secretNames(kv.value(), out);
+  }
+}
+
+/// The part-name prefix of a resource's data: "parts/<kind>/<resource name>".
+std::string partPrefix(ResourceKind kind, const std::string& name) {
+  return "parts/" + std::string(toString(kind)) + "/" + name;
+}
+
+/// For a bucket: the access key of the deployment that reaches it, as the bucket's "dataAccess"
+/// attribute (object calls go as the app, which owns its objects). Nothing if none reaches it.
+Result<void> addDataAccess(store::StateStore& state, const secrets::SecretBox& box, const std::string& deployment,
+                           providers::ResolvedResource& rr) {
+  if (rr.resource.kind != ResourceKind::Bucket) return {};
+  auto* name = rr.resource.attributes.if_contains("name");
+  if (!name || !name->is_string()) return {};
+  for (auto& rec : state.recordedResources(deployment)) {
+    if (rec.resource.kind != ResourceKind::AccessKey) continue;
+    auto* buckets = rec.resource.attributes.if_contains("buckets");
+    auto* id = rec.outputs.if_contains("accessKeyId");
+    if (!buckets || !buckets->is_array() || !id) continue;
+    bool reaches = false;
+    for (auto& b : buckets->get_array()) reaches = reaches || b == *name;
+    if (!reaches) continue;
+    auto attrs = resolveAttributes(state, box, deployment, rec.resource.attributes);
+    if (!attrs) return attrs.error();
+    auto* secret = attrs->if_contains("secretKey");
+    if (!secret) continue;
+    rr.resource.attributes["dataAccess"] = json::object{{"accessKeyId", *id}, {"secretAccessKey", *secret}};
+    return {};
+  }
+  return {};
+}
+
+void removeAll(const fs::path& p) {
+  std::error_code ec;
+  fs::remove_all(p, ec);
+}
+
+}  // namespace
+
+json::object deploymentToManifest(const Deployment& d) {
+  json::array apps;
+  for (auto& a : d.apps)
+    apps.push_back(json::object{
+        {"app", a.app}, {"settings", a.settings}, {"version", a.version}, {"schemaVersion", a.schemaVersion}});
+  return {{"id", d.id},
+          {"organisation", d.organisation},
+          {"name", d.name},
+          {"domain", d.domain},
+          {"target", d.target},
+          {"catalogVersion", d.catalogVersion},
+          {"nixpkgsRevision", d.nixpkgsRevision},
+          {"apps", std::move(apps)}};
+}
+
+Result<Deployment> deploymentFromManifest(const json::object& o) {
+  auto bad = [](const std::string& what) {
+    return Error::invalid(bundle::kManifestName, "manifest.json: the deployment's " + what);
+  };
+  Deployment d;
+  for (auto [k, out] : {std::pair{"id", &d.id}, std::pair{"organisation", &d.organisation}, std::pair{"name", &d.name},
+                        std::pair{"domain", &d.domain}, std::pair{"target", &d.target},
+                        std::pair{"catalogVersion", &d.catalogVersion},
+                        std::pair{"nixpkgsRevision", &d.nixpkgsRevision}}) {
+    auto* v = o.if_contains(k);
+    if (!v || !v->is_string()) return bad(std::string("\"") + k + "\" is not a string");
+    *out = std::string(v->get_string());
+  }
+  auto* apps = o.if_contains("apps");
+  if (!apps || !apps->is_array()) return bad("\"apps\" is not an array");
+  for (auto& a : apps->get_array()) {
+    auto* ao = a.if_object();
+    if (!ao || !ao->contains("app") || !ao->at("app").is_string() || !ao->contains("settings") ||
+        !ao->at("settings").is_object())
+      return bad("apps are not {app, settings}");
+    AppInstance inst;
+    inst.app = std::string(ao->at("app").get_string());
+    inst.settings = ao->at("settings").get_object();
+    if (auto* v = ao->if_contains("version"); v && v->is_string()) inst.version = std::string(v->get_string());
+    if (auto* v = ao->if_contains("schemaVersion"); v && v->is_int64()) inst.schemaVersion = static_cast<int>(v->get_int64());
+    d.apps.push_back(std::move(inst));
+  }
+  return d;
+}
+
+Backups::Backups(Orchestrator& orchestrator, std::string stateUrl, fs::path backupDir, fs::path keyFile)
+    : orch_(orchestrator),
+      stateUrl_(std::move(stateUrl)),
+      backupDir_(std::move(backupDir)),
+      key_(bundle::BundleKey::openOrCreate(keyFile)) {}
+
+Backups::~Backups() { stop(); }
+
+void Backups::start() {
+  if (worker_.joinable()) return;
+  std::vector<store::Restore> interrupted;
+  {
+    auto conn = store::connect(stateUrl_);
+    store::BackupStore jobs(*conn);
+    for (auto& b : jobs.failInterruptedBackups())
+      spdlog::warn("backup {} of {} was interrupted by a restart: failed, no bundle kept", b.id, b.deployment);
+    interrupted = jobs.failInterruptedRestores();
+  }
+  // What a killed backup left: partial bundles and staging directories.
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(backupDir_, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    const auto name = it->path().filename().string();
+    if (name.ends_with(".partial") || name.starts_with(".staging-")) {
+      auto p = it->path();
+      it.disable_recursion_pending();
+      removeAll(p);
+    }
+  }
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = false;
+  }
+  worker_ = std::thread([this] {
+    auto conn = store::connect(stateUrl_);
+    store::StateStore state(*conn);
+    for (;;) {
+      std::function<void(store::StateStore&)> job;
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
+        if (stopping_) return;
+        job = std::move(jobs_.front());
+        jobs_.pop_front();
+        busy_ = true;
+      }
+      try {
+        job(state);
+      } catch (const std::exception& e) {
+        spdlog::error("backup job failed: {}", e.what());
+      }
+      {
+        std::lock_guard lock(mu_);
+        busy_ = false;
+      }
+      idleCv_.notify_all();
+    }
+  });
+  // A restore a previous process left half done: its deployment is rolled back.
+  for (auto& r : interrupted)
+    submit([this, r](store::StateStore& state) {
+      spdlog::warn("restore {} was interrupted by a restart: rolling back {}", r.id, r.deployment);
+      std::vector<std::string> keys;
+      for (auto& rec : state.recordedResources(r.deployment)) keys.push_back(rec.resource.key);
+      rollBack(state, r.id, r.deployment, keys);
+    });
+}
+
+void Backups::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (worker_.joinable()) worker_.join();
+  idleCv_.notify_all();
+}
+
+void Backups::waitIdle() {
+  std::unique_lock lock(mu_);
+  idleCv_.wait(lock, [&] { return (jobs_.empty() && !busy_) || stopping_; });
+}
+
+void Backups::submit(std::function<void(store::StateStore&)> job) {
+  {
+    std::lock_guard lock(mu_);
+    jobs_.push_back(std::move(job));
+  }
+  cv_.notify_all();
+}
+
+Result<store::Backup> Backups::backup(store::StateStore& state, const Deployment& d) {
+  if (d.status == DeploymentStatus::Deleted || d.status == DeploymentStatus::Deleting)
+    return Error::conflict("deployment " + d.name + " is deleted or being deleted: there is nothing to back up");
+  auto claim = state.claimRefresh(d.id);
+  if (!claim) return claim.error();
+  auto b = store::BackupStore(state.connection()).createBackup(d.id, d.organisation, *claim);
+  auto id = b.id;
+  submit([this, id](store::StateStore& st) { runBackup(st, id); });
+  return b;
+}
+
+void Backups::runBackup(store::StateStore& state, const std::string& id) {
+  store::BackupStore jobs(state.connection());
+  auto b = jobs.getBackup(id).value();
+  const fs::path staging = backupDir_ / (".staging-" + id);
+  const fs::path out = backupDir_ / b.deployment / (id + ".fhb");
+  auto fail = [&](const std::string& part, const std::string& message) {
+    jobs.journal(id, part, "failed: " + message);
+    jobs.failBackup(id, part.empty() ? message : part + ": " + message);
+    state.releaseRefresh(b.claimId);
+    removeAll(staging);
+    std::error_code ec;
+    fs::remove(out.string() + ".partial", ec);
+  };
+  try {
+    auto d = state.getDeployment(b.deployment).orThrow();
+    auto* target = orch_.target(d.target);
+    if (!target) return fail("", "the deployment's target \"" + d.target + "\" is not configured");
+    auto recorded = state.recordedResources(d.id);
+    std::vector<const RecordedResource*> withData;
+    for (auto& rec : recorded) {
+      auto& provider = target->provider(rec.resource.kind);
+      if (provider.capabilities().hasData) withData.push_back(&rec);
+      // A database or a bucket whose provider cannot export it would make a bundle that lacks
+      // the data: refused, never skipped.
+      else if (rec.resource.kind == ResourceKind::Database || rec.resource.kind == ResourceKind::Bucket)
+        return fail(partPrefix(rec.resource.kind, rec.resource.name),
+                    "the " + provider.implementation() + " provider of target " + d.target +
+                        " cannot export its data, so no complete backup can be made");
+    }
+    jobs.startBackup(id, static_cast<int>(withData.size()) + 2);
+    jobs.journal(id, "", "backing up " + d.name + " (" + d.domain + "): " + std::to_string(recorded.size()) +
+                             " resources, " + std::to_string(withData.size()) + " with data");
+
+    // The secrets, in clear only in memory, sealed again to the bundle key by the writer.
+    std::map<std::string, std::string> secrets;
+    for (auto& [name, sealed] : state.sealedSecrets(d.id)) {
+      auto clear = orch_.box().open(sealed);
+      if (!clear) return fail(bundle::kSecretsName, "secret " + name + " does not open with this installation's key");
+      secrets[name] = std::move(*clear);
+    }
+    jobs.journal(id, bundle::kSecretsName, std::to_string(secrets.size()) + " secrets");
+    int done = 1;
+    jobs.backupProgress(id, done);
+
+    removeAll(staging);
+    fs::create_directories(staging);
+    std::vector<bundle::PartSource> parts;
+    json::array resources;
+    for (auto& rec : recorded) {
+      json::array deps;
+      for (auto& k : rec.resource.dependsOn) deps.emplace_back(k);
+      resources.push_back(json::object{{"key", rec.resource.key},
+                                       {"kind", toString(rec.resource.kind)},
+                                       {"name", rec.resource.name},
+                                       {"attributes", rec.resource.attributes},
+                                       {"dependsOn", std::move(deps)},
+                                       {"outputs", rec.outputs}});
+    }
+    for (auto* rec : withData) {
+      {
+        std::lock_guard lock(mu_);
+        if (stopping_) return;  // failed as interrupted at the next start
+      }
+      const auto prefix = partPrefix(rec->resource.kind, rec->resource.name);
+      const auto dir = staging / prefix;
+      fs::create_directories(dir);
+      auto attrs = resolveAttributes(state, orch_.box(), d.id, rec->resource.attributes);
+      if (!attrs) return fail(prefix, attrs.error().message);
+      providers::ResolvedResource rr{rec->resource, &orch_.box()};
+      rr.resource.attributes = std::move(*attrs);
+      if (auto ok = addDataAccess(state, orch_.box(), d.id, rr); !ok) return fail(prefix, ok.error().message);
+      auto exported = target->provider(rec->resource.kind).exportData(rr, dir);
+      if (!exported) return fail(prefix, exported.error().message);
+      std::vector<fs::path> files;
+      for (auto& e : fs::recursive_directory_iterator(dir))
+        if (e.is_regular_file()) files.push_back(e.path());
+      std::sort(files.begin(), files.end());
+      std::uintmax_t bytes = 0;
+      for (auto& f : files) {
+        bytes += fs::file_size(f);
+        parts.push_back({{prefix + "/" + fs::relative(f, dir).generic_string(), std::string(toString(rec->resource.kind)),
+                          rec->resource.name},
+                         f});
+      }
+      jobs.journal(id, prefix, "exported " + std::to_string(files.size()) + " files, " + std::to_string(bytes) + " bytes");
+      jobs.backupProgress(id, ++done);
+    }
+
+    bundle::Manifest m;
+    m.createdAt = clock::nowRfc3339();
+    m.deployment = deploymentToManifest(d);
+    m.resources = std::move(resources);
+    auto written = bundle::writeBundle(out, std::move(m), secrets, key_, parts);
+    if (!written) return fail(written.error().field.empty() ? "bundle" : written.error().field, written.error().message);
+    removeAll(staging);
+    jobs.journal(id, "bundle", "wrote " + out.string() + ": " + std::to_string(written->size) + " bytes, " +
+                                   std::to_string(written->manifest.parts.size()) + " parts");
+    store::Transaction tx(state.connection(), true);
+    jobs.finishBackup(id, out.string(), static_cast<std::int64_t>(written->size), written->blake2b);
+    state.releaseRefresh(b.claimId);
+    tx.commit();
+  } catch (const AbortError& e) {
+    fail("", e.error().message);
+  } catch (const std::exception& e) {
+    fail("", e.what());
+  }
+}
+
+Result<store::Restore> Backups::restore(store::StateStore& state, const store::Backup& backup, Deployment d) {
+  if (backup.status != store::JobStatus::Succeeded || backup.path.empty())
+    return Error::conflict("backup " + backup.id + " has no complete bundle (it is " +
+                           std::string(toString(backup.status)) + ")", "backup");
+  auto hosts = nixos::publishedHosts(d);
+  auto created = state.createDeployment(std::move(d), hosts);
+  if (!created) return created.error();
+  auto r = store::BackupStore(state.connection()).createRestore(backup.id, created->organisation, created->id);
+  auto id = r.id;
+  submit([this, id](store::StateStore& st) { runRestore(st, id); });
+  return r;
+}
+
+bool Backups::waitRun(store::StateStore& state, const std::string& runId, Run& out) {
+  for (;;) {
+    out = state.getRun(runId, false).orThrow();
+    if (out.status != RunStatus::Queued && out.status != RunStatus::Running) return true;
+    std::unique_lock lock(mu_);
+    if (cv_.wait_for(lock, 50ms, [&] { return stopping_; })) return false;
+  }
+}
+
+void Backups::runRestore(store::StateStore& state, const std::string& id) {
+  store::BackupStore jobs(state.connection());
+  auto r = jobs.getRestore(id).value();
+  const fs::path staging = backupDir_ / (".staging-" + id);
+  std::vector<std::string> loaded;
+  bool applied = false;
+  auto fail = [&](const std::string& part, const std::string& message) {
+    jobs.journal(id, part, "failed: " + message);
+    removeAll(staging);
+    if (applied) {
+      rollBack(state, id, r.deployment, loaded);
+    } else {
+      state.deleteSecrets(r.deployment);
+      state.setDeploymentStatus(r.deployment, DeploymentStatus::Deleted);
+      jobs.journal(id, "", "rolled back: the new deployment was never applied, it is removed");
+    }
+    jobs.failRestore(id, part.empty() ? message : part + ": " + message, part);
+  };
+  try {
+    auto backup = jobs.getBackup(r.backup).orThrow();
+    auto d = state.getDeployment(r.deployment).orThrow();
+    auto* target = orch_.target(d.target);
+    if (!target) return fail("target", "the target \"" + d.target + "\" is not configured");
+
+    // 1. The whole bundle checked (every checksum, the secrets open) and its parts extracted.
+    removeAll(staging);
+    fs::create_directories(staging);
+    jobs.journal(id, "bundle", "verifying " + backup.path);
+    auto opened = bundle::readBundle(backup.path, key_, staging);
+    if (!opened) return fail(opened.error().field.empty() ? "bundle" : opened.error().field, opened.error().message);
+    const std::string oldDomain = [&] {
+      auto* v = opened->manifest.deployment.if_contains("domain");
+      return v && v->is_string() ? std::string(v->get_string()) : std::string();
+    }();
+    std::set<std::pair<std::string, std::string>> groups;  // (kind, resource) with data
+    for (auto& p : opened->manifest.parts)
+      if (p.kind != "secrets") groups.insert({p.kind, p.resource});
+    jobs.startRestore(id, static_cast<int>(groups.size()) + 3);
+    int done = 1;
+    jobs.restoreProgress(id, done);
+    jobs.journal(id, "bundle", "verified: " + std::to_string(opened->manifest.parts.size()) + " parts");
+
+    // 2. The secrets in place before anything is applied; one the bundle lacks would be generated: refused.
+    std::set<std::string> needed;
+    for (auto& res : expand(d)) secretNames(json::value(res.attributes), needed);
+    for (auto& name : needed)
+      if (!opened->secrets.contains(name))
+        return fail(bundle::kSecretsName, "the bundle has no secret \"" + name +
+                                              "\": restoring would generate a new one, so the restore is refused");
+    for (auto& [name, clear] : opened->secrets)
+      state.sealedSecret(d.id, name, [&] { return orch_.box().seal(clear); });
+    jobs.journal(id, bundle::kSecretsName, std::to_string(opened->secrets.size()) + " secrets restored unchanged");
+    jobs.restoreProgress(id, ++done);
+
+    // 3. The deployment applied.
+    auto run = orch_.apply(state, d);
+    if (!run) return fail("apply", run.error().message);
+    applied = true;
+    jobs.journal(id, "apply", "applying " + d.name + " (" + d.domain + ") in run " + run->id);
+    Run ended;
+    if (!waitRun(state, run->id, ended)) return;  // stopping: rolled back at the next start
+    if (ended.status != RunStatus::Succeeded)
+      return fail("apply", "run " + run->id + " " + std::string(toString(ended.status)) + ": " + ended.error);
+    jobs.restoreProgress(id, ++done);
+
+    // 4. Each resource's data.
+    for (auto& [kind, name] : groups) {
+      {
+        std::lock_guard lock(mu_);
+        if (stopping_) return;
+      }
+      const auto prefix = "parts/" + kind + "/" + name;
+      auto k = resourceKindFromString(kind);
+      if (!k) return fail(prefix, "unknown resource kind \"" + kind + "\"");
+      // A resource named after the domain (a DNS record set) has the new domain in its name.
+      std::string newName = name;
+      if (!oldDomain.empty() && oldDomain != d.domain)
+        if (auto at = newName.find(oldDomain); at != std::string::npos) newName.replace(at, oldDomain.size(), d.domain);
+      auto rec = state.recordedResource(resourceKey(d.id, *k, newName));
+      if (!rec) return fail(prefix, "the restored deployment has no " + kind + " \"" + newName + "\"");
+      auto& provider = target->provider(*k);
+      if (!provider.capabilities().hasData)
+        return fail(prefix, "the " + provider.implementation() + " provider of target " + d.target +
+                                " cannot load data");
+      auto attrs = resolveAttributes(state, orch_.box(), d.id, rec->resource.attributes);
+      if (!attrs) return fail(prefix, attrs.error().message);
+      providers::ResolvedResource rr{rec->resource, &orch_.box()};
+      rr.resource.attributes = std::move(*attrs);
+      if (auto ok = addDataAccess(state, orch_.box(), d.id, rr); !ok) return fail(prefix, ok.error().message);
+      loaded.push_back(rec->resource.key);
+      auto ok = provider.importData(rr, staging / prefix);
+      if (!ok) return fail(prefix, ok.error().message);
+      jobs.journal(id, prefix, "loaded");
+      jobs.restoreProgress(id, ++done);
+    }
+    removeAll(staging);
+    jobs.finishRestore(id);
+    jobs.journal(id, "", "restored as " + d.name + " (" + d.domain + ")");
+  } catch (const AbortError& e) {
+    fail("", e.error().message);
+  } catch (const std::exception& e) {
+    fail("", e.what());
+  }
+}
+
+void Backups::rollBack(store::StateStore& state, const std::string& jobId, const std::string& deploymentId,
+                       const std::vector<std::string>& loaded) {
+  store::BackupStore jobs(state.connection());
+  auto d = state.getDeployment(deploymentId);
+  if (!d) return;
+  auto* target = orch_.target(d->target);
+  for (auto& key : loaded) {
+    auto rec = state.recordedResource(key);
+    if (!rec || !target) continue;
+    auto attrs = resolveAttributes(state, orch_.box(), d->id, rec->resource.attributes);
+    if (!attrs) {
+      jobs.journal(jobId, key, "roll back: " + attrs.error().message);
+      continue;
+    }
+    providers::ResolvedResource rr{rec->resource, &orch_.box()};
+    rr.resource.attributes = std::move(*attrs);
+    if (auto ok = addDataAccess(state, orch_.box(), d->id, rr); !ok) {
+      jobs.journal(jobId, key, "roll back: " + ok.error().message);
+      continue;
+    }
+    if (auto ok = target->provider(rec->resource.kind).discardData(rr); !ok)
+      jobs.journal(jobId, key, "roll back: could not remove the loaded data: " + ok.error().message);
+  }
+  auto run = orch_.destroy(state, *d);
+  if (!run) {
+    jobs.journal(jobId, "", "roll back: cannot delete the new deployment: " + run.error().message);
+    return;
+  }
+  Run ended;
+  if (!waitRun(state, run->id, ended)) return;
+  jobs.journal(jobId, "", ended.status == RunStatus::Succeeded
+                              ? "rolled back: the new deployment and its resources are deleted"
+                              : "roll back: deleting the new deployment " + std::string(toString(ended.status)) +
+                                    " (run " + run->id + "): " + ended.error);
+}
+
+}  // namespace fedihost::orchestrator

@@ -1,0 +1,84 @@
+#pragma once
+// Backups and restores of deployments as bundles (docs/backup-and-migration.md).
+//
+// A backup holds its deployment as a refresh does (no run can start meanwhile),
+// reads the deployment's desired state, recorded resources and secrets, asks each
+// provider that declares data (Capabilities::hasData) to export it into a staging
+// directory, and writes the bundle under the backup directory: to a ".partial" name
+// first, renamed once whole, so a killed backup leaves no bundle that verifies.
+//
+// A restore creates a new deployment from a bundle (another domain or target if
+// asked), puts the bundle's secrets in place before anything is applied (a secret
+// the bundle lacks fails the restore: it would be generated anew), applies it, then
+// loads each resource's data. A failure names the part or step at fault and rolls
+// back what the restore created (the data it loaded, then the deployment's resources).
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "bundle/bundle.hh"
+#include "core/domain.hh"
+#include "store/backup_store.hh"
+#include "store/state_store.hh"
+
+namespace fedihost::orchestrator {
+
+class Orchestrator;
+
+/// The desired state of a deployment as a manifest holds it, and back.
+json::object deploymentToManifest(const Deployment& d);
+/// Invalid (field "manifest.json") when the manifest's deployment is not one.
+Result<Deployment> deploymentFromManifest(const json::object& o);
+
+class Backups {
+ public:
+  Backups(Orchestrator& orchestrator, std::string stateUrl, std::filesystem::path backupDir,
+          std::filesystem::path keyFile);
+  ~Backups();
+
+  /// Fails the jobs a previous process left unfinished (and rolls back their restores'
+  /// deployments), removes partial bundles and staging directories, starts the worker.
+  void start();
+  /// Stops after the job in progress reaches a step boundary; an unfinished job is failed at the next start.
+  void stop();
+  /// Waits until no job is queued or running.
+  void waitIdle();
+
+  /// Claims the deployment (Conflict if a run or refresh holds it) and queues its backup.
+  Result<store::Backup> backup(store::StateStore& state, const Deployment& d);
+  /// Creates `d` (a new deployment of the backup's organisation: name, domain, target and
+  /// apps decided by the caller) and queues the restore of `backup` into it. Conflicts of
+  /// createDeployment (name, domain) are returned as they are.
+  Result<store::Restore> restore(store::StateStore& state, const store::Backup& backup, Deployment d);
+
+  const bundle::BundleKey& key() const { return key_; }
+  const std::filesystem::path& backupDir() const { return backupDir_; }
+
+ private:
+  void submit(std::function<void(store::StateStore&)> job);
+  void runBackup(store::StateStore& state, const std::string& id);
+  void runRestore(store::StateStore& state, const std::string& id);
+  /// Undoes what a restore created: the data it loaded (`loaded` keys), then the deployment's resources.
+  void rollBack(store::StateStore& state, const std::string& jobId, const std::string& deploymentId,
+                const std::vector<std::string>& loaded);
+  /// Waits for a run to end; false if the worker is stopping first.
+  bool waitRun(store::StateStore& state, const std::string& runId, Run& out);
+
+  Orchestrator& orch_;
+  std::string stateUrl_;
+  std::filesystem::path backupDir_;
+  bundle::BundleKey key_;
+
+  std::mutex mu_;
+  std::condition_variable cv_, idleCv_;
+  std::deque<std::function<void(store::StateStore&)>> jobs_;
+  bool stopping_ = false;
+  bool busy_ = false;
+  std::thread worker_;
+};
+
+}  // namespace fedihost::orchestrator

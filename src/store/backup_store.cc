@@ -1,0 +1,195 @@
+#include "store/backup_store.hh"
+
+#include "core/clock.hh"
+#include "core/ids.hh"
+
+namespace fedihost::store {
+namespace {
+
+constexpr const char* kBackupColumns =
+    "id, deployment_id, organisation_id, status, error, path, size, checksum, done, total, claim_id, created_at, "
+    "started_at, finished_at";
+constexpr const char* kRestoreColumns =
+    "id, backup_id, organisation_id, deployment_id, status, error, failed_part, done, total, created_at, finished_at";
+
+JobStatus statusFrom(const std::string& s, const std::string& id) {
+  if (s == "queued") return JobStatus::Queued;
+  if (s == "running") return JobStatus::Running;
+  if (s == "succeeded") return JobStatus::Succeeded;
+  if (s == "failed") return JobStatus::Failed;
+  throw DatabaseError("job " + id + " has an unknown status \"" + s + "\"");
+}
+
+Backup backupFrom(const Row& r) {
+  Backup b;
+  b.id = r.text(0);
+  b.deployment = r.text(1);
+  b.organisation = r.text(2);
+  b.status = statusFrom(r.text(3), b.id);
+  b.error = r.text(4);
+  b.path = r.text(5);
+  b.size = r.integer(6);
+  b.checksum = r.text(7);
+  b.done = static_cast<int>(r.integer(8));
+  b.total = static_cast<int>(r.integer(9));
+  b.claimId = r.text(10);
+  b.createdAt = r.text(11);
+  b.startedAt = r.text(12);
+  b.finishedAt = r.text(13);
+  return b;
+}
+
+Restore restoreFrom(const Row& r) {
+  Restore x;
+  x.id = r.text(0);
+  x.backup = r.text(1);
+  x.organisation = r.text(2);
+  x.deployment = r.text(3);
+  x.status = statusFrom(r.text(4), x.id);
+  x.error = r.text(5);
+  x.failedPart = r.text(6);
+  x.done = static_cast<int>(r.integer(7));
+  x.total = static_cast<int>(r.integer(8));
+  x.createdAt = r.text(9);
+  x.finishedAt = r.text(10);
+  return x;
+}
+
+}  // namespace
+
+std::string_view toString(JobStatus s) {
+  switch (s) {
+    case JobStatus::Queued: return "queued";
+    case JobStatus::Running: return "running";
+    case JobStatus::Succeeded: return "succeeded";
+    case JobStatus::Failed: return "failed";
+  }
+  return "failed";
+}
+
+Backup BackupStore::createBackup(const std::string& deployment, const std::string& organisation,
+                                 const std::string& claimId) {
+  auto id = ids::newId("bak");
+  c_.execute("INSERT INTO backups (id, deployment_id, organisation_id, status, claim_id, created_at) "
+             "VALUES (?1, ?2, ?3, 'queued', ?4, ?5)",
+             {id, deployment, organisation, claimId, clock::nowRfc3339()});
+  return getBackup(id).value();
+}
+
+Result<Backup> BackupStore::getBackup(const std::string& id) {
+  auto r = c_.queryOne(std::string("SELECT ") + kBackupColumns + " FROM backups WHERE id = ?1", {id});
+  if (!r) return Error::notFound("no backup " + id);
+  return backupFrom(*r);
+}
+
+std::vector<Backup> BackupStore::listBackups(const std::string& deployment) {
+  std::vector<Backup> out;
+  for (auto& r : c_.query(std::string("SELECT ") + kBackupColumns +
+                              " FROM backups WHERE deployment_id = ?1 ORDER BY created_at DESC, id DESC",
+                          {deployment}))
+    out.push_back(backupFrom(r));
+  return out;
+}
+
+void BackupStore::startBackup(const std::string& id, int total) {
+  c_.execute("UPDATE backups SET status = 'running', total = ?2, started_at = ?3 WHERE id = ?1",
+             {id, std::int64_t{total}, clock::nowRfc3339()});
+}
+
+void BackupStore::backupProgress(const std::string& id, int done) {
+  c_.execute("UPDATE backups SET done = ?2 WHERE id = ?1", {id, std::int64_t{done}});
+}
+
+void BackupStore::finishBackup(const std::string& id, const std::string& path, std::int64_t size,
+                               const std::string& checksum) {
+  c_.execute("UPDATE backups SET status = 'succeeded', path = ?2, size = ?3, checksum = ?4, done = total, "
+             "claim_id = '', finished_at = ?5 WHERE id = ?1",
+             {id, path, size, checksum, clock::nowRfc3339()});
+}
+
+void BackupStore::failBackup(const std::string& id, const std::string& error) {
+  c_.execute("UPDATE backups SET status = 'failed', error = ?2, claim_id = '', finished_at = ?3 WHERE id = ?1",
+             {id, error, clock::nowRfc3339()});
+}
+
+Restore BackupStore::createRestore(const std::string& backup, const std::string& organisation,
+                                   const std::string& deployment) {
+  auto id = ids::newId("rst");
+  c_.execute("INSERT INTO restores (id, backup_id, organisation_id, deployment_id, status, created_at) "
+             "VALUES (?1, ?2, ?3, ?4, 'queued', ?5)",
+             {id, backup, organisation, deployment, clock::nowRfc3339()});
+  return getRestore(id).value();
+}
+
+Result<Restore> BackupStore::getRestore(const std::string& id) {
+  auto r = c_.queryOne(std::string("SELECT ") + kRestoreColumns + " FROM restores WHERE id = ?1", {id});
+  if (!r) return Error::notFound("no restore " + id);
+  return restoreFrom(*r);
+}
+
+void BackupStore::startRestore(const std::string& id, int total) {
+  c_.execute("UPDATE restores SET status = 'running', total = ?2 WHERE id = ?1", {id, std::int64_t{total}});
+}
+
+void BackupStore::restoreProgress(const std::string& id, int done) {
+  c_.execute("UPDATE restores SET done = ?2 WHERE id = ?1", {id, std::int64_t{done}});
+}
+
+void BackupStore::finishRestore(const std::string& id) {
+  c_.execute("UPDATE restores SET status = 'succeeded', done = total, finished_at = ?2 WHERE id = ?1",
+             {id, clock::nowRfc3339()});
+}
+
+void BackupStore::failRestore(const std::string& id, const std::string& error, const std::string& part) {
+  c_.execute("UPDATE restores SET status = 'failed', error = ?2, failed_part = ?3, finished_at = ?4 WHERE id = ?1",
+             {id, error, part, clock::nowRfc3339()});
+}
+
+void BackupStore::journal(const std::string& jobId, const std::string& part, const std::string& message) {
+  c_.execute("INSERT INTO bundle_journal (job_id, seq, at, part, message) "
+             "SELECT ?1, COALESCE(MAX(seq), 0) + 1, ?2, ?3, ?4 FROM bundle_journal WHERE job_id = ?1",
+             {jobId, clock::nowRfc3339(), part, message});
+}
+
+std::vector<JournalLine> BackupStore::journalOf(const std::string& jobId) {
+  std::vector<JournalLine> out;
+  for (auto& r : c_.query("SELECT seq, at, part, message FROM bundle_journal WHERE job_id = ?1 ORDER BY seq", {jobId}))
+    out.push_back({static_cast<int>(r.integer(0)), r.text(1), r.text(2), r.text(3)});
+  return out;
+}
+
+std::vector<Backup> BackupStore::failInterruptedBackups() {
+  std::vector<Backup> out;
+  for (auto& r : c_.query(std::string("SELECT ") + kBackupColumns +
+                          " FROM backups WHERE status IN ('queued', 'running')"))
+    out.push_back(backupFrom(r));
+  for (auto& b : out) {
+    failBackup(b.id, "interrupted: the server stopped before the backup ended (no bundle was kept)");
+    journal(b.id, "", "interrupted by a restart");
+  }
+  return out;
+}
+
+std::vector<Restore> BackupStore::failInterruptedRestores() {
+  std::vector<Restore> out;
+  for (auto& r : c_.query(std::string("SELECT ") + kRestoreColumns +
+                          " FROM restores WHERE status IN ('queued', 'running')"))
+    out.push_back(restoreFrom(r));
+  for (auto& x : out) {
+    failRestore(x.id, "interrupted: the server stopped before the restore ended", "");
+    journal(x.id, "", "interrupted by a restart");
+  }
+  return out;
+}
+
+std::optional<std::string> BackupStore::organisationOfBackup(const std::string& id) {
+  if (auto r = c_.queryOne("SELECT organisation_id FROM backups WHERE id = ?1", {id})) return r->text(0);
+  return std::nullopt;
+}
+
+std::optional<std::string> BackupStore::organisationOfRestore(const std::string& id) {
+  if (auto r = c_.queryOne("SELECT organisation_id FROM restores WHERE id = ?1", {id})) return r->text(0);
+  return std::nullopt;
+}
+
+}  // namespace fedihost::store

@@ -1,0 +1,86 @@
+#pragma once
+// Backups and restores as jobs (migration 010): status, progress, a journal.
+// Expected outcomes (not found) are Result errors; database failures throw; a
+// row with an unknown status is a DatabaseError, never a default.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.hh"
+#include "store/sql.hh"
+
+namespace fedihost::store {
+
+enum class JobStatus { Queued, Running, Succeeded, Failed };
+std::string_view toString(JobStatus s);
+
+struct Backup {
+  std::string id;  ///< "bak_…"
+  std::string deployment;
+  std::string organisation;
+  JobStatus status = JobStatus::Queued;
+  std::string error;
+  std::string path;  ///< the bundle file, once succeeded
+  std::int64_t size = 0;
+  std::string checksum;  ///< BLAKE2b-256 of the bundle file
+  int done = 0, total = 0;
+  std::string claimId;
+  std::string createdAt, startedAt, finishedAt;
+};
+
+struct Restore {
+  std::string id;  ///< "rst_…"
+  std::string backup;
+  std::string organisation;
+  std::string deployment;  ///< the deployment it creates
+  JobStatus status = JobStatus::Queued;
+  std::string error;
+  std::string failedPart;  ///< the part (or step) that failed
+  int done = 0, total = 0;
+  std::string createdAt, finishedAt;
+};
+
+struct JournalLine {
+  int seq = 0;
+  std::string at;
+  std::string part;
+  std::string message;
+};
+
+class BackupStore {
+ public:
+  explicit BackupStore(Connection& c) : c_(c) {}
+
+  Backup createBackup(const std::string& deployment, const std::string& organisation, const std::string& claimId);
+  Result<Backup> getBackup(const std::string& id);
+  /// Backups of a deployment, newest first.
+  std::vector<Backup> listBackups(const std::string& deployment);
+  void startBackup(const std::string& id, int total);
+  void backupProgress(const std::string& id, int done);
+  void finishBackup(const std::string& id, const std::string& path, std::int64_t size, const std::string& checksum);
+  void failBackup(const std::string& id, const std::string& error);
+
+  Restore createRestore(const std::string& backup, const std::string& organisation, const std::string& deployment);
+  Result<Restore> getRestore(const std::string& id);
+  void startRestore(const std::string& id, int total);
+  void restoreProgress(const std::string& id, int done);
+  void finishRestore(const std::string& id);
+  void failRestore(const std::string& id, const std::string& error, const std::string& part);
+
+  /// Appends a line to a backup's or restore's journal.
+  void journal(const std::string& jobId, const std::string& part, const std::string& message);
+  std::vector<JournalLine> journalOf(const std::string& jobId);
+
+  /// Jobs a previous process left queued or running: marked failed ("interrupted"), and returned.
+  std::vector<Backup> failInterruptedBackups();
+  std::vector<Restore> failInterruptedRestores();
+
+  std::optional<std::string> organisationOfBackup(const std::string& id);
+  std::optional<std::string> organisationOfRestore(const std::string& id);
+
+ private:
+  Connection& c_;
+};
+
+}  // namespace fedihost::store

@@ -1,0 +1,293 @@
+// Backup and restore on a local site (PostgreSQL, Swift S3): a Mastodon deployment with
+// rows in its database, objects in its bucket and its secrets → backup → the deployment
+// deleted → restored as a new deployment under another domain → the same rows, objects
+// (checksums, content types, metadata) and secrets. Then restores that must fail: a bundle
+// with a flipped byte in a part, and a bundle lacking a secret; each names the part and
+// leaves nothing behind.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "bundle/bundle.hh"
+#include "secrets/secret_box.hh"
+#include "store/backup_store.hh"
+#include "support/process.hh"
+#include "support/site.hh"
+#include "support/test_server.hh"
+
+namespace fedihost {
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+using testing::run;
+constexpr auto q = testing::shellQuote;
+
+class BundleSiteTest : public testing::SharedSite<BundleSiteTest> {
+ protected:
+  static void SetUpTestSuite() { startSite({"postgresql", "s3"}); }
+
+  static std::string str(const json::object& o, const char* k) {
+    const auto& v = o.at(k);
+    return v.is_string() ? std::string(v.as_string()) : json::serialize(v);
+  }
+  static json::object setting(const char* service, const char* kind) { return site_->settings(service, kind); }
+
+  static void writeTarget(const orchestrator::DataDir& dir) {
+    json::object target{{"name", "site"}, {"providers", site_->providers()}};
+    fs::create_directories(dir.targetConfigDir());
+    std::ofstream(dir.targetConfigDir() / "site.json") << json::serialize(target);
+  }
+
+  /// Every secret of a deployment, in clear.
+  static std::map<std::string, std::string> secretsOf(testing::TestServer& server, const std::string& deployment) {
+    auto box = secrets::SecretBox::openOrCreate(server.dataDir().secretKey());
+    std::map<std::string, std::string> out;
+    for (auto& [name, sealed] : server.state().sealedSecrets(deployment)) out[name] = box.open(sealed).value();
+    return out;
+  }
+
+  static const RecordedResource& recorded(const std::vector<RecordedResource>& all, ResourceKind kind) {
+    for (auto& r : all)
+      if (r.resource.kind == kind) return r;
+    throw std::runtime_error("no recorded " + std::string(toString(kind)));
+  }
+
+  static testing::CommandResult psql(const std::string& db, const std::string& user, const std::string& password,
+                                     const std::string& sql) {
+    auto pg = setting("postgresql", "database");
+    return run("PGPASSWORD=" + q(password) + " PGCONNECT_TIMEOUT=5 psql -X -q -t -A -v ON_ERROR_STOP=1 -h 127.0.0.1 -p " +
+               str(pg, "port") + " -U " + q(user) + " -d " + q(db) + " -c " + q(sql));
+  }
+  static testing::CommandResult aws(const std::string& id, const std::string& secretKey, const std::string& args) {
+    auto s3 = setting("s3", "bucket");
+    return run("env -i PATH=/usr/bin:/bin HOME=/nonexistent AWS_CONFIG_FILE=/dev/null "
+               "AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true AWS_MAX_ATTEMPTS=1 "
+               "AWS_DEFAULT_REGION=" + str(s3, "region") + " AWS_ACCESS_KEY_ID=" + q(id) +
+               " AWS_SECRET_ACCESS_KEY=" + q(secretKey) + " /usr/bin/aws --endpoint-url " + str(s3, "endpoint") +
+               " " + args);
+  }
+
+  /// What a deployment holds: its database's rows, its bucket's objects, its secrets.
+  struct Data {
+    std::string rows;                              ///< the table, ordered, as text
+    std::map<std::string, std::string> objects;    ///< key -> "sha256 content-type metadata"
+    std::map<std::string, std::string> secrets;
+  };
+  static Data dataOf(testing::TestServer& server, const std::string& deployment, const fs::path& scratch) {
+    Data d;
+    d.secrets = secretsOf(server, deployment);
+    auto all = server.state().recordedResources(deployment);
+    auto& db = recorded(all, ResourceKind::Database).resource.attributes;
+    auto rows = psql(str(db, "name"), str(db, "owner"), d.secrets.at("mastodon-database-password"),
+                     "SELECT id, body FROM statuses ORDER BY id");
+    EXPECT_EQ(rows.exitCode, 0) << rows.output;
+    d.rows = rows.output;
+    auto& key = recorded(all, ResourceKind::AccessKey);
+    auto id = str(key.outputs, "accessKeyId");
+    auto secret = d.secrets.at("mastodon-s3-secret-key");
+    auto bucket = std::string(key.resource.attributes.at("buckets").as_array().at(0).as_string());
+    auto listed = aws(id, secret, "s3api list-objects --bucket " + q(bucket) + " --query 'Contents[].Key' --output text");
+    EXPECT_EQ(listed.exitCode, 0) << listed.output;
+    std::istringstream keys(listed.output);
+    std::string k;
+    while (keys >> k) {
+      if (k == "None") continue;
+      auto file = scratch / "object";
+      auto got = aws(id, secret, "s3api get-object --bucket " + q(bucket) + " --key " + q(k) + " " + q(file.string()));
+      EXPECT_EQ(got.exitCode, 0) << got.output;
+      auto head = json::parse(got.output.substr(got.output.find('{'))).as_object();
+      auto sum = run("sha256sum " + q(file.string())).output.substr(0, 64);
+      std::map<std::string, std::string> meta;  // in key order: the server answers in any order
+      for (auto& [mk, mv] : head.at("Metadata").as_object()) meta[std::string(mk)] = std::string(mv.as_string());
+      std::string metaText;
+      for (auto& [mk, mv] : meta) metaText += mk + "=" + mv + ";";
+      d.objects[k] = sum + " " + str(head, "ContentType") + " " + metaText;
+    }
+    return d;
+  }
+
+  static json::object waitFor(testing::TestServer& server, client::Client& c, const std::string& path) {
+    server.orchestrator().backups().waitIdle();
+    server.orchestrator().waitIdle();
+    return json::parse(c.get(path).body).as_object();
+  }
+};
+
+TEST_F(BundleSiteTest, BackupDeleteRestoreUnderAnotherDomainKeepsRowsObjectsAndSecrets) {
+  testing::TestServer server([](const orchestrator::DataDir& dir) { writeTarget(dir); });
+  auto c = server.operatorClient();
+  auto org = json::parse(c->post("/api/v1/organisations", R"({"name":"bundles","displayName":"Bundles"})").body);
+  const auto orgId = std::string(org.at("id").as_string());
+  auto created = c->post("/api/v1/organisations/" + orgId + "/deployments",
+                         R"({"name":"social","domain":"social.example.test","target":"site","apps":[{"app":"mastodon"}]})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  const auto depId = std::string(json::parse(created.body).at("id").as_string());
+  ASSERT_EQ(c->post("/api/v1/deployments/" + depId + "/apply", "").status, 202);
+  server.orchestrator().waitIdle();
+  ASSERT_EQ(json::parse(c->get("/api/v1/deployments/" + depId).body).at("status"), "ready");
+
+  // Data: rows in the database (as the app's own role), objects with metadata in the bucket.
+  auto secrets = secretsOf(server, depId);
+  auto all = server.state().recordedResources(depId);
+  auto& db = recorded(all, ResourceKind::Database).resource.attributes;
+  auto made = psql(str(db, "name"), str(db, "owner"), secrets.at("mastodon-database-password"),
+                   "CREATE TABLE statuses (id int PRIMARY KEY, body text); "
+                   "INSERT INTO statuses SELECT g, 'toot number ' || g || repeat('x', g % 50) FROM generate_series(1, 500) g;");
+  ASSERT_EQ(made.exitCode, 0) << made.output;
+  auto& key = recorded(all, ResourceKind::AccessKey);
+  auto keyId = str(key.outputs, "accessKeyId");
+  auto bucket = std::string(key.resource.attributes.at("buckets").as_array().at(0).as_string());
+  const auto scratch = server.dataDir().root / "scratch";
+  fs::create_directories(scratch);
+  for (int i = 1; i <= 3; ++i) {
+    auto file = scratch / ("upload" + std::to_string(i));
+    std::ofstream(file) << "media file " << i << std::string(static_cast<std::size_t>(i) * 1000, 'm');
+    auto put = aws(keyId, secrets.at("mastodon-s3-secret-key"),
+                   "s3api put-object --bucket " + q(bucket) + " --key " + q("media/avatars/" + std::to_string(i) + ".png") +
+                       " --body " + q(file.string()) + " --content-type image/png --metadata owner=user" +
+                       std::to_string(i) + ",kind=avatar");
+    ASSERT_EQ(put.exitCode, 0) << put.output;
+  }
+  const auto before = dataOf(server, depId, scratch);
+  ASSERT_EQ(before.objects.size(), 3u);
+  ASSERT_NE(before.rows.find("toot number 500"), std::string::npos);
+
+  // Backup.
+  auto started = c->post("/api/v1/deployments/" + depId + "/backups", "");
+  ASSERT_EQ(started.status, 202) << started.body;
+  const auto backupId = std::string(json::parse(started.body).at("id").as_string());
+  auto backup = waitFor(server, *c, "/api/v1/backups/" + backupId);
+  ASSERT_EQ(backup.at("status"), "succeeded") << json::serialize(backup);
+  auto row = store::BackupStore(server.state().connection()).getBackup(backupId).value();
+  auto key2 = bundle::BundleKey::openOrCreate(server.dataDir().bundleKey());
+  auto opened = bundle::readBundle(row.path, key2);
+  ASSERT_TRUE(opened) << opened.error().message;
+  EXPECT_EQ(opened->secrets, before.secrets);
+  EXPECT_FALSE(opened->manifest.partsOf("database", "mastodon").empty());
+  EXPECT_EQ(opened->manifest.partsOf("bucket", "mastodon-media").size(), 4u);  // index + 3 objects
+  auto download = c->get("/api/v1/backups/" + backupId + "/bundle");
+  EXPECT_EQ(download.status, 200);
+  EXPECT_EQ(download.body.size(), static_cast<std::size_t>(row.size));
+
+  // Delete the deployment (the bucket emptied first: S3 refuses to delete a bucket that holds objects).
+  ASSERT_EQ(aws(keyId, secrets.at("mastodon-s3-secret-key"), "s3 rm --recursive s3://" + bucket).exitCode, 0);
+  ASSERT_EQ(c->request("DELETE", "/api/v1/deployments/" + depId).status, 202);
+  server.orchestrator().waitIdle();
+  ASSERT_EQ(json::parse(c->get("/api/v1/deployments/" + depId).body).at("status"), "deleted");
+
+  // Restore as a new deployment under another domain.
+  auto restoreStarted = c->post("/api/v1/organisations/" + orgId + "/restores",
+                                json::serialize(json::object{{"backup", backupId}, {"domain", "restored.example.test"}}));
+  ASSERT_EQ(restoreStarted.status, 202) << restoreStarted.body;
+  auto restoreId = std::string(json::parse(restoreStarted.body).at("id").as_string());
+  auto restored = waitFor(server, *c, "/api/v1/restores/" + restoreId);
+  ASSERT_EQ(restored.at("status"), "succeeded") << json::serialize(restored);
+  auto newId = std::string(restored.at("deployment").as_string());
+  EXPECT_NE(newId, depId);
+  auto dep = json::parse(c->get("/api/v1/deployments/" + newId).body);
+  EXPECT_EQ(dep.at("domain"), "restored.example.test");
+  EXPECT_EQ(dep.at("status"), "ready");
+
+  const auto after = dataOf(server, newId, scratch);
+  EXPECT_EQ(after.rows, before.rows);
+  EXPECT_EQ(after.objects, before.objects);
+  EXPECT_EQ(after.secrets, before.secrets);
+}
+
+TEST_F(BundleSiteTest, ARestoreThatFailsNamesThePartAndLeavesNothingBehind) {
+  testing::TestServer server([](const orchestrator::DataDir& dir) { writeTarget(dir); });
+  auto c = server.operatorClient();
+  auto org = json::parse(c->post("/api/v1/organisations", R"({"name":"broken","displayName":"Broken"})").body);
+  const auto orgId = std::string(org.at("id").as_string());
+  auto created = c->post("/api/v1/organisations/" + orgId + "/deployments",
+                         R"({"name":"social","domain":"broken.example.test","target":"site","apps":[{"app":"mastodon"}]})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  const auto depId = std::string(json::parse(created.body).at("id").as_string());
+  ASSERT_EQ(c->post("/api/v1/deployments/" + depId + "/apply", "").status, 202);
+  server.orchestrator().waitIdle();
+  auto started = c->post("/api/v1/deployments/" + depId + "/backups", "");
+  ASSERT_EQ(started.status, 202) << started.body;
+  const auto backupId = std::string(json::parse(started.body).at("id").as_string());
+  ASSERT_EQ(waitFor(server, *c, "/api/v1/backups/" + backupId).at("status"), "succeeded");
+  store::BackupStore jobs(server.state().connection());
+  auto good = jobs.getBackup(backupId).value();
+  auto key = bundle::BundleKey::openOrCreate(server.dataDir().bundleKey());
+  auto opened = bundle::readBundle(good.path, key, server.dataDir().root / "extracted");
+  ASSERT_TRUE(opened) << opened.error().message;
+
+  /// A backup row whose bundle is written from the good one's parts with `change` applied.
+  auto forged = [&](const std::string& name, std::map<std::string, std::string> secrets,
+                    const std::function<void(const fs::path&)>& change) {
+    std::vector<bundle::PartSource> parts;
+    for (auto& p : opened->manifest.parts)
+      if (p.name != bundle::kSecretsName)
+        parts.push_back({p, server.dataDir().root / "extracted" / p.name});
+    auto path = server.dataDir().root / (name + ".fhb");
+    auto w = bundle::writeBundle(path, opened->manifest, secrets, key, parts);
+    EXPECT_TRUE(w) << w.error().message;
+    if (change) change(path);
+    auto b = jobs.createBackup(depId, orgId, "");
+    jobs.finishBackup(b.id, path.string(), static_cast<std::int64_t>(fs::file_size(path)), "");
+    return b.id;
+  };
+  int restores = 0;
+  auto restoreOf = [&](const std::string& backup, const std::string& domain) {
+    // The original still lives: the restored deployment takes another name too.
+    auto name = "restored-" + std::to_string(++restores);
+    auto r = c->post("/api/v1/organisations/" + orgId + "/restores",
+                     json::serialize(json::object{{"backup", backup}, {"domain", domain}, {"name", name}}));
+    EXPECT_EQ(r.status, 202) << r.body;
+    return waitFor(server, *c, "/api/v1/restores/" + std::string(json::parse(r.body).at("id").as_string()));
+  };
+  auto leftBehind = [&](const json::object& restore) {
+    auto id = std::string(restore.at("deployment").as_string());
+    EXPECT_EQ(json::parse(c->get("/api/v1/deployments/" + id).body).at("status"), "deleted");
+    EXPECT_TRUE(server.state().recordedResources(id).empty());
+    EXPECT_TRUE(server.state().sealedSecrets(id).empty());
+  };
+
+  // A secret missing from the bundle: restoring would generate a new one, so it is refused before anything is made.
+  auto lacking = opened->secrets;
+  lacking.erase("mastodon-database-password");
+  auto r1 = restoreOf(forged("lacking", lacking, {}), "lacking.example.test");
+  EXPECT_EQ(r1.at("status"), "failed");
+  EXPECT_EQ(r1.at("failedPart"), "secrets.sealed");
+  EXPECT_NE(std::string(r1.at("error").as_string()).find("mastodon-database-password"), std::string::npos);
+  leftBehind(r1);
+
+  // A database dump that does not load: the restore applies, fails at the database's part, and rolls back.
+  for (auto& p : opened->manifest.parts)
+    if (p.kind == "database") {
+      std::ofstream(server.dataDir().root / "extracted" / p.name, std::ios::trunc) << "not a dump";
+    }
+  auto r2 = restoreOf(forged("baddump", opened->secrets, {}), "baddump.example.test");
+  EXPECT_EQ(r2.at("status"), "failed");
+  EXPECT_EQ(r2.at("failedPart"), "parts/database/mastodon") << json::serialize(r2);
+  leftBehind(r2);
+
+  // A truncated bundle: refused before anything is made (at the request when even its manifest
+  // cannot be read, else by the restore's verification), naming the bundle or the part.
+  auto cut = forged("cut", opened->secrets, [](const fs::path& p) { fs::resize_file(p, fs::file_size(p) / 2); });
+  auto live = [&] { return server.state().listDeployments(std::vector<std::string>{orgId}, 100, "").items.size(); };
+  const auto liveBefore = live();
+  auto r3 = c->post("/api/v1/organisations/" + orgId + "/restores",
+                    json::serialize(json::object{{"backup", cut}, {"domain", "cut.example.test"}, {"name", "restored-cut"}}));
+  if (r3.status == 409) {
+    EXPECT_NE(r3.body.find("cannot be read"), std::string::npos) << r3.body;
+    EXPECT_EQ(live(), liveBefore) << "a refused restore creates no deployment";
+  } else {
+    ASSERT_EQ(r3.status, 202) << r3.body;
+    auto ended = waitFor(server, *c, "/api/v1/restores/" + std::string(json::parse(r3.body).at("id").as_string()));
+    EXPECT_EQ(ended.at("status"), "failed");
+    EXPECT_FALSE(std::string(ended.at("failedPart").as_string()).empty());
+    leftBehind(ended);
+  }
+}
+
+}  // namespace
+}  // namespace fedihost
