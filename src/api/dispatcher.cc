@@ -11,6 +11,7 @@
 #include "api/problem.hh"
 #include "core/clock.hh"
 #include "core/ids.hh"
+#include "core/log.hh"
 #include "orchestrator/orchestrator.hh"
 #include "store/accounting_store.hh"
 #include "store/outbox.hh"
@@ -116,10 +117,15 @@ Lane Dispatcher::lane(const Request& req) const {
 }
 
 Response Dispatcher::handle(const Request& req) {
-  if (req.path == "/api" || req.path.starts_with("/api/")) return handleApi(req);
-  if (req.method != "GET" && req.method != "HEAD")
-    return problem({ErrorKind::NotFound, "no such route: " + req.method + " " + req.path, {}});
-  return handleStatic(req);
+  // Every line logged while serving this request carries its id.
+  log::RequestScope scope(requestIdOf(req));
+  Response r;
+  if (req.path == "/api" || req.path.starts_with("/api/")) r = handleApi(req);
+  else if (req.method != "GET" && req.method != "HEAD")
+    r = problem({ErrorKind::NotFound, "no such route: " + req.method + " " + req.path, {}});
+  else r = handleStatic(req);
+  spdlog::debug("{} {} {}", req.method, req.path, r.status);
+  return r;
 }
 
 Response Dispatcher::handleApi(const Request& req) {
@@ -161,7 +167,7 @@ Response Dispatcher::handleApi(const Request& req) {
   };
   if (mutating) {
     audit.eventId = ids::newId("evt");
-    audit.requestId = requestIdOf(req);
+    audit.requestId = log::currentRequestId();
     audit.action = route->method + " " + route->pattern;
     audit.method = req.method;
     audit.path = req.path;
