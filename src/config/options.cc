@@ -241,7 +241,8 @@ Result<void> readToml(Config& config, std::string_view text, const std::string& 
       const auto* t = node.as_table();
       std::string kind, ref;
       if (t && t->size() == 1) {
-        auto&& [k, inner] = *t->begin();
+        auto first = t->begin();  // its iterator holds the pair it gives
+        auto&& [k, inner] = *first;
         kind = std::string(k.str());
         if (auto* s = inner.as_string()) ref = s->get();
       }
