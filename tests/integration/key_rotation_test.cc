@@ -55,7 +55,7 @@ class KeyRotationTest : public ::testing::Test {
     // A target whose provider credential is sealed, and a file target's record holding a sealed value.
     fs::create_directories(dir_.targetConfigDir());
     std::ofstream(dir_.targetConfigDir() / "site.json")
-        << "{\n  \"name\": \"site\",\n  \"description\": \"kept as written\",\n  \"providers\": {\"dns\": "
+        << "{\n  \"name\": \"site\",\n  \"description\": \"kept as written\",\n  \"providers\": {\"dns-record-set\": "
            "{\"implementation\": \"file\", \"settings\": {\"token\": {\"sealed\": \""
         << box.seal("provider-token") << "\"}}}}\n}\n";
     expected_.push_back("provider-token");
@@ -161,17 +161,17 @@ TEST_F(KeyRotationTest, SecretSealAndReferencesInATargetFile) {
   boost::json::object config{
       {"name", "refs"},
       {"providers",
-       {{"dns", {{"implementation", "file"}, {"settings", {{"a", {{"sealed", text}}}, {"b", {{"file", (tmp_ / "token").string()}}}}}}}}}};
+       {{"dns-record-set", {{"implementation", "file"}, {"settings", {{"a", {{"sealed", text}}}, {"b", {{"file", (tmp_ / "token").string()}}}}}}}}}};
   auto t = providers::Target::fromConfig(config, tmp_ / "refs", dir_.stateUrl(), &box);
   ASSERT_TRUE(t) << t.error().message;
-  config["providers"].as_object()["dns"].as_object()["settings"].as_object()["b"] =
+  config["providers"].as_object()["dns-record-set"].as_object()["settings"].as_object()["b"] =
       boost::json::object{{"file", (tmp_ / "missing").string()}};
   auto bad = providers::Target::fromConfig(config, tmp_ / "refs", dir_.stateUrl(), &box);
   ASSERT_FALSE(bad);
-  EXPECT_NE(bad.error().message.find("providers.dns.settings.b"), std::string::npos) << bad.error().message;
+  EXPECT_NE(bad.error().message.find("providers.dns-record-set.settings.b"), std::string::npos) << bad.error().message;
   auto noBox = providers::Target::fromConfig(boost::json::object{{"name", "x"},
                                                                  {"providers",
-                                                                  {{"dns",
+                                                                  {{"dns-record-set",
                                                                     {{"implementation", "file"},
                                                                      {"settings", {{"a", {{"sealed", text}}}}}}}}}},
                                              tmp_ / "x", dir_.stateUrl(), nullptr);
