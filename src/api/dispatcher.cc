@@ -11,6 +11,7 @@
 #include "api/problem.hh"
 #include "core/clock.hh"
 #include "core/ids.hh"
+#include "core/log.hh"
 #include "core/metrics.hh"
 #include "orchestrator/orchestrator.hh"
 #include "store/accounting_store.hh"
@@ -124,6 +125,8 @@ Lane Dispatcher::lane(const Request& req) const {
 }
 
 Response Dispatcher::handle(const Request& req) {
+  // Every line logged while serving this request carries its id.
+  log::RequestScope scope(requestIdOf(req));
   auto start = std::chrono::steady_clock::now();
   std::string route = "static";
   Response r;
@@ -141,6 +144,7 @@ Response Dispatcher::handle(const Request& req) {
                                                        {"route"});
   requests.inc({route, std::to_string(r.status)});
   latency.observe({std::move(route)}, took.count());
+  spdlog::debug("{} {} {}", req.method, req.path, r.status);
   return r;
 }
 
@@ -185,7 +189,7 @@ Response Dispatcher::handleApi(const Request& req, std::string& routeLabel) {
   };
   if (mutating) {
     audit.eventId = ids::newId("evt");
-    audit.requestId = requestIdOf(req);
+    audit.requestId = log::currentRequestId();
     audit.action = route->method + " " + route->pattern;
     audit.method = req.method;
     audit.path = req.path;

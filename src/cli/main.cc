@@ -4,9 +4,14 @@
 #include <iostream>
 
 #include "cli/commands.hh"
+#include "core/log.hh"
 #include "core/result.hh"
 
+#include <unistd.h>
+
 int main(int argc, char** argv) {
+  // Logs go to stderr: text on a terminal, JSON lines otherwise (serve applies log.format).
+  fedihost::log::setup(fedihost::log::formatFor("auto", ::isatty(STDERR_FILENO) == 1));
   CLI::App app{"fedihost — a control plane for hosting Fediverse and collaboration services"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string(FEDIHOST_VERSION));

@@ -5,8 +5,18 @@
 #include <fstream>
 #include <iostream>
 
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iterator>
+
 #include "accounting/month_closer.hh"
 #include "aaa/auth.hh"
+#include "config/options.hh"
+#include "core/log.hh"
+#include "core/private_file.hh"
+#include "orchestrator/key_rotation.hh"
 #include "api/dispatcher.hh"
 #include "api/server.hh"
 #include "cli/commands.hh"
@@ -33,13 +43,6 @@ std::string readPasswordFile(const std::string& path) {
   return pw;
 }
 
-void writePrivateFile(const fs::path& path, const std::string& content) {
-  std::ofstream out(path, std::ios::trunc);
-  out << content;
-  out.close();
-  fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
-}
-
 fs::path defaultWebRoot() {
   if (const char* env = std::getenv("FEDIHOST_WEB")) return env;
   fs::path source = fs::path(FEDIHOST_SOURCE_DIR) / "web" / "dist";
@@ -64,32 +67,6 @@ void runInit(const InitOptions& o) {
             << user->email << ".\n";
 }
 
-struct ServeOptions {
-  std::string data = "var";
-  std::string listen = "127.0.0.1:8080";
-  std::string web;
-  std::string portFile;
-  int workers = 2;
-  int jobWorkers = 2;
-  int maxParallelSteps = 8;
-  int retryAttempts = 6;
-  int refreshInterval = 600;
-  std::string backupDir;
-  int handlerThreads = 0;  // 0: one per core
-  bool signup = false;
-  std::vector<std::string> customerDomains;
-  std::string publicUrl;
-  std::string resolver;
-  std::string smtp;
-  std::string mailFrom;
-  std::string smtpUser;
-  std::string smtpStartTls = "required";
-  bool requireOperatorTotp = false;
-  int freeFailuresPerAddress = 10;
-  int sessionIdle = 8 * 3600;
-  int sessionLifetime = 7 * 24 * 3600;
-};
-
 /// The host of a URL for a sender address: "http://panel.example:8080/" -> "panel.example" ("localhost" for an IP).
 std::string mailHostOf(const std::string& url) {
   auto start = url.find("://");
@@ -103,69 +80,99 @@ bool isLoopback(const std::string& address) {
   return address == "localhost" || address.starts_with("127.") || address == "::1" || address == "[::1]";
 }
 
-void runServe(const ServeOptions& o) {
-  orchestrator::DataDir dir{o.data};
+/// The master key's file: master_key_file, else the systemd credential "master-key" if
+/// present, else DATA/secret.key (empty path: the data directory's default).
+fs::path masterKeyOf(const config::Config& c) {
+  if (!c.string("master_key_file").empty()) return c.string("master_key_file");
+  if (const char* creds = std::getenv("CREDENTIALS_DIRECTORY"); creds && *creds) {
+    fs::path p = fs::path(creds) / "master-key";
+    std::error_code ec;
+    if (fs::exists(p, ec)) return p;
+  }
+  return {};
+}
+
+orchestrator::DataDir dataDirOf(const config::Config& c) {
+  return orchestrator::DataDir{c.string("data_dir"), masterKeyOf(c)};
+}
+
+/// The configuration file (if any), then secrets from the environment, then the command line.
+config::Config loadConfig(const std::string& file, const config::CommandLine* cli) {
+  config::Config c(config::serveOptions());
+  if (!file.empty()) config::readTomlFile(c, file).orThrow();
+  config::readSecretsFromEnvironment(c, [](const char* n) { return std::getenv(n); }).orThrow();
+  if (c.string("mail.smtp_password").empty())
+    if (const char* pw = std::getenv("FEDIHOST_SMTP_PASSWORD"); pw && *pw)  // older: the value itself
+      c.set("mail.smtp_password", std::string(pw), config::Origin::Environment, "FEDIHOST_SMTP_PASSWORD");
+  if (cli) cli->apply(c);
+  return c;
+}
+
+int intOf(const config::Config& c, std::string_view name) { return static_cast<int>(c.integer(name)); }
+
+void runServe(const config::Config& c) {
+  log::setup(log::formatFor(c.string("log.format"), ::isatty(STDERR_FILENO) == 1), c.string("log.level"));
+  auto dir = dataDirOf(c);
   // Held until this process ends: a second server on the same directory refuses to start.
   auto lock = orchestrator::DataDirLock::acquire(dir);
   if (!lock) throw AbortError(lock.error());
   orchestrator::prepareDataDir(dir);
   providers::registerBuiltinProviders();
 
-  auto colon = o.listen.rfind(':');
+  const std::string listen = c.string("server.listen");
+  auto colon = listen.rfind(':');
   if (colon == std::string::npos) throw std::runtime_error("--listen takes ADDRESS:PORT, e.g. 127.0.0.1:8080");
   api::ServerOptions so;
-  so.address = o.listen.substr(0, colon);
-  so.port = static_cast<unsigned short>(std::stoi(o.listen.substr(colon + 1)));
-
-  so.handlerThreads = o.handlerThreads > 0 ? o.handlerThreads : so.handlerThreads;
+  so.address = listen.substr(0, colon);
+  so.port = static_cast<unsigned short>(std::stoi(listen.substr(colon + 1)));
+  so.handlerThreads = intOf(c, "server.handler_threads") > 0 ? intOf(c, "server.handler_threads") : so.handlerThreads;
 
   auto stateConn = store::connect(dir.stateUrl());
   store::AccountStore accounts(*stateConn);
 
-  // First start without `fedihost init`: create an operator and print how to log in, once.
+  // First start without `fedihost init`: create an operator; its password goes to a file
+  // of mode 0600, never to the output (journald keeps that).
   if (accounts.countUsers() == 0) {
     std::string email = "operator@localhost";
     std::string password = ids::randomToken(15);
     aaa::createOperator(accounts, email, password).orThrow();
-    writePrivateFile(dir.root / "initial-password", email + "\n" + password + "\n");
-    std::cout << "First start: an operator account was created.\n"
-              << "  e-mail:   " << email << "\n"
-              << "  password: " << password << "\n"
-              << "(also saved in " << (dir.root / "initial-password").string()
-              << ", readable by you only; delete it once noted)\n";
+    const auto file = fs::absolute(dir.root / "initial-password");
+    files::writePrivateFile(file, email + "\n" + password + "\n").orThrow();
+    std::cout << "First start: created the operator account " << email << "; its password is in " << file.string()
+              << " (mode 0600, readable by you only; delete it once noted)" << std::endl;
   }
 
   orchestrator::OrchestratorOptions oo;
-  oo.workers = o.workers;
-  oo.jobWorkers = o.jobWorkers;
-  oo.maxParallelSteps = o.maxParallelSteps;
-  oo.retry.maxAttempts = o.retryAttempts;
-  oo.refreshInterval = std::chrono::seconds(o.refreshInterval);
-  oo.backupDir = o.backupDir;
+  oo.workers = intOf(c, "orchestrator.workers");
+  oo.maxParallelSteps = intOf(c, "orchestrator.max_parallel_steps");
+  oo.retry.maxAttempts = intOf(c, "orchestrator.retry_attempts");
+  oo.refreshInterval = std::chrono::seconds(c.integer("orchestrator.refresh_interval"));
+  oo.jobWorkers = intOf(c, "orchestrator.job_workers");
+  oo.backupDir = c.string("orchestrator.backup_dir");
   orchestrator::Orchestrator orch(dir, oo);
   aaa::AuthOptions ao;
-  ao.requireOperatorTotp = o.requireOperatorTotp;
-  ao.sessionIdle = std::chrono::seconds(o.sessionIdle);
-  ao.throttle.freeFailuresPerAddress = o.freeFailuresPerAddress;
-  ao.sessionLifetime = std::chrono::seconds(o.sessionLifetime);
+  ao.requireOperatorTotp = c.boolean("auth.require_operator_totp");
+  ao.sessionIdle = std::chrono::seconds(c.integer("auth.session_idle"));
+  ao.throttle.freeFailuresPerAddress = intOf(c, "auth.login_failures_per_address");
+  ao.sessionLifetime = std::chrono::seconds(c.integer("auth.session_lifetime"));
   aaa::Authenticator authenticator(ao, secrets::SecretBox::openOrCreate(dir.secretKey()));
   api::ApiServices services{dir.stateUrl(), dir.accountingUrl(), orch, authenticator, {}, nullptr};
-  services.options.signup = o.signup;
-  services.options.customerDomains = o.customerDomains;
-  services.options.publicUrl = o.publicUrl.empty() ? "http://" + o.listen : o.publicUrl;
-  services.options.resolver = o.resolver;
+  services.options.signup = c.boolean("server.signup");
+  services.options.customerDomains = c.strings("domains.customer_domains");
+  services.options.publicUrl = c.string("server.public_url").empty() ? "http://" + listen : c.string("server.public_url");
+  services.options.resolver = c.string("domains.resolver");
   services.options.secureCookies = !isLoopback(so.address);
-  if (!o.smtp.empty()) {
+  if (!c.string("mail.smtp").empty()) {
     net::MailerConfig mc;
-    mc.from = o.mailFrom.empty() ? "fedihost@" + mailHostOf(services.options.publicUrl) : o.mailFrom;
-    mc.startTls = o.smtpStartTls == "none"       ? net::StartTls::None
-                  : o.smtpStartTls == "optional" ? net::StartTls::Optional
-                                                 : net::StartTls::Required;
-    if (const char* pw = std::getenv("FEDIHOST_SMTP_PASSWORD")) mc.password = pw;
-    mc.username = o.smtpUser;
-    services.mailer = net::makeMailer(o.smtp, mc).orThrow();
+    const auto& from = c.string("mail.mail_from");
+    mc.from = from.empty() ? "fedihost@" + mailHostOf(services.options.publicUrl) : from;
+    const auto& tls = c.string("mail.smtp_starttls");
+    mc.startTls = tls == "none" ? net::StartTls::None : tls == "optional" ? net::StartTls::Optional : net::StartTls::Required;
+    mc.password = c.string("mail.smtp_password");
+    mc.username = c.string("mail.smtp_user");
+    services.mailer = net::makeMailer(c.string("mail.smtp"), mc).orThrow();
   }
-  fs::path web = o.web.empty() ? defaultWebRoot() : fs::path(o.web);
+  fs::path web = c.string("server.web").empty() ? defaultWebRoot() : fs::path(c.string("server.web"));
   api::Dispatcher dispatcher(std::move(services), web);
   api::Server server(so, dispatcher);
   orch.start();
@@ -173,22 +180,33 @@ void runServe(const ServeOptions& o) {
   accounting::MonthCloser closer({dir.stateUrl(), dir.accountingUrl(), std::chrono::hours(1)});
   closer.start();
   auto port = server.start();
-  if (!o.portFile.empty()) {
-    std::ofstream pf(o.portFile + ".tmp");
-    pf << port << "\n";
-    pf.close();
-    fs::rename(o.portFile + ".tmp", o.portFile);
-  }
-  std::cout << "fedihost " << FEDIHOST_VERSION << " is serving the panel at http://" << so.address << ":" << port
-            << "/  (API at /api/v1, data in " << fs::absolute(dir.root).string() << ")" << std::endl;
+  if (const auto& portFile = c.string("server.port_file"); !portFile.empty())
+    files::writePrivateFile(portFile, std::to_string(port) + "\n").orThrow();
+  spdlog::info("fedihost {} is serving the panel at http://{}:{}/ (API at /api/v1, data in {})", FEDIHOST_VERSION,
+               so.address, port, fs::absolute(dir.root).string());
   if (!fs::exists(web / "index.html"))
-    std::cout << "note: the panel is not built (" << web.string() << "/index.html missing); the API works."
-              << std::endl;
+    spdlog::warn("the panel is not built ({}/index.html missing); the API works", web.string());
   server.waitForSignal();
-  std::cout << "stopping" << std::endl;
+  spdlog::info("stopping");
   server.stop();
   closer.stop();
   orch.stop();
+}
+
+int runConfigCheck(const std::string& file) {
+  auto c = loadConfig(file, nullptr);
+  // What serve would refuse at start: the data directory's master key, if it exists already.
+  auto dir = dataDirOf(c);
+  std::error_code ec;
+  if (fs::exists(dir.secretKey(), ec)) (void)secrets::SecretBox::readKeyFile(dir.secretKey());
+  std::cout << "# " << file << ": valid. The effective configuration (secrets redacted):\n" << c.render();
+  return 0;
+}
+
+std::string readAllStdin() {
+  std::string s((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  return s;
 }
 
 }  // namespace
@@ -201,55 +219,82 @@ void addServerCommands(CLI::App& app) {
   i->add_option("--password-file", init->passwordFile, "a file whose first line is the password")->required();
   i->callback([init] { runInit(*init); });
 
-  auto serve = std::make_shared<ServeOptions>();
+  struct ServeCommand {
+    std::string configFile;
+    std::unique_ptr<config::CommandLine> cli;
+  };
+  auto serve = std::make_shared<ServeCommand>();
   auto* s = app.add_subcommand("serve", "Serve the API and the panel, and run deployments");
-  s->add_option("--data", serve->data, "data directory (created if missing)")->capture_default_str();
-  s->add_option("--listen", serve->listen, "address and port (port 0 picks a free one)")->capture_default_str();
-  s->add_option("--web", serve->web, "directory of the built panel (default: web/dist)");
-  s->add_option("--port-file", serve->portFile, "write the bound port to this file once listening");
-  s->add_option("--workers", serve->workers, "threads that apply runs")->capture_default_str()->check(
-      CLI::Range(1, 64));
-  s->add_option("--job-workers", serve->jobWorkers, "threads that do refresh and orphan-scan jobs")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 64));
-  s->add_option("--max-parallel-steps", serve->maxParallelSteps, "provider calls in flight at once, all runs together")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 256));
-  s->add_option("--retry-attempts", serve->retryAttempts,
-                "calls per step before a retryable error (timeout, 5xx, busy) fails it")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 50));
-  s->add_option("--backup-dir", serve->backupDir, "where backups (bundle files) are written (default: DATA/backups)");
-  s->add_option("--refresh-interval", serve->refreshInterval,
-                "seconds between reading every deployment's resources back to find drift (0: never)")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 7 * 24 * 3600));
-  s->add_option("--handler-threads", serve->handlerThreads, "threads that answer API requests (0: one per core)")
-      ->check(CLI::Range(0, 256));
-  s->add_flag("--signup", serve->signup, "let anyone create an account and an organisation");
-  s->add_option("--customer-domain", serve->customerDomains,
-                "a parent domain whose sub-domains customers may use (repeatable)");
-  s->add_option("--public-url", serve->publicUrl, "the panel's address in links sent by mail (default: from --listen)");
-  s->add_option("--resolver", serve->resolver, "IP:PORT of the DNS resolver that checks domain challenges");
-  s->add_option("--smtp", serve->smtp, "mail relay for invitations and password resets: smtp://host:port or smtps://…");
-  s->add_option("--smtp-user", serve->smtpUser, "login at the mail relay (its password in env FEDIHOST_SMTP_PASSWORD)");
-  s->add_option("--smtp-starttls", serve->smtpStartTls, "STARTTLS on smtp://: required, optional or none")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"required", "optional", "none"}));
-  s->add_option("--mail-from", serve->mailFrom, "sender address of mails (default: fedihost@<host of --public-url>)");
-  s->add_flag("--require-operator-totp", serve->requireOperatorTotp,
-              "operators must set up a second factor before doing anything else");
-  s->add_option("--login-failures-per-address", serve->freeFailuresPerAddress,
-                "failed logins from one address before it must wait (raise it when many people share an address)")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 1000000000));
-  s->add_option("--session-idle", serve->sessionIdle, "seconds without use after which a session ends")
-      ->capture_default_str()
-      ->check(CLI::Range(60, 30 * 24 * 3600));
-  s->add_option("--session-lifetime", serve->sessionLifetime, "seconds after which a session ends")
-      ->capture_default_str()
-      ->check(CLI::Range(300, 365 * 24 * 3600));
-  s->callback([serve] { runServe(*serve); });
+  s->add_option("--config", serve->configFile,
+                "the configuration file (TOML, see docs/configuration.md); the options below override it");
+  serve->cli = std::make_unique<config::CommandLine>(*s, config::serveOptions());
+  s->callback([serve] { runServe(loadConfig(serve->configFile, serve->cli.get())); });
+
+  auto* cfg = app.add_subcommand("config", "The configuration file");
+  cfg->require_subcommand(1);
+  auto checkFile = std::make_shared<std::string>();
+  auto* check = cfg->add_subcommand("check", "Validate a configuration file and print the effective configuration");
+  check->add_option("file", *checkFile, "the configuration file")->required();
+  check->callback([checkFile] { runConfigCheck(*checkFile); });
+  auto* docs = cfg->add_subcommand("docs", "Print the table of options (Markdown, as in docs/configuration.md)");
+  docs->callback([] { std::cout << config::markdownTable(config::serveOptions()); });
+
+  struct KeyCommand {
+    std::string configFile;
+    std::string data;
+    std::string masterKeyFile;
+  };
+  auto addKeyOptions = [](CLI::App* a, KeyCommand& k) {
+    a->add_option("--config", k.configFile, "the configuration file (its data_dir and master_key_file)");
+    a->add_option("--data", k.data, "data directory (overrides the file's)");
+    a->add_option("--master-key-file", k.masterKeyFile, "the master key (overrides the file's)");
+  };
+  auto keyConfig = [](const KeyCommand& k) {
+    auto c = loadConfig(k.configFile, nullptr);
+    if (!k.data.empty()) c.set("data_dir", k.data, config::Origin::CommandLine);
+    if (!k.masterKeyFile.empty()) c.set("master_key_file", k.masterKeyFile, config::Origin::CommandLine);
+    return c;
+  };
+
+  auto* secret = app.add_subcommand("secret", "Secrets at rest");
+  secret->require_subcommand(1);
+  auto sealCmd = std::make_shared<KeyCommand>();
+  auto* seal = secret->add_subcommand(
+      "seal", "Seal a secret read from stdin under the master key; prints {\"sealed\": …} for a target file");
+  addKeyOptions(seal, *sealCmd);
+  seal->callback([sealCmd, keyConfig] {
+    auto dir = dataDirOf(keyConfig(*sealCmd));
+    auto clear = readAllStdin();
+    if (clear.empty()) throw AbortError(Error::invalid("stdin", "nothing to seal: the secret comes on stdin"));
+    auto box = secrets::SecretBox::openOrCreate(dir.secretKey());
+    std::cout << box.seal(clear) << "\n";
+  });
+
+  auto* keys = app.add_subcommand("keys", "The master key");
+  keys->require_subcommand(1);
+  auto rotateCmd = std::make_shared<KeyCommand>();
+  auto* rotate = keys->add_subcommand(
+      "rotate", "Re-seal every sealed secret under a new master key (stop the server first; a rerun finishes an interrupted one)");
+  addKeyOptions(rotate, *rotateCmd);
+  rotate->callback([rotateCmd, keyConfig] {
+    auto dir = dataDirOf(keyConfig(*rotateCmd));
+    auto lock = orchestrator::DataDirLock::acquire(dir);
+    if (!lock) throw AbortError(lock.error());
+    orchestrator::prepareDataDir(dir);
+    // Tests: FEDIHOST_TEST_ROTATE_KILL_AT=n kills this process after the n-th value re-sealed (-1: before the key switch).
+    orchestrator::RotationHook hook;
+    if (const char* at = std::getenv("FEDIHOST_TEST_ROTATE_KILL_AT"); at && *at) {
+      int n = std::atoi(at);
+      hook = [n](int count) {
+        if (count == n) ::raise(SIGKILL);
+      };
+    }
+    auto r = orchestrator::rotateMasterKey(dir, hook).orThrow();
+    std::cout << (r.resumed ? "Finished an interrupted rotation" : "Rotated the master key") << " from " << r.oldKeyId
+              << " to " << r.newKeyId << ": " << r.resealed << " values re-sealed now"
+              << (r.alreadyNew ? ", " + std::to_string(r.alreadyNew) + " before the interruption" : "") << ".\n";
+    for (auto& p : r.places) std::cout << "  " << p << "\n";
+  });
 }
 
 }  // namespace fedihost::cli

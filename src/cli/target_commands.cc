@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "cli/commands.hh"
@@ -41,7 +42,12 @@ int runCheck(const CheckOptions& o) {
   }
   if (!config.is_object()) throw AbortError(Error::malformed(file.string(), "must be a JSON object"));
   auto name = config.as_object().contains("name") ? std::string(config.at("name").as_string()) : std::string();
-  auto target = providers::Target::fromConfig(config.get_object(), dir.targetRoot(name), dir.stateUrl());
+  // Sealed credentials ({"sealed": …}) open with the data directory's master key, if there is one.
+  std::optional<secrets::SecretBox> box;
+  std::error_code ec;
+  if (fs::exists(dir.secretKey(), ec)) box = secrets::SecretBox::openOrCreate(dir.secretKey());
+  auto target = providers::Target::fromConfig(config.get_object(), dir.targetRoot(name), dir.stateUrl(),
+                                              box ? &*box : nullptr);
   if (!target) throw AbortError(target.error());
 
   std::cout << "target " << target->name() << " (" << file.string() << ")\n";

@@ -15,6 +15,7 @@
 
 #include "core/fd.hh"
 #include "core/ids.hh"
+#include "core/private_file.hh"
 #include "net/curl_util.hh"
 
 namespace fedihost::net {
@@ -242,9 +243,8 @@ Result<void> FileMailer::send(const MailMessage& message) {
   auto fail = [&](const std::string& what) {
     return Error{ErrorKind::Unavailable, "cannot " + what + " in " + dir_.string() + ": " + std::strerror(errno), {}};
   };
-  std::error_code ec;
-  std::filesystem::create_directories(dir_, ec);
-  if (ec) return Error{ErrorKind::Unavailable, "cannot create the mail directory " + dir_.string() + ": " + ec.message(), {}};
+  if (auto made = files::makePrivateDirs(dir_); !made)
+    return Error{ErrorKind::Unavailable, "cannot create the mail directory: " + made.error().message, {}};
 
   const std::time_t t = std::chrono::system_clock::to_time_t(now);
   std::tm tm{};
@@ -253,7 +253,7 @@ Result<void> FileMailer::send(const MailMessage& message) {
   std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
   const auto name = dir_ / (std::string(stamp) + "-" + ids::randomBase32(10) + ".eml");
   const auto partial = std::filesystem::path(name.string() + ".part");  // readers see whole .eml files only
-  Fd fd(::open(partial.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  Fd fd(::open(partial.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
   if (fd.get() < 0) return fail("create a message file");
   for (std::size_t done = 0; done < text->size();) {
     auto n = ::write(fd.get(), text->data() + done, text->size() - done);

@@ -18,6 +18,7 @@
 #include "core/clock.hh"
 #include "core/fd.hh"
 #include "core/json_util.hh"
+#include "core/private_file.hh"
 #include "orchestrator/expand.hh"
 #include "orchestrator/planner.hh"
 #include "store/migrations.hh"
@@ -77,7 +78,7 @@ void prepareDataDir(const DataDir& dir) {
 }
 
 Result<DataDirLock> DataDirLock::acquire(const DataDir& dir) {
-  std::filesystem::create_directories(dir.root);
+  files::makePrivateDirs(dir.root).orThrow();
   auto path = dir.root / "serve.lock";
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) throw std::runtime_error("cannot open " + path.string() + ": " + std::strerror(errno));
@@ -122,7 +123,7 @@ Orchestrator::Orchestrator(DataDir dir, OrchestratorOptions options)
     }
     if (!config.is_object()) throw AbortError(Error::invalid(e.path().string(), "must be a JSON object"));
     auto name = e.path().stem().string();
-    auto t = providers::Target::fromConfig(config.get_object(), dir_.targetRoot(name), dir_.stateUrl());
+    auto t = providers::Target::fromConfig(config.get_object(), dir_.targetRoot(name), dir_.stateUrl(), &box_);
     if (!t) {
       auto err = t.error();
       err.message = e.path().string() + ": " + err.message;

@@ -29,9 +29,10 @@ namespace fedihost::orchestrator {
 /// Where a data directory keeps things.
 struct DataDir {
   std::filesystem::path root;
+  std::filesystem::path masterKey = {};  ///< the master key file when not DATA/secret.key (a systemd credential)
   std::string stateUrl() const { return "sqlite:" + (root / "state.db").string(); }
   std::string accountingUrl() const { return "sqlite:" + (root / "accounting.db").string(); }
-  std::filesystem::path secretKey() const { return root / "secret.key"; }
+  std::filesystem::path secretKey() const { return masterKey.empty() ? root / "secret.key" : masterKey; }
   /// The signed head of the audit chain, and the installation's Ed25519 key that signs it.
   std::filesystem::path auditHeadFile() const { return root / "audit-head.json"; }
   std::filesystem::path auditKeyFile() const { return root / "audit-signing.key"; }

@@ -20,8 +20,8 @@ Result<void> checkSealed(const json::object& attrs, std::string_view name, bool 
   const json::value* secret = o ? o->if_contains("secret") : nullptr;
   const json::value* sealed = o ? o->if_contains("sealed") : nullptr;
   if (!secret || !secret->is_string() || !sealed || !sealed->is_string() ||
-      !sealed->get_string().starts_with("sb1:"))
-    return Error::invalid(field, "must be a sealed secret {\"secret\": name, \"sealed\": \"sb1:...\"}; "
+      !secrets::SecretBox::looksSealed(sealed->get_string()))
+    return Error::invalid(field, "must be a sealed secret {\"secret\": name, \"sealed\": \"sb2:...\"}; "
                                  "providers never receive a secret in clear");
   return {};
 }

@@ -14,7 +14,7 @@ namespace fedihost::providers {
 
 /// A required string attribute; Invalid ("attributes.<name>") if missing or not a string.
 Result<std::string> stringAttribute(const json::object& attrs, std::string_view name);
-/// Checks that an attribute, if present, is a sealed secret {"secret": name, "sealed": "sb1:…"}.
+/// Checks that an attribute, if present, is a sealed secret {"secret": name, "sealed": "sb2:…"}.
 Result<void> checkSealed(const json::object& attrs, std::string_view name, bool required);
 /// The clear text of a sealed secret attribute, opened with the resource's box.
 Result<std::string> openSecret(const ResolvedResource& r, std::string_view name);

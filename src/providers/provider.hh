@@ -31,7 +31,7 @@ struct Observed {
 
 /// A resource ready for a provider call: references to other resources'
 /// outputs are replaced by their values. Secret references {"secret": name}
-/// are replaced by {"secret": name, "sealed": "sb1:…"}; a provider that needs
+/// are replaced by {"secret": name, "sealed": "sb2:…"}; a provider that needs
 /// the clear text opens it with `box`.
 struct ResolvedResource {
   Resource resource;
@@ -242,8 +242,10 @@ class Target {
   ///   {"name": "...", "providers": {"<kind>": {"implementation": "...", "settings": {...},
   ///    "parallelism": n}, ...}, "faults": {...}}
   /// Kinds not configured use the "file" implementation under `fileRoot`. Invalid errors name the field.
+  /// A setting may name a credential instead of holding it: {"file": path}, {"credential": name}
+  /// or {"sealed": "sb2:…"} (opened with `box`; see secrets/reference.hh).
   static Result<Target> fromConfig(const json::object& config, const std::filesystem::path& fileRoot,
-                                   const std::string& stateUrl);
+                                   const std::string& stateUrl, const secrets::SecretBox* box = nullptr);
 
  private:
   std::string name_;

@@ -14,6 +14,7 @@
 #include "providers/rfc2136/rfc2136.hh"
 #include "providers/s3/s3.hh"
 #include "providers/provider.hh"
+#include "secrets/reference.hh"
 
 namespace fedihost::providers {
 namespace {
@@ -154,7 +155,7 @@ void Target::injectFaults(const FaultPlan& plan) {
 }
 
 Result<Target> Target::fromConfig(const json::object& config, const std::filesystem::path& fileRoot,
-                                  const std::string& stateUrl) {
+                                  const std::string& stateUrl, const secrets::SecretBox* box) {
   registerBuiltinProviders();
   auto* name = config.if_contains("name");
   if (!name || !name->is_string() || name->get_string().empty())
@@ -186,7 +187,13 @@ Result<Target> Target::fromConfig(const json::object& config, const std::filesys
       pc.implementation = std::string(impl->get_string());
       if (auto* st = e.if_contains("settings")) {
         if (!st->is_object()) return Error::invalid(field + ".settings", "must be an object");
-        pc.settings = st->get_object();
+        auto resolved = secrets::resolveReferences(st->get_object(), box, field + ".settings");
+        if (!resolved) {
+          auto e = resolved.error();
+          e.message = e.field + ": " + e.message;
+          return e;
+        }
+        pc.settings = std::move(*resolved);
       }
       if (auto* par = e.if_contains("parallelism")) {
         if (!par->is_int64() || par->get_int64() < 1 || par->get_int64() > 256)

@@ -17,7 +17,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::string_view kPrefix = "sb1:";
+constexpr std::string_view kPrefixV1 = "sb1:";
+constexpr std::string_view kPrefix = "sb2:";
 
 void ensureSodium() {
   static const bool ok = sodium_init() >= 0;
@@ -41,7 +42,7 @@ void makeDirs(const fs::path& dir) {
 }
 
 /// Reads an existing key file, refusing a wrong size or permissions wider than 0600.
-std::array<unsigned char, SecretBox::kKeySize> loadKey(const fs::path& path, int fd) {
+SecretBox::Key loadKey(const fs::path& path, int fd) {
   struct stat st {};
   if (::fstat(fd, &st) != 0) fail(sysError("cannot stat secret key file", path));
   if (!S_ISREG(st.st_mode)) fail("secret key file " + path.string() + " is not a regular file");
@@ -116,6 +117,37 @@ bool createKey(const fs::path& path) {
 
 }  // namespace
 
+std::string keyIdOf(const SecretBox::Key& key) {
+  ensureSodium();
+  static constexpr char context[] = "fedihost master key id v1";
+  unsigned char id[4];
+  crypto_generichash(id, sizeof id, key.data(), key.size(), reinterpret_cast<const unsigned char*>(context),
+                     sizeof context - 1);
+  char hex[2 * sizeof id + 1];
+  sodium_bin2hex(hex, sizeof hex, id, sizeof id);
+  return hex;
+}
+
+SecretBox::Key SecretBox::readKeyFile(const fs::path& path) {
+  ensureSodium();
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) fail(sysError("cannot open secret key file", path));
+  return loadKey(path, fd.get());
+}
+
+bool SecretBox::createKeyFile(const fs::path& path) {
+  ensureSodium();
+  makeDirs(path.parent_path());
+  return createKey(path);
+}
+
+SecretBox SecretBox::load(const fs::path& path) {
+  auto key = readKeyFile(path);
+  SecretBox box(key);
+  sodium_memzero(key.data(), key.size());
+  return box;
+}
+
 SecretBox SecretBox::openOrCreate(const std::filesystem::path& path) {
   ensureSodium();
   makeDirs(path.parent_path());
@@ -125,6 +157,14 @@ SecretBox SecretBox::openOrCreate(const std::filesystem::path& path) {
       auto key = loadKey(path, fd.get());
       SecretBox box(key);
       sodium_memzero(key.data(), key.size());
+      // A rotation in progress: values may already be sealed under the next key.
+      fs::path next = path.string() + ".next";
+      std::error_code ec;
+      if (fs::exists(next, ec)) {
+        auto nextKey = readKeyFile(next);
+        box.addOpeningKey(nextKey);
+        sodium_memzero(nextKey.data(), nextKey.size());
+      }
       return box;
     }
     if (errno != ENOENT) fail(sysError("cannot open secret key file", path));
@@ -133,34 +173,73 @@ SecretBox SecretBox::openOrCreate(const std::filesystem::path& path) {
   fail("secret key file " + path.string() + " vanished while being created");
 }
 
-SecretBox::SecretBox(const std::array<unsigned char, kKeySize>& key) : key_(key) { ensureSodium(); }
+SecretBox::SecretBox(const Key& key) {
+  ensureSodium();
+  keys_.push_back({secrets::keyIdOf(key), key});
+}
 
-SecretBox::~SecretBox() { sodium_memzero(key_.data(), key_.size()); }
+SecretBox::~SecretBox() {
+  for (auto& k : keys_) sodium_memzero(k.key.data(), k.key.size());
+}
 
-SecretBox::SecretBox(const SecretBox& other) : key_(other.key_) {}
+SecretBox::SecretBox(const SecretBox& other) = default;
 
 SecretBox& SecretBox::operator=(const SecretBox& other) {
-  if (this != &other) key_ = other.key_;
+  if (this != &other) keys_ = other.keys_;
   return *this;
 }
 
+void SecretBox::addOpeningKey(const Key& key) {
+  auto id = secrets::keyIdOf(key);
+  for (auto& k : keys_)
+    if (k.id == id) return;
+  keys_.push_back({id, key});
+}
+
+bool SecretBox::looksSealed(std::string_view s) { return s.starts_with(kPrefixV1) || s.starts_with(kPrefix); }
+
+std::string SecretBox::keyIdOf(std::string_view sealed) {
+  if (!sealed.starts_with(kPrefix)) return {};
+  auto rest = sealed.substr(kPrefix.size());
+  auto colon = rest.find(':');
+  return colon == std::string_view::npos ? std::string() : std::string(rest.substr(0, colon));
+}
+
 std::string SecretBox::seal(std::string_view plaintext) const {
+  const auto& key = keys_.front();
   std::vector<unsigned char> buf(crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + plaintext.size());
   unsigned char* nonce = buf.data();
   randombytes_buf(nonce, crypto_secretbox_NONCEBYTES);
   crypto_secretbox_easy(buf.data() + crypto_secretbox_NONCEBYTES,
                         reinterpret_cast<const unsigned char*>(plaintext.data()), plaintext.size(), nonce,
-                        key_.data());
+                        key.key.data());
   std::string out(sodium_base64_encoded_len(buf.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
   sodium_bin2base64(out.data(), out.size(), buf.data(), buf.size(), sodium_base64_VARIANT_ORIGINAL);
   out.resize(std::strlen(out.c_str()));
-  return std::string(kPrefix) + out;
+  return std::string(kPrefix) + key.id + ":" + out;
 }
 
 Result<std::string> SecretBox::open(std::string_view sealed) const {
-  if (sealed.substr(0, kPrefix.size()) != kPrefix)
-    return Error::invalid("sealed", "not a sealed secret (expected the prefix \"sb1:\")");
-  auto b64 = sealed.substr(kPrefix.size());
+  std::string_view b64;
+  std::vector<const Slot*> candidates;
+  if (sealed.starts_with(kPrefix)) {
+    auto id = keyIdOf(sealed);
+    if (id.empty()) return Error::invalid("sealed", "sealed secret has no key id");
+    b64 = sealed.substr(kPrefix.size() + id.size() + 1);
+    for (auto& k : keys_)
+      if (k.id == id) candidates.push_back(&k);
+    if (candidates.empty()) {
+      std::string held;
+      for (auto& k : keys_) held += (held.empty() ? "" : ", ") + k.id;
+      return Error::invalid("sealed", "sealed under the key " + id + ", which is not here (the master key is " + held +
+                                          "): was the key rotated or replaced without this value?");
+    }
+  } else if (sealed.starts_with(kPrefixV1)) {
+    b64 = sealed.substr(kPrefixV1.size());
+    for (auto& k : keys_) candidates.push_back(&k);
+  } else {
+    return Error::invalid("sealed", "not a sealed secret (expected the prefix \"sb2:\")");
+  }
   std::vector<unsigned char> buf(b64.size());
   std::size_t len = 0;
   const char* end = nullptr;
@@ -171,10 +250,12 @@ Result<std::string> SecretBox::open(std::string_view sealed) const {
   if (len < crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES)
     return Error::invalid("sealed", "sealed secret is too short");
   std::string plain(len - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES, '\0');
-  if (crypto_secretbox_open_easy(reinterpret_cast<unsigned char*>(plain.data()), buf.data() + crypto_secretbox_NONCEBYTES,
-                                 len - crypto_secretbox_NONCEBYTES, buf.data(), key_.data()) != 0)
-    return Error::invalid("sealed", "sealed secret fails authentication (tampered with, or sealed under another key)");
-  return plain;
+  for (auto* k : candidates)
+    if (crypto_secretbox_open_easy(reinterpret_cast<unsigned char*>(plain.data()),
+                                   buf.data() + crypto_secretbox_NONCEBYTES, len - crypto_secretbox_NONCEBYTES,
+                                   buf.data(), k->key.data()) == 0)
+      return plain;
+  return Error::invalid("sealed", "sealed secret fails authentication (tampered with, or sealed under another key)");
 }
 
 std::string generatePassword(std::size_t length) {

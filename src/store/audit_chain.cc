@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "core/clock.hh"
+#include "core/private_file.hh"
 
 namespace fedihost::store {
 namespace fs = std::filesystem;
@@ -84,7 +85,7 @@ Result<SigningKey> SigningKey::open(const fs::path& file) {
 
 SigningKey SigningKey::openOrCreate(const fs::path& file) {
   initSodium();
-  int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd >= 0) {
     unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
     crypto_sign_keypair(pk, sk);
@@ -93,7 +94,8 @@ SigningKey SigningKey::openOrCreate(const fs::path& file) {
     bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
     ::close(fd);
     if (!ok) throw AbortError({ErrorKind::Internal, "could not write " + file.string(), {}});
-    std::ofstream(file.string() + ".pub") << hex(pk, sizeof pk) << "\n";
+    if (auto w = files::writePrivateFile(file.string() + ".pub", hex(pk, sizeof pk) + "\n"); !w)
+      throw AbortError(w.error());
   } else if (errno != EEXIST) {
     throw AbortError({ErrorKind::Internal, "could not create " + file.string() + ": " + std::strerror(errno), {}});
   }
@@ -143,13 +145,7 @@ void writeSignedHead(const fs::path& file, const SigningKey& key, std::int64_t s
                  {"publicKey", key.publicKeyHex()},
                  {"signature", key.sign(headMessage(seq, hash, at))}};
   auto text = json::serialize(o) + "\n";
-  auto tmp = file.string() + "." + std::to_string(::getpid()) + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw AbortError({ErrorKind::Internal, "could not write " + tmp + ": " + std::strerror(errno), {}});
-  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok) throw AbortError({ErrorKind::Internal, "could not write " + tmp, {}});
-  fs::rename(tmp, file);
+  if (auto w = files::writePrivateFile(file, text); !w) throw AbortError(w.error());
 }
 
 Result<SignedHead> readSignedHead(const fs::path& file) {

@@ -255,7 +255,7 @@ void expectNoSecrets(const json::value& v, const std::string& where = "config") 
     for (std::size_t i = 0; i < v.get_array().size(); ++i)
       expectNoSecrets(v.get_array()[i], where + "[" + std::to_string(i) + "]");
   } else if (v.is_string()) {
-    EXPECT_THAT(std::string(v.get_string()), ::testing::Not(HasSubstr("sb1:"))) << where << " holds a sealed secret";
+    EXPECT_THAT(std::string(v.get_string()), ::testing::Not(HasSubstr("sb2:"))) << where << " holds a sealed secret";
   }
 }
 

@@ -1,5 +1,7 @@
 #include "providers/file/file_store.hh"
 
+#include "core/private_file.hh"
+
 #include <signal.h>
 #include <unistd.h>
 
@@ -104,8 +106,8 @@ Result<Manifest> Manifest::fromJson(const json::value& v, const fs::path& path) 
 
 FileLock::FileLock(const fs::path& lockFile) : threadLock_(processMutex(lockFile)) {
   std::error_code ec;
-  fs::create_directories(lockFile.parent_path(), ec);
-  fd_ = ::open(lockFile.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  (void)files::makePrivateDirs(lockFile.parent_path());  // an error shows at open
+  fd_ = ::open(lockFile.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd_ < 0) throw AbortError(ioError("open lock file", lockFile, errno));
   while (::flock(fd_, LOCK_EX) != 0) {
     if (errno == EINTR) continue;
@@ -121,7 +123,8 @@ FileLock::~FileLock() {
 
 // ---------------------------------------------------------------- FileStore
 
-FileStore::FileStore(const ProviderConfig& config) : root_(config.root), settings_(config.settings) {
+FileStore::FileStore(const ProviderConfig& config, Access access)
+    : root_(config.root), settings_(config.settings), access_(access) {
   if (root_.empty())
     throw AbortError({ErrorKind::Invalid, "the file provider needs a root directory", "root"});
 }
@@ -154,11 +157,16 @@ Result<bool> FileStore::write(const fs::path& path, std::string_view content, Wr
   int fd = -1;
   int err = 0;
   for (int attempt = 0; attempt < 100 && fd < 0; ++attempt) {
-    std::error_code ec;
-    fs::create_directories(dir, ec);
-    if (ec && ec != std::errc::file_exists && ec != std::errc::no_such_file_or_directory)
-      return ioError("create directory", dir, ec.value());
-    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (access_ == Access::Private) {
+      (void)files::makePrivateDirs(dir);  // a concurrent prune may race it: the open below tells
+    } else {
+      std::error_code ec;
+      fs::create_directories(dir, ec);
+      if (ec && ec != std::errc::file_exists && ec != std::errc::no_such_file_or_directory)
+        return ioError("create directory", dir, ec.value());
+    }
+    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+                access_ == Access::Private ? 0600 : 0644);
     err = errno;
     if (fd < 0 && err != ENOENT) return ioError("create", tmp, err);
   }

@@ -64,7 +64,10 @@ enum class WriteMode {
 /// File operations under one target root, shared by every file provider.
 class FileStore {
  public:
-  explicit FileStore(const ProviderConfig& config);
+  /// Files readable by the owner only (0600, directories 0700): the file target's records
+  /// hold state and sealed secrets. Shared (0644, 0755) for files other daemons read (Postfix's maps).
+  enum class Access { Private, Shared };
+  explicit FileStore(const ProviderConfig& config, Access access = Access::Private);
 
   /// The target's root directory.
   const fs::path& root() const { return root_; }
@@ -82,6 +85,7 @@ class FileStore {
   /// directory, fsync, rename or link, fsync of the directory), creating parent
   /// directories. Returns false if mode is IfAbsent and the file exists.
   Result<bool> write(const fs::path& path, std::string_view content, WriteMode mode = WriteMode::Replace) const;
+  Access access() const { return access_; }
 
   /// The content of a file, or nullopt if it does not exist.
   Result<std::optional<std::string>> readText(const fs::path& path) const;
@@ -108,6 +112,7 @@ class FileStore {
  private:
   fs::path root_;
   json::object settings_;
+  Access access_ = Access::Private;
 };
 
 /// Base of the file providers that keep one manifest file per resource. A

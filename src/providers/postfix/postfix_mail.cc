@@ -200,7 +200,7 @@ using Accounts = std::map<std::string, std::string>;
 class PostfixMailProvider final : public MailProvider {
  public:
   explicit PostfixMailProvider(const ProviderConfig& config)
-      : files_(ProviderConfig{"postfix", mapDirOf(config), config.settings, {}, {}}) {
+      : files_(ProviderConfig{"postfix", mapDirOf(config), config.settings, {}, {}}, file::FileStore::Access::Shared) {
     Settings s(config.settings);
     host_ = s.string("host");
     port_ = s.integer("port", 587);

@@ -1,5 +1,11 @@
 #include "store/sqlite/sqlite_connection.hh"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 namespace fedihost::store::sqlite {
 namespace {
 
@@ -72,6 +78,13 @@ class SqliteStatement final : public Statement {
 };
 
 SqliteConnection::SqliteConnection(const std::string& path) {
+  // The database is created here with mode 0600 before SQLite opens it; SQLite gives
+  // its -wal and -shm files the database's mode. An existing file is left as it is.
+  if (!path.empty() && path != ":memory:" && !path.starts_with("file:")) {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd >= 0) ::close(fd);
+    else if (errno != EEXIST) throw DatabaseError("create " + path + ": " + std::strerror(errno));
+  }
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                            nullptr);

@@ -70,7 +70,7 @@ TEST_F(ExecutorTest, ApplyWritesTheFileTargetAndASecondPlanIsEmpty) {
   // The database manifest holds the password sealed, never in clear.
   std::ifstream in(path / "databases" / ("mastodon_" + deployment_.id.substr(4) + ".json"));
   std::string text((std::istreambuf_iterator<char>(in)), {});
-  EXPECT_NE(text.find("\"sealed\": \"sb1:"), std::string::npos);
+  EXPECT_NE(text.find("\"sealed\": \"sb2:"), std::string::npos);
 
   // Applying again changes nothing on disk.
   int before = countFiles(path);

@@ -168,7 +168,7 @@ TEST_P(FileProviderTest, CreateWritesTheExpectedFile) {
   expectStored(r, GetParam().attrs);
   expectCanonicalAndSealed(root_);
   if (!GetParam().clearSecrets.empty()) {
-    EXPECT_NE(slurp(depDir() / GetParam().file).find("\"sb1:"), std::string::npos);
+    EXPECT_NE(slurp(depDir() / GetParam().file).find("\"sb2:"), std::string::npos);
   }
 }
 

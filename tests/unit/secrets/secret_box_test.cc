@@ -49,7 +49,7 @@ TEST_F(SecretBoxTest, SealOpenRoundTrip) {
   auto box = fixedBox();
   for (std::string text : {std::string(), std::string("hunter2"), std::string(1000, 'x'), std::string("a\0b", 3)}) {
     auto sealed = box.seal(text);
-    EXPECT_EQ(sealed.rfind("sb1:", 0), 0u) << sealed;
+    EXPECT_EQ(sealed.rfind("sb2:", 0), 0u) << sealed;
     EXPECT_EQ(sealed.find(text.empty() ? "\x01" : text), std::string::npos);
     auto opened = box.open(sealed);
     ASSERT_TRUE(opened.ok()) << opened.error().message;
@@ -59,7 +59,7 @@ TEST_F(SecretBoxTest, SealOpenRoundTrip) {
 
 TEST_F(SecretBoxTest, SealUsesStandardBase64) {
   auto sealed = fixedBox().seal(std::string(200, 'z'));
-  auto b64 = sealed.substr(4);
+  auto b64 = sealed.substr(4 + 8 + 1);  // "sb2:" + key id + ":"
   for (char c : b64) EXPECT_TRUE(std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/' || c == '=') << c;
   // 24-byte nonce + 16-byte MAC + 200 bytes = 240 bytes = 320 base64 characters.
   EXPECT_EQ(b64.size(), 320u);
@@ -166,6 +166,49 @@ TEST_F(SecretBoxTest, CopiesShareTheKey) {
   auto sealed = box.seal("copied");
   EXPECT_TRUE(copy.open(sealed).ok());
   EXPECT_TRUE(other.open(sealed).ok());
+}
+
+TEST_F(SecretBoxTest, SealedValuesNameTheirKeyAndABoxOpensUnderEachOfItsKeys) {
+  auto a = fixedBox(1), b = fixedBox(2);
+  EXPECT_EQ(a.keyId().size(), 8u);
+  EXPECT_NE(a.keyId(), b.keyId());
+  auto sealed = a.seal("hello");
+  EXPECT_EQ(sealed.rfind("sb2:" + a.keyId() + ":", 0), 0u) << sealed;
+  EXPECT_EQ(SecretBox::keyIdOf(sealed), a.keyId());
+  auto refused = b.open(sealed);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("sealed under the key " + a.keyId()), std::string::npos)
+      << refused.error().message;
+  std::array<unsigned char, SecretBox::kKeySize> keyA{};
+  keyA.fill(1);
+  b.addOpeningKey(keyA);
+  EXPECT_EQ(b.open(sealed).orThrow(), "hello");
+  EXPECT_EQ(SecretBox::keyIdOf(b.seal("x")), fixedBox(2).keyId()) << "an opening key never seals";
+}
+
+TEST_F(SecretBoxTest, ValuesOfTheFirstFormatStillOpen) {
+  // "sb1:" + base64(nonce || ciphertext), no key id: every key of the box is tried.
+  auto box = fixedBox(3);
+  auto v2 = box.seal("legacy");
+  auto b64 = v2.substr(v2.find(':', 4) + 1);
+  auto other = fixedBox(4);
+  std::array<unsigned char, SecretBox::kKeySize> key3{};
+  key3.fill(3);
+  other.addOpeningKey(key3);
+  EXPECT_EQ(other.open("sb1:" + b64).orThrow(), "legacy");
+}
+
+TEST_F(SecretBoxTest, ABoxLoadedMidRotationOpensUnderTheNextKeyToo) {
+  auto path = dir_ / "secret.key";
+  auto current = SecretBox::openOrCreate(path);
+  ASSERT_TRUE(SecretBox::createKeyFile(fs::path(path.string() + ".next")));
+  EXPECT_FALSE(SecretBox::createKeyFile(fs::path(path.string() + ".next"))) << "never replaced";
+  EXPECT_EQ(mode(path.string() + ".next"), 0600u);
+  auto next = SecretBox::load(path.string() + ".next");
+  auto box = SecretBox::openOrCreate(path);
+  EXPECT_EQ(box.keyId(), current.keyId()) << "the current key still seals";
+  EXPECT_EQ(box.open(next.seal("new")).orThrow(), "new");
+  EXPECT_EQ(box.open(current.seal("old")).orThrow(), "old");
 }
 
 TEST(GeneratePassword, LengthAlphabetAndRandomness) {
