@@ -10,6 +10,7 @@
 #include "api/server.hh"
 #include "cli/commands.hh"
 #include "core/ids.hh"
+#include "core/systemd_notify.hh"
 #include "orchestrator/orchestrator.hh"
 #include "providers/provider.hh"
 #include "store/accounting_store.hh"
@@ -96,6 +97,11 @@ std::string mailHostOf(const std::string& url) {
   return host.empty() || ip ? "localhost" : host;
 }
 
+/// Tells systemd (Type=notify) how the server is doing; a failure is logged, never fatal.
+void notifyServiceManager(const std::string& state) {
+  if (auto sent = systemd::notify(state); !sent) spdlog::warn("sd_notify: {}", sent.error().message);
+}
+
 bool isLoopback(const std::string& address) {
   return address == "localhost" || address.starts_with("127.") || address == "::1" || address == "[::1]";
 }
@@ -176,7 +182,13 @@ void runServe(const ServeOptions& o) {
   if (!fs::exists(web / "index.html"))
     std::cout << "note: the panel is not built (" << web.string() << "/index.html missing); the API works."
               << std::endl;
+  // Under systemd: ready once listening; the watchdog fed from an I/O thread, so a stuck
+  // server stops feeding it and is restarted; stopping on the way out.
+  notifyServiceManager("READY=1\nSTATUS=serving on " + so.address + ":" + std::to_string(port));
+  if (auto every = systemd::watchdogInterval())
+    server.heartbeat(*every / 2, [] { notifyServiceManager("WATCHDOG=1"); });
   server.waitForSignal();
+  notifyServiceManager("STOPPING=1");
   std::cout << "stopping" << std::endl;
   server.stop();
   orch.stop();
