@@ -123,6 +123,8 @@ in
             ProtectHome = true;
             PrivateTmp = true;
             PrivateDevices = true;
+            PrivateMounts = true;
+            PrivateUsers = true;
             DevicePolicy = "closed";
             ProtectKernelTunables = true;
             ProtectKernelModules = true;
