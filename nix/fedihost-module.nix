@@ -109,6 +109,7 @@ in
             RestartSec = "5s";
             WatchdogSec = "30s";
             TimeoutStartSec = "10min";
+            TimeoutStopSec = "2min";
             User = "fedihost";
             Group = "fedihost";
             StateDirectory = "fedihost";

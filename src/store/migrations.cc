@@ -5,6 +5,7 @@
 
 #include "core/clock.hh"
 #include "core/embedded.hh"
+#include "core/result.hh"
 
 namespace fedihost::store {
 namespace {

@@ -79,7 +79,7 @@ TEST(FedihostModule, DoesNothingUnlessEnabled) {
   ASSERT_EQ(e.exitCode, 0) << e.err;
   EXPECT_FALSE(at(e.config, {"systemd", "services", "fedihost"}));
   EXPECT_FALSE(at(e.config, {"users", "users", "fedihost"}));
-  EXPECT_FALSE(at(e.config, {"services", "postgresql"}));
+  EXPECT_FALSE(at(e.config, {"services", "postgresql", "enable"}));
 }
 
 TEST(FedihostModule, RunsTheServerWithItsSettingsRenderedToToml) {
@@ -115,7 +115,7 @@ TEST(FedihostModule, RunsTheServerWithItsSettingsRenderedToToml) {
   EXPECT_EQ(*at(c, {"users", "users", "fedihost", "isSystemUser"}), true);
   EXPECT_EQ(*at(c, {"services", "fedihost", "package"}), json::value(package));
   // SQLite in the state directory unless PostgreSQL is asked for.
-  EXPECT_FALSE(at(c, {"services", "postgresql"}));
+  EXPECT_FALSE(at(c, {"services", "postgresql", "enable"}));
   EXPECT_FALSE(at(c, {"systemd", "services", "fedihost", "environment"}));
 }
 
