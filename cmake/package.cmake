@@ -58,13 +58,13 @@ set(CPACK_PACKAGE_NAME fedihost)
 set(CPACK_PACKAGE_VENDOR "fedihost maintainers")
 set(CPACK_PACKAGE_CONTACT "fedihost maintainers <maintainers@users.noreply.r-seed-1c28ec78.example>")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "control plane for hosting Fediverse apps")
-set(CPACK_DEBIAN_PACKAGE_DESCRIPTION "control plane for hosting Fediverse apps
- fedihost deploys Fediverse and collaboration apps (Mastodon, PeerTube,
- Nextcloud and others) for many customer organisations onto machines, DNS,
- databases, object storage and mail, and serves a web panel and an HTTP API.
- .
- This package runs it as the systemd service fedihost.service, under its own
- system user, with its data in /var/lib/fedihost.")
+# The synopsis is CPACK_PACKAGE_DESCRIPTION_SUMMARY; CPack indents these lines and writes " ." for the empty one.
+set(CPACK_DEBIAN_PACKAGE_DESCRIPTION "fedihost deploys Fediverse and collaboration apps (Mastodon, PeerTube,
+Nextcloud and others) for many customer organisations onto machines, DNS,
+databases, object storage and mail, and serves a web panel and an HTTP API.
+
+This package runs it as the systemd service fedihost.service, under its own
+system user, with its data in /var/lib/fedihost.")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
