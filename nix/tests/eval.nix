@@ -117,6 +117,8 @@ let
         default = false;
         inherit description;
       };
+    cleanSource = p: p;
+    platforms.linux = [ ];
     literalExpression = text: {
       _type = "literalExpression";
       inherit text;
@@ -176,6 +178,32 @@ let
       matrix-synapse-plugins.matrix-synapse-s3-storage-provider = drv "matrix-synapse-s3-storage-provider";
       writeText = name: _text: drv name;
       writeShellScript = name: _text: drv name;
+      # A generated file is a fake store path named after it (its contents are not rendered).
+      formats = genAttrs [ "toml" "json" "yaml" "ini" ] (
+        format: _: {
+          type = mkType format;
+          generate = name: _value: drv name;
+        }
+      );
+      # Calls a package expression with stubs of what it asks for; stdenv.mkDerivation and
+      # buildNpmPackage give fake store paths named pname-version, with the attributes given.
+      callPackage =
+        path: overrides:
+        let
+          f = import path;
+          stub = name: pkgs.${name} or (drv name);
+          made = a: a // drv "${a.pname}-${a.version}";
+          special = {
+            inherit lib;
+            stdenv.mkDerivation = made;
+            buildNpmPackage = made;
+            importNpmLock = {
+              __functor = _: _: drv "npm-deps";
+              npmConfigHook = drv "npm-config-hook";
+            };
+          };
+        in
+        f (mapAttrs (n: _: special.${n} or (stub n)) (builtins.functionArgs f) // overrides);
     };
 
   # ---- modules --------------------------------------------------------------

@@ -430,6 +430,18 @@ void Server::stop() {
   i.credentials.stop();
 }
 
+void Server::heartbeat(std::chrono::steady_clock::duration interval, std::function<void()> beat) {
+  auto loop = [](std::chrono::steady_clock::duration every, std::function<void()> fn) -> awaitable<void> {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    for (;;) {
+      fn();
+      timer.expires_after(every);
+      co_await timer.async_wait(use_awaitable);
+    }
+  };
+  asio::co_spawn(impl_->io, loop(interval, std::move(beat)), asio::detached);
+}
+
 void Server::waitForSignal() {
   for (auto& t : impl_->threads)
     if (t.joinable()) t.join();

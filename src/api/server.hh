@@ -7,6 +7,7 @@
 // Credentials pool for password checks. Each lane queues a bounded number of
 // requests; beyond it the server answers 503 at once.
 #include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -60,6 +61,9 @@ class Server {
   void stop();
   /// Blocks until stop() is called or SIGINT/SIGTERM arrives.
   void waitForSignal();
+  /// Calls `beat` now and then every `interval` on an I/O thread, until stop(): beats stop
+  /// when the I/O threads are stuck (what systemd's watchdog is fed from). `beat` must be quick.
+  void heartbeat(std::chrono::steady_clock::duration interval, std::function<void()> beat);
 
  private:
   struct Impl;

@@ -21,6 +21,7 @@
 #include "api/server.hh"
 #include "cli/commands.hh"
 #include "core/ids.hh"
+#include "core/systemd_notify.hh"
 #include "orchestrator/orchestrator.hh"
 #include "providers/provider.hh"
 #include "store/accounting_store.hh"
@@ -74,6 +75,11 @@ std::string mailHostOf(const std::string& url) {
   host = host.substr(0, host.find_first_of(":/"));
   bool ip = !host.empty() && host.find_first_not_of("0123456789.") == std::string::npos;
   return host.empty() || ip ? "localhost" : host;
+}
+
+/// Tells systemd (Type=notify) how the server is doing; a failure is logged, never fatal.
+void notifyServiceManager(const std::string& state) {
+  if (auto sent = systemd::notify(state); !sent) spdlog::warn("sd_notify: {}", sent.error().message);
 }
 
 bool isLoopback(const std::string& address) {
@@ -186,7 +192,13 @@ void runServe(const config::Config& c) {
                so.address, port, fs::absolute(dir.root).string());
   if (!fs::exists(web / "index.html"))
     spdlog::warn("the panel is not built ({}/index.html missing); the API works", web.string());
+  // Under systemd: ready once listening; the watchdog fed from an I/O thread, so a stuck
+  // server stops feeding it and is restarted; stopping on the way out.
+  notifyServiceManager("READY=1\nSTATUS=serving on " + so.address + ":" + std::to_string(port));
+  if (auto every = systemd::watchdogInterval())
+    server.heartbeat(*every / 2, [] { notifyServiceManager("WATCHDOG=1"); });
   server.waitForSignal();
+  notifyServiceManager("STOPPING=1");
   spdlog::info("stopping");
   server.stop();
   closer.stop();

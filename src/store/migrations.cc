@@ -5,6 +5,7 @@
 
 #include "core/clock.hh"
 #include "core/embedded.hh"
+#include "core/result.hh"
 
 namespace fedihost::store {
 namespace {
@@ -38,6 +39,19 @@ std::vector<int> migrate(Connection& c, DatabaseKind kind) {
   c.execScript(
       "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
       "applied_at TEXT NOT NULL)");
+  // A database a newer fedihost migrated: its tables may mean what this binary does not know.
+  const int known = latestVersion(kind);
+  if (auto row = c.queryOne("SELECT max(version) FROM schema_migrations"); row && !row->isNull(0)) {
+    const auto found = row->integer(0);
+    if (found > known)
+      throw AbortError({ErrorKind::Internal,
+                        std::string("the ") + (kind == DatabaseKind::State ? "state" : "accounting") +
+                            " database is at schema version " + std::to_string(found) + ", newer than fedihost " +
+                            FEDIHOST_VERSION + " knows (schema version " + std::to_string(known) +
+                            "): a newer fedihost has used it. Run that version or a later one, or restore the "
+                            "backup made before the upgrade; this one does not start on it.",
+                        {}});
+  }
   std::vector<int> applied;
   for (auto& m : migrationsOf(kind)) {
     Transaction tx(c, true);

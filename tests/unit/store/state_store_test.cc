@@ -205,6 +205,28 @@ TEST_F(StateStoreTest, OneActiveRunPerDeploymentIsAConstraintOfTheDatabase) {
   EXPECT_FALSE(state_->getRun(left, false).ok());
 }
 
+TEST_F(StateStoreTest, ADatabaseOfANewerFedihostIsRefusedNamingBothVersions) {
+  // As after a downgrade: a newer fedihost applied a migration this binary does not have.
+  const int known = latestVersion(DatabaseKind::State);
+  conn_->execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, 'from_the_future.sql', 'x')",
+                 {std::int64_t{known + 1}});
+  try {
+    migrate(*conn_, DatabaseKind::State);
+    FAIL() << "a database newer than the binary was accepted";
+  } catch (const AbortError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("state database is at schema version " + std::to_string(known + 1)), std::string::npos) << m;
+    EXPECT_NE(m.find("fedihost " FEDIHOST_VERSION " knows (schema version " + std::to_string(known) + ")"),
+              std::string::npos)
+        << m;
+  }
+  // The accounting database too.
+  auto accounting = connect("sqlite:" + (dir_ / "accounting.db").string());
+  migrate(*accounting, DatabaseKind::Accounting);
+  accounting->execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'x.sql', 'x')");
+  EXPECT_THROW(migrate(*accounting, DatabaseKind::Accounting), AbortError);
+}
+
 TEST_F(StateStoreTest, MigrationSixEndsAllButTheOldestActiveRunOfADeployment) {
   // A database from before migration 006, where the race left two active runs.
   conn_->execScript("DROP INDEX runs_one_active_per_deployment; DELETE FROM schema_migrations WHERE version = 6;");
