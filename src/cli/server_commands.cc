@@ -48,12 +48,14 @@ fs::path defaultWebRoot() {
 
 struct InitOptions {
   std::string data = "var";
+  std::string state;       // database URLs; "" = the SQLite files under data
+  std::string accounting;
   std::string email;
   std::string passwordFile;
 };
 
 void runInit(const InitOptions& o) {
-  orchestrator::DataDir dir{o.data};
+  orchestrator::DataDir dir{o.data, o.state, o.accounting};
   orchestrator::prepareDataDir(dir);
   auto conn = store::connect(dir.stateUrl());
   store::AccountStore accounts(*conn);
@@ -65,6 +67,8 @@ void runInit(const InitOptions& o) {
 
 struct ServeOptions {
   std::string data = "var";
+  std::string state;
+  std::string accounting;
   std::string listen = "127.0.0.1:8080";
   std::string web;
   std::string portFile;
@@ -101,7 +105,7 @@ bool isLoopback(const std::string& address) {
 }
 
 void runServe(const ServeOptions& o) {
-  orchestrator::DataDir dir{o.data};
+  orchestrator::DataDir dir{o.data, o.state, o.accounting};
   // Held until this process ends: a second server on the same directory refuses to start.
   auto lock = orchestrator::DataDirLock::acquire(dir);
   if (!lock) throw AbortError(lock.error());
@@ -188,6 +192,12 @@ void addServerCommands(CLI::App& app) {
   auto init = std::make_shared<InitOptions>();
   auto* i = app.add_subcommand("init", "Create the data directory, its databases and the first operator account");
   i->add_option("--data", init->data, "data directory")->capture_default_str();
+  i->add_option("--state", init->state,
+                "the state database: sqlite:PATH or postgresql://USER@HOST:PORT/DATABASE (default: sqlite:DATA/state.db)")
+      ->envname("FEDIHOST_STATE_URL");
+  i->add_option("--accounting", init->accounting,
+                "the accounting database: sqlite:PATH or postgresql://… (default: sqlite:DATA/accounting.db)")
+      ->envname("FEDIHOST_ACCOUNTING_URL");
   i->add_option("--email", init->email, "the operator's e-mail address")->required();
   i->add_option("--password-file", init->passwordFile, "a file whose first line is the password")->required();
   i->callback([init] { runInit(*init); });
@@ -195,6 +205,12 @@ void addServerCommands(CLI::App& app) {
   auto serve = std::make_shared<ServeOptions>();
   auto* s = app.add_subcommand("serve", "Serve the API and the panel, and run deployments");
   s->add_option("--data", serve->data, "data directory (created if missing)")->capture_default_str();
+  s->add_option("--state", serve->state,
+                "the state database: sqlite:PATH or postgresql://USER@HOST:PORT/DATABASE (default: sqlite:DATA/state.db)")
+      ->envname("FEDIHOST_STATE_URL");
+  s->add_option("--accounting", serve->accounting,
+                "the accounting database: sqlite:PATH or postgresql://… (default: sqlite:DATA/accounting.db)")
+      ->envname("FEDIHOST_ACCOUNTING_URL");
   s->add_option("--listen", serve->listen, "address and port (port 0 picks a free one)")->capture_default_str();
   s->add_option("--web", serve->web, "directory of the built panel (default: web/dist)");
   s->add_option("--port-file", serve->portFile, "write the bound port to this file once listening");

@@ -25,8 +25,14 @@ namespace fedihost::orchestrator {
 /// Where a data directory keeps things.
 struct DataDir {
   std::filesystem::path root;
-  std::string stateUrl() const { return "sqlite:" + (root / "state.db").string(); }
-  std::string accountingUrl() const { return "sqlite:" + (root / "accounting.db").string(); }
+  /// The databases' URLs when not the SQLite files under root (`--state`, `--accounting`):
+  /// "sqlite:PATH" or "postgresql://…" (store::connect).
+  std::string state;
+  std::string accounting;
+  std::string stateUrl() const { return state.empty() ? "sqlite:" + (root / "state.db").string() : state; }
+  std::string accountingUrl() const {
+    return accounting.empty() ? "sqlite:" + (root / "accounting.db").string() : accounting;
+  }
   std::filesystem::path secretKey() const { return root / "secret.key"; }
   /// The signed head of the audit chain, and the installation's Ed25519 key that signs it.
   std::filesystem::path auditHeadFile() const { return root / "audit-head.json"; }
