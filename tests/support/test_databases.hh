@@ -5,7 +5,10 @@
 // on a PostgreSQL server this test process starts once (scripts/site/postgresql.sh:
 // a free loopback port, a temporary directory, stopped by PID at exit) and dropped
 // when the test ends. FEDIHOST_TEST_POSTGRESQL_URL=postgresql://… (a superuser's
-// URL, database part ignored) uses a running server instead of starting one.
+// URL, database part ignored) uses a running server instead of starting one, and
+// FEDIHOST_TEST_POSTGRESQL_DIR=DIR the server that `scripts/site/postgresql.sh start DIR`
+// started (ctest's pg tests share one so, started and stopped by the fixture tests
+// pg.server.start and pg.server.stop: initdb for every test would cost seconds each).
 #include <boost/json.hpp>
 #include <unistd.h>
 
@@ -55,10 +58,17 @@ class PgTestServer {
       base_ = (slash == std::string::npos ? s : s.substr(0, slash)) + "/";
       return;
     }
-    auto r = run(script() + " start " + dir_.path().string());
-    if (r.exitCode != 0) throw std::runtime_error("starting PostgreSQL for the tests failed:\n" + r.output);
-    started_ = true;
-    std::ifstream in(dir_.path() / "postgresql" / "provider.json");
+    std::filesystem::path dir = dir_.path();
+    if (const char* shared = std::getenv("FEDIHOST_TEST_POSTGRESQL_DIR")) {
+      dir = shared;
+      if (!std::filesystem::exists(dir / "postgresql" / "provider.json"))
+        throw std::runtime_error("no PostgreSQL server in " + dir.string() + " (run the test pg.server.start first)");
+    } else {
+      auto r = run(script() + " start " + dir_.path().string());
+      if (r.exitCode != 0) throw std::runtime_error("starting PostgreSQL for the tests failed:\n" + r.output);
+      started_ = true;
+    }
+    std::ifstream in(dir / "postgresql" / "provider.json");
     std::stringstream ss;
     ss << in.rdbuf();
     auto settings = boost::json::parse(ss.str()).at("database").at("settings").as_object();
