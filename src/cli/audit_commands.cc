@@ -18,12 +18,13 @@ namespace json = boost::json;
 
 struct VerifyOptions {
   std::string data = "var";
+  std::string accounting;  ///< the accounting database's URL; "" = DATA/accounting.db
   bool quiet = false;
 };
 
 int runVerify(const VerifyOptions& o) {
-  orchestrator::DataDir dir{o.data};
-  if (!fs::exists(dir.root / "accounting.db"))
+  orchestrator::DataDir dir{o.data, {}, "", o.accounting};
+  if (o.accounting.empty() && !fs::exists(dir.root / "accounting.db"))
     throw AbortError(Error::notFound("no accounting database in " + dir.root.string()));
   auto conn = store::connect(dir.accountingUrl());
   if (store::latestVersion(store::DatabaseKind::Accounting) >
@@ -59,6 +60,8 @@ void addAuditCommands(CLI::App& app) {
   auto* v = audit->add_subcommand(
       "verify", "Check the audit log's hash chain and its signed head (exit 0 intact, 2 naming the first bad row)");
   v->add_option("--data", o->data, "data directory")->capture_default_str();
+  v->add_option("--accounting", o->accounting, "the accounting database: sqlite:PATH or postgresql://…")
+      ->envname("FEDIHOST_ACCOUNTING_URL");
   v->add_flag("-q,--quiet", o->quiet, "print nothing when intact");
   v->callback([o] {
     int rc = runVerify(*o);

@@ -53,12 +53,14 @@ fs::path defaultWebRoot() {
 
 struct InitOptions {
   std::string data = "var";
+  std::string state;       // database URLs; "" = the SQLite files under data
+  std::string accounting;
   std::string email;
   std::string passwordFile;
 };
 
 void runInit(const InitOptions& o) {
-  orchestrator::DataDir dir{o.data};
+  orchestrator::DataDir dir{o.data, {}, o.state, o.accounting};
   orchestrator::prepareDataDir(dir);
   auto conn = store::connect(dir.stateUrl());
   store::AccountStore accounts(*conn);
@@ -99,7 +101,8 @@ fs::path masterKeyOf(const config::Config& c) {
 }
 
 orchestrator::DataDir dataDirOf(const config::Config& c) {
-  return orchestrator::DataDir{c.string("data_dir"), masterKeyOf(c)};
+  return orchestrator::DataDir{c.string("data_dir"), masterKeyOf(c), c.string("database.state"),
+                               c.string("database.accounting")};
 }
 
 /// The configuration file (if any), then secrets from the environment, then the command line.
@@ -227,6 +230,12 @@ void addServerCommands(CLI::App& app) {
   auto init = std::make_shared<InitOptions>();
   auto* i = app.add_subcommand("init", "Create the data directory, its databases and the first operator account");
   i->add_option("--data", init->data, "data directory")->capture_default_str();
+  i->add_option("--state", init->state,
+                "the state database: sqlite:PATH or postgresql://USER@HOST:PORT/DATABASE (default: sqlite:DATA/state.db)")
+      ->envname("FEDIHOST_STATE_URL");
+  i->add_option("--accounting", init->accounting,
+                "the accounting database: sqlite:PATH or postgresql://… (default: sqlite:DATA/accounting.db)")
+      ->envname("FEDIHOST_ACCOUNTING_URL");
   i->add_option("--email", init->email, "the operator's e-mail address")->required();
   i->add_option("--password-file", init->passwordFile, "a file whose first line is the password")->required();
   i->callback([init] { runInit(*init); });

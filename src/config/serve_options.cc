@@ -17,6 +17,10 @@ const std::vector<Option>& serveOptions() {
          "the systemd credential `master-key` if present, else `<data_dir>/secret.key`",
          "the master key (32 bytes, mode 0600) that seals secrets at rest; created if missing"});
 
+    add({"database", "state", "--state", Type::String, str(""), "`sqlite:<data_dir>/state.db`",
+         "the state database: sqlite:PATH or postgresql://USER@HOST:PORT/DATABASE (a password in ~/.pgpass or PGPASSFILE, not here)"});
+    add({"database", "accounting", "--accounting", Type::String, str(""), "`sqlite:<data_dir>/accounting.db`",
+         "the accounting database: sqlite:PATH or postgresql://… (another database than the state's)"});
     add({"server", "listen", "--listen", Type::String, str("127.0.0.1:8080"), "",
          "address and port to listen on (port 0 picks a free one)"});
     add({"server", "web", "--web", Type::String, str(""), "`$FEDIHOST_WEB`, else the source tree's `web/dist`",

@@ -30,8 +30,14 @@ namespace fedihost::orchestrator {
 struct DataDir {
   std::filesystem::path root;
   std::filesystem::path masterKey = {};  ///< the master key file when not DATA/secret.key (a systemd credential)
-  std::string stateUrl() const { return "sqlite:" + (root / "state.db").string(); }
-  std::string accountingUrl() const { return "sqlite:" + (root / "accounting.db").string(); }
+  /// The databases' URLs when not the SQLite files under root (`--state`, `--accounting`):
+  /// "sqlite:PATH" or "postgresql://…" (store::connect).
+  std::string state = {};
+  std::string accounting = {};
+  std::string stateUrl() const { return state.empty() ? "sqlite:" + (root / "state.db").string() : state; }
+  std::string accountingUrl() const {
+    return accounting.empty() ? "sqlite:" + (root / "accounting.db").string() : accounting;
+  }
   std::filesystem::path secretKey() const { return masterKey.empty() ? root / "secret.key" : masterKey; }
   /// The signed head of the audit chain, and the installation's Ed25519 key that signs it.
   std::filesystem::path auditHeadFile() const { return root / "audit-head.json"; }

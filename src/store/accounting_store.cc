@@ -161,8 +161,8 @@ bool AccountingStore::resourceEvent(ResourceEvent e) {
   if (e.at.empty()) e.at = clock::nowRfc3339();
   Value id = e.eventId.empty() ? Value{} : Value{e.eventId};
   return c_.execute(
-      "INSERT OR IGNORE INTO resource_events (at, organisation_id, deployment_id, resource_key, kind, event, "
-      "event_id, quantities) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+      "INSERT INTO resource_events (at, organisation_id, deployment_id, resource_key, kind, event, "
+      "event_id, quantities) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
       {e.at, e.organisation, e.deployment, e.resourceKey, e.kind, e.event, id, e.quantities}) > 0;
 }
 

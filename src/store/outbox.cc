@@ -11,7 +11,8 @@ namespace json = boost::json;
 
 void enqueueAudit(Connection& state, const AuditEntry& e, bool ready) {
   state.execute(
-      "INSERT OR IGNORE INTO outbox (event_id, kind, body, ready, created_at) VALUES (?1, 'audit', ?2, ?3, ?4)",
+      "INSERT INTO outbox (event_id, kind, body, ready, created_at) VALUES (?1, 'audit', ?2, ?3, ?4) "
+      "ON CONFLICT DO NOTHING",
       {e.eventId, json::serialize(toJson(e)), std::int64_t{ready ? 1 : 0}, clock::nowRfc3339()});
 }
 
@@ -23,7 +24,8 @@ void completeAudit(Connection& state, const AuditEntry& e) {
 
 void enqueueResourceEvent(Connection& state, const ResourceEvent& e) {
   state.execute(
-      "INSERT OR IGNORE INTO outbox (event_id, kind, body, ready, created_at) VALUES (?1, 'resource', ?2, 1, ?3)",
+      "INSERT INTO outbox (event_id, kind, body, ready, created_at) VALUES (?1, 'resource', ?2, 1, ?3) "
+      "ON CONFLICT DO NOTHING",
       {e.eventId, json::serialize(toJson(e)), clock::nowRfc3339()});
 }
 

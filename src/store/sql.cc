@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "store/postgresql/pg_store_connection.hh"
 #include "store/sqlite/sqlite_connection.hh"
 
 namespace fedihost::store {
@@ -59,9 +60,13 @@ std::optional<Row> Connection::queryOne(std::string_view sql, const std::vector<
 std::unique_ptr<Connection> connect(const std::string& url) {
   std::string_view u(url);
   if (u.starts_with("sqlite:")) return std::make_unique<sqlite::SqliteConnection>(std::string(u.substr(7)));
-  if (u.find("://") == std::string_view::npos && !u.starts_with("postgresql:"))
+  if (u.starts_with("postgresql://") || u.starts_with("postgres://"))
+    return std::make_unique<postgresql::PgStoreConnection>(url);
+  if (u.find("://") == std::string_view::npos && !u.starts_with("postgresql:") && !u.starts_with("postgres:"))
     return std::make_unique<sqlite::SqliteConnection>(url);
-  throw DatabaseError("unknown database URL \"" + url + "\" (known: sqlite:PATH)");
+  // Not the URL itself: it may hold a password.
+  throw DatabaseError("unknown database URL scheme \"" + std::string(u.substr(0, u.find(':'))) +
+                      "\" (known: sqlite:PATH, postgresql://USER@HOST:PORT/DATABASE)");
 }
 
 }  // namespace fedihost::store

@@ -1,6 +1,6 @@
 #pragma once
 // The small SQL interface behind which the state and accounting databases live
-// (SQLite embedded, PostgreSQL later): prepare, bind, step, transaction.
+// (SQLite embedded, or PostgreSQL): prepare, bind, step, transaction.
 // Placeholders are written ?1, ?2, … in every dialect (an implementation
 // rewrites them if its server wants another form).
 #include <cstdint>
@@ -120,7 +120,8 @@ class Transaction {
   bool done_ = false;
 };
 
-/// Opens a connection by URL: "sqlite:/path/to/file.db" (or a plain path).
+/// Opens a connection by URL: "sqlite:/path/to/file.db" (or a plain path), or
+/// "postgresql://user:password@host:port/database?…" ("postgres://" too; any libpq URI).
 /// Unknown schemes are an error that names the known ones.
 std::unique_ptr<Connection> connect(const std::string& url);
 

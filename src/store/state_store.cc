@@ -606,8 +606,9 @@ void StateStore::replaceDrift(const std::string& deployment, const std::vector<D
   Transaction tx(c_, true);
   c_.execute("DELETE FROM resource_drift WHERE deployment_id = ?1", {deployment});
   auto st = c_.prepare(
-      "INSERT OR REPLACE INTO resource_drift (resource_key, deployment_id, status, detail, checked_at) "
-      "VALUES (?1, ?2, ?3, ?4, ?5)");
+      "INSERT INTO resource_drift (resource_key, deployment_id, status, detail, checked_at) "
+      "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (resource_key) DO UPDATE SET deployment_id = excluded.deployment_id, "
+      "status = excluded.status, detail = excluded.detail, checked_at = excluded.checked_at");
   for (auto& d : found) {
     st->reset();
     st->bind(1, d.key);

@@ -13,12 +13,19 @@
 
 #include "support/process.hh"
 #include "support/temp_dir.hh"
+#include "support/test_databases.hh"
 
 namespace fedihost::testing {
 
 class CliFixture : public ::testing::Test {
  protected:
   void SetUp() override {
+    if (usingPostgresql()) {
+      // Label pg: `init` and `serve` (and every fedihost run from here) take the databases'
+      // URLs from the environment, as --state and --accounting.
+      ::setenv("FEDIHOST_STATE_URL", dbs_.state.url().c_str(), 1);
+      ::setenv("FEDIHOST_ACCOUNTING_URL", dbs_.accounting.url().c_str(), 1);
+    }
     std::ofstream(tmp_ / "password") << "a long enough password\n";
     auto init = run(fh("init --data " + data() + " --email admin@example.test --password-file " +
                        (tmp_ / "password").string()));
@@ -47,6 +54,7 @@ class CliFixture : public ::testing::Test {
   CommandResult cli(const std::string& args) { return run(env_ + fh(args)); }
 
   TempDir tmp_{"fedihost-cli"};
+  TestDatabases dbs_{tmp_.path()};
   std::unique_ptr<Process> server_;
   std::string port_;
   std::string env_;

@@ -16,6 +16,7 @@
 #include "store/accounting_store.hh"
 #include "store/state_store.hh"
 #include "support/temp_dir.hh"
+#include "support/test_databases.hh"
 
 namespace fedihost::testing {
 
@@ -52,6 +53,10 @@ class TestServer {
 
   explicit TestServer(TestServerSetup setup) {
     dir_.root = tmp_.path() / "var";
+    if (usingPostgresql()) {  // label pg: fresh PostgreSQL databases instead of the files under var/
+      dir_.state = dbs_.state.url();
+      dir_.accounting = dbs_.accounting.url();
+    }
     orchestrator::prepareDataDir(dir_);
     if (setup.prepare) setup.prepare(dir_);
     stateConn_ = store::connect(dir_.stateUrl());
@@ -116,6 +121,7 @@ class TestServer {
 
  private:
   TempDir tmp_{"fedihost-it"};
+  TestDatabases dbs_{tmp_.path()};
   orchestrator::DataDir dir_;
   std::unique_ptr<store::Connection> stateConn_;
   std::unique_ptr<store::StateStore> state_;

@@ -4,6 +4,7 @@
 
 #include "store/migrations.hh"
 #include "support/temp_dir.hh"
+#include "support/test_databases.hh"
 
 namespace fedihost::store {
 namespace {
@@ -11,7 +12,7 @@ namespace {
 class AccountStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    conn_ = connect("sqlite:" + (dir_.path() / "state.db").string());
+    conn_ = connect(db_.url());
     migrate(*conn_, DatabaseKind::State);
     state_ = std::make_unique<StateStore>(*conn_);
     accounts_ = std::make_unique<AccountStore>(*conn_);
@@ -19,6 +20,7 @@ class AccountStoreTest : public ::testing::Test {
   }
 
   testing::TempDir dir_;
+  testing::TestDatabase db_{dir_.path(), "state.db"};
   std::unique_ptr<Connection> conn_;
   std::unique_ptr<StateStore> state_;
   std::unique_ptr<AccountStore> accounts_;

@@ -9,6 +9,7 @@
 #include "store/migrations.hh"
 #include "store/outbox.hh"
 #include "support/temp_dir.hh"
+#include "support/test_databases.hh"
 
 namespace fedihost::store {
 namespace {
@@ -37,7 +38,7 @@ AuditEntry row(int i) {
 class AuditChainTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    conn_ = connect((dir_ / "accounting.db").string());
+    conn_ = connect(db_.url());
     migrate(*conn_, DatabaseKind::Accounting);
     AccountingStore acc(*conn_);
     for (int i = 1; i <= 10; ++i) ASSERT_TRUE(acc.audit(row(i)));
@@ -48,11 +49,16 @@ class AuditChainTest : public ::testing::Test {
   VerifyReport verify() { return verifyAuditChain(*conn_, head(), key()); }
   /// Raw SQL as someone with the database file would run it (the triggers dropped first).
   void tamper(const std::string& sql) {
-    conn_->execScript("DROP TRIGGER IF EXISTS audit_log_no_update; DROP TRIGGER IF EXISTS audit_log_no_delete;");
+    if (conn_->dialect() == "sqlite")
+      conn_->execScript("DROP TRIGGER IF EXISTS audit_log_no_update; DROP TRIGGER IF EXISTS audit_log_no_delete;");
+    else
+      conn_->execScript("DROP TRIGGER IF EXISTS audit_log_no_update ON audit_log; "
+                        "DROP TRIGGER IF EXISTS audit_log_no_delete ON audit_log;");
     conn_->execScript(sql);
   }
 
   testing::TempDir dir_;
+  testing::TestDatabase db_{dir_.path(), "accounting.db"};
   std::unique_ptr<Connection> conn_;
 };
 
@@ -169,11 +175,12 @@ TEST(AuditHashTest, EveryFieldIsCovered) {
 
 TEST(OutboxTest, ShippingTwiceRecordsOnceAndACrashBetweenLosesNothing) {
   testing::TempDir dir;
-  auto state = connect((dir / "state.db").string());
+  testing::TestDatabases dbs(dir.path());
+  auto state = connect(dbs.state.url());
   migrate(*state, DatabaseKind::State);
-  auto accounting = connect((dir / "accounting.db").string());
+  auto accounting = connect(dbs.accounting.url());
   migrate(*accounting, DatabaseKind::Accounting);
-  ShipperConfig sc{"sqlite:" + (dir / "state.db").string(), "sqlite:" + (dir / "accounting.db").string(),
+  ShipperConfig sc{dbs.state.url(), dbs.accounting.url(),
                    dir / "audit-head.json", dir / "audit-signing.key"};
   for (int i = 1; i <= 3; ++i) enqueueAudit(*state, row(i));
   enqueueResourceEvent(*state, {"run_1/1", {}, "org_a", "dep_1", "dep_1/machine/main", "machine", "created"});
@@ -210,9 +217,10 @@ TEST(OutboxTest, ShippingTwiceRecordsOnceAndACrashBetweenLosesNothing) {
 
 TEST(OutboxTest, AFailingAccountingDatabaseKeepsTheEventsQueued) {
   testing::TempDir dir;
-  auto state = connect((dir / "state.db").string());
+  testing::TestDatabases dbs(dir.path());
+  auto state = connect(dbs.state.url());
   migrate(*state, DatabaseKind::State);
-  ShipperConfig sc{"sqlite:" + (dir / "state.db").string(), "sqlite:" + (dir / "accounting.db").string(),
+  ShipperConfig sc{dbs.state.url(), dbs.accounting.url(),
                    dir / "audit-head.json", dir / "audit-signing.key"};
   enqueueAudit(*state, row(1));
   {
@@ -220,7 +228,7 @@ TEST(OutboxTest, AFailingAccountingDatabaseKeepsTheEventsQueued) {
     EXPECT_THROW(s.shipNow(), DatabaseError);
   }
   EXPECT_EQ(outboxBacklog(*state), 1);
-  auto accounting = connect((dir / "accounting.db").string());
+  auto accounting = connect(dbs.accounting.url());
   migrate(*accounting, DatabaseKind::Accounting);
   Shipper s(sc);
   EXPECT_EQ(s.shipNow(), 1);

@@ -11,6 +11,7 @@
 
 #include "store/migrations.hh"
 #include "support/temp_dir.hh"
+#include "support/test_databases.hh"
 
 namespace fedihost::store {
 namespace {
@@ -23,7 +24,7 @@ class IpPoolStoreTest : public ::testing::Test {
     pools_ = std::make_unique<IpPoolStore>(*conn_);
   }
 
-  std::string url() const { return "sqlite:" + (dir_ / "state.db").string(); }
+  std::string url() const { return db_.url(); }
 
   IpPool pool(const std::string& name, const std::string& prefix, const std::string& gateway = {},
               std::vector<IpRange> reserved = {}, const std::string& target = "dc1") {
@@ -50,6 +51,7 @@ class IpPoolStoreTest : public ::testing::Test {
   }
 
   fedihost::testing::TempDir dir_;
+  fedihost::testing::TestDatabase db_{dir_.path(), "state.db"};
   std::unique_ptr<Connection> conn_;
   std::unique_ptr<IpPoolStore> pools_;
 };
@@ -168,7 +170,11 @@ TEST_F(IpPoolStoreTest, Ipv4AllocationSkipsNetworkGatewayReservedAndBroadcast) {
 TEST_F(IpPoolStoreTest, CorruptRowsAreErrorsNotDefaults) {
   auto p = pool("small", "192.0.2.0/28");
   ASSERT_TRUE(pools_->getPool(p.id).ok());
-  conn_->execScript("PRAGMA ignore_check_constraints = 1");  // as a damaged or hand-edited database
+  // As a damaged or hand-edited database.
+  if (conn_->dialect() == "sqlite")
+    conn_->execScript("PRAGMA ignore_check_constraints = 1");
+  else
+    conn_->execScript("ALTER TABLE ip_pools DROP CONSTRAINT ip_pools_family_check");
   conn_->execute("UPDATE ip_pools SET family = 5");
   EXPECT_THROW((void)pools_->getPool(p.id), DatabaseError) << "an unknown family is not IPv6";
   conn_->execute("UPDATE ip_pools SET family = 4, prefix = '192.0.2.0/x28'");

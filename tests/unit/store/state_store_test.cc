@@ -7,6 +7,7 @@
 #include "store/accounting_store.hh"
 #include "store/migrations.hh"
 #include "support/temp_dir.hh"
+#include "support/test_databases.hh"
 
 namespace fedihost::store {
 namespace {
@@ -14,7 +15,7 @@ namespace {
 class StateStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    conn_ = connect("sqlite:" + (dir_ / "state.db").string());
+    conn_ = connect(db_.url());
     migrate(*conn_, DatabaseKind::State);
     state_ = std::make_unique<StateStore>(*conn_);
     org_ = state_->createOrganisation("Riverside School", "").value();
@@ -30,6 +31,7 @@ class StateStoreTest : public ::testing::Test {
   }
 
   testing::TempDir dir_;
+  testing::TestDatabase db_{dir_.path(), "state.db"};
   std::unique_ptr<Connection> conn_;
   std::unique_ptr<StateStore> state_;
   Organisation org_;
@@ -260,7 +262,17 @@ TEST_F(StateStoreTest, CorruptRowsAreErrorsNotDefaults) {
   ASSERT_TRUE(state_->getSavedPlan(plan.id).ok());
 
   auto spoilt = [&](const std::string& sql, const std::function<void()>& read, const std::string& undo) {
-    conn_->execute(sql);
+    if (conn_->dialect() == "postgresql" && sql.find("= '") != std::string::npos) {
+      // PostgreSQL's typed columns refuse text in an integer column: that corruption cannot happen there.
+      try {
+        conn_->execute(sql);
+      } catch (const DatabaseError& e) {
+        EXPECT_NE(std::string(e.what()).find("invalid input syntax for type bigint"), std::string::npos) << e.what();
+        return;
+      }
+    } else {
+      conn_->execute(sql);
+    }
     EXPECT_THROW(read(), DatabaseError) << sql;
     conn_->execute(undo);
   };
@@ -293,7 +305,8 @@ TEST_F(StateStoreTest, CorruptRowsAreErrorsNotDefaults) {
 
 TEST(AccountingStoreTest, AuditLogKeepsEveryLineNewestFirst) {
   testing::TempDir dir;
-  auto conn = connect((dir / "accounting.db").string());
+  testing::TestDatabase db(dir.path(), "accounting.db");
+  auto conn = connect(db.url());
   migrate(*conn, DatabaseKind::Accounting);
   AccountingStore acc(*conn);
   auto row = [](std::string id, std::string method, std::string path, int status) {
