@@ -30,6 +30,7 @@ constexpr Column kColumns[] = {
     {"secrets", "sealed", false},         {"users", "totp_secret", false}, {"users", "totp_pending", false},
     {"resources", "attributes", true},    {"resources", "outputs", true},  {"run_steps", "resource", true},
     {"saved_plans", "actions", true},
+    {"acme_accounts", "key_sealed", false},  {"acme_certificates", "key_sealed", false},  // the ACME keys
 };
 
 /// The sealed strings inside a JSON value.

@@ -117,7 +117,9 @@ TEST(MigrationTranslation, EveryEmbeddedMigrationHasAPostgresqlForm) {
   int n = 0;
   for (auto& [name, body] : embedded::all()) {
     if (!name.starts_with("store/migrations/") || name.ends_with(".postgresql.sql")) continue;
-    EXPECT_NO_THROW(translateToPostgresql(body)) << name;
+    // A migration with its own PostgreSQL form (NNN_name.postgresql.sql) is not translated.
+    const std::string own = std::string(name.substr(0, name.size() - 4)) + ".postgresql.sql";
+    if (!embedded::find(own)) EXPECT_NO_THROW(translateToPostgresql(body)) << name;
     ++n;
   }
   EXPECT_GT(n, 10);
