@@ -276,9 +276,13 @@ TEST_F(DeployToSiteTest, MastodonAndPeerTubeRunOnTheSiteAndDeletingRemovesEveryt
   checkWithClients(creds, true, server.dataDir().root);
 
   // Nothing drifted, and the next plan is empty.
-  auto refreshed = c->post("/api/v1/deployments/" + id + "/refresh", "");
-  ASSERT_EQ(refreshed.status, 200) << refreshed.body;
-  EXPECT_EQ(json::parse(refreshed.body).at("drifted"), false) << refreshed.body;
+  // A refresh is a job (202); its result is the drift report.
+  auto started = c->post("/api/v1/deployments/" + id + "/refresh", "");
+  ASSERT_EQ(started.status, 202) << started.body;
+  server.orchestrator().waitIdle();
+  auto job = json::parse(c->get(std::string(json::parse(started.body).at("links").at("self").as_string())).body);
+  ASSERT_EQ(job.at("state"), "done") << job;
+  EXPECT_EQ(job.at("result").at("drifted"), false) << job;
   EXPECT_EQ(json::parse(c->get("/api/v1/deployments/" + id + "/plan").body).at("empty"), true);
 
   auto deleted = c->request("DELETE", "/api/v1/deployments/" + id);
