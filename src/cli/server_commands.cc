@@ -113,6 +113,10 @@ config::Config loadConfig(const std::string& file, const config::CommandLine* cl
   if (c.string("mail.smtp_password").empty())
     if (const char* pw = std::getenv("FEDIHOST_SMTP_PASSWORD"); pw && *pw)  // older: the value itself
       c.set("mail.smtp_password", std::string(pw), config::Origin::Environment, "FEDIHOST_SMTP_PASSWORD");
+  // The database URLs may also come from the environment (as `init --state` takes them).
+  for (auto [key, var] : {std::pair{"database.state", "FEDIHOST_STATE_URL"},
+                          std::pair{"database.accounting", "FEDIHOST_ACCOUNTING_URL"}})
+    if (const char* v = std::getenv(var); v && *v) c.set(key, std::string(v), config::Origin::Environment, var);
   if (cli) cli->apply(c);
   return c;
 }

@@ -128,7 +128,7 @@ void JobStore::end(const std::string& id, JobState state, const std::string& res
   if (r && !r->text(0).empty()) StateStore(c_).releaseRefresh(r->text(0));
   c_.execute(
       "UPDATE jobs SET state = ?2, result = ?3, error = ?4, finished_at = ?5, "
-      "done = CASE WHEN ?2 = 'done' THEN MAX(done, total) ELSE done END WHERE id = ?1",
+      "done = CASE WHEN ?2 = 'done' THEN (CASE WHEN done > total THEN done ELSE total END) ELSE done END WHERE id = ?1",
       {id, std::string(toString(state)), result, error, clock::nowRfc3339()});
   tx.commit();
 }

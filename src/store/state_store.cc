@@ -474,14 +474,13 @@ Result<Run> StateStore::createRun(const std::string& deployment, RunKind kind, c
 Result<std::string> StateStore::claimRefresh(const std::string& deployment) {
   auto id = ids::newId("run");
   auto now = clock::nowRfc3339();
-  try {
-    c_.execute(
-        "INSERT INTO runs (id, deployment_id, kind, status, total, created_at, started_at) "
-        "VALUES (?1, ?2, 'refresh', 'running', 0, ?3, ?3)",
-        {id, deployment, now});
-  } catch (const ConstraintError&) {
-    return activeRunConflict(*this, deployment);
-  }
+  // ON CONFLICT DO NOTHING rather than catching the violation: on PostgreSQL a failed
+  // statement aborts the whole transaction, and the caller goes on in it (the job's insert).
+  auto inserted = c_.execute(
+      "INSERT INTO runs (id, deployment_id, kind, status, total, created_at, started_at) "
+      "VALUES (?1, ?2, 'refresh', 'running', 0, ?3, ?3) ON CONFLICT DO NOTHING",
+      {id, deployment, now});
+  if (inserted == 0) return activeRunConflict(*this, deployment);
   return id;
 }
 
