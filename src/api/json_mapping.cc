@@ -5,9 +5,7 @@
 #include "nixos/render.hh"
 
 namespace fedihost::api::mapping {
-namespace {
 json::value orNull(const std::string& s) { return s.empty() ? json::value(nullptr) : json::value(s); }
-}  // namespace
 
 json::object toJson(const Organisation& o) {
   return {{"id", o.id},
@@ -102,7 +100,8 @@ json::object toJson(const RunStep& s) {
           {"error", orNull(s.error)},
           {"startedAt", orNull(s.startedAt)},
           {"finishedAt", orNull(s.finishedAt)},
-          {"attempts", s.attempts}};
+          {"attempts", s.attempts},
+          {"instance", orNull(s.instance)}};
 }
 
 json::object toJson(const Run& r) {
@@ -116,7 +115,8 @@ json::object toJson(const Run& r) {
                  {"finishedAt", orNull(r.finishedAt)},
                  {"progress", {{"done", r.done}, {"total", r.total}}},
                  {"cancelRequested", r.cancelRequested},
-                 {"plan", orNull(r.planId)}};
+                 {"plan", orNull(r.planId)},
+                 {"instance", orNull(r.instance)}};
   if (!r.steps.empty() || r.total == 0) {
     json::array steps;
     for (auto& s : r.steps) steps.push_back(toJson(s));

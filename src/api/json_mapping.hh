@@ -13,6 +13,9 @@ namespace fedihost::api::mapping {
 
 namespace json = boost::json;
 
+/// null for "", else the string: optional text fields in the API's JSON.
+json::value orNull(const std::string& s);
+
 json::object toJson(const Organisation& o);
 json::object toJson(const User& u);
 /// A session (`current`: the one making the request) or an API token (never its secret).

@@ -155,6 +155,8 @@ Router makeRouter() {
   r.add({"POST", "/api/v1/users/{id}/disable", postUserDisable, operators(Admin), "disable an account at once"});
   r.add({"POST", "/api/v1/users/{id}/enable", postUserEnable, operators(Admin), "enable an account again"});
   r.add({"GET", "/api/v1/targets", listTargets, operators(Read), "where deployments can live, and their providers"});
+  r.add({"GET", "/api/v1/instances", listInstances, operators(Read),
+         "the fedihost servers sharing the state database: heartbeat, lease, what each holds"});
   r.add({"POST", "/api/v1/orphans/scan", postOrphanScan, operators(Read),
          "look for resources at providers that nothing records: 202 with a job"});
   r.add({"GET", "/api/v1/targets/{target}/ip-pools", listIpPools, operators(Read), "a target's IP pools"});

@@ -162,6 +162,7 @@ void runServe(const config::Config& c) {
   oo.refreshInterval = std::chrono::seconds(c.integer("orchestrator.refresh_interval"));
   oo.jobWorkers = intOf(c, "orchestrator.job_workers");
   oo.backupDir = c.string("orchestrator.backup_dir");
+  oo.lease = std::chrono::seconds(c.integer("orchestrator.lease"));
   orchestrator::Orchestrator orch(dir, oo);
   aaa::AuthOptions ao;
   ao.requireOperatorTotp = c.boolean("auth.require_operator_totp");

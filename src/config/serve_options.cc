@@ -46,6 +46,11 @@ const std::vector<Option>& serveOptions() {
          "seconds between reading every deployment's resources back to find drift (0: never)", false, 0,
          7 * 24 * 3600});
 
+    add({"orchestrator", "lease", "--lease", Type::Integer, Value(I{30}), "",
+         "seconds an instance's runs and jobs stay its own without a heartbeat (written every fifth of it); "
+         "instances sharing a PostgreSQL state database take over those of one silent for longer",
+         false, 1, 3600});
+
     add({"orchestrator", "backup_dir", "--backup-dir", Type::String, str(""), "`<data_dir>/backups`",
          "where backups (bundle files) are written"});
 

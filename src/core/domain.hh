@@ -178,6 +178,7 @@ struct RunStep {
   std::string finishedAt;
   json::object resource;  ///< the planned resource (for replay after a crash)
   int attempts = 0;       ///< provider calls made (more than 1: retried after retryable errors)
+  std::string instance;   ///< the fedihost instance that did it (last started it)
 };
 
 /// One apply of a plan, journaled step by step.
@@ -195,6 +196,7 @@ struct Run {
   std::vector<RunStep> steps;  ///< filled only when asked for
   bool cancelRequested = false;
   std::string planId;  ///< the saved plan it applies, if any
+  std::string instance;  ///< the fedihost instance executing it, or that executed it last ("" : none yet)
 };
 
 enum class DriftStatus { Changed, Missing };

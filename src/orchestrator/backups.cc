@@ -1,6 +1,8 @@
 // Backups and restores as jobs on one worker thread (see backups.hh).
 #include "orchestrator/backups.hh"
 
+#include "store/instance_store.hh"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -12,6 +14,7 @@
 #include "orchestrator/expand.hh"
 #include "nixos/render.hh"
 #include "orchestrator/orchestrator.hh"
+#include "store/instance_store.hh"
 
 namespace fedihost::orchestrator {
 namespace {
@@ -123,22 +126,33 @@ Backups::~Backups() { stop(); }
 void Backups::start() {
   if (worker_.joinable()) return;
   std::vector<store::Restore> interrupted;
+  bool alone = true;
   {
     auto conn = store::connect(stateUrl_);
     store::BackupStore jobs(*conn);
-    for (auto& b : jobs.failInterruptedBackups())
-      spdlog::warn("backup {} of {} was interrupted by a restart: failed, no bundle kept", b.id, b.deployment);
-    interrupted = jobs.failInterruptedRestores();
+    // Backups and restores are not claimed per instance yet: while another instance lives, what is
+    // unfinished may be its work in progress, so only an instance alone sweeps them.
+    if (auto others = store::InstanceStore(*conn).othersAlive(orch_.instanceId()); others > 0) {
+      spdlog::info("{} other instances are alive: unfinished backups and restores are left to them", others);
+      alone = false;
+    } else {
+      for (auto& b : jobs.failInterruptedBackups())
+        spdlog::warn("backup {} of {} was interrupted by a restart: failed, no bundle kept", b.id, b.deployment);
+      interrupted = jobs.failInterruptedRestores();
+    }
   }
-  // What a killed backup left: partial bundles and staging directories.
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(backupDir_, ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
-    const auto name = it->path().filename().string();
-    if (name.ends_with(".partial") || name.starts_with(".staging-")) {
-      auto p = it->path();
-      it.disable_recursion_pending();
-      removeAll(p);
+  // What a killed backup left: partial bundles and staging directories (not while another
+  // instance may be writing its own there).
+  if (alone) {
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(backupDir_, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      const auto name = it->path().filename().string();
+      if (name.ends_with(".partial") || name.starts_with(".staging-")) {
+        auto p = it->path();
+        it.disable_recursion_pending();
+        removeAll(p);
+      }
     }
   }
   {
@@ -206,7 +220,7 @@ void Backups::submit(std::function<void(store::StateStore&)> job) {
 Result<store::Backup> Backups::backup(store::StateStore& state, const Deployment& d) {
   if (d.status == DeploymentStatus::Deleted || d.status == DeploymentStatus::Deleting)
     return Error::conflict("deployment " + d.name + " is deleted or being deleted: there is nothing to back up");
-  auto claim = state.claimRefresh(d.id);
+  auto claim = state.claimRefresh(d.id, orch_.instanceId());
   if (!claim) return claim.error();
   auto b = store::BackupStore(state.connection()).createBackup(d.id, d.organisation, *claim);
   auto id = b.id;

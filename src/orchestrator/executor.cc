@@ -167,18 +167,21 @@ Executor::Executor(ExecutorConfig config, TargetLookup targets, const secrets::S
 Executor::~Executor() { stop(); }
 
 void Executor::start() {
-  {
-    auto conn = store::connect(config_.stateUrl);
-    store::StateStore state(*conn);
-    for (auto& run : state.unfinishedRuns()) {
-      spdlog::info("resuming run {} of deployment {}", run.id, run.deployment);
-      enqueue(run.id);
-    }
-  }
   std::lock_guard lock(mu_);
   stopping_ = false;
   if (!pool_) pool_ = std::make_unique<StepPool>(config_.maxParallelSteps, config_);
+  // Every worker looks at once for runs left by a previous process (waitIdle waits for them).
+  for (int i = 0; i < config_.workers; ++i) queue_.emplace_back();
   for (int i = 0; i < config_.workers; ++i) threads_.emplace_back([this] { workerLoop(); });
+}
+
+void Executor::abandon() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  slotsCv_.notify_all();
 }
 
 void Executor::stop() {
@@ -220,28 +223,41 @@ void Executor::workerLoop() {
   auto stateConn = store::connect(config_.stateUrl);
   store::StateStore state(*stateConn);
   for (;;) {
-    std::string runId;
     {
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      // Woken by enqueue (a run created here), or at the poll interval (a run queued by another
+      // instance, or handed back by one that stopped or died).
+      cv_.wait_for(lock, config_.pollInterval, [&] { return stopping_ || !queue_.empty(); });
       if (stopping_) return;
-      runId = queue_.front();
-      queue_.pop_front();
+      if (!queue_.empty()) queue_.pop_front();
       ++busy_;
     }
-    try {
-      execute(state, runId);
-    } catch (const std::exception& e) {
-      spdlog::error("run {} aborted: {}", runId, e.what());
+    // Claims until nothing is free: a hint names no run in particular, the database decides who gets which.
+    while (!stopping_) {
+      std::optional<std::string> runId;
       try {
-        runStatus(state, runId, "", RunStatus::Failed, std::string("internal error: ") + e.what());
-      } catch (...) {
+        runId = state.claimRun(config_.instance);
+      } catch (const std::exception& e) {
+        spdlog::error("claiming a run failed: {}", e.what());
+      }
+      if (!runId) break;
+      try {
+        execute(state, *runId);
+      } catch (const std::exception& e) {
+        spdlog::error("run {} aborted: {}", *runId, e.what());
+        try {
+          runStatus(state, *runId, "", RunStatus::Failed, std::string("internal error: ") + e.what());
+        } catch (...) {
+        }
+      }
+      {
+        std::lock_guard lock(mu_);
+        cancelled_.erase(*runId);
       }
     }
     {
       std::lock_guard lock(mu_);
       --busy_;
-      cancelled_.erase(runId);
     }
     idle_.notify_all();
   }
@@ -353,9 +369,15 @@ void Executor::execute(store::StateStore& state, const std::string& runId) {
   }
 
   bool interrupted = false;
+  auto nextCancelCheck = std::chrono::steady_clock::now();
   try {
     std::unique_lock lock(ctx.mu);
     for (;;) {
+      // A cancel asked on another instance is in the database only: look there about once a second.
+      if (std::chrono::steady_clock::now() >= nextCancelCheck) {
+        nextCancelCheck = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+        if (!cancelled(runId) && state.cancelRequested(runId)) cancel(runId);
+      }
       const bool cancel = cancelled(runId);
       bool pending = false;
       for (std::size_t i = 0; i < n; ++i) {
@@ -411,7 +433,10 @@ void Executor::execute(store::StateStore& state, const std::string& runId) {
     ctx.cv.wait(lock, [&] { return ctx.inFlight == 0; });
     throw;
   }
-  if (interrupted) return;  // the run stays "running" and resumes at the next start
+  if (interrupted) {  // the run stays "running", back in the pool: resumed at the next claim
+    state.releaseRun(runId, config_.instance);
+    return;
+  }
 
   int failures = 0, done = 0;
   for (auto s : ctx.status) {
@@ -468,7 +493,7 @@ void Executor::runStep(const std::shared_ptr<RunContext>& shared, std::size_t in
   Result<void> r;
   bool interrupted = false;
   try {
-    state.setStepStatus(ctx.runId, step.seq, StepStatus::Running);
+    state.startStep(ctx.runId, step.seq, config_.instance);
     for (;;) {
       ++step.attempts;
       try {

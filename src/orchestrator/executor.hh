@@ -13,8 +13,12 @@
 //    provider's message and skip only what is ordered after it.
 //  - A run can be cancelled: no new step starts, steps in flight end, the rest
 //    is skipped and the run ends "cancelled".
-//  - Unfinished runs are resumed at start: creates are idempotent by identity
-//    key, so nothing is created twice.
+//  - Runs are claimed from the database (StateStore::claimRun), not taken from a
+//    queue of this process: any instance sharing the state database may execute a
+//    queued run, and a run whose instance stopped or was taken for dead goes back
+//    to the pool and is resumed from its journal by whichever instance claims it
+//    next. Creates are idempotent by identity key, so nothing is created twice.
+//    `enqueue` only wakes a worker; each worker also polls every `pollInterval`.
 //  - A run's context is shared by the step jobs that use it, and a failure of the
 //    scheduling loop (a database error) first waits for the steps in flight to end:
 //    the run is marked failed only once nothing of it runs any more.
@@ -56,6 +60,8 @@ struct ExecutorConfig {
   /// Tests only: called in a run's scheduling loop after it started what could start, with the
   /// number of steps in flight; it may throw, to fail the loop while steps are in flight.
   std::function<void(const std::string& runId, int inFlight)> scheduleHook;
+  std::string instance;  ///< the instance that claims runs (InstanceStore); "" in tools and tests
+  std::chrono::milliseconds pollInterval{1000};  ///< how often idle workers look for runs queued elsewhere
 };
 
 /// Finds a deployment's target by name; nullptr if there is none.
@@ -68,11 +74,15 @@ class Executor {
   Executor(const Executor&) = delete;
   Executor& operator=(const Executor&) = delete;
 
-  /// Starts the workers and queues every run left unfinished by a previous process.
+  /// Starts the workers; they claim every run no instance holds (left by a previous process too).
   void start();
-  /// Lets steps in flight finish, then stops; unfinished runs stay in the database and resume at the next start.
+  /// Lets steps in flight finish, then stops; unfinished runs stay in the database, handed back to
+  /// the pool, and resume at the next claim.
   void stop();
-  /// Queues a run created by StateStore::createRun.
+  /// Stops starting steps and claiming runs at once, without waiting (the instance lost its lease:
+  /// what it held may be another's now); stop() still joins the threads.
+  void abandon();
+  /// Wakes a worker to claim a run created by StateStore::createRun.
   void enqueue(const std::string& runId);
   /// Asks a run to stop (StateStore::requestCancel records it durably).
   void cancel(const std::string& runId);

@@ -138,8 +138,20 @@ Orchestrator::Orchestrator(DataDir dir, OrchestratorOptions options)
   sc.interval = options_.shipInterval;
   sc.headInterval = options_.headInterval;
   shipper_ = std::make_unique<store::Shipper>(sc);
+  LeaseOptions lo;
+  lo.lease = options_.lease;
+  lo.exclusive = dir_.stateUrl().rfind("postgres", 0) != 0;  // SQLite: the data directory's lock makes it ours
+  lo.onReaped = [this] { executor_->enqueue({}); };
+  lo.onLost = [this] {
+    executor_->abandon();
+    std::lock_guard lock(jobsMu_);
+    jobsStopping_ = true;  // a job in progress stops at its next provider call
+    jobsCv_.notify_all();
+  };
+  lease_ = std::make_unique<InstanceLease>(dir_.stateUrl(), std::move(lo));
   ExecutorConfig ec2{dir_.stateUrl(), dir_.accountingUrl(), options_.workers, options_.maxParallelSteps,
-                     options_.retry, options_.jitterSeed, [this] { shipper_->wake(); }, options_.scheduleHook};
+                     options_.retry, options_.jitterSeed, [this] { shipper_->wake(); }, options_.scheduleHook,
+                     lease_->id(), options_.pollInterval};
   executor_ = std::make_unique<Executor>(ec2, [this](const std::string& n) { return target(n); }, box_);
   backups_ = std::make_unique<Backups>(*this, dir_.stateUrl(),
                                        options_.backupDir.empty() ? dir_.backupsDir() : options_.backupDir,
@@ -258,7 +270,7 @@ Result<RefreshReport> Orchestrator::refresh(store::StateStore& state, const std:
   if (!t) return Error::invalid("target", "no target named \"" + d->target + "\" is configured");
   // The same exclusion as a run: while an apply changes the deployment no refresh reads it (whose
   // result would overwrite the drift the apply clears), and no apply starts until the refresh ends.
-  auto claim = state.claimRefresh(d->id);
+  auto claim = state.claimRefresh(d->id, lease_->id());
   if (!claim) return claim.error();
   struct Release {
     store::StateStore& state;
@@ -403,14 +415,14 @@ Result<store::Job> Orchestrator::startRefresh(store::StateStore& state, const st
   auto d = state.getDeployment(deploymentId);
   if (!d) return d.error();
   if (!target(d->target)) return Error::invalid("target", "no target named \"" + d->target + "\" is configured");
-  auto job = store::JobStore(state.connection()).createRefresh(d->id, d->organisation, requestedBy);
+  auto job = store::JobStore(state.connection()).createRefresh(d->id, d->organisation, requestedBy, lease_->id());
   if (!job) return job.error();
   enqueueJob(job->id);
   return job;
 }
 
 store::Job Orchestrator::startOrphanScan(store::StateStore& state, const std::string& requestedBy, bool& created) {
-  auto job = store::JobStore(state.connection()).createOrphanScan(requestedBy, created);
+  auto job = store::JobStore(state.connection()).createOrphanScan(requestedBy, created, lease_->id());
   if (created) enqueueJob(job.id);
   return job;
 }
@@ -523,13 +535,9 @@ void Orchestrator::refreshLoop() {
 
 void Orchestrator::start() {
   shipper_->start();  // first: rows a killed process left waiting for their outcome are settled
-  {
-    auto conn = store::connect(dir_.stateUrl());
-    // Left by a process that ended during a refresh or a scan: the jobs say so, their claims go.
-    auto failed = store::JobStore(*conn).failUnfinished("the server stopped before this job ended; ask again");
-    if (failed > 0) spdlog::warn("{} jobs left unfinished by the previous process were marked failed", failed);
-    store::StateStore(*conn).dropRefreshClaims();
-  }
+  // Registers this instance; what instances that ended left (their runs, jobs and refresh claims) is
+  // taken back: at once on SQLite, after their lease on PostgreSQL.
+  lease_->start();
   executor_->start();
   if (jobThreads_.empty()) {
     {
@@ -561,6 +569,7 @@ void Orchestrator::stop() {
   jobThreads_.clear();
   if (backups_) backups_->stop();  // first: a restore waits for the executor's runs
   if (executor_) executor_->stop();
+  if (lease_) lease_->stop();  // after the executor: its interrupted runs go back to the pool
   if (shipper_) shipper_->stop();  // ships what is left and writes the signed head
 }
 

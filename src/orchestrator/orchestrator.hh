@@ -18,6 +18,7 @@
 #include "orchestrator/backups.hh"
 #include "orchestrator/executor.hh"
 #include "orchestrator/fingerprint.hh"
+#include "orchestrator/instances.hh"
 #include "providers/provider.hh"
 #include "secrets/secret_box.hh"
 #include "store/job_store.hh"
@@ -84,6 +85,9 @@ struct OrchestratorOptions {
   std::chrono::milliseconds headInterval{10000};  ///< the audit chain's signed head is written at most this often
   std::function<void(const std::string&, int)> scheduleHook;  ///< tests only: ExecutorConfig::scheduleHook
   std::filesystem::path backupDir;  ///< the backup target directory ("": DATA/backups)
+  /// How long this instance's claims last without a heartbeat (instances sharing a PostgreSQL state database).
+  std::chrono::milliseconds lease{30000};
+  std::chrono::milliseconds pollInterval{1000};  ///< idle workers look for runs queued by other instances
 };
 
 /// A resource a provider holds that no recorded resource accounts for.
@@ -176,6 +180,9 @@ class Orchestrator {
   /// running already, returns that one with `created` false.
   store::Job startOrphanScan(store::StateStore& state, const std::string& requestedBy, bool& created);
 
+  /// This process's instance id (InstanceStore), written on the runs, steps and jobs it does.
+  const std::string& instanceId() const { return lease_->id(); }
+
   /// A configured target, or nullptr.
   const providers::Target* target(const std::string& name) const;
   std::vector<std::string> targetNames() const;
@@ -214,6 +221,7 @@ class Orchestrator {
   secrets::SecretBox box_;
   std::map<std::string, std::unique_ptr<providers::Target>> targets_;
   std::unique_ptr<store::Shipper> shipper_;
+  std::unique_ptr<InstanceLease> lease_;
   std::unique_ptr<Executor> executor_;
   mutable PlanCache plans_;
 

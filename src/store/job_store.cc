@@ -10,7 +10,7 @@ namespace {
 
 constexpr const char* kJobColumns =
     "id, kind, deployment_id, organisation_id, state, done, total, result, error, claim_id, requested_by, "
-    "created_at, started_at, finished_at";
+    "created_at, started_at, finished_at, instance_id";
 
 Job jobFrom(const Row& r) {
   Job j;
@@ -42,6 +42,7 @@ Job jobFrom(const Row& r) {
   j.createdAt = r.text(11);
   j.startedAt = r.text(12);
   j.finishedAt = r.text(13);
+  j.instance = r.text(14);
   return j;
 }
 
@@ -72,20 +73,20 @@ std::optional<JobState> jobStateFromString(std::string_view s) {
 }
 
 Result<Job> JobStore::createRefresh(const std::string& deployment, const std::string& organisation,
-                                    const std::string& requestedBy) {
+                                    const std::string& requestedBy, const std::string& instance) {
   Transaction tx(c_, true);
-  auto claim = StateStore(c_).claimRefresh(deployment);
+  auto claim = StateStore(c_).claimRefresh(deployment, instance);
   if (!claim) return claim.error();
   auto id = ids::newId("job");
   c_.execute(
-      "INSERT INTO jobs (id, kind, deployment_id, organisation_id, state, claim_id, requested_by, created_at) "
-      "VALUES (?1, 'refresh', ?2, ?3, 'queued', ?4, ?5, ?6)",
-      {id, deployment, organisation, *claim, requestedBy, clock::nowRfc3339()});
+      "INSERT INTO jobs (id, kind, deployment_id, organisation_id, state, claim_id, requested_by, created_at, "
+      "instance_id) VALUES (?1, 'refresh', ?2, ?3, 'queued', ?4, ?5, ?6, ?7)",
+      {id, deployment, organisation, *claim, requestedBy, clock::nowRfc3339(), instance});
   tx.commit();
   return get(id);
 }
 
-Job JobStore::createOrphanScan(const std::string& requestedBy, bool& created) {
+Job JobStore::createOrphanScan(const std::string& requestedBy, bool& created, const std::string& instance) {
   Transaction tx(c_, true);
   if (auto r = c_.queryOne(std::string("SELECT ") + kJobColumns +
                            " FROM jobs WHERE kind = 'orphan-scan' AND state IN ('queued', 'running')")) {
@@ -94,8 +95,9 @@ Job JobStore::createOrphanScan(const std::string& requestedBy, bool& created) {
   }
   auto id = ids::newId("job");
   c_.execute(
-      "INSERT INTO jobs (id, kind, state, requested_by, created_at) VALUES (?1, 'orphan-scan', 'queued', ?2, ?3)",
-      {id, requestedBy, clock::nowRfc3339()});
+      "INSERT INTO jobs (id, kind, state, requested_by, created_at, instance_id) "
+      "VALUES (?1, 'orphan-scan', 'queued', ?2, ?3, ?4)",
+      {id, requestedBy, clock::nowRfc3339(), instance});
   tx.commit();
   created = true;
   return get(id).orThrow();

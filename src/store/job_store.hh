@@ -34,6 +34,7 @@ struct Job {
   std::string claim;  ///< a refresh's hold on its deployment (StateStore::claimRefresh)
   std::string requestedBy;
   std::string createdAt, startedAt, finishedAt;
+  std::string instance;  ///< the fedihost instance whose workers do it
   bool ended() const { return state == JobState::Done || state == JobState::Failed; }
 };
 
@@ -44,10 +45,11 @@ class JobStore {
 
   /// Claims the deployment (as StateStore::claimRefresh: Conflict while a run or another refresh
   /// holds it) and queues its refresh job, in one transaction.
+  /// `instance` does it (its workers; the job fails if that instance is taken for dead).
   Result<Job> createRefresh(const std::string& deployment, const std::string& organisation,
-                            const std::string& requestedBy);
+                            const std::string& requestedBy, const std::string& instance = {});
   /// Queues an orphan scan; if one is queued or running already, that one (`created` false).
-  Job createOrphanScan(const std::string& requestedBy, bool& created);
+  Job createOrphanScan(const std::string& requestedBy, bool& created, const std::string& instance = {});
   /// A job; NotFound for an unknown one. DatabaseError for a corrupt row.
   Result<Job> get(const std::string& id);
   /// The organisation a job belongs to ("" for the provider's own), if the job exists.

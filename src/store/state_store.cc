@@ -65,13 +65,14 @@ Run runFrom(const Row& r) {
   run.done = static_cast<int>(r.integer(9));
   run.cancelRequested = r.integer(10) != 0;
   run.planId = r.text(11);
+  run.instance = r.text(12);
   return run;
 }
 
 constexpr const char* kRunColumns =
     "id, deployment_id, kind, status, error, total, created_at, started_at, finished_at, "
     "(SELECT count(*) FROM run_steps s WHERE s.run_id = runs.id AND s.status IN ('succeeded','failed','skipped')), "
-    "cancel_requested, plan_id";
+    "cancel_requested, plan_id, instance_id";
 
 }  // namespace
 
@@ -471,15 +472,15 @@ Result<Run> StateStore::createRun(const std::string& deployment, RunKind kind, c
   return run;
 }
 
-Result<std::string> StateStore::claimRefresh(const std::string& deployment) {
+Result<std::string> StateStore::claimRefresh(const std::string& deployment, const std::string& instance) {
   auto id = ids::newId("run");
   auto now = clock::nowRfc3339();
   // ON CONFLICT DO NOTHING rather than catching the violation: on PostgreSQL a failed
   // statement aborts the whole transaction, and the caller goes on in it (the job's insert).
   auto inserted = c_.execute(
-      "INSERT INTO runs (id, deployment_id, kind, status, total, created_at, started_at) "
-      "VALUES (?1, ?2, 'refresh', 'running', 0, ?3, ?3) ON CONFLICT DO NOTHING",
-      {id, deployment, now});
+      "INSERT INTO runs (id, deployment_id, kind, status, total, created_at, started_at, instance_id) "
+      "VALUES (?1, ?2, 'refresh', 'running', 0, ?3, ?3, ?4) ON CONFLICT DO NOTHING",
+      {id, deployment, now, instance});
   if (inserted == 0) return activeRunConflict(*this, deployment);
   return id;
 }
@@ -496,8 +497,8 @@ Result<Run> StateStore::getRun(const std::string& id, bool withSteps) {
   Run run = runFrom(*r);
   if (withSteps) {
     for (auto& s : c_.query(
-             "SELECT seq, action, resource_key, kind, status, error, started_at, finished_at, resource, attempts "
-             "FROM run_steps WHERE run_id = ?1 ORDER BY seq",
+             "SELECT seq, action, resource_key, kind, status, error, started_at, finished_at, resource, attempts, "
+             "instance_id FROM run_steps WHERE run_id = ?1 ORDER BY seq",
              {id})) {
       RunStep step;
       step.seq = static_cast<int>(s.integer(0));
@@ -511,6 +512,7 @@ Result<Run> StateStore::getRun(const std::string& id, bool withSteps) {
       step.finishedAt = s.text(7);
       step.resource = objectFrom(s.text(8));
       step.attempts = static_cast<int>(s.integer(9));
+      step.instance = s.text(10);
       run.steps.push_back(std::move(step));
     }
   }
@@ -543,6 +545,34 @@ std::vector<Run> StateStore::unfinishedRuns() {
                           " FROM runs WHERE status IN ('queued','running') AND kind <> 'refresh' ORDER BY created_at, id"))
     out.push_back(runFrom(r));
   return out;
+}
+
+std::optional<std::string> StateStore::claimRun(const std::string& instance) {
+  static constexpr const char* kFree =
+      "SELECT id FROM runs WHERE status IN ('queued','running') AND kind <> 'refresh' AND instance_id = '' "
+      "ORDER BY created_at, id LIMIT 1";
+  // A read first: an idle poll costs no write transaction.
+  if (!c_.queryOne(kFree)) return std::nullopt;
+  Transaction tx(c_, true);
+  const bool pg = c_.dialect() == "postgresql";
+  auto row = c_.queryOne(pg ? std::string(kFree) + " FOR UPDATE SKIP LOCKED" : std::string(kFree));
+  if (!row) return std::nullopt;
+  auto id = row->text(0);
+  if (c_.execute("UPDATE runs SET instance_id = ?1 WHERE id = ?2 AND instance_id = ''", {instance, id}) != 1)
+    return std::nullopt;
+  tx.commit();
+  return id;
+}
+
+void StateStore::releaseRun(const std::string& runId, const std::string& instance) {
+  c_.execute("UPDATE runs SET instance_id = '' WHERE id = ?1 AND instance_id = ?2", {runId, instance});
+}
+
+void StateStore::startStep(const std::string& runId, int seq, const std::string& instance) {
+  c_.execute(
+      "UPDATE run_steps SET status = 'running', started_at = ?1, error = '', instance_id = ?2 "
+      "WHERE run_id = ?3 AND seq = ?4",
+      {clock::nowRfc3339(), instance, runId, std::int64_t{seq}});
 }
 
 void StateStore::setRunStatus(const std::string& id, RunStatus status, const std::string& error) {

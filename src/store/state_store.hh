@@ -87,7 +87,8 @@ class StateStore {
                         const std::string& planId = {});
   /// Claims a deployment for a refresh under the same constraint as a run (a row of kind
   /// "refresh", never listed or resumed); Conflict as createRun. Returns the claim's id.
-  Result<std::string> claimRefresh(const std::string& deployment);
+  /// `instance` holds it (InstanceStore: dropped when that instance is taken for dead).
+  Result<std::string> claimRefresh(const std::string& deployment, const std::string& instance = {});
   /// Ends a refresh's claim.
   void releaseRefresh(const std::string& claimId);
   /// Forgets the refresh claims a previous process left behind (at start).
@@ -100,6 +101,14 @@ class StateStore {
   std::optional<Run> activeRun(const std::string& deployment);
   /// Every run (not refresh claim) left queued or running (to resume after a restart), oldest first.
   std::vector<Run> unfinishedRuns();
+  /// Claims the oldest queued or running run that no instance holds, for `instance`: on PostgreSQL
+  /// `SELECT … FOR UPDATE SKIP LOCKED`, on SQLite under its write lock; the update is conditional
+  /// on the run being unheld still, so two instances never claim one run. nullopt if none is free.
+  std::optional<std::string> claimRun(const std::string& instance);
+  /// Hands a run back to the pool (an executor that stops or lost its lease).
+  void releaseRun(const std::string& runId, const std::string& instance);
+  /// Marks a step running, done by `instance` (the journal says which instance did each step).
+  void startStep(const std::string& runId, int seq, const std::string& instance);
   void setRunStatus(const std::string& id, RunStatus status, const std::string& error = {});
   void setStepStatus(const std::string& runId, int seq, StepStatus status, const std::string& error = {});
   /// Records how many provider calls a step has made so far and the last retryable error.

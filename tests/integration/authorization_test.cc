@@ -100,6 +100,7 @@ const std::map<std::string, Expected> kExpected = {
     {"POST /api/v1/users/{id}/disable", {Min::Operator, Scope::Admin}},
     {"POST /api/v1/users/{id}/enable", {Min::Operator, Scope::Admin}},
     {"GET /api/v1/targets", {Min::Operator, Scope::Read}},
+    {"GET /api/v1/instances", {Min::Operator, Scope::Read}},
     {"POST /api/v1/orphans/scan", {Min::Operator, Scope::Read}},
     {"GET /api/v1/jobs/{id}", {Min::Viewer, Scope::Read}},
     {"GET /api/v1/jobs/{id}/events", {Min::Viewer, Scope::Read}},

@@ -35,6 +35,7 @@ import type {
   SavedPlan,
   Step,
   TargetInfo,
+  Instance,
   TotpSetup,
   UpgradeInfo,
   User,
@@ -495,6 +496,7 @@ export const api = {
   /** Queues a refresh (202): a job whose result is the drift found; follow it with followJob. */
   refresh: (id: string) => json<Job<DriftStatus>>(`/deployments/${encodeURIComponent(id)}/refresh`, { method: 'POST' }),
   targets: async () => (await json<{ items: TargetInfo[] }>('/targets')).items,
+  instances: async () => (await json<{ items: Instance[] }>('/instances')).items,
   ipPools: async (target: string) => (await json<{ items: IpPool[] }>(`/targets/${encodeURIComponent(target)}/ip-pools`)).items,
   createIpPool: (target: string, body: { name: string; prefix: string; gateway?: string }) =>
     json<IpPool>(`/targets/${encodeURIComponent(target)}/ip-pools`, { method: 'POST', body }),

@@ -411,6 +411,23 @@ export interface TargetInfo {
   providers: Record<string, { implementation: string; parallelism: number; canUpdateInPlace: boolean; canList: boolean }>;
 }
 
+/** A `fedihost serve` process sharing the state database (GET /api/v1/instances). */
+export interface Instance {
+  id: string;
+  host: string;
+  pid: number;
+  version: string;
+  state: 'alive' | 'late' | 'stopped';
+  self: boolean;
+  startedAt: string;
+  heartbeatAt: string;
+  leaseSeconds: number;
+  stoppedAt: string | null;
+  stopReason: string | null;
+  runs: number;
+  jobs: number;
+}
+
 export interface IpPool {
   id: string;
   target: string;

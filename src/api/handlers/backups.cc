@@ -5,6 +5,7 @@
 
 #include "api/handlers/domains.hh"
 #include "api/handlers/handlers.hh"
+#include "api/json_mapping.hh"
 #include "api/input.hh"
 #include "bundle/bundle.hh"
 #include "catalog/upgrade.hh"
@@ -15,7 +16,7 @@
 namespace fedihost::api::handlers {
 namespace {
 
-boost::json::value orNull(const std::string& s) { return s.empty() ? boost::json::value(nullptr) : boost::json::value(s); }
+using mapping::orNull;
 
 boost::json::object journalJson(store::BackupStore& jobs, const std::string& id) {
   boost::json::array lines;

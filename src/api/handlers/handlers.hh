@@ -110,6 +110,7 @@ Response getJobEvents(RequestContext& ctx);
 Response jobAccepted(const store::Job& job);
 
 Response listTargets(RequestContext& ctx);
+Response listInstances(RequestContext& ctx);
 Response postOrphanScan(RequestContext& ctx);
 
 }  // namespace fedihost::api::handlers

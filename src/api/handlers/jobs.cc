@@ -5,13 +5,14 @@
 #include <string>
 
 #include "api/handlers/handlers.hh"
+#include "api/json_mapping.hh"
 #include "store/job_store.hh"
 #include "store/state_store.hh"
 
 namespace fedihost::api::handlers {
 namespace {
 
-boost::json::value orNull(const std::string& s) { return s.empty() ? boost::json::value(nullptr) : boost::json::value(s); }
+using mapping::orNull;
 
 boost::json::object jobJson(const store::Job& j) {
   const auto self = "/api/v1/jobs/" + j.id;
@@ -25,6 +26,7 @@ boost::json::object jobJson(const store::Job& j) {
           {"createdAt", j.createdAt},
           {"startedAt", orNull(j.startedAt)},
           {"finishedAt", orNull(j.finishedAt)},
+          {"instance", orNull(j.instance)},
           {"links", boost::json::object{{"self", self}, {"events", self + "/events"}}}};
 }
 

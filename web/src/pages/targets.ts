@@ -4,7 +4,7 @@ import { api, errorText, followJob } from '../api';
 import { busy, failure, formatDate, h, heading, loading } from '../dom';
 import { field, FormErrors } from '../forms';
 import type { PageContext } from '../router';
-import type { IpPool, OrphanScan, TargetInfo } from '../types';
+import type { Instance, IpPool, OrphanScan, TargetInfo } from '../types';
 import { operatorOnly } from './users';
 
 function providersTable(t: TargetInfo): HTMLElement {
@@ -108,6 +108,40 @@ function orphanList({ items, failures }: OrphanScan): HTMLElement {
   return h('div', null, ...parts);
 }
 
+const instanceStates: Record<Instance['state'], string> = {
+  alive: 'running',
+  late: 'no heartbeat within its lease: about to be taken over',
+  stopped: 'stopped',
+};
+
+/** The fedihost servers sharing the state database: who is alive, and what each holds. */
+function instanceList(instances: Instance[]): HTMLElement {
+  return h(
+    'table',
+    { class: 'table', id: 'instances' },
+    h('thead', null, h('tr', null, h('th', null, 'Instance'), h('th', null, 'Where'), h('th', null, 'State'), h('th', null, 'Holds'))),
+    h(
+      'tbody',
+      null,
+      instances.map((i) =>
+        h(
+          'tr',
+          { 'data-instance': i.id, 'data-state': i.state },
+          h('td', null, h('code', null, i.id), i.self ? h('span', { class: 'muted' }, ' (this one)') : null),
+          h('td', null, `${i.host}, pid ${i.pid}`, h('div', { class: 'muted small' }, `version ${i.version}, started ${formatDate(i.startedAt)}`)),
+          h(
+            'td',
+            null,
+            instanceStates[i.state],
+            h('div', { class: 'muted small' }, i.stoppedAt ? `${formatDate(i.stoppedAt)}: ${i.stopReason ?? ''}` : `heartbeat ${formatDate(i.heartbeatAt)}, lease ${i.leaseSeconds} s`),
+          ),
+          h('td', null, i.state === 'stopped' ? '—' : `${i.runs} runs, ${i.jobs} jobs`),
+        ),
+      ),
+    ),
+  );
+}
+
 export async function targetsPage({ root, signal }: PageContext): Promise<void> {
   if (operatorOnly(root, 'Targets')) return;
   root.append(loading('Loading targets…'));
@@ -135,6 +169,7 @@ export async function targetsPage({ root, signal }: PageContext): Promise<void> 
       }
     }),
   );
+  const instancesCard = h('section', { class: 'card', id: 'instances-card' }, h('h2', null, 'Instances'), loading('Loading instances…'));
   const sections = targets.map((t) => {
     const pools = h('div', { class: 'pools' }, loading('Loading IP pools…'));
     const loadPools = async () => {
@@ -160,5 +195,11 @@ export async function targetsPage({ root, signal }: PageContext): Promise<void> 
     h('p', { class: 'muted' }, 'Where deployments live: one provider per kind of resource. Add a target with a file in the data directory (see docs/providers.md).'),
     ...sections,
     h('section', { class: 'card' }, h('div', { class: 'section-head' }, h('h2', null, 'Orphans'), scan), orphanArea),
+    instancesCard,
   );
+  try {
+    instancesCard.replaceChildren(h('h2', null, 'Instances'), h('p', { class: 'muted' }, 'The fedihost servers sharing the state database. Runs of one that stops answering are resumed by another once its lease has run out.'), instanceList(await api.instances()));
+  } catch (e) {
+    instancesCard.replaceChildren(h('h2', null, 'Instances'), failure(errorText(e)));
+  }
 }
