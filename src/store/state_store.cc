@@ -548,17 +548,21 @@ std::vector<Run> StateStore::unfinishedRuns() {
 }
 
 std::optional<std::string> StateStore::claimRun(const std::string& instance) {
+  // Free: held by no instance, or by one that is not running any more (stopped, taken for dead,
+  // or forgotten) — stopping and reaping hand runs back, this covers rows written otherwise.
   static constexpr const char* kFree =
-      "SELECT id FROM runs WHERE status IN ('queued','running') AND kind <> 'refresh' AND instance_id = '' "
+      "SELECT id, instance_id FROM runs WHERE status IN ('queued','running') AND kind <> 'refresh' "
+      "AND (instance_id = '' OR instance_id NOT IN (SELECT id FROM instances WHERE stopped_at = '')) "
       "ORDER BY created_at, id LIMIT 1";
   // A read first: an idle poll costs no write transaction.
   if (!c_.queryOne(kFree)) return std::nullopt;
   Transaction tx(c_, true);
   const bool pg = c_.dialect() == "postgresql";
-  auto row = c_.queryOne(pg ? std::string(kFree) + " FOR UPDATE SKIP LOCKED" : std::string(kFree));
+  auto row = c_.queryOne(pg ? std::string(kFree) + " FOR UPDATE OF runs SKIP LOCKED" : std::string(kFree));
   if (!row) return std::nullopt;
   auto id = row->text(0);
-  if (c_.execute("UPDATE runs SET instance_id = ?1 WHERE id = ?2 AND instance_id = ''", {instance, id}) != 1)
+  // Conditional on the holder read: two claimants never both win.
+  if (c_.execute("UPDATE runs SET instance_id = ?1 WHERE id = ?2 AND instance_id = ?3", {instance, id, row->text(1)}) != 1)
     return std::nullopt;
   tx.commit();
   return id;

@@ -101,9 +101,10 @@ class StateStore {
   std::optional<Run> activeRun(const std::string& deployment);
   /// Every run (not refresh claim) left queued or running (to resume after a restart), oldest first.
   std::vector<Run> unfinishedRuns();
-  /// Claims the oldest queued or running run that no instance holds, for `instance`: on PostgreSQL
-  /// `SELECT … FOR UPDATE SKIP LOCKED`, on SQLite under its write lock; the update is conditional
-  /// on the run being unheld still, so two instances never claim one run. nullopt if none is free.
+  /// Claims the oldest queued or running run that no running instance holds (InstanceStore), for
+  /// `instance` (which must be registered, or its claims count as free): on PostgreSQL `SELECT …
+  /// FOR UPDATE SKIP LOCKED`, on SQLite under its write lock; the update is conditional on the
+  /// holder read, so two instances never claim one run. nullopt if none is free.
   std::optional<std::string> claimRun(const std::string& instance);
   /// Hands a run back to the pool (an executor that stops or lost its lease).
   void releaseRun(const std::string& runId, const std::string& instance);

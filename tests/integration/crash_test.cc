@@ -201,7 +201,11 @@ TEST_F(CrashTest, FiftySigkillsDuringRunsThenEverythingConverges) {
     if (deleted.count(id)) {
       EXPECT_EQ(d.status, DeploymentStatus::Deleted) << id;
       EXPECT_TRUE(state.recordedResources(id).empty()) << id;
-      EXPECT_FALSE(fs::exists(o.deploymentPath(id))) << id;
+      if (fs::exists(o.deploymentPath(id))) {
+        std::string left;
+        for (auto& e : fs::recursive_directory_iterator(o.deploymentPath(id))) left += " " + e.path().string();
+        ADD_FAILURE() << id << " was deleted but its directory holds:" << left;
+      }
       continue;
     }
     ++live;

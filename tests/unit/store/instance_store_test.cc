@@ -86,6 +86,8 @@ TEST_F(InstanceStoreTest, StepsRecordTheInstanceThatStartedThem) {
 }
 
 TEST_F(InstanceStoreTest, RacingClaimsOnTheirOwnConnectionsNeverShareARun) {
+  for (int t = 0; t < 4; ++t) add("inst_" + std::to_string(t));
+  add("inst_last");
   std::vector<std::string> runs;
   for (int i = 0; i < 24; ++i) runs.push_back(state_->createRun(deployment("d" + std::to_string(i)), RunKind::Apply, {}).value().id);
   std::mutex mu;
@@ -162,18 +164,27 @@ TEST_F(InstanceStoreTest, ACleanStopHandsBackItsRunsAndAnExclusiveStartReapsEver
   ASSERT_EQ(state_->claimRun("inst_a"), run.id);
   InstanceStore instances(*conn_);
   EXPECT_EQ(instances.stop("inst_a", "stopped").runs, 1);
+  add("inst_b");
   EXPECT_EQ(state_->claimRun("inst_b"), run.id);
+  EXPECT_EQ(state_->claimRun("inst_c"), std::nullopt) << "inst_b runs";
 
   // A run held by an instance nobody knows (a row from before instances were recorded, or
   // forgotten since) and a live-looking instance: an exclusive start takes both back.
   add("inst_c");
   conn_->execute("UPDATE runs SET instance_id = 'inst_gone' WHERE id = ?1", {run.id});
   auto r = instances.reapAllOthers("inst_d", "ended: the data directory is locked by inst_d");
-  EXPECT_EQ(r.instances, 1);
+  EXPECT_EQ(r.instances, 2) << "inst_b and inst_c";
   EXPECT_EQ(r.runs, 1);
   EXPECT_EQ(state_->claimRun("inst_d"), run.id);
-  EXPECT_EQ(instances.forgetStopped(InstanceStore::realAgo(std::chrono::milliseconds(-1000))), 2)
-      << "inst_a and inst_c are stopped";
+  EXPECT_EQ(instances.forgetStopped(InstanceStore::realAgo(std::chrono::milliseconds(-1000))), 3)
+      << "inst_a, inst_b and inst_c are stopped";
+
+  // A run left "running" by an instance that stopped (a row written behind the store's back) is free.
+  conn_->execute("UPDATE runs SET instance_id = 'inst_a' WHERE id = ?1", {run.id});
+  add("inst_a");
+  instances.stop("inst_a", "stopped");
+  conn_->execute("UPDATE runs SET instance_id = 'inst_a' WHERE id = ?1", {run.id});
+  EXPECT_EQ(state_->claimRun("inst_e"), run.id);
 }
 
 TEST_F(InstanceStoreTest, AnIncompleteInstanceRowIsAnError) {
