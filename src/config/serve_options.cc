@@ -46,6 +46,10 @@ const std::vector<Option>& serveOptions() {
          "seconds between reading every deployment's resources back to find drift (0: never)", false, 0,
          7 * 24 * 3600});
 
+    add({"orchestrator", "fault_injection", "--fault-injection", Type::Boolean, Value(false), "",
+         "targets may inject faults into their providers' calls (a target file's `faults`): tests and chaos "
+         "drills only; without it such a target is refused"});
+
     add({"orchestrator", "backup_dir", "--backup-dir", Type::String, str(""), "`<data_dir>/backups`",
          "where backups (bundle files) are written"});
 

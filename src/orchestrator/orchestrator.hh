@@ -84,7 +84,16 @@ struct OrchestratorOptions {
   std::chrono::milliseconds headInterval{10000};  ///< the audit chain's signed head is written at most this often
   std::function<void(const std::string&, int)> scheduleHook;  ///< tests only: ExecutorConfig::scheduleHook
   std::filesystem::path backupDir;  ///< the backup target directory ("": DATA/backups)
+  bool faultInjection = false;      ///< targets may inject faults ("faults" in a target file): tests, drills
 };
+
+/// Every targets/<name>.json under `dir`, built as the server builds them (the built-in "local"
+/// is not among them). The first bad file (by name) is an Invalid error whose message starts
+/// with its path: not JSON, a name other than the file's, a kind every deployment needs left
+/// out, "faults" without `faultInjection`, a provider's bad settings.
+Result<std::map<std::string, std::unique_ptr<providers::Target>>> loadTargetFiles(const DataDir& dir,
+                                                                                  const secrets::SecretBox* box,
+                                                                                  bool faultInjection);
 
 /// A resource a provider holds that no recorded resource accounts for.
 struct Orphan {
