@@ -45,10 +45,54 @@ rec {
       of another resource); refuses a reference left unresolved. */
   resolved =
     what: v:
-    if builtins.isString v then
-      v
+    if builtins.isAttrs v then
+      throw "fedihost: ${what} is an unresolved reference to ${v.ref or "?"}; deliver configuration.json through the orchestrator"
     else
-      throw "fedihost: ${what} is an unresolved reference to ${v.ref or "?"}; deliver configuration.json through the orchestrator";
+      v;
+
+  /** An output of a provider, or `fallback` (what the machine's operator set) when the
+      provider has none: the file providers hold no server and leave it "". */
+  fromProvider =
+    what: v: fallback:
+    let
+      r = resolved what v;
+    in
+    if r == "" || r == null then fallback else r;
+
+  /** Whether a host is the machine itself: its database is on the machine's own server. */
+  isLocalHost = host: builtins.elem host [ "localhost" "127.0.0.1" "::1" ];
+
+  /** Whether the app's database is on the machine's own server (a database kept in files),
+      rather than the target's database server. */
+  localDatabase = db: isLocalHost (resolved "the database host" db.host);
+
+  /** For the unit that first uses the app's database: after the machine's own server set the
+      app's password (nothing when the database is elsewhere). */
+  afterLocalDatabase =
+    db:
+    let
+      unit =
+        if db.engine == "mysql" then "fedihost-mysql-users.service" else "fedihost-postgresql-passwords.service";
+    in
+    lib.mkIf (localDatabase db) {
+      after = [ unit ];
+      requires = [ unit ];
+    };
+
+  /** The deployment's certificate (its chain and key delivered beside the secrets), or null
+      for a configuration rendered before certificates were resources. */
+  certificate = (json.services or { }).nginx.certificate or null;
+
+  /** TLS settings of a virtual host: the deployment's certificate, else nginx's own ACME. */
+  tls =
+    if certificate != null then
+      {
+        enableACME = false;
+        sslCertificate = certificate.chainFile;
+        sslCertificateKey = certificate.keyFile;
+      }
+    else
+      { enableACME = true; };
 
   /** Where a file built from secrets at boot lives (tmpfs, never the Nix store). */
   runtimeFile = name: "${cfg.runtimeFilesDir}/${name}";
@@ -69,17 +113,31 @@ rec {
     vikunja = 3456;
   };
 
-  /** The outgoing mail relay of the machine (fedihost.smtp), for apps with a mail account. */
-  smtp = {
-    host = cfg.smtp.host;
-    port = cfg.smtp.port;
-  };
+  /** The mail relay of an app's mail account: its provider's (the target's relay), else the
+      machine's (fedihost.smtp) when the account is kept in files. */
+  smtp =
+    a:
+    let
+      host = fromProvider "the mail relay of ${a.host}" (a.smtp.host or "") null;
+    in
+    if host != null then
+      {
+        inherit host;
+        port = resolved "the mail relay's port of ${a.host}" a.smtp.port;
+      }
+    else
+      {
+        host = cfg.smtp.host;
+        port = cfg.smtp.port;
+      };
 
-  /** Object storage of an app: endpoint (from the app's block, else fedihost.s3), bucket names, key. */
+  /** Object storage of an app: endpoint and region (from its access key's provider, else
+      fedihost.s3 when the key is kept in files), bucket names, key. */
+  s3Endpoint = a: fromProvider "the S3 endpoint of ${a.host}" (a.s3.endpoint or "") cfg.s3.endpoint;
   s3 =
     a:
     let
-      endpoint = a.s3.endpoint or cfg.s3.endpoint;
+      endpoint = s3Endpoint a;
       url = parseUrl endpoint;
     in
     {
@@ -87,7 +145,7 @@ rec {
       inherit (url) scheme host port;
       hostPort = "${url.host}:${toString url.port}";
       useSsl = url.scheme == "https";
-      region = a.s3.region or cfg.s3.region;
+      region = fromProvider "the S3 region of ${a.host}" (a.s3.region or "") cfg.s3.region;
       buckets = a.s3.buckets;
       accessKeyId = resolved "the S3 access key of ${a.host}" a.s3.accessKey;
       secretAccessKeyFile = a.s3.secretAccessKeyFile;

@@ -1,7 +1,9 @@
-# What every app on the machine shares: the host name and firewall, one
-# PostgreSQL and one MariaDB server holding a database per app, one Redis
-# server per app that wants one, nginx with an ACME certificate per host name,
-# and the files built from secrets at boot.
+# What every app on the machine shares: the host name and firewall, a local
+# PostgreSQL and MariaDB server for the databases kept in files (databases of a
+# real target are on its server), one Redis server per app that wants one,
+# nginx with the deployment's certificate (delivered by fedihost; nginx's own
+# ACME only for configurations rendered without one), and the files built from
+# secrets at boot.
 {
   config,
   lib,
@@ -19,8 +21,23 @@ let
     servers = { };
     virtualHosts = { };
   };
-  pg = services.postgresql or off;
-  my = services.mysql or off;
+  # The machine runs a database server of its own only for databases kept in files (host
+  # "localhost"); the others are on the target's server, which fedihost's providers manage.
+  localServer =
+    server:
+    let
+      users = builtins.filter (u: fh.isLocalHost (fh.resolved "the database host of ${u.name}" (u.host or "localhost"))) (
+        server.users or [ ]
+      );
+    in
+    server
+    // {
+      inherit users;
+      enable = (server.enable or false) && users != [ ];
+      databases = map (u: u.database) users;
+    };
+  pg = localServer (services.postgresql or off);
+  my = localServer (services.mysql or off);
   redis = services.redis or off;
   nginx = services.nginx or off;
   appList = builtins.attrValues fh.apps;
@@ -62,20 +79,26 @@ in
       };
 
       # What is deployed here, for people and tools on the machine (no secrets).
-      environment.etc."fedihost/release.json".text = builtins.toJSON {
-        inherit (fh.json.fedihost) deployment machine;
-        catalogVersion = fh.json.fedihost.catalogVersion or "";
-        nixpkgsRevision = fh.json.fedihost.nixpkgsRevision or "";
-        apps = builtins.mapAttrs (_: a: a.version) fh.apps;
-      };
+      environment.etc."fedihost/release.json".text = builtins.toJSON (
+        {
+          inherit (fh.json.fedihost) deployment machine;
+          catalogVersion = fh.json.fedihost.catalogVersion or "";
+          nixpkgsRevision = fh.json.fedihost.nixpkgsRevision or "";
+          apps = builtins.mapAttrs (_: a: a.version) fh.apps;
+        }
+        // lib.optionalAttrs (fh.certificate != null) {
+          certificateSerial = fh.resolved "the certificate's serial" fh.certificate.serial;
+        }
+      );
 
       assertions = [
         {
-          assertion = builtins.any (a: a ? smtp) appList -> cfg.smtp.host != null;
+          # The target's relay comes with each mail account; accounts kept in files need the machine's.
+          assertion = builtins.all (a: a ? smtp -> (fh.smtp a).host != null) appList;
           message = "fedihost: set fedihost.smtp.host, the mail relay of the apps that send mail.";
         }
         {
-          assertion = builtins.any (a: a ? s3 && !(a.s3 ? endpoint)) appList -> cfg.s3.endpoint != null;
+          assertion = builtins.all (a: a ? s3 -> fh.s3Endpoint a != null) appList;
           message = "fedihost: set fedihost.s3.endpoint, the object storage holding the apps' buckets.";
         }
       ];
@@ -152,15 +175,28 @@ in
         recommendedTlsSettings = true;
         recommendedGzipSettings = true;
         recommendedOptimisation = true;
-        # The certificate of a virtual host covers its aliases too.
+        # The deployment's certificate covers every host name and alias; forced, since some
+        # nixpkgs modules (configureNginx) turn on nginx's own ACME for their host.
         virtualHosts = builtins.mapAttrs (
           _: v:
           {
-            inherit (v) forceSSL enableACME;
+            inherit (v) forceSSL;
           }
+          // builtins.mapAttrs (_: lib.mkForce) fh.tls
           // lib.optionalAttrs (v ? serverAliases) { inherit (v) serverAliases; }
         ) nginx.virtualHosts;
       };
+    })
+
+    (lib.mkIf (nginx.enable && fh.certificate != null) {
+      # Its chain and key, delivered by fedihost beside the secrets, readable by nginx only.
+      systemd.tmpfiles.rules = fh.secretOwner "nginx" [
+        fh.certificate.chainFile
+        fh.certificate.keyFile
+      ];
+    })
+
+    (lib.mkIf (nginx.enable && fh.certificate == null) {
       security.acme = {
         acceptTerms = true;
         defaults =

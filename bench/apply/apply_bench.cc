@@ -61,7 +61,20 @@ class NullProvider final : public I {
   Result<std::vector<std::string>> list(std::string_view) override { return std::vector<std::string>{}; }
 
  private:
-  static providers::Observed observed() { return {{}, {{"address", "192.0.2.10"}, {"accessKeyId", "GKnull"}}}; }
+  /// Every output the NixOS configuration refers to (whatever the kind: the provider holds nothing).
+  static providers::Observed observed() {
+    return {{},
+            {{"address", "192.0.2.10"},
+             {"accessKeyId", "GKnull"},
+             {"endpoint", "http://192.0.2.11:3900"},
+             {"region", "null"},
+             {"host", "192.0.2.12"},
+             {"port", 5432},
+             {"name", "null"},
+             {"role", "null"},
+             {"username", "null@example.test"},
+             {"serial", "00"}}};
+  }
 };
 
 template <class I>
@@ -90,6 +103,7 @@ Result_ runOnce(const std::string& targetName, int n, int workers, int steps) {
     for (auto kind : allResourceKinds())
       providers[toString(kind)] = json::object{{"implementation", "null"}, {"parallelism", 64}};
   } else {
+    for (auto kind : allResourceKinds()) providers[toString(kind)] = json::object{{"implementation", "file"}};
     providers["ip-address"] = json::object{{"implementation", "pool"}, {"parallelism", 8}};
   }
   std::ofstream(dir.targetConfigDir() / (targetName + ".json"))

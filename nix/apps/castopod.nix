@@ -40,8 +40,8 @@ in
         "cache.redis.port" = 0;
 
         "email.protocol" = "smtp";
-        "email.SMTPHost" = fh.smtp.host;
-        "email.SMTPPort" = fh.smtp.port;
+        "email.SMTPHost" = (fh.smtp a).host;
+        "email.SMTPPort" = (fh.smtp a).port;
         "email.SMTPCrypto" = "tls";
         "email.SMTPUser" = a.smtp.user;
         "email.fromEmail" = a.smtp.from;
@@ -73,10 +73,7 @@ in
 
     systemd.tmpfiles.rules = fh.secretOwner "castopod" [ db.passwordFile ];
 
-    systemd.services.castopod-setup = {
-      after = [ "fedihost-mysql-users.service" ];
-      requires = [ "fedihost-mysql-users.service" ];
-    };
+    systemd.services.castopod-setup = fh.afterLocalDatabase a.database;
 
     warnings = fh.versionWarning id (pkgs.castopod or { });
   };

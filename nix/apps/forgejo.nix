@@ -67,8 +67,8 @@ in
         mailer = {
           ENABLED = true;
           PROTOCOL = "smtp+starttls";
-          SMTP_ADDR = fh.smtp.host;
-          SMTP_PORT = fh.smtp.port;
+          SMTP_ADDR = (fh.smtp a).host;
+          SMTP_PORT = (fh.smtp a).port;
           USER = a.smtp.user;
           FROM = a.smtp.from;
         };
@@ -84,10 +84,7 @@ in
 
     systemd.tmpfiles.rules = fh.secretOwner "forgejo" [ db.passwordFile ];
 
-    systemd.services.forgejo = {
-      after = [ "fedihost-postgresql-passwords.service" ];
-      requires = [ "fedihost-postgresql-passwords.service" ];
-    };
+    systemd.services.forgejo = fh.afterLocalDatabase a.database;
 
     services.nginx.virtualHosts = lib.optionalAttrs (fh.has id) {
       ${a.host} = fh.proxyHost {

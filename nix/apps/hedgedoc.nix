@@ -70,10 +70,7 @@ in
       requiredBy = [ "hedgedoc.service" ];
     };
 
-    systemd.services.hedgedoc = {
-      after = [ "fedihost-postgresql-passwords.service" ];
-      requires = [ "fedihost-postgresql-passwords.service" ];
-    };
+    systemd.services.hedgedoc = fh.afterLocalDatabase a.database;
 
     services.nginx.virtualHosts = lib.optionalAttrs (fh.has id) {
       ${a.host} = fh.proxyHost {

@@ -54,7 +54,7 @@ in
       smtp = {
         createLocally = false;
         authenticate = true;
-        inherit (fh.smtp) host port;
+        inherit (fh.smtp a) host port;
         inherit (a.smtp) user passwordFile;
         fromAddress = a.smtp.from;
       };
@@ -91,10 +91,7 @@ in
       a.smtp.passwordFile
     ];
 
-    systemd.services.mastodon-init-db = {
-      after = [ "fedihost-postgresql-passwords.service" ];
-      requires = [ "fedihost-postgresql-passwords.service" ];
-    };
+    systemd.services.mastodon-init-db = fh.afterLocalDatabase a.database;
 
     # Who may sign up is kept in Mastodon's database, not in its environment.
     systemd.services.fedihost-mastodon-settings = {

@@ -32,8 +32,8 @@ let
     };
   };
   email = {
-    smtp_host = fh.smtp.host;
-    smtp_port = fh.smtp.port;
+    smtp_host = (fh.smtp a).host;
+    smtp_port = (fh.smtp a).port;
     smtp_user = a.smtp.user;
     require_transport_security = true;
     notif_from = "Matrix <${a.smtp.from}>";
@@ -142,10 +142,7 @@ in
       requiredBy = [ "matrix-synapse.service" ];
     };
 
-    systemd.services.matrix-synapse = {
-      after = [ "fedihost-postgresql-passwords.service" ];
-      requires = [ "fedihost-postgresql-passwords.service" ];
-    };
+    systemd.services.matrix-synapse = fh.afterLocalDatabase a.database;
 
     services.nginx.virtualHosts = lib.optionalAttrs (fh.has id) {
       ${a.host} = {

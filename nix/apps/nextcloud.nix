@@ -67,8 +67,8 @@ in
         default_phone_region = s.defaultPhoneRegion;
         overwriteprotocol = "https";
         mail_smtpmode = "smtp";
-        mail_smtphost = fh.smtp.host;
-        mail_smtpport = fh.smtp.port;
+        mail_smtphost = (fh.smtp a).host;
+        mail_smtpport = (fh.smtp a).port;
         mail_smtpsecure = "";
         mail_smtpauth = true;
         mail_smtpname = a.smtp.user;
@@ -96,10 +96,7 @@ in
       s3.secretAccessKeyFile
     ];
 
-    systemd.services.nextcloud-setup = {
-      after = [ "fedihost-postgresql-passwords.service" ];
-      requires = [ "fedihost-postgresql-passwords.service" ];
-    };
+    systemd.services.nextcloud-setup = fh.afterLocalDatabase a.database;
 
     # Settings kept in Nextcloud's database rather than config.php.
     systemd.services.fedihost-nextcloud-settings = {

@@ -63,8 +63,8 @@ in
         defaults.publish.privacy = privacy.${s.defaultVideoPrivacy};
         smtp = {
           transport = "smtp";
-          hostname = fh.smtp.host;
-          port = fh.smtp.port;
+          hostname = (fh.smtp a).host;
+          port = (fh.smtp a).port;
           username = a.smtp.user;
           tls = false;
           disable_starttls = false;
@@ -98,10 +98,7 @@ in
       a.smtp.passwordFile
     ];
 
-    systemd.services.peertube = {
-      after = [ "fedihost-postgresql-passwords.service" ];
-      requires = [ "fedihost-postgresql-passwords.service" ];
-    };
+    systemd.services.peertube = fh.afterLocalDatabase a.database;
 
     warnings = fh.versionWarning id (pkgs.peertube or { });
   };

@@ -23,8 +23,7 @@ in
       enable = true;
       domain = a.host;
       # The module's virtual host for `domain`, with TLS.
-      nginx = {
-        enableACME = true;
+      nginx = fh.tls // {
         forceSSL = true;
       };
       # APP_KEY and the passwords, assembled at boot (see fedihost.secretFiles).
@@ -52,8 +51,8 @@ in
 
         MAIL_DRIVER = "smtp";
         MAIL_MAILER = "smtp";
-        MAIL_HOST = fh.smtp.host;
-        MAIL_PORT = fh.smtp.port;
+        MAIL_HOST = (fh.smtp a).host;
+        MAIL_PORT = (fh.smtp a).port;
         MAIL_ENCRYPTION = "tls";
         MAIL_USERNAME = a.smtp.user;
         MAIL_FROM_ADDRESS = a.smtp.from;
@@ -87,10 +86,7 @@ in
       requiredBy = [ "pixelfed-data-setup.service" ];
     };
 
-    systemd.services.pixelfed-data-setup = {
-      after = [ "fedihost-postgresql-passwords.service" ];
-      requires = [ "fedihost-postgresql-passwords.service" ];
-    };
+    systemd.services.pixelfed-data-setup = fh.afterLocalDatabase a.database;
 
     warnings = fh.versionWarning id (pkgs.pixelfed or { });
   };

@@ -25,7 +25,7 @@ let
       ''
     else
       ''
-        $config['smtp_host'] = ${php "tls://${fh.smtp.host}:${toString fh.smtp.port}"};
+        $config['smtp_host'] = ${php "tls://${(fh.smtp a).host}:${toString (fh.smtp a).port}"};
         $config['smtp_user'] = ${php a.smtp.user};
         $config['smtp_pass'] = trim(file_get_contents(${php a.smtp.passwordFile}));
       '';
@@ -68,10 +68,7 @@ in
 
     systemd.tmpfiles.rules = fh.secretOwner "nginx" [ a.smtp.passwordFile ];
 
-    systemd.services.roundcube-setup = {
-      after = [ "fedihost-postgresql-passwords.service" ];
-      requires = [ "fedihost-postgresql-passwords.service" ];
-    };
+    systemd.services.roundcube-setup = fh.afterLocalDatabase a.database;
 
     warnings = fh.versionWarning id (pkgs.roundcube or { });
   };

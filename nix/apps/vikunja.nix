@@ -41,7 +41,7 @@ in
         files.maxsize = "${toString s.maxFileSizeMiB}MB";
         mailer = {
           enabled = true;
-          inherit (fh.smtp) host port;
+          inherit (fh.smtp a) host port;
           username = a.smtp.user;
           fromemail = a.smtp.from;
           forcessl = false;
@@ -64,10 +64,7 @@ in
       requiredBy = [ "vikunja.service" ];
     };
 
-    systemd.services.vikunja = {
-      after = [ "fedihost-postgresql-passwords.service" ];
-      requires = [ "fedihost-postgresql-passwords.service" ];
-    };
+    systemd.services.vikunja = fh.afterLocalDatabase a.database;
 
     services.nginx.virtualHosts = lib.optionalAttrs (fh.has id) {
       ${a.host} = fh.proxyHost {

@@ -10,6 +10,7 @@
 
 #include <cstdlib>
 #include <iterator>
+#include <optional>
 
 #include "accounting/month_closer.hh"
 #include "aaa/auth.hh"
@@ -163,6 +164,7 @@ void runServe(const config::Config& c) {
   oo.jobWorkers = intOf(c, "orchestrator.job_workers");
   oo.backupDir = c.string("orchestrator.backup_dir");
   oo.lease = std::chrono::seconds(c.integer("orchestrator.lease"));
+  oo.faultInjection = c.boolean("orchestrator.fault_injection");
   orchestrator::Orchestrator orch(dir, oo);
   aaa::AuthOptions ao;
   ao.requireOperatorTotp = c.boolean("auth.require_operator_totp");
@@ -218,8 +220,19 @@ int runConfigCheck(const std::string& file) {
   // What serve would refuse at start: the data directory's master key, if it exists already.
   auto dir = dataDirOf(c);
   std::error_code ec;
-  if (fs::exists(dir.secretKey(), ec)) (void)secrets::SecretBox::readKeyFile(dir.secretKey());
+  std::optional<secrets::SecretBox> box;
+  if (fs::exists(dir.secretKey(), ec)) {
+    (void)secrets::SecretBox::readKeyFile(dir.secretKey());
+    box = secrets::SecretBox::openOrCreate(dir.secretKey());
+  }
+  // The target files, as serve would load them (a kind left out, faults without the option).
+  providers::registerBuiltinProviders();
+  auto targets = orchestrator::loadTargetFiles(dir, box ? &*box : nullptr, c.boolean("orchestrator.fault_injection"));
+  if (!targets) throw AbortError(targets.error());
   std::cout << "# " << file << ": valid. The effective configuration (secrets redacted):\n" << c.render();
+  std::cout << "\n# targets: local (built-in)";
+  for (auto& [name, _] : *targets) std::cout << ", " << name << " (" << (dir.targetConfigDir() / (name + ".json")).string() << ")";
+  std::cout << "\n";
   return 0;
 }
 

@@ -20,6 +20,7 @@ namespace fs = std::filesystem;
 struct CheckOptions {
   std::string target;  ///< a file, or a name under --data's targets/
   std::string data = "var";
+  bool faultInjection = false;  ///< as serve's option: a target with "faults" is refused without it
 };
 
 int runCheck(const CheckOptions& o) {
@@ -47,12 +48,17 @@ int runCheck(const CheckOptions& o) {
   std::error_code ec;
   if (fs::exists(dir.secretKey(), ec)) box = secrets::SecretBox::openOrCreate(dir.secretKey());
   auto target = providers::Target::fromConfig(config.get_object(), dir.targetRoot(name), dir.stateUrl(),
-                                              box ? &*box : nullptr);
+                                              box ? &*box : nullptr, o.faultInjection);
   if (!target) throw AbortError(target.error());
 
   std::cout << "target " << target->name() << " (" << file.string() << ")\n";
   int failures = 0;
   for (auto kind : allResourceKinds()) {
+    if (!target->has(kind)) {
+      std::cout << "  " << std::left << std::setw(15) << toString(kind)
+                << "not offered: a deployment whose apps need it is refused\n";
+      continue;
+    }
     auto& p = target->provider(kind);
     auto caps = p.capabilities();
     auto started = std::chrono::steady_clock::now();
@@ -85,6 +91,7 @@ void addTargetCommands(CLI::App& app) {
   auto* c = t->add_subcommand("check", "Check a target's reachability and credentials, and show what its providers can do");
   c->add_option("target", o->target, "a target file, or the name of one under DATA/targets/")->required();
   c->add_option("--data", o->data, "data directory")->capture_default_str();
+  c->add_flag("--fault-injection", o->faultInjection, "accept a target that injects faults (as serve --fault-injection)");
   c->callback([o] {
     int rc = runCheck(*o);
     if (rc != 0) throw CLI::RuntimeError(rc);

@@ -50,6 +50,9 @@ const std::vector<Option>& serveOptions() {
          "seconds an instance's runs and jobs stay its own without a heartbeat (written every fifth of it); "
          "instances sharing a PostgreSQL state database take over those of one silent for longer",
          false, 1, 3600});
+    add({"orchestrator", "fault_injection", "--fault-injection", Type::Boolean, Value(false), "",
+         "targets may inject faults into their providers' calls (a target file's `faults`): tests and chaos "
+         "drills only; without it such a target is refused"});
 
     add({"orchestrator", "backup_dir", "--backup-dir", Type::String, str(""), "`<data_dir>/backups`",
          "where backups (bundle files) are written"});

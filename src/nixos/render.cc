@@ -17,10 +17,17 @@ namespace {
 constexpr std::string_view kDatabasePassword = "database-password";
 constexpr std::string_view kS3SecretKey = "s3-secret-key";
 constexpr std::string_view kMailPassword = "mail-password";
+// The certificate's files, delivered with the secrets: certificate-chain and certificate-key.
+constexpr std::string_view kCertificate = "certificate";
+constexpr std::string_view kCertificateChain = "chain";
+constexpr std::string_view kCertificateKey = "key";
 
 std::string secretFile(std::string_view app, std::string_view purpose) {
   return naming::secretPath(naming::secretName(app, purpose));
 }
+
+/// An output of another resource of the deployment, resolved by the orchestrator before delivery.
+json::object ref(const std::string& key, std::string_view output) { return {{"ref", key}, {"output", output}}; }
 
 /// NixOS runs one Redis server per app (services.redis.servers.<name>) on this socket.
 std::string redisSocket(std::string_view app) { return "/run/redis-" + std::string(app) + "/redis.sock"; }
@@ -110,7 +117,7 @@ json::object renderMachineConfiguration(const Deployment& d, const MachineInputs
       claim(label + "." + host);
       extraHosts.emplace_back(label + "." + host);
     }
-    json::object vhost{{"app", id}, {"forceSSL", true}, {"enableACME", true}};
+    json::object vhost{{"app", id}, {"forceSSL", true}};
     if (!extraHosts.empty()) vhost["serverAliases"] = extraHosts;
     virtualHosts[host] = std::move(vhost);
     json::array appPorts;
@@ -138,31 +145,40 @@ json::object renderMachineConfiguration(const Deployment& d, const MachineInputs
       auto server = databaseServers.find(engine);
       if (server == databaseServers.end())
         throw AbortError(Error::invalid(field + ".app", "unsupported database engine \"" + engine + "\""));
+      // Where the database is, as its provider says: the target's server, or (files) the machine's own.
       const std::string name = naming::databaseName(d.id, id);
       const std::string passwordFile = secretFile(id, kDatabasePassword);
+      const std::string key = resourceKey(d.id, ResourceKind::Database, id);
       app["database"] = json::object{{"engine", engine},
-                                     {"host", "localhost"},
-                                     {"port", server->second.port},
-                                     {"name", name},
-                                     {"user", name},
+                                     {"host", ref(key, "host")},
+                                     {"port", ref(key, "port")},
+                                     {"name", ref(key, "name")},
+                                     {"user", ref(key, "role")},
                                      {"passwordFile", passwordFile}};
       if (server->second.databases.insert(name).second)
-        server->second.users.emplace_back(
-            json::object{{"name", name}, {"database", name}, {"passwordFile", passwordFile}});
+        server->second.users.emplace_back(json::object{
+            {"name", name}, {"database", name}, {"host", ref(key, "host")}, {"passwordFile", passwordFile}});
     }
 
     if (!entry->needs.buckets.empty()) {
       json::object buckets;
       for (auto& b : entry->needs.buckets) buckets[b.name] = naming::bucketName(d.id, id, b.name);
-      app["s3"] = json::object{
-          {"buckets", std::move(buckets)},
-          {"accessKey", json::object{{"ref", resourceKey(d.id, ResourceKind::AccessKey, id)}, {"output", "accessKeyId"}}},
-          {"secretAccessKeyFile", secretFile(id, kS3SecretKey)}};
+      const std::string key = resourceKey(d.id, ResourceKind::AccessKey, id);
+      app["s3"] = json::object{{"buckets", std::move(buckets)},
+                               {"endpoint", ref(key, "endpoint")},
+                               {"region", ref(key, "region")},
+                               {"accessKey", ref(key, "accessKeyId")},
+                               {"secretAccessKeyFile", secretFile(id, kS3SecretKey)}};
     }
 
     if (entry->needs.mail) {
       const std::string address = naming::mailAddress(d.domain, id);
-      app["smtp"] = json::object{{"from", address}, {"user", address}, {"passwordFile", secretFile(id, kMailPassword)}};
+      const std::string key = resourceKey(d.id, ResourceKind::MailAccount, id);
+      app["smtp"] = json::object{{"from", address},
+                                 {"host", ref(key, "host")},
+                                 {"port", ref(key, "port")},
+                                 {"user", ref(key, "username")},
+                                 {"passwordFile", secretFile(id, kMailPassword)}};
     }
 
     if (entry->needs.redis) {
@@ -174,7 +190,7 @@ json::object renderMachineConfiguration(const Deployment& d, const MachineInputs
   }
 
   const bool web = !virtualHosts.empty();
-  if (web) ports.insert(80);  // ACME HTTP-01 challenges and the redirect to HTTPS
+  if (web) ports.insert(80);  // the redirect to HTTPS
   json::array openPorts;
   for (auto p : ports) openPorts.emplace_back(p);
   json::array openUdpRanges;
@@ -184,6 +200,14 @@ json::object renderMachineConfiguration(const Deployment& d, const MachineInputs
       {"redis", json::object{{"enable", !redisServers.empty()}, {"servers", std::move(redisServers)}}},
       {"nginx", json::object{{"enable", web}, {"virtualHosts", std::move(virtualHosts)}}},
   };
+  // The deployment's one certificate for all its host names (its certificate resource): the chain
+  // and the key are delivered as files beside the secrets; the serial says which certificate the
+  // delivered configuration was made with.
+  if (web)
+    services["nginx"].as_object()["certificate"] =
+        json::object{{"chainFile", secretFile(kCertificate, kCertificateChain)},
+                     {"keyFile", secretFile(kCertificate, kCertificateKey)},
+                     {"serial", ref(resourceKey(d.id, ResourceKind::Certificate, "main"), "serial")}};
   for (auto& [engine, server] : databaseServers) {
     json::array names;
     for (auto& n : server.databases) names.emplace_back(n);

@@ -24,8 +24,15 @@ struct MachineInputs {
 /// the instance's version (else the catalog's) and settings schema. Settings on
 /// the catalog's current schema are validated and completed with defaults;
 /// settings stored under another schema are rendered as stored (they are
-/// migrated only when their owner upgrades the app). Databases go to the
-/// machine's shared server of their engine (services.postgresql, services.mysql).
+/// migrated only when their owner upgrades the app).
+///
+/// Where an app's services are comes from their providers, as references to the outputs of
+/// the deployment's resources ({"ref": key, "output": name}), resolved at apply time: the
+/// database's host, port, name and role (a file database: "localhost", a machine-local
+/// server of its engine, listed under services.postgresql / services.mysql), the S3 endpoint,
+/// region and key id of the app's access key, the SMTP relay's host, port and login of its
+/// mail account, and the serial of the deployment's certificate, whose chain and key are
+/// delivered beside the secrets (services.nginx.certificate).
 /// Throws AbortError for an unknown app, an app listed twice or a host name used twice.
 json::object renderMachineConfiguration(const Deployment& d, const MachineInputs& inputs);
 

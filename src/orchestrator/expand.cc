@@ -35,7 +35,9 @@ class Expander {
                                  {"cpu", std::max(cpu, 1)},
                                  {"memoryMiB", std::max(memory, 512)},
                                  {"diskGiB", std::max(disk, 5)},
-                                 {"address", address}},
+                                 {"address", address},
+                                 // Read back too: a machine stopped by hand is drift, and the next apply starts it.
+                                 {"state", "running"}},
                                 {ipKey});
 
     // DNS: the domain itself and every app's host name point at the machine.
@@ -56,7 +58,8 @@ class Expander {
 
     // TLS: one certificate for every host name of the deployment (one SAN certificate, so a
     // deployment costs one certificate of the CA's weekly limit), after its DNS exists.
-    add(ResourceKind::Certificate, "main", {{"zone", d_.domain}, {"names", std::move(hostNames)}}, dnsKeys);
+    configDeps.push_back(
+        add(ResourceKind::Certificate, "main", {{"zone", d_.domain}, {"names", std::move(hostNames)}}, dnsKeys));
 
     for (auto& inst : d_.apps) {
       const auto& app = appOf(inst);
@@ -91,6 +94,8 @@ class Expander {
                                  {}));
     }
 
+    // The configuration refers to the outputs of everything in configDeps (the database's host,
+    // the access key's endpoint, the relay, the certificate's serial): it is written after them.
     auto configuration = nixos::renderMachineConfiguration(d_, {"main", address});
     add(ResourceKind::NixosConfig, "main", {{"machine", "main"}, {"configuration", std::move(configuration)}},
         configDeps);

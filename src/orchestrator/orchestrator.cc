@@ -106,34 +106,47 @@ DataDirLock::~DataDirLock() {
   if (fd_ >= 0) ::close(fd_);  // releases the flock
 }
 
-Orchestrator::Orchestrator(DataDir dir, OrchestratorOptions options)
-    : dir_(std::move(dir)), options_(options), box_(secrets::SecretBox::openOrCreate(dir_.secretKey())) {
-  targets_["local"] = std::make_unique<providers::Target>(providers::Target::fileTarget("local", dir_.targetRoot("local")));
+Result<std::map<std::string, std::unique_ptr<providers::Target>>> loadTargetFiles(const DataDir& dir,
+                                                                                  const secrets::SecretBox* box,
+                                                                                  bool faultInjection) {
+  std::map<std::string, std::unique_ptr<providers::Target>> targets;
   std::error_code ec;
-  for (auto& e : std::filesystem::directory_iterator(dir_.targetConfigDir(), ec)) {
-    if (!e.is_regular_file() || e.path().extension() != ".json") continue;
-    std::ifstream in(e.path());
+  std::vector<std::filesystem::path> files;
+  for (auto& e : std::filesystem::directory_iterator(dir.targetConfigDir(), ec))
+    if (e.is_regular_file() && e.path().extension() == ".json") files.push_back(e.path());
+  std::sort(files.begin(), files.end());  // the first bad file reported is the same every time
+  for (auto& path : files) {
+    std::ifstream in(path);
     std::stringstream ss;
     ss << in.rdbuf();
     json::value config;
     try {
       config = json::parse(ss.str());
     } catch (const std::exception& ex) {
-      throw AbortError(Error::invalid(e.path().string(), std::string("not JSON: ") + ex.what()));
+      return Error::invalid(path.string(), std::string("not JSON: ") + ex.what());
     }
-    if (!config.is_object()) throw AbortError(Error::invalid(e.path().string(), "must be a JSON object"));
-    auto name = e.path().stem().string();
-    auto t = providers::Target::fromConfig(config.get_object(), dir_.targetRoot(name), dir_.stateUrl(), &box_);
+    if (!config.is_object()) return Error::invalid(path.string(), "must be a JSON object");
+    auto name = path.stem().string();
+    auto t = providers::Target::fromConfig(config.get_object(), dir.targetRoot(name), dir.stateUrl(), box,
+                                           faultInjection);
     if (!t) {
       auto err = t.error();
-      err.message = e.path().string() + ": " + err.message;
-      throw AbortError(err);
+      err.message = path.string() + ": " + err.message;
+      return err;
     }
     if (t->name() != name)
-      throw AbortError(Error::invalid(e.path().string(), "the target's name \"" + t->name() +
-                                                             "\" must match its file name \"" + name + "\""));
-    targets_[name] = std::make_unique<providers::Target>(std::move(*t));
+      return Error::invalid(path.string(),
+                            "the target's name \"" + t->name() + "\" must match its file name \"" + name + "\"");
+    targets[name] = std::make_unique<providers::Target>(std::move(*t));
   }
+  return targets;
+}
+
+Orchestrator::Orchestrator(DataDir dir, OrchestratorOptions options)
+    : dir_(std::move(dir)), options_(options), box_(secrets::SecretBox::openOrCreate(dir_.secretKey())) {
+  // The built-in file target "local" (tests, demos), unless a targets/local.json replaces it.
+  targets_["local"] = std::make_unique<providers::Target>(providers::Target::fileTarget("local", dir_.targetRoot("local")));
+  for (auto& [name, t] : loadTargetFiles(dir_, &box_, options_.faultInjection).orThrow()) targets_[name] = std::move(t);
   store::ShipperConfig sc{dir_.stateUrl(), dir_.accountingUrl(), dir_.auditHeadFile(), dir_.auditKeyFile()};
   sc.interval = options_.shipInterval;
   sc.headInterval = options_.headInterval;
@@ -172,7 +185,19 @@ std::vector<std::string> Orchestrator::targetNames() const {
 }
 
 Plan Orchestrator::planFor(store::StateStore& state, const Deployment& d) const {
-  return planDeployment(state, d, PlanVariant::WithDrift);
+  auto plan = planDeployment(state, d, PlanVariant::WithDrift);
+  // A target leaves out the kinds it does not offer (a database, buckets, mail): a deployment whose
+  // apps need one is refused here, by name, rather than failing in the middle of a run.
+  if (const auto* t = target(d.target)) {
+    std::vector<ResourceKind> needed;
+    for (auto& a : plan.actions)
+      if (a.action != ActionKind::Delete) needed.push_back(a.resource.kind);
+    if (auto missing = t->missingKinds(needed); !missing.empty())
+      throw AbortError(Error::invalid("target", "target \"" + t->name() + "\" has no provider for " +
+                                                    providers::kindList(missing) + ", which deployment \"" + d.name +
+                                                    "\" needs; name one in the target's file or choose another target"));
+  }
+  return plan;
 }
 
 Result<Run> Orchestrator::queue(store::StateStore& state, const Deployment& d, RunKind kind) {
@@ -350,7 +375,7 @@ OrphanScan Orchestrator::findOrphans(store::StateStore& state, const Progress& p
         scan.failures.push_back({name, "", "", "cannot list " + root.string() + ": " + ec.message()});
     }
     std::int64_t kinds = 0;
-    for (auto kind : allResourceKinds()) kinds += t->provider(kind).capabilities().canList ? 1 : 0;
+    for (auto kind : allResourceKinds()) kinds += t->has(kind) && t->provider(kind).capabilities().canList ? 1 : 0;
     total += kinds * static_cast<std::int64_t>(ids.size());
     toList[name] = std::move(ids);
   }
@@ -364,6 +389,7 @@ OrphanScan Orchestrator::findOrphans(store::StateStore& state, const Progress& p
                            : k->second.status == DeploymentStatus::Deleted ? "deployment deleted"
                                                                               : "not recorded";
       for (auto kind : allResourceKinds()) {
+        if (!t->has(kind)) continue;  // a kind the target does not offer holds nothing
         auto& p = t->provider(kind);
         if (!p.capabilities().canList) continue;
         if (progress) progress(done++, total);

@@ -88,7 +88,16 @@ struct OrchestratorOptions {
   /// How long this instance's claims last without a heartbeat (instances sharing a PostgreSQL state database).
   std::chrono::milliseconds lease{30000};
   std::chrono::milliseconds pollInterval{1000};  ///< idle workers look for runs queued by other instances
+  bool faultInjection = false;      ///< targets may inject faults ("faults" in a target file): tests, drills
 };
+
+/// Every targets/<name>.json under `dir`, built as the server builds them (the built-in "local"
+/// is not among them). The first bad file (by name) is an Invalid error whose message starts
+/// with its path: not JSON, a name other than the file's, a kind every deployment needs left
+/// out, "faults" without `faultInjection`, a provider's bad settings.
+Result<std::map<std::string, std::unique_ptr<providers::Target>>> loadTargetFiles(const DataDir& dir,
+                                                                                  const secrets::SecretBox* box,
+                                                                                  bool faultInjection);
 
 /// A resource a provider holds that no recorded resource accounts for.
 struct Orphan {

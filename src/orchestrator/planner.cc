@@ -27,6 +27,22 @@ const std::set<std::string>& identityAttributes(ResourceKind kind) {
   return table.at(kind);
 }
 
+/// The keys of the resources whose outputs `v` refers to ({"ref": key, "output": name}, at any depth).
+void referencedKeys(const json::value& v, std::set<std::string>& out) {
+  if (const auto* a = v.if_array()) {
+    for (auto& e : *a) referencedKeys(e, out);
+    return;
+  }
+  const auto* o = v.if_object();
+  if (!o) return;
+  if (o->size() == 2 && o->contains("output"))
+    if (const auto* key = o->if_contains("ref"); key && key->is_string()) {
+      out.insert(std::string(key->get_string()));
+      return;
+    }
+  for (auto& kv : *o) referencedKeys(kv.value(), out);
+}
+
 std::string joined(const std::vector<std::string>& names) {
   std::string s;
   for (std::size_t i = 0; i < names.size(); ++i) {
@@ -156,6 +172,7 @@ Plan plan(const std::string& deployment, const std::vector<Resource>& desired,
   Plan p;
   p.deployment = deployment;
   std::map<std::string, ActionKind> decided;  // key -> create/replace, for propagation
+  std::set<std::string> updated;              // keys updated in place: their outputs may change
   for (auto& r : dependencyOrder(desired)) {
     PlanAction a;
     a.resource = r;
@@ -172,6 +189,13 @@ Plan plan(const std::string& deployment, const std::vector<Resource>& desired,
       std::vector<std::string> replacedDeps;
       for (auto& d : r.dependsOn)
         if (auto dit = decided.find(d); dit != decided.end()) replacedDeps.push_back(d);
+      // A dependency updated in place may put out other values (a renewed certificate's serial):
+      // what refers to its outputs is updated after it.
+      std::set<std::string> refs;
+      referencedKeys(json::value(r.attributes), refs);
+      std::vector<std::string> updatedRefs;
+      for (auto& k : refs)
+        if (updated.count(k)) updatedRefs.push_back(k);
       if (old.kind != r.kind || !identity.empty()) {
         a.action = ActionKind::Replace;
         a.reason = joined(identity) + " changed, which needs a new one";
@@ -185,6 +209,10 @@ Plan plan(const std::string& deployment, const std::vector<Resource>& desired,
         a.action = ActionKind::Update;
         a.reason = "uses " + joined(replacedDeps) + ", which " + (replacedDeps.size() > 1 ? "are" : "is") +
                    " being created anew";
+      } else if (!updatedRefs.empty()) {
+        a.action = ActionKind::Update;
+        a.reason = "uses the outputs of " + joined(updatedRefs) + ", which " +
+                   (updatedRefs.size() > 1 ? "are" : "is") + " being updated";
       } else {
         a.action = ActionKind::Noop;
         a.reason = "up to date";
@@ -201,6 +229,7 @@ Plan plan(const std::string& deployment, const std::vector<Resource>& desired,
       }
     }
     if (a.action == ActionKind::Create || a.action == ActionKind::Replace) decided[r.key] = a.action;
+    if (a.action == ActionKind::Update) updated.insert(r.key);
     p.actions.push_back(std::move(a));
   }
 

@@ -215,6 +215,12 @@ void registerBuiltinProviders();
 
 struct FaultPlan;
 
+/// The kinds every deployment has resources of, whatever its apps: its IP address, machine,
+/// DNS records, certificate and NixOS configuration. A target must name a provider for each.
+const std::vector<ResourceKind>& kindsEveryDeploymentNeeds();
+/// "machine, nixos-config": kinds as a target file names them, for messages.
+std::string kindList(const std::vector<ResourceKind>& kinds);
+
 /// Where a deployment lives: one provider instance per resource kind.
 class Target {
  public:
@@ -223,8 +229,12 @@ class Target {
   static Target fileTarget(std::string name, const std::filesystem::path& root);
 
   const std::string& name() const { return name_; }
-  /// The provider for a kind; every kind has one.
+  /// The provider for a kind; throws AbortError (Internal) if the target has none (see missingKinds).
   ResourceProvider& provider(ResourceKind kind) const;
+  /// Whether the target has a provider for `kind`.
+  bool has(ResourceKind kind) const;
+  /// The kinds of `needed` the target has no provider for, each once, in the order of allResourceKinds().
+  std::vector<ResourceKind> missingKinds(const std::vector<ResourceKind>& needed) const;
   /// The directory a file target writes a deployment into (empty for other targets).
   std::filesystem::path deploymentPath(std::string_view deployment) const;
 
@@ -241,11 +251,16 @@ class Target {
   /// Builds a target from its configuration (see docs/providers.md):
   ///   {"name": "...", "providers": {"<kind>": {"implementation": "...", "settings": {...},
   ///    "parallelism": n}, ...}, "faults": {...}}
-  /// Kinds not configured use the "file" implementation under `fileRoot`. Invalid errors name the field.
+  /// There is no default implementation: every kind of kindsEveryDeploymentNeeds() must be named
+  /// (else Invalid naming the missing ones); the kinds only some apps need (database, bucket,
+  /// access key, mail account) may be left out, and a deployment that needs one is then refused
+  /// when it is planned. "file" implementations write under `fileRoot`. Invalid errors name the field.
   /// A setting may name a credential instead of holding it: {"file": path}, {"credential": name}
   /// or {"sealed": "sb2:…"} (opened with `box`; see secrets/reference.hh).
+  /// "faults" (fault injection) is refused unless `allowFaults` (the server's option fault_injection).
   static Result<Target> fromConfig(const json::object& config, const std::filesystem::path& fileRoot,
-                                   const std::string& stateUrl, const secrets::SecretBox* box = nullptr);
+                                   const std::string& stateUrl, const secrets::SecretBox* box = nullptr,
+                                   bool allowFaults = false);
 
  private:
   std::string name_;

@@ -1,4 +1,5 @@
 // The built-in provider implementations and targets made of them.
+#include <algorithm>
 #include <mutex>
 
 #include "providers/acme/acme.hh"
@@ -126,6 +127,31 @@ ResourceProvider& Target::provider(ResourceKind kind) const {
   return *it->second;
 }
 
+bool Target::has(ResourceKind kind) const {
+  auto it = providers_.find(kind);
+  return it != providers_.end() && it->second;
+}
+
+std::vector<ResourceKind> Target::missingKinds(const std::vector<ResourceKind>& needed) const {
+  std::vector<ResourceKind> missing;
+  for (auto kind : allResourceKinds())
+    if (!has(kind) && std::find(needed.begin(), needed.end(), kind) != needed.end()) missing.push_back(kind);
+  return missing;
+}
+
+const std::vector<ResourceKind>& kindsEveryDeploymentNeeds() {
+  static const std::vector<ResourceKind> kinds{ResourceKind::IpAddress, ResourceKind::Machine,
+                                               ResourceKind::DnsRecordSet, ResourceKind::Certificate,
+                                               ResourceKind::NixosConfig};
+  return kinds;
+}
+
+std::string kindList(const std::vector<ResourceKind>& kinds) {
+  std::string out;
+  for (auto kind : kinds) out += (out.empty() ? "" : ", ") + std::string(toString(kind));
+  return out;
+}
+
 std::filesystem::path Target::deploymentPath(std::string_view deployment) const {
   if (root_.empty()) return {};
   return root_ / std::string(deployment);
@@ -155,7 +181,7 @@ void Target::injectFaults(const FaultPlan& plan) {
 }
 
 Result<Target> Target::fromConfig(const json::object& config, const std::filesystem::path& fileRoot,
-                                  const std::string& stateUrl, const secrets::SecretBox* box) {
+                                  const std::string& stateUrl, const secrets::SecretBox* box, bool allowFaults) {
   registerBuiltinProviders();
   auto* name = config.if_contains("name");
   if (!name || !name->is_string() || name->get_string().empty())
@@ -176,30 +202,44 @@ Result<Target> Target::fromConfig(const json::object& config, const std::filesys
     auto kind = resourceKindFromString(kv.key());
     if (!kind) return Error::invalid("providers." + std::string(kv.key()), "unknown resource kind");
   }
+  // No kind falls back to files: a production target that forgot its machines must not
+  // report "ready" after writing JSON under the data directory.
+  std::vector<ResourceKind> missing;
+  for (auto kind : kindsEveryDeploymentNeeds())
+    if (!providers->contains(toString(kind))) missing.push_back(kind);
+  if (!missing.empty())
+    return Error::invalid("providers", "target \"" + t.name_ + "\" names no provider for " + kindList(missing) +
+                                           " (every deployment needs one of each kind: " +
+                                           kindList(kindsEveryDeploymentNeeds()) +
+                                           "; name {\"implementation\": \"file\"} to keep a kind in files)");
+  if (config.contains("faults") && !allowFaults)
+    return Error::invalid("faults", "target \"" + t.name_ +
+                                        "\" injects faults, which the server refuses unless fault injection is "
+                                        "enabled (option orchestrator.fault_injection, for tests and drills)");
   for (auto kind : allResourceKinds()) {
     const std::string field = "providers." + std::string(toString(kind));
-    ProviderConfig pc{"file", fileRoot, {}, t.name_, stateUrl};
-    if (auto* entry = providers->if_contains(toString(kind))) {
-      if (!entry->is_object()) return Error::invalid(field, "must be an object");
-      const auto& e = entry->get_object();
-      auto* impl = e.if_contains("implementation");
-      if (!impl || !impl->is_string()) return Error::invalid(field + ".implementation", "is required");
-      pc.implementation = std::string(impl->get_string());
-      if (auto* st = e.if_contains("settings")) {
-        if (!st->is_object()) return Error::invalid(field + ".settings", "must be an object");
-        auto resolved = secrets::resolveReferences(st->get_object(), box, field + ".settings");
-        if (!resolved) {
-          auto e = resolved.error();
-          e.message = e.field + ": " + e.message;
-          return e;
-        }
-        pc.settings = std::move(*resolved);
+    auto* entry = providers->if_contains(toString(kind));
+    if (!entry) continue;  // a kind only some apps need; planning a deployment that needs it is refused
+    ProviderConfig pc{"", fileRoot, {}, t.name_, stateUrl};
+    if (!entry->is_object()) return Error::invalid(field, "must be an object");
+    const auto& e = entry->get_object();
+    auto* impl = e.if_contains("implementation");
+    if (!impl || !impl->is_string()) return Error::invalid(field + ".implementation", "is required");
+    pc.implementation = std::string(impl->get_string());
+    if (auto* st = e.if_contains("settings")) {
+      if (!st->is_object()) return Error::invalid(field + ".settings", "must be an object");
+      auto resolved = secrets::resolveReferences(st->get_object(), box, field + ".settings");
+      if (!resolved) {
+        auto e = resolved.error();
+        e.message = e.field + ": " + e.message;
+        return e;
       }
-      if (auto* par = e.if_contains("parallelism")) {
-        if (!par->is_int64() || par->get_int64() < 1 || par->get_int64() > 256)
-          return Error::invalid(field + ".parallelism", "must be a whole number from 1 to 256");
-        t.parallelism_[kind] = static_cast<int>(par->get_int64());
-      }
+      pc.settings = std::move(*resolved);
+    }
+    if (auto* par = e.if_contains("parallelism")) {
+      if (!par->is_int64() || par->get_int64() < 1 || par->get_int64() > 256)
+        return Error::invalid(field + ".parallelism", "must be a whole number from 1 to 256");
+      t.parallelism_[kind] = static_cast<int>(par->get_int64());
     }
     auto p = makeProvider(kind, pc);
     if (!p) {

@@ -13,6 +13,7 @@
 
 #include "store/job_store.hh"
 #include "store/state_store.hh"
+#include "support/targets.hh"
 #include "support/test_server.hh"
 
 namespace fedihost {
@@ -253,13 +254,21 @@ TEST_F(EngineApiTest, AnOrphanScanJobHasTheResultOfTheScanAndOneScanRunsAtATime)
   EXPECT_EQ(str(body(again), "id"), held.id);
 }
 
+/// A server that accepts targets with "faults" (option orchestrator.fault_injection).
+orchestrator::OrchestratorOptions faultInjection() {
+  orchestrator::OrchestratorOptions o;
+  o.faultInjection = true;
+  return o;
+}
+
 // A provider that fails: the job ends (done), and its result names what failed — never "no drift"
 // or "no orphans".
 TEST(EngineApiFailures, AFailingProviderShowsAsFailedInTheJobResult) {
   testing::TestServer server([](const orchestrator::DataDir& dir) {
     fs::create_directories(dir.targetConfigDir());
-    std::ofstream(dir.targetConfigDir() / "broken.json") << R"({"name": "broken", "faults": {"permanent": 1}})";
-  });
+    std::ofstream(dir.targetConfigDir() / "broken.json") << boost::json::serialize(boost::json::object{
+        {"name", "broken"}, {"providers", testing::withFileProviders()}, {"faults", {{"permanent", 1}}}});
+  }, faultInjection());
   auto api = server.operatorClient();
   auto org = body(api->post("/api/v1/organisations", R"({"name":"riverside","displayName":"Riverside"})"));
   auto created = api->post("/api/v1/organisations/" + str(org, "id") + "/deployments",

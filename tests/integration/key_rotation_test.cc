@@ -16,6 +16,7 @@
 #include "orchestrator/key_rotation.hh"
 #include "orchestrator/orchestrator.hh"
 #include "providers/provider.hh"
+#include "support/targets.hh"
 #include "secrets/secret_box.hh"
 #include "store/account_store.hh"
 #include "store/state_store.hh"
@@ -57,7 +58,9 @@ class KeyRotationTest : public ::testing::Test {
     std::ofstream(dir_.targetConfigDir() / "site.json")
         << "{\n  \"name\": \"site\",\n  \"description\": \"kept as written\",\n  \"providers\": {\"dns-record-set\": "
            "{\"implementation\": \"file\", \"settings\": {\"token\": {\"sealed\": \""
-        << box.seal("provider-token") << "\"}}}}\n}\n";
+        << box.seal("provider-token")
+        << "\"}}}, \"ip-address\": {\"implementation\": \"file\"}, \"machine\": {\"implementation\": \"file\"}, "
+           "\"certificate\": {\"implementation\": \"file\"}, \"nixos-config\": {\"implementation\": \"file\"}}\n}\n";
     expected_.push_back("provider-token");
     fs::create_directories(dir_.targetRoot("local") / "dep_0" / "databases");
     std::ofstream(dir_.targetRoot("local") / "dep_0" / "databases" / "db.json")
@@ -161,7 +164,9 @@ TEST_F(KeyRotationTest, SecretSealAndReferencesInATargetFile) {
   boost::json::object config{
       {"name", "refs"},
       {"providers",
-       {{"dns-record-set", {{"implementation", "file"}, {"settings", {{"a", {{"sealed", text}}}, {"b", {{"file", (tmp_ / "token").string()}}}}}}}}}};
+       testing::withFileProviders({{"dns-record-set",
+                                    {{"implementation", "file"},
+                                     {"settings", {{"a", {{"sealed", text}}}, {"b", {{"file", (tmp_ / "token").string()}}}}}}}})}};
   auto t = providers::Target::fromConfig(config, tmp_ / "refs", dir_.stateUrl(), &box);
   ASSERT_TRUE(t) << t.error().message;
   config["providers"].as_object()["dns-record-set"].as_object()["settings"].as_object()["b"] =
@@ -171,9 +176,10 @@ TEST_F(KeyRotationTest, SecretSealAndReferencesInATargetFile) {
   EXPECT_NE(bad.error().message.find("providers.dns-record-set.settings.b"), std::string::npos) << bad.error().message;
   auto noBox = providers::Target::fromConfig(boost::json::object{{"name", "x"},
                                                                  {"providers",
-                                                                  {{"dns-record-set",
-                                                                    {{"implementation", "file"},
-                                                                     {"settings", {{"a", {{"sealed", text}}}}}}}}}},
+                                                                  testing::withFileProviders(
+                                                                      {{"dns-record-set",
+                                                                        {{"implementation", "file"},
+                                                                         {"settings", {{"a", {{"sealed", text}}}}}}}})}},
                                              tmp_ / "x", dir_.stateUrl(), nullptr);
   EXPECT_FALSE(noBox);
 }

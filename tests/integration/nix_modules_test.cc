@@ -8,6 +8,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include <array>
 #include <cstdio>
 #include <cstdlib>
@@ -116,22 +118,58 @@ json::object render(const Deployment& d) {
       d, {"main", json::object{{"ref", resourceKey(d.id, ResourceKind::IpAddress, "main")}, {"output", "address"}}});
 }
 
+/// The output `output` of the resource `key` ("<deployment>/<kind>/<name>").
+using Outputs = std::function<json::value(const std::string& key, const std::string& output)>;
+
+/// What the file providers (the local target) give: a database on the machine's own server,
+/// no relay and no object storage (the machine's operator names them).
+json::value fileOutputs(const std::string& key, const std::string& output) {
+  const std::string kind = key.substr(key.find('/') + 1, key.rfind('/') - key.find('/') - 1);
+  const std::string name = key.substr(key.rfind('/') + 1);
+  const std::string deployment = key.substr(0, key.find('/'));
+  if (output == "address") return json::value(kAddress);
+  if (output == "accessKeyId") return json::value(kAccessKeyId);
+  if (kind == "access-key" && (output == "endpoint" || output == "region")) return "";
+  if (kind == "database") {
+    const bool mysql = catalog::find(name)->needs.databases.front() == "mysql";
+    if (output == "host") return "localhost";
+    if (output == "port") return mysql ? 3306 : 5432;
+    if (output == "name" || output == "role") return json::value(naming::databaseName(deployment, name));
+  }
+  if (kind == "mail-account") {
+    if (output == "host") return "";
+    if (output == "port") return 587;
+    if (output == "username") return json::value(naming::mailAddress("social.example.test", name));
+  }
+  if (kind == "certificate" && output == "serial") return "0a1b2c";
+  throw std::runtime_error("unexpected reference to " + output + " of " + key);
+}
+
+/// What a target's real providers give (postgresql, s3 or garage, postfix, acme).
+json::value realOutputs(const std::string& key, const std::string& output) {
+  const std::string kind = key.substr(key.find('/') + 1, key.rfind('/') - key.find('/') - 1);
+  if (kind == "database" && output == "host") return "db.dc1.example.net";
+  if (kind == "database" && output == "port") return 6432;
+  if (kind == "access-key" && output == "endpoint") return "https://s3.dc1.example.net:3900";
+  if (kind == "access-key" && output == "region") return "dc1";
+  if (kind == "mail-account" && output == "host") return "smtp.dc1.example.net";
+  if (kind == "mail-account" && output == "port") return 2525;
+  return fileOutputs(key, output);
+}
+
 /// Replaces {"ref", "output"} references by values, as the executor does before delivering the file.
-json::value resolve(const json::value& v) {
+json::value resolve(const json::value& v, const Outputs& outputs = fileOutputs) {
   if (v.is_object()) {
     const auto& o = v.get_object();
-    if (o.size() == 2 && o.contains("ref") && o.contains("output")) {
-      if (o.at("output") == "accessKeyId") return json::value(kAccessKeyId);
-      if (o.at("output") == "address") return json::value(kAddress);
-      throw std::runtime_error("unexpected reference " + jsonutil::canonicalCompact(v));
-    }
+    if (o.size() == 2 && o.contains("ref") && o.contains("output"))
+      return outputs(std::string(o.at("ref").as_string()), std::string(o.at("output").as_string()));
     json::object out;
-    for (auto& kv : o) out[kv.key()] = resolve(kv.value());
+    for (auto& kv : o) out[kv.key()] = resolve(kv.value(), outputs);
     return out;
   }
   if (v.is_array()) {
     json::array out;
-    for (auto& e : v.get_array()) out.push_back(resolve(e));
+    for (auto& e : v.get_array()) out.push_back(resolve(e, outputs));
     return out;
   }
   return v;
@@ -483,7 +521,10 @@ void expectSharedServices(const Evaluation& e) {
     const json::value* vhost = at(c, {"services", "nginx", "virtualHosts", host});
     ASSERT_TRUE(vhost) << "no nginx virtual host " << host;
     EXPECT_EQ(vhost->at("forceSSL"), true);
-    EXPECT_EQ(vhost->at("enableACME"), true);
+    // The deployment's certificate, delivered beside the secrets; not nginx's own ACME.
+    EXPECT_EQ(vhost->at("enableACME"), false);
+    EXPECT_EQ(vhost->at("sslCertificate"), json::value(kSecrets + "certificate-chain"));
+    EXPECT_EQ(vhost->at("sslCertificateKey"), json::value(kSecrets + "certificate-key"));
     if (auto* db = app.as_object().if_contains("database")) {
       const std::string name(db->at("name").as_string());
       const std::string credential = name + ":" + secret(std::string(id), "database-password");
@@ -609,6 +650,41 @@ TEST(NixModules, EveryAppOnOneMachine) {
       EXPECT_TRUE(upstreams.insert(std::string(pass->as_string())).second) << host << " shares " << *pass;
     }
   EXPECT_GE(upstreams.size(), 4u);
+}
+
+// ---- a machine on a real target -----------------------------------------------------
+
+TEST(NixModules, TheEndpointsOfARealTargetReachTheApps) {
+  SKIP_WITHOUT_NIX();
+  // The operator of the machine sets nothing: the database, the relay and the object storage are
+  // the target's, from its providers' outputs.
+  auto rendered = resolve(render(deployment({"castopod", "mastodon"})), realOutputs).as_object();
+  auto e = evaluate(kNix + "/default.nix", rendered, "{ }");
+  ASSERT_EQ(e.nix.exitCode, 0) << e.nix.err;
+  const auto& c = e.config;
+  EXPECT_EQ(get(c, {"services", "mastodon", "database", "host"}), "db.dc1.example.net");
+  EXPECT_EQ(get(c, {"services", "mastodon", "database", "port"}), 6432);
+  EXPECT_EQ(get(c, {"services", "mastodon", "database", "name"}), "mastodon_0000000000000000");
+  EXPECT_EQ(get(c, {"services", "mastodon", "smtp", "host"}), "smtp.dc1.example.net");
+  EXPECT_EQ(get(c, {"services", "mastodon", "smtp", "port"}), 2525);
+  EXPECT_EQ(get(c, {"services", "mastodon", "smtp", "user"}), "mastodon@social.example.test");
+  EXPECT_EQ(get(c, {"services", "mastodon", "extraConfig", "S3_ENDPOINT"}), "https://s3.dc1.example.net:3900");
+  EXPECT_EQ(get(c, {"services", "mastodon", "extraConfig", "S3_REGION"}), "dc1");
+  EXPECT_EQ(get(c, {"services", "mastodon", "extraConfig", "S3_HOSTNAME"}), "s3.dc1.example.net");
+  EXPECT_EQ(get(c, {"services", "castopod", "settings", "email.SMTPHost"}), "smtp.dc1.example.net");
+  // No database server on the machine, and no unit waits for one.
+  EXPECT_FALSE(at(c, {"services", "postgresql", "enable"}));
+  EXPECT_FALSE(at(c, {"services", "mysql", "enable"}));
+  EXPECT_FALSE(at(c, {"systemd", "services", "fedihost-postgresql-passwords"}));
+  EXPECT_FALSE(at(c, {"systemd", "services", "fedihost-mysql-users"}));
+  EXPECT_FALSE(at(c, {"systemd", "services", "mastodon-init-db", "requires"}));
+  // TLS from the deployment's certificate; the serial it was made with is recorded.
+  EXPECT_EQ(get(c, {"services", "nginx", "virtualHosts", "mastodon.social.example.test", "sslCertificate"}),
+            json::value(kSecrets + "certificate-chain"));
+  EXPECT_FALSE(at(c, {"security", "acme"}));
+  auto release = json::parse(std::string(get(c, {"environment", "etc", "fedihost/release.json", "text"}).as_string()));
+  EXPECT_EQ(release.at("certificateSerial"), "0a1b2c");
+  expectNoSecrets(c);
 }
 
 // ---- what the modules refuse ---------------------------------------------------

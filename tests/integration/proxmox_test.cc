@@ -13,6 +13,7 @@
 #include "net/http.hh"
 #include "orchestrator/expand.hh"
 #include "providers/proxmox/proxmox.hh"
+#include "support/targets.hh"
 #include "providers/proxmox/proxmox_api.hh"
 #include "support/process.hh"
 #include "support/test_server.hh"
@@ -431,12 +432,12 @@ TEST_F(ProxmoxFakeTest, AContainerGuestGoesThroughTheLxcPaths) {
 }
 
 TEST_F(ProxmoxFakeTest, TheTargetBuildsItAndRefusesUnverifiedOrIncompleteSettings) {
-  auto t = Target::fromConfig({{"name", "pve"}, {"providers", {{"machine", {{"implementation", "proxmox"}, {"settings", settings()}}}}}},
+  auto t = Target::fromConfig({{"name", "pve"}, {"providers", fedihost::testing::withFileProviders({{"machine", {{"implementation", "proxmox"}, {"settings", settings()}}}})}},
                               dir_.path(), "");
   ASSERT_TRUE(t) << t.error().message;
   EXPECT_EQ(t->provider(ResourceKind::Machine).implementation(), "proxmox");
   auto refused = [&](json::object s) {
-    auto r = Target::fromConfig({{"name", "pve"}, {"providers", {{"machine", {{"implementation", "proxmox"}, {"settings", s}}}}}},
+    auto r = Target::fromConfig({{"name", "pve"}, {"providers", fedihost::testing::withFileProviders({{"machine", {{"implementation", "proxmox"}, {"settings", s}}}})}},
                                 dir_.path(), "");
     return r ? std::string("accepted") : r.error().message;
   };
@@ -464,7 +465,8 @@ TEST_F(ProxmoxFakeTest, ADeploymentOntoTheFakeIssuesTheCallsOfOneGuestAndItsDele
   // A target whose machines are Proxmox guests (every other kind: files), applied through the API.
   auto prepare = [&](const orchestrator::DataDir& dir) {
     json::object target{{"name", "pve"},
-                        {"providers", {{"machine", {{"implementation", "proxmox"}, {"settings", settings()}}}}}};
+                        {"providers", fedihost::testing::withFileProviders(
+                                          {{"machine", {{"implementation", "proxmox"}, {"settings", settings()}}}})}};
     fs::create_directories(dir.targetConfigDir());
     std::ofstream(dir.targetConfigDir() / "pve.json") << json::serialize(target);
   };

@@ -58,6 +58,28 @@ TEST(ServiceConfig, ConfigCheckValidatesAndPrintsTheEffectiveConfigurationRedact
   EXPECT_NE(r.output.find((tmp / "bad.toml").string() + ":5: unknown key orchestrator.worker"), std::string::npos)
       << r.output;
 
+  // The target files of its data directory, as serve would load them.
+  fs::create_directories(tmp / "var" / "targets");
+  std::ofstream(tmp / "var" / "targets" / "prod.json")
+      << R"({"name": "prod", "providers": {"dns-record-set": {"implementation": "file"}}})";
+  r = run(fh("config check " + (tmp / "good.toml").string()));
+  EXPECT_EQ(r.exitCode, 1) << r.output;
+  EXPECT_NE(r.output.find("prod.json: target \"prod\" names no provider for ip-address, machine, certificate, nixos-config"),
+            std::string::npos)
+      << r.output;
+  std::ofstream(tmp / "var" / "targets" / "prod.json")
+      << R"({"name": "prod", "faults": {"retryable": 0.1}, "providers": {"dns-record-set": {"implementation": "file"},
+            "ip-address": {"implementation": "file"}, "machine": {"implementation": "file"},
+            "certificate": {"implementation": "file"}, "nixos-config": {"implementation": "file"}}})";
+  r = run(fh("config check " + (tmp / "good.toml").string()));
+  EXPECT_EQ(r.exitCode, 1) << r.output;
+  EXPECT_NE(r.output.find("orchestrator.fault_injection"), std::string::npos) << r.output;
+  std::ofstream(tmp / "drill.toml") << "data_dir = \"" << (tmp / "var").string()
+                                    << "\"\n[orchestrator]\nfault_injection = true\n";
+  r = run(fh("config check " + (tmp / "drill.toml").string()));
+  EXPECT_EQ(r.exitCode, 0) << r.output;
+  EXPECT_NE(r.output.find("# targets: local (built-in), prod ("), std::string::npos) << r.output;
+
   // The generated docs are the table.
   r = run(fh("config docs"));
   ASSERT_EQ(r.exitCode, 0);

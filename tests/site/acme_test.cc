@@ -81,10 +81,12 @@ class AcmeSiteTest : public fedihost::testing::SharedSite<AcmeSiteTest> {
   void TearDown() override { clock::setNowForTesting(); }
 
   static json::object acmeSettings() { return site_->settings("pebble", "certificate"); }
+  /// The site's providers, the kinds it does not serve named as files.
+  static json::object siteProviders() { return site_->providers({"ip-address", "machine", "nixos-config"}); }
 
   /// The site's target: powerdns for DNS, acme (pebble) for certificates, files for the rest.
   Target target() const {
-    auto t = Target::fromConfig({{"name", "site"}, {"providers", site_->providers()}}, root_.path(), stateUrl_);
+    auto t = Target::fromConfig({{"name", "site"}, {"providers", siteProviders()}}, root_.path(), stateUrl_);
     if (!t) throw std::runtime_error(t.error().message);
     return std::move(*t);
   }
@@ -295,7 +297,7 @@ TEST_F(AcmeSiteTest, ACreateKilledWhilePublishingItsChallengeIsResumedWithoutASe
   pid_t pid = ::fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
-    auto t = Target::fromConfig({{"name", "site"}, {"providers", site_->providers()}}, root_.path(), stateUrl_);
+    auto t = Target::fromConfig({{"name", "site"}, {"providers", siteProviders()}}, root_.path(), stateUrl_);
     if (!t) _exit(3);
     KilledOnChallenge dns;
     auto* certs = dynamic_cast<CertificateProvider*>(&t->provider(ResourceKind::Certificate));

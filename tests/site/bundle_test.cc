@@ -38,7 +38,10 @@ class BundleSiteTest : public testing::SharedSite<BundleSiteTest> {
   static json::object setting(const char* service, const char* kind) { return site_->settings(service, kind); }
 
   static void writeTarget(const orchestrator::DataDir& dir) {
-    json::object target{{"name", "site"}, {"providers", site_->providers()}};
+    json::object target{
+        {"name", "site"},
+        {"providers", site_->providers({"ip-address", "machine", "dns-record-set", "certificate", "nixos-config",
+                                        "mail-account"})}};
     fs::create_directories(dir.targetConfigDir());
     std::ofstream(dir.targetConfigDir() / "site.json") << json::serialize(target);
   }

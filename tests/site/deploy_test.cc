@@ -44,9 +44,9 @@ class DeployToSiteTest : public testing::SharedSite<DeployToSiteTest> {
     return v.is_string() ? std::string(v.as_string()) : json::serialize(v);
   }
 
-  /// Writes targets/<name>.json: the site's providers (machine, NixOS and IP stay files), with `extra` members.
+  /// Writes targets/<name>.json: the site's providers (machine, NixOS and IP named as files), with `extra` members.
   static void writeTarget(const orchestrator::DataDir& dir, const std::string& name, json::object extra = {}) {
-    json::object target{{"name", name}, {"providers", site_->providers()}};
+    json::object target{{"name", name}, {"providers", site_->providers({"ip-address", "machine", "nixos-config"})}};
     for (auto& kv : extra) target[kv.key()] = kv.value();
     fs::create_directories(dir.targetConfigDir());
     std::ofstream(dir.targetConfigDir() / (name + ".json")) << json::serialize(target);
@@ -275,6 +275,39 @@ TEST_F(DeployToSiteTest, MastodonAndPeerTubeRunOnTheSiteAndDeletingRemovesEveryt
 
   checkWithClients(creds, true, server.dataDir().root);
 
+  // The machine's configuration (NixOS kept in files here) names the site's servers, from their
+  // providers' outputs: the apps would talk to this PostgreSQL, this S3 endpoint, this relay.
+  {
+    std::ifstream in(server.dataDir().targetRoot("site") / id / "machines" / "main" / "configuration.json");
+    auto config = json::parse(std::string((std::istreambuf_iterator<char>(in)), {})).as_object();
+    const auto pg = setting("postgresql", "database");
+    const auto s3 = setting("s3", "bucket");
+    const auto mail = setting("postfix", "mail-account");
+    for (const char* app : {"mastodon", "peertube"}) {
+      SCOPED_TRACE(app);
+      const auto& a = config.at("apps").at(app);
+      EXPECT_EQ(a.at("database").at("host"), pg.at("host"));
+      EXPECT_EQ(a.at("database").at("port"), pg.at("port"));
+      EXPECT_EQ(a.at("database").at("name"), json::value(std::string(app) + "_" + id.substr(4)));
+      EXPECT_EQ(a.at("database").at("user"), a.at("database").at("name"));
+      EXPECT_EQ(a.at("s3").at("endpoint"), s3.at("endpoint"));
+      EXPECT_EQ(a.at("s3").at("region"), s3.at("region"));
+      auto key = server.state().recordedResource(id + "/access-key/" + app);
+      ASSERT_TRUE(key);
+      EXPECT_EQ(a.at("s3").at("accessKey"), key->outputs.at("accessKeyId"));
+      EXPECT_EQ(a.at("smtp").at("host"), mail.at("host"));
+      EXPECT_EQ(a.at("smtp").at("port"), mail.at("port"));
+      EXPECT_EQ(a.at("smtp").at("user"), json::value(std::string(app) + "@riverside.test"));
+    }
+    auto cert = server.state().recordedResource(id + "/certificate/main");
+    ASSERT_TRUE(cert);
+    EXPECT_EQ(config.at("services").at("nginx").at("certificate").at("serial"), cert->outputs.at("serial"));
+    // Secrets are paths of delivered files: no password and no sealed value in the file.
+    const auto text = json::serialize(config);
+    EXPECT_EQ(text.find("sb2:"), std::string::npos);
+    for (auto& [name, clear] : creds.secrets) EXPECT_EQ(text.find(clear), std::string::npos) << name;
+  }
+
   // Nothing drifted, and the next plan is empty.
   // A refresh is a job (202); its result is the drift report.
   auto started = c->post("/api/v1/deployments/" + id + "/refresh", "");
@@ -298,6 +331,7 @@ TEST_F(DeployToSiteTest, TheSameConvergesWithTwentyPercentOfProviderCallsFailing
   options.retry.maxAttempts = 10;
   options.retry.base = 20ms;
   options.retry.cap = 200ms;
+  options.faultInjection = true;
   testing::TestServer server(
       [](const orchestrator::DataDir& dir) {
         writeTarget(dir, "chaos", {{"faults", json::object{{"retryable", 0.2}, {"seed", 11}}}});

@@ -16,8 +16,13 @@
 
 #include <thread>
 
+#include "catalog/catalog.hh"
 #include "core/fd.hh"
+#include "nixos/render.hh"
 #include "orchestrator/expand.hh"
+#include "orchestrator/orchestrator.hh"
+#include "store/ip_pool_store.hh"
+#include "store/state_store.hh"
 #include "support/site.hh"
 #include "unit/providers/test_support.hh"
 
@@ -219,6 +224,68 @@ TEST_F(LxcSiteTest, ADeploymentsMachineBecomesARunningReachableLimitedContainerA
   EXPECT_TRUE(p->remove(m));
 }
 
+TEST_F(LxcSiteTest, AMachineStoppedByHandIsDriftAndTheNextApplyStartsIt) {
+  // A target whose machines are LXC containers, addresses from a pool of the site's subnet.
+  fedihost::testing::TempDir tmp("lxc-drift");
+  orchestrator::DataDir dir{tmp.path() / "var"};
+  orchestrator::prepareDataDir(dir);
+  auto providers = site_->providers({"dns-record-set", "certificate", "nixos-config"});
+  providers["ip-address"] = json::object{{"implementation", "pool"}};
+  fs::create_directories(dir.targetConfigDir());
+  std::ofstream(dir.targetConfigDir() / "site.json")
+      << json::serialize(json::object{{"name", "site"}, {"providers", providers}});
+  auto conn = store::connect(dir.stateUrl());
+  store::StateStore state(*conn);
+  ASSERT_TRUE(store::IpPoolStore(*conn).createPool({"site", "lxc", subnet() + ".96/28", subnet() + ".97", {}, 0}));
+  Deployment d;
+  d.organisation = state.createOrganisation("Riverside", "").value().id;
+  d.name = "lxc-drift";
+  d.domain = "lxc-drift.example";
+  d.target = "site";
+  d.apps.push_back({"owncast", catalog::validateSettings(*catalog::find("owncast"), {}, "s").value(), {}, 0});
+  d = state.createDeployment(d, nixos::publishedHosts(d)).value();
+  const std::string machineKey = d.id + "/machine/main";
+  const std::string name = "fh-" + d.id + "-main";
+
+  orchestrator::Orchestrator o(dir, 1);
+  o.start();
+  auto first = o.apply(state, d);
+  ASSERT_TRUE(first) << first.error().message;
+  o.waitIdle();
+  ASSERT_EQ(state.getRun(first->id, true)->status, RunStatus::Succeeded) << state.getRun(first->id, true)->error;
+  EXPECT_EQ(trimmed(lxcTool("lxc-info", name, "-s -H").output), "RUNNING");
+  auto machine = state.recordedResource(machineKey);
+  ASSERT_TRUE(machine);
+  EXPECT_EQ(machine->resource.attributes.at("state"), "running");
+  auto clean = o.refresh(state, d.id);
+  ASSERT_TRUE(clean) << clean.error().message;
+  EXPECT_TRUE(clean->drift.empty()) << clean->drift.front().key << ": " << clean->drift.front().detail;
+
+  // Stopped by hand: the refresh reports the machine's state, and the next apply starts it.
+  ASSERT_EQ(lxcTool("lxc-stop", name, "-k").exitCode, 0);
+  auto drift = o.refresh(state, d.id);
+  ASSERT_TRUE(drift) << drift.error().message;
+  ASSERT_EQ(drift->drift.size(), 1u);
+  EXPECT_EQ(drift->drift.front().key, machineKey);
+  EXPECT_EQ(drift->drift.front().status, DriftStatus::Changed);
+  EXPECT_THAT(drift->drift.front().detail, HasSubstr("state"));
+  auto repair = o.apply(state, state.getDeployment(d.id).value());
+  ASSERT_TRUE(repair) << repair.error().message;
+  o.waitIdle();
+  ASSERT_EQ(state.getRun(repair->id, true)->status, RunStatus::Succeeded) << state.getRun(repair->id, true)->error;
+  EXPECT_EQ(trimmed(lxcTool("lxc-info", name, "-s -H").output), "RUNNING");
+  auto after = o.refresh(state, d.id);
+  ASSERT_TRUE(after) << after.error().message;
+  EXPECT_TRUE(after->drift.empty());
+
+  // Deleted: no container is left.
+  auto gone = o.destroy(state, state.getDeployment(d.id).value());
+  ASSERT_TRUE(gone) << gone.error().message;
+  o.waitIdle();
+  EXPECT_EQ(state.getRun(gone->id, true)->status, RunStatus::Succeeded) << state.getRun(gone->id, true)->error;
+  EXPECT_FALSE(fs::exists(fs::path(lxcPath()) / name));
+}
+
 TEST_F(LxcSiteTest, UpdateAppliesSizeLiveAndRestartsForAHostnameAndListKeepsDeploymentsApart) {
   auto a = machineOf("dep_lxcsite2", "lxc-two", {"hedgedoc"}, subnet() + ".3");
   auto b = machineOf("dep_lxcsite3", "lxc-three", {"hedgedoc"}, subnet() + ".4");
@@ -292,7 +359,9 @@ TEST_F(LxcSiteTest, AContainerWithoutOurKeyIsNeverAdoptedNorRemoved) {
 
 TEST_F(LxcSiteTest, TheTargetBuildsItAndBadSettingsOrAttributesAreRefused) {
   fedihost::testing::TempDir root("lxc-target");
-  auto t = Target::fromConfig({{"name", "site"}, {"providers", site_->providers()}}, root.path(), "");
+  auto t = Target::fromConfig(
+      {{"name", "site"}, {"providers", site_->providers({"ip-address", "dns-record-set", "certificate", "nixos-config"})}},
+      root.path(), "");
   ASSERT_TRUE(t) << t.error().message;
   EXPECT_EQ(t->provider(ResourceKind::Machine).implementation(), "lxc");
 

@@ -26,11 +26,30 @@ class TargetCheckTest : public testing::SharedSite<TargetCheckTest> {
     return testing::run(std::string(FEDIHOST_BIN) + " target check " + file + " --data " + (tmp_ / "var").string());
   }
 
+  /// The site's providers; the kinds it does not serve named as files.
+  static json::object siteProviders() {
+    return site_->providers({"ip-address", "machine", "certificate", "nixos-config", "bucket", "access-key",
+                             "mail-account"});
+  }
+
   testing::TempDir tmp_{"fedihost-check"};
 };
 
+TEST_F(TargetCheckTest, ATargetThatLeavesOutAKindEveryDeploymentNeedsIsRefusedNamingIt) {
+  auto r = check(writeTarget(site_->providers()));  // DNS and databases only
+  EXPECT_EQ(r.exitCode, 1) << r.output;
+  EXPECT_NE(r.output.find("names no provider for ip-address, machine, certificate, nixos-config"), std::string::npos)
+      << r.output;
+  // A kind only some apps need may be left out: shown as not offered.
+  auto providers = siteProviders();
+  providers.erase("mail-account");
+  r = check(writeTarget(providers));
+  EXPECT_EQ(r.exitCode, 0) << r.output;
+  EXPECT_NE(r.output.find("mail-account   not offered"), std::string::npos) << r.output;
+}
+
 TEST_F(TargetCheckTest, AWorkingTargetPassesAndShowsItsProviders) {
-  auto r = check(writeTarget(site_->providers()));
+  auto r = check(writeTarget(siteProviders()));
   EXPECT_EQ(r.exitCode, 0) << r.output;
   EXPECT_NE(r.output.find("dns-record-set "), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("powerdns"), std::string::npos) << r.output;
@@ -39,7 +58,7 @@ TEST_F(TargetCheckTest, AWorkingTargetPassesAndShowsItsProviders) {
 }
 
 TEST_F(TargetCheckTest, AWrongApiKeyAndAnUnreachableServerAreNamed) {
-  auto providers = site_->providers();
+  auto providers = siteProviders();
   providers["dns-record-set"].as_object()["settings"].as_object()["apiKey"] = "wrong";
   providers["database"].as_object()["settings"].as_object()["port"] = 1;
   auto r = check(writeTarget(providers));
@@ -50,7 +69,7 @@ TEST_F(TargetCheckTest, AWrongApiKeyAndAnUnreachableServerAreNamed) {
 }
 
 TEST_F(TargetCheckTest, ABadSettingIsRefusedNamingTheField) {
-  auto providers = site_->providers();
+  auto providers = siteProviders();
   providers["dns-record-set"].as_object()["settings"].as_object().erase("url");
   auto r = check(writeTarget(providers));
   EXPECT_EQ(r.exitCode, 1) << r.output;

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <initializer_list>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
@@ -56,6 +57,14 @@ class Site {
     boost::json::object all;
     for (auto& s : started_)
       for (auto& [k, v] : providerConfig(s)) all[k] = v;
+    return all;
+  }
+  /// providers() with {"implementation": "file"} named for each of `fileKinds` the started services
+  /// do not serve: a target names every kind it needs, the ones a test keeps in files too.
+  boost::json::object providers(std::initializer_list<const char*> fileKinds) const {
+    auto all = providers();
+    for (auto* kind : fileKinds)
+      if (!all.contains(kind)) all[kind] = boost::json::object{{"implementation", "file"}};
     return all;
   }
 

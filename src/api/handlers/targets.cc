@@ -12,6 +12,7 @@ Response listTargets(RequestContext& ctx) {
     const auto* t = ctx.app.orchestrator.target(name);
     boost::json::object providers;
     for (auto kind : allResourceKinds()) {
+      if (!t->has(kind)) continue;  // not offered: a deployment needing it is refused when planned
       auto& p = t->provider(kind);
       auto caps = p.capabilities();
       providers[toString(kind)] = boost::json::object{{"implementation", p.implementation()},

@@ -48,12 +48,13 @@ class FileAccessKeyProvider final : public ManifestProvider<AccessKeyProvider> {
     return checkSealed(r.attributes, "secretKey", true);
   }
 
-  /// The key id is generated once, on create, and kept across updates.
+  /// The key id is generated once, on create, and kept across updates. Keys in files have no
+  /// object storage: "endpoint" and "region" are empty (the machine's operator names them,
+  /// fedihost.s3.endpoint and fedihost.s3.region).
   Result<json::object> outputs(const ResolvedResource&, const json::object* previous) override {
-    if (previous)
-      if (auto* id = previous->if_contains("accessKeyId"); id && id->is_string())
-        return json::object{{"accessKeyId", *id}};
-    return json::object{{"accessKeyId", newAccessKeyId()}};
+    const json::value* held = previous ? previous->if_contains("accessKeyId") : nullptr;
+    json::value id = held && held->is_string() ? *held : json::value(newAccessKeyId());
+    return json::object{{"accessKeyId", std::move(id)}, {"endpoint", ""}, {"region", ""}};
   }
 };
 

@@ -34,7 +34,15 @@ class FileDatabaseProvider final : public ManifestProvider<DatabaseProvider> {
     return checkSealed(r.attributes, "password", true);
   }
 
-  Result<json::object> outputs(const ResolvedResource&, const json::object*) override { return json::object{}; }
+  /// A database in files stands for one on the machine's own server of its engine.
+  Result<json::object> outputs(const ResolvedResource& r, const json::object*) override {
+    const auto& a = r.resource.attributes;
+    const bool mysql = a.contains("engine") && a.at("engine") == "mysql";
+    return json::object{{"host", "localhost"},
+                        {"port", mysql ? 3306 : 5432},
+                        {"name", a.contains("name") ? a.at("name") : json::value()},
+                        {"role", a.contains("owner") ? a.at("owner") : json::value()}};
+  }
 };
 
 }  // namespace

@@ -33,7 +33,12 @@ class FileMailProvider final : public ManifestProvider<MailProvider> {
     return checkSealed(r.attributes, "password", true);
   }
 
-  Result<json::object> outputs(const ResolvedResource&, const json::object*) override { return json::object{}; }
+  /// A mail account in files has no relay: "host" is empty (the machine's operator names the
+  /// relay, fedihost.smtp.host); the login is the address.
+  Result<json::object> outputs(const ResolvedResource& r, const json::object*) override {
+    const auto& a = r.resource.attributes;
+    return json::object{{"host", ""}, {"port", 587}, {"username", a.contains("address") ? a.at("address") : json::value()}};
+  }
 };
 
 }  // namespace

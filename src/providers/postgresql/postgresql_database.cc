@@ -107,9 +107,17 @@ Result<void> run(PgConnection& c, const std::string& sql, std::string_view field
   return {};
 }
 
-Observed observed(const Spec& s, const std::string& owner) {
+/// Where the apps reach the server: the host and port their configuration gets.
+struct ClientEndpoint {
+  std::string host;
+  int port = 5432;
+};
+
+/// The database as held; its outputs are what an app needs to connect (its password is a secret of its own).
+Observed observed(const Spec& s, const std::string& owner, const ClientEndpoint& at) {
   Observed o;
   o.attributes = {{"engine", "postgresql"}, {"name", s.name}, {"owner", owner}};
+  o.outputs = {{"host", at.host}, {"port", at.port}, {"name", s.name}, {"role", owner}};
   return o;
 }
 
@@ -136,6 +144,12 @@ class PostgresDatabaseProvider final : public DatabaseProvider {
     admin_.sslmode = s.string("sslmode", "");
     binDir_ = s.string("binDir", "/usr/bin");
     dumpTimeout_ = std::chrono::milliseconds(s.integer("dumpTimeoutMs", 3600 * 1000));
+    // The apps may reach the server at another address than fedihost does (a private network).
+    client_.host = s.string("clientHost", admin_.host);
+    const auto clientPort = s.integer("clientPort", admin_.port);
+    if (clientPort < 1 || clientPort > 65535)
+      throw AbortError(Error::invalid("settings.clientPort", "must be a TCP port (1 to 65535)"));
+    client_.port = static_cast<int>(clientPort);
     if (dumpTimeout_.count() <= 0)
       throw AbortError(Error::invalid("settings.dumpTimeoutMs", "must be a positive number of milliseconds"));
   }
@@ -199,7 +213,7 @@ class PostgresDatabaseProvider final : public DatabaseProvider {
       return Error::notFound("database \"" + spec->name + "\" is owned by \"" + (*db)->owner + "\", not by a role of " +
                              r.resource.key);
     // An owner change not applied yet shows as a different owner (update brings it).
-    return observed(*spec, (*db)->owner);
+    return observed(*spec, (*db)->owner, client_);
   }
 
   Result<void> remove(const ResolvedResource& r) override {
@@ -354,7 +368,7 @@ class PostgresDatabaseProvider final : public DatabaseProvider {
         if (auto ok = run(*c, "DROP ROLE " + *qold); !ok) return ok.error();
       }
     }
-    return observed(*spec, spec->owner);
+    return observed(*spec, spec->owner, client_);
   }
 
   /// The environment of pg_dump and pg_restore: the admin's password never on the command line.
@@ -366,6 +380,7 @@ class PostgresDatabaseProvider final : public DatabaseProvider {
   }
 
   PgParams admin_;
+  ClientEndpoint client_;
   std::string binDir_;
   std::chrono::milliseconds dumpTimeout_{3600 * 1000};
 };

@@ -27,6 +27,8 @@ using ::testing::HasSubstr;
 
 const std::string kSecretDir = "/run/fedihost/secrets/";
 
+json::object ref(const std::string& key, const char* output) { return {{"ref", key}, {"output", output}}; }
+
 /// An app instance as stored, with settings taken as given (not validated).
 AppInstance stored(const std::string& id, json::object settings, std::string version = "", int schemaVersion = 0) {
   AppInstance a;
@@ -163,6 +165,9 @@ TEST(Render, SecretsAppearOnlyAsFilePaths) {
       expect(!needs.buckets.empty(), "s3-secret-key");
       expect(needs.mail, "mail-password");
     }
+    // Every case has a host name: the certificate's chain and key.
+    expected.insert(naming::secretPath("certificate-chain"));
+    expected.insert(naming::secretPath("certificate-key"));
     EXPECT_EQ(paths, expected);
   }
 }
@@ -192,21 +197,33 @@ TEST(Render, OneAppGetsItsDatabaseBucketsMailAndRedis) {
   EXPECT_EQ(app.at("settings").at("transcoding"), true);
   EXPECT_EQ(app.at("schemaVersion"), catalog::find("peertube")->schemaVersion);
   EXPECT_EQ(app.at("ports"), json::array{443});
+  // Where the database, the object storage and the relay are: their resources' outputs.
+  const std::string db = "dep_0000000000000000/database/peertube";
   EXPECT_EQ(app.at("database"), (json::object{{"engine", "postgresql"},
-                                              {"host", "localhost"},
-                                              {"port", 5432},
-                                              {"name", "peertube_0000000000000000"},
-                                              {"user", "peertube_0000000000000000"},
+                                              {"host", ref(db, "host")},
+                                              {"port", ref(db, "port")},
+                                              {"name", ref(db, "name")},
+                                              {"user", ref(db, "role")},
                                               {"passwordFile", kSecretDir + "peertube-database-password"}}));
   EXPECT_EQ(app.at("s3").at("buckets"), (json::object{{"videos", "0000000000000000-peertube-videos"},
                                                       {"streaming-playlists",
                                                        "0000000000000000-peertube-streaming-playlists"}}));
-  EXPECT_EQ(app.at("s3").at("accessKey"),
-            (json::object{{"ref", "dep_0000000000000000/access-key/peertube"}, {"output", "accessKeyId"}}));
+  const std::string key = "dep_0000000000000000/access-key/peertube";
+  EXPECT_EQ(app.at("s3").at("accessKey"), ref(key, "accessKeyId"));
+  EXPECT_EQ(app.at("s3").at("endpoint"), ref(key, "endpoint"));
+  EXPECT_EQ(app.at("s3").at("region"), ref(key, "region"));
   EXPECT_EQ(app.at("s3").at("secretAccessKeyFile"), json::value(kSecretDir + "peertube-s3-secret-key"));
+  const std::string mail = "dep_0000000000000000/mail-account/peertube";
   EXPECT_EQ(app.at("smtp"), (json::object{{"from", "peertube@social.example.test"},
-                                          {"user", "peertube@social.example.test"},
+                                          {"host", ref(mail, "host")},
+                                          {"port", ref(mail, "port")},
+                                          {"user", ref(mail, "username")},
                                           {"passwordFile", kSecretDir + "peertube-mail-password"}}));
+  // The deployment's certificate: files delivered beside the secrets, and the serial they hold.
+  EXPECT_EQ(c.at("services").at("nginx").at("certificate"),
+            (json::object{{"chainFile", kSecretDir + "certificate-chain"},
+                          {"keyFile", kSecretDir + "certificate-key"},
+                          {"serial", ref("dep_0000000000000000/certificate/main", "serial")}}));
   EXPECT_EQ(app.at("redis").at("unixSocket"), "/run/redis-peertube/redis.sock");
 }
 
@@ -223,8 +240,8 @@ TEST(Render, AppsOnOneMachineShareTheServices) {
   EXPECT_EQ(s.at("redis").at("servers").as_object().size(), 2u);
   EXPECT_EQ(s.at("nginx").at("enable"), true);
   EXPECT_EQ(s.at("nginx").at("virtualHosts"),
-            (json::object{{"social.example.test", {{"app", "mastodon"}, {"forceSSL", true}, {"enableACME", true}}},
-                          {"pixelfed.social.example.test", {{"app", "pixelfed"}, {"forceSSL", true}, {"enableACME", true}}}}));
+            (json::object{{"social.example.test", {{"app", "mastodon"}, {"forceSSL", true}}},
+                          {"pixelfed.social.example.test", {{"app", "pixelfed"}, {"forceSSL", true}}}}));
 }
 
 TEST(Render, EachDatabaseOnTheServerOfItsEngine) {
@@ -240,9 +257,10 @@ TEST(Render, EachDatabaseOnTheServerOfItsEngine) {
   EXPECT_EQ(s.at("mysql").at("users"),
             (json::array{{{"name", "castopod_0000000000000000"},
                           {"database", "castopod_0000000000000000"},
+                          {"host", ref("dep_0000000000000000/database/castopod", "host")},
                           {"passwordFile", kSecretDir + "castopod-database-password"}}}));
   EXPECT_EQ(c.at("apps").at("castopod").at("database").at("engine"), "mysql");
-  EXPECT_EQ(c.at("apps").at("castopod").at("database").at("port"), 3306);
+  EXPECT_EQ(c.at("apps").at("castopod").at("database").at("port"), ref("dep_0000000000000000/database/castopod", "port"));
 }
 
 TEST(Render, EveryAppsPortsAreOpen) {

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <map>
 #include <fstream>
 #include <thread>
 
@@ -15,6 +16,7 @@
 #include "providers/faults/fault_injecting.hh"
 #include "providers/file/file_providers.hh"
 #include "store/state_store.hh"
+#include "support/targets.hh"
 #include "support/temp_dir.hh"
 
 namespace fedihost::orchestrator {
@@ -110,9 +112,17 @@ class EngineTest : public ::testing::Test {
     org_ = state_->createOrganisation("Riverside", "").value().id;
   }
 
-  void writeTarget(const std::string& name, const std::string& json) {
+  /// Writes targets/<name>.json as given.
+  void writeTargetFile(const std::string& name, const std::string& json) {
     fs::create_directories(dir_.targetConfigDir());
     std::ofstream(dir_.targetConfigDir() / (name + ".json")) << json;
+  }
+  /// Writes targets/<name>.json, naming "file" for every kind `json` leaves out.
+  void writeTarget(const std::string& name, const std::string& json) {
+    auto config = boost::json::parse(json).as_object();
+    auto* named = config.if_contains("providers");
+    config["providers"] = testing::withFileProviders(named ? named->as_object() : boost::json::object{});
+    writeTargetFile(name, boost::json::serialize(config));
   }
 
   Deployment deployment(const std::string& name, const std::string& target = "local",
@@ -362,15 +372,17 @@ TEST_F(EngineTest, ACertificateDueForRenewalIsDriftAndTheNextApplyRenewsIt) {
   EXPECT_EQ(report.drift.front().status, DriftStatus::Changed);
   EXPECT_NE(report.drift.front().detail.find("renewal due"), std::string::npos) << report.drift.front().detail;
   auto p = o.planFor(*state_, fresh(d));
-  int updates = 0;
+  // The certificate is renewed, and the machine's configuration, which names its serial, follows.
+  const auto config = resourceKey(d.id, ResourceKind::NixosConfig, "main");
+  std::map<std::string, std::string> updates;
   for (auto& a : p.actions)
     if (a.action != ActionKind::Noop) {
-      ++updates;
-      EXPECT_EQ(a.resource.key, key);
-      EXPECT_EQ(a.action, ActionKind::Update);
-      EXPECT_TRUE(a.reason.starts_with("changed at provider: renewal due")) << a.reason;
+      EXPECT_EQ(a.action, ActionKind::Update) << a.resource.key;
+      updates[a.resource.key] = a.reason;
     }
-  EXPECT_EQ(updates, 1);
+  ASSERT_EQ(updates.size(), 2u);
+  EXPECT_TRUE(updates[key].starts_with("changed at provider: renewal due")) << updates[key];
+  EXPECT_EQ(updates[config], "uses the outputs of " + key + ", which is being updated");
 
   auto r = o.apply(*state_, fresh(d)).value();
   o.waitIdle();
@@ -549,6 +561,7 @@ TEST_F(EngineTest, TwoHundredDeploymentsConvergeWithTwentyPercentOfCallsFailing)
   for (int i = 0; i < 200; ++i) ds.push_back(deployment("d" + std::to_string(i), "chaos", {"mastodon"}));
   auto opts = fast(2, 8);
   opts.retry.maxAttempts = 12;
+  opts.faultInjection = true;
   Orchestrator o(dir_, opts);
   o.start();
   for (auto& d : ds) o.apply(*state_, d).value();
@@ -600,6 +613,66 @@ TEST_F(EngineTest, AnUnknownTargetIsRefusedAndABadTargetFileNamesTheField) {
     EXPECT_NE(e.error().message.find("unknown provider implementation \"nope\""), std::string::npos)
         << e.error().message;
   }
+}
+
+TEST_F(EngineTest, ATargetThatLeavesOutAKindEveryDeploymentNeedsIsRefusedNamingIt) {
+  // No fallback to files: a target that forgot its machines would report "ready" after writing JSON.
+  writeTargetFile("dc1", R"({"name": "dc1", "providers": {"dns-record-set": {"implementation": "file"},
+                                                         "ip-address": {"implementation": "file"}}})");
+  try {
+    Orchestrator o(dir_, fast());
+    FAIL() << "a target without machines must be refused";
+  } catch (const AbortError& e) {
+    EXPECT_EQ(e.error().field, "providers");
+    EXPECT_NE(e.error().message.find("dc1.json"), std::string::npos) << e.error().message;
+    EXPECT_NE(e.error().message.find("names no provider for machine, certificate, nixos-config"), std::string::npos)
+        << e.error().message;
+  }
+  // Named explicitly, files are fine.
+  writeTarget("dc1", R"({"name": "dc1"})");
+  Orchestrator o(dir_, fast());
+  EXPECT_EQ(o.target("dc1")->provider(ResourceKind::Machine).implementation(), "file");
+}
+
+TEST_F(EngineTest, ADeploymentNeedingAKindItsTargetDoesNotOfferIsRefusedWhenPlanned) {
+  // Machines, DNS, certificates and NixOS are named; databases, buckets, keys and mail are not offered.
+  writeTargetFile("small", R"({"name": "small", "providers": {
+      "ip-address": {"implementation": "file"}, "machine": {"implementation": "file"},
+      "dns-record-set": {"implementation": "file"}, "certificate": {"implementation": "file"},
+      "nixos-config": {"implementation": "file"}}})");
+  Orchestrator o(dir_, fast());
+  o.start();
+  auto mastodon = deployment("social", "small", {"mastodon"});
+  try {
+    (void)o.planFor(*state_, mastodon);
+    FAIL() << "Mastodon needs a database, buckets and mail";
+  } catch (const AbortError& e) {
+    EXPECT_EQ(e.error().field, "target");
+    EXPECT_NE(e.error().message.find("no provider for database, bucket, access-key, mail-account"), std::string::npos)
+        << e.error().message;
+  }
+  EXPECT_THROW((void)o.apply(*state_, mastodon), AbortError);
+  EXPECT_TRUE(state_->listRuns(mastodon.id, 10, "").items.empty());
+  // Owncast needs none of them: planned and applied.
+  auto owncast = deployment("stream", "small", {"owncast"});
+  auto run1 = o.apply(*state_, owncast).value();
+  o.waitIdle();
+  EXPECT_EQ(run(run1.id).status, RunStatus::Succeeded) << run(run1.id).error;
+}
+
+TEST_F(EngineTest, FaultInjectionIsRefusedUnlessTheServerEnablesIt) {
+  writeTarget("chaos", R"({"name": "chaos", "faults": {"retryable": 0.2, "seed": 7}})");
+  try {
+    Orchestrator o(dir_, fast());
+    FAIL() << "faults without the option must be refused";
+  } catch (const AbortError& e) {
+    EXPECT_EQ(e.error().field, "faults");
+    EXPECT_NE(e.error().message.find("orchestrator.fault_injection"), std::string::npos) << e.error().message;
+  }
+  auto opts = fast();
+  opts.faultInjection = true;
+  Orchestrator o(dir_, opts);
+  EXPECT_EQ(o.target("chaos")->provider(ResourceKind::Machine).implementation(), "file+faults");
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "catalog/catalog.hh"
+#include "orchestrator/expand.hh"
 #include "orchestrator/orchestrator.hh"
 #include "nixos/render.hh"
 #include "store/accounting_store.hh"
@@ -78,6 +79,78 @@ TEST_F(ExecutorTest, ApplyWritesTheFileTargetAndASecondPlanIsEmpty) {
   EXPECT_EQ(second.status, RunStatus::Succeeded);
   EXPECT_EQ(second.total, 0);
   EXPECT_EQ(countFiles(path), before);
+}
+
+TEST_F(ExecutorTest, TheNixosConfigurationOnTheFileTargetGetsItsProvidersOutputs) {
+  Orchestrator o(dir_, 2);
+  o.start();
+  ASSERT_EQ(applyAndWait(o, RunKind::Apply).status, RunStatus::Succeeded);
+  std::ifstream in(o.deploymentPath(deployment_.id) / "machines" / "main" / "configuration.json");
+  auto c = boost::json::parse(std::string((std::istreambuf_iterator<char>(in)), {})).as_object();
+  const auto& db = c.at("apps").at("mastodon").at("database");
+  EXPECT_EQ(db.at("host"), "localhost");  // a database in files: the machine's own server
+  EXPECT_EQ(db.at("port"), 5432);
+  EXPECT_EQ(db.at("name"), boost::json::value("mastodon_" + deployment_.id.substr(4)));
+  EXPECT_EQ(db.at("user"), db.at("name"));
+  EXPECT_EQ(c.at("apps").at("mastodon").at("s3").at("endpoint"), "");  // the machine's operator names it
+  EXPECT_EQ(c.at("apps").at("mastodon").at("smtp").at("host"), "");
+  EXPECT_EQ(c.at("apps").at("mastodon").at("smtp").at("user"), "mastodon@social.example.test");
+  auto cert = state_->recordedResource(deployment_.id + "/certificate/main");
+  ASSERT_TRUE(cert);
+  EXPECT_EQ(c.at("services").at("nginx").at("certificate").at("serial"), cert->outputs.at("serial"));
+}
+
+TEST_F(ExecutorTest, TheNixosConfigurationGetsTheRealProvidersOutputsAndSecretsStayPaths) {
+  // Every resource recorded as the target's real providers (postgresql, s3, postfix, acme) leave them.
+  auto d = state_->getDeployment(deployment_.id).value();
+  Resource nixosConfig;
+  for (auto& r : expand(d)) {
+    boost::json::object outputs;
+    switch (r.kind) {
+      case ResourceKind::IpAddress: outputs = {{"address", "203.0.113.7"}}; break;
+      case ResourceKind::Database:
+        outputs = {{"host", "db.dc1.example.net"}, {"port", 6432}, {"name", r.attributes.at("name")},
+                   {"role", r.attributes.at("owner")}};
+        break;
+      case ResourceKind::AccessKey:
+        outputs = {{"accessKeyId", "AKID-" + r.name}, {"endpoint", "https://s3.dc1.example.net:3900"}, {"region", "dc1"}};
+        break;
+      case ResourceKind::MailAccount:
+        outputs = {{"host", "smtp.dc1.example.net"}, {"port", 2525}, {"username", r.attributes.at("address")}};
+        break;
+      case ResourceKind::Certificate:
+        outputs = {{"chain", "-----BEGIN CERTIFICATE-----"}, {"key", "sb2:00000000:sealed"}, {"serial", "0a1b2c"}};
+        break;
+      case ResourceKind::NixosConfig: nixosConfig = r; continue;
+      default: break;
+    }
+    state_->recordResource(r, outputs);
+  }
+  auto box = secrets::SecretBox::openOrCreate(dir_.secretKey());
+  auto resolved = resolveAttributes(*state_, box, d.id, nixosConfig.attributes);
+  ASSERT_TRUE(resolved) << resolved.error().message;
+  const auto& c = resolved->at("configuration").as_object();
+  const auto& mastodon = c.at("apps").at("mastodon");
+  EXPECT_EQ(mastodon.at("database").at("host"), "db.dc1.example.net");
+  EXPECT_EQ(mastodon.at("database").at("port"), 6432);
+  EXPECT_EQ(mastodon.at("database").at("user"), boost::json::value("mastodon_" + d.id.substr(4)));
+  EXPECT_EQ(mastodon.at("database").at("passwordFile"), "/run/fedihost/secrets/mastodon-database-password");
+  EXPECT_EQ(mastodon.at("s3").at("endpoint"), "https://s3.dc1.example.net:3900");
+  EXPECT_EQ(mastodon.at("s3").at("region"), "dc1");
+  EXPECT_EQ(mastodon.at("s3").at("accessKey"), "AKID-mastodon");
+  EXPECT_EQ(mastodon.at("s3").at("secretAccessKeyFile"), "/run/fedihost/secrets/mastodon-s3-secret-key");
+  EXPECT_EQ(mastodon.at("smtp").at("host"), "smtp.dc1.example.net");
+  EXPECT_EQ(mastodon.at("smtp").at("port"), 2525);
+  EXPECT_EQ(mastodon.at("smtp").at("user"), "mastodon@social.example.test");
+  EXPECT_EQ(c.at("apps").at("pixelfed").at("database").at("host"), "db.dc1.example.net");
+  EXPECT_EQ(c.at("services").at("postgresql").at("users").at(0).at("host"), "db.dc1.example.net");
+  EXPECT_EQ(c.at("services").at("nginx").at("certificate").at("serial"), "0a1b2c");
+  EXPECT_EQ(c.at("networking").at("address"), "203.0.113.7");
+  // No secret and no sealed value in the configuration: only paths of delivered files.
+  const auto text = boost::json::serialize(c);
+  EXPECT_EQ(text.find("sb2:"), std::string::npos);
+  EXPECT_EQ(text.find("BEGIN CERTIFICATE"), std::string::npos);
+  EXPECT_TRUE(state_->sealedSecrets(d.id).empty()) << "rendering needs no secret";
 }
 
 TEST_F(ExecutorTest, DestroyRemovesExactlyItsFilesAndForgetsItsResources) {

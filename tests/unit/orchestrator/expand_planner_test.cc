@@ -6,6 +6,7 @@
 #include "catalog/catalog.hh"
 #include "orchestrator/expand.hh"
 #include "orchestrator/planner.hh"
+#include "providers/provider.hh"
 
 namespace fedihost::orchestrator {
 namespace {
@@ -54,6 +55,15 @@ TEST(ExpandTest, ADeploymentNeedsEveryKindWithStableUniqueKeys) {
   for (std::size_t i = 0; i < rs.size(); ++i) EXPECT_EQ(again[i].attributes, rs[i].attributes);
 }
 
+TEST(ExpandTest, ADeploymentWithoutAppsNeedsTheKindsEveryTargetMustName) {
+  auto d = social();
+  d.apps.clear();
+  std::set<ResourceKind> kinds;
+  for (auto& r : expand(d)) kinds.insert(r.kind);
+  const auto& every = providers::kindsEveryDeploymentNeeds();
+  EXPECT_EQ(kinds, std::set<ResourceKind>(every.begin(), every.end()));
+}
+
 TEST(ExpandTest, SecretsAreReferencesNeverValues) {
   for (auto& r : expand(social())) {
     if (r.kind == ResourceKind::Database) {
@@ -100,6 +110,26 @@ TEST(PlannerTest, ChangedSettingsUpdateInPlaceWithTheAttributeNamed) {
       EXPECT_EQ(a.action, ActionKind::Noop) << a.resource.key;
     }
   EXPECT_EQ(updates, 1);
+}
+
+TEST(PlannerTest, WhatUsesTheOutputsOfAnUpdatedResourceIsUpdatedAfterIt) {
+  // A changed mail account (say, its password rotated) may put out another relay: the machine's
+  // configuration, which names its outputs, follows; the machine, which does not, stays.
+  auto desired = expand(social());
+  auto recorded = recordAll(desired);
+  const std::string mail = "dep_0000000000000001/mail-account/mastodon";
+  for (auto& r : recorded)
+    if (r.resource.key == mail) r.resource.attributes["password"] = boost::json::object{{"secret", "old"}};
+  auto p = plan("dep", desired, recorded);
+  std::map<std::string, PlanAction> byKey;
+  for (auto& a : p.actions) byKey[a.resource.key] = a;
+  EXPECT_EQ(byKey.at(mail).action, ActionKind::Update);
+  auto& config = byKey.at("dep_0000000000000001/nixos-config/main");
+  EXPECT_EQ(config.action, ActionKind::Update);
+  EXPECT_EQ(config.reason, "uses the outputs of " + mail + ", which is being updated");
+  EXPECT_LT(positions(p).at(mail), positions(p).at(config.resource.key));
+  EXPECT_EQ(byKey.at("dep_0000000000000001/machine/main").action, ActionKind::Noop);
+  EXPECT_EQ(byKey.at("dep_0000000000000001/mail-account/pixelfed").action, ActionKind::Noop);
 }
 
 TEST(PlannerTest, AnIdentityChangeReplacesAndItsDependentsFollow) {

@@ -13,6 +13,7 @@
 #include "nixos/render.hh"
 #include "store/ip_pool_store.hh"
 #include "store/state_store.hh"
+#include "support/targets.hh"
 #include "support/temp_dir.hh"
 
 namespace fedihost::orchestrator {
@@ -26,7 +27,8 @@ TEST(IpPoolEngine, DeploymentsOnAPoolTargetGetAndReleasePoolAddresses) {
   prepareDataDir(dir);
   fs::create_directories(dir.targetConfigDir());
   std::ofstream(dir.targetConfigDir() / "dc1.json")
-      << R"({"name": "dc1", "providers": {"ip-address": {"implementation": "pool"}}})";
+      << boost::json::serialize(boost::json::object{
+             {"name", "dc1"}, {"providers", fedihost::testing::withFileProviders({{"ip-address", {{"implementation", "pool"}}}})}});
   auto conn = store::connect(dir.stateUrl());
   store::StateStore state(*conn);
   store::IpPoolStore pools(*conn);

@@ -81,5 +81,50 @@ TEST_F(FileTargetTest, EmptyRootIsRefused) {
   EXPECT_EQ(made.error().kind, ErrorKind::Invalid);
 }
 
+class TargetConfigTest : public TempRootTest {
+ protected:
+  static json::object file() { return {{"implementation", "file"}}; }
+  /// Every kind every deployment needs, as files.
+  static json::object needed() {
+    json::object p;
+    for (auto kind : kindsEveryDeploymentNeeds()) p[toString(kind)] = file();
+    return p;
+  }
+};
+
+TEST_F(TargetConfigTest, AKindEveryDeploymentNeedsLeftOutIsRefusedNamingIt) {
+  auto r = Target::fromConfig({{"name", "prod"}, {"providers", {{"dns-record-set", file()}}}}, root_, "");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, ErrorKind::Invalid);
+  EXPECT_EQ(r.error().field, "providers");
+  EXPECT_THAT(r.error().message, HasSubstr("\"prod\" names no provider for ip-address, machine, certificate, nixos-config"));
+  r = Target::fromConfig({{"name", "prod"}}, root_, "");
+  ASSERT_FALSE(r);
+  EXPECT_THAT(r.error().message, HasSubstr("ip-address, machine, dns-record-set, certificate, nixos-config"));
+}
+
+TEST_F(TargetConfigTest, FilesNamedExplicitlyAreKeptAndKindsOnlySomeAppsNeedMayBeLeftOut) {
+  auto r = Target::fromConfig({{"name", "small"}, {"providers", needed()}}, root_, "");
+  ASSERT_TRUE(r) << r.error().message;
+  for (auto kind : kindsEveryDeploymentNeeds()) EXPECT_EQ(r->provider(kind).implementation(), "file");
+  for (auto kind : {ResourceKind::Database, ResourceKind::Bucket, ResourceKind::AccessKey, ResourceKind::MailAccount})
+    EXPECT_FALSE(r->has(kind)) << toString(kind);
+  EXPECT_EQ(r->missingKinds({ResourceKind::Machine, ResourceKind::MailAccount, ResourceKind::Database,
+                             ResourceKind::MailAccount}),
+            (std::vector<ResourceKind>{ResourceKind::Database, ResourceKind::MailAccount}));
+  EXPECT_TRUE(r->missingKinds(kindsEveryDeploymentNeeds()).empty());
+}
+
+TEST_F(TargetConfigTest, FaultsAreRefusedUnlessFaultInjectionIsEnabled) {
+  json::object config{{"name", "chaos"}, {"providers", needed()}, {"faults", {{"retryable", 0.5}}}};
+  auto r = Target::fromConfig(config, root_, "");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().field, "faults");
+  EXPECT_THAT(r.error().message, HasSubstr("orchestrator.fault_injection"));
+  r = Target::fromConfig(config, root_, "", nullptr, true);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->provider(ResourceKind::Machine).implementation(), "file+faults");
+}
+
 }  // namespace
 }  // namespace fedihost::providers::testing
