@@ -15,6 +15,7 @@
 #include <thread>
 #include <utility>
 
+#include "accounting/storage_sampler.hh"
 #include "orchestrator/backups.hh"
 #include "orchestrator/executor.hh"
 #include "orchestrator/fingerprint.hh"
@@ -175,6 +176,11 @@ class Orchestrator {
   /// Queues an orphan scan as a job (its result is orphanScanDocument()); if one is queued or
   /// running already, returns that one with `created` false.
   store::Job startOrphanScan(store::StateStore& state, const std::string& requestedBy, bool& created);
+
+  /// How many bytes a recorded bucket of `d` holds, asked of its target's blob provider
+  /// (storage sampling, accounting/storage_sampler.hh); a failed call comes back as a failed
+  /// measurement with its error, never as 0 bytes.
+  accounting::Measurement measureBucket(store::StateStore& state, const Deployment& d, const Resource& bucket) const;
 
   /// A configured target, or nullptr.
   const providers::Target* target(const std::string& name) const;

@@ -128,4 +128,30 @@ std::vector<ResourceEvent> BillingStore::eventsOf(const std::string& organisatio
   return out;
 }
 
+void BillingStore::addSample(StorageSample s) {
+  if (s.at.empty()) s.at = clock::nowRfc3339();
+  auto opt = [](const std::optional<std::int64_t>& v) { return v ? Value(*v) : Value(nullptr); };
+  c_.execute(
+      "INSERT INTO storage_samples (at, organisation_id, deployment_id, resource_key, provider, bytes, objects, error) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+      {s.at, s.organisation, s.deployment, s.resourceKey, s.provider, opt(s.bytes), opt(s.objects), s.error});
+}
+
+std::vector<StorageSample> BillingStore::samplesOf(const std::string& organisation, const std::string& before) {
+  std::vector<StorageSample> out;
+  for (auto& r : c_.query("SELECT id, at, organisation_id, deployment_id, resource_key, provider, bytes, objects, error "
+                          "FROM storage_samples WHERE organisation_id = ?1 AND at < ?2 ORDER BY at, id",
+                          {organisation, before})) {
+    StorageSample s{r.text(1), r.text(2), r.text(3), r.text(4), r.text(5), std::nullopt, std::nullopt, r.text(8)};
+    if (!r.isNull(6)) s.bytes = r.integer(6);
+    if (!r.isNull(7)) s.objects = r.integer(7);
+    const bool good = s.error.empty();
+    if (good != s.bytes.has_value() || (s.bytes && *s.bytes < 0) || (s.objects && *s.objects < 0))
+      throw DatabaseError("storage sample " + std::to_string(r.integer(0)) +
+                          " is corrupt: a good sample has a non-negative byte count, a failed one none and an error");
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
 }  // namespace fedihost::store
