@@ -19,7 +19,7 @@ Result<Usage> usageOf(store::BillingStore& store, const std::string& organisatio
   // Good storage samples as "sampled" events, after the lifecycle events of the same second
   // (a sort that keeps the recorded order of each list; failed samples change nothing).
   std::vector<MeterEvent> samples;
-  for (auto& s : store.samplesOf(organisation, formatTime(to))) {
+  for (auto& s : store.samplesOf(organisation, formatTime(from), formatTime(to))) {
     if (!s.bytes) continue;
     auto at = parseTime(s.at);
     if (!at) throw AbortError({ErrorKind::Internal, "storage sample of " + s.resourceKey + " has a bad time: " + s.at, {}});

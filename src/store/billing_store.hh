@@ -90,9 +90,12 @@ class BillingStore {
 
   /// Records one sample (a good or a failed one).
   void addSample(StorageSample s);
-  /// Every storage sample of the organisation taken before `before` (RFC 3339), in time order.
+  /// The storage samples of the organisation that usage over [from, before) needs (RFC 3339
+  /// times), in time order: every sample taken in the range, and before it each bucket's last
+  /// good sample (the size held when the range begins). Older samples are not read.
   /// Throws DatabaseError for a corrupt row (a good sample without bytes, negative counts).
-  std::vector<StorageSample> samplesOf(const std::string& organisation, const std::string& before);
+  std::vector<StorageSample> samplesOf(const std::string& organisation, const std::string& from,
+                                       const std::string& before);
 
  private:
   void writeUnits(const PricePlan& p);

@@ -148,7 +148,7 @@ TEST_F(StoredUsage, AStatementPricesStoredGibMonths) {
 
 TEST_F(StoredUsage, ACorruptSampleIsAnErrorNotZero) {
   conn_->execute("UPDATE storage_samples SET bytes = NULL WHERE error = ''");
-  EXPECT_THROW(bill_->samplesOf("org_a", "2028-01-01T00:00:00Z"), store::DatabaseError);
+  EXPECT_THROW(bill_->samplesOf("org_a", "2027-01-01T00:00:00Z", "2028-01-01T00:00:00Z"), store::DatabaseError);
 }
 
 /// A state database with one deployment holding two buckets, and the accounting database.
@@ -218,7 +218,7 @@ TEST_F(Sampler, RecordsAGoodSampleAndAFailedOneNeverZero) {
   EXPECT_EQ(asked, (std::vector<std::string>{dep_.id + "/bucket/backup", dep_.id + "/bucket/media"}));
 
   store::BillingStore billing(*accConn_);
-  auto samples = billing.samplesOf(dep_.organisation, "2028-01-01T00:00:00Z");
+  auto samples = billing.samplesOf(dep_.organisation, "2027-01-01T00:00:00Z", "2028-01-01T00:00:00Z");
   ASSERT_EQ(samples.size(), 2u);
   std::sort(samples.begin(), samples.end(), [](auto& a, auto& b) { return a.resourceKey < b.resourceKey; });
   EXPECT_EQ(samples[0].resourceKey, dep_.id + "/bucket/backup");
@@ -241,7 +241,7 @@ TEST_F(Sampler, AMeasureThatThrowsIsAFailedSampleAndTheRoundGoesOn) {
   auto round = sampler.sampleNow();
   EXPECT_EQ(calls, 2);
   EXPECT_EQ(round.failed, 2);
-  for (auto& s : store::BillingStore(*accConn_).samplesOf(dep_.organisation, "9999-01-01T00:00:00Z")) {
+  for (auto& s : store::BillingStore(*accConn_).samplesOf(dep_.organisation, "1970-01-01T00:00:00Z", "9999-01-01T00:00:00Z")) {
     EXPECT_FALSE(s.bytes);
     EXPECT_EQ(s.error, "provider aborted");
   }
