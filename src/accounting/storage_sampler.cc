@@ -8,25 +8,12 @@
 
 namespace fedihost::accounting {
 
-StorageSampler::StorageSampler(StorageSamplerConfig config) : config_(std::move(config)) {}
-
-StorageSampler::~StorageSampler() { stop(); }
-
-void StorageSampler::start() {
-  std::lock_guard lock(mu_);
-  if (thread_.joinable()) return;
-  stopping_ = false;
-  thread_ = std::thread([this] { loop(); });
-}
-
-void StorageSampler::stop() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
+StorageSampler::StorageSampler(StorageSamplerConfig config)
+    : config_(std::move(config)), thread_("sampling bucket storage", config_.interval, [this] {
+        auto r = sampleNow();
+        if (r.measured + r.failed > 0)
+          spdlog::info("sampled the storage of {} bucket(s), {} failed", r.measured + r.failed, r.failed);
+      }) {}
 
 SampleRound StorageSampler::sampleNow() {
   auto stateConn = store::connect(config_.stateUrl);
@@ -78,24 +65,6 @@ SampleRound StorageSampler::sampleNow() {
     }
   }
   return round;
-}
-
-void StorageSampler::loop() {
-  std::unique_lock lock(mu_);
-  while (!stopping_) {
-    lock.unlock();
-    try {
-      auto r = sampleNow();
-      ++rounds_;
-      if (r.measured + r.failed > 0)
-        spdlog::info("sampled the storage of {} bucket(s), {} failed", r.measured + r.failed, r.failed);
-    } catch (const std::exception& e) {
-      ++failures_;
-      spdlog::error("sampling bucket storage failed (tried again in {} s): {}", config_.interval.count(), e.what());
-    }
-    lock.lock();
-    cv_.wait_for(lock, config_.interval, [this] { return stopping_; });
-  }
 }
 
 }  // namespace fedihost::accounting

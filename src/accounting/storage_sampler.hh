@@ -6,17 +6,14 @@
 // never a size of 0 for a call that failed. Usage turns the good samples into
 // bucket storage GiB-hours (accounting/usage.hh, docs/billing.md). It runs on a
 // thread of its own, never on the API's I/O thread: provider calls wait on networks.
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 
 #include "core/domain.hh"
+#include "core/periodic_thread.hh"
 #include "store/state_store.hh"
 
 namespace fedihost::accounting {
@@ -50,30 +47,20 @@ struct SampleRound {
 class StorageSampler {
  public:
   explicit StorageSampler(StorageSamplerConfig config);
-  ~StorageSampler();
-  StorageSampler(const StorageSampler&) = delete;
-  StorageSampler& operator=(const StorageSampler&) = delete;
 
   /// Starts the thread (it samples at once, then every interval).
-  void start();
-  void stop();
+  void start() { thread_.start(); }
+  void stop() { thread_.stop(); }
   /// Samples every bucket of every deployment now, on the calling thread.
   /// Throws if a database fails (the next round tries again).
   SampleRound sampleNow();
   /// Rounds done by the thread since start, and rounds that failed as a whole (a database).
-  int rounds() const { return rounds_.load(); }
-  int failures() const { return failures_.load(); }
+  int rounds() const { return thread_.rounds(); }
+  int failures() const { return thread_.failures(); }
 
  private:
-  void loop();
-
   StorageSamplerConfig config_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
-  std::thread thread_;
-  std::atomic<int> rounds_{0};
-  std::atomic<int> failures_{0};
+  PeriodicThread thread_;  // last: stopped (joined) before the members its rounds use go
 };
 
 }  // namespace fedihost::accounting

@@ -12,7 +12,7 @@
 #include "store/billing_store.hh"
 #include "store/migrations.hh"
 #include "store/state_store.hh"
-#include "support/temp_dir.hh"
+#include "databases.hh"
 
 namespace fedihost::accounting {
 namespace {
@@ -83,13 +83,10 @@ store::PricePlan storagePlan() {
 }
 
 /// The accounting database with a bucket's lifecycle and its samples (one failed) recorded.
-class StoredUsage : public ::testing::Test {
+class StoredUsage : public testing::AccountingDatabase {
  protected:
   void SetUp() override {
-    conn_ = store::connect("sqlite:" + (dir_.path() / "accounting.db").string());
-    store::migrate(*conn_, store::DatabaseKind::Accounting);
-    acc_ = std::make_unique<store::AccountingStore>(*conn_);
-    bill_ = std::make_unique<store::BillingStore>(*conn_);
+    AccountingDatabase::SetUp();
     acc_->resourceEvent({"ev_1", "2027-03-01T00:00:00.000Z", "org_a", "dep_a", "dep_a/bucket/media", "bucket",
                          "created", R"({"bucket":1})"});
     acc_->resourceEvent({"ev_2", "2027-03-10T00:00:00.000Z", "org_a", "dep_b", "dep_b/bucket/files", "bucket",
@@ -99,17 +96,10 @@ class StoredUsage : public ::testing::Test {
     sample("2027-03-16T12:00:00.000Z", "dep_a", "dep_a/bucket/media", 4 * kGiB);
     sample("2027-03-10T00:00:00.000Z", "dep_b", "dep_b/bucket/files", 1);  // one byte: 1 KiB
   }
-  void TearDown() override { clock::setNowForTesting(); }
-
   void sample(const char* when, const char* dep, const char* key, std::optional<std::int64_t> bytes) {
     bill_->addSample({when, "org_a", dep, key, "s3", bytes, bytes ? std::optional<std::int64_t>(7) : std::nullopt,
                       bytes ? "" : "S3 at http://127.0.0.1:1: connection refused"});
   }
-
-  testing::TempDir dir_;
-  std::unique_ptr<store::Connection> conn_;
-  std::unique_ptr<store::AccountingStore> acc_;
-  std::unique_ptr<store::BillingStore> bill_;
 };
 
 TEST_F(StoredUsage, KnownSamplesGiveKnownGibHoursPerOrganisationAndDeployment) {
@@ -152,13 +142,10 @@ TEST_F(StoredUsage, ACorruptSampleIsAnErrorNotZero) {
 }
 
 /// A state database with one deployment holding two buckets, and the accounting database.
-class Sampler : public ::testing::Test {
+class Sampler : public testing::StateAndAccounting {
  protected:
   void SetUp() override {
-    stateConn_ = store::connect(stateUrl());
-    store::migrate(*stateConn_, store::DatabaseKind::State);
-    accConn_ = store::connect(accountingUrl());
-    store::migrate(*accConn_, store::DatabaseKind::Accounting);
+    StateAndAccounting::SetUp();
     store::StateStore state(*stateConn_);
     auto org = state.createOrganisation("riverside", "Riverside").value();
     Deployment d;
@@ -183,12 +170,6 @@ class Sampler : public ::testing::Test {
     db.key = dep_.id + "/database/main";
     state.recordResource(db, {});
   }
-  void TearDown() override { clock::setNowForTesting(); }
-  std::string stateUrl() const { return "sqlite:" + (dir_.path() / "state.db").string(); }
-  std::string accountingUrl() const { return "sqlite:" + (dir_.path() / "accounting.db").string(); }
-
-  testing::TempDir dir_;
-  std::unique_ptr<store::Connection> stateConn_, accConn_;
   Deployment dep_;
 };
 
