@@ -165,6 +165,7 @@ int main(int argc, char** argv) {
   registerNull<providers::AccessKeyProvider>();
   registerNull<providers::MailProvider>();
   registerNull<providers::NixosProvider>();
+  registerNull<providers::CertificateProvider>();
 
   json::array results;
   spdlog::set_level(spdlog::level::err);
