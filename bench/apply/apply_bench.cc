@@ -51,7 +51,7 @@ double peakRssMiB() {
 
 /// A provider that holds nothing and answers at once.
 template <class I>
-class NullProvider final : public I {
+class NullProvider : public I {
  public:
   std::string implementation() const override { return "null"; }
   Result<providers::Observed> create(const providers::ResolvedResource&) override { return observed(); }
@@ -77,10 +77,16 @@ class NullProvider final : public I {
   }
 };
 
-template <class I>
+/// Its buckets hold nothing.
+class NullBlobProvider final : public NullProvider<providers::BlobProvider> {
+ public:
+  Result<providers::StoredSize> storedSize(const providers::ResolvedResource&) override { return providers::StoredSize{}; }
+};
+
+template <class I, class P = NullProvider<I>>
 void registerNull() {
   providers::Registry<I>::instance().add("null", [](const providers::ProviderConfig&) {
-    return std::unique_ptr<I>(new NullProvider<I>());
+    return std::unique_ptr<I>(new P());
   });
 }
 
@@ -169,10 +175,11 @@ int main(int argc, char** argv) {
   registerNull<providers::MachineProvider>();
   registerNull<providers::DnsProvider>();
   registerNull<providers::DatabaseProvider>();
-  registerNull<providers::BlobProvider>();
+  registerNull<providers::BlobProvider, NullBlobProvider>();
   registerNull<providers::AccessKeyProvider>();
   registerNull<providers::MailProvider>();
   registerNull<providers::NixosProvider>();
+  registerNull<providers::CertificateProvider>();
 
   json::array results;
   spdlog::set_level(spdlog::level::err);

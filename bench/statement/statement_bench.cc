@@ -7,13 +7,18 @@
 //                            (load events, integrate usage, price) without storing.
 //   BM_CloseMonth            closes the month: computes and stores every statement
 //                            (the stored ones are deleted between iterations, untimed).
-// The database is filled in a temporary directory on each run (a few seconds); fill time
-// goes to stderr.
+// The second argument, when 1, adds each organisation's bucket storage sampled every hour
+// of the month (744 storage samples each, as `accounting.storage_sample_interval` = 3600
+// makes them, the first ones before the bucket exists) and prices stored_gib.
+// The database is filled in a temporary directory on each run (a few seconds; with samples
+// a few minutes); fill time goes to stderr.
 #include <benchmark/benchmark.h>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <string>
 #include <unistd.h>
@@ -40,10 +45,11 @@ struct World {
   }
 };
 
-std::unique_ptr<World> fill(int n) {
+std::unique_ptr<World> fill(int n, bool sampled) {
   auto t0 = std::chrono::steady_clock::now();
   auto w = std::make_unique<World>();
-  w->dir = fs::temp_directory_path() / ("fedihost-bench-statement-" + std::to_string(getpid()) + "-" + std::to_string(n));
+  w->dir = fs::temp_directory_path() / ("fedihost-bench-statement-" + std::to_string(getpid()) + "-" + std::to_string(n) +
+                                        (sampled ? "-sampled" : ""));
   fs::create_directories(w->dir);
   w->conn = store::connect("sqlite:" + (w->dir / "accounting.db").string());
   store::migrate(*w->conn, store::DatabaseKind::Accounting);
@@ -55,7 +61,7 @@ std::unique_ptr<World> fill(int n) {
   plan.baseFee = 1000;
   plan.vatBasisPoints = 1900;
   plan.prices = {{"vcpu", 500}, {"ram_gib", 200}, {"disk_gib", 10}, {"database", 100}, {"ip_address", 300},
-                 {"bucket", 50},  {"mail_account", 20}, {"certificate", 0}};
+                 {"bucket", 50},  {"mail_account", 20}, {"certificate", 0}, {"stored_gib", 2}};
   plan.included = {{"vcpu", 1}};
   auto planId = bill.createPlan(plan).value().id;
   const std::string machineSmall = R"({"machine":1,"vcpu":2,"ram_mib":4096,"disk_gib":40})";
@@ -82,26 +88,34 @@ std::unique_ptr<World> fill(int n) {
       ev("2027-03-" + day + "T12:00:00.000Z", "database/extra", "deleted", "{}");
       ev("2027-03-28T01:00:00.000Z", "machine/main", "updated", machineLarge);
       ev("2027-04-02T00:00:00.000Z", "machine/main", "deleted", "{}");
+      if (sampled) {
+        for (int h = 0; h < 744; ++h) {
+          char at[32];
+          std::snprintf(at, sizeof at, "2027-03-%02dT%02d:00:00.000Z", 1 + h / 24, h % 24);
+          bill.addSample({at, org, dep, dep + "/bucket/media", "s3", (std::int64_t{1} << 30) + h * 1000003LL, 100 + h, ""});
+        }
+      }
       // (assignPlan takes its own transaction: the same row, written inside this one)
       w->conn->execute("INSERT INTO organisation_price_plans (organisation_id, plan_id, assigned_at) VALUES (?1, ?2, ?3)",
                        {org, planId, std::string("2027-01-01T00:00:00.000Z")});
     }
     tx.commit();
   }
-  std::cerr << "filled " << n << " organisations (" << n * 11 << " events) in "
+  std::cerr << "filled " << n << " organisations (" << n * 11 << " events, " << (sampled ? n * 744 : 0)
+            << " storage samples) in "
             << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() << " s\n";
   return w;
 }
 
-World& world(int n) {
-  static std::map<int, std::unique_ptr<World>> worlds;
-  auto& w = worlds[n];
-  if (!w) w = fill(n);
+World& world(int n, bool sampled) {
+  static std::map<std::pair<int, bool>, std::unique_ptr<World>> worlds;
+  auto& w = worlds[{n, sampled}];
+  if (!w) w = fill(n, sampled);
   return *w;
 }
 
 void BM_OpenMonthStatements(benchmark::State& state) {
-  auto& w = world(static_cast<int>(state.range(0)));
+  auto& w = world(static_cast<int>(state.range(0)), state.range(1) != 0);
   clock::setNowForTesting(std::chrono::system_clock::from_time_t(accounting::parseTime("2027-05-01T00:00:00Z").value()));
   store::BillingStore bill(*w.conn);
   auto start = accounting::parseMonth(kMonth).value();
@@ -120,10 +134,10 @@ void BM_OpenMonthStatements(benchmark::State& state) {
                          benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
   clock::setNowForTesting();
 }
-BENCHMARK(BM_OpenMonthStatements)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_OpenMonthStatements)->Args({1000, 0})->Args({10000, 0})->Args({10000, 1})->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_CloseMonth(benchmark::State& state) {
-  auto& w = world(static_cast<int>(state.range(0)));
+  auto& w = world(static_cast<int>(state.range(0)), state.range(1) != 0);
   clock::setNowForTesting(std::chrono::system_clock::from_time_t(accounting::parseTime("2027-05-01T00:00:00Z").value()));
   store::BillingStore bill(*w.conn);
   for (auto _ : state) {
@@ -138,7 +152,7 @@ void BM_CloseMonth(benchmark::State& state) {
                          benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
   clock::setNowForTesting();
 }
-BENCHMARK(BM_CloseMonth)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_CloseMonth)->Args({1000, 0})->Args({10000, 0})->Args({10000, 1})->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 

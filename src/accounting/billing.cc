@@ -1,5 +1,8 @@
 #include "accounting/billing.hh"
 
+#include <algorithm>
+#include <iterator>
+
 #include "core/clock.hh"
 
 namespace fedihost::accounting {
@@ -12,6 +15,23 @@ Result<Usage> usageOf(store::BillingStore& store, const std::string& organisatio
     auto q = parseQuantities(e.quantities);
     if (!q) throw AbortError({ErrorKind::Internal, "resource event " + e.eventId + ": " + q.error().message, {}});
     events.push_back({*at, std::move(e.deployment), std::move(e.resourceKey), std::move(e.event), std::move(q.value())});
+  }
+  // Good storage samples as "sampled" events, after the lifecycle events of the same second
+  // (a sort that keeps the recorded order of each list; failed samples change nothing).
+  std::vector<MeterEvent> samples;
+  for (auto& s : store.samplesOf(organisation, formatTime(from), formatTime(to))) {
+    if (!s.bytes) continue;
+    auto at = parseTime(s.at);
+    if (!at) throw AbortError({ErrorKind::Internal, "storage sample of " + s.resourceKey + " has a bad time: " + s.at, {}});
+    samples.push_back({*at, std::move(s.deployment), std::move(s.resourceKey), "sampled", storedQuantities(*s.bytes)});
+  }
+  if (!samples.empty()) {
+    std::vector<MeterEvent> merged;
+    merged.reserve(events.size() + samples.size());
+    std::merge(std::make_move_iterator(events.begin()), std::make_move_iterator(events.end()),
+               std::make_move_iterator(samples.begin()), std::make_move_iterator(samples.end()),
+               std::back_inserter(merged), [](const MeterEvent& a, const MeterEvent& b) { return a.at < b.at; });
+    events = std::move(merged);
   }
   return computeUsage(events, from, to, step, nowSeconds());
 }

@@ -22,7 +22,7 @@ const std::vector<Unit>& units() {
       {"ram_gib", "ram_mib", 1024, "RAM (GiB)", "GiB-RAM-hours"},
       {"disk_gib", "disk_gib", 1, "Disk (GiB)", "disk GiB-hours"},
       {"bucket", "bucket", 1, "Buckets", "bucket-hours"},
-      {"stored_gib", "stored_gib", 1, "Bucket storage (GiB)", "stored GiB-hours"},
+      {"stored_gib", "stored_kib", 1024 * 1024, "Bucket storage (GiB)", "stored GiB-hours"},
       {"database", "database", 1, "Databases", "database-hours"},
       {"mail_account", "mail_account", 1, "Mail accounts", "mail-account-hours"},
       {"ip_address", "ip_address", 1, "IP addresses", "IP-hours"},
@@ -61,6 +61,10 @@ Quantities quantitiesOf(const Resource& r) {
     case ResourceKind::NixosConfig: return {};
   }
   return {};
+}
+
+Quantities storedQuantities(std::int64_t bytes) {
+  return {{"stored_kib", bytes / 1024 + (bytes % 1024 != 0 ? 1 : 0)}};
 }
 
 std::string quantitiesJson(const Resource& r) {

@@ -35,6 +35,9 @@ const Unit* findUnit(std::string_view key);
 /// IP address: 1 each; an A record set: certificate 1 (each published host name gets an ACME
 /// certificate on the machine). Access keys, other record sets and NixOS configurations: none.
 Quantities quantitiesOf(const Resource& r);
+/// The quantities of a bucket's storage sample: stored_kib, the bytes in KiB rounded up
+/// (1 byte is 1 KiB; 0 bytes is 0). Integrated over time into stored GiB-hours (docs/billing.md).
+Quantities storedQuantities(std::int64_t bytes);
 /// The same as a compact JSON object ("{}" when empty), as stored in resource events.
 std::string quantitiesJson(const Resource& r);
 /// Parses a stored quantities object; Invalid for anything but an object of non-negative integers.

@@ -9,25 +9,13 @@
 
 namespace fedihost::accounting {
 
-MonthCloser::MonthCloser(MonthCloserConfig config) : config_(std::move(config)) {}
-
-MonthCloser::~MonthCloser() { stop(); }
-
-void MonthCloser::start() {
-  std::lock_guard lock(mu_);
-  if (thread_.joinable()) return;
-  stopping_ = false;
-  thread_ = std::thread([this] { loop(); });
-}
-
-void MonthCloser::stop() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
+MonthCloser::MonthCloser(MonthCloserConfig config)
+    : config_(std::move(config)), thread_("closing months", config_.interval, [this] {
+        if (int n = closeNow(); n > 0) {
+          closed_ += n;
+          spdlog::info("closed {} month(s) of statements", n);
+        }
+      }) {}
 
 int MonthCloser::closeNow() {
   auto stateConn = store::connect(config_.stateUrl);
@@ -53,24 +41,6 @@ int MonthCloser::closeNow() {
     cursor = page.next;
   } while (!cursor.empty());
   return stored;
-}
-
-void MonthCloser::loop() {
-  std::unique_lock lock(mu_);
-  while (!stopping_) {
-    lock.unlock();
-    try {
-      if (int n = closeNow(); n > 0) {
-        closed_ += n;
-        spdlog::info("closed {} month(s) of statements", n);
-      }
-    } catch (const std::exception& e) {
-      ++failures_;
-      spdlog::error("closing months failed (tried again in {} s): {}", config_.interval.count(), e.what());
-    }
-    lock.lock();
-    cv_.wait_for(lock, config_.interval, [this] { return stopping_; });
-  }
 }
 
 }  // namespace fedihost::accounting

@@ -6,10 +6,9 @@
 // statement wins), so several servers may run one each.
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <string>
-#include <thread>
+
+#include "core/periodic_thread.hh"
 
 namespace fedihost::accounting {
 
@@ -22,30 +21,23 @@ struct MonthCloserConfig {
 class MonthCloser {
  public:
   explicit MonthCloser(MonthCloserConfig config);
-  ~MonthCloser();
   MonthCloser(const MonthCloser&) = delete;
   MonthCloser& operator=(const MonthCloser&) = delete;
 
   /// Starts the thread (it closes what is due at once, then every interval).
-  void start();
-  void stop();
+  void start() { thread_.start(); }
+  void stop() { thread_.stop(); }
   /// Closes every due month now, on the calling thread; returns the statements stored.
   /// Throws if a database fails (the next round tries again).
   int closeNow();
   /// Statements stored by the thread since start, and rounds that failed.
   int closed() const { return closed_.load(); }
-  int failures() const { return failures_.load(); }
+  int failures() const { return thread_.failures(); }
 
  private:
-  void loop();
-
   MonthCloserConfig config_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
-  std::thread thread_;
   std::atomic<int> closed_{0};
-  std::atomic<int> failures_{0};
+  PeriodicThread thread_;  // last: stopped (joined) before the members its rounds use go
 };
 
 }  // namespace fedihost::accounting

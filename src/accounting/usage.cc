@@ -180,6 +180,7 @@ Result<Usage> computeUsage(const std::vector<MeterEvent>& events, Seconds from, 
     const MeterEvent* state;
   };
   std::unordered_map<std::string_view, Live> live;
+  std::unordered_map<std::string_view, Live> stored;  // the sample each live bucket holds
 
   // Adds the quantities of `e` over [a, b) (cut to the measured range) to the periods it overlaps.
   auto accumulate = [&](const MeterEvent& e, Seconds a, Seconds b) {
@@ -205,20 +206,36 @@ Result<Usage> computeUsage(const std::vector<MeterEvent>& events, Seconds from, 
     }
   };
 
+  // Ends the sample a resource holds at `at` (a new sample or its deletion).
+  auto endSample = [&](std::string_view key, Seconds at) {
+    auto held = stored.find(key);
+    if (held == stored.end()) return;
+    accumulate(*held->second.state, held->second.since, at);
+    stored.erase(held);
+  };
   for (auto& e : events) {
     if (e.at >= u.measuredUntil) break;
     auto found = live.find(e.resourceKey);
+    if (e.event == "sampled") {
+      if (found == live.end()) continue;  // not live: nothing is stored
+      endSample(e.resourceKey, e.at);
+      stored.emplace(e.resourceKey, Live{e.at, &e});
+      continue;
+    }
     if (found != live.end()) {
       accumulate(*found->second.state, found->second.since, e.at);
-      if (e.event == "deleted")
+      if (e.event == "deleted") {
         live.erase(found);
-      else
+        endSample(e.resourceKey, e.at);
+      } else {
         found->second = {e.at, &e};
+      }
     } else if (e.event != "deleted") {
       live.emplace(e.resourceKey, Live{e.at, &e});
     }
   }
   for (auto& [_, l] : live) accumulate(*l.state, l.since, u.measuredUntil);
+  for (auto& [_, l] : stored) accumulate(*l.state, l.since, u.measuredUntil);
 
   for (auto& p : u.periods) {
     u.total.add(p.total);

@@ -43,7 +43,7 @@ struct MeterEvent {
   Seconds at = 0;
   std::string deployment;
   std::string resourceKey;
-  std::string event;  ///< created | updated | replaced | deleted
+  std::string event;  ///< created | updated | replaced | deleted, or sampled (a bucket's stored size)
   Quantities quantities;
 };
 
@@ -81,6 +81,10 @@ Result<std::vector<Period>> periodsOf(Seconds from, Seconds to, Step step);
 /// Integrates `events` (every event of the organisation before `to`, in the order they were
 /// recorded) over [from, min(to, now)). A resource counts from its created event until its
 /// deleted event; an updated or replaced event changes its quantities from then on.
+/// A sampled event (a good storage sample of a bucket, quantities from storedQuantities) holds
+/// its quantities from its time until the bucket's next sampled event, its deleted event or
+/// the end of the range, whichever comes first; one of a resource that is not live then
+/// (before its created or after its deleted event) counts nothing.
 Result<Usage> computeUsage(const std::vector<MeterEvent>& events, Seconds from, Seconds to, Step step, Seconds now);
 
 /// quantity-seconds as hours of the unit with `divisor` (1024 for GiB from MiB), exactly rounded

@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "accounting/month_closer.hh"
+#include "accounting/storage_sampler.hh"
 #include "aaa/auth.hh"
 #include "config/options.hh"
 #include "core/log.hh"
@@ -195,6 +196,16 @@ void runServe(const config::Config& c) {
   // Ended months are closed (their statements stored) without waiting for someone to ask.
   accounting::MonthCloser closer({dir.stateUrl(), dir.accountingUrl(), std::chrono::hours(1)});
   closer.start();
+  // Bucket storage: every bucket's provider asked how many bytes it holds, on a thread of its own.
+  std::optional<accounting::StorageSampler> sampler;
+  if (auto every = c.integer("accounting.storage_sample_interval"); every > 0) {
+    sampler.emplace(accounting::StorageSamplerConfig{
+        dir.stateUrl(), dir.accountingUrl(), std::chrono::seconds(every),
+        [&orch](store::StateStore& state, const Deployment& d, const Resource& bucket) {
+          return orch.measureBucket(state, d, bucket);
+        }});
+    sampler->start();
+  }
   auto port = server.start();
   if (const auto& portFile = c.string("server.port_file"); !portFile.empty())
     files::writePrivateFile(portFile, std::to_string(port) + "\n").orThrow();
@@ -212,6 +223,7 @@ void runServe(const config::Config& c) {
   spdlog::info("stopping");
   server.stop();
   closer.stop();
+  if (sampler) sampler->stop();
   orch.stop();
 }
 

@@ -57,6 +57,10 @@ const std::vector<Option>& serveOptions() {
     add({"orchestrator", "backup_dir", "--backup-dir", Type::String, str(""), "`<data_dir>/backups`",
          "where backups (bundle files) are written"});
 
+    add({"accounting", "storage_sample_interval", "--storage-sample-interval", Type::Integer, Value(I{3600}), "",
+         "seconds between asking each bucket's provider how many bytes it holds, for bucket storage GiB-hours "
+         "(0: never)", false, 0, 7 * 24 * 3600});
+
     add({"domains", "customer_domains", "--customer-domain", Type::StringList, Value(L{}), "",
          "parent domains whose sub-domains customers may use (the flag is repeatable)"});
     add({"domains", "resolver", "--resolver", Type::String, str(""), "the system's",

@@ -173,6 +173,38 @@ Orchestrator::Orchestrator(DataDir dir, OrchestratorOptions options)
 
 Orchestrator::~Orchestrator() { stop(); }
 
+accounting::Measurement Orchestrator::measureBucket(store::StateStore& state, const Deployment& d,
+                                                    const Resource& bucket) const {
+  accounting::Measurement m;
+  const auto* t = target(d.target);
+  if (!t) {
+    m.error = "the deployment's target \"" + d.target + "\" is not configured";
+    return m;
+  }
+  auto& provider = t->provider(ResourceKind::Bucket);
+  m.provider = provider.implementation();
+  auto* blob = providers::asBlobProvider(provider);
+  if (!blob) {
+    m.error = "the " + m.provider + " provider is not a blob provider";
+    return m;
+  }
+  auto attrs = resolveAttributes(state, box_, d.id, bucket.attributes);
+  if (!attrs) {
+    m.error = attrs.error().message;
+    return m;
+  }
+  providers::ResolvedResource rr{bucket, &box_};
+  rr.resource.attributes = std::move(*attrs);
+  auto size = blob->storedSize(rr);
+  if (!size) {
+    m.error = size.error().message;
+    return m;
+  }
+  m.bytes = size->bytes;
+  m.objects = size->objects;
+  return m;
+}
+
 const providers::Target* Orchestrator::target(const std::string& name) const {
   auto it = targets_.find(name);
   return it == targets_.end() ? nullptr : it->second.get();

@@ -15,6 +15,7 @@
 #include <thread>
 #include <utility>
 
+#include "accounting/storage_sampler.hh"
 #include "orchestrator/backups.hh"
 #include "orchestrator/executor.hh"
 #include "orchestrator/fingerprint.hh"
@@ -191,6 +192,11 @@ class Orchestrator {
 
   /// This process's instance id (InstanceStore), written on the runs, steps and jobs it does.
   const std::string& instanceId() const { return lease_->id(); }
+
+  /// How many bytes a recorded bucket of `d` holds, asked of its target's blob provider
+  /// (storage sampling, accounting/storage_sampler.hh); a failed call comes back as a failed
+  /// measurement with its error, never as 0 bytes.
+  accounting::Measurement measureBucket(store::StateStore& state, const Deployment& d, const Resource& bucket) const;
 
   /// A configured target, or nullptr.
   const providers::Target* target(const std::string& name) const;

@@ -113,10 +113,21 @@ class DatabaseProvider : public ResourceProvider {
  public:
   ResourceKind kind() const final { return ResourceKind::Database; }
 };
+/// What a bucket holds at one moment, as its provider counts it.
+struct StoredSize {
+  std::int64_t bytes = 0;    ///< the sum of its objects' sizes
+  std::int64_t objects = 0;  ///< how many objects
+};
 class BlobProvider : public ResourceProvider {
  public:
   ResourceKind kind() const final { return ResourceKind::Bucket; }
+  /// How many bytes the bucket holds now, measured at the provider (usage sampling,
+  /// docs/billing.md). NotFound if the provider does not hold the bucket; a call that
+  /// fails is an error, never a size of 0.
+  virtual Result<StoredSize> storedSize(const ResolvedResource& r) = 0;
 };
+/// The blob provider behind `p` (unwrapping a fault injector), or nullptr if `p` is not one.
+BlobProvider* asBlobProvider(ResourceProvider& p);
 class AccessKeyProvider : public ResourceProvider {
  public:
   ResourceKind kind() const final { return ResourceKind::AccessKey; }

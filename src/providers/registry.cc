@@ -180,6 +180,11 @@ void Target::injectFaults(const FaultPlan& plan) {
   }
 }
 
+BlobProvider* asBlobProvider(ResourceProvider& p) {
+  if (auto* faulty = dynamic_cast<FaultInjectingProvider*>(&p)) return asBlobProvider(faulty->inner());
+  return dynamic_cast<BlobProvider*>(&p);
+}
+
 Result<Target> Target::fromConfig(const json::object& config, const std::filesystem::path& fileRoot,
                                   const std::string& stateUrl, const secrets::SecretBox* box, bool allowFaults) {
   registerBuiltinProviders();

@@ -128,4 +128,38 @@ std::vector<ResourceEvent> BillingStore::eventsOf(const std::string& organisatio
   return out;
 }
 
+void BillingStore::addSample(StorageSample s) {
+  if (s.at.empty()) s.at = clock::nowRfc3339();
+  auto opt = [](const std::optional<std::int64_t>& v) { return v ? Value(*v) : Value(nullptr); };
+  c_.execute(
+      "INSERT INTO storage_samples (at, organisation_id, deployment_id, resource_key, provider, bytes, objects, error) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+      {s.at, s.organisation, s.deployment, s.resourceKey, s.provider, opt(s.bytes), opt(s.objects), s.error});
+}
+
+std::vector<StorageSample> BillingStore::samplesOf(const std::string& organisation, const std::string& from,
+                                                   const std::string& before) {
+  std::vector<StorageSample> out;
+  for (auto& r : c_.query(
+           "SELECT id, at, organisation_id, deployment_id, resource_key, provider, bytes, objects, error "
+           "FROM storage_samples WHERE organisation_id = ?1 AND at >= ?2 AND at < ?3 "
+           "UNION ALL "
+           "SELECT s.id, s.at, s.organisation_id, s.deployment_id, s.resource_key, s.provider, s.bytes, s.objects, "
+           "s.error FROM storage_samples s WHERE s.id IN ("
+           "SELECT max(id) FROM storage_samples WHERE organisation_id = ?1 AND at < ?2 AND error = '' "
+           "GROUP BY resource_key) "
+           "ORDER BY 2, 1",
+           {organisation, from, before})) {
+    StorageSample s{r.text(1), r.text(2), r.text(3), r.text(4), r.text(5), std::nullopt, std::nullopt, r.text(8)};
+    if (!r.isNull(6)) s.bytes = r.integer(6);
+    if (!r.isNull(7)) s.objects = r.integer(7);
+    const bool good = s.error.empty();
+    if (good != s.bytes.has_value() || (s.bytes && *s.bytes < 0) || (s.objects && *s.objects < 0))
+      throw DatabaseError("storage sample " + std::to_string(r.integer(0)) +
+                          " is corrupt: a good sample has a non-negative byte count, a failed one none and an error");
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
 }  // namespace fedihost::store

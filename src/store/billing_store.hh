@@ -46,6 +46,18 @@ struct StoredStatement {
   std::string closedAt;
 };
 
+/// What a bucket's provider answered when asked how much the bucket holds (docs/billing.md).
+struct StorageSample {
+  std::string at;  ///< RFC 3339 UTC; set to now when empty
+  std::string organisation;
+  std::string deployment;
+  std::string resourceKey;  ///< the bucket's identity key
+  std::string provider;     ///< the implementation asked: s3, garage, file
+  std::optional<std::int64_t> bytes;    ///< nullopt: the call failed (see error)
+  std::optional<std::int64_t> objects;  ///< nullopt when failed or not counted
+  std::string error;                    ///< "" for a good sample
+};
+
 class BillingStore {
  public:
   /// Uses `c` (not owned): the accounting database.
@@ -75,6 +87,15 @@ class BillingStore {
 
   /// Every lifecycle event of the organisation recorded before `before` (RFC 3339), in time order.
   std::vector<ResourceEvent> eventsOf(const std::string& organisation, const std::string& before);
+
+  /// Records one sample (a good or a failed one).
+  void addSample(StorageSample s);
+  /// The storage samples of the organisation that usage over [from, before) needs (RFC 3339
+  /// times), in time order: every sample taken in the range, and before it each bucket's last
+  /// good sample (the size held when the range begins). Older samples are not read.
+  /// Throws DatabaseError for a corrupt row (a good sample without bytes, negative counts).
+  std::vector<StorageSample> samplesOf(const std::string& organisation, const std::string& from,
+                                       const std::string& before);
 
  private:
   void writeUnits(const PricePlan& p);

@@ -8,8 +8,13 @@
 // ImportKey (key id "GK" + 24 hex digits, secret 64 hex digits), and the
 // search of GetKeyInfo (a key id prefix or the whole name, ignoring case).
 //
-// It holds buckets, keys and permissions in memory; it stores no objects (every
-// bucket is empty) and serves no S3. Not served (400, like Garage's unknown
+// It holds buckets, keys and permissions in memory; it stores no objects and
+// serves no S3. What a bucket holds is set by the test through a route of the
+// fake's own, outside Garage's API: PUT /_fake/bucket-usage?id=<bucket id> with
+// {"objects": n, "bytes": n} (the same bearer token); GetBucketInfo then reports
+// those counts (Garage's "objects" and "bytes", as BucketInfo in the
+// specification), and DeleteBucket of a bucket holding objects answers 409
+// BucketNotEmpty as Garage does. Not served (400, like Garage's unknown
 // endpoints): cluster, layout, local aliases, alias endpoints.
 //
 //   node garage_admin_fake.mjs --port 0 --token TOKEN [--region garage]
@@ -28,7 +33,7 @@ if (!token) {
   process.exit(2);
 }
 
-/** @type {Map<string, {id: string, globalAliases: string[], websiteAccess: boolean, websiteConfig: null|object, quotas: {maxSize: number|null, maxObjects: number|null}}>} */
+/** @type {Map<string, {id: string, globalAliases: string[], websiteAccess: boolean, websiteConfig: null|object, quotas: {maxSize: number|null, maxObjects: number|null}, usage: {objects: number, bytes: number}}>} */
 const buckets = new Map();
 /** @type {Map<string, {id: string, name: string, secret: string, createBucket: boolean, perms: Map<string, {read: boolean, write: boolean, owner: boolean}>}>} */
 const keys = new Map();
@@ -94,8 +99,8 @@ function bucketInfo(b) {
     websiteAccess: b.websiteAccess,
     websiteConfig: b.websiteConfig,
     keys: bucketKeys,
-    objects: 0,
-    bytes: 0,
+    objects: b.usage.objects,
+    bytes: b.usage.bytes,
     unfinishedUploads: 0,
     quotas: { ...b.quotas },
   };
@@ -236,6 +241,7 @@ const routes = {
       websiteAccess: false,
       websiteConfig: null,
       quotas: { maxSize: null, maxObjects: null },
+      usage: { objects: 0, bytes: 0 },
     };
     buckets.set(b.id, b);
     return [200, bucketInfo(b)];
@@ -266,8 +272,9 @@ const routes = {
   'DELETE /v1/bucket': (q) => {
     const id = q.get('id');
     if (id === null) throw badRequest('Unknown API endpoint');
-    bucketById(id);
-    // Every bucket of the fake is empty: Garage would answer 409 BucketNotEmpty otherwise.
+    const b = bucketById(id);
+    if (b.usage.objects > 0)
+      throw new ApiError(409, 'BucketNotEmpty', 'Tried to delete a non-empty bucket');
     buckets.delete(id);
     for (const k of keys.values()) k.perms.delete(id);
     return [204, null];
@@ -286,6 +293,14 @@ const routes = {
     const k = keyById(body.accessKeyId);
     const cur = k.perms.get(b.id) ?? { read: false, write: false, owner: false };
     k.perms.set(b.id, { read: cur.read && !p.read, write: cur.write && !p.write, owner: cur.owner && !p.owner });
+    return [200, bucketInfo(b)];
+  },
+  // ---- the fake's own control (not Garage's API): what a bucket holds.
+  'PUT /_fake/bucket-usage': (q, body) => {
+    const b = bucketById(q.get('id'));
+    for (const f of ['objects', 'bytes'])
+      if (!Number.isSafeInteger(body[f]) || body[f] < 0) throw badRequest(`\`${f}\` must be a non-negative integer`);
+    b.usage = { objects: body.objects, bytes: body.bytes };
     return [200, bucketInfo(b)];
   },
 };

@@ -278,6 +278,48 @@ TEST_F(GarageSiteTest, RefusesWhatGarageCannotDo) {
   EXPECT_THAT(noBucket.error().message, HasSubstr(name("peertube", "missing")));
 }
 
+// Garage counts what a bucket holds (GetBucketInfo's "bytes" and "objects"); the fake is told
+// through its own control route, then the provider reads it back by the bucket's id.
+TEST_F(GarageSiteTest, StoredSizeIsGaragesBucketInfo) {
+  auto media = bucket("peertube", "videos");
+  ASSERT_TRUE(buckets_->create(media).ok());
+  auto empty = buckets_->storedSize(media);
+  ASSERT_TRUE(empty.ok()) << empty.error().message;
+  EXPECT_EQ(empty->bytes, 0);
+  EXPECT_EQ(empty->objects, 0);
+
+  auto id = std::string(admin("GET", "/v1/bucket?globalAlias=" + name("peertube", "videos")).second.at("id").as_string());
+  json::object usage{{"objects", 14827}, {"bytes", 13189855625}};
+  ASSERT_EQ(admin("PUT", "/_fake/bucket-usage?id=" + id, &usage).first, 200);
+  auto size = buckets_->storedSize(media);
+  ASSERT_TRUE(size.ok()) << size.error().message;
+  EXPECT_EQ(size->bytes, 13189855625);
+  EXPECT_EQ(size->objects, 14827);
+
+  // Garage refuses to delete a bucket that holds objects; the provider keeps it and says why.
+  auto removed = buckets_->remove(media);
+  ASSERT_FALSE(removed.ok());
+  EXPECT_THAT(removed.error().message, HasSubstr("BucketNotEmpty"));
+  json::object none{{"objects", 0}, {"bytes", 0}};
+  ASSERT_EQ(admin("PUT", "/_fake/bucket-usage?id=" + id, &none).first, 200);
+  ASSERT_TRUE(buckets_->remove(media).ok());
+
+  // Not there, a bad token, no server: errors, never 0 bytes.
+  auto gone = buckets_->storedSize(media);
+  ASSERT_FALSE(gone.ok());
+  EXPECT_EQ(gone.error().kind, ErrorKind::NotFound);
+  auto settings = settings_;
+  settings["adminToken"] = "wrong";
+  auto denied = garage::makeBlobProvider(config(settings))->storedSize(bucket("peertube", "videos"));
+  ASSERT_FALSE(denied.ok());
+  EXPECT_EQ(denied.error().kind, ErrorKind::Unauthorized);
+  settings = settings_;
+  settings["adminUrl"] = "http://127.0.0.1:1";
+  auto unreachable = garage::makeBlobProvider(config(settings))->storedSize(bucket("peertube", "videos"));
+  ASSERT_FALSE(unreachable.ok());
+  EXPECT_EQ(unreachable.error().kind, ErrorKind::Unavailable);
+}
+
 TEST_F(GarageSiteTest, AnUnreachableServerIsUnavailable) {
   auto settings = settings_;
   settings["adminUrl"] = "http://127.0.0.1:1";

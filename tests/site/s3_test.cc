@@ -316,12 +316,73 @@ TEST_F(S3SiteTest, AnUnreachableServerIsUnavailable) {
   EXPECT_EQ(r.error().kind, ErrorKind::Unavailable) << r.error().message;
 }
 
+// ListObjectsV2 page by page: seven objects of known sizes, three to a page (max-keys 3),
+// summed to the byte; the same with one page of up to 1000.
+TEST_F(S3SiteTest, StoredSizeSumsEveryPageOfTheListing) {
+  auto dep = newDeployment();
+  auto b = bucket(dep, "peertube", "videos");
+  ASSERT_TRUE(buckets_->create(b).ok());
+  const auto name = bucketName(dep, "peertube", "videos");
+  auto admin = as(adminId_, adminSecret_);
+
+  auto settings = bucketSettings_;
+  settings["listMaxKeys"] = 3;
+  auto paged = s3::makeBlobProvider(config("s3", settings));
+  auto empty = paged->storedSize(b);
+  ASSERT_TRUE(empty.ok()) << empty.error().message;
+  EXPECT_EQ(empty->bytes, 0);
+  EXPECT_EQ(empty->objects, 0);
+
+  const std::vector<std::pair<std::string, std::size_t>> objects{
+      {"a/1.mp4", 1}, {"a/2.mp4", 1000}, {"b/3.mp4", 1024}, {"b/4.mp4", 4097},
+      {"c/5.mp4", 65536}, {"c/6 with space.mp4", 300001}, {"d/7.mp4", 0}};
+  std::int64_t total = 0;
+  for (auto& [key, bytes] : objects) {
+    auto put = admin.putObject(name, key, std::string(bytes, 'x'));
+    ASSERT_TRUE(put.ok()) << key << ": " << put.error().message;
+    total += static_cast<std::int64_t>(bytes);
+  }
+  // The server really pages at three: a first ListObjectsV2 page is truncated with a continuation token.
+  auto first = admin.send("GET", name, "", {{"list-type", "2"}, {"max-keys", "3"}});
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_THAT(first->body, HasSubstr("<IsTruncated>true</IsTruncated>"));
+  EXPECT_THAT(first->body, HasSubstr("<NextContinuationToken>"));
+
+  auto size = paged->storedSize(b);
+  ASSERT_TRUE(size.ok()) << size.error().message;
+  EXPECT_EQ(size->bytes, total);
+  EXPECT_EQ(size->bytes, 371659);
+  EXPECT_EQ(size->objects, 7);
+  auto onePage = buckets_->storedSize(b);
+  ASSERT_TRUE(onePage.ok()) << onePage.error().message;
+  EXPECT_EQ(onePage->bytes, total);
+  EXPECT_EQ(onePage->objects, 7);
+
+  for (auto& [key, _] : objects) ASSERT_TRUE(admin.deleteObject(name, key).ok());
+  ASSERT_TRUE(buckets_->remove(b).ok());
+  // A bucket that is not there, or a server that does not answer: errors, never 0 bytes.
+  auto gone = paged->storedSize(b);
+  ASSERT_FALSE(gone.ok());
+  EXPECT_EQ(gone.error().kind, ErrorKind::NotFound) << gone.error().message;
+  settings["endpoint"] = "http://127.0.0.1:" + std::to_string(closedPort());
+  settings["timeoutMs"] = 2000;
+  auto unreachable = s3::makeBlobProvider(config("s3", settings))->storedSize(b);
+  ASSERT_FALSE(unreachable.ok());
+  EXPECT_EQ(unreachable.error().kind, ErrorKind::Unavailable);
+}
+
 TEST(S3Settings, BadSettingsAreRefusedByName) {
   try {
     s3::makeBlobProvider(ProviderConfig{"s3", {}, {{"endpoint", "127.0.0.1:9000"}}, "site", {}});
     FAIL() << "no error";
   } catch (const AbortError& e) {
     EXPECT_EQ(e.error().field, "settings.endpoint");
+  }
+  try {
+    s3::makeBlobProvider(ProviderConfig{"s3", {}, {{"endpoint", "http://127.0.0.1:9000"}, {"accessKeyId", "a"}, {"secretAccessKey", "s"}, {"listMaxKeys", 0}}, "site", {}});
+    FAIL() << "no error";
+  } catch (const AbortError& e) {
+    EXPECT_EQ(e.error().field, "settings.listMaxKeys");
   }
   try {
     s3::makeSwiftTempauthAccessKeyProvider(ProviderConfig{

@@ -37,6 +37,39 @@ class FileBlobProvider final : public ManifestProvider<BlobProvider> {
   }
 
   Result<json::object> outputs(const ResolvedResource&, const json::object*) override { return json::object{}; }
+
+ public:
+  /// The bucket's objects are the files under buckets/<name>/ beside its manifest (every
+  /// regular file, recursively; none while the directory does not exist): their sizes summed.
+  Result<StoredSize> storedSize(const ResolvedResource& r) override {
+    auto found = read(r);  // NotFound when the bucket's manifest is not there
+    if (!found) return found.error();
+    auto dir = store_.deploymentDir(r.resource.deployment);
+    if (!dir) return dir.error();
+    auto name = stringAttribute(r.resource.attributes, "name");
+    if (!name) return name.error();
+    const auto objects = *dir / "buckets" / *name;
+    StoredSize size;
+    std::error_code ec;
+    if (!fs::exists(objects, ec)) {
+      if (ec) return Error{ErrorKind::Internal, "cannot read " + objects.string() + ": " + ec.message(), {}};
+      return size;
+    }
+    fs::recursive_directory_iterator it(objects, ec), end;
+    for (; !ec && it != end; it.increment(ec)) {
+      std::error_code fec;
+      if (!it->is_regular_file(fec)) {
+        if (fec) return Error{ErrorKind::Internal, "cannot read " + it->path().string() + ": " + fec.message(), {}};
+        continue;
+      }
+      auto bytes = it->file_size(fec);
+      if (fec) return Error{ErrorKind::Internal, "cannot read the size of " + it->path().string() + ": " + fec.message(), {}};
+      size.bytes += static_cast<std::int64_t>(bytes);
+      ++size.objects;
+    }
+    if (ec) return Error{ErrorKind::Internal, "cannot list " + objects.string() + ": " + ec.message(), {}};
+    return size;
+  }
 };
 
 }  // namespace

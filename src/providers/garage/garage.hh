@@ -14,7 +14,8 @@
 //     "websiteAccess": {"enabled": bool, "indexDocument": "...", "errorDocument": "..."}
 //   "versioning": true is refused: Garage has no bucket versioning.
 //   Outputs {"endpoint", "region"}. remove() deletes the bucket; Garage refuses
-//   one that holds objects (BucketNotEmpty, a Provider error).
+//   one that holds objects (BucketNotEmpty, a Provider error). storedSize() is
+//   GetBucketInfo by id (GET /v1/bucket?id=): Garage's own "bytes" and "objects".
 //
 // "garage" (AccessKeyProvider): a key imported with ImportKey, so that its
 //   secret is the resource's own sealed "secretKey" (Garage takes only 64 hex

@@ -259,6 +259,29 @@ class GarageBlobProvider final : public BlobProvider {
     return {};
   }
 
+  /// GetBucketInfo by the bucket's id (GET /v1/bucket?id=): Garage's "bytes" and "objects".
+  Result<StoredSize> storedSize(const ResolvedResource& rr) override {
+    auto name = stringAttribute(rr.resource.attributes, "name");
+    if (!name) return name.error();
+    auto found = findBucket(api_, *name);
+    if (!found) return found.error();
+    if (!*found) return missing(*name);
+    auto r = api_.call("GET", "/v1/bucket?id=" + net::uriEncode(str(**found, "id")));
+    if (!r) return r.error();
+    auto info = asObject(*r, "GetBucketInfo");
+    if (!info) return info.error();
+    StoredSize size;
+    for (auto [field, out] : {std::pair{"bytes", &size.bytes}, std::pair{"objects", &size.objects}}) {
+      auto* v = info->if_contains(field);
+      if (!v || !(v->is_int64() || v->is_uint64()) || (v->is_int64() && v->get_int64() < 0) ||
+          (v->is_uint64() && v->get_uint64() > static_cast<std::uint64_t>(INT64_MAX)))
+        return Error{ErrorKind::Provider, "Garage at " + api_.settings().adminUrl + " answered GetBucketInfo of \"" +
+                                              *name + "\" without a count of " + field, {}};
+      *out = v->is_int64() ? v->get_int64() : static_cast<std::int64_t>(v->get_uint64());
+    }
+    return size;
+  }
+
   Result<std::vector<std::string>> list(std::string_view deployment) override {
     auto r = api_.call("GET", "/v1/bucket");
     if (!r) return r.error();

@@ -3,9 +3,13 @@
 //
 // "s3" (BlobProvider): buckets on any S3 server, as one admin identity.
 //   Settings: endpoint ("http://127.0.0.1:8080"), region ("us-east-1"),
-//   accessKeyId, secretAccessKey, pathStyle (true), timeoutMs.
+//   accessKeyId, secretAccessKey, pathStyle (true), timeoutMs, listMaxKeys
+//   (1000: objects per page of a listing).
 //   Attributes: {"name", "purpose", optional "versioning": bool}; outputs
 //   {"endpoint", "region"}. read() gives {"name", "versioning"}.
+//   storedSize() sums the sizes of ListObjectsV2, page by page (continuation
+//   tokens): the current versions only (older versions of a versioned bucket
+//   and unfinished multipart uploads are not counted).
 //   Ownership: a bucket's name must start with the deployment's id suffix and
 //   "-" (naming::bucketName does so); create() also tags it
 //   "fedihost-key" = identity key where the server has bucket tagging (Swift's

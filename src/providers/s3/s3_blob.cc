@@ -215,6 +215,15 @@ class S3BlobProvider final : public BlobProvider {
     return observe(spec->name);
   }
 
+  /// ListObjectsV2 of the bucket, every page, sizes summed (as the identity that can read it).
+  Result<StoredSize> storedSize(const ResolvedResource& rr) override {
+    auto name = stringAttribute(rr.resource.attributes, "name");
+    if (!name) return name.error();
+    auto client = dataClient(rr);
+    if (!client) return client.error();
+    return client->storedSize(*name);
+  }
+
   Result<Observed> update(const ResolvedResource& rr) override {
     auto spec = parseBucket(rr.resource);
     if (!spec) return spec.error();

@@ -1,5 +1,7 @@
 #include "providers/s3/s3_client.hh"
 
+#include <charconv>
+
 #include "providers/attributes.hh"
 #include "providers/s3/sigv4.hh"
 
@@ -167,6 +169,9 @@ S3Settings S3Settings::fromSettings(const json::object& settings) {
   out.secretAccessKey = s.string("secretAccessKey");
   out.pathStyle = s.boolean("pathStyle", true);
   out.timeout = s.timeout();
+  out.listMaxKeys = static_cast<int>(s.integer("listMaxKeys", 1000));
+  if (out.listMaxKeys < 1 || out.listMaxKeys > 1000)
+    throw AbortError(Error::invalid("settings.listMaxKeys", "must be 1 to 1000 (objects per page of a listing)"));
   return out;
 }
 
@@ -377,6 +382,39 @@ Result<std::vector<std::string>> S3Client::listObjects(std::string_view bucket) 
     marker = next.empty() ? keys.back() : next.front();
   }
   return keys;
+}
+
+Result<StoredSize> S3Client::storedSize(std::string_view bucket) const {
+  StoredSize size;
+  std::string token;
+  auto bad = [&](const std::string& what) {
+    return Error{ErrorKind::Provider, "S3 at " + settings_.endpoint + ": ListObjectsV2 of " + std::string(bucket) + ": " + what, {}};
+  };
+  for (;;) {
+    Pairs query{{"list-type", "2"}, {"max-keys", std::to_string(settings_.listMaxKeys)}};
+    if (!token.empty()) query.emplace_back("continuation-token", token);
+    auto r = send("GET", bucket, "", query);
+    if (!r) return r.error();
+    if (!net::ok(*r)) return error(*r);
+    if (xmlElements(r->body, "ListBucketResult").empty()) return bad("the answer is not a ListBucketResult");
+    for (auto& c : xmlRawElements(r->body, "Contents")) {
+      auto sizes = xmlElements(c, "Size");
+      if (sizes.size() != 1) return bad("a listed object has no size");
+      std::int64_t n = 0;
+      auto [end, ec] = std::from_chars(sizes.front().data(), sizes.front().data() + sizes.front().size(), n);
+      if (ec != std::errc() || end != sizes.front().data() + sizes.front().size() || n < 0)
+        return bad("a listed object's size is not a number: " + sizes.front());
+      size.bytes += n;
+      ++size.objects;
+    }
+    auto truncated = xmlElements(r->body, "IsTruncated");
+    if (truncated.empty() || truncated.front() != "true") break;
+    auto next = xmlElements(r->body, "NextContinuationToken");
+    if (next.empty() || next.front().empty()) return bad("a truncated page without a NextContinuationToken");
+    if (next.front() == token) return bad("the same continuation token twice");
+    token = next.front();
+  }
+  return size;
 }
 
 }  // namespace fedihost::providers::s3

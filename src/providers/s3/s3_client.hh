@@ -25,8 +25,9 @@ struct S3Settings {
   std::string secretAccessKey;
   bool pathStyle = true;  ///< "/bucket/key" rather than "bucket.host/key"
   std::chrono::milliseconds timeout{10000};
+  int listMaxKeys = 1000;  ///< objects per page of a ListObjectsV2 (1 to 1000)
 
-  /// Reads {endpoint, region, accessKeyId, secretAccessKey, pathStyle, timeoutMs};
+  /// Reads {endpoint, region, accessKeyId, secretAccessKey, pathStyle, timeoutMs, listMaxKeys};
   /// throws AbortError(Invalid "settings.<name>") when one is missing or wrong.
   static S3Settings fromSettings(const json::object& settings);
 };
@@ -107,6 +108,9 @@ class S3Client {
   Result<void> deleteObject(std::string_view bucket, std::string_view key) const;
   /// ListObjects (version 1): every key of the bucket, in the server's (lexicographic) order.
   Result<std::vector<std::string>> listObjects(std::string_view bucket) const;
+  /// ListObjectsV2, page by page (settings' listMaxKeys objects a page, continuation tokens):
+  /// the sum of the objects' sizes and their count. Current versions only.
+  Result<StoredSize> storedSize(std::string_view bucket) const;
 
  private:
   S3Settings settings_;

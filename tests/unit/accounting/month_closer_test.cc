@@ -12,20 +12,17 @@
 #include "store/billing_store.hh"
 #include "store/migrations.hh"
 #include "store/state_store.hh"
-#include "support/temp_dir.hh"
+#include "databases.hh"
 
 namespace fedihost::accounting {
 namespace {
 
 void setNow(const char* t) { clock::setNowForTesting(std::chrono::system_clock::from_time_t(parseTime(t).value())); }
 
-class MonthCloserTest : public ::testing::Test {
+class MonthCloserTest : public testing::StateAndAccounting {
  protected:
   void SetUp() override {
-    stateConn_ = store::connect(stateUrl());
-    store::migrate(*stateConn_, store::DatabaseKind::State);
-    accConn_ = store::connect(accountingUrl());
-    store::migrate(*accConn_, store::DatabaseKind::Accounting);
+    StateAndAccounting::SetUp();
     store::StateStore state(*stateConn_);
     setNow("2027-02-10T09:00:00Z");
     withPlan_ = state.createOrganisation("riverside", "Riverside").value().id;
@@ -38,12 +35,6 @@ class MonthCloserTest : public ::testing::Test {
     auto plan = billing.createPlan(p).value();
     billing.assignPlan(withPlan_, plan.id).orThrow();
   }
-  void TearDown() override { clock::setNowForTesting(); }
-  std::string stateUrl() const { return "sqlite:" + (dir_.path() / "state.db").string(); }
-  std::string accountingUrl() const { return "sqlite:" + (dir_.path() / "accounting.db").string(); }
-
-  testing::TempDir dir_;
-  std::unique_ptr<store::Connection> stateConn_, accConn_;
   std::string withPlan_, withoutPlan_;
 };
 

@@ -5,7 +5,7 @@
 #include "accounting/billing.hh"
 #include "core/clock.hh"
 #include "store/migrations.hh"
-#include "support/temp_dir.hh"
+#include "databases.hh"
 
 namespace fedihost::accounting {
 namespace {
@@ -46,13 +46,10 @@ TEST(Money, RoundingHalfUpAndFormatting) {
 
 /// A machine created in February, resized at the DST change (28 March 2027 01:00 UTC),
 /// deleted on 2 April; a database created on 10 March and deleted mid-month; an IP address.
-class Billing : public ::testing::Test {
+class Billing : public testing::AccountingDatabase {
  protected:
   void SetUp() override {
-    conn_ = store::connect("sqlite:" + (dir_.path() / "accounting.db").string());
-    store::migrate(*conn_, store::DatabaseKind::Accounting);
-    acc_ = std::make_unique<store::AccountingStore>(*conn_);
-    bill_ = std::make_unique<store::BillingStore>(*conn_);
+    AccountingDatabase::SetUp();
     auto ev = [&](const char* when, const char* key, const char* event, const char* q) {
       acc_->resourceEvent({std::string(key) + when, when, "org_a", key[4] == 'a' ? "dep_a" : "dep_b", key,
                            "kind", event, q});
@@ -66,12 +63,6 @@ class Billing : public ::testing::Test {
     planId_ = bill_->createPlan(plan()).value().id;
     bill_->assignPlan("org_a", planId_).orThrow();
   }
-  void TearDown() override { clock::setNowForTesting(); }
-
-  testing::TempDir dir_;
-  std::unique_ptr<store::Connection> conn_;
-  std::unique_ptr<store::AccountingStore> acc_;
-  std::unique_ptr<store::BillingStore> bill_;
   std::string planId_;
 };
 

@@ -463,5 +463,38 @@ TEST_F(FileKindTest, InterruptedWritesLeaveNoTemporaryFiles) {
   EXPECT_THAT(*keys, ElementsAre(r.key));
 }
 
+TEST_F(FileKindTest, ABucketsStoredSizeIsTheBytesOfTheFilesUnderItsDirectory) {
+  auto bucket = file::makeBlobProvider(config());
+  auto b = makeResource("dep_x", ResourceKind::Bucket, "media", {{"name", "x-media"}});
+  auto missing = bucket->storedSize(resolved(b));  // not created: not held, not 0 bytes
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().kind, ErrorKind::NotFound);
+
+  ASSERT_TRUE(bucket->create(resolved(b)).ok());
+  auto empty = bucket->storedSize(resolved(b));  // no objects directory yet
+  ASSERT_TRUE(empty.ok()) << empty.error().message;
+  EXPECT_EQ(empty->bytes, 0);
+  EXPECT_EQ(empty->objects, 0);
+
+  fs::create_directories(root_ / "dep_x/buckets/x-media/photos/2027");
+  std::ofstream(root_ / "dep_x/buckets/x-media/a.txt") << std::string(1000, 'a');
+  std::ofstream(root_ / "dep_x/buckets/x-media/photos/2027/b.jpg") << std::string(123457, 'b');
+  std::ofstream(root_ / "dep_x/buckets/x-media/photos/empty") << "";
+  auto size = bucket->storedSize(resolved(b));
+  ASSERT_TRUE(size.ok()) << size.error().message;
+  EXPECT_EQ(size->bytes, 124457);
+  EXPECT_EQ(size->objects, 3);
+
+  // Listing the bucket's manifests is not confused by its objects' directory.
+  EXPECT_THAT(bucket->list("dep_x").value(), ElementsAre(b.key));
+
+  // Objects that cannot be listed (here: a file where the directory should be) are an error, never 0 bytes.
+  fs::remove_all(root_ / "dep_x/buckets/x-media");
+  std::ofstream(root_ / "dep_x/buckets/x-media") << "not a directory";
+  auto unreadable = bucket->storedSize(resolved(b));
+  ASSERT_FALSE(unreadable.ok());
+  EXPECT_EQ(unreadable.error().kind, ErrorKind::Internal);
+}
+
 }  // namespace
 }  // namespace fedihost::providers::testing
