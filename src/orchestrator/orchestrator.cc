@@ -35,10 +35,16 @@ std::string digest(const json::value& v) {
   return hex;
 }
 
-/// Secrets are compared by name only: their sealed form differs at every sealing.
+/// Secrets are not compared: their sealed form differs at every sealing. An object
+/// of secrets only (the secrets a NixOS provider delivers) counts as one.
 bool isSecret(const json::value& v) {
   const auto* o = v.if_object();
-  return o && o->contains("secret");
+  if (!o) return false;
+  if (o->contains("secret")) return true;
+  return !o->empty() && std::all_of(o->begin(), o->end(), [](const auto& kv) {
+    const auto* e = kv.value().if_object();
+    return e && e->contains("secret");
+  });
 }
 
 /// Canonical text of a value; an array counts as a set (providers need not keep our order).
