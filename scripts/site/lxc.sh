@@ -69,6 +69,7 @@ case "$cmd" in
     nixos=""
     if [ "$flavour" = sshd ]; then
       [ -x "$cache/usr/sbin/sshd" ] || { echo "lxc.sh: $cache has no sshd (delete it to rebuild)" >&2; exit 1; }
+      command -v ssh-keygen >/dev/null || { echo "lxc.sh: ssh-keygen not found (apt-get install openssh-client)" >&2; exit 1; }
       ssh-keygen -q -t ed25519 -N "" -C fedihost-test -f "$S/id_ed25519"
       nixos=", \"nixos-config\": {\"implementation\": \"ssh\", \"settings\": {\"privateKey\": {\"file\": \"$S/id_ed25519\"}}}"
     fi
