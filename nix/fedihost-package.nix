@@ -23,6 +23,7 @@
   tomlplusplus,
   postgresql,
   ldns,
+  libssh,
 }:
 let
   src = lib.cleanSource ./..;
@@ -64,6 +65,7 @@ stdenv.mkDerivation {
     tomlplusplus
     postgresql
     ldns
+    libssh
   ];
 
   cmakeFlags = [

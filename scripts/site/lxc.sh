@@ -10,15 +10,26 @@
 #     10.213.N.2 to .254 are the test's: N is random, so two runs do not collide).
 #   lxc.sh stop DIR    kills and destroys every container in DIR/lxc/containers,
 #                      deletes their host-side veths (and routes), removes the directory.
+# FEDIHOST_LXC_FLAVOUR=sshd (scripts/site/lxc-sshd.sh): the same in DIR/lxc-sshd, from
+# a cache with openssh-server (rootfs-bookworm-sshd), and a key pair for the "ssh" NixOS
+# provider: DIR/lxc-sshd/id_ed25519(.pub); provider.json also has
+#   {"nixos-config": {"implementation": "ssh", "settings": {"privateKey": {"file": …}}}}.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 cmd=${1:?usage: lxc.sh start|stop DIR}
 dir=${2:?usage: lxc.sh start|stop DIR}
-S="$dir/lxc"
+flavour=${FEDIHOST_LXC_FLAVOUR:-}
+S="$dir/lxc${flavour:+-$flavour}"
 P="$S/containers"
 cache_dir=${FEDIHOST_CACHE:-/var/cache/fedihost}
-cache="$cache_dir/rootfs-bookworm"
+cache="$cache_dir/rootfs-bookworm${flavour:+-$flavour}"
+include=iproute2,netcat-openbsd
+case "$flavour" in
+  "") ;;
+  sshd) include=$include,openssh-server ;;
+  *) echo "lxc.sh: unknown FEDIHOST_LXC_FLAVOUR $flavour (known: sshd)" >&2; exit 2 ;;
+esac
 mirror=${FEDIHOST_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 init=/usr/local/sbin/fedihost-init
 
@@ -47,7 +58,7 @@ case "$cmd" in
     if [ ! -d "$cache/etc" ]; then
       rm -rf "$cache.building"
       echo "lxc.sh: building $cache with debootstrap (once)" >&2
-      debootstrap --variant=minbase --include=iproute2,netcat-openbsd bookworm "$cache.building" "$mirror" \
+      debootstrap --variant=minbase --include=$include bookworm "$cache.building" "$mirror" \
         >"$S/debootstrap.log" 2>&1 || fail_with_log "lxc.sh: debootstrap failed" "$S/debootstrap.log"
       write_init "$cache.building"
       mv "$cache.building" "$cache"
@@ -55,9 +66,16 @@ case "$cmd" in
     [ -x "$cache$init" ] || write_init "$cache"
     [ -x "$cache/usr/bin/nc.openbsd" ] || { echo "lxc.sh: $cache has no nc (delete it to rebuild)" >&2; exit 1; }
     exec 9>&-
+    nixos=""
+    if [ "$flavour" = sshd ]; then
+      [ -x "$cache/usr/sbin/sshd" ] || { echo "lxc.sh: $cache has no sshd (delete it to rebuild)" >&2; exit 1; }
+      command -v ssh-keygen >/dev/null || { echo "lxc.sh: ssh-keygen not found (apt-get install openssh-client)" >&2; exit 1; }
+      ssh-keygen -q -t ed25519 -N "" -C fedihost-test -f "$S/id_ed25519"
+      nixos=", \"nixos-config\": {\"implementation\": \"ssh\", \"settings\": {\"privateKey\": {\"file\": \"$S/id_ed25519\"}}}"
+    fi
     cat >"$S/provider.json" <<JSON
 {"machine": {"implementation": "lxc", "settings": {
-  "lxcPath": "$P", "rootfsCache": "$cache", "init": "$init", "network": "routed", "timeoutMs": 30000}}}
+  "lxcPath": "$P", "rootfsCache": "$cache", "init": "$init", "network": "routed", "timeoutMs": 30000}}$nixos}
 JSON
     echo "{\"subnet\": \"10.213.$((RANDOM % 250 + 1))\"}" >"$S/site.json"
     trap - EXIT

@@ -14,6 +14,12 @@ json::object ref(const std::string& key, std::string_view output) {
   return {{"ref", key}, {"output", output}};
 }
 json::object secret(const std::string& name) { return {{"secret", name}}; }
+/// The secret of an app for a purpose, also listed in `all` (file name -> secret).
+json::object secretOf(json::object& all, const std::string& app, std::string_view purpose) {
+  auto name = naming::secretName(app, purpose);
+  all[name] = secret(name);
+  return secret(name);
+}
 
 class Expander {
  public:
@@ -44,6 +50,7 @@ class Expander {
     std::vector<std::string> configDeps{machineKey};
     std::vector<std::string> dnsKeys;
     json::array hostNames;
+    json::object secrets;  // every generated secret, delivered to the machine under its name
     for (auto& host : nixos::publishedHosts(d_)) {
       dnsKeys.push_back(add(ResourceKind::DnsRecordSet, "A-" + host,
                             {{"zone", d_.domain},
@@ -69,7 +76,7 @@ class Expander {
                                  {{"engine", engine},
                                   {"name", name},
                                   {"owner", name},
-                                  {"password", secret(naming::secretName(app.id, "database-password"))}},
+                                  {"password", secretOf(secrets, app.id, "database-password")}},
                                  {}));
       }
       if (!app.needs.buckets.empty()) {
@@ -84,20 +91,22 @@ class Expander {
         configDeps.push_back(add(ResourceKind::AccessKey, app.id,
                                  {{"name", app.id},
                                   {"buckets", bucketNames},
-                                  {"secretKey", secret(naming::secretName(app.id, "s3-secret-key"))}},
+                                  {"secretKey", secretOf(secrets, app.id, "s3-secret-key")}},
                                  bucketKeys));
       }
       if (app.needs.mail)
         configDeps.push_back(add(ResourceKind::MailAccount, app.id,
                                  {{"address", naming::mailAddress(d_.domain, app.id)},
-                                  {"password", secret(naming::secretName(app.id, "mail-password"))}},
+                                  {"password", secretOf(secrets, app.id, "mail-password")}},
                                  {}));
     }
 
     // The configuration refers to the outputs of everything in configDeps (the database's host,
     // the access key's endpoint, the relay, the certificate's serial): it is written after them.
     auto configuration = nixos::renderMachineConfiguration(d_, {"main", address});
-    add(ResourceKind::NixosConfig, "main", {{"machine", "main"}, {"configuration", std::move(configuration)}},
+    // The machine's address for the delivery (a NixOS provider that reaches the machine over SSH).
+    add(ResourceKind::NixosConfig, "main",
+        {{"machine", "main"}, {"address", address}, {"configuration", std::move(configuration)}, {"secrets", secrets}},
         configDeps);
     return std::move(out_);
   }

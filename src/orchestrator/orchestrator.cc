@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -41,6 +42,18 @@ bool isSecret(const json::value& v) {
   return o && o->contains("secret");
 }
 
+/// The names of an object made of secrets only (those a NixOS configuration delivers), else nothing.
+std::optional<std::set<std::string>> secretNames(const json::value& v) {
+  const auto* o = v.if_object();
+  if (!o || o->empty()) return std::nullopt;
+  std::set<std::string> names;
+  for (auto& kv : *o) {
+    if (!isSecret(kv.value())) return std::nullopt;
+    names.emplace(kv.key());
+  }
+  return names;
+}
+
 /// Canonical text of a value; an array counts as a set (providers need not keep our order).
 std::string canonicalSet(const json::value& v) {
   if (!v.is_array()) return jsonutil::canonicalCompact(v);
@@ -59,6 +72,10 @@ std::vector<std::string> differences(const json::object& asked, const json::obje
     if (isSecret(kv.value())) continue;
     auto* h = held.if_contains(kv.key());
     if (!h) continue;  // a provider need not echo everything
+    if (auto names = secretNames(kv.value())) {
+      if (names != secretNames(*h)) out.emplace_back(kv.key());
+      continue;
+    }
     if (canonicalSet(*h) != canonicalSet(kv.value())) out.emplace_back(kv.key());
   }
   return out;

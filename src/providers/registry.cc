@@ -7,6 +7,7 @@
 #include "providers/file/file_providers.hh"
 #include "providers/garage/garage.hh"
 #include "providers/lxc/lxc.hh"
+#include "providers/nixos_ssh/nixos_ssh.hh"
 #include "providers/pool/pool.hh"
 #include "providers/postfix/postfix.hh"
 #include "providers/postgresql/postgresql.hh"
@@ -87,6 +88,7 @@ void registerBuiltinProviders() {
     Registry<AccessKeyProvider>::instance().add("file", file::makeAccessKeyProvider);
     Registry<MailProvider>::instance().add("file", file::makeMailProvider);
     Registry<NixosProvider>::instance().add("file", file::makeNixosProvider);
+    Registry<NixosProvider>::instance().add("ssh", nixos_ssh::makeNixosProvider);
     Registry<CertificateProvider>::instance().add("file", file::makeCertificateProvider);
     Registry<CertificateProvider>::instance().add("acme", acme::makeCertificateProvider);
     Registry<IpAddressProvider>::instance().add("pool", pool::makeIpProvider);

@@ -75,6 +75,31 @@ TEST(ExpandTest, SecretsAreReferencesNeverValues) {
   }
 }
 
+TEST(ExpandTest, TheNixosConfigurationCarriesTheAddressAndEverySecretTheFilesNameForDelivery) {
+  auto rs = expand(social());
+  std::set<std::string> referenced;  // every secret another resource refers to
+  const Resource* config = nullptr;
+  for (auto& r : rs) {
+    if (r.kind == ResourceKind::NixosConfig) config = &r;
+    for (auto& kv : r.attributes)
+      if (auto* o = kv.value().if_object(); o && o->contains("secret") && r.kind != ResourceKind::NixosConfig)
+        referenced.insert(std::string(o->at("secret").as_string()));
+  }
+  ASSERT_NE(config, nullptr);
+  EXPECT_EQ(config->attributes.at("address"),
+            boost::json::value(boost::json::object{{"ref", "dep_0000000000000001/ip-address/main"}, {"output", "address"}}));
+  std::set<std::string> delivered;
+  for (auto& kv : config->attributes.at("secrets").as_object()) {
+    EXPECT_EQ(kv.value(), boost::json::value(boost::json::object{{"secret", kv.key()}})) << kv.key();
+    delivered.insert(std::string(kv.key()));
+  }
+  EXPECT_EQ(delivered, referenced);
+  EXPECT_TRUE(delivered.count("mastodon-mail-password"));
+  // The files the configuration names are the ones delivered.
+  auto text = boost::json::serialize(config->attributes.at("configuration"));
+  for (auto& name : delivered) EXPECT_NE(text.find("/run/fedihost/secrets/" + name), std::string::npos) << name;
+}
+
 TEST(PlannerTest, FirstPlanCreatesEverythingAfterItsDependencies) {
   auto desired = expand(social());
   auto p = plan("dep", desired, {});
