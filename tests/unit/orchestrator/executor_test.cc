@@ -150,7 +150,10 @@ TEST_F(ExecutorTest, TheNixosConfigurationGetsTheRealProvidersOutputsAndSecretsS
   const auto text = boost::json::serialize(c);
   EXPECT_EQ(text.find("sb2:"), std::string::npos);
   EXPECT_EQ(text.find("BEGIN CERTIFICATE"), std::string::npos);
-  EXPECT_TRUE(state_->sealedSecrets(d.id).empty()) << "rendering needs no secret";
+  // The secrets travel beside the configuration, sealed, to be delivered as files (nixos-config's
+  // `secrets`, the ssh provider), never inside it.
+  ASSERT_TRUE(resolved->contains("secrets"));
+  EXPECT_TRUE(resolved->at("secrets").as_object().contains("mastodon-database-password"));
 }
 
 TEST_F(ExecutorTest, DestroyRemovesExactlyItsFilesAndForgetsItsResources) {
