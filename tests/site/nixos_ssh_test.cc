@@ -229,7 +229,7 @@ TEST_F(NixosSshSiteTest, DeliversFilesAndSecretsInMemorySwitchesOnceAndRecordsTh
   auto m = startMachine("dep_nixssh1", 11);
   ASSERT_FALSE(m.secrets.empty());
   // Built from the target as a server builds it: the key file read from the site's {"file": …}.
-  auto providers = site_->providers();
+  auto providers = site_->providers({"ip-address", "machine", "dns-record-set", "certificate"});
   providers["nixos-config"].as_object()["settings"].as_object()["switchCommand"] = jsonArray(kSwitch);
   fedihost::testing::TempDir root("nixos-ssh-target");
   auto t = Target::fromConfig({{"name", "site"}, {"providers", providers}}, root.path(), stateUrl_);
