@@ -24,6 +24,7 @@
   postgresql,
   ldns,
   libssh,
+  libarchive,
 }:
 let
   src = lib.cleanSource ./..;
@@ -66,6 +67,7 @@ stdenv.mkDerivation {
     postgresql
     ldns
     libssh
+    libarchive
   ];
 
   cmakeFlags = [

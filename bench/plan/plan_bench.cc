@@ -9,6 +9,11 @@
 //                     deployment's fingerprint; a plan whose inputs did not change
 //                     since is not computed again. The cache is filled by one
 //                     untimed pass first (its time is the counter cold_pass_s).
+//   BM_PlanSurvey     the same as the server's plan survey after each periodic
+//                     refresh (PlanCache::survey): pages of ids and generations
+//                     (which move with the desired state too, migration 016); a
+//                     deployment whose generation did not move is not read at
+//                     all. Cold pass untimed first, as above.
 //   BM_PlanOneChanged plans one deployment whose settings changed in memory
 //                     (Mastodon maxTootChars 500 -> 1000); must not grow with N.
 // The filled database is cached as build/bench-data/plan-<N>.db (with a .key
@@ -274,6 +279,35 @@ void BM_FullNoopPlanFingerprinted(benchmark::State& st) {
   st.counters["peak_rss_MiB"] = peakRssMiB();
 }
 
+void BM_PlanSurvey(benchmark::State& st) {
+  const int n = static_cast<int>(st.range(0));
+  Env& e = env(n);
+  e.orch->plans().clear();
+  resetPeakRss();
+  auto t0 = std::chrono::steady_clock::now();
+  auto cold = e.orch->plans().survey(*e.state, orchestrator::PlanVariant::WithDrift);
+  const double coldSeconds = secondsSince(t0);
+  if (cold.skipped != 0 || cold.deployments != n || cold.pending != 0)
+    st.SkipWithError("the cold survey skipped plans, missed some or found changes");
+  orchestrator::SurveyCount total;
+  for (auto _ : st) {
+    auto c = e.orch->plans().survey(*e.state, orchestrator::PlanVariant::WithDrift);
+    total.deployments += c.deployments;
+    total.pending += c.pending;
+    total.skipped += c.skipped;
+  }
+  if (total.pending != 0 || total.deployments != n * st.iterations() || total.skipped != total.deployments)
+    st.SkipWithError(("expected " + std::to_string(n * st.iterations()) + " empty plans all skipped, got " +
+                      std::to_string(total.deployments) + " plans, " + std::to_string(total.skipped) + " skipped, " +
+                      std::to_string(total.pending) + " not empty")
+                         .c_str());
+  st.counters["deployments"] = n;
+  st.counters["cold_pass_s"] = coldSeconds;
+  st.counters["per_deployment"] =
+      benchmark::Counter(double(n), benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+  st.counters["peak_rss_MiB"] = peakRssMiB();
+}
+
 /// What GET /api/v1/deployments costs for a deployment's status ("changes pending": its plan with
 /// drift aside), for one page of 50: computed in full (arg 0, as before) or through the plan
 /// cache (arg 1). The rest of the answer (runs, drift, recorded resources) is not in it.
@@ -342,6 +376,7 @@ int main(int argc, char** argv) {
         ->Arg(n)
         ->Unit(benchmark::kMillisecond)
         ->Iterations(n >= 100000 ? 3 : 5);
+    benchmark::RegisterBenchmark("BM_PlanSurvey", BM_PlanSurvey)->Arg(n)->Unit(benchmark::kMillisecond)->Iterations(5);
     benchmark::RegisterBenchmark("BM_PlanOneChanged", BM_PlanOneChanged)
         ->Arg(n)
         ->Unit(benchmark::kMicrosecond)

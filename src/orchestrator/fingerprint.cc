@@ -146,6 +146,42 @@ std::vector<PlanOutline> PlanCache::outlines(store::StateStore& state, const std
   return out;
 }
 
+SurveyCount PlanCache::survey(store::StateStore& state, PlanVariant variant,
+                              const std::function<bool(const std::string&, const PlanOutline&)>& each,
+                              int pageSize) {
+  SurveyCount n;
+  store::PlanInputs inputs(state.connection());
+  std::string after;
+  for (auto page = inputs.live(after, pageSize); !page.empty(); page = inputs.live(after, pageSize)) {
+    after = page.back().deployment;
+    for (auto& live : page) {
+      auto key = keyOf(live.deployment, variant);
+      std::shared_ptr<const PlanOutline> outline;
+      {
+        std::lock_guard lock(mu_);
+        if (auto it = entries_.find(key); it != entries_.end() && it->second.surveyedAt == live.generation)
+          outline = it->second.outline;
+      }
+      if (outline) {
+        ++n.skipped;
+      } else {
+        auto d = state.getDeployment(live.deployment);
+        if (!d && d.error().kind == ErrorKind::NotFound) continue;  // deleted since the page was read
+        if (!d) throw AbortError(d.error());
+        if (d->status == DeploymentStatus::Deleted) continue;
+        auto fingerprint = planFingerprint(*d, live.generation, variant);
+        outline = std::make_shared<const PlanOutline>(outlineOf(planDeployment(state, *d, variant)));
+        std::lock_guard lock(mu_);
+        entries_[key] = Entry{std::move(fingerprint), outline, live.generation};
+      }
+      ++n.deployments;
+      n.pending += !outline->empty();
+      if (each && !each(live.deployment, *outline)) return n;
+    }
+  }
+  return n;
+}
+
 void PlanCache::clear() {
   std::lock_guard lock(mu_);
   entries_.clear();

@@ -7,10 +7,15 @@
 // fingerprint of those inputs is the one a plan was computed from, the plan is
 // not computed again: its outline (what it changes) is taken from the cache.
 //
+// A survey of every deployment's plan goes further: the database's generation
+// also moves with the desired state (migration 016), so a deployment whose
+// generation is the one its outline was surveyed at is not even read.
+//
 // The cache lives in the process (about 150 bytes a deployment when nothing is to
 // be done); a restart computes each plan once more. Several processes on one
 // database each keep their own, and stay right: the generation is the database's.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -43,9 +48,24 @@ Plan planDeployment(store::StateStore& state, const Deployment& d, PlanVariant v
 /// resources and drift (store::PlanInputs).
 std::string planFingerprint(const Deployment& d, std::int64_t generation, PlanVariant variant);
 
+/// What a survey of every live deployment's plan found.
+struct SurveyCount {
+  std::int64_t deployments = 0;  ///< live deployments surveyed
+  std::int64_t pending = 0;      ///< whose plan is not empty
+  std::int64_t skipped = 0;      ///< whose outline was taken from the cache, the deployment not read
+};
+
 /// Outlines of plans by deployment, kept with the fingerprint of their inputs. Thread-safe.
 class PlanCache {
  public:
+  /// Every live deployment's plan outline, a page of ids and generations at a time (one query a
+  /// page, store::PlanInputs::live). A deployment whose generation is the one its outline was
+  /// surveyed at is not read at all; the others are read from the store and planned in full.
+  /// `each` (if given) gets every deployment's id and outline, in id order, and returns false to
+  /// end the survey there (a server stopping).
+  SurveyCount survey(store::StateStore& state, PlanVariant variant,
+                     const std::function<bool(const std::string&, const PlanOutline&)>& each = {},
+                     int pageSize = 1000);
   /// The outline of the deployment's plan: the cached one if the fingerprint of its inputs is
   /// unchanged (`skipped` true), otherwise computed in full and kept.
   PlanOutline outline(store::StateStore& state, const Deployment& d, PlanVariant variant, bool* skipped = nullptr);
@@ -61,6 +81,10 @@ class PlanCache {
   struct Entry {
     std::string fingerprint;
     std::shared_ptr<const PlanOutline> outline;
+    /// The database's generation of the deployment's inputs when a survey read it (the deployment
+    /// read after it, so a change in between moves the generation on); -1 when the outline was
+    /// computed from a deployment the caller gave, which may not be the stored one.
+    std::int64_t surveyedAt = -1;
   };
   std::shared_ptr<const PlanOutline> lookup(const std::string& key, const std::string& fingerprint) const;
   std::shared_ptr<const PlanOutline> compute(store::StateStore& state, const Deployment& d, PlanVariant variant,

@@ -604,8 +604,34 @@ void Orchestrator::refreshLoop() {
     }
     spdlog::info("periodic refresh: {} deployments read back, {} with drift, {} skipped (a run in progress)", n, drifted,
                  skipped);
+    // Then what an apply of each would change now; only deployments whose inputs moved are planned.
+    try {
+      auto started = std::chrono::steady_clock::now();
+      bool stopped = false;
+      PlanSurvey survey{plans_.survey(state, PlanVariant::WithDrift,
+                                      [&](const std::string&, const PlanOutline&) {
+                                        std::lock_guard l(refreshMu_);
+                                        stopped = stopping_;
+                                        return !stopped;
+                                      }),
+                        0, clock::nowRfc3339()};
+      if (stopped) break;
+      survey.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      spdlog::info("plan survey: {} live deployments, {} with changes pending, {} planned again, in {:.3f} s",
+                   survey.count.deployments, survey.count.pending, survey.count.deployments - survey.count.skipped,
+                   survey.seconds);
+      std::lock_guard l(surveyMu_);
+      lastSurvey_ = std::move(survey);
+    } catch (const std::exception& e) {
+      spdlog::warn("plan survey failed: {}", e.what());
+    }
     lock.lock();
   }
+}
+
+Orchestrator::PlanSurvey Orchestrator::lastSurvey() const {
+  std::lock_guard lock(surveyMu_);
+  return lastSurvey_;
 }
 
 void Orchestrator::start() {

@@ -159,6 +159,14 @@ class Orchestrator {
   Plan planFor(store::StateStore& state, const Deployment& d) const;
   /// Outlines of plans kept by the fingerprint of their inputs: cheap when nothing changed.
   PlanCache& plans() const { return plans_; }
+  /// The survey of every live deployment's plan (with drift) that follows each periodic refresh.
+  struct PlanSurvey {
+    SurveyCount count;
+    double seconds = 0;  ///< how long it took
+    std::string at;      ///< when it ended (RFC 3339); "" before the first
+  };
+  /// The last survey (GET /metrics: fedihost_deployments_changes_pending).
+  PlanSurvey lastSurvey() const;
   /// Plans and queues an apply run; Conflict if the deployment has a run queued or running, or is being refreshed.
   Result<Run> apply(store::StateStore& state, const Deployment& d);
   /// Plans and queues the run that deletes every resource of the deployment; Conflict as for apply.
@@ -248,6 +256,9 @@ class Orchestrator {
   bool jobsStopping_ = false;
   std::vector<std::thread> jobThreads_;
   std::unique_ptr<Backups> backups_;
+
+  mutable std::mutex surveyMu_;
+  PlanSurvey lastSurvey_;  ///< under surveyMu_: written by the refresher thread, read by handlers
 
   std::thread refresher_;
   std::mutex refreshMu_;

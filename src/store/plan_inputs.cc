@@ -23,4 +23,15 @@ std::map<std::string, std::int64_t> PlanInputs::generations(const std::vector<st
   return out;
 }
 
+std::vector<PlanInputs::Live> PlanInputs::live(const std::string& after, int limit) {
+  std::vector<Live> out;
+  out.reserve(static_cast<std::size_t>(limit));
+  for (auto& r : c_.query("SELECT d.id, COALESCE(p.generation, 0) FROM deployments d "
+                          "LEFT JOIN plan_inputs p ON p.deployment_id = d.id "
+                          "WHERE d.status <> 'deleted' AND d.id > ?1 ORDER BY d.id LIMIT ?2",
+                          {after, std::int64_t{limit}}))
+    out.push_back({r.text(0), r.integer(1)});
+  return out;
+}
+
 }  // namespace fedihost::store

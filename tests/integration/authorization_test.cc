@@ -4,9 +4,11 @@
 // a route missing from this table, or declared differently there, fails.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <map>
 #include <regex>
 #include <set>
+#include <thread>
 
 #include "api/router.hh"
 #include "core/clock.hh"
@@ -165,7 +167,14 @@ class AuthorizationMatrix : public ::testing::Test {
     w.run = st.createRun(dep.id, RunKind::Apply, {}).value().id;
     st.setRunStatus(w.run, RunStatus::Succeeded);  // an ended run: its event stream ends at once
     store::JobStore jobs(st.connection());
-    w.job = jobs.createRefresh(dep.id, w.org, "usr_x").value().id;
+    // The server's executor polls for queued runs and may have claimed this one before it was marked
+    // ended: until it lets go of it, a refresh is refused (Conflict). Wait for that, boundedly.
+    auto job = jobs.createRefresh(dep.id, w.org, "usr_x");
+    for (int i = 0; !job && job.error().kind == ErrorKind::Conflict && i < 600; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      job = jobs.createRefresh(dep.id, w.org, "usr_x");
+    }
+    w.job = std::move(job).orThrow().id;
     jobs.finish(w.job, {});  // an ended refresh job (its claim released): its event stream ends at once
     if (withPlan) w.plan = server_.orchestrator().savePlan(st, dep).id;
     {

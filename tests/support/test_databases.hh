@@ -1,7 +1,7 @@
 #pragma once
 // The database backend of the tests. By default each test uses SQLite files in its
-// temporary directory. With FEDIHOST_TEST_BACKEND=postgresql (the tests of ctest
-// label `pg` set it) each test gets fresh PostgreSQL databases instead, created
+// temporary directory. With FEDIHOST_TEST_BACKEND=postgresql (or
+// FEDIHOST_TEST_POSTGRESQL_DIR, which the tests of ctest label `pg` set) each test gets fresh PostgreSQL databases instead, created
 // on a PostgreSQL server this test process starts once (scripts/site/postgresql.sh:
 // a free loopback port, a temporary directory, stopped by PID at exit) and dropped
 // when the test ends. FEDIHOST_TEST_POSTGRESQL_URL=postgresql://… (a superuser's
@@ -28,10 +28,14 @@
 
 namespace fedihost::testing {
 
-/// True when the tests run against PostgreSQL.
+/// True when the tests run against PostgreSQL: FEDIHOST_TEST_BACKEND=postgresql, or a
+/// shared server named by FEDIHOST_TEST_POSTGRESQL_DIR (ctest's pg tests set only that
+/// one variable: gtest_discover_tests splits a list-valued ENVIRONMENT property, so a
+/// second variable would be lost, and with it the FIXTURES_REQUIRED that follows).
 inline bool usingPostgresql() {
   const char* b = std::getenv("FEDIHOST_TEST_BACKEND");
-  return b && std::string(b) == "postgresql";
+  if (b) return std::string(b) == "postgresql";
+  return std::getenv("FEDIHOST_TEST_POSTGRESQL_DIR") != nullptr;
 }
 
 /// This process's PostgreSQL server (started on first use).

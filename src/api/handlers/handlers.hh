@@ -17,6 +17,13 @@ namespace fedihost::api::handlers {
 
 /// A JSON response.
 Response json(int status, const boost::json::value& body);
+/// A text/event-stream response. `poll` (called by the server every ~150 ms, maybe on
+/// another handler thread: it must own what it reads) gives the events that changed since
+/// its last call, "" when none, and whether the stream ends; after about 15 s without an
+/// event a comment line is sent, so that proxies keep the stream open.
+Response eventStream(std::function<StreamChunk()> poll);
+/// One server-sent event: "event: NAME\ndata: DATA\n\n".
+std::string sseEvent(const std::string& name, const std::string& data);
 
 // backups.cc
 Response postBackup(RequestContext& ctx);

@@ -48,32 +48,18 @@ Response getJobEvents(RequestContext& ctx) {
 
   // Each poll sends the job when it changed (state, progress, then its result); the stream ends
   // with the job's last state, done or failed.
-  struct Seen {
-    std::string job;
-    int quietPolls = 0;
-  };
-  auto seen = std::make_shared<Seen>();
   auto current = ctx.app.current;  // polled later, maybe on another handler thread
-  Response r;
-  r.headers["content-type"] = "text/event-stream";
-  r.headers["cache-control"] = "no-cache";
-  r.stream = [current, id, seen]() -> StreamChunk {
-    StreamChunk chunk;
+  return eventStream([current, id, last = std::string()]() mutable {
     auto job = store::JobStore(current().state.connection()).get(id);
-    if (!job) return {"event: error\ndata: " + job.error().message + "\n\n", true};
-    auto text = boost::json::serialize(jobJson(*job));
-    if (text != seen->job) {
-      chunk.data = "event: job\ndata: " + text + "\n\n";
-      seen->job = std::move(text);
+    if (!job) return StreamChunk{sseEvent("error", job.error().message), true};
+    StreamChunk chunk;
+    if (auto text = boost::json::serialize(jobJson(*job)); text != last) {
+      chunk.data = sseEvent("job", text);
+      last = std::move(text);
     }
     chunk.done = job->ended();
-    if (chunk.data.empty() && ++seen->quietPolls >= 100) {  // ~15 s: keep proxies from closing the stream
-      chunk.data = ": keep-alive\n\n";
-      seen->quietPolls = 0;
-    }
     return chunk;
-  };
-  return r;
+  });
 }
 
 }  // namespace fedihost::api::handlers

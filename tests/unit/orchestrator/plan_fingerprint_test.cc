@@ -176,6 +176,100 @@ RC_GTEST_PROP(PlanFingerprintProperty, APlanSkippedByFingerprintEqualsThePlanCom
   }
 }
 
+/// Writes the deployment's desired state as the caller holds it to the store (its row, apps and
+/// status), as an edit through the API would.
+void persist(World& w) {
+  auto status = w.d.status;
+  w.d = w.state->updateDeployment(w.d, w.d.version, {}).value();
+  w.state->setDeploymentStatus(w.d.id, status);
+  w.d.status = status;
+}
+
+RC_GTEST_PROP(PlanFingerprintProperty, ASurveyedPlanEqualsThePlanOfTheStoredDeploymentComputedInFull, ()) {
+  World w;
+  PlanCache cache;
+  auto count = *rc::gen::inRange<std::size_t>(1, 11);
+  auto changes = *rc::gen::container<std::vector<int>>(count, rc::gen::inRange(0, static_cast<int>(kChanges) + 1));
+  std::string history;
+  for (std::size_t i = 0; i <= changes.size(); ++i) {
+    int change = i == 0 ? Nothing : changes[i - 1];
+    if (change == kChanges) {
+      // Past the store: an app's settings edited by SQL (the triggers of migration 016 see it).
+      w.conn->execute("UPDATE deployment_apps SET settings = '{\"maxTootChars\":777}' WHERE deployment_id = ?1 "
+                      "AND app = 'mastodon'",
+                      {w.d.id});
+      w.d = w.state->getDeployment(w.d.id).value();
+      history += "; raw SQL edit of mastodon's settings";
+    } else {
+      history += std::string(i ? "; " : "") + apply(w, change);
+      persist(w);  // the desired state as the store holds it: what a survey reads
+    }
+    auto stored = w.state->getDeployment(w.d.id).value();
+    auto full = outlineOf(planDeployment(*w.state, stored, PlanVariant::WithDrift));
+    std::vector<PlanOutline> seen;
+    auto first = cache.survey(*w.state, PlanVariant::WithDrift, [&](const std::string& id, const PlanOutline& o) {
+      RC_ASSERT(id == w.d.id);
+      seen.push_back(o);
+      return true;
+    });
+    RC_LOG() << history << (first.skipped ? ": skipped" : ": planned") << "\n";
+    RC_ASSERT(first.deployments == 1);
+    RC_ASSERT(seen.size() == 1u);
+    RC_ASSERT(seen[0] == full);
+    RC_ASSERT(first.pending == (full.empty() ? 0 : 1));
+    // Surveyed again with nothing changed: not read, and still the same.
+    seen.clear();
+    auto again = cache.survey(*w.state, PlanVariant::WithDrift, [&](const std::string&, const PlanOutline& o) {
+      seen.push_back(o);
+      return true;
+    });
+    RC_ASSERT(again.skipped == 1);
+    RC_ASSERT(seen.size() == 1u);
+    RC_ASSERT(seen[0] == full);
+  }
+}
+
+TEST(PlanFingerprint, EveryWriteOfTheDesiredStateMovesTheGeneration) {
+  World w;
+  store::PlanInputs inputs(*w.conn);
+  auto g = [&] { return inputs.generation(w.d.id); };
+  auto before = g();
+  for (auto& a : w.d.apps)
+    if (a.app == "mastodon") a.settings["maxTootChars"] = 900;
+  w.d = w.state->updateDeployment(w.d, w.d.version, {}).value();
+  EXPECT_GT(g(), before) << "an edit of the settings";
+  before = g();
+  w.state->setDeploymentStatus(w.d.id, DeploymentStatus::Deleting);
+  EXPECT_GT(g(), before) << "a deletion";
+  before = g();
+  w.conn->execute("DELETE FROM deployment_apps WHERE deployment_id = ?1 AND app = 'pixelfed'", {w.d.id});
+  EXPECT_GT(g(), before) << "an app removed past the store";
+  before = g();
+  w.conn->execute("UPDATE deployments SET refreshed_at = 'x' WHERE id = ?1", {w.d.id});
+  EXPECT_EQ(g(), before) << "what a plan does not read moves nothing";
+  // The survey's pages: live deployments only, in id order, with their generation.
+  auto live = inputs.live("", 10);
+  ASSERT_EQ(live.size(), 1u);
+  EXPECT_EQ(live[0].deployment, w.d.id);
+  EXPECT_EQ(live[0].generation, g());
+  EXPECT_TRUE(inputs.live(w.d.id, 10).empty());
+  w.state->setDeploymentStatus(w.d.id, DeploymentStatus::Deleted);
+  EXPECT_TRUE(inputs.live("", 10).empty());
+}
+
+TEST(PlanFingerprint, ASurveyStopsWhenAskedAndCountsWhatItSaw) {
+  World w;
+  PlanCache cache;
+  int calls = 0;
+  auto n = cache.survey(*w.state, PlanVariant::WithDrift, [&](const std::string&, const PlanOutline&) {
+    ++calls;
+    return false;
+  });
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(n.deployments, 1);
+  EXPECT_EQ(n.pending, 0) << "every resource is recorded as desired";
+}
+
 TEST(PlanFingerprint, EveryWriteOfRecordedResourcesOrDriftMovesTheGeneration) {
   World w;
   store::PlanInputs inputs(*w.conn);

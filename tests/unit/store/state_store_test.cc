@@ -6,6 +6,7 @@
 
 #include "store/accounting_store.hh"
 #include "store/migrations.hh"
+#include "store/plan_inputs.hh"
 #include "support/temp_dir.hh"
 #include "support/test_databases.hh"
 
@@ -343,6 +344,33 @@ TEST(ConnectTest, UnknownSchemeNamesTheKnownOnes) {
   } catch (const DatabaseError& e) {
     EXPECT_NE(std::string(e.what()).find("sqlite"), std::string::npos);
   }
+}
+
+TEST_F(StateStoreTest, ThePlanInputsGenerationMovesWithTheDesiredStateOnEitherBackend) {
+  // The triggers of migrations 009 and 016 (each backend has its own form of them).
+  auto d = state_->createDeployment(deployment("social"), {}).value();
+  PlanInputs inputs(*conn_);
+  auto g = [&] { return inputs.generation(d.id); };
+  auto before = g();
+  EXPECT_GT(before, 0) << "created";
+  d.apps[0].settings = boost::json::object{{"subdomain", "toots"}};
+  d = state_->updateDeployment(d, d.version, {}).value();
+  EXPECT_GT(g(), before) << "edited";
+  before = g();
+  conn_->execute("UPDATE deployment_apps SET settings = '{}' WHERE deployment_id = ?1 AND app = 'pixelfed'", {d.id});
+  EXPECT_GT(g(), before) << "an app edited past the store";
+  before = g();
+  conn_->execute("UPDATE deployments SET refreshed_at = 'now' WHERE id = ?1", {d.id});
+  EXPECT_EQ(g(), before) << "what a plan does not read";
+  auto other = state_->createDeployment(deployment("blog"), {}).value();
+  auto live = inputs.live("", 10);
+  ASSERT_EQ(live.size(), 2u);
+  EXPECT_LT(live[0].deployment, live[1].deployment) << "in id order";
+  state_->setDeploymentStatus(other.id, DeploymentStatus::Deleted);
+  live = inputs.live("", 10);
+  ASSERT_EQ(live.size(), 1u);
+  EXPECT_EQ(live[0].deployment, d.id);
+  EXPECT_EQ(live[0].generation, g());
 }
 
 }  // namespace
