@@ -195,6 +195,8 @@ std::vector<Backup> BackupStore::failInterruptedBackups() {
   for (auto& b : out) {
     failBackup(b.id, "interrupted: the server stopped before the backup ended (no bundle was kept)");
     journal(b.id, "", "interrupted by a restart");
+    if (b.scheduled)
+      recordScheduleResult(b.deployment, "failed", "interrupted: the server stopped before the backup ended", b.id);
   }
   return out;
 }

@@ -91,7 +91,8 @@ class BackupStore {
   void journal(const std::string& jobId, const std::string& part, const std::string& message);
   std::vector<JournalLine> journalOf(const std::string& jobId);
 
-  /// Jobs a previous process left queued or running: marked failed ("interrupted"), and returned.
+  /// Jobs a previous process left queued or running: marked failed ("interrupted"), and returned
+  /// (a scheduled backup's schedule records the failure).
   std::vector<Backup> failInterruptedBackups();
   std::vector<Restore> failInterruptedRestores();
 

@@ -1,7 +1,8 @@
 // Backup schedules in the state database (migration 014), on both backends (label pg
 // runs it on PostgreSQL): a due schedule is claimed by one claimant only, also by four
 // threads racing on their own connections; a claim given back makes it due again; a
-// backup a restore reads is not deleted; a corrupt schedule row is an error.
+// backup a restore reads is not deleted; an interrupted scheduled backup is its schedule's
+// failure; a corrupt schedule row is an error.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -162,6 +163,19 @@ TEST_F(BackupScheduleStoreTest, ScheduledIsRecordedOnTheBackup) {
   BackupStore jobs(*conn_);
   EXPECT_TRUE(jobs.getBackup(jobs.createBackup(dep, org_, "", true).id).value().scheduled);
   EXPECT_FALSE(jobs.getBackup(jobs.createBackup(dep, org_, "").id).value().scheduled);
+}
+
+TEST_F(BackupScheduleStoreTest, AScheduledBackupInterruptedByARestartIsAFailureOfItsSchedule) {
+  auto dep = deployment("one");
+  schedule(dep, "2027-01-01T06:00:00.000Z");
+  BackupStore jobs(*conn_);
+  auto b = jobs.createBackup(dep, org_, "", true);
+  jobs.recordScheduleResult(dep, "started", "", b.id);
+  ASSERT_EQ(jobs.failInterruptedBackups().size(), 1u);
+  auto s = jobs.getSchedule(dep).value();
+  EXPECT_EQ(s.lastResult, "failed");
+  EXPECT_EQ(s.lastBackup, b.id);
+  EXPECT_NE(s.lastMessage.find("interrupted"), std::string::npos) << s.lastMessage;
 }
 
 TEST_F(BackupScheduleStoreTest, ACorruptScheduleRowIsAnError) {
