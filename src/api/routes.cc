@@ -138,6 +138,13 @@ Router makeRouter() {
          "back the deployment up now (a job: 202)"});
   r.add({"GET", "/api/v1/deployments/{id}/backups", listBackups, deployment(Viewer, Read),
          "backups of a deployment, newest first"});
+  // A schedule decides what is kept and removed: set by the organisation's administrators.
+  r.add({"GET", "/api/v1/deployments/{id}/backup-schedule", getBackupSchedule, deployment(Viewer, Read),
+         "the deployment's backup schedule and retention, and when it is next due"});
+  r.add({"PUT", "/api/v1/deployments/{id}/backup-schedule", putBackupSchedule, deployment(OrgAdmin, Write),
+         "set the backup schedule and retention"});
+  r.add({"DELETE", "/api/v1/deployments/{id}/backup-schedule", deleteBackupSchedule, deployment(OrgAdmin, Write),
+         "disable the backup schedule (its backups are kept)"});
   r.add({"GET", "/api/v1/backups/{id}", getBackup, backup(Viewer, Read), "one backup with its journal"});
   r.add({"GET", "/api/v1/backups/{id}/bundle", getBackupBundle, backup(Member, Read), "the backup's bundle file"});
   r.add({"POST", "/api/v1/organisations/{id}/restores", postRestore, org(Member, Deploy),

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <thread>
 
+#include "accounting/usage.hh"
 #include "bundle/bundle.hh"
 #include "cli/client_support.hh"
 #include "cli/commands.hh"
@@ -95,7 +96,45 @@ void addVerify(CLI::App* parent, const char* help) {
 }
 
 std::vector<std::string> backupRow(const json::value& b) {
-  return {str(b, "id"), str(b, "status"), str(b, "size"), str(b, "createdAt"), str(b, "error")};
+  const auto* sched = b.as_object().if_contains("scheduled");
+  return {str(b, "id"), str(b, "status"), sched && sched->is_bool() && sched->as_bool() ? "scheduled" : "on demand",
+          str(b, "size"), str(b, "createdAt"), str(b, "error")};
+}
+
+/// How far away an RFC 3339 time is, in words: "in 2 hours 5 minutes", "now", "3 minutes ago".
+std::string fromNow(const std::string& at) {
+  auto t = accounting::parseTime(at);
+  if (!t) return at;
+  auto diff = *t - accounting::nowSeconds();
+  const bool past = diff < 0;
+  auto n = past ? -diff : diff;
+  if (n < 60) return past ? "just now" : "within a minute";
+  auto unit = [](std::int64_t v, const char* one) { return std::to_string(v) + " " + one + (v == 1 ? "" : "s"); };
+  std::string words;
+  if (n >= 86400) words = unit(n / 86400, "day") + (n % 86400 >= 3600 ? " " + unit(n % 86400 / 3600, "hour") : "");
+  else if (n >= 3600) words = unit(n / 3600, "hour") + (n % 3600 >= 60 ? " " + unit(n % 3600 / 60, "minute") : "");
+  else words = unit(n / 60, "minute");
+  return past ? words + " ago" : "in " + words;
+}
+
+void printSchedule(const json::value& v) {
+  const auto& o = v.as_object();
+  const auto& keep = o.at("keep");
+  if (o.at("cadence").is_null()) {
+    std::cout << "No backup schedule.\n";
+    return;
+  }
+  std::cout << "Schedule:  " << str(v, "cadence") << (o.at("enabled").as_bool() ? "" : " (disabled)") << "\n"
+            << "Keep:      " << str(keep, "hourly") << " hourly, " << str(keep, "daily") << " daily, "
+            << str(keep, "weekly") << " weekly, " << str(keep, "monthly") << " monthly\n";
+  if (!o.at("nextDueAt").is_null())
+    std::cout << "Next:      " << fromNow(str(v, "nextDueAt")) << " (" << str(v, "nextDueAt") << ")\n";
+  if (!o.at("lastRunAt").is_null()) {
+    std::cout << "Last:      " << str(v, "lastResult") << " " << fromNow(str(v, "lastRunAt"));
+    if (!o.at("lastBackup").is_null()) std::cout << ", backup " << str(v, "lastBackup");
+    if (!o.at("lastMessage").is_null()) std::cout << ": " << str(v, "lastMessage");
+    std::cout << "\n";
+  }
 }
 
 }  // namespace
@@ -141,7 +180,54 @@ void addBackupCommands(CLI::App& app) {
     if (common->output == "json") return printJson(v);
     std::vector<std::vector<std::string>> rows;
     for (auto& b : itemsOf(v)) rows.push_back(backupRow(b));
-    printTable({"ID", "STATUS", "BYTES", "CREATED", "ERROR"}, rows);
+    printTable({"ID", "STATUS", "KIND", "BYTES", "CREATED", "ERROR"}, rows);
+  });
+
+  // fedihost backup schedule show|set|disable DEPLOYMENT
+  auto* schedule = backup->add_subcommand("schedule", "A deployment's backup schedule and retention");
+  schedule->require_subcommand(1);
+  auto schedulePath = [depId] { return "/api/v1/deployments/" + pathSegment(*depId) + "/backup-schedule"; };
+  auto* show = schedule->add_subcommand("show", "Show the schedule, the retention and when the next backup is due");
+  addCommon(show);
+  show->add_option("deployment", *depId, "deployment id")->required();
+  show->callback([=] {
+    auto v = expectOk(connect(*common)->get(schedulePath()));
+    if (common->output == "json") return printJson(v);
+    printSchedule(v);
+  });
+  struct ScheduleOptions {
+    int everyHours = 0;
+    std::string dailyAt;
+    int hourly = 0, daily = 0, weekly = 0, monthly = 0;
+  };
+  auto so = std::make_shared<ScheduleOptions>();
+  auto* set = schedule->add_subcommand("set", "Back the deployment up every N hours or daily at HH:MM UTC, keeping N of each kind");
+  addCommon(set);
+  set->add_option("deployment", *depId, "deployment id")->required();
+  auto* every = set->add_option("--every-hours", so->everyHours, "every N hours (1-168; every 6 is 00:00, 06:00, 12:00, 18:00 UTC)");
+  set->add_option("--daily-at", so->dailyAt, "daily at HH:MM UTC")->excludes(every);
+  set->add_option("--keep-hourly", so->hourly, "hourly backups to keep");
+  set->add_option("--keep-daily", so->daily, "daily backups to keep");
+  set->add_option("--keep-weekly", so->weekly, "weekly backups to keep (ISO weeks)");
+  set->add_option("--keep-monthly", so->monthly, "monthly backups to keep");
+  set->callback([=] {
+    json::object body{{"keep", json::object{{"hourly", so->hourly},
+                                            {"daily", so->daily},
+                                            {"weekly", so->weekly},
+                                            {"monthly", so->monthly}}}};
+    if (so->everyHours != 0) body["everyHours"] = so->everyHours;
+    if (!so->dailyAt.empty()) body["dailyAt"] = so->dailyAt;
+    auto v = expectOk(connect(*common)->request("PUT", schedulePath(), json::serialize(body)));
+    if (common->output == "json") return printJson(v);
+    printSchedule(v);
+  });
+  auto* disable = schedule->add_subcommand("disable", "Stop scheduled backups (the backups made are kept)");
+  addCommon(disable);
+  disable->add_option("deployment", *depId, "deployment id")->required();
+  disable->callback([=] {
+    auto v = expectOk(connect(*common)->request("DELETE", schedulePath()));
+    if (common->output == "json") return printJson(v);
+    std::cout << "Scheduled backups of " << *depId << " are disabled; the backups made are kept.\n";
   });
 
   auto backupId = std::make_shared<std::string>();

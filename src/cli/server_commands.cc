@@ -14,6 +14,7 @@
 
 #include "accounting/month_closer.hh"
 #include "accounting/storage_sampler.hh"
+#include "orchestrator/backup_scheduler.hh"
 #include "aaa/auth.hh"
 #include "config/options.hh"
 #include "core/log.hh"
@@ -206,6 +207,12 @@ void runServe(const config::Config& c) {
         }});
     sampler->start();
   }
+  // Scheduled backups: due schedules claimed (one instance each) and their backups started.
+  std::optional<orchestrator::BackupScheduler> scheduler;
+  if (auto every = c.integer("orchestrator.backup_schedule_check"); every > 0) {
+    scheduler.emplace(orch, orchestrator::BackupSchedulerConfig{dir.stateUrl(), std::chrono::seconds(every)});
+    scheduler->start();
+  }
   auto port = server.start();
   if (const auto& portFile = c.string("server.port_file"); !portFile.empty())
     files::writePrivateFile(portFile, std::to_string(port) + "\n").orThrow();
@@ -224,6 +231,7 @@ void runServe(const config::Config& c) {
   server.stop();
   closer.stop();
   if (sampler) sampler->stop();
+  if (scheduler) scheduler->stop();
   orch.stop();
 }
 

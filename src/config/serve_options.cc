@@ -56,6 +56,9 @@ const std::vector<Option>& serveOptions() {
 
     add({"orchestrator", "backup_dir", "--backup-dir", Type::String, str(""), "`<data_dir>/backups`",
          "where backups (bundle files) are written"});
+    add({"orchestrator", "backup_schedule_check", "--backup-schedule-check", Type::Integer, Value(I{60}), "",
+         "seconds between looking for backup schedules that are due (a scheduled backup starts up to this late; "
+         "0: scheduled backups never start)", false, 0, 3600});
 
     add({"accounting", "storage_sample_interval", "--storage-sample-interval", Type::Integer, Value(I{3600}), "",
          "seconds between asking each bucket's provider how many bytes it holds, for bucket storage GiB-hours "

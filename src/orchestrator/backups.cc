@@ -9,6 +9,8 @@
 #include <chrono>
 #include <set>
 
+#include "accounting/usage.hh"
+#include "bundle/schedule.hh"
 #include "core/clock.hh"
 #include "orchestrator/executor.hh"
 #include "orchestrator/expand.hh"
@@ -217,12 +219,12 @@ void Backups::submit(std::function<void(store::StateStore&)> job) {
   cv_.notify_all();
 }
 
-Result<store::Backup> Backups::backup(store::StateStore& state, const Deployment& d) {
+Result<store::Backup> Backups::backup(store::StateStore& state, const Deployment& d, bool scheduled) {
   if (d.status == DeploymentStatus::Deleted || d.status == DeploymentStatus::Deleting)
     return Error::conflict("deployment " + d.name + " is deleted or being deleted: there is nothing to back up");
   auto claim = state.claimRefresh(d.id, orch_.instanceId());
   if (!claim) return claim.error();
-  auto b = store::BackupStore(state.connection()).createBackup(d.id, d.organisation, *claim);
+  auto b = store::BackupStore(state.connection()).createBackup(d.id, d.organisation, *claim, scheduled);
   auto id = b.id;
   submit([this, id](store::StateStore& st) { runBackup(st, id); });
   return b;
@@ -237,6 +239,8 @@ void Backups::runBackup(store::StateStore& state, const std::string& id) {
     jobs.journal(id, part, "failed: " + message);
     jobs.failBackup(id, part.empty() ? message : part + ": " + message);
     state.releaseRefresh(b.claimId);
+    if (b.scheduled)
+      jobs.recordScheduleResult(b.deployment, "failed", part.empty() ? message : part + ": " + message, id);
     removeAll(staging);
     std::error_code ec;
     fs::remove(out.string() + ".partial", ec);
@@ -330,10 +334,54 @@ void Backups::runBackup(store::StateStore& state, const std::string& id) {
     state.releaseRefresh(b.claimId);
     tx.commit();
   } catch (const AbortError& e) {
-    fail("", e.error().message);
+    return fail("", e.error().message);
   } catch (const std::exception& e) {
-    fail("", e.what());
+    return fail("", e.what());
   }
+  // Retention, once the new bundle is whole; a failure here leaves the backup complete. The
+  // schedule records the outcome after it.
+  if (!b.scheduled) return;
+  std::string outcome;
+  try {
+    auto removed = prune(state, b.deployment);
+    if (!removed.empty()) {
+      std::string list;
+      for (auto& r : removed) list += (list.empty() ? "" : ", ") + r;
+      outcome = "retention removed " + std::to_string(removed.size()) + " older scheduled backups";
+      jobs.journal(id, "retention", "removed " + std::to_string(removed.size()) + " older scheduled backups: " + list);
+    }
+  } catch (const std::exception& e) {
+    outcome = std::string("retention failed (tried again after the next scheduled backup): ") + e.what();
+    jobs.journal(id, "retention", outcome);
+  }
+  jobs.recordScheduleResult(b.deployment, "succeeded", outcome, id);
+}
+
+std::vector<std::string> Backups::prune(store::StateStore& state, const std::string& deployment) {
+  store::BackupStore jobs(state.connection());
+  auto schedule = jobs.getSchedule(deployment);
+  if (!schedule) return {};
+  std::vector<bundle::RetentionCandidate> candidates;
+  std::map<std::string, std::string> paths;
+  for (auto& b : jobs.listBackups(deployment)) {
+    if (!b.scheduled || b.status != store::JobStatus::Succeeded) continue;
+    auto at = accounting::parseTime(b.createdAt);
+    if (!at) throw store::DatabaseError("backup " + b.id + " has a corrupt creation time: " + b.createdAt);
+    candidates.push_back({b.id, *at});
+    paths[b.id] = b.path;
+  }
+  const bundle::RetentionPolicy policy{schedule->keepHourly, schedule->keepDaily, schedule->keepWeekly,
+                                       schedule->keepMonthly};
+  std::vector<std::string> removed;
+  for (auto& id : bundle::selectRetention(std::move(candidates), policy).remove) {
+    if (!jobs.deleteBackupUnlessRestoring(id)) continue;  // a restore reads it: kept until the next prune
+    std::error_code ec;
+    fs::remove(paths[id], ec);
+    if (ec) spdlog::warn("retention removed backup {} but not its bundle {}: {}", id, paths[id], ec.message());
+    removed.push_back(id);
+  }
+  if (!removed.empty()) spdlog::info("retention removed {} scheduled backups of {}", removed.size(), deployment);
+  return removed;
 }
 
 Result<store::Restore> Backups::restore(store::StateStore& state, const store::Backup& backup, Deployment d) {

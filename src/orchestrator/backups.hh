@@ -48,8 +48,15 @@ class Backups {
   /// Waits until no job is queued or running.
   void waitIdle();
 
-  /// Claims the deployment (Conflict if a run or refresh holds it) and queues its backup.
-  Result<store::Backup> backup(store::StateStore& state, const Deployment& d);
+  /// Claims the deployment (Conflict if a run, a refresh or another backup holds it) and queues
+  /// its backup. A scheduled backup records its end in the schedule and, once complete, prunes
+  /// the deployment's scheduled backups beyond the schedule's retention (prune()).
+  Result<store::Backup> backup(store::StateStore& state, const Deployment& d, bool scheduled = false);
+  /// Removes the deployment's complete scheduled backups that its schedule's retention does not
+  /// keep (bundle/schedule.hh: selectRetention): each row, its journal, then its bundle file.
+  /// Never on-demand backups, never the newest, never one a queued or running restore reads.
+  /// Returns the ids removed; nothing without a schedule. Not inside a transaction.
+  std::vector<std::string> prune(store::StateStore& state, const std::string& deployment);
   /// Creates `d` (a new deployment of the backup's organisation: name, domain, target and
   /// apps decided by the caller) and queues the restore of `backup` into it. Conflicts of
   /// createDeployment (name, domain) are returned as they are.

@@ -8,7 +8,10 @@ namespace {
 
 constexpr const char* kBackupColumns =
     "id, deployment_id, organisation_id, status, error, path, size, checksum, done, total, claim_id, created_at, "
-    "started_at, finished_at";
+    "started_at, finished_at, scheduled";
+constexpr const char* kScheduleColumns =
+    "deployment_id, organisation_id, enabled, every_hours, daily_at, keep_hourly, keep_daily, keep_weekly, "
+    "keep_monthly, next_due_at, last_run_at, last_result, last_message, last_backup_id, updated_at";
 constexpr const char* kRestoreColumns =
     "id, backup_id, organisation_id, deployment_id, status, error, failed_part, done, total, created_at, finished_at";
 
@@ -36,7 +39,33 @@ Backup backupFrom(const Row& r) {
   b.createdAt = r.text(11);
   b.startedAt = r.text(12);
   b.finishedAt = r.text(13);
+  b.scheduled = r.integer(14) != 0;
   return b;
+}
+
+BackupSchedule scheduleFrom(const Row& r) {
+  BackupSchedule s;
+  s.deployment = r.text(0);
+  s.organisation = r.text(1);
+  auto enabled = r.integer(2);
+  s.everyHours = static_cast<int>(r.integer(3));
+  s.dailyAt = r.text(4);
+  s.keepHourly = static_cast<int>(r.integer(5));
+  s.keepDaily = static_cast<int>(r.integer(6));
+  s.keepWeekly = static_cast<int>(r.integer(7));
+  s.keepMonthly = static_cast<int>(r.integer(8));
+  s.nextDueAt = r.text(9);
+  s.lastRunAt = r.text(10);
+  s.lastResult = r.text(11);
+  s.lastMessage = r.text(12);
+  s.lastBackup = r.text(13);
+  s.updatedAt = r.text(14);
+  s.enabled = enabled == 1;
+  const bool oneCadence = (s.everyHours > 0) != !s.dailyAt.empty();
+  if ((enabled != 0 && enabled != 1) || !oneCadence || s.everyHours < 0 || s.keepHourly < 0 || s.keepDaily < 0 ||
+      s.keepWeekly < 0 || s.keepMonthly < 0 || (s.enabled && s.nextDueAt.empty()))
+    throw DatabaseError("the backup schedule of deployment " + s.deployment + " is corrupt");
+  return s;
 }
 
 Restore restoreFrom(const Row& r) {
@@ -68,11 +97,11 @@ std::string_view toString(JobStatus s) {
 }
 
 Backup BackupStore::createBackup(const std::string& deployment, const std::string& organisation,
-                                 const std::string& claimId) {
+                                 const std::string& claimId, bool scheduled) {
   auto id = ids::newId("bak");
-  c_.execute("INSERT INTO backups (id, deployment_id, organisation_id, status, claim_id, created_at) "
-             "VALUES (?1, ?2, ?3, 'queued', ?4, ?5)",
-             {id, deployment, organisation, claimId, clock::nowRfc3339()});
+  c_.execute("INSERT INTO backups (id, deployment_id, organisation_id, status, claim_id, created_at, scheduled) "
+             "VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6)",
+             {id, deployment, organisation, claimId, clock::nowRfc3339(), std::int64_t{scheduled ? 1 : 0}});
   return getBackup(id).value();
 }
 
@@ -166,6 +195,8 @@ std::vector<Backup> BackupStore::failInterruptedBackups() {
   for (auto& b : out) {
     failBackup(b.id, "interrupted: the server stopped before the backup ended (no bundle was kept)");
     journal(b.id, "", "interrupted by a restart");
+    if (b.scheduled)
+      recordScheduleResult(b.deployment, "failed", "interrupted: the server stopped before the backup ended", b.id);
   }
   return out;
 }
@@ -180,6 +211,66 @@ std::vector<Restore> BackupStore::failInterruptedRestores() {
     journal(x.id, "", "interrupted by a restart");
   }
   return out;
+}
+
+bool BackupStore::deleteBackupUnlessRestoring(const std::string& id) {
+  Transaction tx(c_, true);
+  auto n = c_.execute("DELETE FROM backups WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM restores WHERE backup_id = ?1 "
+                      "AND status IN ('queued', 'running'))",
+                      {id});
+  if (n == 1) c_.execute("DELETE FROM bundle_journal WHERE job_id = ?1", {id});
+  tx.commit();
+  return n == 1;
+}
+
+Result<BackupSchedule> BackupStore::getSchedule(const std::string& deployment) {
+  auto r = c_.queryOne(std::string("SELECT ") + kScheduleColumns + " FROM backup_schedules WHERE deployment_id = ?1",
+                       {deployment});
+  if (!r) return Error::notFound("deployment " + deployment + " has no backup schedule");
+  return scheduleFrom(*r);
+}
+
+BackupSchedule BackupStore::putSchedule(const BackupSchedule& s) {
+  c_.execute(
+      "INSERT INTO backup_schedules (deployment_id, organisation_id, enabled, every_hours, daily_at, keep_hourly, "
+      "keep_daily, keep_weekly, keep_monthly, next_due_at, updated_at) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+      "ON CONFLICT (deployment_id) DO UPDATE SET enabled = excluded.enabled, every_hours = excluded.every_hours, "
+      "daily_at = excluded.daily_at, keep_hourly = excluded.keep_hourly, keep_daily = excluded.keep_daily, "
+      "keep_weekly = excluded.keep_weekly, keep_monthly = excluded.keep_monthly, next_due_at = excluded.next_due_at, "
+      "updated_at = excluded.updated_at",
+      {s.deployment, s.organisation, std::int64_t{s.enabled ? 1 : 0}, std::int64_t{s.everyHours}, s.dailyAt,
+       std::int64_t{s.keepHourly}, std::int64_t{s.keepDaily}, std::int64_t{s.keepWeekly}, std::int64_t{s.keepMonthly},
+       s.nextDueAt, clock::nowRfc3339()});
+  return getSchedule(s.deployment).value();
+}
+
+std::vector<BackupSchedule> BackupStore::dueSchedules(const std::string& now, int limit) {
+  std::vector<BackupSchedule> out;
+  for (auto& r : c_.query(std::string("SELECT ") + kScheduleColumns +
+                              " FROM backup_schedules WHERE enabled = 1 AND next_due_at <> '' AND next_due_at <= ?1 "
+                              "ORDER BY next_due_at, deployment_id LIMIT ?2",
+                          {now, std::int64_t{limit}}))
+    out.push_back(scheduleFrom(r));
+  return out;
+}
+
+bool BackupStore::claimSchedule(const std::string& deployment, const std::string& seen, const std::string& next) {
+  return c_.execute("UPDATE backup_schedules SET next_due_at = ?3 WHERE deployment_id = ?1 AND next_due_at = ?2 "
+                    "AND enabled = 1",
+                    {deployment, seen, next}) == 1;
+}
+
+void BackupStore::unclaimSchedule(const std::string& deployment, const std::string& claimed, const std::string& seen) {
+  c_.execute("UPDATE backup_schedules SET next_due_at = ?3 WHERE deployment_id = ?1 AND next_due_at = ?2",
+             {deployment, claimed, seen});
+}
+
+void BackupStore::recordScheduleResult(const std::string& deployment, const std::string& result,
+                                       const std::string& message, const std::string& backupId) {
+  c_.execute("UPDATE backup_schedules SET last_run_at = ?2, last_result = ?3, last_message = ?4, last_backup_id = ?5 "
+             "WHERE deployment_id = ?1",
+             {deployment, clock::nowRfc3339(), result, message, backupId});
 }
 
 std::optional<std::string> BackupStore::organisationOfBackup(const std::string& id) {

@@ -1,5 +1,6 @@
 #pragma once
-// Backups and restores as jobs (migration 010): status, progress, a journal.
+// Backups and restores as jobs (migration 010): status, progress, a journal; backup
+// schedules and what retention removes (migration 014).
 // Expected outcomes (not found) are Result errors; database failures throw; a
 // row with an unknown status is a DatabaseError, never a default.
 #include <cstdint>
@@ -27,6 +28,23 @@ struct Backup {
   int done = 0, total = 0;
   std::string claimId;
   std::string createdAt, startedAt, finishedAt;
+  bool scheduled = false;  ///< made by the deployment's schedule (retention may remove it)
+};
+
+/// A deployment's backup schedule (bundle/schedule.hh for the cadence and the policy).
+struct BackupSchedule {
+  std::string deployment;
+  std::string organisation;
+  bool enabled = true;
+  int everyHours = 0;      ///< the cadence: every N hours, or
+  std::string dailyAt;     ///< daily at "HH:MM" UTC ('' when every N hours)
+  int keepHourly = 0, keepDaily = 0, keepWeekly = 0, keepMonthly = 0;
+  std::string nextDueAt;   ///< RFC 3339; '' while disabled
+  std::string lastRunAt;
+  std::string lastResult;  ///< '', started, skipped, failed, succeeded
+  std::string lastMessage;
+  std::string lastBackup;
+  std::string updatedAt;
 };
 
 struct Restore {
@@ -52,7 +70,8 @@ class BackupStore {
  public:
   explicit BackupStore(Connection& c) : c_(c) {}
 
-  Backup createBackup(const std::string& deployment, const std::string& organisation, const std::string& claimId);
+  Backup createBackup(const std::string& deployment, const std::string& organisation, const std::string& claimId,
+                      bool scheduled = false);
   Result<Backup> getBackup(const std::string& id);
   /// Backups of a deployment, newest first.
   std::vector<Backup> listBackups(const std::string& deployment);
@@ -72,9 +91,31 @@ class BackupStore {
   void journal(const std::string& jobId, const std::string& part, const std::string& message);
   std::vector<JournalLine> journalOf(const std::string& jobId);
 
-  /// Jobs a previous process left queued or running: marked failed ("interrupted"), and returned.
+  /// Jobs a previous process left queued or running: marked failed ("interrupted"), and returned
+  /// (a scheduled backup's schedule records the failure).
   std::vector<Backup> failInterruptedBackups();
   std::vector<Restore> failInterruptedRestores();
+
+  /// Removes a backup's row and journal unless a queued or running restore reads it (false then,
+  /// and when it is gone already). The bundle file is the caller's to remove.
+  bool deleteBackupUnlessRestoring(const std::string& id);
+
+  /// The deployment's schedule; NotFound when it has none.
+  Result<BackupSchedule> getSchedule(const std::string& deployment);
+  /// Creates or replaces the deployment's schedule (cadence, retention, enabled, next due);
+  /// the last run's record is kept.
+  BackupSchedule putSchedule(const BackupSchedule& s);
+  /// Enabled schedules due at `now` (next_due_at not after it), oldest due first.
+  std::vector<BackupSchedule> dueSchedules(const std::string& now, int limit);
+  /// Claims a due schedule: advances next_due_at from `seen` to `next` only if it still holds
+  /// `seen` and the schedule is enabled. True for exactly one of several claimants.
+  bool claimSchedule(const std::string& deployment, const std::string& seen, const std::string& next);
+  /// Puts `seen` back as next due after a claim whose backup could not start (so it is tried again
+  /// at the next round), if the schedule still holds `claimed`.
+  void unclaimSchedule(const std::string& deployment, const std::string& claimed, const std::string& seen);
+  /// Records the last scheduled attempt: its result, message and backup.
+  void recordScheduleResult(const std::string& deployment, const std::string& result, const std::string& message,
+                            const std::string& backupId);
 
   std::optional<std::string> organisationOfBackup(const std::string& id);
   std::optional<std::string> organisationOfRestore(const std::string& id);

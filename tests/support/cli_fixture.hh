@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "support/process.hh"
 #include "support/temp_dir.hh"
@@ -30,10 +31,10 @@ class CliFixture : public ::testing::Test {
     auto init = run(fh("init --data " + data() + " --email admin@example.test --password-file " +
                        (tmp_ / "password").string()));
     ASSERT_EQ(init.exitCode, 0) << init.output;
-    server_ = std::make_unique<Process>(
-        std::vector<std::string>{FEDIHOST_BIN, "serve", "--data", data(), "--listen", "127.0.0.1:0", "--port-file",
-                                 (tmp_ / "port").string(), "--web", (tmp_ / "no-panel").string()},
-        (tmp_ / "serve.log").string());
+    std::vector<std::string> serve{FEDIHOST_BIN, "serve", "--data", data(), "--listen", "127.0.0.1:0", "--port-file",
+                                   (tmp_ / "port").string(), "--web", (tmp_ / "no-panel").string()};
+    for (auto& a : serveArguments()) serve.push_back(a);
+    server_ = std::make_unique<Process>(serve, (tmp_ / "serve.log").string());
     for (int i = 0; i < 500 && !std::filesystem::exists(tmp_ / "port"); ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     ASSERT_TRUE(std::filesystem::exists(tmp_ / "port")) << "the server did not start";
@@ -44,6 +45,8 @@ class CliFixture : public ::testing::Test {
     ASSERT_EQ(login.exitCode, 0) << login.output;
   }
   void TearDown() override { server_.reset(); }
+  /// More arguments of `serve` (options of a test's own).
+  virtual std::vector<std::string> serveArguments() const { return {}; }
 
   std::string data() const { return (tmp_ / "var").string(); }
   std::string home() const { return tmp_.path().string(); }

@@ -6,6 +6,8 @@
 // DELETE as X-CSRF-Token. No token is ever kept in localStorage.
 import type {
   Backup,
+  BackupSchedule,
+  BackupScheduleInput,
   Restore,
   AuditEntry,
   AuditVerification,
@@ -510,6 +512,11 @@ export const api = {
   backups: async (id: string) => (await json<{ items: Backup[] }>(`/deployments/${encodeURIComponent(id)}/backups`)).items,
   backUp: (id: string) => json<Backup>(`/deployments/${encodeURIComponent(id)}/backups`, { method: 'POST' }),
   backup: (id: string) => json<Backup>(`/backups/${encodeURIComponent(id)}`),
+  backupSchedule: (id: string) => json<BackupSchedule>(`/deployments/${encodeURIComponent(id)}/backup-schedule`),
+  setBackupSchedule: (id: string, body: BackupScheduleInput) =>
+    json<BackupSchedule>(`/deployments/${encodeURIComponent(id)}/backup-schedule`, { method: 'PUT', body }),
+  disableBackupSchedule: (id: string) =>
+    json<BackupSchedule>(`/deployments/${encodeURIComponent(id)}/backup-schedule`, { method: 'DELETE' }),
   /** Where the bundle file is downloaded from (a plain link: the session cookie goes with it). */
   bundleUrl: (id: string) => `/api/v1/backups/${encodeURIComponent(id)}/bundle`,
   restore: (organisation: string, body: { backup: string; domain?: string; name?: string }) =>

@@ -70,6 +70,8 @@ const NEEDS = {
   'deployment.write': 'member',
   /** plan, apply, refresh, upgrade, cancel runs */
   'deployment.deploy': 'member',
+  /** a deployment's backup schedule and retention (what is kept and removed) */
+  'backup.schedule': 'org-admin',
   /** members, invitations, domains, rename, second factor rule, delete */
   'organisation.manage': 'org-admin',
   /** new organisations, targets, IP pools, orphans, users */

@@ -534,8 +534,43 @@ export interface Backup {
   done: number;
   total: number;
   complete: boolean;
+  /** Made by the deployment's schedule: retention may remove it (never an on-demand one). */
+  scheduled: boolean;
   createdAt: string;
   finishedAt: string | null;
+}
+
+/** How many of the newest hourly, daily, weekly and monthly backups a schedule keeps. */
+export interface BackupKeep {
+  hourly: number;
+  daily: number;
+  weekly: number;
+  monthly: number;
+}
+
+/** A deployment's backup schedule (docs/backup-and-migration.md); none set: enabled false, cadence null. */
+export interface BackupSchedule {
+  deployment: string;
+  enabled: boolean;
+  everyHours: number | null;
+  /** HH:MM, UTC. */
+  dailyAt: string | null;
+  /** In words: "every 6 hours", "daily at 03:30 UTC". */
+  cadence: string | null;
+  keep: BackupKeep;
+  nextDueAt: string | null;
+  lastRunAt: string | null;
+  lastResult: 'started' | 'skipped' | 'failed' | 'succeeded' | null;
+  lastMessage: string | null;
+  lastBackup: string | null;
+  updatedAt: string | null;
+}
+
+export interface BackupScheduleInput {
+  enabled?: boolean;
+  everyHours?: number;
+  dailyAt?: string;
+  keep: BackupKeep;
 }
 
 /** A restore of a backup into a new deployment. */

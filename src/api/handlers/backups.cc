@@ -9,6 +9,7 @@
 #include "api/input.hh"
 #include "bundle/bundle.hh"
 #include "catalog/upgrade.hh"
+#include "orchestrator/backup_scheduler.hh"
 #include "orchestrator/orchestrator.hh"
 #include "store/backup_store.hh"
 #include "store/state_store.hh"
@@ -36,6 +37,7 @@ boost::json::object backupJson(const store::Backup& b) {
           {"done", b.done},
           {"total", b.total},
           {"complete", b.status == store::JobStatus::Succeeded},
+          {"scheduled", b.scheduled},
           {"createdAt", b.createdAt},
           {"startedAt", orNull(b.startedAt)},
           {"finishedAt", orNull(b.finishedAt)}};
@@ -55,7 +57,112 @@ boost::json::object restoreJson(const store::Restore& r) {
           {"finishedAt", orNull(r.finishedAt)}};
 }
 
+/// A deployment's schedule as the API shows it; a deployment without one has a disabled, empty one.
+boost::json::object scheduleJson(const std::string& deployment, const std::optional<store::BackupSchedule>& s) {
+  boost::json::object keep{{"hourly", s ? s->keepHourly : 0},
+                           {"daily", s ? s->keepDaily : 0},
+                           {"weekly", s ? s->keepWeekly : 0},
+                           {"monthly", s ? s->keepMonthly : 0}};
+  const bool configured = s && (s->everyHours > 0 || !s->dailyAt.empty());
+  return {{"deployment", deployment},
+          {"enabled", s && s->enabled},
+          {"everyHours", configured && s->everyHours > 0 ? boost::json::value(s->everyHours) : nullptr},
+          {"dailyAt", configured && !s->dailyAt.empty() ? boost::json::value(s->dailyAt) : nullptr},
+          {"cadence", configured ? boost::json::value(bundle::describe(orchestrator::cadenceOf(*s))) : nullptr},
+          {"keep", std::move(keep)},
+          {"nextDueAt", s ? orNull(s->nextDueAt) : nullptr},
+          {"lastRunAt", s ? orNull(s->lastRunAt) : nullptr},
+          {"lastResult", s ? orNull(s->lastResult) : nullptr},
+          {"lastMessage", s ? orNull(s->lastMessage) : nullptr},
+          {"lastBackup", s ? orNull(s->lastBackup) : nullptr},
+          {"updatedAt", s ? orNull(s->updatedAt) : nullptr}};
+}
+
+/// A whole number member in [min, max], recorded as an error of `field` otherwise.
+std::optional<int> boundedInt(const boost::json::value& v, int min, int max, const std::string& field,
+                              input::FieldErrors& errors) {
+  if ((v.is_int64() && v.as_int64() >= min && v.as_int64() <= max) || (v.is_uint64() && v.as_uint64() <= std::uint64_t(max)))
+    return static_cast<int>(v.to_number<std::int64_t>());
+  errors.add(Error::invalid(field, field + " must be a whole number from " + std::to_string(min) + " to " +
+                                       std::to_string(max)));
+  return std::nullopt;
+}
+
 }  // namespace
+
+Response getBackupSchedule(RequestContext& ctx) {
+  auto d = ctx.app.state.getDeployment(ctx.param("id")).orThrow();
+  auto s = store::BackupStore(ctx.app.state.connection()).getSchedule(d.id);
+  return json(200, scheduleJson(d.id, s ? std::optional(*s) : std::nullopt));
+}
+
+Response putBackupSchedule(RequestContext& ctx) {
+  auto d = ctx.app.state.getDeployment(ctx.param("id")).orThrow();
+  ctx.auditOrganisation = d.organisation;
+  auto body = input::jsonObject(ctx.request, {"enabled", "everyHours", "dailyAt", "keep"}).orThrow();
+  input::FieldErrors errors;
+  store::BackupSchedule s;
+  s.deployment = d.id;
+  s.organisation = d.organisation;
+  if (auto* v = body.if_contains("enabled")) {
+    if (v->is_bool()) s.enabled = v->as_bool();
+    else errors.add(Error::invalid("enabled", "enabled must be true or false"));
+  }
+  const auto* every = body.if_contains("everyHours");
+  const auto* daily = body.if_contains("dailyAt");
+  if (every && every->is_null()) every = nullptr;
+  if (daily && daily->is_null()) daily = nullptr;
+  bundle::Cadence cadence;
+  if (every && daily) {
+    errors.add(Error::invalid("everyHours", "give everyHours or dailyAt, not both"));
+  } else if (!every && !daily) {
+    errors.add(Error::invalid("everyHours", "give everyHours (1 to " + std::to_string(bundle::kMaxEveryHours) +
+                                                ") or dailyAt (\"HH:MM\", UTC)"));
+  } else if (every) {
+    if (auto n = boundedInt(*every, 1, bundle::kMaxEveryHours, "everyHours", errors)) {
+      s.everyHours = *n;
+      cadence.everyHours = *n;
+    }
+  } else if (!daily->is_string()) {
+    errors.add(Error::invalid("dailyAt", "dailyAt must be a time of day as \"HH:MM\" (UTC)"));
+  } else if (auto m = errors.take(bundle::parseDailyAt(daily->as_string(), "dailyAt"))) {
+    s.dailyAt = bundle::formatDailyAt(*m);
+    cadence.dailyAtMinute = *m;
+  }
+  const auto* keep = body.if_contains("keep");
+  if (!keep || !keep->is_object()) {
+    errors.add(Error::invalid("keep", "keep must be an object like {\"hourly\": 24, \"daily\": 7, \"weekly\": 4, "
+                                      "\"monthly\": 12}"));
+  } else if (errors.check(input::knownMembers(keep->as_object(), {"hourly", "daily", "weekly", "monthly"}, "keep"))) {
+    int total = 0;
+    for (auto [name, out] : {std::pair{"hourly", &s.keepHourly}, std::pair{"daily", &s.keepDaily},
+                             std::pair{"weekly", &s.keepWeekly}, std::pair{"monthly", &s.keepMonthly}})
+      if (auto* v = keep->as_object().if_contains(name))
+        if (auto n = boundedInt(*v, 0, bundle::kMaxKeep, std::string("keep.") + name, errors)) {
+          *out = *n;
+          total += *n;
+        }
+    if (!errors.has("keep") && total == 0)
+      errors.add(Error::invalid("keep", "keep at least one backup: give hourly, daily, weekly or monthly a count above 0"));
+  }
+  errors.throwIfAny();
+  if (d.status == DeploymentStatus::Deleted || d.status == DeploymentStatus::Deleting)
+    throw AbortError(Error::conflict("deployment " + d.name + " is deleted or being deleted: it cannot be backed up"));
+  s.nextDueAt = s.enabled ? orchestrator::nextDueAfterNow(cadence) : "";
+  auto saved = store::BackupStore(ctx.app.state.connection()).putSchedule(s);
+  return json(200, scheduleJson(d.id, saved));
+}
+
+Response deleteBackupSchedule(RequestContext& ctx) {
+  auto d = ctx.app.state.getDeployment(ctx.param("id")).orThrow();
+  ctx.auditOrganisation = d.organisation;
+  store::BackupStore jobs(ctx.app.state.connection());
+  auto s = jobs.getSchedule(d.id);
+  if (!s) return json(200, scheduleJson(d.id, std::nullopt));
+  s->enabled = false;
+  s->nextDueAt.clear();
+  return json(200, scheduleJson(d.id, jobs.putSchedule(*s)));
+}
 
 Response postBackup(RequestContext& ctx) {
   auto d = ctx.app.state.getDeployment(ctx.param("id")).orThrow();

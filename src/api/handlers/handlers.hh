@@ -30,6 +30,9 @@ Response postBackup(RequestContext& ctx);
 Response listBackups(RequestContext& ctx);
 Response getBackup(RequestContext& ctx);
 Response getBackupBundle(RequestContext& ctx);
+Response getBackupSchedule(RequestContext& ctx);
+Response putBackupSchedule(RequestContext& ctx);
+Response deleteBackupSchedule(RequestContext& ctx);
 Response postRestore(RequestContext& ctx);
 Response getRestore(RequestContext& ctx);
 // audit.cc

@@ -1,8 +1,9 @@
-// The Backups card of a deployment page: back up now, the list of backups with
-// their bundles to download, and restoring one as a new deployment (another domain if asked).
-import { api, errorText } from '../api';
+// The Backups card of a deployment page: back up now, the schedule and its retention
+// (shown to everyone, edited by the organisation's administrators), the list of backups
+// with their bundles to download, and restoring one as a new deployment (another domain if asked).
+import { ApiError, api, errorText } from '../api';
 import { busy, failure, formatDate, h, link, loading } from '../dom';
-import type { Backup, Deployment, Restore } from '../types';
+import type { Backup, BackupKeep, BackupSchedule, Deployment, Restore } from '../types';
 
 const ENDED = new Set(['succeeded', 'failed']);
 
@@ -15,10 +16,33 @@ function bytes(n: number): string {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** How far a time is from now, in words: "in 2 hours 5 minutes", "within a minute", "3 days ago". */
+export function fromNow(iso: string, now: number = Date.now()): string {
+  const t = new Date(iso).getTime();
+  if (Number.isNaN(t)) return iso;
+  const diff = Math.round((t - now) / 1000);
+  const n = Math.abs(diff);
+  if (n < 60) return diff < 0 ? 'just now' : 'within a minute';
+  const unit = (v: number, one: string) => `${v} ${one}${v === 1 ? '' : 's'}`;
+  let words: string;
+  if (n >= 86400) words = unit(Math.floor(n / 86400), 'day') + (n % 86400 >= 3600 ? ` ${unit(Math.floor((n % 86400) / 3600), 'hour')}` : '');
+  else if (n >= 3600) words = unit(Math.floor(n / 3600), 'hour') + (n % 3600 >= 60 ? ` ${unit(Math.floor((n % 3600) / 60), 'minute')}` : '');
+  else words = unit(Math.floor(n / 60), 'minute');
+  return diff < 0 ? `${words} ago` : `in ${words}`;
+}
+
+const KEEP_KINDS: (keyof BackupKeep)[] = ['hourly', 'daily', 'weekly', 'monthly'];
+
+function keepText(k: BackupKeep): string {
+  const parts = KEEP_KINDS.filter((kind) => k[kind] > 0).map((kind) => `${k[kind]} ${kind}`);
+  return parts.length ? `keeps the newest ${parts.join(', ')}` : 'keeps only the newest';
+}
+
 export interface BackupsCardOptions {
   deployment: () => Deployment;
   canDeploy: boolean; // back up, restore
   canDownload: boolean; // members: a bundle holds the data in clear
+  canSchedule: boolean; // org-admins and operators: the schedule decides what is removed
   signal: AbortSignal;
 }
 
@@ -28,13 +52,130 @@ export function backupsCard(opts: BackupsCardOptions): { element: HTMLElement; l
   const status = h('p', { class: 'muted', id: 'backup-status', 'aria-live': 'polite' });
   const backUpBtn = h('button', { type: 'button', id: 'back-up-now' }, 'Back up now');
   const restoreArea = h('div', { id: 'restore-area' });
+  const scheduleArea = h('div', { id: 'backup-schedule' }, loading('Loading the schedule…'));
 
   const showError = (e: unknown) => {
     error.textContent = errorText(e);
     error.hidden = false;
   };
 
+  function showSchedule(s: BackupSchedule): void {
+    const lines: HTMLElement[] = [];
+    if (!s.cadence) {
+      lines.push(h('p', { id: 'schedule-summary' }, 'Not scheduled: backups are made only when asked for.'));
+    } else {
+      lines.push(
+        h(
+          'p',
+          { id: 'schedule-summary' },
+          s.enabled ? `Scheduled ${s.cadence}; ${keepText(s.keep)} scheduled backups.` : `Schedule turned off (was ${s.cadence}).`,
+        ),
+      );
+      if (s.enabled && s.nextDueAt)
+        lines.push(h('p', { id: 'schedule-next' }, `Next backup ${fromNow(s.nextDueAt)} (${formatDate(s.nextDueAt)}).`));
+      if (s.lastRunAt && s.lastResult) {
+        const what =
+          s.lastResult === 'skipped' ? 'skipped' : s.lastResult === 'started' ? 'started' : s.lastResult === 'failed' ? 'failed' : 'succeeded';
+        lines.push(
+          h(
+            'p',
+            { class: s.lastResult === 'failed' ? 'form-error' : 'muted', id: 'schedule-last' },
+            `Last scheduled backup ${what} ${fromNow(s.lastRunAt)}${s.lastMessage ? `: ${s.lastMessage}` : '.'}`,
+          ),
+        );
+      }
+    }
+    if (opts.canSchedule) {
+      const edit = h('button', { type: 'button', id: 'schedule-edit' }, s.cadence ? 'Change schedule…' : 'Schedule backups…');
+      edit.addEventListener('click', () => scheduleArea.replaceChildren(scheduleForm(s)));
+      lines.push(h('div', { class: 'actions' }, edit));
+    }
+    scheduleArea.replaceChildren(...lines);
+  }
+
+  function scheduleForm(s: BackupSchedule): HTMLElement {
+    const kind = h(
+      'select',
+      { name: 'cadence', id: 'schedule-kind' },
+      h('option', { value: 'every', selected: s.dailyAt === null }, 'Every few hours'),
+      h('option', { value: 'daily', selected: s.dailyAt !== null }, 'Daily'),
+    );
+    const hours = h('input', { type: 'number', name: 'everyHours', id: 'schedule-hours', min: 1, max: 168, value: s.everyHours ?? 24 });
+    const at = h('input', { type: 'time', name: 'dailyAt', id: 'schedule-at', value: s.dailyAt ?? '03:00' });
+    const hoursLabel = h('label', null, 'Every ', hours, ' hours (aligned in UTC: every 6 is 00:00, 06:00, 12:00, 18:00)');
+    const atLabel = h('label', null, 'At ', at, ' UTC');
+    const sync = () => {
+      hoursLabel.hidden = kind.value !== 'every';
+      atLabel.hidden = kind.value !== 'daily';
+    };
+    kind.addEventListener('change', sync);
+    sync();
+    const defaults: BackupKeep = s.cadence ? s.keep : { hourly: 0, daily: 7, weekly: 4, monthly: 6 };
+    const keepInputs = Object.fromEntries(
+      KEEP_KINDS.map((k) => [k, h('input', { type: 'number', name: `keep.${k}`, id: `schedule-keep-${k}`, min: 0, max: 1000, value: defaults[k] })]),
+    ) as Record<keyof BackupKeep, HTMLInputElement>;
+    const fieldErrors = h('ul', { class: 'form-error', id: 'schedule-errors', role: 'alert', hidden: true });
+    const save = h('button', { type: 'submit', class: 'button-primary', id: 'schedule-save' }, 'Save schedule');
+    const off = s.enabled ? h('button', { type: 'button', id: 'schedule-off' }, 'Turn scheduled backups off') : null;
+    const cancel = h('button', { type: 'button', id: 'schedule-cancel' }, 'Cancel');
+    cancel.addEventListener('click', () => showSchedule(s));
+    off?.addEventListener('click', () =>
+      busy(off, 'Turning off…', async () => {
+        try {
+          showSchedule(await api.disableBackupSchedule(opts.deployment().id));
+        } catch (e) {
+          showError(e);
+        }
+      }),
+    );
+    const form = h(
+      'form',
+      { class: 'schedule-form', novalidate: true },
+      h('label', null, 'Back up ', kind),
+      hoursLabel,
+      atLabel,
+      h(
+        'fieldset',
+        null,
+        h('legend', null, 'Keep the newest scheduled backup of each of the last…'),
+        ...KEEP_KINDS.map((k) => h('label', null, keepInputs[k], ` ${k === 'daily' ? 'days' : k.replace('ly', 's')}`)),
+        h('p', { class: 'muted' }, 'Older scheduled backups are removed after each scheduled backup. Backups made with “Back up now” are never removed.'),
+      ),
+      fieldErrors,
+      h('div', { class: 'actions' }, save, off, cancel),
+    );
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      void busy(save, 'Saving…', async () => {
+        fieldErrors.hidden = true;
+        const keep = Object.fromEntries(KEEP_KINDS.map((k) => [k, Number(keepInputs[k].value || 0)])) as unknown as BackupKeep;
+        try {
+          const saved = await api.setBackupSchedule(
+            opts.deployment().id,
+            kind.value === 'every' ? { everyHours: Number(hours.value), keep } : { dailyAt: at.value, keep },
+          );
+          showSchedule(saved);
+        } catch (e) {
+          const list = e instanceof ApiError && e.errors.length ? e.errors : [{ field: e instanceof ApiError ? e.field ?? '' : '', detail: errorText(e) }];
+          fieldErrors.replaceChildren(...list.map((x) => h('li', { 'data-field': x.field }, x.detail)));
+          fieldErrors.hidden = false;
+        }
+      });
+    });
+    return form;
+  }
+
+  async function loadSchedule(): Promise<void> {
+    try {
+      const s = await api.backupSchedule(opts.deployment().id);
+      if (!opts.signal.aborted) showSchedule(s);
+    } catch (e) {
+      if (!opts.signal.aborted) scheduleArea.replaceChildren(failure(`Could not load the schedule: ${errorText(e)}`, () => void loadSchedule()));
+    }
+  }
+
   async function load(): Promise<void> {
+    void loadSchedule();
     try {
       const items = await api.backups(opts.deployment().id);
       if (opts.signal.aborted) return;
@@ -48,7 +189,7 @@ export function backupsCard(opts: BackupsCardOptions): { element: HTMLElement; l
     return h(
       'table',
       { class: 'backups-table' },
-      h('thead', null, h('tr', null, h('th', null, 'Made'), h('th', null, 'Status'), h('th', null, 'Size'), h('th', null, ''))),
+      h('thead', null, h('tr', null, h('th', null, 'Made'), h('th', null, 'Kind'), h('th', null, 'Status'), h('th', null, 'Size'), h('th', null, ''))),
       h(
         'tbody',
         null,
@@ -57,6 +198,7 @@ export function backupsCard(opts: BackupsCardOptions): { element: HTMLElement; l
             'tr',
             { 'data-backup': b.id },
             h('td', null, formatDate(b.finishedAt || b.createdAt)),
+            h('td', null, b.scheduled ? 'scheduled' : 'on demand'),
             h('td', null, b.status === 'failed' ? `failed: ${b.error ?? ''}` : b.status),
             h('td', null, b.complete ? bytes(b.size) : '—'),
             h(
@@ -140,7 +282,9 @@ export function backupsCard(opts: BackupsCardOptions): { element: HTMLElement; l
     'section',
     { class: 'card', id: 'backups-card' },
     h('div', { class: 'section-head' }, h('h2', null, 'Backups'), opts.canDeploy ? backUpBtn : null),
-    h('p', { class: 'muted' }, 'A backup copies the databases, the stored files and the generated secrets into one file. Scheduled backups are not offered yet.'),
+    h('p', { class: 'muted' }, 'A backup copies the databases, the stored files and the generated secrets into one file.'),
+    h('h3', null, 'Schedule'),
+    scheduleArea,
     status,
     error,
     body,

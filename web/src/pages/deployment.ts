@@ -300,7 +300,13 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
     reviewPlan: () => void busy(planBtn, 'Reviewing…', reviewPlan).finally(drawButtons),
   });
 
-  const backups = backupsCard({ deployment: () => dep, canDeploy, canDownload: canWrite, signal });
+  const backups = backupsCard({
+    deployment: () => dep,
+    canDeploy,
+    canDownload: canWrite,
+    canSchedule: session.can('backup.schedule', dep.organisation),
+    signal,
+  });
 
   async function loadHistory(): Promise<void> {
     try {
