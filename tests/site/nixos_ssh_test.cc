@@ -82,8 +82,10 @@ class NixosSshSiteTest : public SharedSite<NixosSshSiteTest> {
 
   static json::object machineSettings() { return site_->settings("lxc-sshd", "machine"); }
   static std::string lxcPath() { return std::string(machineSettings().at("lxcPath").as_string()); }
-  static std::unique_ptr<MachineProvider> machines() {
-    return lxc::makeMachineProvider({"lxc", {}, machineSettings(), "site", ""});
+  static std::unique_ptr<MachineProvider> machines(const json::object& extra = {}) {
+    auto settings = machineSettings();
+    for (auto& kv : extra) settings[kv.key()] = kv.value();
+    return lxc::makeMachineProvider({"lxc", {}, settings, "site", ""});
   }
   static std::string subnet() {
     auto text = slurp(site_->dir() / "lxc-sshd" / "site.json");
@@ -155,7 +157,7 @@ class NixosSshSiteTest : public SharedSite<NixosSshSiteTest> {
   }
 
   /// A deployment's machine as a running container reachable over SSH, and its nixos-config resource.
-  Machine startMachine(const std::string& id, int octet) {
+  Machine startMachine(const std::string& id, int octet, const json::object& machineExtra = {}) {
     Machine m;
     m.address = subnet() + "." + std::to_string(octet);
     Deployment d;
@@ -176,14 +178,16 @@ class NixosSshSiteTest : public SharedSite<NixosSshSiteTest> {
     made_.push_back(m.machine);
     // The provider gives the container the site's key for root (authorizedKeys) and a host
     // key of its own; its init mounts /run on tmpfs (as on NixOS) and starts sshd.
-    auto created = machines()->create(m.machine);
+    auto created = machines(machineExtra)->create(m.machine);
     if (!created) throw std::runtime_error("the container: " + created.error().message);
     m.container = std::string(created->outputs.at("container").as_string());
     m.hostKey = std::string(created->outputs.at("hostKeyFingerprint").as_string());
-    // The fake as nixos-rebuild.
-    fs::copy_file(fs::path(FEDIHOST_SOURCE_DIR) / "tests/fakes/nixos-rebuild-fake.sh",
-                  rootfs(m) / "usr/local/bin/nixos-rebuild", fs::copy_options::overwrite_existing);
-    fs::create_symlink("nixos-rebuild", rootfs(m) / "usr/local/bin/nix-env");
+    // The fake as nixos-rebuild (written from inside: an overlay root is mounted there only).
+    auto fake = run("lxc-attach -P " + shellQuote(lxcPath()) + " -n " + shellQuote(m.container) +
+                    " -- /bin/sh -c 'cat >/usr/local/bin/nixos-rebuild && chmod 0755 /usr/local/bin/nixos-rebuild && "
+                    "ln -sfn nixos-rebuild /usr/local/bin/nix-env' < " +
+                    shellQuote((fs::path(FEDIHOST_SOURCE_DIR) / "tests/fakes/nixos-rebuild-fake.sh").string()));
+    if (fake.exitCode != 0) throw std::runtime_error("the fake: " + fake.output);
     waitForPort(m.address, 22);
     return m;
   }
@@ -435,6 +439,24 @@ TEST_F(NixosSshSiteTest, TheMachinesHostKeyIsCheckedAndFollowedWhenItChanges) {
   ASSERT_TRUE(held) << held.error().message;
   EXPECT_FALSE(p->create(withKey(json::value("MD5:aa"))));
   EXPECT_EQ(p->create(withKey(json::value("MD5:aa"))).error().field, "attributes.hostKeyFingerprint");
+}
+
+TEST_F(NixosSshSiteTest, AnOverlayContainerOffersItsOwnHostKeyOnlyAndTakesADelivery) {
+  // The cache as the overlay's lower layer: its host keys (the same in every container) whited out.
+  auto m = startMachine("dep_nixssh7", 17, {{"rootfs", "overlay"}});
+  EXPECT_EQ(trimmed(inside(m, "ls /etc/ssh | grep ssh_host_").output), "ssh_host_ed25519_key\nssh_host_ed25519_key.pub");
+  const auto delta = fs::path(lxcPath()) / m.container / "delta0";
+  EXPECT_TRUE(fs::is_character_file(delta / "etc/ssh/ssh_host_rsa_key"));
+  EXPECT_EQ(trimmed(inside(m, "stat -c '%a %U' /root/.ssh /root/.ssh/authorized_keys").output), "700 root\n600 root");
+  auto seen = run("lxc-attach -P " + shellQuote(lxcPath()) + " -n " + shellQuote(m.container) +
+                  " -- cat /etc/ssh/ssh_host_ed25519_key.pub | ssh-keygen -lf - | cut -d' ' -f2");
+  EXPECT_EQ(trimmed(seen.output), m.hostKey);
+  auto config = m.config;
+  config.resource.attributes["hostKeyFingerprint"] = m.hostKey;
+  auto created = nixos()->create(config);
+  ASSERT_TRUE(created) << created.error().message;
+  EXPECT_EQ(created->outputs.at("hostKeyFingerprint"), json::value(m.hostKey));
+  EXPECT_EQ(trimmed(inside(m, "stat -f -c %T /run/fedihost/secrets").output), "tmpfs");
 }
 
 TEST_F(NixosSshSiteTest, AFailingSwitchOrHealthCheckRollsBackAndFailsWithTheCommandsMessage) {

@@ -764,10 +764,12 @@ class LxcMachineProvider final : public MachineProvider {
     if (auto ok = makeDirectory(root, "etc/ssh", fs::perms(0755)); !ok) return ok;
     // The cache's host keys: the same in every container made from it.
     std::vector<std::string> cached;
-    if (fs::is_directory(cache_ / "etc/ssh", ec))
+    if (fs::is_directory(cache_ / "etc/ssh", ec)) {
       for (fs::directory_iterator it(cache_ / "etc/ssh", ec), end; !ec && it != end; it.increment(ec))
         cached.push_back(it->path().filename().string());
-    if (ec) return Error{ErrorKind::Provider, "cannot list " + (cache_ / "etc/ssh").string() + ": " + ec.message(), {}};
+      if (ec) return Error{ErrorKind::Provider, "cannot list " + (cache_ / "etc/ssh").string() + ": " + ec.message(), {}};
+    }
+    ec.clear();
     for (auto& file : cached) {
       if (!file.starts_with("ssh_host_")) continue;
       const auto there = root / "etc/ssh" / file;
