@@ -525,8 +525,7 @@ class LxcMachineProvider final : public MachineProvider {
     c << "# A fedihost machine, written by the lxc provider: changes here are drift.\n"
       << kKeyComment << key << "\n";
     if (!hostKey.empty()) c << kHostKeyComment << hostKey << "\n";
-    c
-      << "lxc.include = /usr/share/lxc/config/common.conf\n"
+    c << "lxc.include = /usr/share/lxc/config/common.conf\n"
       << "lxc.rootfs.path = " << rootfs << "\n"
       << "lxc.uts.name = " << s.hostname << "\n"
       << "lxc.apparmor.profile = unconfined\n"
