@@ -12,8 +12,12 @@
 #                      deletes their host-side veths (and routes), removes the directory.
 # FEDIHOST_LXC_FLAVOUR=sshd (scripts/site/lxc-sshd.sh): the same in DIR/lxc-sshd, from
 # a cache with openssh-server (rootfs-bookworm-sshd), and a key pair for the "ssh" NixOS
-# provider: DIR/lxc-sshd/id_ed25519(.pub); provider.json also has
+# provider: DIR/lxc-sshd/id_ed25519(.pub); the machine settings name its public half in
+# "authorizedKeys" (root's authorized_keys in every container), and provider.json also has
 #   {"nixos-config": {"implementation": "ssh", "settings": {"privateKey": {"file": …}}}}.
+# The containers' PID 1 (/usr/local/sbin/fedihost-init, rewritten into an older cache) mounts
+# /run on tmpfs and starts sshd when the container has the host key the lxc provider made
+# (its sshd_config.d/fedihost-host-key.conf).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -33,15 +37,20 @@ esac
 mirror=${FEDIHOST_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 init=/usr/local/sbin/fedihost-init
 
-write_init() {  # the same PID 1 the provider writes into a cache it builds itself
+write_init() {  # the same PID 1 the provider writes into a cache it builds itself (kMinimalInit)
   mkdir -p "$1/usr/local/sbin"
-  cat >"$1$init" <<'INIT'
+  cat >"$1$init.new" <<'INIT'
 #!/bin/sh
-# PID 1 of a fedihost LXC container without an init system (written by fedihost).
+# PID 1 of a fedihost LXC container without an init system (written by fedihost):
+# /run on tmpfs, sshd with our host key, orphans reaped, exit on SIGPWR or SIGTERM.
 trap 'exit 0' PWR TERM INT
+[ "$(stat -f -c %T /run 2>/dev/null)" = tmpfs ] || mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run
+mkdir -p /run/lock
+if [ -x /usr/sbin/sshd ] && [ -e /etc/ssh/sshd_config.d/fedihost-host-key.conf ]; then mkdir -p /run/sshd && /usr/sbin/sshd -E /var/log/sshd.log; fi
 while :; do sleep 3600 & wait $!; done
 INIT
-  chmod 755 "$1$init"
+  chmod 755 "$1$init.new"
+  if cmp -s "$1$init.new" "$1$init"; then rm -f "$1$init.new"; else mv -f "$1$init.new" "$1$init"; fi
 }
 
 case "$cmd" in
@@ -63,19 +72,20 @@ case "$cmd" in
       write_init "$cache.building"
       mv "$cache.building" "$cache"
     fi
-    [ -x "$cache$init" ] || write_init "$cache"
+    write_init "$cache"  # an older cache gets the current one
     [ -x "$cache/usr/bin/nc.openbsd" ] || { echo "lxc.sh: $cache has no nc (delete it to rebuild)" >&2; exit 1; }
     exec 9>&-
-    nixos=""
+    nixos="" keys=""
     if [ "$flavour" = sshd ]; then
       [ -x "$cache/usr/sbin/sshd" ] || { echo "lxc.sh: $cache has no sshd (delete it to rebuild)" >&2; exit 1; }
       command -v ssh-keygen >/dev/null || { echo "lxc.sh: ssh-keygen not found (apt-get install openssh-client)" >&2; exit 1; }
       ssh-keygen -q -t ed25519 -N "" -C fedihost-test -f "$S/id_ed25519"
+      keys=", \"authorizedKeys\": [\"$(cat "$S/id_ed25519.pub")\"]"
       nixos=", \"nixos-config\": {\"implementation\": \"ssh\", \"settings\": {\"privateKey\": {\"file\": \"$S/id_ed25519\"}}}"
     fi
     cat >"$S/provider.json" <<JSON
 {"machine": {"implementation": "lxc", "settings": {
-  "lxcPath": "$P", "rootfsCache": "$cache", "init": "$init", "network": "routed", "timeoutMs": 30000}}$nixos}
+  "lxcPath": "$P", "rootfsCache": "$cache", "init": "$init", "network": "routed", "timeoutMs": 30000${keys:-}}}$nixos}
 JSON
     echo "{\"subnet\": \"10.213.$((RANDOM % 250 + 1))\"}" >"$S/site.json"
     trap - EXIT

@@ -9,6 +9,7 @@
 #include "accounting/metering.hh"
 #include "core/json_util.hh"
 #include "core/metrics.hh"
+#include "orchestrator/references.hh"
 #include "providers/call_metrics.hh"
 #include "store/outbox.hh"
 
@@ -58,12 +59,13 @@ Result<json::value> resolveValue(store::StateStore& state, const secrets::Secret
   }
   if (!v.is_object()) return v;
   const auto& o = v.get_object();
-  if (o.size() == 2 && o.contains("ref") && o.contains("output") && o.at("ref").is_string()) {
+  if (isOutputReference(o)) {
     std::string key(o.at("ref").get_string());
-    std::string output(o.at("output").as_string());
+    std::string output(o.at("output").get_string());
     auto rec = state.recordedResource(key);
     if (!rec) return Error{ErrorKind::Provider, "needs " + key + ", which does not exist yet", {}};
     auto* out = rec->outputs.if_contains(output);
+    if (!out && o.contains("default")) return o.at("default");
     if (!out) return Error{ErrorKind::Provider, key + " has no output \"" + output + "\"", {}};
     return *out;
   }

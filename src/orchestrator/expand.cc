@@ -104,9 +104,16 @@ class Expander {
     // The configuration refers to the outputs of everything in configDeps (the database's host,
     // the access key's endpoint, the relay, the certificate's serial): it is written after them.
     auto configuration = nixos::renderMachineConfiguration(d_, {"main", address});
-    // The machine's address for the delivery (a NixOS provider that reaches the machine over SSH).
+    // The machine's address for the delivery (a NixOS provider that reaches the machine over SSH),
+    // and its host key where the machine provider made it (null where it gives none: proxmox, file).
+    auto hostKey = ref(machineKey, "hostKeyFingerprint");
+    hostKey["default"] = nullptr;
     add(ResourceKind::NixosConfig, "main",
-        {{"machine", "main"}, {"address", address}, {"configuration", std::move(configuration)}, {"secrets", secrets}},
+        {{"machine", "main"},
+         {"address", address},
+         {"hostKeyFingerprint", std::move(hostKey)},
+         {"configuration", std::move(configuration)},
+         {"secrets", secrets}},
         configDeps);
     return std::move(out_);
   }

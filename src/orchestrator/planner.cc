@@ -6,6 +6,7 @@
 
 #include "core/json_util.hh"
 #include "core/result.hh"
+#include "orchestrator/references.hh"
 
 namespace fedihost::orchestrator {
 namespace {
@@ -27,7 +28,7 @@ const std::set<std::string>& identityAttributes(ResourceKind kind) {
   return table.at(kind);
 }
 
-/// The keys of the resources whose outputs `v` refers to ({"ref": key, "output": name}, at any depth).
+/// The keys of the resources whose outputs `v` refers to ({"ref": key, "output": name[, "default"]}, at any depth).
 void referencedKeys(const json::value& v, std::set<std::string>& out) {
   if (const auto* a = v.if_array()) {
     for (auto& e : *a) referencedKeys(e, out);
@@ -35,11 +36,10 @@ void referencedKeys(const json::value& v, std::set<std::string>& out) {
   }
   const auto* o = v.if_object();
   if (!o) return;
-  if (o->size() == 2 && o->contains("output"))
-    if (const auto* key = o->if_contains("ref"); key && key->is_string()) {
-      out.insert(std::string(key->get_string()));
-      return;
-    }
+  if (isOutputReference(*o)) {
+    out.insert(std::string(o->at("ref").get_string()));
+    return;
+  }
   for (auto& kv : *o) referencedKeys(kv.value(), out);
 }
 

@@ -86,6 +86,12 @@ class LxcSiteTest : public SharedSite<LxcSiteTest> {
     while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
     return s;
   }
+  /// The fingerprint of a public key line, as ssh-keygen prints it ("SHA256:…").
+  static std::string fingerprintOf(const std::string& line) {
+    auto r = run("printf '%s\\n' " + shellQuote(trimmed(line)) + " | ssh-keygen -lf - | cut -d' ' -f2");
+    EXPECT_EQ(r.exitCode, 0) << r.output;
+    return trimmed(r.output);
+  }
   static std::string pidOf(const std::string& name) { return trimmed(lxcTool("lxc-info", name, "-p -H").output); }
 
   /// The value of a cgroup file of the container, by whichever hierarchy its config uses.
@@ -161,6 +167,11 @@ TEST_F(LxcSiteTest, ADeploymentsMachineBecomesARunningReachableLimitedContainerA
   EXPECT_EQ(created->outputs.at("container"), json::value(name));
   const std::string veth(created->outputs.at("veth").as_string());
   EXPECT_LE(veth.size(), 15u);
+  // A host key of its own, its fingerprint an output (and in the config, so read gives it too).
+  const auto pub = fs::path(lxcPath()) / name / "rootfs/etc/ssh/ssh_host_ed25519_key.pub";
+  EXPECT_EQ(created->outputs.at("hostKeyFingerprint"), json::value(fingerprintOf(slurp(pub))));
+  EXPECT_EQ(trimmed(run("stat -c %a " + shellQuote((pub.parent_path() / "ssh_host_ed25519_key").string())).output), "600");
+  EXPECT_EQ(p->read(m)->outputs.at("hostKeyFingerprint"), created->outputs.at("hostKeyFingerprint"));
 
   // It runs, with its hostname.
   EXPECT_EQ(trimmed(lxcTool("lxc-info", name, "-s -H").output), "RUNNING");
@@ -300,6 +311,23 @@ TEST_F(LxcSiteTest, UpdateAppliesSizeLiveAndRestartsForAHostnameAndListKeepsDepl
   ASSERT_EQ(lxcTool("lxc-attach", containerOf(a), "-- /bin/sh -c 'echo mine > /root/only-in-a'").exitCode, 0);
   EXPECT_TRUE(fs::exists(fs::path(lxcPath()) / containerOf(a) / "delta0/root/only-in-a"));
   EXPECT_FALSE(fs::exists(fs::path(settings().at("rootfsCache").as_string().c_str()) / "root/only-in-a"));
+  // The host key and root's authorized_keys in the upper layer, seen inside; each container its own key.
+  const std::string key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKelkUEKzgWsTvlBYa4rPSu31LQRLMsYFKIsk7Xcnrg+ test@fedihost";
+  s["authorizedKeys"] = json::array{json::value(key)};
+  auto withKeys = provider(s);
+  auto c = machineOf("dep_lxcsite4", "lxc-four", {"hedgedoc"}, subnet() + ".5");
+  auto madeC = withKeys->create(c);
+  ASSERT_TRUE(madeC) << madeC.error().message;
+  EXPECT_EQ(trimmed(lxcTool("lxc-attach", containerOf(c), "-- /bin/cat /root/.ssh/authorized_keys").output), key);
+  EXPECT_EQ(trimmed(lxcTool("lxc-attach", containerOf(c), "-- /usr/bin/stat -c '%a %U' /root/.ssh /root/.ssh/authorized_keys")
+                        .output),
+            "700 root\n600 root");
+  EXPECT_TRUE(fs::exists(fs::path(lxcPath()) / containerOf(c) / "delta0/root/.ssh/authorized_keys"));
+  EXPECT_EQ(madeC->outputs.at("hostKeyFingerprint"),
+            json::value(fingerprintOf(
+                lxcTool("lxc-attach", containerOf(c), "-- /bin/cat /etc/ssh/ssh_host_ed25519_key.pub").output)));
+  EXPECT_NE(madeC->outputs.at("hostKeyFingerprint"), p->read(a)->outputs.at("hostKeyFingerprint"));
+  EXPECT_TRUE(withKeys->remove(c));
   EXPECT_EQ(*p->list("dep_lxcsite2"), std::vector<std::string>{a.resource.key});
   EXPECT_EQ(*p->list("dep_lxcsite3"), std::vector<std::string>{b.resource.key});
   const auto name = containerOf(a);
@@ -376,6 +404,15 @@ TEST_F(LxcSiteTest, TheTargetBuildsItAndBadSettingsOrAttributesAreRefused) {
   made = Registry<MachineProvider>::instance().make({"lxc", {}, bad, "site", ""});
   ASSERT_FALSE(made);
   EXPECT_EQ(made.error().field, "settings.gateway");
+  for (auto* line : {"ssh-ed25519", "ssh-ed25519 AAAA!!", "ssh-dss AAAAB3NzaC1kc3MAAA x",
+                     "ssh-rsa AAAAC3NzaC1lZDI1NTE5AAAAIKelkUEKzgWsTvlBYa4rPSu31LQRLMsYFKIsk7Xcnrg+",
+                     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKelkUEKzgWsTvlBYa4rPSu31LQRLMsYFKIsk7Xcnrg+ x\nssh-rsa y"}) {
+    bad = settings();
+    bad["authorizedKeys"] = json::array{json::value(line)};
+    made = Registry<MachineProvider>::instance().make({"lxc", {}, bad, "site", ""});
+    ASSERT_FALSE(made) << line;
+    EXPECT_EQ(made.error().field, "settings.authorizedKeys.0") << line;
+  }
 
   auto m = machineOf("dep_lxcsite5", "lxc-five", {"hedgedoc"}, "2001:db8::5");
   made_.clear();

@@ -1,12 +1,14 @@
 // The "ssh" NixOS provider against real sshd in LXC containers
 // (scripts/site/lxc-sshd.sh: a cached Debian root with openssh-server, made into
-// containers by the lxc machine provider), each with /run on tmpfs as on NixOS and
+// containers by the lxc machine provider with the site's key for root and a host key
+// of their own), each with /run on tmpfs as on NixOS (the containers' init) and
 // a FAKE nixos-rebuild (tests/fakes/nixos-rebuild-fake.sh: NixOS cannot run here)
 // that records its arguments and keeps generations as the system profile link.
 // Checked: the files with their modes and owners, the secrets in memory only (the
 // container's disk searched for each value), the switch command's arguments, the
 // generation recorded, no second switch for the same configuration (also after a
-// delivery killed between its switch and its record), a changed host key refused,
+// delivery killed between its switch and its record), a changed host key refused
+// (trust on first use, and against the machine's own key when its provider gives it),
 // a failing switch or health check rolled back with the command's message.
 #include "providers/nixos_ssh/nixos_ssh.hh"
 
@@ -60,6 +62,7 @@ struct Machine {
   std::map<std::string, std::string> secrets;  ///< file name -> clear value
   std::string container;
   std::string address;
+  std::string hostKey;  ///< the machine's output hostKeyFingerprint
 };
 
 class NixosSshSiteTest : public SharedSite<NixosSshSiteTest> {
@@ -79,8 +82,10 @@ class NixosSshSiteTest : public SharedSite<NixosSshSiteTest> {
 
   static json::object machineSettings() { return site_->settings("lxc-sshd", "machine"); }
   static std::string lxcPath() { return std::string(machineSettings().at("lxcPath").as_string()); }
-  static std::unique_ptr<MachineProvider> machines() {
-    return lxc::makeMachineProvider({"lxc", {}, machineSettings(), "site", ""});
+  static std::unique_ptr<MachineProvider> machines(const json::object& extra = {}) {
+    auto settings = machineSettings();
+    for (auto& kv : extra) settings[kv.key()] = kv.value();
+    return lxc::makeMachineProvider({"lxc", {}, settings, "site", ""});
   }
   static std::string subnet() {
     auto text = slurp(site_->dir() / "lxc-sshd" / "site.json");
@@ -134,8 +139,13 @@ class NixosSshSiteTest : public SharedSite<NixosSshSiteTest> {
     }
     if (!v.is_object()) return v;
     const auto& o = v.get_object();
-    if (o.contains("ref") && o.contains("output"))
-      return o.at("output") == "address" ? json::value(m.address) : json::value("GK0123456789abcdef");
+    if (o.contains("ref") && o.contains("output")) {
+      if (o.at("output") == "address") return json::value(m.address);
+      // As from a machine provider that makes no host key (proxmox): trust on first use.
+      // TheMachinesHostKeyIsCheckedAndFollowedWhenItChanges sets the lxc provider's output.
+      if (o.at("output") == "hostKeyFingerprint") return json::value(nullptr);
+      return json::value("GK0123456789abcdef");
+    }
     if (o.size() == 1 && o.contains("secret")) {
       std::string name(o.at("secret").as_string());
       if (!m.secrets.count(name)) m.secrets[name] = "clear-" + name + "-" + std::to_string(::getpid()) + "-" + m.address;
@@ -147,7 +157,7 @@ class NixosSshSiteTest : public SharedSite<NixosSshSiteTest> {
   }
 
   /// A deployment's machine as a running container reachable over SSH, and its nixos-config resource.
-  Machine startMachine(const std::string& id, int octet) {
+  Machine startMachine(const std::string& id, int octet, const json::object& machineExtra = {}) {
     Machine m;
     m.address = subnet() + "." + std::to_string(octet);
     Deployment d;
@@ -166,24 +176,18 @@ class NixosSshSiteTest : public SharedSite<NixosSshSiteTest> {
       }
     }
     made_.push_back(m.machine);
-    auto created = machines()->create(m.machine);
+    // The provider gives the container the site's key for root (authorizedKeys) and a host
+    // key of its own; its init mounts /run on tmpfs (as on NixOS) and starts sshd.
+    auto created = machines(machineExtra)->create(m.machine);
     if (!created) throw std::runtime_error("the container: " + created.error().message);
     m.container = std::string(created->outputs.at("container").as_string());
-
-    // /run on tmpfs, as on NixOS: mounted in the container's own mount namespace.
-    const auto pid = trimmed(lxcTool("lxc-info", m.container, "-p -H").output);
-    auto mounted = run("nsenter -t " + pid + " -m -- mount -t tmpfs -o mode=0755 tmpfs /run");
-    if (mounted.exitCode != 0) throw std::runtime_error("tmpfs on /run: " + mounted.output);
-    // Our key for root; the fake as nixos-rebuild; fresh host keys; sshd.
-    fs::create_directories(rootfs(m) / "root/.ssh");
-    fs::copy_file(site_->dir() / "lxc-sshd" / "id_ed25519.pub", rootfs(m) / "root/.ssh/authorized_keys",
-                  fs::copy_options::overwrite_existing);
-    fs::permissions(rootfs(m) / "root/.ssh", fs::perms::owner_all, fs::perm_options::replace);
-    fs::copy_file(fs::path(FEDIHOST_SOURCE_DIR) / "tests/fakes/nixos-rebuild-fake.sh",
-                  rootfs(m) / "usr/local/bin/nixos-rebuild", fs::copy_options::overwrite_existing);
-    fs::create_symlink("nixos-rebuild", rootfs(m) / "usr/local/bin/nix-env");
-    auto sshd = inside(m, "rm -f /etc/ssh/ssh_host_* && ssh-keygen -q -A && mkdir -p /run/sshd && /usr/sbin/sshd");
-    if (sshd.exitCode != 0) throw std::runtime_error("sshd: " + sshd.output);
+    m.hostKey = std::string(created->outputs.at("hostKeyFingerprint").as_string());
+    // The fake as nixos-rebuild (written from inside: an overlay root is mounted there only).
+    auto fake = run("lxc-attach -P " + shellQuote(lxcPath()) + " -n " + shellQuote(m.container) +
+                    " -- /bin/sh -c 'cat >/usr/local/bin/nixos-rebuild && chmod 0755 /usr/local/bin/nixos-rebuild && "
+                    "ln -sfn nixos-rebuild /usr/local/bin/nix-env' < " +
+                    shellQuote((fs::path(FEDIHOST_SOURCE_DIR) / "tests/fakes/nixos-rebuild-fake.sh").string()));
+    if (fake.exitCode != 0) throw std::runtime_error("the fake: " + fake.output);
     waitForPort(m.address, 22);
     return m;
   }
@@ -378,6 +382,81 @@ TEST_F(NixosSshSiteTest, AHostKeyOtherThanThePinnedOneIsRefusedUnlessTheTargetNa
   auto again = p->read(changed);
   ASSERT_TRUE(again) << again.error().message;
   EXPECT_EQ(again->due, "");
+}
+
+TEST_F(NixosSshSiteTest, TheMachinesHostKeyIsCheckedAndFollowedWhenItChanges) {
+  auto m = startMachine("dep_nixssh6", 16);
+  EXPECT_EQ(m.hostKey, trimmed(run("ssh-keygen -lf " + shellQuote((rootfs(m) / "etc/ssh/ssh_host_ed25519_key.pub").string()) +
+                                   " | cut -d' ' -f2")
+                                   .output));
+  auto withKey = [&](const json::value& key) {
+    auto c = m.config;
+    c.resource.attributes["hostKeyFingerprint"] = key;
+    return c;
+  };
+  auto p = nixos();
+  // The machine's key (its provider's output): checked, and pinned.
+  auto created = p->create(withKey(json::value(m.hostKey)));
+  ASSERT_TRUE(created) << created.error().message;
+  EXPECT_EQ(created->outputs.at("hostKeyFingerprint"), json::value(m.hostKey));
+  auto c = store::connect(stateUrl_);
+  EXPECT_EQ(store::SshHostKeyStore(*c).find(m.config.resource.key)->fingerprint, m.hostKey);
+
+  // Another key at the address, while the machine's output still names the old one: refused,
+  // naming the key seen, the machine's and the pin; nothing sent.
+  newHostKeys(m);
+  const auto newKey = trimmed(
+      run("ssh-keygen -lf " + shellQuote((rootfs(m) / "etc/ssh/ssh_host_ed25519_key.pub").string()) + " | cut -d' ' -f2")
+          .output);
+  ASSERT_NE(newKey, m.hostKey);
+  auto changed = withKey(json::value(m.hostKey));
+  changed.resource.attributes["configuration"].as_object()["networking"].as_object()["hostName"] = "nix-rebuilt";
+  auto refused = p->update(changed);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().kind, ErrorKind::Provider);
+  EXPECT_THAT(refused.error().message, HasSubstr("is " + newKey + ", but the machine's host key is " + m.hostKey));
+  EXPECT_THAT(refused.error().message, HasSubstr(m.hostKey + " was pinned for " + m.config.resource.key));
+  EXPECT_EQ(calls(m).size(), 1u);
+  EXPECT_FALSE(p->read(withKey(json::value(m.hostKey))));
+
+  // The machine made again (its output the new key): followed without clearing the pin by hand.
+  changed.resource.attributes["hostKeyFingerprint"] = newKey;
+  auto updated = p->update(changed);
+  ASSERT_TRUE(updated) << updated.error().message;
+  EXPECT_EQ(updated->outputs.at("hostKeyFingerprint"), json::value(newKey));
+  EXPECT_EQ(calls(m).size(), 2u);
+  EXPECT_EQ(store::SshHostKeyStore(*c).find(m.config.resource.key)->fingerprint, newKey);
+
+  // An output naming a key the host does not have: refused even though the pin matches.
+  auto other = changed;
+  other.resource.attributes["hostKeyFingerprint"] = m.hostKey;
+  refused = p->update(other);
+  ASSERT_FALSE(refused);
+  EXPECT_THAT(refused.error().message, HasSubstr("but the machine's host key is " + m.hostKey + " (the output"));
+  EXPECT_THAT(refused.error().message, HasSubstr(newKey + " was pinned"));
+  // No output (null): the pin decides, as for machines whose provider gives none.
+  auto held = p->read(withKey(json::value(nullptr)));
+  ASSERT_TRUE(held) << held.error().message;
+  EXPECT_FALSE(p->create(withKey(json::value("MD5:aa"))));
+  EXPECT_EQ(p->create(withKey(json::value("MD5:aa"))).error().field, "attributes.hostKeyFingerprint");
+}
+
+TEST_F(NixosSshSiteTest, AnOverlayContainerOffersItsOwnHostKeyOnlyAndTakesADelivery) {
+  // The cache as the overlay's lower layer: its host keys (the same in every container) whited out.
+  auto m = startMachine("dep_nixssh7", 17, {{"rootfs", "overlay"}});
+  EXPECT_EQ(trimmed(inside(m, "ls /etc/ssh | grep ssh_host_").output), "ssh_host_ed25519_key\nssh_host_ed25519_key.pub");
+  const auto delta = fs::path(lxcPath()) / m.container / "delta0";
+  EXPECT_TRUE(fs::is_character_file(delta / "etc/ssh/ssh_host_rsa_key"));
+  EXPECT_EQ(trimmed(inside(m, "stat -c '%a %U' /root/.ssh /root/.ssh/authorized_keys").output), "700 root\n600 root");
+  auto seen = run("lxc-attach -P " + shellQuote(lxcPath()) + " -n " + shellQuote(m.container) +
+                  " -- cat /etc/ssh/ssh_host_ed25519_key.pub | ssh-keygen -lf - | cut -d' ' -f2");
+  EXPECT_EQ(trimmed(seen.output), m.hostKey);
+  auto config = m.config;
+  config.resource.attributes["hostKeyFingerprint"] = m.hostKey;
+  auto created = nixos()->create(config);
+  ASSERT_TRUE(created) << created.error().message;
+  EXPECT_EQ(created->outputs.at("hostKeyFingerprint"), json::value(m.hostKey));
+  EXPECT_EQ(trimmed(inside(m, "stat -f -c %T /run/fedihost/secrets").output), "tmpfs");
 }
 
 TEST_F(NixosSshSiteTest, AFailingSwitchOrHealthCheckRollsBackAndFailsWithTheCommandsMessage) {

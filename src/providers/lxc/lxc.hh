@@ -16,7 +16,15 @@
 // if absent), "gateway" (routed: "169.254.0.1"), "prefixLength" (bridge: 24),
 // "init" ("/sbin/init"), "cgroup" ("auto", "v1" or "v2"), "cpuPeriodUs"
 // (100000), "lxcBin" ("/usr/bin"), "timeoutMs" (30 s per command),
-// "copyTimeoutMs" (5 min)}.
+// "copyTimeoutMs" (5 min), "authorizedKeys" (OpenSSH public key lines written to
+// the container's /root/.ssh/authorized_keys at create), "sshKeygen"
+// ("/usr/bin/ssh-keygen")}.
+//
+// Each container gets an ed25519 SSH host key of its own at create (made with
+// ssh-keygen into its root's /etc/ssh, the cache's host keys removed, sshd told
+// to offer it); its fingerprint ("SHA256:…") is recorded in the container's
+// config and is the output "hostKeyFingerprint", which the "ssh" NixOS provider
+// checks the machine against.
 //
 // Attributes: {"hostname", "address" (IPv4), "cpu" (CPUs, a quota of cpu.max),
 // "memoryMiB" (memory.max), "diskGiB" (not enforced: directory storage has no

@@ -5,8 +5,11 @@
 #include <fcntl.h>
 #include <sodium.h>
 #include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -17,6 +20,7 @@
 #include "providers/attributes.hh"
 #include "providers/lxc/command.hh"
 #include "providers/lxc/lxc.hh"
+#include "providers/ssh_keys.hh"
 
 namespace fedihost::providers::lxc {
 namespace {
@@ -25,14 +29,27 @@ namespace fs = std::filesystem;
 using std::chrono::milliseconds;
 
 constexpr std::string_view kKeyComment = "# fedihost.key = ";
+/// The fingerprint of the SSH host key made for the container at its create (an output).
+constexpr std::string_view kHostKeyComment = "# fedihost.hostKey = ";
+constexpr const char* kHostKey = "etc/ssh/ssh_host_ed25519_key";
 constexpr std::size_t kMaxName = 63;
 
-/// A PID 1 for root filesystems without one (debootstrap's minbase has no init):
-/// reaps orphans, exits on SIGPWR (lxc-stop) or SIGTERM.
+/// The sshd drop-in that makes it offer the host key made at create (installAccess); the
+/// init below starts sshd only in a container that has it.
+constexpr const char* kSshdDropIn = "etc/ssh/sshd_config.d/fedihost-host-key.conf";
+
+/// A PID 1 for root filesystems without one (debootstrap's minbase has no init): mounts
+/// /run on tmpfs as an init system does, starts sshd when it is installed and the container
+/// has a host key of its own (never the cache's, shared by every copy), reaps orphans,
+/// exits on SIGPWR (lxc-stop) or SIGTERM. scripts/site/lxc.sh writes the same.
 constexpr const char* kMinimalInit =
     "#!/bin/sh\n"
-    "# PID 1 of a fedihost LXC container without an init system (written by fedihost).\n"
+    "# PID 1 of a fedihost LXC container without an init system (written by fedihost):\n"
+    "# /run on tmpfs, sshd with our host key, orphans reaped, exit on SIGPWR or SIGTERM.\n"
     "trap 'exit 0' PWR TERM INT\n"
+    "[ \"$(stat -f -c %T /run 2>/dev/null)\" = tmpfs ] || mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run\n"
+    "mkdir -p /run/lock\n"
+    "if [ -x /usr/sbin/sshd ] && [ -e /etc/ssh/sshd_config.d/fedihost-host-key.conf ]; then mkdir -p /run/sshd && /usr/sbin/sshd -E /var/log/sshd.log; fi\n"
     "while :; do sleep 3600 & wait $!; done\n";
 
 enum class Net { Routed, Bridge };
@@ -158,6 +175,7 @@ Result<void> writeFileAtomically(const fs::path& p, const std::string& text, fs:
 /// A container's config, as far as we read it back.
 struct Held {
   std::string key;
+  std::string hostKey;  ///< "SHA256:…" of the host key made at create; "" for containers made before
   std::string rootfs;  ///< the lxc.rootfs.path line's value
   std::map<std::string, std::string> values;
 };
@@ -169,6 +187,10 @@ Held parseConfig(const std::string& text) {
   while (std::getline(in, line)) {
     if (line.starts_with(kKeyComment)) {
       h.key = line.substr(kKeyComment.size());
+      continue;
+    }
+    if (line.starts_with(kHostKeyComment)) {
+      h.hostKey = line.substr(kHostKeyComment.size());
       continue;
     }
     if (line.empty() || line[0] == '#') continue;
@@ -231,7 +253,7 @@ class LxcMachineProvider final : public MachineProvider {
     static const std::set<std::string, std::less<>> known = {
         "lxcPath", "rootfsCache", "debootstrapSuite", "debootstrapMirror", "debootstrapInclude",
         "bootstrapTimeoutMs", "rootfs", "network", "bridge", "gateway", "prefixLength", "init", "cgroup",
-        "cpuPeriodUs", "lxcBin", "ipCommand", "timeoutMs", "copyTimeoutMs"};
+        "cpuPeriodUs", "lxcBin", "ipCommand", "timeoutMs", "copyTimeoutMs", "authorizedKeys", "sshKeygen"};
     for (auto& kv : config.settings)
       if (!known.count(kv.key())) bad(kv.key(), "unknown setting of the lxc provider");
     lxcPath_ = s.string("lxcPath");
@@ -281,6 +303,12 @@ class LxcMachineProvider final : public MachineProvider {
     if (period_ < 1000 || period_ > 1000000) bad("cpuPeriodUs", "must be from 1000 to 1000000");
     bin_ = s.string("lxcBin", "/usr/bin");
     ip_ = s.string("ipCommand", "/usr/sbin/ip");
+    sshKeygen_ = s.string("sshKeygen", "/usr/bin/ssh-keygen");
+    if (!sshKeygen_.is_absolute()) bad("sshKeygen", "must be an absolute path");
+    authorizedKeys_ = s.strings("authorizedKeys");
+    for (std::size_t i = 0; i < authorizedKeys_.size(); ++i)
+      if (auto ok = publicKeyBlob(authorizedKeys_[i], "settings.authorizedKeys." + std::to_string(i)); !ok)
+        throw AbortError(ok.error());
     timeout_ = s.timeout();
     if (config.settings.if_contains("timeoutMs") == nullptr) timeout_ = milliseconds(30000);
     copyTimeout_ = milliseconds(s.integer("copyTimeoutMs", 300000));
@@ -338,16 +366,20 @@ class LxcMachineProvider final : public MachineProvider {
     } else {
       rootfs = "overlay:" + cache_.string() + ":" + (dir / "delta0").string();
     }
-    if (auto ok = writeFileAtomically(tmp / "config", renderConfig(r.resource.key, *spec, rootfs, *name)); !ok)
+    // A host key of its own, made first so that the config names its fingerprint.
+    auto hostKey = makeHostKey(tmp, spec->hostname);
+    if (!hostKey) return hostKey.error();
+    if (auto ok = writeFileAtomically(tmp / "config", renderConfig(r.resource.key, *spec, rootfs, *name, *hostKey)); !ok)
       return ok.error();
+    const auto root = tmp / (rootfsMode_ == RootfsMode::Copy ? "rootfs" : "delta0");
     if (rootfsMode_ == RootfsMode::Copy) {
-      auto cp = runChecked({"/bin/cp", "-a", "--reflink=auto", "--", cache_.string(), (tmp / "rootfs").string()},
-                           copyTimeout_);
+      auto cp = runChecked({"/bin/cp", "-a", "--reflink=auto", "--", cache_.string(), root.string()}, copyTimeout_);
       if (!cp) return cp.error();
     } else {
-      fs::create_directory(tmp / "delta0", ec);
-      if (ec) return Error{ErrorKind::Provider, "cannot create " + (tmp / "delta0").string() + ": " + ec.message(), {}};
+      fs::create_directory(root, ec);
+      if (ec) return Error{ErrorKind::Provider, "cannot create " + root.string() + ": " + ec.message(), {}};
     }
+    if (auto ok = installAccess(tmp, root); !ok) return ok.error();
     fs::rename(tmp, dir, ec);
     if (ec) return Error{ErrorKind::Provider, "cannot rename " + tmp.string() + " to " + dir.string() + ": " + ec.message(), {}};
     if (spec->running)
@@ -379,7 +411,7 @@ class LxcMachineProvider final : public MachineProvider {
     const auto configPath = lxcPath_ / *name / "config";
     auto oldText = readFile(configPath);
     if (!oldText) return oldText.error();
-    const auto newText = renderConfig(r.resource.key, *spec, held->rootfs, *name);
+    const auto newText = renderConfig(r.resource.key, *spec, held->rootfs, *name, held->hostKey);
     auto state = stateOf(*name);
     if (!state) return state.error();
     bool running = *state == "running";
@@ -487,12 +519,13 @@ class LxcMachineProvider final : public MachineProvider {
     return parseConfig(*text);
   }
 
-  std::string renderConfig(const std::string& key, const Spec& s, const std::string& rootfs,
-                           const std::string& name) const {
+  std::string renderConfig(const std::string& key, const Spec& s, const std::string& rootfs, const std::string& name,
+                           const std::string& hostKey) const {
     std::ostringstream c;
     c << "# A fedihost machine, written by the lxc provider: changes here are drift.\n"
-      << kKeyComment << key << "\n"
-      << "lxc.include = /usr/share/lxc/config/common.conf\n"
+      << kKeyComment << key << "\n";
+    if (!hostKey.empty()) c << kHostKeyComment << hostKey << "\n";
+    c << "lxc.include = /usr/share/lxc/config/common.conf\n"
       << "lxc.rootfs.path = " << rootfs << "\n"
       << "lxc.uts.name = " << s.hostname << "\n"
       << "lxc.apparmor.profile = unconfined\n"
@@ -702,6 +735,92 @@ class LxcMachineProvider final : public MachineProvider {
     return {};
   }
 
+  /// An ed25519 host key made with ssh-keygen as `<dir>/ssh_host_ed25519_key(.pub)`; its fingerprint.
+  Result<std::string> makeHostKey(const fs::path& dir, const std::string& hostname) {
+    if (::access(sshKeygen_.c_str(), X_OK) != 0)
+      return Error::invalid("settings.sshKeygen", sshKeygen_.string() +
+                                                      " is not an executable: the lxc provider makes each container's "
+                                                      "SSH host key with it (apt-get install openssh-client)");
+    const auto key = dir / "ssh_host_ed25519_key";
+    auto made = runChecked({sshKeygen_.string(), "-q", "-t", "ed25519", "-N", "", "-C", "root@" + hostname, "-f",
+                            key.string()},
+                           timeout_);
+    if (!made) return made.error();
+    auto line = readFile(key.string() + ".pub");
+    if (!line) return line.error();
+    while (!line->empty() && line->back() == '\n') line->pop_back();
+    auto blob = publicKeyBlob(*line, "hostKey");
+    if (!blob) return Error{ErrorKind::Provider, "ssh-keygen made an unreadable key: " + blob.error().message, {}};
+    return sshFingerprint(*blob);
+  }
+
+  /// Into the new container's root (the copy, or the overlay's upper layer `delta0`): the
+  /// host key made in `dir` as its only host key (the cache's own, shared by every copy,
+  /// removed or whited out; sshd told to offer this one), and `authorizedKeys` as root's
+  /// authorized_keys.
+  Result<void> installAccess(const fs::path& dir, const fs::path& root) {
+    std::error_code ec;
+    if (auto ok = makeDirectory(root, "etc/ssh", fs::perms(0755)); !ok) return ok;
+    // The cache's host keys: the same in every container made from it.
+    std::vector<std::string> cached;
+    if (fs::is_directory(cache_ / "etc/ssh", ec)) {
+      for (fs::directory_iterator it(cache_ / "etc/ssh", ec), end; !ec && it != end; it.increment(ec))
+        cached.push_back(it->path().filename().string());
+      if (ec) return Error{ErrorKind::Provider, "cannot list " + (cache_ / "etc/ssh").string() + ": " + ec.message(), {}};
+    }
+    ec.clear();
+    for (auto& file : cached) {
+      if (!file.starts_with("ssh_host_")) continue;
+      const auto there = root / "etc/ssh" / file;
+      if (rootfsMode_ == RootfsMode::Copy) {
+        fs::remove(there, ec);
+      } else if (::mknod(there.c_str(), S_IFCHR | 0000, ::makedev(0, 0)) != 0 && errno != EEXIST) {
+        ec.assign(errno, std::generic_category());  // an overlayfs whiteout hides the lower file
+      }
+      if (ec) return Error{ErrorKind::Provider, "cannot remove " + there.string() + ": " + ec.message(), {}};
+    }
+    for (const char* suffix : {"", ".pub"}) {
+      const auto from = (dir / "ssh_host_ed25519_key").string() + suffix;
+      const auto to = (root / kHostKey).string() + suffix;
+      fs::remove(to, ec);
+      fs::rename(from, to, ec);
+      if (ec) return Error{ErrorKind::Provider, "cannot move the host key to " + to + ": " + ec.message(), {}};
+    }
+    if (fs::is_directory(cache_ / "etc/ssh/sshd_config.d", ec)) {
+      if (auto ok = makeDirectory(root, "etc/ssh/sshd_config.d", fs::perms(0755)); !ok) return ok;
+      if (auto ok = writeFileAtomically(root / kSshdDropIn,
+                                        "# Written by fedihost's lxc provider: the host key made for this container,\n"
+                                        "# whose fingerprint is the machine's output hostKeyFingerprint.\n"
+                                        "HostKey /" + std::string(kHostKey) + "\n");
+          !ok)
+        return ok;
+    }
+    if (authorizedKeys_.empty()) return {};
+    if (auto ok = makeDirectory(root, "root", fs::perms(0700)); !ok) return ok;
+    if (auto ok = makeDirectory(root, "root/.ssh", fs::perms(0700)); !ok) return ok;
+    std::string lines;
+    for (auto& k : authorizedKeys_) lines += k + "\n";
+    return writeFileAtomically(root / "root/.ssh/authorized_keys", lines, fs::perms(0600));
+  }
+
+  /// `root/relative`, each missing directory made with the mode the cache's has (else `mode`),
+  /// owned by root: in an overlay's upper layer a directory's own mode is the one seen.
+  Result<void> makeDirectory(const fs::path& root, const fs::path& relative, fs::perms mode) const {
+    fs::path sub;
+    for (auto& part : relative) {
+      sub /= part;
+      std::error_code ec;
+      if (fs::is_directory(root / sub, ec)) continue;
+      auto perms = mode;
+      if (auto st = fs::status(cache_ / sub, ec); !ec && fs::is_directory(st)) perms = st.permissions();
+      fs::create_directory(root / sub, ec);
+      if (!ec) fs::permissions(root / sub, perms, ec);
+      if (!ec && ::chown((root / sub).c_str(), 0, 0) != 0) ec.assign(errno, std::generic_category());
+      if (ec) return Error{ErrorKind::Provider, "cannot create " + (root / sub).string() + ": " + ec.message(), {}};
+    }
+    return {};
+  }
+
   Result<Observed> observe(const Resource& r, const std::string& name) {
     auto held = heldConfig(name);
     if (!held) return held.error();
@@ -715,10 +834,14 @@ class LxcMachineProvider final : public MachineProvider {
                  {"address", o.attributes.contains("address") ? o.attributes.at("address") : json::value()},
                  {"container", name},
                  {"veth", vethName(r.key)}};
+    // The key made at create, as the provider recorded it (not what the container holds now:
+    // a key changed inside the container is what the ssh NixOS provider must refuse).
+    if (!held->hostKey.empty()) o.outputs["hostKeyFingerprint"] = held->hostKey;
     return o;
   }
 
-  fs::path lxcPath_, cache_, bin_, ip_;
+  fs::path lxcPath_, cache_, bin_, ip_, sshKeygen_;
+  std::vector<std::string> authorizedKeys_;
   std::string suite_, mirror_;
   std::vector<std::string> include_;
   milliseconds bootstrapTimeout_{600000}, timeout_{30000}, copyTimeout_{300000};

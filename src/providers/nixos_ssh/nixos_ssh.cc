@@ -138,6 +138,7 @@ exit 0)sh";
 /// A nixos-config resource's attributes, parsed.
 struct Spec {
   std::string address;
+  std::string hostKey;                         ///< the machine's own ("SHA256:…", its provider's output); "" if none
   std::string configuration;                   ///< canonical JSON, the file's exact bytes
   std::map<std::string, std::string> secrets;  ///< file name -> clear value
 };
@@ -210,7 +211,7 @@ class SshNixosProvider final : public NixosProvider {
   Result<Observed> read(const ResolvedResource& r) override {
     auto spec = parse(r);
     if (!spec) return spec.error();
-    auto c = connect(r, spec->address);
+    auto c = connect(r, *spec);
     if (!c) return c.error();
     auto held = probe(c->conn);
     if (!held) return held.error();
@@ -241,7 +242,7 @@ class SshNixosProvider final : public NixosProvider {
   Result<void> remove(const ResolvedResource& r) override {
     auto spec = parse(r);
     if (!spec) return spec.error();
-    auto c = connect(r, spec->address);
+    auto c = connect(r, *spec);
     if (!c) return c.error();
     if (auto ok = runChecked(c->conn, script(kRemove, {configurationPath_, statePath_, kSecretsDir}), {},
                              commandTimeout_);
@@ -298,6 +299,12 @@ class SshNixosProvider final : public NixosProvider {
     if (addr->empty() || addr->find_first_of(" \t\n/@") != std::string::npos)
       return Error::invalid("attributes.address", "\"" + *addr + "\" is not an address");
     s.address = *addr;
+    if (auto* k = a.if_contains("hostKeyFingerprint"); k && !k->is_null()) {
+      if (!k->is_string() || !k->get_string().starts_with("SHA256:") || k->get_string().size() < 8)
+        return Error::invalid("attributes.hostKeyFingerprint",
+                              "must be a fingerprint \"SHA256:<base64>\" (the machine's output) or null");
+      s.hostKey = std::string(k->get_string());
+    }
     auto* c = a.if_contains("configuration");
     if (!c || !c->is_object()) return Error::invalid("attributes.configuration", "must be an object");
     s.configuration = jsonutil::canonical(*c);
@@ -343,36 +350,55 @@ class SshNixosProvider final : public NixosProvider {
     std::string fingerprint;
   };
 
-  /// Connects, checks the host key against the one pinned or the one the target names,
-  /// and only then authenticates. A delivery (`pin`) pins the key seen when none is;
-  /// read and remove do not (no pin is left behind for a resource that is gone), and
+  /// Connects, checks the host key, and only then authenticates. The key expected is, in
+  /// this order: the one the target's knownHostKeys names for the address; the machine's own
+  /// (the resource's hostKeyFingerprint, its machine provider's output), which a delivery
+  /// (`pin`) then pins in place of any older pin, so a rebuilt machine is followed; or else
+  /// the one pinned, which a delivery pins at first sight when none is (trust on first use).
+  /// Read and remove pin nothing (no pin is left behind for a resource that is gone) and
   /// send nothing secret.
-  Result<Connected> connect(const ResolvedResource& r, const std::string& address, bool pin = false) {
+  Result<Connected> connect(const ResolvedResource& r, const Spec& spec, bool pin = false) {
+    const auto& address = spec.address;
     auto conn = SshConnection::open({address, port_, user_, connectTimeout_});
     if (!conn) return conn.error();
     auto seen = conn->hostKeyFingerprint();
     if (!seen) return seen.error();
     const store::SshHostKey mine{r.resource.key, target_, r.resource.deployment, address, *seen, {}};
-    auto expected = knownHostKeys_.find(address);
-    auto pinned = db<store::SshHostKey>([&](store::SshHostKeyStore& keys) -> Result<store::SshHostKey> {
-      if (expected != knownHostKeys_.end()) {
-        if (*seen == expected->second) keys.replace(mine);
-        return mine;
-      }
-      if (pin) return keys.pinIfAbsent(mine);
-      return keys.find(r.resource.key).value_or(mine);
-    });
+    auto named = knownHostKeys_.find(address);
+    const bool fromMachine = named == knownHostKeys_.end() && !spec.hostKey.empty();
+    auto pinned = db<std::optional<store::SshHostKey>>(
+        [&](store::SshHostKeyStore& keys) -> Result<std::optional<store::SshHostKey>> {
+          if (named != knownHostKeys_.end()) {
+            if (*seen == named->second) keys.replace(mine);
+            return std::optional(mine);
+          }
+          if (fromMachine) {
+            if (pin && *seen == spec.hostKey) keys.replace(mine);
+            return keys.find(r.resource.key);
+          }
+          if (pin) return std::optional(keys.pinIfAbsent(mine));
+          return std::optional(keys.find(r.resource.key).value_or(mine));
+        });
     if (!pinned) return pinned.error();
-    if (expected != knownHostKeys_.end() && *seen != expected->second)
+    auto pinDescribed = [&](const store::SshHostKey& k) {
+      return k.fingerprint + " was pinned for " + r.resource.key + " on " + k.pinnedAt + " (at " + k.address + ")";
+    };
+    if (named != knownHostKeys_.end() && *seen != named->second)
       return Error{ErrorKind::Provider,
-                   "ssh: the host key of " + address + " is " + *seen + ", not " + expected->second +
+                   "ssh: the host key of " + address + " is " + *seen + ", not " + named->second +
                        " as the target's knownHostKeys says; refusing to connect",
                    {}};
-    if (pinned->fingerprint != *seen)
+    if (fromMachine && *seen != spec.hostKey)
       return Error{ErrorKind::Provider,
-                   "ssh: the host key of " + address + " is " + *seen + ", but " + pinned->fingerprint +
-                       " was pinned for " + r.resource.key + " on " + pinned->pinnedAt + " (at " + pinned->address +
-                       "); refusing to connect. If the machine was rebuilt, put its new fingerprint in the target's "
+                   "ssh: the host key of " + address + " is " + *seen + ", but the machine's host key is " +
+                       spec.hostKey + " (the output hostKeyFingerprint of its machine provider)" +
+                       (*pinned ? " and " + pinDescribed(**pinned) : std::string(", and no key was pinned")) +
+                       "; refusing to connect",
+                   {}};
+    if (!fromMachine && *pinned && (*pinned)->fingerprint != *seen)
+      return Error{ErrorKind::Provider,
+                   "ssh: the host key of " + address + " is " + *seen + ", but " + pinDescribed(**pinned) +
+                       "; refusing to connect. If the machine was rebuilt, put its new fingerprint in the target's "
                        "knownHostKeys for " + address,
                    {}};
     if (auto ok = conn->authenticate(privateKey_); !ok) return ok.error();
@@ -473,7 +499,7 @@ class SshNixosProvider final : public NixosProvider {
   Result<Observed> deliver(const ResolvedResource& r) {
     auto spec = parse(r);
     if (!spec) return spec.error();
-    auto c = connect(r, spec->address, true);
+    auto c = connect(r, *spec, true);
     if (!c) return c.error();
     auto held = probe(c->conn);
     if (!held) return held.error();

@@ -4,14 +4,18 @@
 // docs/providers.md, "The ssh NixOS provider").
 //
 // Attributes of a nixos-config resource: "machine", "address" (where the machine
-// answers SSH, the IP resource's output), "configuration" (the rendered JSON) and
-// "secrets" ({file name: sealed secret}, delivered as /run/fedihost/secrets/<name>).
+// answers SSH, the IP resource's output), "hostKeyFingerprint" ("SHA256:…" or
+// null: the machine's output), "configuration" (the rendered JSON) and "secrets"
+// ({file name: sealed secret}, delivered as /run/fedihost/secrets/<name>).
 //
-// Host keys: the SHA-256 fingerprint of the machine's host key is pinned in the
-// state database (ssh_host_keys, migration 013) at the first delivery, before
-// anything is sent; any other key is refused afterwards, unless the target's
-// "knownHostKeys" names the key expected at that address (which then wins).
-// Removing the resource forgets the pin.
+// Host keys: the key expected is the one the target's "knownHostKeys" names for
+// the address; else the machine's own, the resource's "hostKeyFingerprint" (the
+// output of machine providers that make the host key, e.g. lxc), pinned at each
+// delivery in place of an older pin, so a rebuilt machine is followed; else (a
+// machine provider that gives none, e.g. proxmox) the SHA-256 fingerprint of the
+// key seen at the first delivery is pinned in the state database (ssh_host_keys,
+// migration 013), before anything is sent, and any other key is refused
+// afterwards. Removing the resource forgets the pin.
 //
 // Delivery (create and update alike): the configuration to "configurationPath"
 // (0644 root), the secrets to /run/fedihost/secrets (only on tmpfs; directory

@@ -156,6 +156,32 @@ TEST_F(ExecutorTest, TheNixosConfigurationGetsTheRealProvidersOutputsAndSecretsS
   EXPECT_TRUE(resolved->at("secrets").as_object().contains("mastodon-database-password"));
 }
 
+TEST_F(ExecutorTest, AReferenceWithADefaultIsTheOutputOrTheDefaultWhenTheProviderGivesNone) {
+  auto d = state_->getDeployment(deployment_.id).value();
+  Resource machine, nixosConfig;
+  for (auto& r : expand(d)) {
+    if (r.kind == ResourceKind::Machine) machine = r;
+    if (r.kind == ResourceKind::NixosConfig) nixosConfig = r;
+  }
+  auto box = secrets::SecretBox::openOrCreate(dir_.secretKey());
+  const boost::json::object attrs{{"hostKeyFingerprint", nixosConfig.attributes.at("hostKeyFingerprint")}};
+  // Not recorded yet: an error, default or not.
+  EXPECT_FALSE(resolveAttributes(*state_, box, d.id, attrs));
+  // A machine provider without the output (file, proxmox): the default, null.
+  state_->recordResource(machine, {{"address", "203.0.113.7"}});
+  auto resolved = resolveAttributes(*state_, box, d.id, attrs);
+  ASSERT_TRUE(resolved) << resolved.error().message;
+  EXPECT_TRUE(resolved->at("hostKeyFingerprint").is_null());
+  // One that gives it (lxc): the output.
+  state_->recordResource(machine, {{"address", "203.0.113.7"}, {"hostKeyFingerprint", "SHA256:abc"}});
+  resolved = resolveAttributes(*state_, box, d.id, attrs);
+  ASSERT_TRUE(resolved) << resolved.error().message;
+  EXPECT_EQ(resolved->at("hostKeyFingerprint"), "SHA256:abc");
+  // Without a default, a missing output stays an error.
+  EXPECT_FALSE(resolveAttributes(*state_, box, d.id,
+                                 {{"x", {{"ref", machine.key}, {"output", "nothing"}}}}));
+}
+
 TEST_F(ExecutorTest, DestroyRemovesExactlyItsFilesAndForgetsItsResources) {
   Orchestrator o(dir_, 1);
   o.start();

@@ -88,6 +88,10 @@ TEST(ExpandTest, TheNixosConfigurationCarriesTheAddressAndEverySecretTheFilesNam
   ASSERT_NE(config, nullptr);
   EXPECT_EQ(config->attributes.at("address"),
             boost::json::value(boost::json::object{{"ref", "dep_0000000000000001/ip-address/main"}, {"output", "address"}}));
+  // The machine's host key where its provider made one (lxc), else null (trust on first use).
+  EXPECT_EQ(config->attributes.at("hostKeyFingerprint"),
+            boost::json::value(boost::json::object{
+                {"ref", "dep_0000000000000001/machine/main"}, {"output", "hostKeyFingerprint"}, {"default", nullptr}}));
   std::set<std::string> delivered;
   for (auto& kv : config->attributes.at("secrets").as_object()) {
     EXPECT_EQ(kv.value(), boost::json::value(boost::json::object{{"secret", kv.key()}})) << kv.key();
