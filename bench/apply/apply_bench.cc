@@ -10,6 +10,14 @@
 //         left is the orchestrator's own work (planning, journaling each step in
 //         SQLite, scheduling), reported as CPU time per action.
 // Prints one line per target and writes build/bench-apply-results.json.
+//
+// Scale-out (bench/apply/run-postgresql.sh starts the server and makes the databases):
+//   FEDIHOST_BENCH_STATE=postgresql://…  FEDIHOST_BENCH_ACCOUNTING=postgresql://…
+//   FEDIHOST_BENCH_INSTANCES=2
+// puts the state and accounting databases on PostgreSQL and runs that many orchestrators
+// (instances, each with its own data directory and lease) on them in this process. The
+// runs are queued through the first; the others claim queued runs from the database as
+// separate servers would. The line then says how many steps each instance did.
 #include <sys/resource.h>
 
 #include <chrono>
@@ -18,6 +26,8 @@
 #include <fstream>
 #include <iostream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "catalog/catalog.hh"
 #include "catalog/upgrade.hh"
@@ -96,14 +106,31 @@ struct Result_ {
   long actions = 0;
   double queueSeconds = 0, applySeconds = 0, cpuSeconds = 0, peakMiB = 0;
   int failed = 0;
+  std::vector<std::int64_t> stepsByInstance;  ///< steps each instance did (the journal's instance_id)
 };
+
+std::string envOr(const char* name, std::string fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? v : fallback;
+}
 
 Result_ runOnce(const std::string& targetName, int n, int workers, int steps) {
   auto root = fs::temp_directory_path() / ("fedihost-bench-apply-" + targetName + "-" + std::to_string(::getpid()));
   fs::remove_all(root);
-  orchestrator::DataDir dir{root};
+  const int instances = std::max(1, std::atoi(envOr("FEDIHOST_BENCH_INSTANCES", "1").c_str()));
+  std::vector<orchestrator::DataDir> dirs;
+  for (int i = 0; i < instances; ++i)
+    dirs.push_back({root / ("instance-" + std::to_string(i)), {}, envOr("FEDIHOST_BENCH_STATE", ""),
+                    envOr("FEDIHOST_BENCH_ACCOUNTING", "")});
+  if (instances > 1 && dirs[0].state.empty())
+    throw std::runtime_error("FEDIHOST_BENCH_INSTANCES > 1 needs FEDIHOST_BENCH_STATE (a shared PostgreSQL)");
+  for (auto& d : dirs) {
+    fs::create_directories(d.root);
+    // Every instance's own SQLite files are shared only through the URLs: one instance alone may use SQLite.
+    if (instances > 1 && d.accounting.empty()) d.accounting = dirs[0].accountingUrl();
+  }
+  const auto& dir = dirs[0];
   orchestrator::prepareDataDir(dir);
-  fs::create_directories(dir.targetConfigDir());
   json::object providers;
   if (targetName == "null") {
     for (auto kind : allResourceKinds())
@@ -112,8 +139,11 @@ Result_ runOnce(const std::string& targetName, int n, int workers, int steps) {
     for (auto kind : allResourceKinds()) providers[toString(kind)] = json::object{{"implementation", "file"}};
     providers["ip-address"] = json::object{{"implementation", "pool"}, {"parallelism", 8}};
   }
-  std::ofstream(dir.targetConfigDir() / (targetName + ".json"))
-      << json::serialize(json::object{{"name", targetName}, {"providers", providers}});
+  for (auto& d : dirs) {
+    fs::create_directories(d.targetConfigDir());
+    std::ofstream(d.targetConfigDir() / (targetName + ".json"))
+        << json::serialize(json::object{{"name", targetName}, {"providers", providers}});
+  }
   auto conn = store::connect(dir.stateUrl());
   store::StateStore state(*conn);
   if (targetName != "null") {
@@ -141,22 +171,36 @@ Result_ runOnce(const std::string& targetName, int n, int workers, int steps) {
   orchestrator::OrchestratorOptions o;
   o.workers = workers;
   o.maxParallelSteps = steps;
+  o.pollInterval = std::chrono::milliseconds(100);  // idle instances look for queued runs this often
   Result_ r;
   r.target = targetName;
   r.deployments = n;
   {
-    orchestrator::Orchestrator orch(dir, o);
+    std::vector<std::unique_ptr<orchestrator::Orchestrator>> orchs;
+    for (auto& d : dirs) orchs.push_back(std::make_unique<orchestrator::Orchestrator>(d, o));
     auto cpu0 = cpuSeconds();
     auto t0 = std::chrono::steady_clock::now();
-    orch.start();
-    for (auto& d : ds) r.actions += orch.apply(state, d).value().total;
+    for (auto& orch : orchs) orch->start();
+    for (auto& d : ds) r.actions += orchs[0]->apply(state, d).value().total;
     auto t1 = std::chrono::steady_clock::now();
-    orch.waitIdle();
+    // Idle everywhere and nothing left queued or running (an instance may claim a run after
+    // another went idle).
+    for (;;) {
+      for (auto& orch : orchs) orch->waitIdle();
+      auto open = conn->queryOne("SELECT COUNT(*) FROM runs WHERE status IN ('queued', 'running')");
+      if (open->integer(0) == 0) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
     auto t2 = std::chrono::steady_clock::now();
     r.cpuSeconds = cpuSeconds() - cpu0;
     r.queueSeconds = std::chrono::duration<double>(t1 - t0).count();
     r.applySeconds = std::chrono::duration<double>(t2 - t0).count();
-    orch.stop();
+    for (auto& orch : orchs) {
+      auto done = conn->queryOne("SELECT COUNT(*) FROM run_steps WHERE instance_id = ? AND status = 'succeeded'",
+                                 {orch->instanceId()});
+      r.stepsByInstance.push_back(done->integer(0));
+    }
+    for (auto& orch : orchs) orch->stop();
   }
   r.peakMiB = peakRssMiB();
   for (auto& d : ds) r.failed += state.getDeployment(d.id)->status != DeploymentStatus::Ready;
@@ -192,8 +236,13 @@ int main(int argc, char** argv) {
               << r.applySeconds << " s (queued in " << r.queueSeconds << " s): "
               << static_cast<double>(r.deployments) / r.applySeconds << " deployments/s, "
               << static_cast<double>(r.actions) / r.applySeconds << " actions/s; CPU " << r.cpuSeconds << " s = "
-              << perAction << " µs per action; peak RSS " << r.peakMiB << " MiB; " << r.failed << " not ready"
-              << std::endl;
+              << perAction << " µs per action; peak RSS " << r.peakMiB << " MiB; " << r.failed << " not ready";
+    json::array shares;
+    for (std::size_t i = 0; i < r.stepsByInstance.size(); ++i) {
+      std::cout << (i == 0 ? "; steps by instance: " : " + ") << r.stepsByInstance[i];
+      shares.push_back(r.stepsByInstance[i]);
+    }
+    std::cout << std::endl;
     results.push_back(json::object{{"target", r.target},
                                    {"deployments", r.deployments},
                                    {"actions", r.actions},
@@ -203,7 +252,9 @@ int main(int argc, char** argv) {
                                    {"cpuSeconds", r.cpuSeconds},
                                    {"cpuMicrosecondsPerAction", perAction},
                                    {"peakRssMiB", r.peakMiB},
-                                   {"notReady", r.failed}});
+                                   {"notReady", r.failed},
+                                   {"stepsByInstance", shares},
+                                   {"state", envOr("FEDIHOST_BENCH_STATE", "").empty() ? "sqlite" : "postgresql"}});
   }
   std::ofstream(fs::path(FEDIHOST_BENCH_RESULTS)) << json::serialize(json::object{
       {"workers", workers}, {"maxParallelSteps", steps}, {"results", results}});

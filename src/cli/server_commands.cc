@@ -167,6 +167,7 @@ void runServe(const config::Config& c) {
   oo.backupDir = c.string("orchestrator.backup_dir");
   oo.lease = std::chrono::seconds(c.integer("orchestrator.lease"));
   oo.faultInjection = c.boolean("orchestrator.fault_injection");
+  oo.jobRetention = std::chrono::hours(24 * c.integer("orchestrator.job_retention"));
   orchestrator::Orchestrator orch(dir, oo);
   aaa::AuthOptions ao;
   ao.requireOperatorTotp = c.boolean("auth.require_operator_totp");

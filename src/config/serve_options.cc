@@ -46,6 +46,9 @@ const std::vector<Option>& serveOptions() {
          "seconds between reading every deployment's resources back to find drift (0: never)", false, 0,
          7 * 24 * 3600});
 
+    add({"orchestrator", "job_retention", "--job-retention", Type::Integer, Value(I{7}), "",
+         "days a refresh or orphan-scan job that ended is kept with its result before housekeeping forgets it "
+         "(0: kept forever)", false, 0, 3650});
     add({"orchestrator", "lease", "--lease", Type::Integer, Value(I{30}), "",
          "seconds an instance's runs and jobs stay its own without a heartbeat (written every fifth of it); "
          "instances sharing a PostgreSQL state database take over those of one silent for longer",

@@ -56,7 +56,6 @@ void InstanceLease::start() {
     logReaped(instances.reapAllOthers(id_, "ended: the data directory is locked by " + id_), "at start");
   else
     logReaped(instances.reapExpired(id_), "at start");
-  instances.forgetStopped(store::InstanceStore::realAgo(std::chrono::hours(24 * 7)));
   spdlog::info("instance {} on {} (pid {}), lease {} ms", id_, me.host, me.pid, me.leaseMs);
   {
     std::lock_guard lock(mu_);

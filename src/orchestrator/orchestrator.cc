@@ -23,6 +23,7 @@
 #include "orchestrator/expand.hh"
 #include "orchestrator/planner.hh"
 #include "store/backup_store.hh"
+#include "store/instance_store.hh"
 #include "store/migrations.hh"
 
 namespace fedihost::orchestrator {
@@ -187,6 +188,8 @@ Orchestrator::Orchestrator(DataDir dir, OrchestratorOptions options)
   backups_ = std::make_unique<Backups>(*this, dir_.stateUrl(),
                                        options_.backupDir.empty() ? dir_.backupsDir() : options_.backupDir,
                                        dir_.bundleKey());
+  housekeeping_ = std::make_unique<Housekeeping>(HousekeepingConfig{
+      dir_.stateUrl(), lease_->id(), options_.housekeepingInterval, options_.jobRetention, std::chrono::hours(24 * 7)});
 }
 
 Orchestrator::~Orchestrator() { stop(); }
@@ -622,7 +625,19 @@ void Orchestrator::refreshLoop() {
   while (!refreshCv_.wait_for(lock, options_.refreshInterval, [&] { return stopping_; })) {
     lock.unlock();
     int n = 0, drifted = 0, skipped = 0;
-    for (auto& id : state.deploymentIds(false)) {
+    // Of several instances sharing the state database, one reads the providers each period; the
+    // next round is due a little before this instance's next wake, so that it finds it due.
+    bool mine = true;
+    try {
+      mine = store::InstanceStore(*conn).claimRound(
+          "periodic-refresh", lease_->id(),
+          std::chrono::duration_cast<std::chrono::milliseconds>(options_.refreshInterval) * 9 / 10);
+    } catch (const std::exception& e) {
+      spdlog::warn("periodic refresh: claiming the round failed: {}", e.what());
+      mine = false;
+    }
+    if (!mine) spdlog::info("periodic refresh: another instance has this round");
+    for (auto& id : mine ? state.deploymentIds(false) : std::vector<std::string>{}) {
       {
         std::lock_guard l(refreshMu_);
         if (stopping_) break;
@@ -639,8 +654,9 @@ void Orchestrator::refreshLoop() {
         spdlog::warn("refresh of {} failed: {}", id, e.what());
       }
     }
-    spdlog::info("periodic refresh: {} deployments read back, {} with drift, {} skipped (a run in progress)", n, drifted,
-                 skipped);
+    if (mine)
+      spdlog::info("periodic refresh: {} deployments read back, {} with drift, {} skipped (a run in progress)", n,
+                   drifted, skipped);
     // Then what an apply of each would change now; only deployments whose inputs moved are planned.
     try {
       auto started = std::chrono::steady_clock::now();
@@ -685,6 +701,7 @@ void Orchestrator::start() {
     for (int i = 0; i < std::max(1, options_.jobWorkers); ++i) jobThreads_.emplace_back([this] { jobLoop(); });
   }
   backups_->start();
+  housekeeping_->start();
   if (options_.refreshInterval.count() > 0 && !refresher_.joinable()) {
     stopping_ = false;
     refresher_ = std::thread([this] { refreshLoop(); });
@@ -705,6 +722,7 @@ void Orchestrator::stop() {
   jobsCv_.notify_all();
   for (auto& t : jobThreads_) t.join();
   jobThreads_.clear();
+  if (housekeeping_) housekeeping_->stop();
   if (backups_) backups_->stop();  // first: a restore waits for the executor's runs
   if (executor_) executor_->stop();
   if (lease_) lease_->stop();  // after the executor: its interrupted runs go back to the pool

@@ -19,6 +19,7 @@
 #include "orchestrator/backups.hh"
 #include "orchestrator/executor.hh"
 #include "orchestrator/fingerprint.hh"
+#include "orchestrator/housekeeping.hh"
 #include "orchestrator/instances.hh"
 #include "providers/provider.hh"
 #include "secrets/secret_box.hh"
@@ -90,6 +91,8 @@ struct OrchestratorOptions {
   std::chrono::milliseconds lease{30000};
   std::chrono::milliseconds pollInterval{1000};  ///< idle workers look for runs queued by other instances
   bool faultInjection = false;      ///< targets may inject faults ("faults" in a target file): tests, drills
+  std::chrono::hours jobRetention{24 * 7};  ///< ended refresh and orphan-scan jobs are forgotten after this (0: never)
+  std::chrono::seconds housekeepingInterval{3600};  ///< how often housekeeping looks (housekeeping.hh)
 };
 
 /// Every targets/<name>.json under `dir`, built as the server builds them (the built-in "local"
@@ -261,6 +264,7 @@ class Orchestrator {
   bool jobsStopping_ = false;
   std::vector<std::thread> jobThreads_;
   std::unique_ptr<Backups> backups_;
+  std::unique_ptr<Housekeeping> housekeeping_;
 
   mutable std::mutex surveyMu_;
   PlanSurvey lastSurvey_;  ///< under surveyMu_: written by the refresher thread, read by handlers

@@ -152,4 +152,17 @@ int InstanceStore::forgetStopped(const std::string& before) {
   return static_cast<int>(n);
 }
 
+bool InstanceStore::claimRound(const std::string& name, const std::string& instance,
+                               std::chrono::milliseconds period) {
+  const auto now = realNow();
+  const auto next = period.count() > 0 ? realAgo(-period) : now;
+  Transaction tx(c_, true);
+  c_.execute("INSERT INTO shared_rounds (name, next_due_at) VALUES (?1, '') ON CONFLICT (name) DO NOTHING", {name});
+  auto n = c_.execute(
+      "UPDATE shared_rounds SET next_due_at = ?1, instance_id = ?2, claimed_at = ?3 WHERE name = ?4 AND next_due_at <= ?3",
+      {next, instance, now, name});
+  tx.commit();
+  return n == 1;
+}
+
 }  // namespace fedihost::store

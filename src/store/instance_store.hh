@@ -66,6 +66,12 @@ class InstanceStore {
   /// Forgets instances stopped before `before` (RFC 3339); returns how many.
   int forgetStopped(const std::string& before);
 
+  /// Claims this period's round of the shared work `name` (migration 015: the periodic refresh,
+  /// housekeeping) for `instance` if the round is due (a name never claimed is), moving its next
+  /// due time `period` ahead of now: a conditional update, so of several instances asking at once
+  /// exactly one gets true. A period of 0 leaves the round due (tests).
+  bool claimRound(const std::string& name, const std::string& instance, std::chrono::milliseconds period);
+
   /// The time of the machine's real clock as RFC 3339 (leases and heartbeats).
   static std::string realNow();
   static std::string realAgo(std::chrono::milliseconds d);

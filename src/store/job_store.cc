@@ -169,4 +169,9 @@ int JobStore::failUnfinished(const std::string& why) {
       {why, clock::nowRfc3339()}));
 }
 
+int JobStore::removeEndedBefore(const std::string& before) {
+  return static_cast<int>(c_.execute(
+      "DELETE FROM jobs WHERE state IN ('done', 'failed') AND finished_at <> '' AND finished_at < ?1", {before}));
+}
+
 }  // namespace fedihost::store

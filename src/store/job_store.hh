@@ -69,6 +69,9 @@ class JobStore {
   /// Jobs left queued or running by a process that ended: failed, saying so (their claims are
   /// dropped at start). Returns how many.
   int failUnfinished(const std::string& why);
+  /// Forgets the jobs that ended (done or failed) before `before` (RFC 3339), their results with
+  /// them: housekeeping. Never a queued or running job. Returns how many.
+  int removeEndedBefore(const std::string& before);
 
  private:
   void end(const std::string& id, JobState state, const std::string& result, const std::string& error);

@@ -187,6 +187,59 @@ TEST_F(InstanceStoreTest, ACleanStopHandsBackItsRunsAndAnExclusiveStartReapsEver
   EXPECT_EQ(state_->claimRun("inst_e"), run.id);
 }
 
+TEST_F(InstanceStoreTest, OneInstanceOnlyClaimsEachRoundOfSharedWorkEvenRacing) {
+  InstanceStore instances(*conn_);
+  EXPECT_TRUE(instances.claimRound("periodic-refresh", "inst_a", std::chrono::hours(1))) << "never claimed: due";
+  EXPECT_FALSE(instances.claimRound("periodic-refresh", "inst_b", std::chrono::hours(1))) << "not due for an hour";
+  EXPECT_FALSE(instances.claimRound("periodic-refresh", "inst_a", std::chrono::hours(1))) << "nor for its claimer";
+  EXPECT_TRUE(instances.claimRound("housekeeping", "inst_b", std::chrono::hours(1))) << "rounds are by name";
+  auto row = conn_->queryOne("SELECT instance_id FROM shared_rounds WHERE name = 'periodic-refresh'");
+  ASSERT_TRUE(row);
+  EXPECT_EQ(row->text(0), "inst_a");
+  // Once due (as if an hour had passed), the next claimer gets it.
+  conn_->execute("UPDATE shared_rounds SET next_due_at = ?1 WHERE name = 'periodic-refresh'",
+                 {InstanceStore::realAgo(std::chrono::seconds(1))});
+  EXPECT_TRUE(instances.claimRound("periodic-refresh", "inst_b", std::chrono::hours(1)));
+
+  // Four instances on their own connections ask for a due round at once: one gets it.
+  conn_->execute("UPDATE shared_rounds SET next_due_at = '' WHERE name = 'periodic-refresh'");
+  std::atomic<int> won{0}, failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      try {
+        auto c = connect(db_.url());
+        if (InstanceStore(*c).claimRound("periodic-refresh", "inst_" + std::to_string(t), std::chrono::hours(1)))
+          ++won;
+      } catch (const std::exception&) {
+        ++failures;
+      }
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(won.load(), 1);
+}
+
+// Housekeeping's part of the job store (orchestrator/housekeeping.hh), here for both backends.
+TEST_F(InstanceStoreTest, EndedJobsOlderThanTheCutOffAreForgottenAndNothingElse) {
+  JobStore jobs(*conn_);
+  auto make = [&](const std::string& id, const std::string& state, const std::string& finishedAt) {
+    // Refresh jobs: one orphan scan only may be queued or running.
+    conn_->execute("INSERT INTO jobs (id, kind, state, result, created_at, finished_at) VALUES (?1, 'refresh', ?2, ?3, "
+                   "'2026-01-01T00:00:00.000Z', ?4)",
+                   {id, state, state == "done" ? "{}" : "", finishedAt});
+  };
+  make("job_old_done", "done", "2026-01-02T00:00:00.000Z");
+  make("job_old_failed", "failed", "2026-01-03T00:00:00.000Z");
+  make("job_new_done", "done", "2026-03-01T00:00:00.000Z");
+  make("job_running", "running", "");
+  make("job_queued", "queued", "");
+  EXPECT_EQ(jobs.removeEndedBefore("2026-02-01T00:00:00.000Z"), 2);
+  for (auto id : {"job_old_done", "job_old_failed"}) EXPECT_EQ(jobs.get(id).error().kind, ErrorKind::NotFound) << id;
+  for (auto id : {"job_new_done", "job_running", "job_queued"}) EXPECT_TRUE(jobs.get(id).ok()) << id;
+  EXPECT_EQ(jobs.removeEndedBefore("2027-01-01T00:00:00.000Z"), 1) << "never a queued or running job";
+}
+
 TEST_F(InstanceStoreTest, AnIncompleteInstanceRowIsAnError) {
   conn_->execute(
       "INSERT INTO instances (id, host, pid, version, started_at, heartbeat_at, lease_ms) "
