@@ -147,6 +147,9 @@ Router makeRouter() {
          "disable the backup schedule (its backups are kept)"});
   r.add({"GET", "/api/v1/backups/{id}", getBackup, backup(Viewer, Read), "one backup with its journal"});
   r.add({"GET", "/api/v1/backups/{id}/bundle", getBackupBundle, backup(Member, Read), "the backup's bundle file"});
+  // Members, as for the download: verifying makes the server read the whole bundle (a viewer only looks).
+  r.add({"POST", "/api/v1/backups/{id}/verify", postBackupVerify, backup(Member, Read),
+         "verify a backup's bundle: every checksum, the secrets open (a job: 202)"});
   r.add({"POST", "/api/v1/organisations/{id}/restores", postRestore, org(Member, Deploy),
          "restore a backup as a new deployment (a job: 202)"});
   r.add({"GET", "/api/v1/restores/{id}", getRestore, restore(Viewer, Read), "one restore with its journal"});

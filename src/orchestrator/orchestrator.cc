@@ -22,6 +22,7 @@
 #include "core/private_file.hh"
 #include "orchestrator/expand.hh"
 #include "orchestrator/planner.hh"
+#include "store/backup_store.hh"
 #include "store/instance_store.hh"
 #include "store/migrations.hh"
 
@@ -505,6 +506,33 @@ store::Job Orchestrator::startOrphanScan(store::StateStore& state, const std::st
   return job;
 }
 
+store::Job Orchestrator::startBundleVerify(store::StateStore& state, const store::Backup& backup,
+                                           const std::string& requestedBy) {
+  auto job = store::JobStore(state.connection())
+                 .createBundleVerify(backup.id, backup.deployment, backup.organisation, requestedBy, lease_->id());
+  enqueueJob(job.id);
+  return job;
+}
+
+namespace {
+/// The result of a bundle-verify job: intact, or the part at fault and why.
+json::object bundleVerifyDocument(const store::Backup& b, const Result<bundle::OpenedBundle>& opened) {
+  json::object o{{"backup", b.id},
+                 {"checkedAt", clock::nowRfc3339()},
+                 {"size", b.size},
+                 {"intact", bool(opened)},
+                 {"parts", opened ? json::value(opened->manifest.parts.size()) : json::value(nullptr)},
+                 {"secrets", opened ? json::value(opened->secrets.size()) : json::value(nullptr)},
+                 {"part", nullptr},
+                 {"problem", nullptr}};
+  if (!opened) {
+    o["part"] = opened.error().field.empty() ? json::value(nullptr) : json::value(opened.error().field);
+    o["problem"] = opened.error().message;
+  }
+  return o;
+}
+}  // namespace
+
 void Orchestrator::enqueueJob(const std::string& id) {
   {
     std::lock_guard lock(jobsMu_);
@@ -539,6 +567,15 @@ void Orchestrator::runJob(store::StateStore& state, store::JobStore& jobs, const
     if (job.kind == store::JobKind::OrphanScan) {
       auto scan = findOrphans(state, progress);
       jobs.finish(id, orphanScanDocument(scan));
+      return;
+    }
+    if (job.kind == store::JobKind::BundleVerify) {
+      auto b = store::BackupStore(state.connection()).getBackup(job.subject);
+      if (!b) return jobs.fail(id, b.error().message);
+      if (b->status != store::JobStatus::Succeeded) return jobs.fail(id, "backup " + b->id + " has no complete bundle");
+      progress(0, 1);
+      auto opened = bundle::readBundle(b->path, backups().key());
+      jobs.finish(id, bundleVerifyDocument(*b, opened));
       return;
     }
     auto d = state.getDeployment(job.deployment);

@@ -200,6 +200,11 @@ class Orchestrator {
   /// Queues an orphan scan as a job (its result is orphanScanDocument()); if one is queued or
   /// running already, returns that one with `created` false.
   store::Job startOrphanScan(store::StateStore& state, const std::string& requestedBy, bool& created);
+  /// Queues the verification of a complete backup's bundle as a job: every part's size and
+  /// checksum, none missing or unknown, the secrets open with the bundle key (bundle::readBundle,
+  /// as `fedihost bundle verify`). Its result is bundleVerifyDocument(); a damaged bundle is a
+  /// result (intact false, naming the part), not a failed job.
+  store::Job startBundleVerify(store::StateStore& state, const store::Backup& backup, const std::string& requestedBy);
 
   /// This process's instance id (InstanceStore), written on the runs, steps and jobs it does.
   const std::string& instanceId() const { return lease_->id(); }

@@ -10,7 +10,7 @@ namespace {
 
 constexpr const char* kJobColumns =
     "id, kind, deployment_id, organisation_id, state, done, total, result, error, claim_id, requested_by, "
-    "created_at, started_at, finished_at, instance_id";
+    "created_at, started_at, finished_at, instance_id, subject";
 
 Job jobFrom(const Row& r) {
   Job j;
@@ -43,12 +43,22 @@ Job jobFrom(const Row& r) {
   j.startedAt = r.text(12);
   j.finishedAt = r.text(13);
   j.instance = r.text(14);
+  j.subject = r.text(15);
+  if (j.kind == JobKind::BundleVerify && j.subject.empty())
+    throw DatabaseError("job " + j.id + " verifies a bundle but names no backup");
   return j;
 }
 
 }  // namespace
 
-std::string_view toString(JobKind k) { return k == JobKind::Refresh ? "refresh" : "orphan-scan"; }
+std::string_view toString(JobKind k) {
+  switch (k) {
+    case JobKind::Refresh: return "refresh";
+    case JobKind::OrphanScan: return "orphan-scan";
+    case JobKind::BundleVerify: return "bundle-verify";
+  }
+  return "refresh";
+}
 
 std::string_view toString(JobState s) {
   switch (s) {
@@ -63,6 +73,7 @@ std::string_view toString(JobState s) {
 std::optional<JobKind> jobKindFromString(std::string_view s) {
   if (s == "refresh") return JobKind::Refresh;
   if (s == "orphan-scan") return JobKind::OrphanScan;
+  if (s == "bundle-verify") return JobKind::BundleVerify;
   return std::nullopt;
 }
 
@@ -100,6 +111,17 @@ Job JobStore::createOrphanScan(const std::string& requestedBy, bool& created, co
       {id, requestedBy, clock::nowRfc3339(), instance});
   tx.commit();
   created = true;
+  return get(id).orThrow();
+}
+
+Job JobStore::createBundleVerify(const std::string& backup, const std::string& deployment,
+                                 const std::string& organisation, const std::string& requestedBy,
+                                 const std::string& instance) {
+  auto id = ids::newId("job");
+  c_.execute(
+      "INSERT INTO jobs (id, kind, deployment_id, organisation_id, state, requested_by, created_at, instance_id, "
+      "subject) VALUES (?1, 'bundle-verify', ?2, ?3, 'queued', ?4, ?5, ?6, ?7)",
+      {id, deployment, organisation, requestedBy, clock::nowRfc3339(), instance, backup});
   return get(id).orThrow();
 }
 

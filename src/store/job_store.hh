@@ -14,7 +14,7 @@
 
 namespace fedihost::store {
 
-enum class JobKind { Refresh, OrphanScan };
+enum class JobKind { Refresh, OrphanScan, BundleVerify };
 enum class JobState { Queued, Running, Done, Failed };
 std::string_view toString(JobKind k);
 std::string_view toString(JobState s);
@@ -24,7 +24,8 @@ std::optional<JobState> jobStateFromString(std::string_view s);
 struct Job {
   std::string id;  ///< "job_…"
   JobKind kind = JobKind::Refresh;
-  std::string deployment;    ///< of a refresh; "" for an orphan scan
+  std::string deployment;    ///< of a refresh or of the backup a bundle-verify reads; "" for an orphan scan
+  std::string subject;       ///< the backup a bundle-verify reads; "" otherwise
   std::string organisation;  ///< "" for the provider's own jobs (orphan scans)
   JobState state = JobState::Queued;
   std::int64_t done = 0;   ///< provider calls made so far
@@ -50,6 +51,10 @@ class JobStore {
                             const std::string& requestedBy, const std::string& instance = {});
   /// Queues an orphan scan; if one is queued or running already, that one (`created` false).
   Job createOrphanScan(const std::string& requestedBy, bool& created, const std::string& instance = {});
+  /// Queues the verification of a backup's bundle (of `deployment`, in `organisation`). Claims
+  /// nothing: reading a bundle changes nothing, and a backup's bundle never changes once written.
+  Job createBundleVerify(const std::string& backup, const std::string& deployment, const std::string& organisation,
+                         const std::string& requestedBy, const std::string& instance = {});
   /// A job; NotFound for an unknown one. DatabaseError for a corrupt row.
   Result<Job> get(const std::string& id);
   /// The organisation a job belongs to ("" for the provider's own), if the job exists.

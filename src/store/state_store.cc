@@ -280,18 +280,35 @@ Result<Deployment> StateStore::getDeployment(const std::string& id) {
   return deploymentFrom(c_, *r);
 }
 
-Page<Deployment> StateStore::listDeployments(const std::optional<std::vector<std::string>>& organisations, int limit,
-                                             const std::string& cursor) {
+namespace {
+/// A page of deployments matching `where` (a condition on the deployments table), oldest first.
+Page<Deployment> deploymentPage(Connection& c, const std::string& where,
+                                const std::optional<std::vector<std::string>>& organisations, int limit,
+                                const std::string& cursor) {
   auto [at, id] = splitCursor(cursor);
   std::vector<Value> params{at, id, std::int64_t{limit + 1}};
-  auto rows = c_.query(std::string("SELECT ") + kDeploymentColumns + " FROM deployments WHERE status <> 'deleted' " +
-                           inList("organisation_id", organisations, params) +
-                           " AND (?1 = '' OR created_at > ?1 OR (created_at = ?1 AND id > ?2)) "
-                           "ORDER BY created_at, id LIMIT ?3",
-                       params);
+  auto rows = c.query(std::string("SELECT ") + kDeploymentColumns + " FROM deployments WHERE " + where + " " +
+                          inList("organisation_id", organisations, params) +
+                          " AND (?1 = '' OR created_at > ?1 OR (created_at = ?1 AND id > ?2)) "
+                          "ORDER BY created_at, id LIMIT ?3",
+                      params);
   std::vector<Deployment> items;
-  for (auto& r : rows) items.push_back(deploymentFrom(c_, r));
+  for (auto& r : rows) items.push_back(deploymentFrom(c, r));
   return paged<Deployment>(std::move(items), limit, [](auto& d) { return makeCursor(d.createdAt, d.id); });
+}
+}  // namespace
+
+Page<Deployment> StateStore::listDeployments(const std::optional<std::vector<std::string>>& organisations, int limit,
+                                             const std::string& cursor) {
+  return deploymentPage(c_, "status <> 'deleted'", organisations, limit, cursor);
+}
+
+Page<Deployment> StateStore::listDeletedWithBackups(const std::optional<std::vector<std::string>>& organisations,
+                                                    int limit, const std::string& cursor) {
+  return deploymentPage(c_,
+                        "status = 'deleted' AND EXISTS (SELECT 1 FROM backups b WHERE b.deployment_id = deployments.id "
+                        "AND b.status = 'succeeded')",
+                        organisations, limit, cursor);
 }
 
 Result<Deployment> StateStore::updateDeployment(const Deployment& d, std::int64_t expectedVersion,

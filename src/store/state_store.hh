@@ -57,6 +57,10 @@ class StateStore {
   /// Live (not deleted) deployments, all or of the given organisations only, oldest first.
   Page<Deployment> listDeployments(const std::optional<std::vector<std::string>>& organisations, int limit,
                                    const std::string& cursor);
+  /// Deleted deployments that still have a complete backup (what a restore can bring back), all or
+  /// of the given organisations only, oldest first (by creation, as listDeployments).
+  Page<Deployment> listDeletedWithBackups(const std::optional<std::vector<std::string>>& organisations, int limit,
+                                          const std::string& cursor);
   /// Replaces domain, apps, recorded versions and published hosts if the stored version is
   /// `expectedVersion` (PreconditionFailed otherwise); bumps the version. Conflicts as createDeployment.
   Result<Deployment> updateDeployment(const Deployment& d, std::int64_t expectedVersion,

@@ -8,6 +8,7 @@ import type {
   Backup,
   BackupSchedule,
   BackupScheduleInput,
+  BundleVerification,
   Restore,
   AuditEntry,
   AuditVerification,
@@ -475,6 +476,9 @@ export const api = {
 
   deployments: (organisation: string, cursor?: string | null) =>
     json<Page<Deployment>>('/deployments' + query({ organisation, limit: 50, cursor })),
+  /** Deleted deployments that still have a complete backup: what a restore can bring back. */
+  deletedDeployments: (organisation: string, cursor?: string | null) =>
+    json<Page<Deployment>>('/deployments' + query({ organisation, deleted: 'true', limit: 50, cursor })),
   deployment: (id: string) => json<Deployment>(`/deployments/${encodeURIComponent(id)}`),
   createDeployment: (
     organisation: string,
@@ -518,6 +522,8 @@ export const api = {
   disableBackupSchedule: (id: string) =>
     json<BackupSchedule>(`/deployments/${encodeURIComponent(id)}/backup-schedule`, { method: 'DELETE' }),
   /** Where the bundle file is downloaded from (a plain link: the session cookie goes with it). */
+  /** Queues the verification of a backup's bundle (202): a job; follow it with followJob. */
+  verifyBackup: (id: string) => json<Job<BundleVerification>>(`/backups/${encodeURIComponent(id)}/verify`, { method: 'POST' }),
   bundleUrl: (id: string) => `/api/v1/backups/${encodeURIComponent(id)}/bundle`,
   restore: (organisation: string, body: { backup: string; domain?: string; name?: string }) =>
     json<Restore>(`/organisations/${encodeURIComponent(organisation)}/restores`, { method: 'POST', body }),

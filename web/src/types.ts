@@ -283,6 +283,8 @@ export interface Deployment {
   certificate?: { notAfter: string; names: string[] } | null;
   /** The settings changed since the last apply. */
   settingChanges?: SettingChange[];
+  /** When it was deleted; null while it lives (newer servers). */
+  deletedAt?: string | null;
   createdAt: string;
   updatedAt?: string;
 }
@@ -508,7 +510,7 @@ export interface OrphanScan {
 /** A refresh or an orphan scan, done by the server's workers (202 from POST …/refresh, POST /orphans/scan). */
 export interface Job<T = unknown> {
   id: string;
-  kind: 'refresh' | 'orphan-scan';
+  kind: 'refresh' | 'orphan-scan' | 'bundle-verify';
   state: 'queued' | 'running' | 'done' | 'failed';
   deployment: string | null;
   /** Provider calls made, of about `total` (0 until known). */
@@ -520,6 +522,20 @@ export interface Job<T = unknown> {
   startedAt: string | null;
   finishedAt: string | null;
   links: { self: string; events: string };
+}
+
+/** What reading a backup's whole bundle found (the result of a bundle-verify job). */
+export interface BundleVerification {
+  backup: string;
+  checkedAt: string;
+  size: number;
+  intact: boolean;
+  /** How many parts were checked, and how many secrets opened (null when not intact). */
+  parts: number | null;
+  secrets: number | null;
+  /** The part at fault and what is wrong with it. */
+  part: string | null;
+  problem: string | null;
 }
 
 /** A backup of a deployment: a bundle file, made by a job (docs/backup-and-migration.md). */

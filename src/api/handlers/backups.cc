@@ -206,6 +206,16 @@ Response getBackupBundle(RequestContext& ctx) {
   return r;
 }
 
+Response postBackupVerify(RequestContext& ctx) {
+  auto b = store::BackupStore(ctx.app.state.connection()).getBackup(ctx.param("id")).orThrow();
+  if (b.status != store::JobStatus::Succeeded)
+    throw AbortError(Error::conflict("backup " + b.id + " has no complete bundle to verify (it is " +
+                                     std::string(toString(b.status)) + ")"));
+  ctx.auditOrganisation = b.organisation;
+  // The bundle is read by the orchestrator's job workers: the answer is the job, at once.
+  return jobAccepted(ctx.app.orchestrator.startBundleVerify(ctx.app.state, b, ctx.user ? ctx.user->id : ""));
+}
+
 Response postRestore(RequestContext& ctx) {
   auto org = ctx.app.state.getOrganisation(ctx.organisation).orThrow();
   auto body = input::jsonObject(ctx.request, {"backup", "domain", "target", "name"}).orThrow();

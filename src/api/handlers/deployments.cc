@@ -49,6 +49,8 @@ boost::json::object deploymentJson(RequestContext& ctx, const Deployment& d) {
   facts.drifted = !drift.empty() && d.status != DeploymentStatus::Deleted;
   facts.changesPending = changesPending(ctx, d);
   o["status"] = presentedStatus(facts);
+  // Deleting a deployment is the last change of its row: when it ended.
+  o["deletedAt"] = d.status == DeploymentStatus::Deleted ? boost::json::value(d.updatedAt) : nullptr;
   o["changesPending"] = facts.changesPending;
   auto changes = settingChanges(d, recorded);
   o["settingChanges"] = toJson(changes);
@@ -161,7 +163,15 @@ Response listDeployments(RequestContext& ctx) {
       throw AbortError(Error::notFound("no organisation " + it->second));
     orgs = std::vector<std::string>{it->second};
   }
-  auto page = ctx.app.state.listDeployments(orgs, p.limit, p.cursor);
+  // ?deleted=true: the deployments deleted that a restore can bring back (a complete backup is left).
+  bool deleted = false;
+  if (auto it = ctx.request.query.find("deleted"); it != ctx.request.query.end()) {
+    if (it->second != "true" && it->second != "false")
+      throw AbortError(Error::invalid("deleted", "deleted must be true or false"));
+    deleted = it->second == "true";
+  }
+  auto page = deleted ? ctx.app.state.listDeletedWithBackups(orgs, p.limit, p.cursor)
+                      : ctx.app.state.listDeployments(orgs, p.limit, p.cursor);
   return json(200, mapping::page(page, [&](auto& d) { return deploymentJson(ctx, d); }));
 }
 

@@ -33,6 +33,7 @@ Response getBackupBundle(RequestContext& ctx);
 Response getBackupSchedule(RequestContext& ctx);
 Response putBackupSchedule(RequestContext& ctx);
 Response deleteBackupSchedule(RequestContext& ctx);
+Response postBackupVerify(RequestContext& ctx);
 Response postRestore(RequestContext& ctx);
 Response getRestore(RequestContext& ctx);
 // audit.cc

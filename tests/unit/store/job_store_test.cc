@@ -81,6 +81,22 @@ TEST_F(JobStoreTest, OneOrphanScanAtATimeAndUnfinishedJobsFailAtStart) {
   EXPECT_TRUE(created) << "a failed scan does not stop the next";
 }
 
+TEST_F(JobStoreTest, ABundleVerificationNamesItsBackupAndHoldsNothing) {
+  JobStore jobs(*conn_);
+  auto job = jobs.createBundleVerify("bak_1", dep_, org_, "usr_x");
+  EXPECT_EQ(job.kind, JobKind::BundleVerify);
+  EXPECT_EQ(job.subject, "bak_1");
+  EXPECT_EQ(job.deployment, dep_);
+  EXPECT_EQ(jobs.organisationOf(job.id), org_);
+  EXPECT_TRUE(state_->createRun(dep_, RunKind::Apply, {}).ok()) << "reading a bundle does not hold the deployment";
+  EXPECT_TRUE(jobs.start(job.id));
+  jobs.finish(job.id, {{"intact", true}});
+  auto done = jobs.get(job.id).value();
+  EXPECT_EQ(done.state, JobState::Done);
+  EXPECT_EQ(toString(done.kind), "bundle-verify");
+  EXPECT_EQ(done.result->at("intact"), true);
+}
+
 TEST_F(JobStoreTest, CorruptRowsAreErrorsNotDefaults) {
   JobStore jobs(*conn_);
   auto insert = [&](const std::string& id, const std::string& kind, const std::string& state,
@@ -93,7 +109,8 @@ TEST_F(JobStoreTest, CorruptRowsAreErrorsNotDefaults) {
   insert("job_json", "refresh", "done", "{not json");
   insert("job_array", "refresh", "done", "[1]");
   insert("job_none", "refresh", "done", "");
-  for (auto id : {"job_kind", "job_state", "job_json", "job_array", "job_none"})
+  insert("job_no_backup", "bundle-verify", "queued", "");  // a verification that names no backup
+  for (auto id : {"job_kind", "job_state", "job_json", "job_array", "job_none", "job_no_backup"})
     EXPECT_THROW(jobs.get(id), DatabaseError) << id;
   EXPECT_EQ(jobs.get("job_missing").error().kind, ErrorKind::NotFound);
 }

@@ -1,9 +1,9 @@
 // The Backups card of a deployment page: back up now, the schedule and its retention
 // (shown to everyone, edited by the organisation's administrators), the list of backups
 // with their bundles to download, and restoring one as a new deployment (another domain if asked).
-import { ApiError, api, errorText } from '../api';
+import { ApiError, api, errorText, followJob } from '../api';
 import { busy, failure, formatDate, h, link, loading } from '../dom';
-import type { Backup, BackupKeep, BackupSchedule, Deployment, Restore } from '../types';
+import type { Backup, BackupKeep, BackupSchedule, BundleVerification, Deployment, Restore } from '../types';
 
 const ENDED = new Set(['succeeded', 'failed']);
 
@@ -31,6 +31,35 @@ export function fromNow(iso: string, now: number = Date.now()): string {
   return diff < 0 ? `${words} ago` : `in ${words}`;
 }
 
+/** A span of time in words for "changes made in the … are not in it": "last minute", "40 minutes", "9 hours", "3 days". */
+function spanWords(seconds: number): string {
+  const unit = (v: number, one: string) => `${v} ${one}${v === 1 ? '' : 's'}`;
+  if (seconds < 60) return 'last minute';
+  if (seconds < 3600) return unit(Math.floor(seconds / 60), 'minute');
+  if (seconds < 48 * 3600) return unit(Math.round(seconds / 3600), 'hour');
+  return unit(Math.round(seconds / 86400), 'day');
+}
+
+/**
+ * What restoring a backup loses, in words: the changes made between the backup and the
+ * deletion (or now, for a deployment that lives).
+ */
+export function lossText(backupAt: string, deletedAt: string | null | undefined, now: number = Date.now()): string {
+  const from = new Date(backupAt).getTime();
+  const until = deletedAt ? new Date(deletedAt).getTime() : now;
+  const span = spanWords(Math.max(0, Math.round((until - from) / 1000)));
+  return deletedAt
+    ? `This backup is from ${formatDate(backupAt)}; changes made in the ${span} before the deletion are not in it.`
+    : `This backup is from ${formatDate(backupAt)}; changes made in the ${span} since are not in it.`;
+}
+
+/** A bundle's verification in words. */
+function verdictText(v: BundleVerification): string {
+  if (v.intact)
+    return `Intact: ${v.parts} part${v.parts === 1 ? '' : 's'} checked, and the secrets open with this installation’s key.`;
+  return `Damaged: ${v.part ? `${v.part}: ` : ''}${v.problem ?? 'it cannot be read'}. Restoring it would fail; choose another backup.`;
+}
+
 const KEEP_KINDS: (keyof BackupKeep)[] = ['hourly', 'daily', 'weekly', 'monthly'];
 
 function keepText(k: BackupKeep): string {
@@ -47,6 +76,7 @@ export interface BackupsCardOptions {
 }
 
 export function backupsCard(opts: BackupsCardOptions): { element: HTMLElement; load: () => Promise<void> } {
+  const gone = opts.deployment().status === 'deleted';
   const body = h('div', { id: 'backups' }, loading('Loading backups…'));
   const error = h('div', { class: 'form-error', role: 'alert', hidden: true, id: 'backup-error' });
   const status = h('p', { class: 'muted', id: 'backup-status', 'aria-live': 'polite' });
@@ -175,7 +205,7 @@ export function backupsCard(opts: BackupsCardOptions): { element: HTMLElement; l
   }
 
   async function load(): Promise<void> {
-    void loadSchedule();
+    if (!gone) void loadSchedule();
     try {
       const items = await api.backups(opts.deployment().id);
       if (opts.signal.aborted) return;
@@ -197,13 +227,14 @@ export function backupsCard(opts: BackupsCardOptions): { element: HTMLElement; l
           h(
             'tr',
             { 'data-backup': b.id },
-            h('td', null, formatDate(b.finishedAt || b.createdAt)),
+            h('td', null, formatDate(b.finishedAt || b.createdAt), h('div', { class: 'verify-result small', 'aria-live': 'polite' })),
             h('td', null, b.scheduled ? 'scheduled' : 'on demand'),
             h('td', null, b.status === 'failed' ? `failed: ${b.error ?? ''}` : b.status),
             h('td', null, b.complete ? bytes(b.size) : '—'),
             h(
               'td',
               { class: 'actions' },
+              b.complete && opts.canDownload ? verifyButton(b) : null,
               b.complete && opts.canDownload ? h('a', { href: api.bundleUrl(b.id), download: `${b.id}.fhb`, class: 'button' }, 'Download') : null,
               b.complete && opts.canDeploy ? restoreButton(b) : null,
             ),
@@ -213,42 +244,107 @@ export function backupsCard(opts: BackupsCardOptions): { element: HTMLElement; l
     );
   }
 
+  function verifyButton(b: Backup): HTMLElement {
+    const btn = h('button', { type: 'button', class: 'verify-button' }, 'Verify');
+    btn.addEventListener('click', () =>
+      busy(btn, 'Verifying…', async () => {
+        const out = btn.closest('tr')?.querySelector('.verify-result');
+        if (!out) return;
+        out.classList.remove('form-error');
+        out.textContent = 'Reading the whole backup…';
+        try {
+          const job = await followJob(await api.verifyBackup(b.id), opts.signal);
+          if (!job.result) throw new ApiError(500, { title: 'The verification gave no result' });
+          out.textContent = verdictText(job.result);
+          out.classList.toggle('form-error', !job.result.intact);
+        } catch (e) {
+          out.textContent = `Could not verify: ${errorText(e)}`;
+          out.classList.add('form-error');
+        }
+      }),
+    );
+    return btn;
+  }
+
   function restoreButton(b: Backup): HTMLElement {
-    const btn = h('button', { type: 'button', class: 'restore-button' }, 'Restore as new deployment…');
+    const btn = h('button', { type: 'button', class: 'restore-button' }, gone ? 'Restore…' : 'Restore as new deployment…');
     btn.addEventListener('click', () => {
-      const domain = h('input', { type: 'text', name: 'domain', placeholder: opts.deployment().domain, id: 'restore-domain' });
-      const name = h('input', { type: 'text', name: 'name', placeholder: opts.deployment().name, id: 'restore-name' });
+      const dep = opts.deployment();
+      const at = b.finishedAt || b.createdAt;
+      // A deleted deployment comes back as it was: its name and domain are free again.
+      const domain = h('input', { type: 'text', name: 'domain', id: 'restore-domain', value: gone ? dep.domain : '', placeholder: gone ? '' : 'another domain' });
+      const name = h('input', { type: 'text', name: 'name', id: 'restore-name', value: gone ? dep.name : '', placeholder: gone ? '' : 'another name' });
+      const fieldError = (field: string) => h('span', { class: 'form-error field-error', 'data-field': field, role: 'alert', hidden: true });
+      const domainError = fieldError('domain');
+      const nameError = fieldError('name');
+      const formError = h('p', { class: 'form-error', role: 'alert', hidden: true, id: 'restore-error' });
       const go = h('button', { type: 'submit', class: 'button-primary', id: 'restore-go' }, 'Restore');
       const out = h('div', { id: 'restore-progress', 'aria-live': 'polite' });
       const form = h(
         'form',
-        { class: 'restore-form' },
-        h('p', null, `Restore the backup of ${formatDate(b.finishedAt || b.createdAt)} as a new deployment. Its data and secrets are copied unchanged; the domain may change.`),
-        h('label', null, 'Domain ', domain),
-        h('label', null, 'Name ', name),
+        { class: 'restore-form', novalidate: true },
+        h(
+          'p',
+          null,
+          gone
+            ? `Bring ${dep.name} back from this backup, at the same address. Its databases, stored files and the passwords fedihost keeps are put back as they were then.`
+            : 'Restore this backup as a new deployment, next to this one: give it another domain and name. Its databases, stored files and the passwords fedihost keeps are copied as they were then.',
+        ),
+        h('p', { id: 'restore-loss' }, lossText(at, dep.deletedAt)),
+        h('label', null, 'Domain ', domain, domainError),
+        h('label', null, 'Name ', name, nameError),
+        formError,
         h('div', { class: 'actions' }, go),
         out,
       );
+      const showErrors = (e: unknown) => {
+        const list = e instanceof ApiError && e.errors.length ? e.errors : [{ field: e instanceof ApiError ? e.field ?? '' : '', detail: errorText(e) }];
+        for (const x of list) {
+          const slot = x.field === 'domain' ? domainError : x.field === 'name' ? nameError : formError;
+          slot.textContent = slot === formError && formError.textContent ? `${formError.textContent} ${x.detail}` : x.detail;
+          slot.hidden = false;
+        }
+      };
       form.addEventListener('submit', (ev) => {
         ev.preventDefault();
         void busy(go, 'Restoring…', async () => {
-          error.hidden = true;
+          for (const slot of [domainError, nameError, formError]) {
+            slot.hidden = true;
+            slot.textContent = '';
+          }
+          out.replaceChildren();
+          let r: Restore;
           try {
-            let r: Restore = await api.restore(opts.deployment().organisation, {
+            r = await api.restore(dep.organisation, {
               backup: b.id,
               domain: domain.value.trim() || undefined,
               name: name.value.trim() || undefined,
             });
+          } catch (e) {
+            showErrors(e);
+            return;
+          }
+          try {
             while (!ENDED.has(r.status) && !opts.signal.aborted) {
-              out.textContent = `Restoring: step ${r.done} of ${r.total || '…'}`;
+              out.textContent = r.total ? `Restoring: step ${r.done} of ${r.total}…` : 'Restoring: checking the backup…';
               await sleep(1000);
               r = await api.restoreStatus(r.id);
             }
-            out.replaceChildren(
-              r.status === 'succeeded'
-                ? h('p', null, 'Restored: ', link(`/deployments/${r.deployment}`, 'open the new deployment'))
-                : h('p', { class: 'form-error' }, `The restore failed at ${r.failedPart || 'a step'}: ${r.error ?? ''}. Nothing of it was kept.`),
-            );
+            if (r.status === 'succeeded') {
+              const restored = await api.deployment(r.deployment);
+              out.replaceChildren(
+                h(
+                  'p',
+                  { id: 'restore-done' },
+                  `Restored: ${restored.name} is back at ${restored.domain}. `,
+                  link(`/deployments/${encodeURIComponent(r.deployment)}`, 'Open it'),
+                ),
+              );
+            } else {
+              out.replaceChildren(
+                h('p', { class: 'form-error', id: 'restore-failed' }, `The restore failed at ${r.failedPart || 'a step'}: ${r.error ?? ''}. Nothing of it was kept.`),
+              );
+            }
           } catch (e) {
             showError(e);
           }
@@ -281,10 +377,16 @@ export function backupsCard(opts: BackupsCardOptions): { element: HTMLElement; l
   const element = h(
     'section',
     { class: 'card', id: 'backups-card' },
-    h('div', { class: 'section-head' }, h('h2', null, 'Backups'), opts.canDeploy ? backUpBtn : null),
-    h('p', { class: 'muted' }, 'A backup copies the databases, the stored files and the generated secrets into one file.'),
-    h('h3', null, 'Schedule'),
-    scheduleArea,
+    h('div', { class: 'section-head' }, h('h2', null, 'Backups'), opts.canDeploy && !gone ? backUpBtn : null),
+    gone
+      ? h(
+          'p',
+          { id: 'deleted-note' },
+          `${opts.deployment().name} was deleted ${fromNow(opts.deployment().deletedAt ?? opts.deployment().updatedAt ?? '')}. Its backups are kept: restore one to bring it back at ${opts.deployment().domain}.`,
+        )
+      : h('p', { class: 'muted' }, 'A backup copies the databases, the stored files and the generated secrets into one file.'),
+    gone ? null : h('h3', null, 'Schedule'),
+    gone ? null : scheduleArea,
     status,
     error,
     body,

@@ -455,6 +455,8 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
     pendingBox,
     canWrite ? upgrade.element : '',
     h('section', { class: 'card' }, facts),
+    // A deleted deployment's backups come first: bringing it back is what is left to do.
+    dep.status === 'deleted' ? backups.element : '',
     h('section', { class: 'card' }, h('h2', null, 'Apps'), appsList),
     canWrite ? edit.element : '',
     h(
@@ -483,6 +485,6 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
 
   if (dep.lastRun && ACTIVE_RUN.has(dep.lastRun.status)) watch(dep.lastRun);
   if (dep.status !== 'deleted' && canWrite) void upgrade.check();
-  if (dep.status !== 'deleted') void backups.load();
+  void backups.load();
   await loadHistory();
 }

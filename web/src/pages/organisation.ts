@@ -22,6 +22,22 @@ function deploymentRow(d: Deployment, catalog: App[]): HTMLElement {
   );
 }
 
+/** A deleted deployment that a restore can bring back: its page holds its backups. */
+function deletedRow(d: Deployment): HTMLElement {
+  return h(
+    'li',
+    { class: 'list-row', 'data-deployment': d.id },
+    h(
+      'div',
+      null,
+      link(`/deployments/${encodeURIComponent(d.id)}`, h('strong', null, d.name)),
+      h('span', { class: 'muted' }, ` · ${d.domain}`),
+      h('div', { class: 'muted small' }, `Deleted ${formatDate(d.deletedAt ?? d.updatedAt ?? '')}. Open it to restore a backup.`),
+    ),
+    statusBadge(d.status),
+  );
+}
+
 export async function organisationPage({ root, params, signal }: PageContext): Promise<void> {
   const id = params.id ?? '';
   root.append(loading('Loading organisation…'));
@@ -82,6 +98,27 @@ export async function organisationPage({ root, params, signal }: PageContext): P
     );
   }
 
+  // Deleted deployments with a backup left, shown only when there are some.
+  const deletedList = h('ul', { class: 'list', id: 'deleted-deployments' });
+  const deletedCard = h(
+    'section',
+    { class: 'card', id: 'deleted-card', hidden: true },
+    h('h2', null, 'Deleted, with backups'),
+    h('p', { class: 'muted' }, 'These deployments were deleted, but their backups are kept: each can be brought back at its address.'),
+    deletedList,
+  );
+  const loadDeleted = async () => {
+    try {
+      const page = await api.deletedDeployments(org.id);
+      if (signal.aborted) return;
+      deletedList.replaceChildren(...page.items.map(deletedRow));
+      deletedCard.hidden = page.items.length === 0;
+    } catch (e) {
+      deletedList.replaceChildren(failure(`Could not load the deleted deployments: ${errorText(e)}`, () => void loadDeleted()));
+      deletedCard.hidden = false;
+    }
+  };
+
   root.replaceChildren(
     h('p', { class: 'crumbs' }, link('/organisations', 'Organisations'), ' / '),
     title,
@@ -94,8 +131,10 @@ export async function organisationPage({ root, params, signal }: PageContext): P
       status,
       more,
     ),
+    deletedCard,
     ...admin,
   );
+  void loadDeleted();
   let cursor: string | null = null;
   const load = async () => {
     status.replaceChildren(loading('Loading deployments…'));
