@@ -86,6 +86,9 @@ class BackupTarget {
   virtual std::string describe() const = 0;
   /// True if `location` (a backup's recorded location) is this target's to read and remove.
   virtual bool holds(std::string_view location) const = 0;
+  /// The location store() gives a bundle named `name` (to remove what a killed backup stored
+  /// before it was recorded).
+  virtual std::string locationOf(const std::string& name) const = 0;
 
   /// Stores the whole, checked bundle file `file` under `name` ("<deployment>/<backup>.fhb") and
   /// returns its location once the target confirms it holds every byte. The directory keeps the

@@ -15,6 +15,7 @@ class DirectoryTarget final : public BackupTarget {
   std::string describe() const override { return dir_.string(); }
   /// Any absolute path: the bundles of a backup directory configured before are read where they are.
   bool holds(std::string_view location) const override { return location.starts_with('/'); }
+  std::string locationOf(const std::string& name) const override { return (dir_ / name).string(); }
 
   Result<StoredBundle> store(const fs::path& file, const std::string& name) override {
     const auto dest = dir_ / name;

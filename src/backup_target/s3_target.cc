@@ -25,6 +25,9 @@ class S3Target final : public BackupTarget {
     return "s3://" + url_.bucket + (url_.prefix.empty() ? "" : "/" + url_.prefix) + " at " + client_.settings().endpoint;
   }
   bool holds(std::string_view location) const override { return location.starts_with("s3://" + url_.bucket + "/"); }
+  std::string locationOf(const std::string& name) const override {
+    return "s3://" + url_.bucket + "/" + objectKey(url_, name);
+  }
 
   Result<StoredBundle> store(const fs::path& file, const std::string& name) override {
     const auto key = objectKey(url_, name);
@@ -72,7 +75,7 @@ class S3Target final : public BackupTarget {
     }
     in.close();
     fs::remove(file, ec);  // the spool copy: the object is the bundle now
-    return StoredBundle{"s3://" + url_.bucket + "/" + key, size};
+    return StoredBundle{locationOf(name), size};
   }
 
   Result<LocalBundle> fetch(const std::string& location, const fs::path& spoolFile, std::int64_t maxBytes) override {

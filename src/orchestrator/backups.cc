@@ -175,8 +175,13 @@ void Backups::start() {
       spdlog::info("{} other instances are alive: unfinished backups and restores are left to them", others);
       alone = false;
     } else {
-      for (auto& b : jobs.failInterruptedBackups())
+      for (auto& b : jobs.failInterruptedBackups()) {
         spdlog::warn("backup {} of {} was interrupted by a restart: failed, no bundle kept", b.id, b.deployment);
+        // Killed between storing its bundle and recording it: what was stored goes.
+        const auto stored = target_->locationOf(b.deployment + "/" + b.id + ".fhb");
+        if (auto gone = target_->remove(stored); !gone)
+          spdlog::error("backup {}: cannot remove what it may have stored at {}: {}", b.id, stored, gone.error().message);
+      }
       interrupted = jobs.failInterruptedRestores();
     }
   }
@@ -184,8 +189,7 @@ void Backups::start() {
   // as one: the server still starts, and each backup's own upload reports the target's error.
   if (alone) {
     auto swept = target_->sweep();
-    if (!swept) spdlog::error("backup target {}: cannot clean up interrupted uploads: {}", target_->describe(),
-                              swept.error().message);
+    if (!swept) spdlog::error("cannot clean up interrupted uploads: {}", swept.error().message);
     else if (*swept > 0)
       spdlog::warn("backup target {}: aborted {} interrupted uploads", target_->describe(), *swept);
   }

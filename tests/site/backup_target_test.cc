@@ -266,6 +266,35 @@ TEST_F(BackupToS3ServerTest, BackedUpToTheBucketDownloadedVerifiedRestoredAndPru
   EXPECT_EQ(left[0].location, second.path);
 }
 
+TEST_F(BackupToS3ServerTest, WhatABackupKilledMidUploadLeftGoesAtTheNextStart) {
+  // As a process killed after its upload completed (before recording it) and another killed
+  // during its upload leave things: two rows still running, an object, a multipart upload.
+  std::string killedId, keptKey = "fedihost/eu/dep_other/unrelated.fhb";
+  std::string deadKey, pendingKey;
+  testing::TestServer server(
+      [&](const orchestrator::DataDir& dir) {
+        auto conn = store::connect(dir.stateUrl());
+        store::BackupStore jobs(*conn);
+        auto done = jobs.createBackup("dep_killed", "org_x", "run_x");
+        jobs.startBackup(done.id, 3);
+        auto uploading = jobs.createBackup("dep_killed", "org_x", "run_y");
+        jobs.startBackup(uploading.id, 3);
+        killedId = done.id;
+        deadKey = "fedihost/eu/dep_killed/" + done.id + ".fhb";
+        pendingKey = "fedihost/eu/dep_killed/" + uploading.id + ".fhb";
+        ASSERT_TRUE(admin_->putObject(bucket_, deadKey, "a whole bundle, never recorded"));
+        ASSERT_TRUE(admin_->putObject(bucket_, keptKey, "not a backup of this installation's rows"));
+        auto id = admin_->createMultipartUpload(bucket_, pendingKey).value();
+        ASSERT_TRUE(admin_->uploadPart(bucket_, pendingKey, id, 1, "half"));
+      },
+      options(config({})));
+  auto row = store::BackupStore(server.state().connection()).getBackup(killedId).value();
+  EXPECT_EQ(row.status, store::JobStatus::Failed);
+  EXPECT_EQ(admin_->headObject(bucket_, deadKey).error().kind, ErrorKind::NotFound) << "the unrecorded object goes";
+  EXPECT_TRUE(admin_->headObject(bucket_, keptKey)) << "what no interrupted backup names stays";
+  EXPECT_TRUE(uploads().empty()) << "the interrupted upload is aborted";
+}
+
 TEST_F(BackupToS3ServerTest, AFailedUploadFailsTheBackupWithS3sMessageAndLeavesNothing) {
   struct Case {
     std::string what;
