@@ -66,6 +66,11 @@ Result<void> addDataAccess(store::StateStore& state, const secrets::SecretBox& b
   return {};
 }
 
+/// Retention removed backups' rows but the target kept some of their bundles (named in the message).
+struct BundlesLeft : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 void removeAll(const fs::path& p) {
   std::error_code ec;
   fs::remove_all(p, ec);
@@ -416,6 +421,9 @@ void Backups::runBackup(store::StateStore& state, const std::string& id) {
       outcome = "retention removed " + std::to_string(removed.size()) + " older scheduled backups";
       jobs.journal(id, "retention", "removed " + std::to_string(removed.size()) + " older scheduled backups: " + list);
     }
+  } catch (const BundlesLeft& e) {
+    outcome = std::string("retention: ") + e.what() + " (remove them by hand)";
+    jobs.journal(id, "retention", outcome);
   } catch (const std::exception& e) {
     outcome = std::string("retention failed (tried again after the next scheduled backup): ") + e.what();
     jobs.journal(id, "retention", outcome);
@@ -452,7 +460,7 @@ std::vector<std::string> Backups::prune(store::StateStore& state, const std::str
   }
   if (!removed.empty()) spdlog::info("retention removed {} scheduled backups of {}", removed.size(), deployment);
   if (!failures.empty())
-    throw std::runtime_error("removed " + std::to_string(removed.size()) +
+    throw BundlesLeft("removed " + std::to_string(removed.size()) +
                              " older scheduled backups, but their bundles are left at: " + failures);
   return removed;
 }
