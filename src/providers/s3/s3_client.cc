@@ -413,14 +413,15 @@ Result<std::vector<std::string>> S3Client::listObjects(std::string_view bucket) 
   return keys;
 }
 
-Result<StoredSize> S3Client::storedSize(std::string_view bucket) const {
-  StoredSize size;
+Result<void> S3Client::forEachObject(std::string_view bucket, std::string_view prefix,
+                                     const std::function<void(ListedObject&&)>& each) const {
   std::string token;
   auto bad = [&](const std::string& what) {
     return Error{ErrorKind::Provider, "S3 at " + settings_.endpoint + ": ListObjectsV2 of " + std::string(bucket) + ": " + what, {}};
   };
   for (;;) {
     Pairs query{{"list-type", "2"}, {"max-keys", std::to_string(settings_.listMaxKeys)}};
+    if (!prefix.empty()) query.emplace_back("prefix", std::string(prefix));
     if (!token.empty()) query.emplace_back("continuation-token", token);
     auto r = send("GET", bucket, "", query);
     if (!r) return r.error();
@@ -429,12 +430,9 @@ Result<StoredSize> S3Client::storedSize(std::string_view bucket) const {
     for (auto& c : xmlRawElements(r->body, "Contents")) {
       auto sizes = xmlElements(c, "Size");
       if (sizes.size() != 1) return bad("a listed object has no size");
-      std::int64_t n = 0;
-      auto [end, ec] = std::from_chars(sizes.front().data(), sizes.front().data() + sizes.front().size(), n);
-      if (ec != std::errc() || end != sizes.front().data() + sizes.front().size() || n < 0)
-        return bad("a listed object's size is not a number: " + sizes.front());
-      size.bytes += n;
-      ++size.objects;
+      auto n = parseSize(sizes.front());
+      if (!n) return bad("a listed object's size is not a number: " + sizes.front());
+      each({firstElement(c, "Key"), *n, firstElement(c, "ETag")});
     }
     auto truncated = xmlElements(r->body, "IsTruncated");
     if (truncated.empty() || truncated.front() != "true") break;
@@ -443,37 +441,23 @@ Result<StoredSize> S3Client::storedSize(std::string_view bucket) const {
     if (next.front() == token) return bad("the same continuation token twice");
     token = next.front();
   }
+  return {};
+}
+
+Result<StoredSize> S3Client::storedSize(std::string_view bucket) const {
+  StoredSize size;
+  auto ok = forEachObject(bucket, "", [&](ListedObject&& o) {
+    size.bytes += o.size;
+    ++size.objects;
+  });
+  if (!ok) return ok.error();
   return size;
 }
 
 Result<std::vector<ListedObject>> S3Client::listObjectsV2(std::string_view bucket, std::string_view prefix) const {
   std::vector<ListedObject> out;
-  std::string token;
-  auto bad = [&](const std::string& what) {
-    return Error{ErrorKind::Provider, "S3 at " + settings_.endpoint + ": ListObjectsV2 of " + std::string(bucket) + ": " + what, {}};
-  };
-  for (;;) {
-    Pairs query{{"list-type", "2"}, {"max-keys", std::to_string(settings_.listMaxKeys)}, {"prefix", std::string(prefix)}};
-    if (!token.empty()) query.emplace_back("continuation-token", token);
-    auto r = send("GET", bucket, "", query);
-    if (!r) return r.error();
-    if (!net::ok(*r)) return error(*r);
-    if (xmlElements(r->body, "ListBucketResult").empty()) return bad("the answer is not a ListBucketResult");
-    for (auto& c : xmlRawElements(r->body, "Contents")) {
-      auto keys = xmlElements(c, "Key");
-      auto sizes = xmlElements(c, "Size");
-      if (keys.size() != 1 || sizes.size() != 1) return bad("a listed object has no key or no size");
-      auto n = parseSize(sizes.front());
-      if (!n) return bad("a listed object's size is not a number: " + sizes.front());
-      out.push_back({keys.front(), *n, firstElement(c, "ETag")});
-    }
-    auto truncated = xmlElements(r->body, "IsTruncated");
-    if (truncated.empty() || truncated.front() != "true") break;
-    auto next = xmlElements(r->body, "NextContinuationToken");
-    if (next.empty() || next.front().empty()) return bad("a truncated page without a NextContinuationToken");
-    if (next.front() == token) return bad("the same continuation token twice");
-    token = next.front();
-  }
+  auto ok = forEachObject(bucket, prefix, [&](ListedObject&& o) { out.push_back(std::move(o)); });
+  if (!ok) return ok.error();
   return out;
 }
 

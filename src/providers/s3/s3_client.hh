@@ -4,6 +4,7 @@
 // (a timeout on every call; an unreachable server is Unavailable; a refusal is
 // the error net::statusError makes of it, with S3's <Code> and <Message>).
 #include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -158,6 +159,10 @@ class S3Client {
   Result<std::vector<PendingUpload>> listMultipartUploads(std::string_view bucket, std::string_view prefix) const;
 
  private:
+  /// ListObjectsV2 of the keys starting with `prefix` ("" for all), page by page, each object to `each`.
+  Result<void> forEachObject(std::string_view bucket, std::string_view prefix,
+                             const std::function<void(ListedObject&&)>& each) const;
+
   S3Settings settings_;
   std::string scheme_;    ///< "http"
   std::string hostPort_;  ///< "127.0.0.1:8080"
