@@ -20,6 +20,7 @@
 #include "bundle/bundle.hh"
 #include "providers/s3/s3_client.hh"
 #include "store/backup_store.hh"
+#include "support/process.hh"
 #include "support/site.hh"
 #include "support/test_server.hh"
 
@@ -236,6 +237,27 @@ TEST_F(BackupToS3ServerTest, BackedUpToTheBucketDownloadedVerifiedRestoredAndPru
   auto verified = bundle::readBundle(downloaded, key2);
   ASSERT_TRUE(verified) << verified.error().message;
   EXPECT_TRUE(filesUnder(backupDir).empty()) << "the download's spool copy is gone";
+
+  // The same through the CLI: listed with its location, downloaded, verified with the data directory's key.
+  auto login = client::Client(server.url())
+                   .post("/api/v1/auth/login", json::serialize(json::object{{"email", testing::kOperatorEmail},
+                                                                            {"password", testing::kOperatorPassword}}));
+  ASSERT_EQ(login.status, 200) << login.body;
+  const auto token = std::string(json::parse(login.body).at("token").as_string());
+  auto cli = [&](const std::string& args) {
+    return testing::run(std::string(FEDIHOST_BIN) + " " + args + " --server " + server.url() + " --token " +
+                        testing::shellQuote(token));
+  };
+  auto listed = cli("backup list " + dep);
+  EXPECT_EQ(listed.exitCode, 0) << listed.output;
+  EXPECT_THAT(listed.output, HasSubstr(first.path));
+  const auto viaCli = scratch.path() / "via-cli.fhb";
+  auto download = cli("backup download " + first.id + " -f " + testing::shellQuote(viaCli.string()));
+  ASSERT_EQ(download.exitCode, 0) << download.output;
+  auto verify = testing::run(std::string(FEDIHOST_BIN) + " backup verify " + testing::shellQuote(viaCli.string()) +
+                             " --data " + testing::shellQuote(server.dataDir().root.string()));
+  EXPECT_EQ(verify.exitCode, 0) << verify.output;
+  EXPECT_THAT(verify.output, HasSubstr("bundle intact"));
 
   // Restored as a new deployment, from the bucket (nothing of it in the backup directory).
   auto restored = restore(server, *c, org, first.id, "offsite2");
