@@ -256,7 +256,8 @@ struct Server::Impl {
     closed = static_cast<bool>(ec);
   }
 
-  /// Sends a text/event-stream response, polling its source on the General pool.
+  /// Sends a streamed response (text/event-stream, or a file a chunk at a time), polling its
+  /// source on the General pool: again at once after a chunk, after 150 ms after an empty one.
   awaitable<void> streamEvents(beast::tcp_stream& stream, Response resp, unsigned version) {
     http::response<http::empty_body> res{static_cast<http::status>(resp.status), version};
     res.set(http::field::server, "fedihost");
@@ -286,6 +287,7 @@ struct Server::Impl {
         if (wec) co_return;
       }
       if (chunk->done) break;
+      if (!chunk->data.empty()) continue;  // more may be ready at once (a file sent a chunk at a time)
       timer.expires_after(150ms);
       auto [tec] = co_await timer.async_wait(tuple);
       if (tec || stopped) break;

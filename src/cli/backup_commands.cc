@@ -98,7 +98,7 @@ void addVerify(CLI::App* parent, const char* help) {
 std::vector<std::string> backupRow(const json::value& b) {
   const auto* sched = b.as_object().if_contains("scheduled");
   return {str(b, "id"), str(b, "status"), sched && sched->is_bool() && sched->as_bool() ? "scheduled" : "on demand",
-          str(b, "size"), str(b, "createdAt"), str(b, "error")};
+          str(b, "size"), str(b, "createdAt"), str(b, "location"), str(b, "error")};
 }
 
 /// How far away an RFC 3339 time is, in words: "in 2 hours 5 minutes", "now", "3 minutes ago".
@@ -168,7 +168,7 @@ void addBackupCommands(CLI::App& app) {
     }
     if (common->output != "json")
       std::cout << "Backup " << str(end, "id") << " complete: " << str(end, "size") << " bytes, BLAKE2b "
-                << str(end, "checksum") << "\n";
+                << str(end, "checksum") << ", in " << str(end, "location") << "\n";
   });
 
   auto* list = backup->add_subcommand("list", "List a deployment's backups, newest first");
@@ -180,7 +180,7 @@ void addBackupCommands(CLI::App& app) {
     if (common->output == "json") return printJson(v);
     std::vector<std::vector<std::string>> rows;
     for (auto& b : itemsOf(v)) rows.push_back(backupRow(b));
-    printTable({"ID", "STATUS", "KIND", "BYTES", "CREATED", "ERROR"}, rows);
+    printTable({"ID", "STATUS", "KIND", "BYTES", "CREATED", "LOCATION", "ERROR"}, rows);
   });
 
   // fedihost backup schedule show|set|disable DEPLOYMENT

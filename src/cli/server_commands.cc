@@ -165,6 +165,13 @@ void runServe(const config::Config& c) {
   oo.refreshInterval = std::chrono::seconds(c.integer("orchestrator.refresh_interval"));
   oo.jobWorkers = intOf(c, "orchestrator.job_workers");
   oo.backupDir = c.string("orchestrator.backup_dir");
+  oo.backupTarget.url = c.string("orchestrator.backup_target");
+  oo.backupTarget.endpoint = c.string("orchestrator.backup_s3_endpoint");
+  oo.backupTarget.region = c.string("orchestrator.backup_s3_region");
+  oo.backupTarget.pathStyle = c.boolean("orchestrator.backup_s3_path_style");
+  oo.backupTarget.partSize = c.integer("orchestrator.backup_s3_part_size") << 20;
+  oo.backupTarget.accessKeyId = c.string("orchestrator.backup_s3_access_key_id");
+  oo.backupTarget.secretAccessKey = c.string("orchestrator.backup_s3_secret_access_key");
   oo.lease = std::chrono::seconds(c.integer("orchestrator.lease"));
   oo.faultInjection = c.boolean("orchestrator.fault_injection");
   oo.jobRetention = std::chrono::hours(24 * c.integer("orchestrator.job_retention"));

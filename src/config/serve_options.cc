@@ -58,7 +58,24 @@ const std::vector<Option>& serveOptions() {
          "drills only; without it such a target is refused"});
 
     add({"orchestrator", "backup_dir", "--backup-dir", Type::String, str(""), "`<data_dir>/backups`",
-         "where backups (bundle files) are written"});
+         "where backups (bundle files) are written; with an S3 backup target, the spool each bundle is written and "
+         "checked in before its upload"});
+    add({"orchestrator", "backup_target", "--backup-target", Type::String, str(""), "`\"\"` (the backup directory)",
+         "where backups' bundles are kept: \"\" for orchestrator.backup_dir, or s3://BUCKET/PREFIX for an S3 bucket "
+         "(an off-site copy at a third party)"});
+    add({"orchestrator", "backup_s3_endpoint", "--backup-s3-endpoint", Type::String, str(""), "",
+         "S3 backup target: the service's URL, e.g. https://s3.eu-central-1.example.net"});
+    add({"orchestrator", "backup_s3_region", "--backup-s3-region", Type::String, str("us-east-1"), "",
+         "S3 backup target: the region requests are signed for"});
+    add({"orchestrator", "backup_s3_path_style", "--backup-s3-path-style", Type::Boolean, Value(true), "",
+         "S3 backup target: address the bucket as ENDPOINT/BUCKET (path style) rather than BUCKET.ENDPOINT"});
+    add({"orchestrator", "backup_s3_part_size", "--backup-s3-part-size", Type::Integer, Value(I{16}), "",
+         "S3 backup target: MiB per uploaded part and per ranged download (the memory a transfer holds)", false, 5,
+         1024});
+    add({"orchestrator", "backup_s3_access_key_id", "", Type::String, str(""), "",
+         "S3 backup target: the access key id, from a file or a systemd credential", true});
+    add({"orchestrator", "backup_s3_secret_access_key", "", Type::String, str(""), "",
+         "S3 backup target: the secret access key, from a file or a systemd credential, never in clear", true});
     add({"orchestrator", "backup_schedule_check", "--backup-schedule-check", Type::Integer, Value(I{60}), "",
          "seconds between looking for backup schedules that are due (a scheduled backup starts up to this late; "
          "0: scheduled backups never start)", false, 0, 3600});

@@ -12,6 +12,7 @@
 #include "accounting/usage.hh"
 #include "bundle/schedule.hh"
 #include "core/clock.hh"
+#include "core/ids.hh"
 #include "orchestrator/executor.hh"
 #include "orchestrator/expand.hh"
 #include "nixos/render.hh"
@@ -65,6 +66,11 @@ Result<void> addDataAccess(store::StateStore& state, const secrets::SecretBox& b
   return {};
 }
 
+/// Retention removed backups' rows but the target kept some of their bundles (named in the message).
+struct BundlesLeft : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 void removeAll(const fs::path& p) {
   std::error_code ec;
   fs::remove_all(p, ec);
@@ -117,11 +123,47 @@ Result<Deployment> deploymentFromManifest(const json::object& o) {
   return d;
 }
 
-Backups::Backups(Orchestrator& orchestrator, std::string stateUrl, fs::path backupDir, fs::path keyFile)
+Backups::Backups(Orchestrator& orchestrator, std::string stateUrl, fs::path backupDir, fs::path keyFile,
+                 std::unique_ptr<backup_target::BackupTarget> target)
     : orch_(orchestrator),
       stateUrl_(std::move(stateUrl)),
       backupDir_(std::move(backupDir)),
-      key_(bundle::BundleKey::openOrCreate(keyFile)) {}
+      key_(bundle::BundleKey::openOrCreate(keyFile)),
+      target_(target ? std::move(target) : backup_target::makeDirectoryTarget(backupDir_)),
+      directory_(backup_target::makeDirectoryTarget(backupDir_)) {}
+
+Result<backup_target::BackupTarget*> Backups::targetFor(const std::string& location) {
+  if (target_->holds(location)) return target_.get();
+  if (directory_->holds(location)) return directory_.get();
+  return Error::conflict("the bundle is at " + location + ", which the configured backup target (" +
+                         target_->describe() + ") does not reach");
+}
+
+Result<backup_target::LocalBundle> Backups::openBundle(const store::Backup& backup, std::int64_t maxBytes) {
+  if (backup.status != store::JobStatus::Succeeded || backup.path.empty())
+    return Error::conflict("backup " + backup.id + " has no complete bundle (it is " +
+                           std::string(toString(backup.status)) + ")");
+  auto target = targetFor(backup.path);
+  if (!target) return target.error();
+  // A spool name of its own for each reader: several may read one backup at once.
+  const auto spool = backupDir_ / (".staging-" + backup.id + "-" + ids::randomToken(6) + ".fhb");
+  auto local = (*target)->fetch(backup.path, spool, maxBytes);
+  if (!local && local.error().kind == ErrorKind::NotFound)
+    return Error{ErrorKind::Internal, "the bundle of backup " + backup.id + " is missing: " + local.error().message, {}};
+  return local;
+}
+
+Result<bundle::Manifest> Backups::manifestOf(const store::Backup& backup) {
+  // The manifest is the bundle's first entry: its first MiBs are enough, unless it is a large one.
+  constexpr std::int64_t kHead = 4 << 20;
+  auto head = openBundle(backup, kHead);
+  if (!head) return head.error();
+  auto m = bundle::readManifest(head->path());
+  if (m || !head->temporary() || backup.size <= kHead) return m;
+  auto whole = openBundle(backup);
+  if (!whole) return whole.error();
+  return bundle::readManifest(whole->path());
+}
 
 Backups::~Backups() { stop(); }
 
@@ -138,10 +180,23 @@ void Backups::start() {
       spdlog::info("{} other instances are alive: unfinished backups and restores are left to them", others);
       alone = false;
     } else {
-      for (auto& b : jobs.failInterruptedBackups())
+      for (auto& b : jobs.failInterruptedBackups()) {
         spdlog::warn("backup {} of {} was interrupted by a restart: failed, no bundle kept", b.id, b.deployment);
+        // Killed between storing its bundle and recording it: what was stored goes.
+        const auto stored = target_->locationOf(b.deployment + "/" + b.id + ".fhb");
+        if (auto gone = target_->remove(stored); !gone)
+          spdlog::error("backup {}: cannot remove what it may have stored at {}: {}", b.id, stored, gone.error().message);
+      }
       interrupted = jobs.failInterruptedRestores();
     }
+  }
+  // What a killed upload left at the target (S3: multipart uploads, aborted). A failure is logged
+  // as one: the server still starts, and each backup's own upload reports the target's error.
+  if (alone) {
+    auto swept = target_->sweep();
+    if (!swept) spdlog::error("cannot clean up interrupted uploads: {}", swept.error().message);
+    else if (*swept > 0)
+      spdlog::warn("backup target {}: aborted {} interrupted uploads", target_->describe(), *swept);
   }
   // What a killed backup left: partial bundles and staging directories (not while another
   // instance may be writing its own there).
@@ -235,6 +290,7 @@ void Backups::runBackup(store::StateStore& state, const std::string& id) {
   auto b = jobs.getBackup(id).value();
   const fs::path staging = backupDir_ / (".staging-" + id);
   const fs::path out = backupDir_ / b.deployment / (id + ".fhb");
+  std::string storedAt;  // the bundle's location at the target, once stored
   auto fail = [&](const std::string& part, const std::string& message) {
     jobs.journal(id, part, "failed: " + message);
     jobs.failBackup(id, part.empty() ? message : part + ": " + message);
@@ -244,6 +300,10 @@ void Backups::runBackup(store::StateStore& state, const std::string& id) {
     removeAll(staging);
     std::error_code ec;
     fs::remove(out.string() + ".partial", ec);
+    fs::remove(out, ec);  // a failed backup holds no bundle, neither in the spool nor at the target
+    if (!storedAt.empty() && storedAt != out.string())
+      if (auto gone = target_->remove(storedAt); !gone)
+        jobs.journal(id, "target", "the uploaded bundle is left at " + storedAt + ": " + gone.error().message);
   };
   try {
     auto d = state.getDeployment(b.deployment).orThrow();
@@ -329,8 +389,19 @@ void Backups::runBackup(store::StateStore& state, const std::string& id) {
     removeAll(staging);
     jobs.journal(id, "bundle", "wrote " + out.string() + ": " + std::to_string(written->size) + " bytes, " +
                                    std::to_string(written->manifest.parts.size()) + " parts");
+    // The whole file read back before it leaves: what the target gets is a bundle that verifies.
+    if (auto checked = bundle::readBundle(out, key_); !checked)
+      return fail(checked.error().field.empty() ? "bundle" : checked.error().field,
+                  "the bundle written does not verify: " + checked.error().message);
+    auto stored = target_->store(out, b.deployment + "/" + id + ".fhb");
+    if (!stored) return fail("target", stored.error().message);
+    storedAt = stored->location;
+    if (stored->size != static_cast<std::int64_t>(written->size))
+      return fail("target", "the target holds " + std::to_string(stored->size) + " bytes, not " +
+                                std::to_string(written->size));
+    if (stored->location != out.string()) jobs.journal(id, "target", "stored at " + stored->location);
     store::Transaction tx(state.connection(), true);
-    jobs.finishBackup(id, out.string(), static_cast<std::int64_t>(written->size), written->blake2b);
+    jobs.finishBackup(id, stored->location, static_cast<std::int64_t>(written->size), written->blake2b);
     state.releaseRefresh(b.claimId);
     tx.commit();
   } catch (const AbortError& e) {
@@ -350,6 +421,9 @@ void Backups::runBackup(store::StateStore& state, const std::string& id) {
       outcome = "retention removed " + std::to_string(removed.size()) + " older scheduled backups";
       jobs.journal(id, "retention", "removed " + std::to_string(removed.size()) + " older scheduled backups: " + list);
     }
+  } catch (const BundlesLeft& e) {
+    outcome = std::string("retention: ") + e.what() + " (remove them by hand)";
+    jobs.journal(id, "retention", outcome);
   } catch (const std::exception& e) {
     outcome = std::string("retention failed (tried again after the next scheduled backup): ") + e.what();
     jobs.journal(id, "retention", outcome);
@@ -373,14 +447,21 @@ std::vector<std::string> Backups::prune(store::StateStore& state, const std::str
   const bundle::RetentionPolicy policy{schedule->keepHourly, schedule->keepDaily, schedule->keepWeekly,
                                        schedule->keepMonthly};
   std::vector<std::string> removed;
+  std::string failures;
   for (auto& id : bundle::selectRetention(std::move(candidates), policy).remove) {
     if (!jobs.deleteBackupUnlessRestoring(id)) continue;  // a restore reads it: kept until the next prune
-    std::error_code ec;
-    fs::remove(paths[id], ec);
-    if (ec) spdlog::warn("retention removed backup {} but not its bundle {}: {}", id, paths[id], ec.message());
     removed.push_back(id);
+    auto target = targetFor(paths[id]);
+    auto gone = target ? (*target)->remove(paths[id]) : Result<void>(target.error());
+    if (!gone) {
+      spdlog::error("retention removed backup {} but not its bundle {}: {}", id, paths[id], gone.error().message);
+      failures += (failures.empty() ? "" : "; ") + paths[id] + " (" + gone.error().message + ")";
+    }
   }
   if (!removed.empty()) spdlog::info("retention removed {} scheduled backups of {}", removed.size(), deployment);
+  if (!failures.empty())
+    throw BundlesLeft("removed " + std::to_string(removed.size()) +
+                             " older scheduled backups, but their bundles are left at: " + failures);
   return removed;
 }
 
@@ -433,8 +514,10 @@ void Backups::runRestore(store::StateStore& state, const std::string& id) {
     // 1. The whole bundle checked (every checksum, the secrets open) and its parts extracted.
     removeAll(staging);
     fs::create_directories(staging);
+    auto local = openBundle(backup);
+    if (!local) return fail("bundle", local.error().message);
     jobs.journal(id, "bundle", "verifying " + backup.path);
-    auto opened = bundle::readBundle(backup.path, key_, staging);
+    auto opened = bundle::readBundle(local->path(), key_, staging);
     if (!opened) return fail(opened.error().field.empty() ? "bundle" : opened.error().field, opened.error().message);
     const std::string oldDomain = [&] {
       auto* v = opened->manifest.deployment.if_contains("domain");

@@ -16,10 +16,12 @@
 #include <deque>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 
+#include "backup_target/backup_target.hh"
 #include "bundle/bundle.hh"
 #include "core/domain.hh"
 #include "store/backup_store.hh"
@@ -36,8 +38,9 @@ Result<Deployment> deploymentFromManifest(const json::object& o);
 
 class Backups {
  public:
+  /// `backupDir` is the directory target, or the spool of another `target` (null: the directory).
   Backups(Orchestrator& orchestrator, std::string stateUrl, std::filesystem::path backupDir,
-          std::filesystem::path keyFile);
+          std::filesystem::path keyFile, std::unique_ptr<backup_target::BackupTarget> target = nullptr);
   ~Backups();
 
   /// Fails the jobs a previous process left unfinished (and rolls back their restores'
@@ -53,9 +56,11 @@ class Backups {
   /// the deployment's scheduled backups beyond the schedule's retention (prune()).
   Result<store::Backup> backup(store::StateStore& state, const Deployment& d, bool scheduled = false);
   /// Removes the deployment's complete scheduled backups that its schedule's retention does not
-  /// keep (bundle/schedule.hh: selectRetention): each row, its journal, then its bundle file.
-  /// Never on-demand backups, never the newest, never one a queued or running restore reads.
-  /// Returns the ids removed; nothing without a schedule. Not inside a transaction.
+  /// keep (bundle/schedule.hh: selectRetention): each row, its journal, then its bundle at the
+  /// target (the file, or the S3 object). Never on-demand backups, never the newest, never one a
+  /// queued or running restore reads. Returns the ids removed; nothing without a schedule. Not
+  /// inside a transaction. A bundle the target fails to remove throws once the others are done,
+  /// naming each (its row is gone: the bundle is left at the target, named in the message).
   std::vector<std::string> prune(store::StateStore& state, const std::string& deployment);
   /// Creates `d` (a new deployment of the backup's organisation: name, domain, target and
   /// apps decided by the caller) and queues the restore of `backup` into it. Conflicts of
@@ -64,6 +69,18 @@ class Backups {
 
   const bundle::BundleKey& key() const { return key_; }
   const std::filesystem::path& backupDir() const { return backupDir_; }
+  /// Where new backups' bundles go.
+  backup_target::BackupTarget& target() { return *target_; }
+  /// The target that holds a bundle at `location` (a backup's recorded location): the configured
+  /// one, or the backup directory for a path (backups made before another target was configured).
+  /// Conflict when none does (an S3 location outside the configured bucket).
+  Result<backup_target::BackupTarget*> targetFor(const std::string& location);
+  /// A complete backup's bundle as a local file (fetched into the spool from S3, removed when the
+  /// returned object goes). With `maxBytes`, only the head (for the manifest). Conflict if the
+  /// backup is not complete; NotFound if the bundle is gone; the target's error otherwise.
+  Result<backup_target::LocalBundle> openBundle(const store::Backup& backup, std::int64_t maxBytes = -1);
+  /// The manifest of a complete backup's bundle (from its first bytes only, where the target allows).
+  Result<bundle::Manifest> manifestOf(const store::Backup& backup);
 
  private:
   void submit(std::function<void(store::StateStore&)> job);
@@ -79,6 +96,8 @@ class Backups {
   std::string stateUrl_;
   std::filesystem::path backupDir_;
   bundle::BundleKey key_;
+  std::unique_ptr<backup_target::BackupTarget> target_;     ///< where new bundles go
+  std::unique_ptr<backup_target::BackupTarget> directory_;  ///< backupDir_, for bundles recorded as paths
 
   std::mutex mu_;
   std::condition_variable cv_, idleCv_;

@@ -185,9 +185,10 @@ Orchestrator::Orchestrator(DataDir dir, OrchestratorOptions options)
                      options_.retry, options_.jitterSeed, [this] { shipper_->wake(); }, options_.scheduleHook,
                      lease_->id(), options_.pollInterval};
   executor_ = std::make_unique<Executor>(ec2, [this](const std::string& n) { return target(n); }, box_);
-  backups_ = std::make_unique<Backups>(*this, dir_.stateUrl(),
-                                       options_.backupDir.empty() ? dir_.backupsDir() : options_.backupDir,
-                                       dir_.bundleKey());
+  auto targetConfig = options_.backupTarget;
+  targetConfig.directory = options_.backupDir.empty() ? dir_.backupsDir() : options_.backupDir;
+  backups_ = std::make_unique<Backups>(*this, dir_.stateUrl(), targetConfig.directory, dir_.bundleKey(),
+                                       backup_target::makeTarget(targetConfig).orThrow());
   housekeeping_ = std::make_unique<Housekeeping>(HousekeepingConfig{
       dir_.stateUrl(), lease_->id(), options_.housekeepingInterval, options_.jobRetention, std::chrono::hours(24 * 7)});
 }

@@ -86,7 +86,9 @@ struct OrchestratorOptions {
   std::chrono::milliseconds shipInterval{1000};   ///< the outbox is shipped at least this often
   std::chrono::milliseconds headInterval{10000};  ///< the audit chain's signed head is written at most this often
   std::function<void(const std::string&, int)> scheduleHook;  ///< tests only: ExecutorConfig::scheduleHook
-  std::filesystem::path backupDir;  ///< the backup target directory ("": DATA/backups)
+  std::filesystem::path backupDir;  ///< the backup directory ("": DATA/backups): the target, or the S3 target's spool
+  /// Where bundles go: `url` "" for the backup directory, "s3://…" for a bucket (its `directory` is backupDir's).
+  backup_target::TargetConfig backupTarget;
   /// How long this instance's claims last without a heartbeat (instances sharing a PostgreSQL state database).
   std::chrono::milliseconds lease{30000};
   std::chrono::milliseconds pollInterval{1000};  ///< idle workers look for runs queued by other instances

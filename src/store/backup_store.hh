@@ -22,7 +22,7 @@ struct Backup {
   std::string organisation;
   JobStatus status = JobStatus::Queued;
   std::string error;
-  std::string path;  ///< the bundle file, once succeeded
+  std::string path;  ///< where the bundle is, once succeeded: an absolute path (a directory) or "s3://BUCKET/KEY"
   std::int64_t size = 0;
   std::string checksum;  ///< BLAKE2b-256 of the bundle file
   int done = 0, total = 0;

@@ -34,6 +34,9 @@ boost::json::object backupJson(const store::Backup& b) {
           {"error", orNull(b.error)},
           {"size", b.size},
           {"checksum", orNull(b.checksum)},
+          // Where the bundle is kept: an S3 object's URL, or "directory" (the server's own paths stay unsaid).
+          {"location", b.path.empty() ? boost::json::value(nullptr)
+                       : b.path.starts_with("/") ? boost::json::value("directory") : boost::json::value(b.path)},
           {"done", b.done},
           {"total", b.total},
           {"complete", b.status == store::JobStatus::Succeeded},
@@ -193,12 +196,22 @@ Response getBackupBundle(RequestContext& ctx) {
   if (b.status != store::JobStatus::Succeeded)
     throw AbortError(Error::conflict("backup " + b.id + " has no complete bundle (it is " +
                                      std::string(toString(b.status)) + ")"));
-  std::ifstream in(b.path, std::ios::binary);
-  if (!in) throw AbortError({ErrorKind::Internal, "the bundle of backup " + b.id + " is missing at " + b.path, {}});
-  std::stringstream ss;
-  ss << in.rdbuf();
+  // A local file (the bundle itself, or its copy fetched from S3 into the spool, removed once sent),
+  // sent a chunk at a time: never the whole bundle in memory.
+  auto local = std::make_shared<backup_target::LocalBundle>(ctx.app.orchestrator.backups().openBundle(b).orThrow());
+  auto in = std::make_shared<std::ifstream>(local->path(), std::ios::binary);
+  if (!*in) throw AbortError({ErrorKind::Internal, "the bundle of backup " + b.id + " cannot be read", {}});
   Response r;
-  r.body = ss.str();
+  r.stream = [local, in]() -> StreamChunk {
+    constexpr std::size_t kChunk = 1 << 20;
+    StreamChunk c;
+    c.data.resize(kChunk);
+    in->read(c.data.data(), kChunk);
+    c.data.resize(static_cast<std::size_t>(in->gcount()));
+    if (in->bad()) throw std::runtime_error("reading the bundle failed");
+    c.done = in->eof();
+    return c;
+  };
   r.headers["content-type"] = "application/vnd.fedihost.bundle";
   r.headers["content-disposition"] = "attachment; filename=\"" + b.id + ".fhb\"";
   r.headers["x-bundle-blake2b"] = b.checksum;
@@ -229,7 +242,7 @@ Response postRestore(RequestContext& ctx) {
     throw AbortError(Error::conflict("backup " + b->id + " has no complete bundle (it is " +
                                          std::string(toString(b->status)) + ")",
                                      "backup"));
-  auto manifest = bundle::readManifest(b->path);
+  auto manifest = ctx.app.orchestrator.backups().manifestOf(*b);
   if (!manifest)
     throw AbortError(Error::conflict("the bundle of backup " + b->id + " cannot be read: " + manifest.error().message,
                                      "backup"));

@@ -1,5 +1,7 @@
 #include "providers/s3/s3_client.hh"
 
+#include <openssl/evp.h>
+
 #include <charconv>
 
 #include "providers/attributes.hh"
@@ -47,6 +49,19 @@ std::vector<Element> findElements(std::string_view xml, std::string_view tag) {
 std::string firstElement(std::string_view xml, std::string_view tag) {
   auto all = xmlElements(xml, tag);
   return all.empty() ? std::string{} : all.front();
+}
+
+/// A whole non-negative decimal number, or nothing.
+std::optional<std::int64_t> parseSize(std::string_view text) {
+  std::int64_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || n < 0) return std::nullopt;
+  return n;
+}
+
+std::string unquote(std::string_view etag) {
+  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') etag = etag.substr(1, etag.size() - 2);
+  return std::string(etag);
 }
 
 }  // namespace
@@ -98,6 +113,20 @@ std::string xmlUnescape(std::string_view text) {
         }
     }
     if (!done) out += text[i++];
+  }
+  return out;
+}
+
+std::string md5Hex(std::string_view bytes) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  if (EVP_Digest(bytes.data(), bytes.size(), digest, &n, EVP_md5(), nullptr) != 1)
+    throw AbortError({ErrorKind::Internal, "MD5 is not available from OpenSSL", {}});
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < n; ++i) {
+    out += hex[digest[i] >> 4];
+    out += hex[digest[i] & 15];
   }
   return out;
 }
@@ -384,14 +413,15 @@ Result<std::vector<std::string>> S3Client::listObjects(std::string_view bucket) 
   return keys;
 }
 
-Result<StoredSize> S3Client::storedSize(std::string_view bucket) const {
-  StoredSize size;
+Result<void> S3Client::forEachObject(std::string_view bucket, std::string_view prefix,
+                                     const std::function<void(ListedObject&&)>& each) const {
   std::string token;
   auto bad = [&](const std::string& what) {
     return Error{ErrorKind::Provider, "S3 at " + settings_.endpoint + ": ListObjectsV2 of " + std::string(bucket) + ": " + what, {}};
   };
   for (;;) {
     Pairs query{{"list-type", "2"}, {"max-keys", std::to_string(settings_.listMaxKeys)}};
+    if (!prefix.empty()) query.emplace_back("prefix", std::string(prefix));
     if (!token.empty()) query.emplace_back("continuation-token", token);
     auto r = send("GET", bucket, "", query);
     if (!r) return r.error();
@@ -400,12 +430,9 @@ Result<StoredSize> S3Client::storedSize(std::string_view bucket) const {
     for (auto& c : xmlRawElements(r->body, "Contents")) {
       auto sizes = xmlElements(c, "Size");
       if (sizes.size() != 1) return bad("a listed object has no size");
-      std::int64_t n = 0;
-      auto [end, ec] = std::from_chars(sizes.front().data(), sizes.front().data() + sizes.front().size(), n);
-      if (ec != std::errc() || end != sizes.front().data() + sizes.front().size() || n < 0)
-        return bad("a listed object's size is not a number: " + sizes.front());
-      size.bytes += n;
-      ++size.objects;
+      auto n = parseSize(sizes.front());
+      if (!n) return bad("a listed object's size is not a number: " + sizes.front());
+      each({firstElement(c, "Key"), *n, firstElement(c, "ETag")});
     }
     auto truncated = xmlElements(r->body, "IsTruncated");
     if (truncated.empty() || truncated.front() != "true") break;
@@ -414,7 +441,135 @@ Result<StoredSize> S3Client::storedSize(std::string_view bucket) const {
     if (next.front() == token) return bad("the same continuation token twice");
     token = next.front();
   }
+  return {};
+}
+
+Result<StoredSize> S3Client::storedSize(std::string_view bucket) const {
+  StoredSize size;
+  auto ok = forEachObject(bucket, "", [&](ListedObject&& o) {
+    size.bytes += o.size;
+    ++size.objects;
+  });
+  if (!ok) return ok.error();
   return size;
+}
+
+Result<std::vector<ListedObject>> S3Client::listObjectsV2(std::string_view bucket, std::string_view prefix) const {
+  std::vector<ListedObject> out;
+  auto ok = forEachObject(bucket, prefix, [&](ListedObject&& o) { out.push_back(std::move(o)); });
+  if (!ok) return ok.error();
+  return out;
+}
+
+Result<ObjectInfo> S3Client::headObject(std::string_view bucket, std::string_view key) const {
+  auto r = send("HEAD", bucket, key);
+  if (!r) return r.error();
+  if (r->status == 404)
+    return Error::notFound("no object " + std::string(key) + " in bucket " + std::string(bucket) + " at " + settings_.endpoint);
+  if (!net::ok(*r)) return error(*r);
+  auto length = r->headers.find("content-length");
+  auto n = length == r->headers.end() ? std::nullopt : parseSize(length->second);
+  if (!n)
+    return Error{ErrorKind::Provider, "S3 at " + settings_.endpoint + ": HeadObject of " + std::string(key) +
+                                          " answered without a Content-Length", {}};
+  auto etag = r->headers.find("etag");
+  return ObjectInfo{*n, etag == r->headers.end() ? std::string() : etag->second};
+}
+
+Result<std::string> S3Client::getObjectRange(std::string_view bucket, std::string_view key, std::int64_t first,
+                                             std::int64_t last) const {
+  auto r = send("GET", bucket, key, {}, {}, {{"Range", "bytes=" + std::to_string(first) + "-" + std::to_string(last)}});
+  if (!r) return r.error();
+  if (!net::ok(*r)) return error(*r);
+  const auto want = static_cast<std::size_t>(last - first + 1);
+  if ((r->status != 206 && !(r->status == 200 && first == 0)) || r->body.size() != want)
+    return Error{ErrorKind::Provider, "S3 at " + settings_.endpoint + ": GetObject of " + std::string(key) + " bytes " +
+                                          std::to_string(first) + "-" + std::to_string(last) + " answered " +
+                                          std::to_string(r->status) + " with " + std::to_string(r->body.size()) +
+                                          " bytes", {}};
+  return std::move(r->body);
+}
+
+Result<std::string> S3Client::createMultipartUpload(std::string_view bucket, std::string_view key,
+                                                    std::string contentType) const {
+  auto r = send("POST", bucket, key, {{"uploads", ""}}, {}, {{"Content-Type", std::move(contentType)}});
+  if (!r) return r.error();
+  if (!net::ok(*r)) return error(*r);
+  auto id = firstElement(r->body, "UploadId");
+  if (id.empty())
+    return Error{ErrorKind::Provider, "S3 at " + settings_.endpoint + ": CreateMultipartUpload of " + std::string(key) +
+                                          " answered without an UploadId", {}};
+  return id;
+}
+
+Result<std::string> S3Client::uploadPart(std::string_view bucket, std::string_view key, std::string_view uploadId,
+                                         int partNumber, std::string body) const {
+  const auto md5 = md5Hex(body);
+  auto r = send("PUT", bucket, key, {{"partNumber", std::to_string(partNumber)}, {"uploadId", std::string(uploadId)}},
+                std::move(body));
+  if (!r) return r.error();
+  if (!net::ok(*r)) return error(*r);
+  auto etag = r->headers.find("etag");
+  if (etag == r->headers.end() || unquote(etag->second) != md5)
+    return Error{ErrorKind::Provider, "S3 at " + settings_.endpoint + ": UploadPart " + std::to_string(partNumber) +
+                                          " of " + std::string(key) + " answered ETag " +
+                                          (etag == r->headers.end() ? "(none)" : etag->second) +
+                                          ", not the MD5 of the bytes sent (" + md5 + ")", {}};
+  return etag->second;
+}
+
+Result<std::string> S3Client::completeMultipartUpload(std::string_view bucket, std::string_view key,
+                                                      std::string_view uploadId,
+                                                      const std::vector<std::pair<int, std::string>>& parts) const {
+  std::string body = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">";
+  for (auto& [n, etag] : parts)
+    body += "<Part><PartNumber>" + std::to_string(n) + "</PartNumber><ETag>" + xmlEscape(etag) + "</ETag></Part>";
+  body += "</CompleteMultipartUpload>";
+  auto r = send("POST", bucket, key, {{"uploadId", std::string(uploadId)}}, std::move(body),
+                {{"Content-Type", "application/xml"}});
+  if (!r) return r.error();
+  if (!net::ok(*r) || !xmlElements(r->body, "Error").empty()) {
+    if (net::ok(*r)) r->status = 500;  // an error document in a 200: the completion failed
+    return error(*r);
+  }
+  auto etag = firstElement(r->body, "ETag");
+  if (etag.empty())
+    return Error{ErrorKind::Provider, "S3 at " + settings_.endpoint + ": CompleteMultipartUpload of " +
+                                          std::string(key) + " answered without an ETag", {}};
+  return etag;
+}
+
+Result<void> S3Client::abortMultipartUpload(std::string_view bucket, std::string_view key,
+                                            std::string_view uploadId) const {
+  auto r = send("DELETE", bucket, key, {{"uploadId", std::string(uploadId)}});
+  if (!r) return r.error();
+  if (net::ok(*r) || errorCode(*r) == "NoSuchUpload") return {};
+  return error(*r);
+}
+
+Result<std::vector<PendingUpload>> S3Client::listMultipartUploads(std::string_view bucket,
+                                                                  std::string_view prefix) const {
+  std::vector<PendingUpload> out;
+  std::string keyMarker, idMarker;
+  for (;;) {
+    Pairs query{{"uploads", ""}, {"prefix", std::string(prefix)}};
+    if (!keyMarker.empty()) query.emplace_back("key-marker", keyMarker);
+    if (!idMarker.empty()) query.emplace_back("upload-id-marker", idMarker);
+    auto r = send("GET", bucket, "", query);
+    if (!r) return r.error();
+    if (!net::ok(*r)) return error(*r);
+    for (auto& u : findElements(r->body, "Upload"))
+      out.push_back({firstElement(u.inner, "Key"), firstElement(u.inner, "UploadId")});
+    auto truncated = xmlElements(r->body, "IsTruncated");
+    if (truncated.empty() || truncated.front() != "true") break;
+    auto nextKey = firstElement(r->body, "NextKeyMarker");
+    auto nextId = firstElement(r->body, "NextUploadIdMarker");
+    if (nextKey == keyMarker && nextId == idMarker)
+      return Error{ErrorKind::Provider, "S3 at " + settings_.endpoint + ": ListMultipartUploads repeated its markers", {}};
+    keyMarker = nextKey;
+    idMarker = nextId;
+  }
+  return out;
 }
 
 }  // namespace fedihost::providers::s3

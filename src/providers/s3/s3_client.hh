@@ -4,6 +4,7 @@
 // (a timeout on every call; an unreachable server is Unavailable; a refusal is
 // the error net::statusError makes of it, with S3's <Code> and <Message>).
 #include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -56,6 +57,25 @@ struct BucketAcl {
   bool grant(const std::string& id, const std::string& permission);
   /// Removes every grant to the canonical user `id`; true if it removed one.
   bool revokeAll(std::string_view id);
+};
+
+/// What HeadObject says of an object.
+struct ObjectInfo {
+  std::int64_t size = 0;
+  std::string etag;  ///< as the server wrote it, quotes included
+};
+
+/// One object of a listing.
+struct ListedObject {
+  std::string key;
+  std::int64_t size = 0;
+  std::string etag;
+};
+
+/// One multipart upload in progress (ListMultipartUploads).
+struct PendingUpload {
+  std::string key;
+  std::string uploadId;
 };
 
 /// The bucket and object calls, as one identity.
@@ -111,8 +131,38 @@ class S3Client {
   /// ListObjectsV2, page by page (settings' listMaxKeys objects a page, continuation tokens):
   /// the sum of the objects' sizes and their count. Current versions only.
   Result<StoredSize> storedSize(std::string_view bucket) const;
+  /// ListObjectsV2 of the keys starting with `prefix`, page by page: each key, size and ETag.
+  Result<std::vector<ListedObject>> listObjectsV2(std::string_view bucket, std::string_view prefix) const;
+
+  /// HeadObject: its size and ETag; NotFound if absent.
+  Result<ObjectInfo> headObject(std::string_view bucket, std::string_view key) const;
+  /// GetObject of the bytes [first, last] (a Range request); the answer must be those bytes
+  /// exactly (206, or 200 when they are the whole object), else a Provider error.
+  Result<std::string> getObjectRange(std::string_view bucket, std::string_view key, std::int64_t first,
+                                     std::int64_t last) const;
+
+  /// CreateMultipartUpload: the upload's id.
+  Result<std::string> createMultipartUpload(std::string_view bucket, std::string_view key,
+                                            std::string contentType = "application/octet-stream") const;
+  /// UploadPart (numbers from 1): the part's ETag as the server wrote it. An ETag other than the
+  /// MD5 of `body` (the bytes arrived otherwise than sent) is a Provider error.
+  Result<std::string> uploadPart(std::string_view bucket, std::string_view key, std::string_view uploadId,
+                                 int partNumber, std::string body) const;
+  /// CompleteMultipartUpload of (part number, ETag), in order: the object's ETag. An <Error> in a
+  /// 200 answer (S3 may fail a completion after it started answering) is an error.
+  Result<std::string> completeMultipartUpload(std::string_view bucket, std::string_view key,
+                                              std::string_view uploadId,
+                                              const std::vector<std::pair<int, std::string>>& parts) const;
+  /// AbortMultipartUpload; an upload that is gone already (NoSuchUpload) is success.
+  Result<void> abortMultipartUpload(std::string_view bucket, std::string_view key, std::string_view uploadId) const;
+  /// ListMultipartUploads of the keys starting with `prefix` (every page).
+  Result<std::vector<PendingUpload>> listMultipartUploads(std::string_view bucket, std::string_view prefix) const;
 
  private:
+  /// ListObjectsV2 of the keys starting with `prefix` ("" for all), page by page, each object to `each`.
+  Result<void> forEachObject(std::string_view bucket, std::string_view prefix,
+                             const std::function<void(ListedObject&&)>& each) const;
+
   S3Settings settings_;
   std::string scheme_;    ///< "http"
   std::string hostPort_;  ///< "127.0.0.1:8080"
@@ -127,6 +177,8 @@ std::vector<std::string> xmlElements(std::string_view xml, std::string_view tag)
 /// Every whole <tag …>…</tag> element of `xml`, in order, as written.
 std::vector<std::string> xmlRawElements(std::string_view xml, std::string_view tag);
 std::string xmlEscape(std::string_view text);
+/// MD5 of `bytes`, lower-case hex: what S3 answers as the ETag of a part or a single-part object.
+std::string md5Hex(std::string_view bytes);
 std::string xmlUnescape(std::string_view text);
 
 }  // namespace fedihost::providers::s3

@@ -149,6 +149,31 @@ TEST(ConfigSecrets, EnvironmentFileThenCredentialsDirectory) {
   EXPECT_NE(r.error().message.find("FEDIHOST_SMTP_PASSWORD_FILE"), std::string::npos) << r.error().message;
 }
 
+TEST(ConfigSecrets, TheS3BackupTargetsKeysAreSecretsFromFilesNamedByTheEnvironment) {
+  testing::TempDir tmp;
+  for (auto option : {"backup_s3_access_key_id", "backup_s3_secret_access_key"}) {
+    auto e = errorOf(std::string("[orchestrator]\n") + option + " = \"AKIDEXAMPLE\"\n");
+    EXPECT_NE(e.find(std::string("orchestrator.") + option + " is a secret"), std::string::npos) << e;
+    EXPECT_EQ(e.find("AKIDEXAMPLE"), std::string::npos) << e;
+  }
+  std::ofstream(tmp / "id") << "fh-backups\n";
+  std::ofstream(tmp / "secret") << "s3-secret\n";
+  std::map<std::string, std::string> env{{"FEDIHOST_BACKUP_S3_ACCESS_KEY_ID_FILE", (tmp / "id").string()},
+                                         {"FEDIHOST_BACKUP_S3_SECRET_ACCESS_KEY_FILE", (tmp / "secret").string()}};
+  auto getenv = [&](const char* n) -> const char* {
+    auto it = env.find(n);
+    return it == env.end() ? nullptr : it->second.c_str();
+  };
+  auto c = parse("[orchestrator]\nbackup_target = \"s3://fh-backups/eu\"\nbackup_s3_endpoint = \"https://s3.example.net\"\n");
+  ASSERT_TRUE(c) << c.error().message;
+  ASSERT_TRUE(readSecretsFromEnvironment(*c, getenv));
+  EXPECT_EQ(c->string("orchestrator.backup_s3_access_key_id"), "fh-backups");
+  EXPECT_EQ(c->string("orchestrator.backup_s3_secret_access_key"), "s3-secret");
+  EXPECT_EQ(c->render().find("s3-secret"), std::string::npos) << "redacted";
+  EXPECT_EQ(c->integer("orchestrator.backup_s3_part_size"), 16);
+  EXPECT_TRUE(c->boolean("orchestrator.backup_s3_path_style"));
+}
+
 TEST(ConfigCommandLine, FlagsOverrideTheFile) {
   auto c = parse("[server]\nlisten = \"127.0.0.1:1111\"\nsignup = true\n[orchestrator]\nworkers = 3\nretry_attempts = 9\n");
   ASSERT_TRUE(c);
