@@ -97,9 +97,6 @@ rec {
   /** Where a file built from secrets at boot lives (tmpfs, never the Nix store). */
   runtimeFile = name: "${cfg.runtimeFilesDir}/${name}";
 
-  /** Where a secret generated once on the machine lives. */
-  generatedFile = name: "${cfg.generatedSecretsDir}/${name}";
-
   /** Ports on 127.0.0.1 of the apps that nginx proxies to, distinct per machine. */
   localPorts = {
     cryptpad = 3010;
@@ -153,13 +150,11 @@ rec {
 
   /** A file assembled at boot from a template and secret files: the template
       (in the Nix store) holds placeholders only; `secrets` maps a placeholder
-      to a delivered secret file, `generated` to a secret generated on the
-      machine (see fedihost.generatedSecrets). */
+      to a delivered secret file. */
   secretFile =
     {
       template,
       secrets ? { },
-      generated ? { },
       owner ? "root",
       group ? "root",
       mode ? "0400",
@@ -173,24 +168,7 @@ rec {
         mode
         requiredBy
         ;
-      placeholders = secrets // builtins.mapAttrs (_: generatedFile) generated;
-    };
-
-  /** A secret generated once on the machine (kept across reboots, backed up with /var/lib). */
-  generatedSecret =
-    {
-      format ? "hex",
-      owner ? "root",
-      group ? "root",
-      mode ? "0400",
-    }:
-    {
-      inherit
-        format
-        owner
-        group
-        mode
-        ;
+      placeholders = secrets;
     };
 
   /** tmpfiles rules giving delivered secret files to the user that reads them. */

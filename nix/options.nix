@@ -23,15 +23,6 @@ in
       description = "Where the files assembled from secrets at boot are written (tmpfs).";
     };
 
-    generatedSecretsDir = mkOption {
-      type = types.str;
-      default = "/var/lib/fedihost/secrets";
-      description = ''
-        Where secrets that only the machine needs (application keys, the
-        first administrator password) are generated once and kept.
-      '';
-    };
-
     s3 = {
       endpoint = mkOption {
         type = types.nullOr types.str;
@@ -118,38 +109,6 @@ in
         that read secrets from an environment or configuration file), written
         to fedihost.runtimeFilesDir. Secrets never enter the Nix store.
       '';
-    };
-
-    generatedSecrets = mkOption {
-      type = types.attrsOf (
-        types.submodule {
-          options = {
-            format = mkOption {
-              type = types.enum [
-                "hex"
-                "base64"
-                "laravel"
-              ];
-              default = "hex";
-              description = "32 random bytes as hex, as base64, or as a Laravel APP_KEY (base64:…).";
-            };
-            owner = mkOption {
-              type = types.str;
-              default = "root";
-            };
-            group = mkOption {
-              type = types.str;
-              default = "root";
-            };
-            mode = mkOption {
-              type = types.str;
-              default = "0400";
-            };
-          };
-        }
-      );
-      default = { };
-      description = "Secrets generated once on the machine, in fedihost.generatedSecretsDir.";
     };
   };
 }

@@ -60,11 +60,6 @@ let
       "GRANT ALL PRIVILEGES ON \`${u.database}\`.* TO '${u.name}'@'localhost';" | mysql -N
   '';
 
-  generate = {
-    hex = "printf '%s' \"$(openssl rand -hex 32)\"";
-    base64 = "printf '%s' \"$(openssl rand -base64 32)\"";
-    laravel = "printf 'base64:%s' \"$(openssl rand -base64 32)\"";
-  };
 in
 {
   imports = [ ./options.nix ];
@@ -209,36 +204,6 @@ in
       };
     })
 
-    (lib.mkIf (cfg.generatedSecrets != { }) {
-      systemd.services.fedihost-generated-secrets = {
-        description = "fedihost: secrets generated once on this machine";
-        wantedBy = [ "multi-user.target" ];
-        path = [
-          pkgs.openssl
-          pkgs.coreutils
-        ];
-        serviceConfig = {
-          Type = "oneshot";
-          RemainAfterExit = true;
-        };
-        script =
-          ''
-            set -eu
-            install -d -m 0711 ${cfg.generatedSecretsDir}
-          ''
-          + lib.concatStrings (
-            lib.mapAttrsToList (name: g: ''
-              f=${cfg.generatedSecretsDir}/${name}
-              if [ ! -s "$f" ]; then
-                (umask 077; ${generate.${g.format}} > "$f.new"; mv "$f.new" "$f")
-              fi
-              chown ${g.owner}:${g.group} "$f"
-              chmod ${g.mode} "$f"
-            '') cfg.generatedSecrets
-          );
-      };
-    })
-
     {
       systemd.services = lib.mapAttrs' (
         name: f:
@@ -247,8 +212,6 @@ in
           wantedBy = [ "multi-user.target" ];
           requiredBy = f.requiredBy;
           before = f.requiredBy;
-          after = [ "fedihost-generated-secrets.service" ];
-          wants = [ "fedihost-generated-secrets.service" ];
           path = [
             pkgs.coreutils
             pkgs.replace-secret

@@ -89,26 +89,21 @@ in
       }
     ];
 
-    fedihost.generatedSecrets.edumeet-media-node-secret = fh.generatedSecret { };
     fedihost.secretFiles.edumeet-room-server = fh.secretFile {
       template = builtins.toJSON roomConfig;
-      generated."@FEDIHOST_MEDIA_NODE_SECRET@" = "edumeet-media-node-secret";
+      secrets."@FEDIHOST_MEDIA_NODE_SECRET@" = a.secretFiles.media-node-secret;
       requiredBy = [ "edumeet-room-server.service" ];
     };
 
     systemd.services.edumeet-media-node = {
       description = "Edumeet media node";
       wantedBy = [ "multi-user.target" ];
-      after = [
-        "network-online.target"
-        "fedihost-generated-secrets.service"
-      ];
+      after = [ "network-online.target" ];
       wants = [ "network-online.target" ];
-      requires = [ "fedihost-generated-secrets.service" ];
       serviceConfig = {
         DynamicUser = true;
         StateDirectory = "edumeet-media-node";
-        LoadCredential = [ "secret:${fh.generatedFile "edumeet-media-node-secret"}" ];
+        LoadCredential = [ "secret:${a.secretFiles.media-node-secret}" ];
         Restart = "on-failure";
       };
       script = ''

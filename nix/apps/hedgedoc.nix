@@ -55,7 +55,6 @@ in
       };
     };
 
-    fedihost.generatedSecrets.hedgedoc-session-secret = fh.generatedSecret { };
     fedihost.secretFiles.hedgedoc-env = fh.secretFile {
       template = ''
         FEDIHOST_DB_PASSWORD=@FEDIHOST_DB_PASSWORD@
@@ -65,8 +64,8 @@ in
       secrets = {
         "@FEDIHOST_DB_PASSWORD@" = db.passwordFile;
         "@FEDIHOST_S3_SECRET_ACCESS_KEY@" = s3.secretAccessKeyFile;
+        "@FEDIHOST_SESSION_SECRET@" = a.secretFiles.session-secret;
       };
-      generated."@FEDIHOST_SESSION_SECRET@" = "hedgedoc-session-secret";
       requiredBy = [ "hedgedoc.service" ];
     };
 

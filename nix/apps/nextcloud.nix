@@ -52,7 +52,7 @@ in
         dbuser = db.user;
         dbpassFile = db.passwordFile;
         adminuser = "admin";
-        adminpassFile = fh.generatedFile "nextcloud-admin-password";
+        adminpassFile = a.secretFiles.admin-password;
         objectstore.s3 = {
           enable = true;
           bucket = s3.buckets.files;
@@ -83,7 +83,6 @@ in
       extraAppsEnable = true;
     };
 
-    fedihost.generatedSecrets.nextcloud-admin-password = fh.generatedSecret { owner = "nextcloud"; };
     fedihost.secretFiles.nextcloud-secrets = fh.secretFile {
       template = builtins.toJSON { mail_smtppassword = "@FEDIHOST_MAIL_PASSWORD@"; };
       secrets."@FEDIHOST_MAIL_PASSWORD@" = a.smtp.passwordFile;
@@ -93,6 +92,7 @@ in
 
     systemd.tmpfiles.rules = fh.secretOwner "nextcloud" [
       db.passwordFile
+      a.secretFiles.admin-password
       s3.secretAccessKeyFile
     ];
 

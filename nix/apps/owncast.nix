@@ -1,7 +1,7 @@
 # Owncast (services.owncast) behind nginx, RTMP ingest on its public port.
 # Owncast keeps its settings in its own database: they are applied through
-# its admin API, with an administrator password generated on the machine
-# (replacing Owncast's default one at the first start).
+# its admin API, with the administrator password fedihost generated and
+# delivered (replacing Owncast's default one at the first start).
 {
   config,
   lib,
@@ -73,18 +73,10 @@ in
       };
     };
 
-    fedihost.generatedSecrets.owncast-admin-password = fh.generatedSecret { };
-
     systemd.services.fedihost-owncast-settings = {
       description = "fedihost: Owncast settings, through its admin API";
-      after = [
-        "owncast.service"
-        "fedihost-generated-secrets.service"
-      ];
-      requires = [
-        "owncast.service"
-        "fedihost-generated-secrets.service"
-      ];
+      after = [ "owncast.service" ];
+      requires = [ "owncast.service" ];
       wantedBy = [ "multi-user.target" ];
       path = [
         pkgs.curl
@@ -98,7 +90,7 @@ in
       script =
         ''
           set -eu
-          pw=$(cat ${fh.generatedFile "owncast-admin-password"})
+          pw=$(cat ${a.secretFiles.admin-password})
           as() { printf 'user = "admin:%s"\n' "$1"; }
           for i in $(seq 60); do curl -fsS -o /dev/null ${api}/api/status && break; sleep 1; done
           if ! as "$pw" | curl -fsS -K - -o /dev/null ${api}/api/admin/serverconfig; then

@@ -30,7 +30,7 @@ in
       listenWeb = 443;
       enableWebHttps = true;
       configureNginx = true;
-      secrets.secretsFile = fh.generatedFile "peertube-secret";
+      secrets.secretsFile = a.secretFiles.secret;
       # The S3 key, assembled at boot (AWS_* variables are read by PeerTube).
       serviceEnvironmentFile = fh.runtimeFile "peertube-env";
       database = {
@@ -83,7 +83,6 @@ in
       ${a.host}.extraConfig = "client_max_body_size ${toString s.maxUploadSizeMiB}m;\n";
     };
 
-    fedihost.generatedSecrets.peertube-secret = fh.generatedSecret { owner = "peertube"; };
     fedihost.secretFiles.peertube-env = fh.secretFile {
       template = ''
         AWS_ACCESS_KEY_ID=${s3.accessKeyId}
@@ -96,6 +95,7 @@ in
     systemd.tmpfiles.rules = fh.secretOwner "peertube" [
       db.passwordFile
       a.smtp.passwordFile
+      a.secretFiles.secret
     ];
 
     systemd.services.peertube = fh.afterLocalDatabase a.database;

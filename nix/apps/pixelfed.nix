@@ -69,7 +69,6 @@ in
       };
     };
 
-    fedihost.generatedSecrets.pixelfed-app-key = fh.generatedSecret { format = "laravel"; };
     fedihost.secretFiles.pixelfed-env = fh.secretFile {
       template = ''
         APP_KEY=@FEDIHOST_APP_KEY@
@@ -81,8 +80,8 @@ in
         "@FEDIHOST_DB_PASSWORD@" = db.passwordFile;
         "@FEDIHOST_MAIL_PASSWORD@" = a.smtp.passwordFile;
         "@FEDIHOST_S3_SECRET_ACCESS_KEY@" = s3.secretAccessKeyFile;
+        "@FEDIHOST_APP_KEY@" = a.secretFiles.app-key;
       };
-      generated."@FEDIHOST_APP_KEY@" = "pixelfed-app-key";
       requiredBy = [ "pixelfed-data-setup.service" ];
     };
 

@@ -49,7 +49,6 @@ in
       };
     };
 
-    fedihost.generatedSecrets.vikunja-jwt-secret = fh.generatedSecret { };
     fedihost.secretFiles.vikunja-env = fh.secretFile {
       template = ''
         VIKUNJA_DATABASE_PASSWORD=@FEDIHOST_DB_PASSWORD@
@@ -59,8 +58,8 @@ in
       secrets = {
         "@FEDIHOST_DB_PASSWORD@" = db.passwordFile;
         "@FEDIHOST_MAIL_PASSWORD@" = a.smtp.passwordFile;
+        "@FEDIHOST_JWT_SECRET@" = a.secretFiles.jwt-secret;
       };
-      generated."@FEDIHOST_JWT_SECRET@" = "vikunja-jwt-secret";
       requiredBy = [ "vikunja.service" ];
     };
 

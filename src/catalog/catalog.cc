@@ -9,6 +9,7 @@
 
 #include "catalog/apps.hh"
 #include "catalog/settings_schema.hh"
+#include "core/naming.hh"
 
 namespace fedihost::catalog {
 
@@ -59,6 +60,14 @@ const App* find(std::string_view id) {
   return nullptr;
 }
 
+secrets::SecretFormat secretFormat(std::string_view secretName) {
+  for (auto& app : all())
+    for (auto& s : app.needs.secrets)
+      if (naming::secretName(app.id, s.purpose) == secretName) return s.format;
+  if (secretName.ends_with("s3-secret-key")) return secrets::SecretFormat::Hex;
+  return secrets::SecretFormat::Password;
+}
+
 Result<void> admit(const App& app) {
   const std::string who = app.name.empty() ? "\"" + app.id + "\"" : app.name;
   if (app.openCore)
@@ -85,6 +94,15 @@ Result<void> admit(const App& app) {
       return Error::invalid("needs.buckets", who + ": bucket \"" + b.name + "\" needs a short lowercase name and a purpose");
     if (!buckets.insert(b.name).second)
       return Error::invalid("needs.buckets", who + ": bucket \"" + b.name + "\" is listed twice");
+  }
+  std::set<std::string> secretPurposes{"database-password", "s3-secret-key", "mail-password"};
+  for (auto& sn : app.needs.secrets) {
+    if (!matches(sn.purpose, "^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$") || sn.use.empty())
+      return Error::invalid("needs.secrets",
+                            who + ": secret \"" + sn.purpose + "\" needs a short lowercase name and a use");
+    if (!secretPurposes.insert(sn.purpose).second)
+      return Error::invalid("needs.secrets", who + ": secret \"" + sn.purpose +
+                                                 "\" is listed twice or is the name of a resource's secret");
   }
   for (auto& [from, to] : app.udpPortRanges)
     if (from < 1 || to > 65535 || from > to)

@@ -38,6 +38,8 @@ App edumeet() {
       .mail = false,
       .redis = false,
       .ports = {443},
+      .secrets = {{"media-node-secret", secrets::SecretFormat::Hex,
+                   "the secret the room server and the media node share"}},
   };
   a.udpPortRanges = {{40000, 49999}};  // WebRTC media (mediasoup)
   a.settingsSchema = schema::objectSchema({

@@ -32,6 +32,8 @@ App hedgedoc() {
       .mail = false,  // HedgeDoc sends no e-mail
       .redis = false,
       .ports = {443},
+      .secrets = {{"session-secret", secrets::SecretFormat::Hex,
+                   "the secret HedgeDoc signs its session cookies with"}},
   };
   a.settingsSchema = schema::objectSchema({
       {"subdomain", schema::subdomainProperty(a.name, a.defaultSubdomain)},

@@ -37,6 +37,8 @@ App nextcloud() {
       .mail = true,
       .redis = true,
       .ports = {443},
+      .secrets = {{"admin-password", secrets::SecretFormat::Hex,
+                   "the first administrator's password"}},
   };
   a.settingsSchema = schema::objectSchema({
       {"subdomain", schema::subdomainProperty(a.name, a.defaultSubdomain)},

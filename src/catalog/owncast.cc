@@ -32,6 +32,8 @@ App owncast() {
       .mail = false,
       .redis = false,
       .ports = {443, 1935},  // 1935: RTMP, where the streaming software sends the video
+      .secrets = {{"admin-password", secrets::SecretFormat::Hex,
+                   "the administrator password of Owncast's admin API, through which its settings are made"}},
   };
   a.settingsSchema = schema::objectSchema({
       {"subdomain", schema::subdomainProperty(a.name, a.defaultSubdomain)},

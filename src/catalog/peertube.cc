@@ -31,6 +31,8 @@ App peertube() {
       .mail = true,
       .redis = true,
       .ports = {443},
+      .secrets = {{"secret", secrets::SecretFormat::Hex,
+                   "the secret PeerTube signs sessions and tokens with"}},
   };
   a.settingsSchema = schema::objectSchema({
       {"subdomain", schema::subdomainProperty(a.name, a.defaultSubdomain)},

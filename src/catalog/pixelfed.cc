@@ -30,6 +30,8 @@ App pixelfed() {
       .mail = true,
       .redis = true,
       .ports = {443},
+      .secrets = {{"app-key", secrets::SecretFormat::Laravel,
+                   "its APP_KEY, which encrypts sessions, two-factor secrets and the other data Pixelfed stores encrypted"}},
   };
   a.settingsSchema = schema::objectSchema({
       {"subdomain", schema::subdomainProperty(a.name, a.defaultSubdomain)},

@@ -40,6 +40,8 @@ App vikunja() {
       .mail = true,   // reminders, overdue-task notices and password resets
       .redis = false,
       .ports = {443},
+      .secrets = {{"jwt-secret", secrets::SecretFormat::Hex,
+                   "the secret Vikunja signs its login tokens (JWT) with"}},
   };
   a.settingsSchema = schema::objectSchema({
       {"subdomain", schema::subdomainProperty(a.name, a.defaultSubdomain)},

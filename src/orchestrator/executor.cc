@@ -7,6 +7,7 @@
 #include <set>
 
 #include "accounting/metering.hh"
+#include "catalog/catalog.hh"
 #include "core/json_util.hh"
 #include "core/metrics.hh"
 #include "orchestrator/references.hh"
@@ -71,10 +72,9 @@ Result<json::value> resolveValue(store::StateStore& state, const secrets::Secret
   }
   if (o.size() == 1 && o.contains("secret") && o.at("secret").is_string()) {
     std::string name(o.at("secret").get_string());
-    // S3 secret keys are 64 hex digits, the form every object store accepts (Garage only that).
-    auto sealed = state.sealedSecret(deployment, name, [&] {
-      return box.seal(name.ends_with("s3-secret-key") ? secrets::generateHexSecret(32) : secrets::generatePassword(32));
-    });
+    // Generated once, in the form the catalog names (an app's own secret, an S3 key, a password).
+    auto sealed = state.sealedSecret(deployment, name,
+                                     [&] { return box.seal(secrets::generateSecret(catalog::secretFormat(name))); });
     return json::value(json::object{{"secret", name}, {"sealed", sealed}});
   }
   json::object out;

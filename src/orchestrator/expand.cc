@@ -99,6 +99,8 @@ class Expander {
                                  {{"address", naming::mailAddress(d_.domain, app.id)},
                                   {"password", secretOf(secrets, app.id, "mail-password")}},
                                  {}));
+      // The app's own secrets (keys, its first administrator's password): delivered with the others.
+      for (auto& need : app.needs.secrets) secretOf(secrets, app.id, need.purpose);
     }
 
     // The configuration refers to the outputs of everything in configDeps (the database's host,

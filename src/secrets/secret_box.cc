@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <stdexcept>
 #include <vector>
 
 namespace fedihost::secrets {
@@ -276,6 +277,29 @@ std::string generateHexSecret(std::size_t bytes) {
   hex.pop_back();
   sodium_memzero(raw.data(), raw.size());
   return hex;
+}
+
+std::string generateLaravelKey() {
+  ensureSodium();
+  unsigned char raw[32];
+  randombytes_buf(raw, sizeof raw);
+  std::string b64(sodium_base64_ENCODED_LEN(sizeof raw, sodium_base64_VARIANT_ORIGINAL), '\0');
+  sodium_bin2base64(b64.data(), b64.size(), raw, sizeof raw, sodium_base64_VARIANT_ORIGINAL);
+  sodium_memzero(raw, sizeof raw);
+  b64.resize(b64.find('\0'));
+  return "base64:" + b64;
+}
+
+std::string generateSecret(SecretFormat format) {
+  switch (format) {
+    case SecretFormat::Password:
+      return generatePassword(32);
+    case SecretFormat::Hex:
+      return generateHexSecret(32);
+    case SecretFormat::Laravel:
+      return generateLaravelKey();
+  }
+  throw std::logic_error("unknown secret format");
 }
 
 }  // namespace fedihost::secrets

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/result.hh"
+#include "secrets/format.hh"
 
 namespace fedihost::secrets {
 
@@ -72,5 +73,9 @@ std::string keyIdOf(const SecretBox::Key& key);
 std::string generatePassword(std::size_t length = 32);
 /// `bytes` random bytes as lower-case hex (S3 secret keys: Garage imports only 64 hex digits).
 std::string generateHexSecret(std::size_t bytes = 32);
+/// A Laravel APP_KEY: "base64:" and the standard base64 of 32 random bytes (Pixelfed).
+std::string generateLaravelKey();
+/// A new random secret of that form.
+std::string generateSecret(SecretFormat format);
 
 }  // namespace fedihost::secrets

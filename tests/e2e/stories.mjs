@@ -89,6 +89,8 @@ async function restoreAfterAMistake({ base, person, saveScreenshot, dataDir }) {
   const secretNames = (dep) => sqlite(dataDir, 'state.db', `SELECT name FROM secrets WHERE deployment_id = '${dep}' ORDER BY name`);
   const secretsBefore = secretNames(deployment.id);
   if (!/pixelfed-database-password/.test(secretsBefore)) fail(`the deployment has no database password: ${secretsBefore}`);
+  // Pixelfed's APP_KEY (sessions, two-factor secrets) is the control plane's, so it is in the backup.
+  if (!/^pixelfed-app-key$/m.test(secretsBefore)) fail(`the deployment has no APP_KEY of the control plane's: ${secretsBefore}`);
 
   log('Ines deletes her Pixelfed by accident');
   const { page } = ines;
@@ -127,8 +129,8 @@ async function restoreAfterAMistake({ base, person, saveScreenshot, dataDir }) {
   const restored = await call(op.page, 'GET', `/deployments/${restoredId}`);
   if (restored.body?.domain !== deployment.domain || restored.body?.target !== deployment.target || restored.body?.status !== 'ready')
     fail(`the restored deployment is not the same: ${JSON.stringify(restored.body)}`);
-  // The same secrets by name here (their values are sealed anew under the installation's key;
-  // tests/integration/restore_api_test.cc opens them and finds them equal).
+  // The same secrets by name here, Pixelfed's APP_KEY among them (their values are sealed anew
+  // under the installation's key; tests/integration/restore_api_test.cc opens them and finds them equal).
   const secretsAfter = secretNames(restoredId);
   if (secretsAfter !== secretsBefore) fail(`the restored secrets differ:\n${secretsAfter}\nnot\n${secretsBefore}`);
 
@@ -139,10 +141,6 @@ async function restoreAfterAMistake({ base, person, saveScreenshot, dataDir }) {
   await back.locator('a').click();
   await expectText(page.locator('#deployment-status .badge'), /^ready$/, 'ready', 10_000);
   await expectText(page.locator('#deployment-apps a.app-url').first(), /pixelfed\.photos\.lakeside-photo-club\.example\.test/, 'Pixelfed at the same address');
-  pending(
-    'issue 13: Pixelfed’s APP_KEY is generated on the machine and is in no bundle, so on a real machine its users ' +
-      'would have to sign in again and their two-factor codes would fail after a restore',
-  );
 }
 
 // ---- 5. Who changed what ------------------------------------------------------------

@@ -262,10 +262,10 @@ bool looksSecretName(std::string name) {
   return name.ends_with("pass") && name != "proxypass";  // smtp_pass, SMTPPass
 }
 
-/// Where a secret may be named: a delivered, assembled or generated secret file,
+/// Where a secret may be named: a delivered or assembled secret file,
 /// a systemd credential, or a placeholder that is replaced at boot.
 bool isSecretReference(const std::string& s) {
-  for (const char* prefix : {"/run/fedihost/secrets/", "/run/fedihost/files/", "/var/lib/fedihost/secrets/"})
+  for (const char* prefix : {"/run/fedihost/secrets/", "/run/fedihost/files/"})
     if (s.starts_with(prefix)) return true;
   return s.find("@FEDIHOST_") != std::string::npos || s.starts_with("$FEDIHOST_") || s == "%p" ||
          s.find("file_get_contents('/run/fedihost/secrets/") != std::string::npos;
@@ -277,7 +277,7 @@ void expectNoSecrets(const json::value& v, const std::string& where = "config") 
   // Attribute sets whose keys are names of units or files (such as
   // "fedihost-postgresql-passwords"), not settings.
   static const std::set<std::string> named{"config.systemd.services", "config.fedihost.secretFiles",
-                                           "config.fedihost.generatedSecrets", "config.environment.etc"};
+                                           "config.environment.etc"};
   if (v.is_object()) {
     for (auto& kv : v.get_object()) {
       std::string key(kv.key());
@@ -339,7 +339,6 @@ std::vector<Expectation> expectationsFor(const std::string& id, const json::obje
   auto bucket = [&](const char* name) { return a.at("s3").at("buckets").at(name); };
   const json::value smtpHost = "smtp.example.test";
   auto file = [&](const std::string& name) { return json::value("/run/fedihost/files/" + name); };
-  auto generated = [&](const std::string& name) { return json::value("/var/lib/fedihost/secrets/" + name); };
 
   if (id == "mastodon")
     return {
@@ -377,8 +376,7 @@ std::vector<Expectation> expectationsFor(const std::string& id, const json::obje
         {{"fedihost", "secretFiles", "pixelfed-env", "placeholders", "@FEDIHOST_DB_PASSWORD@"},
          json::value(secret(id, "database-password"))},
         {{"fedihost", "secretFiles", "pixelfed-env", "placeholders", "@FEDIHOST_APP_KEY@"},
-         generated("pixelfed-app-key")},
-        {{"fedihost", "generatedSecrets", "pixelfed-app-key", "format"}, "laravel"},
+         json::value(secret(id, "app-key"))},
     };
   if (id == "peertube")
     return {
@@ -389,7 +387,7 @@ std::vector<Expectation> expectationsFor(const std::string& id, const json::obje
         {{"services", "peertube", "database", "name"}, db("name")},
         {{"services", "peertube", "database", "passwordFile"}, json::value(secret(id, "database-password"))},
         {{"services", "peertube", "smtp", "passwordFile"}, json::value(secret(id, "mail-password"))},
-        {{"services", "peertube", "secrets", "secretsFile"}, generated("peertube-secret")},
+        {{"services", "peertube", "secrets", "secretsFile"}, json::value(secret(id, "secret"))},
         {{"services", "peertube", "settings", "object_storage", "web_videos", "bucket_name"}, bucket("videos")},
         {{"services", "peertube", "settings", "object_storage", "streaming_playlists", "bucket_name"},
          bucket("streaming-playlists")},
@@ -411,6 +409,7 @@ std::vector<Expectation> expectationsFor(const std::string& id, const json::obje
         {{"services", "owncast", "listen"}, "127.0.0.1"},
         {{"services", "owncast", "port"}, 8080},
         {{"services", "owncast", "rtmp-port"}, 1935},
+        {{"systemd", "services", "fedihost-owncast-settings", "after"}, json::array{"owncast.service"}},
         {{"services", "nginx", "virtualHosts", host, "locations", "/", "proxyPass"}, "http://127.0.0.1:8080"},
         {{"services", "nginx", "virtualHosts", host, "locations", "/", "proxyWebsockets"}, true},
     };
@@ -431,6 +430,10 @@ std::vector<Expectation> expectationsFor(const std::string& id, const json::obje
     return {
         {{"systemd", "services", "edumeet-room-server", "description"}, "Edumeet room server"},
         {{"systemd", "services", "edumeet-media-node", "description"}, "Edumeet media node"},
+        {{"systemd", "services", "edumeet-media-node", "serviceConfig", "LoadCredential"},
+         json::array{json::value("secret:" + secret(id, "media-node-secret"))}},
+        {{"fedihost", "secretFiles", "edumeet-room-server", "placeholders", "@FEDIHOST_MEDIA_NODE_SECRET@"},
+         json::value(secret(id, "media-node-secret"))},
         {{"services", "nginx", "virtualHosts", host, "locations", "/socket.io/", "proxyPass"}, "http://127.0.0.1:3030"},
         {{"services", "nginx", "virtualHosts", host, "locations", "/socket.io/", "proxyWebsockets"}, true},
         {{"networking", "firewall", "allowedUDPPortRanges"}, json::array{{{"from", 40000}, {"to", 49999}}}},
@@ -444,7 +447,7 @@ std::vector<Expectation> expectationsFor(const std::string& id, const json::obje
         {{"services", "nextcloud", "config", "dbtype"}, "pgsql"},
         {{"services", "nextcloud", "config", "dbname"}, db("name")},
         {{"services", "nextcloud", "config", "dbpassFile"}, json::value(secret(id, "database-password"))},
-        {{"services", "nextcloud", "config", "adminpassFile"}, generated("nextcloud-admin-password")},
+        {{"services", "nextcloud", "config", "adminpassFile"}, json::value(secret(id, "admin-password"))},
         {{"services", "nextcloud", "config", "objectstore", "s3", "bucket"}, bucket("files")},
         {{"services", "nextcloud", "config", "objectstore", "s3", "hostname"}, "s3.example.test"},
         {{"services", "nextcloud", "config", "objectstore", "s3", "port"}, 3900},
@@ -497,6 +500,8 @@ std::vector<Expectation> expectationsFor(const std::string& id, const json::obje
         {{"services", "hedgedoc", "settings", "db", "password"}, "$FEDIHOST_DB_PASSWORD"},
         {{"services", "hedgedoc", "settings", "s3bucket"}, bucket("uploads")},
         {{"services", "hedgedoc", "environmentFile"}, file("hedgedoc-env")},
+        {{"fedihost", "secretFiles", "hedgedoc-env", "placeholders", "@FEDIHOST_SESSION_SECRET@"},
+         json::value(secret(id, "session-secret"))},
     };
   if (id == "vikunja")
     return {
@@ -504,6 +509,8 @@ std::vector<Expectation> expectationsFor(const std::string& id, const json::obje
         {{"services", "vikunja", "frontendHostname"}, json::value(host)},
         {{"services", "vikunja", "database", "database"}, db("name")},
         {{"services", "vikunja", "environmentFiles"}, json::array{file("vikunja-env")}},
+        {{"fedihost", "secretFiles", "vikunja-env", "placeholders", "@FEDIHOST_JWT_SECRET@"},
+         json::value(secret(id, "jwt-secret"))},
         {{"services", "vikunja", "settings", "mailer", "host"}, smtpHost},
         {{"services", "nginx", "virtualHosts", host, "locations", "/", "proxyPass"}, "http://127.0.0.1:3456"},
     };

@@ -69,6 +69,10 @@ TEST(RestoreApiTest, ADeletedPixelfedIsFoundVerifiedAndRestoredAtItsDomainWithIt
   const auto before = secretsOf(server, depId);
   ASSERT_FALSE(before.empty());
   ASSERT_TRUE(before.contains("pixelfed-database-password"));
+  // Pixelfed's APP_KEY (it encrypts sessions and two-factor secrets) is the control plane's, in
+  // Laravel's form, so the bundle carries it and the restore below must bring back the same one.
+  ASSERT_TRUE(before.contains("pixelfed-app-key"));
+  EXPECT_TRUE(before.at("pixelfed-app-key").starts_with("base64:")) << "not a Laravel APP_KEY";
 
   const auto deletedList = "/api/v1/deployments?organisation=" + orgId + "&deleted=true";
   EXPECT_TRUE(idsOf(getObject(*c, deletedList)).empty());
@@ -127,6 +131,7 @@ TEST(RestoreApiTest, ADeletedPixelfedIsFoundVerifiedAndRestoredAtItsDomainWithIt
   EXPECT_EQ(back.at("target"), "local");
   EXPECT_EQ(back.at("status"), "ready");
   EXPECT_EQ(secretsOf(server, newId), before);
+  EXPECT_EQ(secretsOf(server, newId).at("pixelfed-app-key"), before.at("pixelfed-app-key"));
 
   // A changed byte in the middle of the bundle: not intact, and the job says why.
   auto row = store::BackupStore(server.state().connection()).getBackup(backupId).value();

@@ -118,16 +118,20 @@ TEST_P(Golden, MatchesTheFileByteForByte) {
 INSTANTIATE_TEST_SUITE_P(Cases, Golden, ::testing::ValuesIn(goldenCases()),
                          [](const auto& info) { return info.param.name; });
 
-/// Every member whose name ends in "File", with its path in the tree.
+/// Every member whose name ends in "File", and every member of an app's "secretFiles" (purpose ->
+/// path), with its path in the tree.
 void collectFiles(const json::value& v, const std::string& path, std::map<std::string, std::string>& files,
                   std::vector<std::string>& suspicious) {
   if (v.is_object()) {
+    const bool fileMap = path.ends_with(".secretFiles");
     for (auto& kv : v.get_object()) {
       std::string key(kv.key());
       std::string lower = key;
       for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-      bool isFile = key.size() > 4 && key.ends_with("File");
-      if (isFile) {
+      bool isFile = fileMap || (key.size() > 4 && key.ends_with("File"));
+      if (key == "secretFiles") {
+        ASSERT_TRUE(kv.value().is_object()) << path << "." << key;
+      } else if (isFile) {
         ASSERT_TRUE(kv.value().is_string()) << path << "." << key;
         files[path + "." + key] = std::string(kv.value().get_string());
       } else if (lower.find("password") != std::string::npos || lower.find("secret") != std::string::npos ||
@@ -164,6 +168,7 @@ TEST(Render, SecretsAppearOnlyAsFilePaths) {
       expect(!needs.databases.empty(), "database-password");
       expect(!needs.buckets.empty(), "s3-secret-key");
       expect(needs.mail, "mail-password");
+      for (auto& need : needs.secrets) expect(true, need.purpose.c_str());
     }
     // Every case has a host name: the certificate's chain and key.
     expected.insert(naming::secretPath("certificate-chain"));

@@ -3,6 +3,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <sodium.h>
+
 #include "catalog/catalog.hh"
 #include "orchestrator/expand.hh"
 #include "orchestrator/orchestrator.hh"
@@ -154,6 +156,24 @@ TEST_F(ExecutorTest, TheNixosConfigurationGetsTheRealProvidersOutputsAndSecretsS
   // `secrets`, the ssh provider), never inside it.
   ASSERT_TRUE(resolved->contains("secrets"));
   EXPECT_TRUE(resolved->at("secrets").as_object().contains("mastodon-database-password"));
+  // Pixelfed's APP_KEY is made here, sealed like the others, in Laravel's form: "base64:" and
+  // the base64 of 32 random bytes; it is made once and kept.
+  auto appKey = [&](const boost::json::object& attrs) {
+    auto sealed = attrs.at("secrets").at("pixelfed-app-key").at("sealed").as_string();
+    return box.open(std::string_view(sealed.data(), sealed.size())).value();
+  };
+  const std::string key = appKey(*resolved);
+  ASSERT_TRUE(key.starts_with("base64:")) << "not a Laravel key";
+  unsigned char raw[64];
+  std::size_t len = 0;
+  ASSERT_EQ(sodium_base642bin(raw, sizeof raw, key.data() + 7, key.size() - 7, nullptr, &len, nullptr,
+                              sodium_base64_VARIANT_ORIGINAL),
+            0);
+  EXPECT_EQ(len, 32u);
+  EXPECT_EQ(state_->sealedSecrets(d.id).count("pixelfed-app-key"), 1u);
+  auto again = resolveAttributes(*state_, box, d.id, nixosConfig.attributes);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(appKey(*again), key);
 }
 
 TEST_F(ExecutorTest, AReferenceWithADefaultIsTheOutputOrTheDefaultWhenTheProviderGivesNone) {

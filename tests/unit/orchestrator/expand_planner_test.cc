@@ -1,6 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
+#include <regex>
 #include <set>
 
 #include "catalog/catalog.hh"
@@ -97,11 +101,78 @@ TEST(ExpandTest, TheNixosConfigurationCarriesTheAddressAndEverySecretTheFilesNam
     EXPECT_EQ(kv.value(), boost::json::value(boost::json::object{{"secret", kv.key()}})) << kv.key();
     delivered.insert(std::string(kv.key()));
   }
+  // Besides those, the apps' own secrets (Pixelfed's APP_KEY), which only the machine reads.
+  for (auto& app : {"mastodon", "pixelfed"})
+    for (auto& need : catalog::find(app)->needs.secrets) referenced.insert(std::string(app) + "-" + need.purpose);
   EXPECT_EQ(delivered, referenced);
   EXPECT_TRUE(delivered.count("mastodon-mail-password"));
+  EXPECT_TRUE(delivered.count("pixelfed-app-key"));
   // The files the configuration names are the ones delivered.
   auto text = boost::json::serialize(config->attributes.at("configuration"));
   for (auto& name : delivered) EXPECT_NE(text.find("/run/fedihost/secrets/" + name), std::string::npos) << name;
+}
+
+/// The secret files each NixOS module of nix/apps reads as `a.secretFiles.<purpose>`.
+std::map<std::string, std::set<std::string>> secretFilesTheModulesRead() {
+  std::map<std::string, std::set<std::string>> out;
+  const std::filesystem::path apps = std::filesystem::path(FEDIHOST_TEST_DATA) / ".." / ".." / "nix" / "apps";
+  const std::regex use(R"(a\.secretFiles\.([a-z0-9-]+))");
+  for (auto& e : std::filesystem::directory_iterator(apps)) {
+    std::ifstream in(e.path());
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    for (std::sregex_iterator m(text.begin(), text.end(), use), end; m != end; ++m)
+      out[e.path().stem().string()].insert((*m)[1].str());
+  }
+  return out;
+}
+
+TEST(ExpandTest, EveryAppSecretAModuleReadsIsMadeByTheControlPlaneAndDelivered) {
+  const auto modules = secretFilesTheModulesRead();
+  // The modules that once generated secrets on the machine read them from fedihost now.
+  const std::map<std::string, std::set<std::string>> expected{
+      {"edumeet", {"media-node-secret"}}, {"hedgedoc", {"session-secret"}}, {"nextcloud", {"admin-password"}},
+      {"owncast", {"admin-password"}},    {"peertube", {"secret"}},         {"pixelfed", {"app-key"}},
+      {"vikunja", {"jwt-secret"}}};
+  EXPECT_EQ(modules, expected);
+  for (auto& app : catalog::all()) {
+    Deployment d;
+    d.id = "dep_0000000000000002";
+    d.organisation = "org_1";
+    d.name = "one";
+    d.domain = "one.example.test";
+    d.apps.push_back({app.id, catalog::validateSettings(app, boost::json::value(), "s").value(), {}, 0});
+    const Resource* config = nullptr;
+    auto rs = expand(d);
+    for (auto& r : rs)
+      if (r.kind == ResourceKind::NixosConfig) config = &r;
+    ASSERT_NE(config, nullptr) << app.id;
+    const auto& delivered = config->attributes.at("secrets").as_object();
+    const auto& rendered = config->attributes.at("configuration").at("apps").at(app.id).as_object();
+    std::set<std::string> needed;
+    for (auto& need : app.needs.secrets) needed.insert(need.purpose);
+    auto it = modules.find(app.id);
+    EXPECT_EQ(needed, it == modules.end() ? std::set<std::string>{} : it->second) << app.id;
+    for (auto& purpose : needed) {
+      const std::string name = app.id + "-" + purpose;
+      // Delivered as a secret the control plane generates and seals ({"secret": name}) ...
+      EXPECT_EQ(delivered.if_contains(name) ? *delivered.if_contains(name) : boost::json::value(),
+                boost::json::value(boost::json::object{{"secret", name}}))
+          << name;
+      // ... at the path the module reads.
+      EXPECT_EQ(rendered.at("secretFiles").at(purpose), boost::json::value("/run/fedihost/secrets/" + name)) << name;
+    }
+    if (needed.empty()) EXPECT_FALSE(rendered.contains("secretFiles")) << app.id;
+  }
+}
+
+TEST(ExpandTest, EachAppSecretIsGeneratedInTheFormItsAppReads) {
+  using secrets::SecretFormat;
+  EXPECT_EQ(catalog::secretFormat("pixelfed-app-key"), SecretFormat::Laravel);
+  for (auto name : {"peertube-secret", "hedgedoc-session-secret", "vikunja-jwt-secret", "edumeet-media-node-secret",
+                    "owncast-admin-password", "nextcloud-admin-password", "mastodon-s3-secret-key"})
+    EXPECT_EQ(catalog::secretFormat(name), SecretFormat::Hex) << name;
+  for (auto name : {"pixelfed-database-password", "pixelfed-mail-password", "owncast-database-password"})
+    EXPECT_EQ(catalog::secretFormat(name), SecretFormat::Password) << name;
 }
 
 TEST(PlannerTest, FirstPlanCreatesEverythingAfterItsDependencies) {

@@ -228,5 +228,30 @@ TEST(GeneratePassword, LengthAlphabetAndRandomness) {
   EXPECT_EQ(chars.size(), 62u);
 }
 
+TEST(GenerateSecret, EachFormIsWhatItsReaderExpects) {
+  // Laravel's APP_KEY (Pixelfed): "base64:" then the standard base64 of exactly 32 bytes.
+  std::set<std::string> keys;
+  for (int i = 0; i < 50; ++i) {
+    auto key = generateSecret(SecretFormat::Laravel);
+    ASSERT_TRUE(key.starts_with("base64:")) << key;
+    EXPECT_EQ(key.size(), 7u + 44u) << key;
+    unsigned char raw[64];
+    std::size_t len = 0;
+    ASSERT_EQ(sodium_base642bin(raw, sizeof raw, key.data() + 7, key.size() - 7, nullptr, &len, nullptr,
+                                sodium_base64_VARIANT_ORIGINAL),
+              0)
+        << key;
+    EXPECT_EQ(len, 32u);
+    keys.insert(key);
+  }
+  EXPECT_EQ(keys.size(), 50u);
+  auto hex = generateSecret(SecretFormat::Hex);
+  EXPECT_EQ(hex.size(), 64u);
+  EXPECT_EQ(hex.find_first_not_of("0123456789abcdef"), std::string::npos) << hex;
+  auto password = generateSecret(SecretFormat::Password);
+  EXPECT_EQ(password.size(), 32u);
+  for (char c : password) EXPECT_TRUE(std::isalnum(static_cast<unsigned char>(c))) << password;
+}
+
 }  // namespace
 }  // namespace fedihost::secrets
