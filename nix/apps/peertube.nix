@@ -30,7 +30,7 @@ in
       listenWeb = 443;
       enableWebHttps = true;
       configureNginx = true;
-      secrets.secretsFile = a.secretFiles.secret;
+      secrets.secretsFile = a.secretFiles.server-secret;
       # The S3 key, assembled at boot (AWS_* variables are read by PeerTube).
       serviceEnvironmentFile = fh.runtimeFile "peertube-env";
       database = {
@@ -95,7 +95,7 @@ in
     systemd.tmpfiles.rules = fh.secretOwner "peertube" [
       db.passwordFile
       a.smtp.passwordFile
-      a.secretFiles.secret
+      a.secretFiles.server-secret
     ];
 
     systemd.services.peertube = fh.afterLocalDatabase a.database;

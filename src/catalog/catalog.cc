@@ -95,7 +95,9 @@ Result<void> admit(const App& app) {
     if (!buckets.insert(b.name).second)
       return Error::invalid("needs.buckets", who + ": bucket \"" + b.name + "\" is listed twice");
   }
-  std::set<std::string> secretPurposes{"database-password", "s3-secret-key", "mail-password"};
+  // "secret" is refused too: the configuration's secretFiles would then be {"secret": path}, which is
+  // how a secret reference is written, and resolving would take the path for a secret's name.
+  std::set<std::string> secretPurposes{"database-password", "s3-secret-key", "mail-password", "secret"};
   for (auto& sn : app.needs.secrets) {
     if (!matches(sn.purpose, "^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$") || sn.use.empty())
       return Error::invalid("needs.secrets",

@@ -31,7 +31,7 @@ App peertube() {
       .mail = true,
       .redis = true,
       .ports = {443},
-      .secrets = {{"secret", secrets::SecretFormat::Hex,
+      .secrets = {{"server-secret", secrets::SecretFormat::Hex,
                    "the secret PeerTube signs sessions and tokens with"}},
   };
   a.settingsSchema = schema::objectSchema({

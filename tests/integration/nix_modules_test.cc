@@ -387,7 +387,7 @@ std::vector<Expectation> expectationsFor(const std::string& id, const json::obje
         {{"services", "peertube", "database", "name"}, db("name")},
         {{"services", "peertube", "database", "passwordFile"}, json::value(secret(id, "database-password"))},
         {{"services", "peertube", "smtp", "passwordFile"}, json::value(secret(id, "mail-password"))},
-        {{"services", "peertube", "secrets", "secretsFile"}, json::value(secret(id, "secret"))},
+        {{"services", "peertube", "secrets", "secretsFile"}, json::value(secret(id, "server-secret"))},
         {{"services", "peertube", "settings", "object_storage", "web_videos", "bucket_name"}, bucket("videos")},
         {{"services", "peertube", "settings", "object_storage", "streaming_playlists", "bucket_name"},
          bucket("streaming-playlists")},

@@ -82,6 +82,21 @@ TEST(AdmitCategory, IsRequired) {
   EXPECT_THAT(r.error().message, HasSubstr("Mastodon has no category"));
 }
 
+// An app's own secret named "secret" would render as {"secret": path}, the form of a secret
+// reference, and be resolved as one (site.deploy found it): refused, as the resources' names are.
+TEST(AdmitSecrets, RefusesTheNamesOfReferencesAndOfResourcesSecrets) {
+  for (const char* name : {"secret", "database-password", "mail-password"}) {
+    App a = mastodon();
+    a.needs.secrets = {{name, secrets::SecretFormat::Hex, "a key"}};
+    auto r = admit(a);
+    ASSERT_FALSE(r.ok()) << name;
+    EXPECT_EQ(r.error().field, "needs.secrets") << name;
+  }
+  App a = mastodon();
+  a.needs.secrets = {{"server-secret", secrets::SecretFormat::Hex, "a key"}};
+  EXPECT_TRUE(admit(a).ok());
+}
+
 // --- Databases and backup strategy ----------------------------------------
 
 TEST(AdmitDatabases, OnlyPostgresqlAndMysql) {
