@@ -7,7 +7,8 @@ import type { App, Deployment, Organisation } from '../types';
 import { roleLabel, statusBadge } from '../words';
 import { deleteCard, domainsCard, invitationsCard, membersCard, settingsCard } from '../components/orgAdmin';
 
-function deploymentRow(d: Deployment, catalog: App[]): HTMLElement {
+/** A deployment in a list: its name (a link to its page), domain, one line of detail and its status. */
+function listRow(d: Deployment, detail: string): HTMLElement {
   return h(
     'li',
     { class: 'list-row', 'data-deployment': d.id },
@@ -16,26 +17,19 @@ function deploymentRow(d: Deployment, catalog: App[]): HTMLElement {
       null,
       link(`/deployments/${encodeURIComponent(d.id)}`, h('strong', null, d.name)),
       h('span', { class: 'muted' }, ` · ${d.domain}`),
-      h('div', { class: 'muted small' }, d.apps.map((a) => appName(catalog, a.app)).join(', ') || 'no apps'),
+      h('div', { class: 'muted small' }, detail),
     ),
     statusBadge(d.status),
   );
 }
 
+function deploymentRow(d: Deployment, catalog: App[]): HTMLElement {
+  return listRow(d, d.apps.map((a) => appName(catalog, a.app)).join(', ') || 'no apps');
+}
+
 /** A deleted deployment that a restore can bring back: its page holds its backups. */
 function deletedRow(d: Deployment): HTMLElement {
-  return h(
-    'li',
-    { class: 'list-row', 'data-deployment': d.id },
-    h(
-      'div',
-      null,
-      link(`/deployments/${encodeURIComponent(d.id)}`, h('strong', null, d.name)),
-      h('span', { class: 'muted' }, ` · ${d.domain}`),
-      h('div', { class: 'muted small' }, `Deleted ${formatDate(d.deletedAt ?? d.updatedAt ?? '')}. Open it to restore a backup.`),
-    ),
-    statusBadge(d.status),
-  );
+  return listRow(d, `Deleted ${formatDate(d.deletedAt ?? d.updatedAt ?? '')}. Open it to restore a backup.`);
 }
 
 export async function organisationPage({ root, params, signal }: PageContext): Promise<void> {
