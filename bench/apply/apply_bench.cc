@@ -31,6 +31,7 @@
 
 #include "catalog/catalog.hh"
 #include "catalog/upgrade.hh"
+#include "core/metrics.hh"
 #include "orchestrator/orchestrator.hh"
 #include "nixos/render.hh"
 #include "store/ip_pool_store.hh"
@@ -210,6 +211,14 @@ Result_ runOnce(const std::string& targetName, int n, int workers, int steps) {
 
 }  // namespace
 
+/// The executor's journal writer's counters so far (metrics registry), over every pass of this process.
+std::uint64_t journalCommits() {
+  return metrics::registry().counter("fedihost_journal_commits_total", "").value({});
+}
+std::uint64_t journalChanges() {
+  return metrics::registry().counter("fedihost_journal_changes_total", "").value({});
+}
+
 int main(int argc, char** argv) {
   int n = argc > 1 ? std::atoi(argv[1]) : 10000;
   int workers = argc > 2 ? std::atoi(argv[2]) : 2;
@@ -236,7 +245,8 @@ int main(int argc, char** argv) {
               << r.applySeconds << " s (queued in " << r.queueSeconds << " s): "
               << static_cast<double>(r.deployments) / r.applySeconds << " deployments/s, "
               << static_cast<double>(r.actions) / r.applySeconds << " actions/s; CPU " << r.cpuSeconds << " s = "
-              << perAction << " µs per action; peak RSS " << r.peakMiB << " MiB; " << r.failed << " not ready";
+              << perAction << " µs per action; peak RSS " << r.peakMiB << " MiB; " << r.failed << " not ready"
+              << "; journal: " << journalChanges() << " entries in " << journalCommits() << " transactions";
     json::array shares;
     for (std::size_t i = 0; i < r.stepsByInstance.size(); ++i) {
       std::cout << (i == 0 ? "; steps by instance: " : " + ") << r.stepsByInstance[i];

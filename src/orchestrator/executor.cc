@@ -171,6 +171,7 @@ Executor::~Executor() { stop(); }
 void Executor::start() {
   std::lock_guard lock(mu_);
   stopping_ = false;
+  if (!journal_) journal_ = std::make_unique<JournalWriter>(config_.stateUrl);
   if (!pool_) pool_ = std::make_unique<StepPool>(config_.maxParallelSteps, config_);
   // Every worker looks at once for runs left by a previous process (waitIdle waits for them).
   for (int i = 0; i < config_.workers; ++i) queue_.emplace_back();
@@ -196,6 +197,7 @@ void Executor::stop() {
   for (auto& t : threads_) t.join();
   threads_.clear();
   pool_.reset();
+  journal_.reset();
 }
 
 void Executor::enqueue(const std::string& runId) {
@@ -495,7 +497,7 @@ void Executor::runStep(const std::shared_ptr<RunContext>& shared, std::size_t in
   Result<void> r;
   bool interrupted = false;
   try {
-    state.startStep(ctx.runId, step.seq, config_.instance);
+    journal_->commit([&](store::StateStore& st) { st.startStep(ctx.runId, step.seq, config_.instance); });
     for (;;) {
       ++step.attempts;
       try {
@@ -521,8 +523,10 @@ void Executor::runStep(const std::shared_ptr<RunContext>& shared, std::size_t in
     if (!r && !interrupted) {
       std::string msg = r.error().message;
       if (step.attempts > 1) msg += " (after " + std::to_string(step.attempts) + " attempts)";
-      state.setStepAttempts(ctx.runId, step.seq, step.attempts, msg);
-      state.setStepStatus(ctx.runId, step.seq, StepStatus::Failed, msg);
+      journal_->commit([&](store::StateStore& st) {
+        st.setStepAttempts(ctx.runId, step.seq, step.attempts, msg);
+        st.setStepStatus(ctx.runId, step.seq, StepStatus::Failed, msg);
+      });
       spdlog::warn("run {} step {} ({} {}) failed: {}", ctx.runId, step.seq, toString(step.action), step.resourceKey,
                    msg);
     }
@@ -603,29 +607,27 @@ Result<void> Executor::attempt(store::StateStore& state, const RunContext& ctx, 
     }
   }
 
-  // The resource's recorded state, the journal entry, the lifecycle event and the
-  // audit row, in one transaction: the events are shipped from the outbox later.
+  // The resource's recorded state, the journal entry, the lifecycle event and the audit row,
+  // together (in the journal writer's next group): the events are shipped from the outbox later.
   const char* event = step.action == ActionKind::Delete    ? "deleted"
                       : step.action == ActionKind::Create  ? "created"
                       : step.action == ActionKind::Replace ? "replaced"
                                                            : "updated";
-  {
-    store::Transaction tx(state.connection(), true);
+  journal_->commit([&](store::StateStore& st) {
     if (step.action == ActionKind::Delete)
-      state.forgetResource(step.resourceKey);
+      st.forgetResource(step.resourceKey);
     else
-      state.recordResource(desired, observed->outputs);
-    state.clearDrift(step.resourceKey);
-    state.setStepAttempts(ctx.runId, step.seq, step.attempts, "");
-    state.setStepStatus(ctx.runId, step.seq, StepStatus::Succeeded);
-    store::enqueueResourceEvent(state.connection(),
+      st.recordResource(desired, observed->outputs);
+    st.clearDrift(step.resourceKey);
+    st.setStepAttempts(ctx.runId, step.seq, step.attempts, "");
+    st.setStepStatus(ctx.runId, step.seq, StepStatus::Succeeded);
+    store::enqueueResourceEvent(st.connection(),
                                 {ctx.runId + "/" + std::to_string(step.seq), {}, d.organisation, d.id,
                                  step.resourceKey, std::string(toString(step.kind)), event,
                                  step.action == ActionKind::Delete ? "{}" : accounting::quantitiesJson(desired)});
-    queueRunAudit(state, ctx.runId, d.organisation, "step/" + std::to_string(step.seq), step.resourceKey, event,
+    queueRunAudit(st, ctx.runId, d.organisation, "step/" + std::to_string(step.seq), step.resourceKey, event,
                   std::string(toString(step.action)) + " " + step.resourceKey);
-    tx.commit();
-  }
+  });
   if (config_.onOutbox) config_.onOutbox();
   return {};
 }

@@ -19,6 +19,9 @@
 //    to the pool and is resumed from its journal by whichever instance claims it
 //    next. Creates are idempotent by identity key, so nothing is created twice.
 //    `enqueue` only wakes a worker; each worker also polls every `pollInterval`.
+//  - A step's journal entries (started; succeeded with its recorded resource, events and audit
+//    row; failed) are committed by one JournalWriter in groups with the other steps' that end
+//    at the same time; a step counts as ended only once its group committed.
 //  - A run's context is shared by the step jobs that use it, and a failure of the
 //    scheduling loop (a database error) first waits for the steps in flight to end:
 //    the run is marked failed only once nothing of it runs any more.
@@ -36,6 +39,7 @@
 #include <thread>
 #include <vector>
 
+#include "orchestrator/journal_writer.hh"
 #include "providers/provider.hh"
 #include "secrets/secret_box.hh"
 #include "store/accounting_store.hh"
@@ -118,7 +122,8 @@ class Executor {
   int busy_ = 0;
   std::atomic<bool> stopping_{false};
   std::vector<std::thread> threads_;
-  std::unique_ptr<StepPool> pool_;
+  std::unique_ptr<JournalWriter> journal_;  ///< commits the step threads' journal entries in groups
+  std::unique_ptr<StepPool> pool_;          ///< destroyed before journal_: its threads use it
 
   std::mutex slotsMu_;
   std::condition_variable slotsCv_;

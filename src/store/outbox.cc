@@ -104,6 +104,7 @@ void Shipper::loop() {
     {
       std::unique_lock lock(mu_);
       cv_.wait_for(lock, config_.interval, [&] { return stopping_ || woken_; });
+      if (woken_ && config_.coalesce.count() > 0) cv_.wait_for(lock, config_.coalesce, [&] { return stopping_; });
       if (stopping_) return;
       woken_ = false;
     }

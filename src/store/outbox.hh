@@ -39,6 +39,9 @@ struct ShipperConfig {
   std::filesystem::path keyFile;   ///< DATA/audit-signing.key
   std::chrono::milliseconds interval{1000};      ///< ships at least this often
   std::chrono::milliseconds headInterval{10000}; ///< writes the signed head at most this often (and at stop)
+  /// After a wake, waits this long for more events before shipping, so that a burst of steps
+  /// is shipped in one batch (two transactions) rather than one batch per step.
+  std::chrono::milliseconds coalesce{20};
 };
 
 /// Moves outbox rows to the accounting database: a thread woken after commits
