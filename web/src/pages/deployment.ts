@@ -7,6 +7,7 @@ import type { App, Deployment, DriftStatus, Organisation, Run } from '../types';
 import { renderPlan } from '../components/plan';
 import { followRun, stepItem } from '../components/runProgress';
 import { editSection } from '../components/editDeployment';
+import { adminLoginCards } from '../components/adminLogins';
 import { backupsCard } from '../components/backups';
 import { shortRevision, upgradeArea } from '../components/upgradeBanner';
 import { deploymentStatusText, describeResource, plural, runKind, statusBadge } from '../words';
@@ -166,6 +167,7 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
   function drawAll(): void {
     drawHeader();
     drawApps();
+    adminLogins.draw();
     drawButtons();
     edit.draw();
     if (dep.status === 'deleted') upgrade.element.replaceChildren();
@@ -299,6 +301,9 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
     },
     reviewPlan: () => void busy(planBtn, 'Reviewing…', reviewPlan).finally(drawButtons),
   });
+
+  // the apps' first administrators: for those who may see their passwords
+  const adminLogins = adminLoginCards({ deployment: () => dep, catalog });
 
   const backups = backupsCard({
     deployment: () => dep,
@@ -458,6 +463,7 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
     // A deleted deployment's backups come first: bringing it back is what is left to do.
     dep.status === 'deleted' ? backups.element : '',
     h('section', { class: 'card' }, h('h2', null, 'Apps'), appsList),
+    session.can('admin-login.reveal', dep.organisation) ? adminLogins.element : '',
     canWrite ? edit.element : '',
     h(
       'section',
