@@ -100,6 +100,9 @@ async function restoreAfterAMistake({ base, person, saveScreenshot, dataDir }) {
   await expectText(page.locator('#delete-confirm'), /cannot be undone/i, 'the confirmation');
   await page.locator('#delete-yes').click();
   await expectText(page.locator('#deployment-status .badge'), /^deleted$/, 'her Pixelfed deleted', 30_000);
+  // Nothing is left to deploy: the Deploy card goes (not shown disabled; issue 14).
+  await page.locator('#deploy-card').waitFor({ state: 'attached', timeout: 10_000 });
+  await page.locator('#apply').waitFor({ state: 'hidden', timeout: 10_000 });
 
   log('the operator finds it among the organisation’s deleted deployments');
   await op.page.goto(`${base}/organisations/${org.id}`, { waitUntil: 'domcontentloaded' });
@@ -109,6 +112,8 @@ async function restoreAfterAMistake({ base, person, saveScreenshot, dataDir }) {
   await deletedRow.locator('a').click();
   await op.page.waitForURL(new RegExp(`/deployments/${deployment.id}$`));
   await expectText(op.page.locator('#deleted-note'), /^photos was deleted .*restore one to bring it back at photos\.lakeside-photo-club\.example\.test\.$/, 'what happened, in words');
+  if (await op.page.locator('#deploy-card').isVisible()) fail('a deleted deployment’s page shows the Deploy card');
+  if (await op.page.locator('#apply, #review-plan, #delete').first().isVisible()) fail('a deleted deployment’s page offers to deploy it');
   const row = op.page.locator(`#backups tr[data-backup="${made.body.id}"]`);
 
   log('verifies last night’s backup');
@@ -141,6 +146,28 @@ async function restoreAfterAMistake({ base, person, saveScreenshot, dataDir }) {
   await back.locator('a').click();
   await expectText(page.locator('#deployment-status .badge'), /^ready$/, 'ready', 10_000);
   await expectText(page.locator('#deployment-apps a.app-url').first(), /pixelfed\.photos\.lakeside-photo-club\.example\.test/, 'Pixelfed at the same address');
+
+  log('with 51 deleted deployments kept, the operator pages through them 50 at a time');
+  // 50 more copies of the deleted one and its backup, made with sqlite3 (deleting 50 by hand is
+  // what the list is for, not what this story is about).
+  let copies = `CREATE TEMP TABLE d AS SELECT * FROM deployments WHERE id = '${deployment.id}';
+CREATE TEMP TABLE b AS SELECT * FROM backups WHERE id = '${made.body.id}';`;
+  for (let i = 0; i < 50; i++) {
+    const n = String(i).padStart(2, '0');
+    copies += `UPDATE d SET id = 'dep_c0py0000000000${n}', name = 'photos-${n}';
+INSERT INTO deployments SELECT * FROM d;
+UPDATE b SET id = 'bak_c0py0000000000${n}', deployment_id = 'dep_c0py0000000000${n}';
+INSERT INTO backups SELECT * FROM b;`;
+  }
+  sqlite(dataDir, 'state.db', copies);
+  await op.page.goto(`${base}/organisations/${org.id}`, { waitUntil: 'domcontentloaded' });
+  const deletedRows = op.page.locator('#deleted-deployments [data-deployment]');
+  await op.page.locator('#more-deleted').waitFor({ timeout: 10_000 });
+  if ((await deletedRows.count()) !== 50) fail(`the first page holds ${await deletedRows.count()} deleted deployments, not 50`);
+  await op.page.locator('#more-deleted').click();
+  await op.page.locator('#more-deleted').waitFor({ state: 'hidden', timeout: 10_000 });
+  if ((await deletedRows.count()) !== 51) fail(`after "Show more" ${await deletedRows.count()} deleted deployments are listed, not 51`);
+  if ((await op.page.locator(`#deleted-deployments [data-deployment="${deployment.id}"]`).count()) !== 1) fail('the deleted Pixelfed is not listed once');
 }
 
 // ---- 5. Who changed what ------------------------------------------------------------
