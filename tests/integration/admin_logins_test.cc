@@ -145,5 +145,29 @@ TEST_F(AdminLoginsTest, MembersAndViewersAreRefusedAndAnotherOrganisationsDeploy
   EXPECT_EQ(operator_->post(reveal(dep), "").status, 404);
 }
 
+TEST_F(AdminLoginsTest, AnAppAddedToAnAppliedDeploymentHasNoLoginUntilItIsApplied) {
+  const auto org = organisation("school");
+  auto created = operator_->post("/api/v1/organisations/" + org + "/deployments",
+                                 R"({"name":"notes","domain":"notes.school.example.test","apps":[{"app":"hedgedoc"}]})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  const auto dep = std::string(json::parse(created.body).at("id").as_string());
+  ASSERT_EQ(operator_->post("/api/v1/deployments/" + dep + "/apply", "").status, 202);
+  server_.orchestrator().waitIdle();
+  EXPECT_TRUE(byApp(operator_->post(reveal(dep), "")).empty());
+  // PeerTube added: the applied configuration does not carry it yet.
+  auto patched = operator_->request("PATCH", "/api/v1/deployments/" + dep,
+                                    R"({"apps":[{"app":"hedgedoc"},{"app":"peertube"}]})", {{"if-match", "\"1\""}});
+  ASSERT_EQ(patched.status, 200) << patched.body;
+  auto pending = byApp(operator_->post(reveal(dep), ""));
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_EQ(pending.at("peertube").at("applied"), false);
+  EXPECT_TRUE(pending.at("peertube").at("password").is_null());
+  ASSERT_EQ(operator_->post("/api/v1/deployments/" + dep + "/apply", "").status, 202);
+  server_.orchestrator().waitIdle();
+  auto applied = byApp(operator_->post(reveal(dep), ""));
+  EXPECT_EQ(applied.at("peertube").at("applied"), true);
+  EXPECT_EQ(applied.at("peertube").at("password"), json::value(secretOf(server_, dep, "peertube-admin-password")));
+}
+
 }  // namespace
 }  // namespace fedihost

@@ -289,8 +289,9 @@ Response postAdminLoginsReveal(RequestContext& ctx) {
   // who saw its passwords (never the passwords). Handlers run on the handler threads, not the I/O thread.
   auto d = liveDeployment(ctx);
   auto sealed = ctx.app.state.sealedSecrets(d.id);
-  // The secrets the last applied NixOS configurations delivered, with the apps they configured.
-  std::set<std::string> delivered;
+  // (app, secret) pairs that an applied NixOS configuration delivered: the configuration names the
+  // app and carries the secret (recorded resources are the last applied attributes, unresolved).
+  std::set<std::pair<std::string, std::string>> delivered;
   for (auto& rec : ctx.app.state.recordedResources(d.id)) {
     if (rec.resource.kind != ResourceKind::NixosConfig) continue;
     const auto* secrets = rec.resource.attributes.if_contains("secrets");
@@ -298,9 +299,8 @@ Response postAdminLoginsReveal(RequestContext& ctx) {
     const auto* apps = configuration && configuration->is_object() ? configuration->get_object().if_contains("apps") : nullptr;
     if (!secrets || !secrets->is_object() || !apps || !apps->is_object())
       throw AbortError({ErrorKind::Internal, "the recorded configuration " + rec.resource.key + " is malformed", {}});
-    for (auto& kv : secrets->get_object())
-      for (auto& app : apps->get_object())
-        if (kv.key().starts_with(std::string(app.key()) + "-")) delivered.insert(std::string(kv.key()));
+    for (auto& app : apps->get_object())
+      for (auto& secret : secrets->get_object()) delivered.insert({std::string(app.key()), std::string(secret.key())});
   }
   boost::json::array items;
   for (auto& inst : d.apps) {
@@ -308,7 +308,7 @@ Response postAdminLoginsReveal(RequestContext& ctx) {
     if (!app || !app->adminLogin) continue;
     const auto& login = *app->adminLogin;
     const std::string name = naming::secretName(app->id, login.passwordSecret);
-    const bool applied = delivered.count(name) > 0;
+    const bool applied = delivered.count({app->id, name}) > 0;
     boost::json::value password = nullptr;
     if (auto it = sealed.find(name); applied && it != sealed.end()) {
       auto clear = ctx.app.orchestrator.box().open(it->second);
