@@ -31,7 +31,9 @@ in
       enableWebHttps = true;
       configureNginx = true;
       secrets.secretsFile = a.secretFiles.server-secret;
-      # The S3 key, assembled at boot (AWS_* variables are read by PeerTube).
+      # The S3 key and the first administrator's password, assembled at boot (AWS_* variables
+      # are read by PeerTube; PT_INITIAL_ROOT_PASSWORD when it starts for the first time and
+      # makes its administrator "root").
       serviceEnvironmentFile = fh.runtimeFile "peertube-env";
       database = {
         createLocally = false;
@@ -87,8 +89,10 @@ in
       template = ''
         AWS_ACCESS_KEY_ID=${s3.accessKeyId}
         AWS_SECRET_ACCESS_KEY=@FEDIHOST_S3_SECRET_ACCESS_KEY@
+        PT_INITIAL_ROOT_PASSWORD=@FEDIHOST_ADMIN_PASSWORD@
       '';
       secrets."@FEDIHOST_S3_SECRET_ACCESS_KEY@" = s3.secretAccessKeyFile;
+      secrets."@FEDIHOST_ADMIN_PASSWORD@" = a.secretFiles.admin-password;
       requiredBy = [ "peertube.service" ];
     };
 

@@ -119,6 +119,10 @@ Router makeRouter() {
   r.add({"POST", "/api/v1/deployments/{id}/refresh", postRefresh, deployment(Member, Deploy),
          "read every resource back: 202 with a job"});
   r.add({"POST", "/api/v1/deployments/{id}/apply", postApply, deployment(Member, Deploy), "apply the deployment"});
+  // The apps' first administrators with their passwords: the organisation's administrators only,
+  // a POST so that the audit log records each reveal (it records every request that is not a GET).
+  r.add({"POST", "/api/v1/deployments/{id}/admin-logins/reveal", postAdminLoginsReveal, deployment(OrgAdmin, Admin),
+         "each app's first administrator login, with its password once applied"});
   r.add({"GET", "/api/v1/deployments/{id}/upgrade", getUpgrade, deployment(Viewer, Read),
          "what upgrading to the current catalog changes"});
   r.add({"POST", "/api/v1/deployments/{id}/upgrade", postUpgrade, deployment(Member, Deploy),

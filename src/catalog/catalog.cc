@@ -106,6 +106,17 @@ Result<void> admit(const App& app) {
       return Error::invalid("needs.secrets", who + ": secret \"" + sn.purpose +
                                                  "\" is listed twice or is the name of a resource's secret");
   }
+  if (auto& login = app.adminLogin) {
+    if (!matches(login->username, "^[A-Za-z0-9_.@-]{1,64}$"))
+      return Error::invalid("adminLogin.username", who + ": the first administrator needs a user name");
+    if (std::none_of(app.needs.secrets.begin(), app.needs.secrets.end(),
+                     [&](const SecretNeed& s) { return s.purpose == login->passwordSecret; }))
+      return Error::invalid("adminLogin.passwordSecret", who + ": the first administrator's password \"" +
+                                                             login->passwordSecret + "\" is not one of the app's secrets");
+    if (!login->loginPath.starts_with("/"))
+      return Error::invalid("adminLogin.loginPath", who + ": the login path \"" + login->loginPath +
+                                                        "\" is not a path on the app's address");
+  }
   for (auto& [from, to] : app.udpPortRanges)
     if (from < 1 || to > 65535 || from > to)
       return Error::invalid("needs.udpPortRanges", who + ": UDP range " + std::to_string(from) + "-" +
@@ -215,6 +226,9 @@ json::object toJson(const App& app) {
                               {"buckets", strings(app.backup.buckets)},
                               {"stopForConsistency", app.backup.stopForConsistency},
                               {"notes", app.backup.notes}}},
+      {"adminLogin", app.adminLogin ? json::value(json::object{{"username", app.adminLogin->username},
+                                                               {"loginPath", app.adminLogin->loginPath}})
+                                    : json::value(nullptr)},
   };
 }
 

@@ -3,6 +3,7 @@
 // One file per app (mastodon.cc, pixelfed.cc, …) defines its entry.
 #include <boost/json.hpp>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -68,6 +69,15 @@ struct SettingsMigration {
   std::function<json::object(json::object)> apply;  ///< old settings -> new settings
 };
 
+/// The app's first administrator, made with the app from a password the control plane generates,
+/// so that the customer can sign in as it once the app is applied. Declared only where the
+/// password truly reaches the app (its NixOS module hands it over).
+struct AdminLogin {
+  std::string username;        ///< the administrator's user name in the app, e.g. "root"
+  std::string passwordSecret;  ///< the purpose of the SecretNeed holding the password, e.g. "admin-password"
+  std::string loginPath;       ///< where to sign in: a path on the app's address, e.g. "/login"
+};
+
 /// One deployable app.
 struct App {
   std::string id;           ///< stable id, e.g. "mastodon"
@@ -93,6 +103,7 @@ struct App {
   BackupStrategy backup;
   std::string openCoreReason;   ///< why an open-core product is refused (shown in the error)
   std::string category;         ///< "social", "video", "chat", "files", "office", "code", "planning", "mail", "meetings", "podcasts", "streaming"
+  std::optional<AdminLogin> adminLogin;  ///< the first administrator, if the platform makes one
 };
 
 /// The catalog's own version (date-based, e.g. "2026.11.1") and the nixpkgs
@@ -121,7 +132,8 @@ secrets::SecretFormat secretFormat(std::string_view secretName);
 /// of range or an unknown database engine (postgresql, mysql); a SWOT list
 /// without 2–5 points; an unknown category; a backup strategy that does not
 /// dump exactly the app's databases, names an unknown bucket or a relative
-/// path; a schema version without its chain of settings migrations; a settings
+/// path; a first administrator without a user name, whose password is not one of the app's
+/// secrets or whose login path does not start with "/"; a schema version without its chain of settings migrations; a settings
 /// schema property without title, description or default, or no "subdomain".
 Result<void> admit(const App& app);
 

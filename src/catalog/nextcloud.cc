@@ -40,6 +40,8 @@ App nextcloud() {
       .secrets = {{"admin-password", secrets::SecretFormat::Hex,
                    "the first administrator's password"}},
   };
+  // nix/apps/nextcloud.nix makes the administrator "admin" with it when Nextcloud is installed.
+  a.adminLogin = AdminLogin{.username = "admin", .passwordSecret = "admin-password", .loginPath = "/login"};
   a.settingsSchema = schema::objectSchema({
       {"subdomain", schema::subdomainProperty(a.name, a.defaultSubdomain)},
       {"defaultQuotaGiB",

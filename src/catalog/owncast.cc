@@ -35,6 +35,8 @@ App owncast() {
       .secrets = {{"admin-password", secrets::SecretFormat::Hex,
                    "the administrator password of Owncast's admin API, through which its settings are made"}},
   };
+  // nix/apps/owncast.nix replaces Owncast's default administrator password with it at the first start.
+  a.adminLogin = AdminLogin{.username = "admin", .passwordSecret = "admin-password", .loginPath = "/admin"};
   a.settingsSchema = schema::objectSchema({
       {"subdomain", schema::subdomainProperty(a.name, a.defaultSubdomain)},
       {"serverName",

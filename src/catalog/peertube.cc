@@ -32,8 +32,13 @@ App peertube() {
       .redis = true,
       .ports = {443},
       .secrets = {{"server-secret", secrets::SecretFormat::Hex,
-                   "the secret PeerTube signs sessions and tokens with"}},
+                   "the secret PeerTube signs sessions and tokens with"},
+                  {"admin-password", secrets::SecretFormat::Hex,
+                   "the password of PeerTube's first administrator, \"root\", which PeerTube takes when it "
+                   "starts for the first time"}},
   };
+  // nix/apps/peertube.nix hands the password to PeerTube as PT_INITIAL_ROOT_PASSWORD.
+  a.adminLogin = AdminLogin{.username = "root", .passwordSecret = "admin-password", .loginPath = "/login"};
   a.settingsSchema = schema::objectSchema({
       {"subdomain", schema::subdomainProperty(a.name, a.defaultSubdomain)},
       {"instanceName",

@@ -84,6 +84,7 @@ const std::map<std::string, Expected> kExpected = {
     {"GET /api/v1/deployments/{id}/drift", {Min::Viewer, Scope::Read}},
     {"POST /api/v1/deployments/{id}/refresh", {Min::Member, Scope::Deploy}},
     {"POST /api/v1/deployments/{id}/apply", {Min::Member, Scope::Deploy}},
+    {"POST /api/v1/deployments/{id}/admin-logins/reveal", {Min::OrgAdmin, Scope::Admin}},
     {"GET /api/v1/deployments/{id}/upgrade", {Min::Viewer, Scope::Read}},
     {"POST /api/v1/deployments/{id}/upgrade", {Min::Member, Scope::Deploy}},
     {"GET /api/v1/deployments/{id}/runs", {Min::Viewer, Scope::Read}},

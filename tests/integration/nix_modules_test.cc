@@ -392,6 +392,10 @@ std::vector<Expectation> expectationsFor(const std::string& id, const json::obje
         {{"services", "peertube", "settings", "object_storage", "streaming_playlists", "bucket_name"},
          bucket("streaming-playlists")},
         {{"services", "peertube", "settings", "transcoding", "enabled"}, true},
+        // The first administrator's password, in the environment file PeerTube reads at its first start.
+        {{"services", "peertube", "serviceEnvironmentFile"}, file("peertube-env")},
+        {{"fedihost", "secretFiles", "peertube-env", "placeholders", "@FEDIHOST_ADMIN_PASSWORD@"},
+         json::value(secret(id, "admin-password"))},
     };
   if (id == "matrix")
     return {

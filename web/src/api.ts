@@ -5,6 +5,7 @@
 // keeps it; GET /auth/me gives it again) goes with every POST, PATCH, PUT and
 // DELETE as X-CSRF-Token. No token is ever kept in localStorage.
 import type {
+  AdminLogin,
   Backup,
   BackupSchedule,
   BackupScheduleInput,
@@ -498,6 +499,8 @@ export const api = {
   /** Applies a saved plan (409 naming what changed if it is stale), or plans afresh without one. */
   apply: (id: string, plan?: string) =>
     json<Run>(`/deployments/${encodeURIComponent(id)}/apply`, plan ? { method: 'POST', body: { plan } } : { method: 'POST' }),
+  revealAdminLogins: async (id: string) =>
+    (await json<{ items: AdminLogin[] }>(`/deployments/${encodeURIComponent(id)}/admin-logins/reveal`, { method: 'POST' })).items,
   drift: (id: string) => json<DriftStatus>(`/deployments/${encodeURIComponent(id)}/drift`),
   /** Queues a refresh (202): a job whose result is the drift found; follow it with followJob. */
   refresh: (id: string) => json<Job<DriftStatus>>(`/deployments/${encodeURIComponent(id)}/refresh`, { method: 'POST' }),

@@ -72,6 +72,8 @@ const NEEDS = {
   'deployment.deploy': 'member',
   /** a deployment's backup schedule and retention (what is kept and removed) */
   'backup.schedule': 'org-admin',
+  /** see the apps' first administrator logins, with their passwords */
+  'admin-login.reveal': 'org-admin',
   /** members, invitations, domains, rename, second factor rule, delete */
   'organisation.manage': 'org-admin',
   /** new organisations, targets, IP pools, orphans, users */

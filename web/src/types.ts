@@ -217,6 +217,19 @@ export interface App {
   settingsSchema?: SettingsSchema;
   swot?: Swot | null;
   backup?: BackupStrategy | null;
+  /** The first administrator the platform makes with the app, or null where it makes none. */
+  adminLogin?: { username: string; loginPath: string } | null;
+}
+
+/** POST /deployments/{id}/admin-logins/reveal: one app's first administrator. */
+export interface AdminLogin {
+  app: string;
+  name: string;
+  username: string;
+  /** null until the app is applied */
+  password: string | null;
+  loginUrl: string;
+  applied: boolean;
 }
 
 export interface Organisation {

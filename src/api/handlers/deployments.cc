@@ -10,6 +10,8 @@
 #include "api/setting_changes.hh"
 #include "catalog/catalog.hh"
 #include "catalog/upgrade.hh"
+#include "core/naming.hh"
+#include "secrets/secret_box.hh"
 #include "orchestrator/expand.hh"
 #include "orchestrator/orchestrator.hh"
 #include "orchestrator/planner.hh"
@@ -280,6 +282,50 @@ Response postApply(RequestContext& ctx) {
 Response getDrift(RequestContext& ctx) {
   auto d = liveDeployment(ctx);
   return json(200, mapping::driftJson(d.id, ctx.app.state.refreshedAt(d.id), ctx.app.state.drift(d.id)));
+}
+
+Response postAdminLoginsReveal(RequestContext& ctx) {
+  // The dispatcher audits this request as it does every POST: one row naming the deployment and
+  // who saw its passwords (never the passwords). Handlers run on the handler threads, not the I/O thread.
+  auto d = liveDeployment(ctx);
+  auto sealed = ctx.app.state.sealedSecrets(d.id);
+  // (app, secret) pairs that an applied NixOS configuration delivered: the configuration names the
+  // app and carries the secret (recorded resources are the last applied attributes, unresolved).
+  std::set<std::pair<std::string, std::string>> delivered;
+  for (auto& rec : ctx.app.state.recordedResources(d.id)) {
+    if (rec.resource.kind != ResourceKind::NixosConfig) continue;
+    const auto* secrets = rec.resource.attributes.if_contains("secrets");
+    const auto* configuration = rec.resource.attributes.if_contains("configuration");
+    const auto* apps = configuration && configuration->is_object() ? configuration->get_object().if_contains("apps") : nullptr;
+    if (!secrets || !secrets->is_object() || !apps || !apps->is_object())
+      throw AbortError({ErrorKind::Internal, "the recorded configuration " + rec.resource.key + " is malformed", {}});
+    for (auto& app : apps->get_object())
+      for (auto& secret : secrets->get_object()) delivered.insert({std::string(app.key()), std::string(secret.key())});
+  }
+  boost::json::array items;
+  for (auto& inst : d.apps) {
+    const auto* app = catalog::find(inst.app);
+    if (!app || !app->adminLogin) continue;
+    const auto& login = *app->adminLogin;
+    const std::string name = naming::secretName(app->id, login.passwordSecret);
+    const bool applied = delivered.count({app->id, name}) > 0;
+    boost::json::value password = nullptr;
+    if (auto it = sealed.find(name); applied && it != sealed.end()) {
+      auto clear = ctx.app.orchestrator.box().open(it->second);
+      if (!clear)
+        throw AbortError({ErrorKind::Internal, "the sealed secret " + name + " of " + d.id + " cannot be opened", {}});
+      password = boost::json::string(*clear);
+    } else if (applied) {
+      throw AbortError({ErrorKind::Internal, "the secret " + name + " was delivered but is not stored", {}});
+    }
+    items.push_back(boost::json::object{{"app", app->id},
+                                        {"name", app->name},
+                                        {"username", login.username},
+                                        {"password", std::move(password)},
+                                        {"loginUrl", "https://" + nixos::appHost(d, inst) + login.loginPath},
+                                        {"applied", applied}});
+  }
+  return json(200, boost::json::object{{"deployment", d.id}, {"items", std::move(items)}});
 }
 
 Response postRefresh(RequestContext& ctx) {

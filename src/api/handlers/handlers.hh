@@ -104,6 +104,9 @@ Response deleteDeployment(RequestContext& ctx);
 Response getPlan(RequestContext& ctx);
 Response postPlan(RequestContext& ctx);
 Response getSavedPlan(RequestContext& ctx);
+/// POST /api/v1/deployments/{id}/admin-logins/reveal: each app's first administrator, with its
+/// password once the app is applied (a POST: revealing a password is audited as a change is).
+Response postAdminLoginsReveal(RequestContext& ctx);
 Response getDrift(RequestContext& ctx);
 Response postRefresh(RequestContext& ctx);
 Response postApply(RequestContext& ctx);

@@ -4,6 +4,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <map>
+#include <vector>
+
 #include "catalog/catalog.hh"
 #include "catalog/settings_schema.hh"
 
@@ -95,6 +98,40 @@ TEST(AdmitSecrets, RefusesTheNamesOfReferencesAndOfResourcesSecrets) {
   App a = mastodon();
   a.needs.secrets = {{"server-secret", secrets::SecretFormat::Hex, "a key"}};
   EXPECT_TRUE(admit(a).ok());
+}
+
+// --- First administrator ---------------------------------------------------
+
+TEST(AdmitAdminLogin, ThePasswordIsOneOfTheAppsSecretsAndTheLoginAPath) {
+  App ok = app("peertube");
+  ASSERT_TRUE(ok.adminLogin);
+  EXPECT_TRUE(admit(ok).ok());
+  struct Case {
+    AdminLogin login;
+    const char* field;
+  };
+  for (auto& [login, field] : std::vector<Case>{
+           {{"", "admin-password", "/login"}, "adminLogin.username"},
+           {{"root", "database-password", "/login"}, "adminLogin.passwordSecret"},  // a resource's, not the app's
+           {{"root", "admin-password", "login"}, "adminLogin.loginPath"},
+       }) {
+    App a = ok;
+    a.adminLogin = login;
+    auto r = admit(a);
+    ASSERT_FALSE(r.ok()) << field;
+    EXPECT_EQ(r.error().field, field);
+    EXPECT_THAT(r.error().message, HasSubstr("PeerTube"));
+  }
+}
+
+TEST(AdmitAdminLogin, TheAppsThatMakeTheirFirstAdministrator) {
+  std::map<std::string, std::string> made;
+  for (auto& a : all())
+    if (a.adminLogin) made[a.id] = a.adminLogin->username + " " + a.adminLogin->passwordSecret + " " + a.adminLogin->loginPath;
+  const std::map<std::string, std::string> expected{{"nextcloud", "admin admin-password /login"},
+                                                    {"owncast", "admin admin-password /admin"},
+                                                    {"peertube", "root admin-password /login"}};
+  EXPECT_EQ(made, expected);
 }
 
 // --- Databases and backup strategy ----------------------------------------

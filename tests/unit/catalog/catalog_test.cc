@@ -356,8 +356,10 @@ TEST(ToJson, HasTheApiShape) {
   for (auto& kv : j) keys.insert(std::string(kv.key()));
   EXPECT_EQ(keys, (std::set<std::string>{"id", "name", "summary", "description", "upstream", "licence", "openCore",
                                          "activityPub", "version", "defaultSubdomain", "needs", "settingsSchema",
-                                         "schemaVersion", "category", "swot", "backup"}));
+                                         "schemaVersion", "category", "swot", "backup", "adminLogin"}));
   EXPECT_EQ(j.at("id"), "peertube");
+  EXPECT_EQ(j.at("adminLogin"), (json::object{{"username", "root"}, {"loginPath", "/login"}}));
+  EXPECT_TRUE(toJson(app("mastodon")).at("adminLogin").is_null());
   EXPECT_EQ(j.at("name"), "PeerTube");
   EXPECT_EQ(j.at("licence"), "AGPL-3.0-only");
   EXPECT_EQ(j.at("openCore"), false);

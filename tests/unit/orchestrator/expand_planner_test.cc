@@ -131,7 +131,7 @@ TEST(ExpandTest, EveryAppSecretAModuleReadsIsMadeByTheControlPlaneAndDelivered) 
   // The modules that once generated secrets on the machine read them from fedihost now.
   const std::map<std::string, std::set<std::string>> expected{
       {"edumeet", {"media-node-secret"}}, {"hedgedoc", {"session-secret"}}, {"nextcloud", {"admin-password"}},
-      {"owncast", {"admin-password"}},    {"peertube", {"server-secret"}},  {"pixelfed", {"app-key"}},
+      {"owncast", {"admin-password"}},    {"peertube", {"server-secret", "admin-password"}},  {"pixelfed", {"app-key"}},
       {"vikunja", {"jwt-secret"}}};
   EXPECT_EQ(modules, expected);
   for (auto& app : catalog::all()) {
@@ -168,7 +168,7 @@ TEST(ExpandTest, EveryAppSecretAModuleReadsIsMadeByTheControlPlaneAndDelivered) 
 TEST(ExpandTest, EachAppSecretIsGeneratedInTheFormItsAppReads) {
   using secrets::SecretFormat;
   EXPECT_EQ(catalog::secretFormat("pixelfed-app-key"), SecretFormat::Laravel);
-  for (auto name : {"peertube-server-secret", "hedgedoc-session-secret", "vikunja-jwt-secret", "edumeet-media-node-secret",
+  for (auto name : {"peertube-server-secret", "peertube-admin-password", "hedgedoc-session-secret", "vikunja-jwt-secret", "edumeet-media-node-secret",
                     "owncast-admin-password", "nextcloud-admin-password", "mastodon-s3-secret-key"})
     EXPECT_EQ(catalog::secretFormat(name), SecretFormat::Hex) << name;
   for (auto name : {"pixelfed-database-password", "pixelfed-mail-password", "owncast-database-password"})

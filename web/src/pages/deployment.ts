@@ -7,6 +7,7 @@ import type { App, Deployment, DriftStatus, Organisation, Run } from '../types';
 import { renderPlan } from '../components/plan';
 import { followRun, stepItem } from '../components/runProgress';
 import { editSection } from '../components/editDeployment';
+import { adminLoginCards } from '../components/adminLogins';
 import { backupsCard } from '../components/backups';
 import { shortRevision, upgradeArea } from '../components/upgradeBanner';
 import { deploymentStatusText, describeResource, plural, runKind, statusBadge } from '../words';
@@ -71,6 +72,22 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
   let stale = false;
   const confirmBox = h('div', { class: 'confirm', hidden: true, id: 'delete-confirm', role: 'alertdialog', 'aria-labelledby': 'delete-confirm-text' });
   let running = false;
+  /** Review, apply, delete: gone once the deployment is deleted (nothing is left to deploy). */
+  const deployCard = h(
+    'section',
+    { class: 'card', id: 'deploy-card' },
+    h('h2', null, canDeploy ? 'Deploy' : 'Changes'),
+    h(
+      'p',
+      { class: 'muted' },
+      canDeploy
+        ? 'Review the plan to see what will be created or changed, then apply it. Nothing happens until you press Apply.'
+        : 'See what applying would change. Members and administrators of the organisation review and apply it.',
+    ),
+    h('div', { class: 'actions' }, planBtn, canDeploy ? applyBtn : null, h('span', { class: 'spacer' }), canWrite ? deleteBtn : null),
+    actionError,
+    confirmBox,
+  );
 
   const showActionError = (e: unknown) => {
     actionError.textContent = errorText(e);
@@ -156,6 +173,7 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
 
   function drawButtons(): void {
     const gone = dep.status === 'deleted' || dep.status === 'deleting';
+    deployCard.hidden = dep.status === 'deleted';
     planBtn.disabled = running || gone;
     driftBtn.disabled = running || gone || !dep.lastRun;
     applyBtn.disabled = running || gone || stale;
@@ -166,6 +184,7 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
   function drawAll(): void {
     drawHeader();
     drawApps();
+    adminLogins.draw();
     drawButtons();
     edit.draw();
     if (dep.status === 'deleted') upgrade.element.replaceChildren();
@@ -299,6 +318,9 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
     },
     reviewPlan: () => void busy(planBtn, 'Reviewing…', reviewPlan).finally(drawButtons),
   });
+
+  // the apps' first administrators: for those who may see their passwords
+  const adminLogins = adminLoginCards({ deployment: () => dep, catalog });
 
   const backups = backupsCard({
     deployment: () => dep,
@@ -458,22 +480,9 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
     // A deleted deployment's backups come first: bringing it back is what is left to do.
     dep.status === 'deleted' ? backups.element : '',
     h('section', { class: 'card' }, h('h2', null, 'Apps'), appsList),
+    session.can('admin-login.reveal', dep.organisation) ? adminLogins.element : '',
     canWrite ? edit.element : '',
-    h(
-      'section',
-      { class: 'card' },
-      h('h2', null, canDeploy ? 'Deploy' : 'Changes'),
-      h(
-        'p',
-        { class: 'muted' },
-        canDeploy
-          ? 'Review the plan to see what will be created or changed, then apply it. Nothing happens until you press Apply.'
-          : 'See what applying would change. Members and administrators of the organisation review and apply it.',
-      ),
-      h('div', { class: 'actions' }, planBtn, canDeploy ? applyBtn : null, h('span', { class: 'spacer' }), canWrite ? deleteBtn : null),
-      actionError,
-      confirmBox,
-    ),
+    deployCard,
     planArea,
     progressArea,
     h('section', { class: 'card', id: 'drift-card' }, h('div', { class: 'section-head' }, h('h2', null, 'Drift'), canDeploy ? driftBtn : null), driftBody),

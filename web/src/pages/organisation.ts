@@ -92,26 +92,36 @@ export async function organisationPage({ root, params, signal }: PageContext): P
     );
   }
 
-  // Deleted deployments with a backup left, shown only when there are some.
+  // Deleted deployments with a backup left, shown only when there are some, 50 at a time.
   const deletedList = h('ul', { class: 'list', id: 'deleted-deployments' });
+  const deletedStatus = h('div');
+  const moreDeleted = h('button', { type: 'button', class: 'button-quiet', hidden: true, id: 'more-deleted' }, 'Show more');
   const deletedCard = h(
     'section',
     { class: 'card', id: 'deleted-card', hidden: true },
     h('h2', null, 'Deleted, with backups'),
     h('p', { class: 'muted' }, 'These deployments were deleted, but their backups are kept: each can be brought back at its address.'),
     deletedList,
+    deletedStatus,
+    moreDeleted,
   );
+  let deletedCursor: string | null = null;
   const loadDeleted = async () => {
+    moreDeleted.hidden = true;
+    deletedStatus.replaceChildren();
     try {
-      const page = await api.deletedDeployments(org.id);
+      const page = await api.deletedDeployments(org.id, deletedCursor);
       if (signal.aborted) return;
-      deletedList.replaceChildren(...page.items.map(deletedRow));
-      deletedCard.hidden = page.items.length === 0;
+      deletedList.append(...page.items.map(deletedRow));
+      deletedCursor = page.next;
+      moreDeleted.hidden = !deletedCursor;
+      deletedCard.hidden = deletedList.children.length === 0;
     } catch (e) {
-      deletedList.replaceChildren(failure(`Could not load the deleted deployments: ${errorText(e)}`, () => void loadDeleted()));
+      deletedStatus.replaceChildren(failure(`Could not load the deleted deployments: ${errorText(e)}`, () => void loadDeleted()));
       deletedCard.hidden = false;
     }
   };
+  moreDeleted.addEventListener('click', () => void loadDeleted());
 
   root.replaceChildren(
     h('p', { class: 'crumbs' }, link('/organisations', 'Organisations'), ' / '),
