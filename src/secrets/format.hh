@@ -15,7 +15,7 @@ enum class SecretFormat {
   VapidPrivateKey,      ///< a P-256 private key: url-safe base64 (padded) of its 32-byte scalar
   VapidPublicKey,       ///< derived: the uncompressed point (65 bytes) of a VapidPrivateKey, same encoding
   SynapseSigningKey,    ///< "ed25519 a_XXXX <unpadded standard base64 of a 32-byte Ed25519 seed>"
-  RsaPrivateKey,        ///< a 4096-bit RSA private key, PKCS#8 PEM
+  RsaPrivateKey,        ///< a 2048-bit RSA private key, PKCS#8 PEM (secrets/keys.hh: kRsaKeyBits)
   RsaPublicKey,         ///< derived: the SubjectPublicKeyInfo PEM of an RsaPrivateKey
 };
 

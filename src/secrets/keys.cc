@@ -114,7 +114,7 @@ std::string generateSynapseSigningKey() {
 }
 
 std::string generateRsaPrivateKey() {
-  Pkey key(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<size_t>(4096)));
+  Pkey key(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<size_t>(kRsaKeyBits)));
   if (!key) fail("generating an RSA key");
   Bio b(BIO_new(BIO_s_mem()));
   if (!b || PEM_write_bio_PrivateKey(b.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1)

@@ -23,7 +23,11 @@ Result<std::string> vapidPublicKey(std::string_view privateKey);
 /// version "a_" and 4 random characters of [A-Za-z0-9].
 std::string generateSynapseSigningKey();
 
-/// A new 4096-bit RSA private key (Laravel Passport's default length) as PKCS#8 PEM.
+/// The length of the RSA keys generated: 2048 bits, as the ACME account keys here. Laravel
+/// Passport's `passport:keys` makes 4096 by default and reads either; 4096 takes 1 to 5 s to
+/// generate on a loaded 2-core machine, and every test that applies a Pixelfed makes one.
+inline constexpr int kRsaKeyBits = 2048;
+/// A new RSA private key of kRsaKeyBits as PKCS#8 PEM (Laravel Passport's oauth-private.key).
 std::string generateRsaPrivateKey();
 /// The public key of a PEM RSA private key, as SubjectPublicKeyInfo PEM ("BEGIN PUBLIC KEY").
 /// Invalid if `privatePem` is no RSA private key.

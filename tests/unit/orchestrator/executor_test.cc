@@ -198,8 +198,8 @@ TEST_F(ExecutorTest, APublicKeyIsMadeFromItsPrivateKeyAndBothAreKept) {
   const std::string vapidPublic = clear(*early, "mastodon-vapid-public-key");
   EXPECT_EQ(vapidPublic, secrets::vapidPublicKey(box.open(kept.at("mastodon-vapid-private-key")).value()).value());
 
-  // Asked for again with the private key: the same pair (a 4096-bit RSA pair is left to
-  // tests/unit/secrets/keys_test.cc and the restore test: generating one takes seconds).
+  // Asked for again with the private key: the same pair (the RSA pair is left to
+  // tests/unit/secrets/keys_test.cc and the restore test).
   auto both = refs({"mastodon-vapid-private-key", "mastodon-vapid-public-key"});
   auto resolved = resolveAttributes(*state_, box, dep, both);
   ASSERT_TRUE(resolved) << resolved.error().message;

@@ -143,14 +143,14 @@ TEST(SynapseSigningKey, IsSynapsesLineWithAKeyIdAndAnEd25519Seed) {
   EXPECT_EQ(seeds.size(), 20u);
 }
 
-TEST(PassportKeys, ThePrivateKeyIsA4096BitRsaKeyAndThePublicKeyIsItsOwn) {
+TEST(PassportKeys, ThePrivateKeyIsA2048BitRsaKeyAndThePublicKeyIsItsOwn) {
   const auto priv = generateSecret(SecretFormat::RsaPrivateKey);
   EXPECT_TRUE(priv.starts_with("-----BEGIN PRIVATE KEY-----\n")) << "not PKCS#8 PEM";
   Bio in(BIO_new_mem_buf(priv.data(), static_cast<int>(priv.size())));
   Pkey key(PEM_read_bio_PrivateKey(in.get(), nullptr, nullptr, nullptr));
   ASSERT_TRUE(key);
   EXPECT_EQ(EVP_PKEY_get_base_id(key.get()), EVP_PKEY_RSA);
-  EXPECT_EQ(EVP_PKEY_get_bits(key.get()), 4096);
+  EXPECT_EQ(EVP_PKEY_get_bits(key.get()), 2048);
   PkeyCtx check(EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
   EXPECT_EQ(EVP_PKEY_private_check(check.get()), 1);
 
