@@ -200,6 +200,10 @@ TEST_F(BundleSiteTest, BackupDeleteRestoreUnderAnotherDomainKeepsRowsObjectsAndS
   EXPECT_EQ(after.rows, before.rows);
   EXPECT_EQ(after.objects, before.objects);
   EXPECT_EQ(after.secrets, before.secrets);
+  // Mastodon's own secrets among them, which its nixpkgs module once generated on the machine.
+  ASSERT_TRUE(before.secrets.contains("mastodon-secret-key-base"));
+  EXPECT_EQ(after.secrets.at("mastodon-secret-key-base"), before.secrets.at("mastodon-secret-key-base"));
+  EXPECT_EQ(after.secrets.at("mastodon-vapid-public-key"), before.secrets.at("mastodon-vapid-public-key"));
 }
 
 TEST_F(BundleSiteTest, ARestoreThatFailsNamesThePartAndLeavesNothingBehind) {
