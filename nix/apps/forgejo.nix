@@ -75,7 +75,14 @@ in
         attachment = storage s3.buckets.attachments;
         lfs = storage s3.buckets.lfs;
       };
+      # The module names files in its custom folder for its own secrets, which its forgejo-secrets
+      # unit generates where they are missing or empty: they are the control plane's instead (so
+      # every bundle carries them), read through LoadCredential like the others.
       secrets = {
+        security.SECRET_KEY = lib.mkForce a.secretFiles.secret-key;
+        security.INTERNAL_TOKEN = lib.mkForce a.secretFiles.internal-token;
+        oauth2.JWT_SECRET = lib.mkForce a.secretFiles.jwt-secret;
+        server.LFS_JWT_SECRET = lib.mkForce a.secretFiles.lfs-jwt-secret;
         mailer.PASSWD = a.smtp.passwordFile;
         attachment.MINIO_SECRET_ACCESS_KEY = s3.secretAccessKeyFile;
         lfs.MINIO_SECRET_ACCESS_KEY = s3.secretAccessKeyFile;

@@ -39,6 +39,15 @@ in
       localDomain = a.host;
       configureNginx = true;
       streamingProcesses = 1;
+      # Its own secrets are the control plane's (so every bundle carries them): the module's
+      # mastodon-init-dirs generates one only where its file is missing, and these exist.
+      secretKeyBaseFile = a.secretFiles.secret-key-base;
+      otpSecretFile = a.secretFiles.otp-secret;
+      vapidPrivateKeyFile = a.secretFiles.vapid-private-key;
+      vapidPublicKeyFile = a.secretFiles.vapid-public-key;
+      activeRecordEncryptionPrimaryKeyFile = a.secretFiles.active-record-primary-key;
+      activeRecordEncryptionDeterministicKeyFile = a.secretFiles.active-record-deterministic-key;
+      activeRecordEncryptionKeyDerivationSaltFile = a.secretFiles.active-record-derivation-salt;
       database = {
         createLocally = false;
         inherit (db)
@@ -86,10 +95,14 @@ in
       requiredBy = [ "mastodon-init-dirs.service" ];
     };
 
-    systemd.tmpfiles.rules = fh.secretOwner "mastodon" [
-      db.passwordFile
-      a.smtp.passwordFile
-    ];
+    # mastodon-init-dirs reads them as the mastodon user.
+    systemd.tmpfiles.rules = fh.secretOwner "mastodon" (
+      [
+        db.passwordFile
+        a.smtp.passwordFile
+      ]
+      ++ builtins.attrValues a.secretFiles
+    );
 
     systemd.services.mastodon-init-db = fh.afterLocalDatabase a.database;
 

@@ -85,6 +85,9 @@ in
       enable = true;
       settings = {
         server_name = a.host;
+        # The control plane's (so every bundle carries it); Synapse's --generate-keys at start
+        # makes one only where the file is missing.
+        signing_key_path = a.secretFiles.signing-key;
         public_baseurl = "https://${a.host}/";
         serve_server_wellknown = true;
         listeners = [
@@ -141,6 +144,8 @@ in
       owner = "matrix-synapse";
       requiredBy = [ "matrix-synapse.service" ];
     };
+
+    systemd.tmpfiles.rules = fh.secretOwner "matrix-synapse" [ a.secretFiles.signing-key ];
 
     systemd.services.matrix-synapse = fh.afterLocalDatabase a.database;
 

@@ -75,7 +75,9 @@ in
         mail_from_address = builtins.elemAt from 0;
         mail_domain = builtins.elemAt from 1;
       };
-      # The mail password, assembled at boot into JSON merged into config.php.
+      # The mail password and the secrets its installer would otherwise generate (secret,
+      # passwordsalt, instanceid: the control plane's, so every bundle carries them), assembled at
+      # boot into JSON merged into config.php.
       secretFile = fh.runtimeFile "nextcloud-secrets";
       extraApps = lib.optionalAttrs s.calendarAndContacts {
         inherit (pkgs."nextcloud${major}Packages".apps) calendar contacts;
@@ -84,8 +86,18 @@ in
     };
 
     fedihost.secretFiles.nextcloud-secrets = fh.secretFile {
-      template = builtins.toJSON { mail_smtppassword = "@FEDIHOST_MAIL_PASSWORD@"; };
-      secrets."@FEDIHOST_MAIL_PASSWORD@" = a.smtp.passwordFile;
+      template = builtins.toJSON {
+        mail_smtppassword = "@FEDIHOST_MAIL_PASSWORD@";
+        secret = "@FEDIHOST_SECRET@";
+        passwordsalt = "@FEDIHOST_PASSWORD_SALT@";
+        instanceid = "@FEDIHOST_INSTANCE_ID@";
+      };
+      secrets = {
+        "@FEDIHOST_MAIL_PASSWORD@" = a.smtp.passwordFile;
+        "@FEDIHOST_SECRET@" = a.secretFiles.config-secret;
+        "@FEDIHOST_PASSWORD_SALT@" = a.secretFiles.password-salt;
+        "@FEDIHOST_INSTANCE_ID@" = a.secretFiles.instance-id;
+      };
       owner = "nextcloud";
       requiredBy = [ "nextcloud-setup.service" ];
     };

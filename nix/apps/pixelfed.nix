@@ -26,7 +26,7 @@ in
       nginx = fh.tls // {
         forceSSL = true;
       };
-      # APP_KEY and the passwords, assembled at boot (see fedihost.secretFiles).
+      # APP_KEY, Passport's OAuth keys and the passwords, assembled at boot (see fedihost.secretFiles).
       secretFile = fh.runtimeFile "pixelfed-env";
       redis.createLocally = true;
       database = {
@@ -75,12 +75,18 @@ in
         DB_PASSWORD=@FEDIHOST_DB_PASSWORD@
         MAIL_PASSWORD=@FEDIHOST_MAIL_PASSWORD@
         AWS_SECRET_ACCESS_KEY=@FEDIHOST_S3_SECRET_ACCESS_KEY@
+        PASSPORT_PRIVATE_KEY="@FEDIHOST_PASSPORT_PRIVATE_KEY@"
+        PASSPORT_PUBLIC_KEY="@FEDIHOST_PASSPORT_PUBLIC_KEY@"
       '';
       secrets = {
         "@FEDIHOST_DB_PASSWORD@" = db.passwordFile;
         "@FEDIHOST_MAIL_PASSWORD@" = a.smtp.passwordFile;
         "@FEDIHOST_S3_SECRET_ACCESS_KEY@" = s3.secretAccessKeyFile;
         "@FEDIHOST_APP_KEY@" = a.secretFiles.app-key;
+        # PEM, several lines: quoted above (phpdotenv reads a double-quoted value across lines).
+        # Passport reads its keys from these rather than the files `passport:keys` makes in storage/.
+        "@FEDIHOST_PASSPORT_PRIVATE_KEY@" = a.secretFiles.passport-private-key;
+        "@FEDIHOST_PASSPORT_PUBLIC_KEY@" = a.secretFiles.passport-public-key;
       };
       requiredBy = [ "pixelfed-data-setup.service" ];
     };

@@ -60,13 +60,16 @@ const App* find(std::string_view id) {
   return nullptr;
 }
 
-secrets::SecretFormat secretFormat(std::string_view secretName) {
+SecretSpec secretSpec(std::string_view secretName) {
   for (auto& app : all())
     for (auto& s : app.needs.secrets)
-      if (naming::secretName(app.id, s.purpose) == secretName) return s.format;
-  if (secretName.ends_with("s3-secret-key")) return secrets::SecretFormat::Hex;
-  return secrets::SecretFormat::Password;
+      if (naming::secretName(app.id, s.purpose) == secretName)
+        return {s.format, s.derivedFrom.empty() ? std::string() : naming::secretName(app.id, s.derivedFrom)};
+  if (secretName.ends_with("s3-secret-key")) return {secrets::SecretFormat::Hex, {}};
+  return {secrets::SecretFormat::Password, {}};
 }
+
+secrets::SecretFormat secretFormat(std::string_view secretName) { return secretSpec(secretName).format; }
 
 Result<void> admit(const App& app) {
   const std::string who = app.name.empty() ? "\"" + app.id + "\"" : app.name;
@@ -116,6 +119,23 @@ Result<void> admit(const App& app) {
     if (!login->loginPath.starts_with("/"))
       return Error::invalid("adminLogin.loginPath", who + ": the login path \"" + login->loginPath +
                                                         "\" is not a path on the app's address");
+  }
+  // A public key is derived from a private key of the same app, of the form it is derived from;
+  // every other secret is made at random and names none.
+  for (auto& sn : app.needs.secrets) {
+    const auto source = secrets::derivedFrom(sn.format);
+    if (!source) {
+      if (!sn.derivedFrom.empty())
+        return Error::invalid("needs.secrets", who + ": secret \"" + sn.purpose +
+                                                   "\" is made at random and cannot be derived from another");
+      continue;
+    }
+    const SecretNeed* from = nullptr;
+    for (auto& other : app.needs.secrets)
+      if (other.purpose == sn.derivedFrom && &other != &sn) from = &other;
+    if (!from || from->format != *source)
+      return Error::invalid("needs.secrets", who + ": secret \"" + sn.purpose +
+                                                 "\" is a public key and needs the private key it is derived from");
   }
   for (auto& [from, to] : app.udpPortRanges)
     if (from < 1 || to > 65535 || from > to)

@@ -18,10 +18,15 @@ namespace json = boost::json;
 /// password). The control plane generates it once per deployment, seals it in the state database
 /// under "<app>-<purpose>", delivers it as a secret file and carries it in every bundle, so a
 /// restore or a migration keeps it.
+///
+/// The public half of a key pair is a secret of its own (delivered as its own file, since the
+/// apps read the two from two files) whose `format` is a derived one and whose `derivedFrom` names
+/// the private key's purpose: it is computed from that private key, never random, so the two match.
 struct SecretNeed {
   std::string purpose;  ///< short name, unique within the app, e.g. "app-key"
   secrets::SecretFormat format = secrets::SecretFormat::Hex;
   std::string use;      ///< plain-language use, e.g. "encrypts sessions and two-factor secrets"
+  std::string derivedFrom = {};  ///< for a public key: the purpose of its private key in the same app
 };
 
 /// A bucket an app needs and what it holds.
@@ -125,6 +130,14 @@ const App* find(std::string_view id);
 /// ("<app>-<purpose>"): an app's SecretNeed says it; S3 secret keys are hex (Garage
 /// imports only 64 hex digits); every other secret (passwords of resources) a password.
 secrets::SecretFormat secretFormat(std::string_view secretName);
+
+/// How the secret named `secretName` is made: its form, and for the public half of a key pair the
+/// name ("<app>-<purpose>") of the private key it is derived from ("" for a secret made at random).
+struct SecretSpec {
+  secrets::SecretFormat format = secrets::SecretFormat::Password;
+  std::string derivedFrom;
+};
+SecretSpec secretSpec(std::string_view secretName);
 
 /// Checks an entry before it enters the catalog; an Invalid error names the
 /// field and the reason: an open-core product (with its openCoreReason); a

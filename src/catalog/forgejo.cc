@@ -37,6 +37,15 @@ App forgejo() {
       .mail = true,   // notifications, sign-up confirmation and password resets
       .redis = false, // Forgejo's own cache and queues are enough for a small server
       .ports = {443, 2222},  // 2222: Git over SSH (port 22 stays with the machine's own SSH)
+      // What the nixpkgs module would otherwise generate in its custom folder (forgejo-secrets).
+      .secrets = {{"secret-key", secrets::SecretFormat::Hex,
+                   "its SECRET_KEY, which encrypts two-factor secrets and stored credentials"},
+                  {"internal-token", secrets::SecretFormat::Hex,
+                   "the INTERNAL_TOKEN its Git hooks and SSH server use to call it"},
+                  {"jwt-secret", secrets::SecretFormat::Base64Url,
+                   "the key its OAuth2 provider signs tokens with (JWT_SECRET)"},
+                  {"lfs-jwt-secret", secrets::SecretFormat::Base64Url,
+                   "the key that signs Git LFS transfer tokens (LFS_JWT_SECRET)"}},
   };
   a.settingsSchema = schema::objectSchema({
       {"subdomain", schema::subdomainProperty(a.name, a.defaultSubdomain)},
@@ -96,9 +105,9 @@ App forgejo() {
       .stopForConsistency = true,
       .notes = "Repositories live on disk and issues, pull requests and accounts in the database; the two only "
                "match if Forgejo is stopped while both are copied (or if the copy is made with `forgejo dump`). "
-               "Stopping takes Forgejo offline for the length of the copy, usually a few minutes. The custom "
-               "folder holds the configuration and secrets, without which a restore loses sign-in sessions and "
-               "two-factor settings.",
+               "Stopping takes Forgejo offline for the length of the copy, usually a few minutes. Its secrets "
+               "(the key behind two-factor settings, the keys that sign its tokens) are the deployment's "
+               "encrypted secrets and come back with every restore.",
   };
   return a;
 }

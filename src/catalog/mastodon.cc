@@ -30,6 +30,22 @@ App mastodon() {
       .mail = true,
       .redis = true,
       .ports = {443},
+      // What the nixpkgs module would otherwise generate under /var/lib/mastodon/secrets.
+      .secrets = {{"secret-key-base", secrets::SecretFormat::LongHex,
+                   "its SECRET_KEY_BASE, which signs sessions and cookies"},
+                  {"otp-secret", secrets::SecretFormat::LongHex,
+                   "its OTP_SECRET, which protects its members' two-factor login secrets"},
+                  {"vapid-private-key", secrets::SecretFormat::VapidPrivateKey,
+                   "the private key (P-256) it signs web push notifications with (VAPID)"},
+                  {"vapid-public-key", secrets::SecretFormat::VapidPublicKey,
+                   "the public key of its web push notifications, which subscribed browsers hold",
+                   "vapid-private-key"},
+                  {"active-record-primary-key", secrets::SecretFormat::Password,
+                   "the primary key of the database columns Rails encrypts (Active Record encryption)"},
+                  {"active-record-deterministic-key", secrets::SecretFormat::Password,
+                   "the key of the database columns Rails encrypts deterministically (searchable)"},
+                  {"active-record-derivation-salt", secrets::SecretFormat::Password,
+                   "the salt from which Active Record encryption derives its keys"}},
   };
   a.settingsSchema = schema::objectSchema({
       {"subdomain", schema::subdomainProperty(a.name, a.defaultSubdomain)},

@@ -35,6 +35,9 @@ App matrix() {
       .mail = true,   // address verification and notifications of missed messages
       .redis = false, // needed only when Synapse is split into workers, not for a small server
       .ports = {443, 8448},  // 8448: other Matrix servers reach this one (federation)
+      .secrets = {{"signing-key", secrets::SecretFormat::SynapseSigningKey,
+                   "the key (Ed25519) the server signs its events and federation requests with; other "
+                   "servers trust it under the server's name"}},
   };
   a.settingsSchema = schema::objectSchema({
       {"subdomain", schema::subdomainProperty(a.name, a.defaultSubdomain)},
@@ -103,9 +106,9 @@ App matrix() {
       .paths = {"/var/lib/matrix-synapse"},
       .buckets = {"media"},
       .stopForConsistency = false,
-      .notes = "The database holds all messages and accounts; a live dump is consistent. The folder holds the "
-               "server's signing key: without it, other servers no longer trust a restored server under the same "
-               "name, so it must be in every backup. Encrypted messages stay readable only with members' own keys, "
+      .notes = "The database holds all messages and accounts; a live dump is consistent. The server's signing "
+               "key, without which other servers no longer trust a restored server under the same name, is one "
+               "of the deployment's encrypted secrets and comes back with every restore. Encrypted messages stay readable only with members' own keys, "
                "which are on their devices and not in the backup.",
   };
   return a;

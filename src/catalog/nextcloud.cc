@@ -37,8 +37,13 @@ App nextcloud() {
       .mail = true,
       .redis = true,
       .ports = {443},
-      .secrets = {{"admin-password", secrets::SecretFormat::Hex,
-                   "the first administrator's password"}},
+      .secrets = {{"admin-password", secrets::SecretFormat::Hex, "the first administrator's password"},
+                  // What its installer would otherwise write into config.php.
+                  {"config-secret", secrets::SecretFormat::Password,
+                   "its `secret`, which encrypts stored credentials and signs tokens"},
+                  {"password-salt", secrets::SecretFormat::Password, "its `passwordsalt`"},
+                  {"instance-id", secrets::SecretFormat::NextcloudInstanceId,
+                   "its `instanceid`, which names its app data folder and its session cookie"}},
   };
   // nix/apps/nextcloud.nix makes the administrator "admin" with it when Nextcloud is installed.
   a.adminLogin = AdminLogin{.username = "admin", .passwordSecret = "admin-password", .loginPath = "/login"};
@@ -105,8 +110,9 @@ App nextcloud() {
       .notes =
           "Nextcloud is put in maintenance mode (occ maintenance:mode --on) while the database is dumped and the "
           "files bucket copied, because a file changed in between would leave the two out of step; members see "
-          "a maintenance page for those minutes. The config directory holds the instance's generated secrets "
-          "(config.php): without it encrypted data and signed-in apps break after a restore. The data "
+          "a maintenance page for those minutes. Its secret, password salt and instance id, without which "
+          "encrypted data and signed-in apps break, are the deployment's encrypted secrets and come back with "
+          "every restore; the config directory holds what Nextcloud writes itself. The data "
           "directory holds only logs and bookkeeping, since the files themselves are in the bucket.",
   };
   return a;

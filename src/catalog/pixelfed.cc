@@ -31,7 +31,11 @@ App pixelfed() {
       .redis = true,
       .ports = {443},
       .secrets = {{"app-key", secrets::SecretFormat::Laravel,
-                   "its APP_KEY, which encrypts sessions, two-factor secrets and the other data Pixelfed stores encrypted"}},
+                   "its APP_KEY, which encrypts sessions, two-factor secrets and the other data Pixelfed stores encrypted"},
+                  {"passport-private-key", secrets::SecretFormat::RsaPrivateKey,
+                   "the private key (RSA) Laravel Passport signs the OAuth tokens of phone apps with"},
+                  {"passport-public-key", secrets::SecretFormat::RsaPublicKey,
+                   "the public key Laravel Passport checks those tokens with", "passport-private-key"}},
   };
   a.settingsSchema = schema::objectSchema({
       {"subdomain", schema::subdomainProperty(a.name, a.defaultSubdomain)},
@@ -89,9 +93,9 @@ App pixelfed() {
       .stopForConsistency = false,
       .notes =
           "A live dump of the database is consistent on its own, and the media bucket is copied after it: a "
-          "photo uploaded during the copy may be missing, but nothing is half-written. The storage directory "
-          "holds the keys that signed-in phone apps depend on; without it everyone must log in again after a "
-          "restore.",
+          "photo uploaded during the copy may be missing, but nothing is half-written. The keys that signed-in "
+          "phone apps depend on (its OAuth keys) are the deployment's encrypted secrets and come back with "
+          "every restore, so no one has to log in again.",
   };
   return a;
 }

@@ -12,6 +12,7 @@
 #include "core/metrics.hh"
 #include "orchestrator/references.hh"
 #include "providers/call_metrics.hh"
+#include "secrets/keys.hh"
 #include "store/outbox.hh"
 
 namespace fedihost::orchestrator {
@@ -72,9 +73,19 @@ Result<json::value> resolveValue(store::StateStore& state, const secrets::Secret
   }
   if (o.size() == 1 && o.contains("secret") && o.at("secret").is_string()) {
     std::string name(o.at("secret").get_string());
-    // Generated once, in the form the catalog names (an app's own secret, an S3 key, a password).
-    auto sealed = state.sealedSecret(deployment, name,
-                                     [&] { return box.seal(secrets::generateSecret(catalog::secretFormat(name))); });
+    // Generated once, in the form the catalog names (an app's own secret, an S3 key, a password);
+    // the public half of a key pair is computed from its private key (made first if need be), so
+    // the two always match, and kept like the others, so a bundle carries both.
+    const auto spec = catalog::secretSpec(name);
+    auto sealed = state.sealedSecret(deployment, name, [&] {
+      if (spec.derivedFrom.empty()) return box.seal(secrets::generateSecret(spec.format));
+      auto source = state.sealedSecret(deployment, spec.derivedFrom, [&] {
+        return box.seal(secrets::generateSecret(catalog::secretFormat(spec.derivedFrom)));
+      });
+      auto derived = secrets::deriveSecret(spec.format, box.open(source).value());
+      if (!derived) throw AbortError({ErrorKind::Internal, spec.derivedFrom + ": " + derived.error().message, {}});
+      return box.seal(*derived);
+    });
     return json::value(json::object{{"secret", name}, {"sealed", sealed}});
   }
   json::object out;

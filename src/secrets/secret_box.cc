@@ -1,6 +1,7 @@
 #include "secrets/secret_box.hh"
 
 #include "core/fd.hh"
+#include "secrets/keys.hh"
 
 #include <fcntl.h>
 #include <sodium.h>
@@ -290,14 +291,49 @@ std::string generateLaravelKey() {
   return "base64:" + b64;
 }
 
+std::string generateBase64UrlSecret() {
+  ensureSodium();
+  unsigned char raw[32];
+  randombytes_buf(raw, sizeof raw);
+  std::string b64(sodium_base64_ENCODED_LEN(sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
+  sodium_bin2base64(b64.data(), b64.size(), raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  sodium_memzero(raw, sizeof raw);
+  b64.resize(b64.find('\0'));
+  return b64;
+}
+
+std::string generateNextcloudInstanceId() {
+  ensureSodium();
+  static constexpr char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  std::string out = "oc";
+  for (int i = 0; i < 10; ++i) out += alphabet[randombytes_uniform(sizeof alphabet - 1)];
+  return out;
+}
+
 std::string generateSecret(SecretFormat format) {
   switch (format) {
     case SecretFormat::Password:
       return generatePassword(32);
     case SecretFormat::Hex:
       return generateHexSecret(32);
+    case SecretFormat::LongHex:
+      return generateHexSecret(64);
     case SecretFormat::Laravel:
       return generateLaravelKey();
+    case SecretFormat::Base64Url:
+      return generateBase64UrlSecret();
+    case SecretFormat::NextcloudInstanceId:
+      return generateNextcloudInstanceId();
+    case SecretFormat::VapidPrivateKey:
+      return generateVapidPrivateKey();
+    case SecretFormat::SynapseSigningKey:
+      return generateSynapseSigningKey();
+    case SecretFormat::RsaPrivateKey:
+      return generateRsaPrivateKey();
+    case SecretFormat::VapidPublicKey:
+    case SecretFormat::RsaPublicKey:
+      // A public key is derived from its private key (deriveSecret), never random.
+      throw std::logic_error("a public key is derived from its private key, not generated");
   }
   throw std::logic_error("unknown secret format");
 }

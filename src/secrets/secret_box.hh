@@ -75,7 +75,12 @@ std::string generatePassword(std::size_t length = 32);
 std::string generateHexSecret(std::size_t bytes = 32);
 /// A Laravel APP_KEY: "base64:" and the standard base64 of 32 random bytes (Pixelfed).
 std::string generateLaravelKey();
-/// A new random secret of that form.
+/// 32 random bytes in url-safe base64 without padding (Forgejo's JWT secrets).
+std::string generateBase64UrlSecret();
+/// A Nextcloud instance id: "oc" and 10 random characters of [a-z0-9].
+std::string generateNextcloudInstanceId();
+/// A new random secret of that form (key pairs: secrets/keys.hh). A form derived from another
+/// secret (derivedFrom(format), a public key) is a logic error here: see deriveSecret.
 std::string generateSecret(SecretFormat format);
 
 }  // namespace fedihost::secrets

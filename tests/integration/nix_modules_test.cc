@@ -360,6 +360,17 @@ std::vector<Expectation> expectationsFor(const std::string& id, const json::obje
         {{"services", "mastodon", "extraEnvFiles"}, json::array{file("mastodon-s3-env")}},
         {{"fedihost", "secretFiles", "mastodon-s3-env", "placeholders", "@FEDIHOST_S3_SECRET_ACCESS_KEY@"},
          json::value(secret(id, "s3-secret-key"))},
+        // Its own secrets: the control plane's files, not the ones the module would generate.
+        {{"services", "mastodon", "secretKeyBaseFile"}, json::value(secret(id, "secret-key-base"))},
+        {{"services", "mastodon", "otpSecretFile"}, json::value(secret(id, "otp-secret"))},
+        {{"services", "mastodon", "vapidPrivateKeyFile"}, json::value(secret(id, "vapid-private-key"))},
+        {{"services", "mastodon", "vapidPublicKeyFile"}, json::value(secret(id, "vapid-public-key"))},
+        {{"services", "mastodon", "activeRecordEncryptionPrimaryKeyFile"},
+         json::value(secret(id, "active-record-primary-key"))},
+        {{"services", "mastodon", "activeRecordEncryptionDeterministicKeyFile"},
+         json::value(secret(id, "active-record-deterministic-key"))},
+        {{"services", "mastodon", "activeRecordEncryptionKeyDerivationSaltFile"},
+         json::value(secret(id, "active-record-derivation-salt"))},
     };
   if (id == "pixelfed")
     return {
@@ -377,6 +388,10 @@ std::vector<Expectation> expectationsFor(const std::string& id, const json::obje
          json::value(secret(id, "database-password"))},
         {{"fedihost", "secretFiles", "pixelfed-env", "placeholders", "@FEDIHOST_APP_KEY@"},
          json::value(secret(id, "app-key"))},
+        {{"fedihost", "secretFiles", "pixelfed-env", "placeholders", "@FEDIHOST_PASSPORT_PRIVATE_KEY@"},
+         json::value(secret(id, "passport-private-key"))},
+        {{"fedihost", "secretFiles", "pixelfed-env", "placeholders", "@FEDIHOST_PASSPORT_PUBLIC_KEY@"},
+         json::value(secret(id, "passport-public-key"))},
     };
   if (id == "peertube")
     return {
@@ -405,6 +420,7 @@ std::vector<Expectation> expectationsFor(const std::string& id, const json::obje
         {{"services", "matrix-synapse", "settings", "database", "args", "database"}, db("name")},
         {{"services", "matrix-synapse", "settings", "enable_registration"}, false},
         {{"services", "matrix-synapse", "extraConfigFiles"}, json::array{file("matrix-synapse-secrets")}},
+        {{"services", "matrix-synapse", "settings", "signing_key_path"}, json::value(secret(id, "signing-key"))},
         {{"services", "nginx", "virtualHosts", host, "locations", "/_matrix", "proxyPass"}, "http://127.0.0.1:8008"},
     };
   if (id == "owncast")
@@ -457,6 +473,12 @@ std::vector<Expectation> expectationsFor(const std::string& id, const json::obje
         {{"services", "nextcloud", "config", "objectstore", "s3", "port"}, 3900},
         {{"services", "nextcloud", "config", "objectstore", "s3", "secretFile"}, json::value(secret(id, "s3-secret-key"))},
         {{"services", "nextcloud", "secretFile"}, file("nextcloud-secrets")},
+        {{"fedihost", "secretFiles", "nextcloud-secrets", "placeholders", "@FEDIHOST_SECRET@"},
+         json::value(secret(id, "config-secret"))},
+        {{"fedihost", "secretFiles", "nextcloud-secrets", "placeholders", "@FEDIHOST_PASSWORD_SALT@"},
+         json::value(secret(id, "password-salt"))},
+        {{"fedihost", "secretFiles", "nextcloud-secrets", "placeholders", "@FEDIHOST_INSTANCE_ID@"},
+         json::value(secret(id, "instance-id"))},
     };
   if (id == "cryptpad")
     return {
@@ -483,6 +505,11 @@ std::vector<Expectation> expectationsFor(const std::string& id, const json::obje
         {{"services", "forgejo", "settings", "lfs", "MINIO_BUCKET"}, bucket("lfs")},
         {{"services", "forgejo", "secrets", "mailer", "PASSWD"}, json::value(secret(id, "mail-password"))},
         {{"services", "forgejo", "secrets", "lfs", "MINIO_SECRET_ACCESS_KEY"}, json::value(secret(id, "s3-secret-key"))},
+        // Over the module's own files in its custom folder (mkForce).
+        {{"services", "forgejo", "secrets", "security", "SECRET_KEY"}, json::value(secret(id, "secret-key"))},
+        {{"services", "forgejo", "secrets", "security", "INTERNAL_TOKEN"}, json::value(secret(id, "internal-token"))},
+        {{"services", "forgejo", "secrets", "oauth2", "JWT_SECRET"}, json::value(secret(id, "jwt-secret"))},
+        {{"services", "forgejo", "secrets", "server", "LFS_JWT_SECRET"}, json::value(secret(id, "lfs-jwt-secret"))},
         {{"services", "nginx", "virtualHosts", host, "locations", "/", "proxyPass"}, "http://127.0.0.1:3000"},
     };
   if (id == "roundcube")

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <map>
 
+#include "secrets/keys.hh"
 #include "secrets/secret_box.hh"
 #include "store/backup_store.hh"
 #include "store/state_store.hh"
@@ -73,6 +74,11 @@ TEST(RestoreApiTest, ADeletedPixelfedIsFoundVerifiedAndRestoredAtItsDomainWithIt
   // Laravel's form, so the bundle carries it and the restore below must bring back the same one.
   ASSERT_TRUE(before.contains("pixelfed-app-key"));
   EXPECT_TRUE(before.at("pixelfed-app-key").starts_with("base64:")) << "not a Laravel APP_KEY";
+  // So are Passport's OAuth keys (signed-in phone apps depend on them): the pair, matching.
+  ASSERT_TRUE(before.contains("pixelfed-passport-private-key"));
+  ASSERT_TRUE(before.contains("pixelfed-passport-public-key"));
+  EXPECT_EQ(secrets::rsaPublicKey(before.at("pixelfed-passport-private-key")).value(),
+            before.at("pixelfed-passport-public-key"));
 
   const auto deletedList = "/api/v1/deployments?organisation=" + orgId + "&deleted=true";
   EXPECT_TRUE(idsOf(getObject(*c, deletedList)).empty());
@@ -132,6 +138,7 @@ TEST(RestoreApiTest, ADeletedPixelfedIsFoundVerifiedAndRestoredAtItsDomainWithIt
   EXPECT_EQ(back.at("status"), "ready");
   EXPECT_EQ(secretsOf(server, newId), before);
   EXPECT_EQ(secretsOf(server, newId).at("pixelfed-app-key"), before.at("pixelfed-app-key"));
+  EXPECT_EQ(secretsOf(server, newId).at("pixelfed-passport-private-key"), before.at("pixelfed-passport-private-key"));
 
   // A changed byte in the middle of the bundle: not intact, and the job says why.
   auto row = store::BackupStore(server.state().connection()).getBackup(backupId).value();

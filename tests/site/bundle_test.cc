@@ -200,6 +200,10 @@ TEST_F(BundleSiteTest, BackupDeleteRestoreUnderAnotherDomainKeepsRowsObjectsAndS
   EXPECT_EQ(after.rows, before.rows);
   EXPECT_EQ(after.objects, before.objects);
   EXPECT_EQ(after.secrets, before.secrets);
+  // Mastodon's own secrets among them, which its nixpkgs module once generated on the machine.
+  ASSERT_TRUE(before.secrets.contains("mastodon-secret-key-base"));
+  EXPECT_EQ(after.secrets.at("mastodon-secret-key-base"), before.secrets.at("mastodon-secret-key-base"));
+  EXPECT_EQ(after.secrets.at("mastodon-vapid-public-key"), before.secrets.at("mastodon-vapid-public-key"));
 }
 
 TEST_F(BundleSiteTest, ARestoreThatFailsNamesThePartAndLeavesNothingBehind) {
@@ -262,6 +266,14 @@ TEST_F(BundleSiteTest, ARestoreThatFailsNamesThePartAndLeavesNothingBehind) {
   EXPECT_EQ(r1.at("failedPart"), "secrets.sealed");
   EXPECT_NE(std::string(r1.at("error").as_string()).find("mastodon-database-password"), std::string::npos);
   leftBehind(r1);
+  // The same for an app's own secret (Mastodon's SECRET_KEY_BASE, which its nixpkgs module once made on the machine).
+  auto noKeyBase = opened->secrets;
+  noKeyBase.erase("mastodon-secret-key-base");
+  auto r1b = restoreOf(forged("nokeybase", noKeyBase, {}), "nokeybase.example.test");
+  EXPECT_EQ(r1b.at("status"), "failed");
+  EXPECT_EQ(r1b.at("failedPart"), "secrets.sealed");
+  EXPECT_NE(std::string(r1b.at("error").as_string()).find("mastodon-secret-key-base"), std::string::npos);
+  leftBehind(r1b);
 
   // A database dump that does not load: the restore applies, fails at the database's part, and rolls back.
   for (auto& p : opened->manifest.parts)

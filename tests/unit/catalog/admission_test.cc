@@ -134,6 +134,40 @@ TEST(AdmitAdminLogin, TheAppsThatMakeTheirFirstAdministrator) {
   EXPECT_EQ(made, expected);
 }
 
+// A public key is derived from a private key of the same app, of the form it is derived from;
+// a secret made at random names none.
+TEST(AdmitSecrets, APublicKeyNeedsItsPrivateKeyAndOnlyAPublicKeyIsDerived) {
+  using F = secrets::SecretFormat;
+  auto with = [](std::vector<SecretNeed> needs) {
+    App a = mastodon();
+    a.needs.secrets = std::move(needs);
+    return admit(a);
+  };
+  EXPECT_TRUE(with({{"vapid-private-key", F::VapidPrivateKey, "k"},
+                    {"vapid-public-key", F::VapidPublicKey, "k", "vapid-private-key"}})
+                  .ok());
+  EXPECT_TRUE(with({{"pub", F::RsaPublicKey, "k", "priv"}, {"priv", F::RsaPrivateKey, "k"}}).ok());
+  const std::vector<std::vector<SecretNeed>> refused{
+      {{"vapid-public-key", F::VapidPublicKey, "k"}},                           // derived from nothing
+      {{"vapid-public-key", F::VapidPublicKey, "k", "vapid-private-key"}},      // from a secret not listed
+      {{"priv", F::RsaPrivateKey, "k"}, {"pub", F::VapidPublicKey, "k", "priv"}},  // from a key of another form
+      {{"pub", F::VapidPublicKey, "k", "pub"}},                                 // from itself
+      {{"key", F::Hex, "k"}, {"other", F::Hex, "k", "key"}},                    // random, yet derived
+  };
+  for (auto& needs : refused) {
+    auto r = with(needs);
+    ASSERT_FALSE(r.ok()) << needs.back().purpose;
+    EXPECT_EQ(r.error().field, "needs.secrets");
+  }
+  // The catalog's own pairs are admitted, and each public key names its private key.
+  for (auto& app : all())
+    for (auto& need : app.needs.secrets)
+      if (secrets::derivedFrom(need.format)) {
+        EXPECT_FALSE(need.derivedFrom.empty()) << app.id << " " << need.purpose;
+        EXPECT_EQ(secretSpec(app.id + "-" + need.purpose).derivedFrom, app.id + "-" + need.derivedFrom);
+      }
+}
+
 // --- Databases and backup strategy ----------------------------------------
 
 TEST(AdmitDatabases, OnlyPostgresqlAndMysql) {

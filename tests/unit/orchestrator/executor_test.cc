@@ -9,6 +9,7 @@
 #include "orchestrator/expand.hh"
 #include "orchestrator/orchestrator.hh"
 #include "nixos/render.hh"
+#include "secrets/keys.hh"
 #include "store/accounting_store.hh"
 #include "store/state_store.hh"
 #include "support/temp_dir.hh"
@@ -174,6 +175,45 @@ TEST_F(ExecutorTest, TheNixosConfigurationGetsTheRealProvidersOutputsAndSecretsS
   auto again = resolveAttributes(*state_, box, d.id, nixosConfig.attributes);
   ASSERT_TRUE(again);
   EXPECT_EQ(appKey(*again), key);
+}
+
+TEST_F(ExecutorTest, APublicKeyIsMadeFromItsPrivateKeyAndBothAreKept) {
+  const std::string dep = "dep_0000000000000077";
+  auto box = secrets::SecretBox::openOrCreate(dir_.secretKey());
+  auto refs = [](std::initializer_list<const char*> names) {
+    boost::json::object secrets;
+    for (auto* n : names) secrets[n] = boost::json::object{{"secret", n}};
+    return boost::json::object{{"secrets", std::move(secrets)}};
+  };
+  auto clear = [&](const boost::json::object& attrs, const std::string& name) {
+    auto sealed = attrs.at("secrets").at(name).at("sealed").as_string();
+    return box.open(std::string_view(sealed.data(), sealed.size())).value();
+  };
+  // The public key asked for first: its private key is made for it, kept, and the pair matches.
+  auto early = resolveAttributes(*state_, box, dep, refs({"mastodon-vapid-public-key"}));
+  ASSERT_TRUE(early) << early.error().message;
+  const auto kept = state_->sealedSecrets(dep);
+  ASSERT_EQ(kept.count("mastodon-vapid-private-key"), 1u);
+  ASSERT_EQ(kept.count("mastodon-vapid-public-key"), 1u);
+  const std::string vapidPublic = clear(*early, "mastodon-vapid-public-key");
+  EXPECT_EQ(vapidPublic, secrets::vapidPublicKey(box.open(kept.at("mastodon-vapid-private-key")).value()).value());
+
+  // Asked for again with the private key: the same pair (the RSA pair is left to
+  // tests/unit/secrets/keys_test.cc and the restore test).
+  auto both = refs({"mastodon-vapid-private-key", "mastodon-vapid-public-key"});
+  auto resolved = resolveAttributes(*state_, box, dep, both);
+  ASSERT_TRUE(resolved) << resolved.error().message;
+  EXPECT_EQ(clear(*resolved, "mastodon-vapid-public-key"), vapidPublic);
+  EXPECT_EQ(clear(*resolved, "mastodon-vapid-public-key"),
+            secrets::vapidPublicKey(clear(*resolved, "mastodon-vapid-private-key")).value());
+  EXPECT_EQ(state_->sealedSecrets(dep).size(), 2u);
+
+  // A private key that is none (a corrupt row): an error, never a fresh key in its place.
+  const std::string broken = "dep_0000000000000078";
+  state_->sealedSecret(broken, "pixelfed-passport-private-key", [&] { return box.seal("not a key"); });
+  EXPECT_THROW(resolveAttributes(*state_, box, broken, refs({"pixelfed-passport-public-key"})), AbortError);
+  EXPECT_EQ(state_->sealedSecrets(broken).count("pixelfed-passport-public-key"), 0u);
+  EXPECT_EQ(box.open(state_->sealedSecrets(broken).at("pixelfed-passport-private-key")).value(), "not a key");
 }
 
 TEST_F(ExecutorTest, AReferenceWithADefaultIsTheOutputOrTheDefaultWhenTheProviderGivesNone) {

@@ -130,8 +130,17 @@ TEST(ExpandTest, EveryAppSecretAModuleReadsIsMadeByTheControlPlaneAndDelivered) 
   const auto modules = secretFilesTheModulesRead();
   // The modules that once generated secrets on the machine read them from fedihost now.
   const std::map<std::string, std::set<std::string>> expected{
-      {"edumeet", {"media-node-secret"}}, {"hedgedoc", {"session-secret"}}, {"nextcloud", {"admin-password"}},
-      {"owncast", {"admin-password"}},    {"peertube", {"server-secret", "admin-password"}},  {"pixelfed", {"app-key"}},
+      {"edumeet", {"media-node-secret"}},
+      {"forgejo", {"secret-key", "internal-token", "jwt-secret", "lfs-jwt-secret"}},
+      {"hedgedoc", {"session-secret"}},
+      {"mastodon",
+       {"secret-key-base", "otp-secret", "vapid-private-key", "vapid-public-key", "active-record-primary-key",
+        "active-record-deterministic-key", "active-record-derivation-salt"}},
+      {"matrix", {"signing-key"}},
+      {"nextcloud", {"admin-password", "config-secret", "password-salt", "instance-id"}},
+      {"owncast", {"admin-password"}},
+      {"peertube", {"server-secret", "admin-password"}},
+      {"pixelfed", {"app-key", "passport-private-key", "passport-public-key"}},
       {"vikunja", {"jwt-secret"}}};
   EXPECT_EQ(modules, expected);
   for (auto& app : catalog::all()) {
@@ -168,9 +177,27 @@ TEST(ExpandTest, EveryAppSecretAModuleReadsIsMadeByTheControlPlaneAndDelivered) 
 TEST(ExpandTest, EachAppSecretIsGeneratedInTheFormItsAppReads) {
   using secrets::SecretFormat;
   EXPECT_EQ(catalog::secretFormat("pixelfed-app-key"), SecretFormat::Laravel);
-  for (auto name : {"peertube-server-secret", "peertube-admin-password", "hedgedoc-session-secret", "vikunja-jwt-secret", "edumeet-media-node-secret",
-                    "owncast-admin-password", "nextcloud-admin-password", "mastodon-s3-secret-key"})
+  for (auto name : {"peertube-server-secret", "hedgedoc-session-secret", "vikunja-jwt-secret", "edumeet-media-node-secret",
+                    "owncast-admin-password", "nextcloud-admin-password", "mastodon-s3-secret-key",
+                    "forgejo-secret-key", "forgejo-internal-token", "peertube-admin-password"})
     EXPECT_EQ(catalog::secretFormat(name), SecretFormat::Hex) << name;
+  // Mastodon: `rails secret`'s 128 hex digits, `db:encryption:init`'s 32 alphanumerics, a P-256 pair.
+  EXPECT_EQ(catalog::secretFormat("mastodon-secret-key-base"), SecretFormat::LongHex);
+  EXPECT_EQ(catalog::secretFormat("mastodon-otp-secret"), SecretFormat::LongHex);
+  for (auto name : {"mastodon-active-record-primary-key", "mastodon-active-record-deterministic-key",
+                    "mastodon-active-record-derivation-salt", "nextcloud-config-secret", "nextcloud-password-salt"})
+    EXPECT_EQ(catalog::secretFormat(name), SecretFormat::Password) << name;
+  EXPECT_EQ(catalog::secretFormat("mastodon-vapid-private-key"), SecretFormat::VapidPrivateKey);
+  EXPECT_EQ(catalog::secretSpec("mastodon-vapid-public-key").format, SecretFormat::VapidPublicKey);
+  EXPECT_EQ(catalog::secretSpec("mastodon-vapid-public-key").derivedFrom, "mastodon-vapid-private-key");
+  EXPECT_EQ(catalog::secretSpec("mastodon-vapid-private-key").derivedFrom, "");
+  EXPECT_EQ(catalog::secretFormat("forgejo-jwt-secret"), SecretFormat::Base64Url);
+  EXPECT_EQ(catalog::secretFormat("forgejo-lfs-jwt-secret"), SecretFormat::Base64Url);
+  EXPECT_EQ(catalog::secretFormat("nextcloud-instance-id"), SecretFormat::NextcloudInstanceId);
+  EXPECT_EQ(catalog::secretFormat("matrix-signing-key"), SecretFormat::SynapseSigningKey);
+  EXPECT_EQ(catalog::secretFormat("pixelfed-passport-private-key"), SecretFormat::RsaPrivateKey);
+  EXPECT_EQ(catalog::secretSpec("pixelfed-passport-public-key").format, SecretFormat::RsaPublicKey);
+  EXPECT_EQ(catalog::secretSpec("pixelfed-passport-public-key").derivedFrom, "pixelfed-passport-private-key");
   for (auto name : {"pixelfed-database-password", "pixelfed-mail-password", "owncast-database-password"})
     EXPECT_EQ(catalog::secretFormat(name), SecretFormat::Password) << name;
 }
