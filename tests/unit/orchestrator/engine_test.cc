@@ -37,6 +37,10 @@ struct Probe {
   std::atomic<int> readsHeld{0};
   ErrorKind failKind = ErrorKind::Unavailable;
   std::chrono::milliseconds delay{0};
+  /// When > 0, calls wait (up to 10 s) until this many are in flight at once, then the latch opens
+  /// for good: parallelism shown without depending on how fast the machine starts threads.
+  int rendezvous = 0;
+  std::atomic<bool> met{false};
 };
 Probe& probe() {
   static Probe p;
@@ -76,6 +80,11 @@ class ProbeDns final : public providers::DnsProvider {
     int seen = p.maxInFlight.load();
     while (now > seen && !p.maxInFlight.compare_exchange_weak(seen, now)) {
     }
+    if (p.rendezvous > 0) {
+      if (now >= p.rendezvous) p.met = true;
+      for (auto until = std::chrono::steady_clock::now() + 10s; !p.met && std::chrono::steady_clock::now() < until;)
+        std::this_thread::sleep_for(1ms);
+    }
     std::this_thread::sleep_for(p.delay);
     --p.inFlight;
     struct Finished {
@@ -105,6 +114,8 @@ class EngineTest : public ::testing::Test {
     p.readsHeld = 0;
     p.failKind = ErrorKind::Unavailable;
     p.delay = 0ms;
+    p.rendezvous = 0;
+    p.met = false;
     dir_.root = tmp_.path() / "var";
     prepareDataDir(dir_);
     conn_ = store::connect(dir_.stateUrl());
@@ -160,6 +171,7 @@ class EngineTest : public ::testing::Test {
 TEST_F(EngineTest, StepsRunInParallelWithinTheProvidersLimit) {
   writeTarget("probe", R"({"name": "probe", "providers": {"dns-record-set": {"implementation": "probe", "parallelism": 3}}})");
   probe().delay = 30ms;
+  probe().rendezvous = 3;  // the first calls wait for each other: three must be in flight together
   auto d = deployment("social", "probe", {"mastodon", "pixelfed", "peertube", "matrix", "owncast"});
   Orchestrator o(dir_, fast(1, 8));
   o.start();
