@@ -73,6 +73,10 @@ set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://fedihost.example")
 # Shared libraries' packages from dpkg-shlibdeps; adduser and deb-systemd-helper for the maintainer scripts.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
+# What providers run as programs: pg_dump/pg_restore for backups of PostgreSQL databases, ssh for
+# NixOS delivery; the lxc machine provider's tools only where a target uses it.
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "postgresql-client, openssh-client")
+set(CPACK_DEBIAN_PACKAGE_SUGGESTS "lxc, debootstrap, iproute2")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
   ${FEDIHOST_DIST}/debian/postinst ${FEDIHOST_DIST}/debian/prerm ${FEDIHOST_DIST}/debian/postrm
   ${FEDIHOST_DIST}/debian/conffiles)

@@ -155,6 +155,10 @@ TEST_F(PackageInstall, InstallsStartsAsTheUnitWouldAndUpgradesKeepingTheData) {
   r = runInRoot("dpkg-query -W -f='${Depends}' fedihost");
   EXPECT_THAT(r.output, HasSubstr("adduser"));
   EXPECT_THAT(r.output, HasSubstr("libsodium23"));
+  r = runInRoot("dpkg-query -W -f='${Recommends} | ${Suggests}' fedihost");
+  EXPECT_THAT(r.output, HasSubstr("openssh-client"));
+  EXPECT_THAT(r.output, HasSubstr("postgresql-client"));
+  EXPECT_THAT(r.output, HasSubstr("lxc, debootstrap"));
   for (const char* f : {"/usr/bin/fedihost", "/usr/share/fedihost/web/index.html", "/lib/systemd/system/fedihost.service",
                         "/usr/share/fedihost/nix/fedihost-module.nix", "/usr/share/fedihost/nix/default.nix",
                         "/usr/share/man/man1/fedihost.1.gz", "/usr/share/doc/fedihost/copyright"})
