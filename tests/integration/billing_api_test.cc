@@ -225,6 +225,53 @@ TEST_F(BillingApiTest, PricePlansRefuseBadInputNamingTheField) {
   EXPECT_EQ(body(admin_->get(orgPath("/price-plan"))).at("plan"), nullptr);
 }
 
+TEST_F(BillingApiTest, ThePlanOfADeploymentSaysWhatItWillCostAMonth) {
+  auto d = admin_->post(orgPath("/deployments"),
+                        R"({"name":"social","domain":"social.example.test","apps":[{"app":"mastodon"}]})");
+  ASSERT_EQ(d.status, 201) << d.body;
+  const std::string plan = "/api/v1/deployments/" + str(body(d), "id") + "/plan";
+  // No price plan: no estimate (the panel says to ask the provider).
+  auto none = admin_->get(plan);
+  ASSERT_EQ(none.status, 200) << none.body;
+  EXPECT_EQ(body(none).at("monthlyEstimate"), nullptr);
+
+  createPlan();  // EUR, VAT 19 %, base fee 10.00 and 1 vCPU included (neither in an estimate)
+  auto expectEstimate = [&](const json::value& planned) {
+    auto& e = planned.at("monthlyEstimate");
+    ASSERT_TRUE(e.is_object()) << planned;
+    EXPECT_EQ(str(e, "currency"), "EUR");
+    EXPECT_EQ(str(e, "plan"), "Standard");
+    EXPECT_EQ(str(e, "basis"), "730 hours of the resources this deployment will have once applied");
+    // A 2 vCPU, 4 GiB, 40 GiB machine, a database and an IP address a month:
+    // 2 × 5.00 + 4 × 2.00 + 40 × 0.10 + 1.00 + 3.00 = 26.00, VAT 4.94, total 30.94.
+    json::array lines{
+        json::object{{"what", "vCPUs"}, {"quantity", "2.0000"}, {"unit", "vCPU-months"}, {"amountMinor", 1000}},
+        json::object{{"what", "RAM (GiB)"}, {"quantity", "4.0000"}, {"unit", "GiB-RAM-months"}, {"amountMinor", 800}},
+        json::object{{"what", "Disk (GiB)"}, {"quantity", "40.0000"}, {"unit", "disk GiB-months"}, {"amountMinor", 400}},
+        json::object{{"what", "Databases"}, {"quantity", "1.0000"}, {"unit", "database-months"}, {"amountMinor", 100}},
+        json::object{{"what", "IP addresses"}, {"quantity", "1.0000"}, {"unit", "IP-months"}, {"amountMinor", 300}},
+    };
+    EXPECT_EQ(e.at("lines"), lines) << e;
+    EXPECT_EQ(e.at("subtotalMinor"), 2600) << e;
+    EXPECT_EQ(e.at("vatMinor"), 494) << e;
+    EXPECT_EQ(e.at("totalMinor"), 3094) << e;
+  };
+  expectEstimate(body(admin_->get(plan)));
+  auto saved = admin_->post(plan, R"({"save":true})");
+  ASSERT_EQ(saved.status, 201) << saved.body;
+  expectEstimate(body(saved));
+  expectEstimate(body(admin_->get(saved.headers.at("location"))));
+  // Applied, nothing changes any more: the estimate is of what exists, not of what changes.
+  ASSERT_EQ(admin_->post("/api/v1/deployments/" + str(body(d), "id") + "/apply").status, 202);
+  server_.orchestrator().waitIdle();
+  auto after = body(admin_->get(plan));
+  EXPECT_EQ(after.at("empty"), true) << after;
+  expectEstimate(after);
+  // Another organisation's deployment: 404, estimate or not.
+  EXPECT_EQ(outsider_->get(plan).status, 404);
+  EXPECT_EQ(outsider_->post(plan).status, 404);
+}
+
 TEST_F(BillingApiTest, AppliedResourcesAreMeteredByTheExecutor) {
   auto d = op_->post(orgPath("/deployments"),
                         R"({"name":"social","domain":"social.example.test","apps":[{"app":"mastodon"}]})");
