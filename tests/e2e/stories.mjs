@@ -323,8 +323,9 @@ async function teacherGetsPeerTube({ base, person, saveScreenshot }) {
   const ips = planned.body.actions.filter((a) => a.resource.kind === 'ip-address' && a.action !== 'delete').length;
   const totalMinor = machine.cpu * 500 + (machine.memoryMiB / 1024) * 200 + ips * 300;
   const euros = (totalMinor / 100).toFixed(2);
-  await expectText(page.locator('#plan-estimate-total'), new RegExp(`^About €${euros.replace('.', '\\.')} a month$`), 'the price per month');
+  const shown = await expectText(page.locator('#plan-estimate-total'), new RegExp(`^About €${euros.replace('.', '\\.')} a month$`), 'the price per month');
   await expectText(page.locator('#plan-estimate table'), new RegExp(`vCPUs\\s+${machine.cpu} vCPU-months\\s+€${(machine.cpu * 5).toFixed(2).replace('.', '\\.')}`), 'the vCPU line');
+  log(`the plan review says: ${shown}`);
   if ((await page.locator('#plan-estimate tr').count()) < 2) fail('the estimate has fewer than two lines');
   if (!(await page.locator('#plan-estimate').isVisible()) || !(await page.locator('#apply').isEnabled()))
     fail('the price is not on screen while Apply waits for her');
