@@ -226,8 +226,9 @@ TEST_F(BillingApiTest, PricePlansRefuseBadInputNamingTheField) {
 }
 
 TEST_F(BillingApiTest, ThePlanOfADeploymentSaysWhatItWillCostAMonth) {
-  auto d = admin_->post(orgPath("/deployments"),
-                        R"({"name":"social","domain":"social.example.test","apps":[{"app":"mastodon"}]})");
+  // The operator creates it (a customer may only use a verified domain); the customer admin reviews it.
+  auto d = op_->post(orgPath("/deployments"),
+                     R"({"name":"social","domain":"social.example.test","apps":[{"app":"mastodon"}]})");
   ASSERT_EQ(d.status, 201) << d.body;
   const std::string plan = "/api/v1/deployments/" + str(body(d), "id") + "/plan";
   // No price plan: no estimate (the panel says to ask the provider).
@@ -242,19 +243,27 @@ TEST_F(BillingApiTest, ThePlanOfADeploymentSaysWhatItWillCostAMonth) {
     EXPECT_EQ(str(e, "currency"), "EUR");
     EXPECT_EQ(str(e, "plan"), "Standard");
     EXPECT_EQ(str(e, "basis"), "730 hours of the resources this deployment will have once applied");
-    // A 2 vCPU, 4 GiB, 40 GiB machine, a database and an IP address a month:
-    // 2 × 5.00 + 4 × 2.00 + 40 × 0.10 + 1.00 + 3.00 = 26.00, VAT 4.94, total 30.94.
+    // Mastodon's machine (2 vCPU, 4 GiB RAM, 20 GiB disk), its bucket, database, mail account, IP
+    // address and two published names, a month: units the plan does not price are there at 0.
+    // 2 × 5.00 + 4 × 2.00 + 20 × 0.10 + 1.00 + 3.00 = 24.00; VAT 19 % = 4.56; total 28.56.
+    auto line = [](const char* what, const char* q, const char* unit, std::int64_t amount) {
+      return json::object{{"what", what}, {"quantity", q}, {"unit", unit}, {"amountMinor", amount}};
+    };
     json::array lines{
-        json::object{{"what", "vCPUs"}, {"quantity", "2.0000"}, {"unit", "vCPU-months"}, {"amountMinor", 1000}},
-        json::object{{"what", "RAM (GiB)"}, {"quantity", "4.0000"}, {"unit", "GiB-RAM-months"}, {"amountMinor", 800}},
-        json::object{{"what", "Disk (GiB)"}, {"quantity", "40.0000"}, {"unit", "disk GiB-months"}, {"amountMinor", 400}},
-        json::object{{"what", "Databases"}, {"quantity", "1.0000"}, {"unit", "database-months"}, {"amountMinor", 100}},
-        json::object{{"what", "IP addresses"}, {"quantity", "1.0000"}, {"unit", "IP-months"}, {"amountMinor", 300}},
+        line("Machines", "1.0000", "machine-months", 0),
+        line("vCPUs", "2.0000", "vCPU-months", 1000),
+        line("RAM (GiB)", "4.0000", "GiB-RAM-months", 800),
+        line("Disk (GiB)", "20.0000", "disk GiB-months", 200),
+        line("Buckets", "1.0000", "bucket-months", 0),
+        line("Databases", "1.0000", "database-months", 100),
+        line("Mail accounts", "1.0000", "mail-account-months", 0),
+        line("IP addresses", "1.0000", "IP-months", 300),
+        line("Certificates", "2.0000", "certificate-months", 0),
     };
     EXPECT_EQ(e.at("lines"), lines) << e;
-    EXPECT_EQ(e.at("subtotalMinor"), 2600) << e;
-    EXPECT_EQ(e.at("vatMinor"), 494) << e;
-    EXPECT_EQ(e.at("totalMinor"), 3094) << e;
+    EXPECT_EQ(e.at("subtotalMinor"), 2400) << e;
+    EXPECT_EQ(e.at("vatMinor"), 456) << e;
+    EXPECT_EQ(e.at("totalMinor"), 2856) << e;
   };
   expectEstimate(body(admin_->get(plan)));
   auto saved = admin_->post(plan, R"({"save":true})");
