@@ -38,11 +38,18 @@ Result<Usage> usageOf(store::BillingStore& store, const std::string& organisatio
 
 namespace {
 
-Result<Statement> compute(store::BillingStore& store, const std::string& organisation, Seconds start) {
+/// The organisation's price plan, if it has one; a plan assigned but missing is an internal error.
+std::optional<store::PricePlan> assignedPlan(store::BillingStore& store, const std::string& organisation) {
   auto planId = store.planOf(organisation);
-  if (!planId) return Error::conflict("the organisation has no price plan: an operator assigns one first", "plan");
+  if (!planId) return std::nullopt;
   auto plan = store.getPlan(*planId);
   if (!plan) throw AbortError({ErrorKind::Internal, "the organisation's price plan " + *planId + " is missing", {}});
+  return std::move(plan.value());
+}
+
+Result<Statement> compute(store::BillingStore& store, const std::string& organisation, Seconds start) {
+  auto plan = assignedPlan(store, organisation);
+  if (!plan) return Error::conflict("the organisation has no price plan: an operator assigns one first", "plan");
   auto usage = usageOf(store, organisation, start, nextMonth(start), Step::Month);
   if (!usage) return usage.error();
   return computeStatement(organisation, start, *plan, usage->total, store.adjustments(organisation, formatMonth(start)));
@@ -72,6 +79,16 @@ Result<Statement> statementOf(store::BillingStore& store, const std::string& org
   s->closedAt = clock::nowRfc3339();
   auto stored = store.storeStatement({organisation, month, boost::json::serialize(toJson(*s)), s->closedAt});
   return fromStored(stored);
+}
+
+std::optional<MonthlyEstimate> estimateOf(store::BillingStore& store, const std::string& organisation,
+                                          const std::vector<Resource>& resources) {
+  auto plan = assignedPlan(store, organisation);
+  if (!plan) return std::nullopt;
+  Quantities total;
+  for (auto& r : resources)
+    for (auto& [key, q] : quantitiesOf(r)) total[key] += q;
+  return estimateMonthly(*plan, total);
 }
 
 int closeMonths(store::BillingStore& store, const std::string& organisation, Seconds since) {

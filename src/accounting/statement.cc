@@ -117,6 +117,33 @@ std::string formatMoney(std::int64_t minor, int digits) {
   return decimal(minor, scale, digits);
 }
 
+std::vector<StatementLine> usageLines(const store::PricePlan& plan, const Totals& usage, std::int64_t periodSeconds) {
+  std::vector<StatementLine> lines;
+  for (auto& u : units()) {
+    auto it = usage.quantitySeconds.find(std::string(u.quantity));
+    if (it == usage.quantitySeconds.end() || it->second == 0) continue;
+    const std::int64_t used = it->second;  // quantity-seconds
+    auto price = plan.prices.count(std::string(u.key)) ? plan.prices.at(std::string(u.key)) : 0;
+    auto included = plan.included.count(std::string(u.key)) ? plan.included.at(std::string(u.key)) : 0;
+    const __int128 perMonth = static_cast<__int128>(u.divisor) * periodSeconds;  // quantity-seconds of one unit-month
+    const __int128 includedQs = included * perMonth;
+    const __int128 billable = std::max<__int128>(0, used - includedQs);
+    StatementLine l;
+    l.kind = "usage";
+    l.unit = u.key;
+    l.description = std::string(u.description) + ": " + hoursText(used, u.divisor) + " " + std::string(u.hours);
+    if (included > 0) l.description += ", " + std::to_string(included) + " " + unitMonths(u.hours) + " included";
+    l.quantity = decimal(billable, perMonth, 4);
+    l.quantityUnit = unitMonths(u.hours);
+    l.unitPrice = price;
+    // Exact: billable × price / perMonth, rounded half up once.
+    __int128 n = billable * price;
+    l.amount = static_cast<std::int64_t>((n * 2 + perMonth) / (perMonth * 2));
+    lines.push_back(std::move(l));
+  }
+  return lines;
+}
+
 Statement computeStatement(const std::string& organisation, Seconds start, const store::PricePlan& plan,
                            const Totals& usage, const std::vector<store::Adjustment>& adjustments) {
   Statement s;
@@ -134,34 +161,31 @@ Statement computeStatement(const std::string& organisation, Seconds start, const
 
   if (plan.baseFee != 0)
     s.lines.push_back({"base", "", "Base fee (" + plan.name + ")", "1", "month", plan.baseFee, plan.baseFee});
-  for (auto& u : units()) {
-    auto it = usage.quantitySeconds.find(std::string(u.quantity));
-    if (it == usage.quantitySeconds.end() || it->second == 0) continue;
-    const std::int64_t used = it->second;  // quantity-seconds
-    auto price = plan.prices.count(std::string(u.key)) ? plan.prices.at(std::string(u.key)) : 0;
-    auto included = plan.included.count(std::string(u.key)) ? plan.included.at(std::string(u.key)) : 0;
-    const __int128 perMonth = static_cast<__int128>(u.divisor) * monthSeconds;  // quantity-seconds of one unit-month
-    const __int128 includedQs = included * perMonth;
-    const __int128 billable = std::max<__int128>(0, used - includedQs);
-    StatementLine l;
-    l.kind = "usage";
-    l.unit = u.key;
-    l.description = std::string(u.description) + ": " + hoursText(used, u.divisor) + " " + std::string(u.hours);
-    if (included > 0) l.description += ", " + std::to_string(included) + " " + unitMonths(u.hours) + " included";
-    l.quantity = decimal(billable, perMonth, 4);
-    l.quantityUnit = unitMonths(u.hours);
-    l.unitPrice = price;
-    // Exact: billable × price / perMonth, rounded half up once.
-    __int128 n = billable * price;
-    l.amount = static_cast<std::int64_t>((n * 2 + perMonth) / (perMonth * 2));
-    s.lines.push_back(std::move(l));
-  }
+  for (auto& l : usageLines(plan, usage, monthSeconds)) s.lines.push_back(std::move(l));
   for (auto& a : adjustments)
     s.lines.push_back({"adjustment", "", a.description, "1", "adjustment", a.amount, a.amount});
   for (auto& l : s.lines) s.subtotal += l.amount;
   s.vat = mulDivRound(s.subtotal, s.vatBasisPoints, 10000);
   s.total = s.subtotal + s.vat;
   return s;
+}
+
+MonthlyEstimate estimateMonthly(const store::PricePlan& plan, const Quantities& quantities) {
+  MonthlyEstimate e;
+  e.planName = plan.name;
+  e.currency = plan.currency;
+  e.digits = currencyDigits(plan.currency).value_or(2);
+  // The quantities held for the whole period, priced as a statement prices a period of that length:
+  // one unit-month per unit. Included quantities are the organisation's, shared by its deployments.
+  store::PricePlan unitPrices = plan;
+  unitPrices.included.clear();
+  Totals held;
+  for (auto& [key, q] : quantities) held.quantitySeconds[key] = q * kEstimateSeconds;
+  e.lines = usageLines(unitPrices, held, kEstimateSeconds);
+  for (auto& l : e.lines) e.subtotal += l.amount;
+  e.vat = mulDivRound(e.subtotal, plan.vatBasisPoints, 10000);
+  e.total = e.subtotal + e.vat;
+  return e;
 }
 
 json::object toJson(const Statement& s) {
@@ -189,6 +213,25 @@ json::object toJson(const Statement& s) {
           {"vatRate", s.vatBasisPoints},
           {"vat", s.vat},
           {"total", s.total}};
+}
+
+json::object toJson(const MonthlyEstimate& e) {
+  json::array lines;
+  for (auto& l : e.lines) {
+    const Unit* u = findUnit(l.unit);
+    lines.push_back(json::object{{"what", u ? std::string(u->description) : l.unit},
+                                 {"quantity", l.quantity},
+                                 {"unit", l.quantityUnit},
+                                 {"amountMinor", l.amount}});
+  }
+  return {{"currency", e.currency},
+          {"currencyDigits", e.digits},
+          {"totalMinor", e.total},
+          {"subtotalMinor", e.subtotal},
+          {"vatMinor", e.vat},
+          {"lines", std::move(lines)},
+          {"plan", e.planName},
+          {"basis", "730 hours of the resources this deployment will have once applied"}};
 }
 
 Result<Statement> statementFromJson(const json::value& v) {

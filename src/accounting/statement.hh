@@ -59,6 +59,31 @@ struct Statement {
 Statement computeStatement(const std::string& organisation, Seconds monthStart, const store::PricePlan& plan,
                            const Totals& usage, const std::vector<store::Adjustment>& adjustments);
 
+/// The usage lines of `usage` priced by `plan` for a period of `periodSeconds`: one line per metered
+/// unit used, the usage beyond the plan's included quantity pro rata of one unit-month per period.
+/// Statements and estimates price with this one function.
+std::vector<StatementLine> usageLines(const store::PricePlan& plan, const Totals& usage, std::int64_t periodSeconds);
+
+/// The period of a monthly estimate: 730 hours (a year's 8,760 hours over 12).
+inline constexpr std::int64_t kEstimateSeconds = 730 * 3600;
+
+/// What resources cost a month: their quantities held for kEstimateSeconds, priced by usageLines.
+struct MonthlyEstimate {
+  std::string planName;
+  std::string currency;
+  int digits = 2;
+  std::vector<StatementLine> lines;
+  std::int64_t subtotal = 0, vat = 0, total = 0;
+};
+
+/// The monthly estimate of `quantities` (summed over the resources that will exist) under `plan`,
+/// at its unit prices and VAT: not its base fee, nor its included quantities (both are the
+/// organisation's, whatever its deployments).
+MonthlyEstimate estimateMonthly(const store::PricePlan& plan, const Quantities& quantities);
+/// {currency, currencyDigits, totalMinor, subtotalMinor, vatMinor, lines: [{what, quantity, unit,
+/// amountMinor}], plan, basis}.
+boost::json::object toJson(const MonthlyEstimate& e);
+
 boost::json::object toJson(const Statement& s);
 /// The inverse of toJson (for a stored statement); Invalid when `v` is not one.
 Result<Statement> statementFromJson(const boost::json::value& v);

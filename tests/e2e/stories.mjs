@@ -275,6 +275,13 @@ async function teacherGetsPeerTube({ base, person, saveScreenshot }) {
   await op.page.waitForURL((u) => !u.pathname.startsWith('/login'), { timeout: 10_000 });
   const org = await call(op.page, 'POST', '/organisations', { name: 'hillside-school', displayName: 'Hillside School' });
   if (org.status !== 201) fail(`creating the school: ${org.status} ${JSON.stringify(org.body)}`);
+  // The provider prices what schools use (as in billing_journey): Mariam sees the price before applying.
+  const pricePlan = await call(op.page, 'POST', '/price-plans', {
+    name: 'Schools', currency: 'EUR', baseFee: 0, vatRate: 0, prices: { vcpu: 500, ram_gib: 200, ip_address: 300 }, included: {},
+  });
+  if (pricePlan.status !== 201) fail(`creating the price plan: ${pricePlan.status} ${JSON.stringify(pricePlan.body)}`);
+  const given = await call(op.page, 'PUT', `/organisations/${org.body.id}/price-plan`, { plan: pricePlan.body.id });
+  if (given.status !== 200) fail(`giving the price plan: ${given.status} ${JSON.stringify(given.body)}`);
   const MARIAM = { name: 'Mariam', email: 'mariam@hillside.example', password: 'seven purple kites over the harbour' };
   const { page } = await invitedAdmin(person, base, op, org.body, MARIAM);
 
@@ -307,6 +314,21 @@ async function teacherGetsPeerTube({ base, person, saveScreenshot }) {
   log('she reviews the plan, applies it and watches the progress');
   await page.locator('#review-plan').click();
   await expectText(page.locator('#plan-summary'), /\d+ to create/, 'the plan');
+  log('before applying, she sees what it will cost a month');
+  // The machine PeerTube will have, from the plan (not from the estimate): vCPUs at €5.00, GiB of RAM at €2.00.
+  const depId = new URL(page.url()).pathname.split('/').pop();
+  const planned = await call(page, 'GET', `/deployments/${depId}/plan`);
+  const machine = planned.body.actions.find((a) => a.resource.kind === 'machine')?.resource.attributes;
+  if (!machine) fail(`the plan has no machine: ${JSON.stringify(planned.body)}`);
+  const ips = planned.body.actions.filter((a) => a.resource.kind === 'ip-address' && a.action !== 'delete').length;
+  const totalMinor = machine.cpu * 500 + (machine.memoryMiB / 1024) * 200 + ips * 300;
+  const euros = (totalMinor / 100).toFixed(2);
+  const shown = await expectText(page.locator('#plan-estimate-total'), new RegExp(`^About €${euros.replace('.', '\\.')} a month$`), 'the price per month');
+  await expectText(page.locator('#plan-estimate table'), new RegExp(`vCPUs\\s+${machine.cpu} vCPU-months\\s+€${(machine.cpu * 5).toFixed(2).replace('.', '\\.')}`), 'the vCPU line');
+  log(`the plan review says: ${shown}`);
+  if ((await page.locator('#plan-estimate tr').count()) < 2) fail('the estimate has fewer than two lines');
+  if (!(await page.locator('#plan-estimate').isVisible()) || !(await page.locator('#apply').isEnabled()))
+    fail('the price is not on screen while Apply waits for her');
   await page.locator('#apply').click();
   await page.locator('#run-progress').waitFor({ timeout: 10_000 });
   await page.locator('#run-progress[data-status="succeeded"], #run-progress[data-status="failed"]').waitFor({ timeout: 45_000 });
@@ -339,7 +361,6 @@ async function teacherGetsPeerTube({ base, person, saveScreenshot }) {
   if (JSON.stringify(audit.body).includes(value)) fail('the audit log holds the password');
   await card.scrollIntoViewIfNeeded();
   await saveScreenshot(page);
-  pending('issue 14: the price per month before confirming');
 }
 
 const STORIES = {

@@ -225,6 +225,62 @@ TEST_F(BillingApiTest, PricePlansRefuseBadInputNamingTheField) {
   EXPECT_EQ(body(admin_->get(orgPath("/price-plan"))).at("plan"), nullptr);
 }
 
+TEST_F(BillingApiTest, ThePlanOfADeploymentSaysWhatItWillCostAMonth) {
+  // The operator creates it (a customer may only use a verified domain); the customer admin reviews it.
+  auto d = op_->post(orgPath("/deployments"),
+                     R"({"name":"social","domain":"social.example.test","apps":[{"app":"mastodon"}]})");
+  ASSERT_EQ(d.status, 201) << d.body;
+  const std::string plan = "/api/v1/deployments/" + str(body(d), "id") + "/plan";
+  // No price plan: no estimate (the panel says to ask the provider).
+  auto none = admin_->get(plan);
+  ASSERT_EQ(none.status, 200) << none.body;
+  EXPECT_EQ(body(none).at("monthlyEstimate"), nullptr);
+
+  createPlan();  // EUR, VAT 19 %, base fee 10.00 and 1 vCPU included (neither in an estimate)
+  auto expectEstimate = [&](const json::value& planned) {
+    auto& e = planned.at("monthlyEstimate");
+    ASSERT_TRUE(e.is_object()) << planned;
+    EXPECT_EQ(str(e, "currency"), "EUR");
+    EXPECT_EQ(str(e, "plan"), "Standard");
+    EXPECT_EQ(str(e, "basis"), "730 hours of the resources this deployment will have once applied");
+    // Mastodon's machine (2 vCPU, 4 GiB RAM, 20 GiB disk), its bucket, database, mail account, IP
+    // address and two published names, a month: units the plan does not price are there at 0.
+    // 2 × 5.00 + 4 × 2.00 + 20 × 0.10 + 1.00 + 3.00 = 24.00; VAT 19 % = 4.56; total 28.56.
+    auto line = [](const char* what, const char* q, const char* unit, std::int64_t amount) {
+      return json::object{{"what", what}, {"quantity", q}, {"unit", unit}, {"amountMinor", amount}};
+    };
+    json::array lines{
+        line("Machines", "1.0000", "machine-months", 0),
+        line("vCPUs", "2.0000", "vCPU-months", 1000),
+        line("RAM (GiB)", "4.0000", "GiB-RAM-months", 800),
+        line("Disk (GiB)", "20.0000", "disk GiB-months", 200),
+        line("Buckets", "1.0000", "bucket-months", 0),
+        line("Databases", "1.0000", "database-months", 100),
+        line("Mail accounts", "1.0000", "mail-account-months", 0),
+        line("IP addresses", "1.0000", "IP-months", 300),
+        line("Certificates", "2.0000", "certificate-months", 0),
+    };
+    EXPECT_EQ(e.at("lines"), lines) << e;
+    EXPECT_EQ(e.at("subtotalMinor"), 2400) << e;
+    EXPECT_EQ(e.at("vatMinor"), 456) << e;
+    EXPECT_EQ(e.at("totalMinor"), 2856) << e;
+  };
+  expectEstimate(body(admin_->get(plan)));
+  auto saved = admin_->post(plan, R"({"save":true})");
+  ASSERT_EQ(saved.status, 201) << saved.body;
+  expectEstimate(body(saved));
+  expectEstimate(body(admin_->get(saved.headers.at("location"))));
+  // Applied, nothing changes any more: the estimate is of what exists, not of what changes.
+  ASSERT_EQ(admin_->post("/api/v1/deployments/" + str(body(d), "id") + "/apply").status, 202);
+  server_.orchestrator().waitIdle();
+  auto after = body(admin_->get(plan));
+  EXPECT_EQ(after.at("empty"), true) << after;
+  expectEstimate(after);
+  // Another organisation's deployment: 404, estimate or not.
+  EXPECT_EQ(outsider_->get(plan).status, 404);
+  EXPECT_EQ(outsider_->post(plan).status, 404);
+}
+
 TEST_F(BillingApiTest, AppliedResourcesAreMeteredByTheExecutor) {
   auto d = op_->post(orgPath("/deployments"),
                         R"({"name":"social","domain":"social.example.test","apps":[{"app":"mastodon"}]})");

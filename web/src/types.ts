@@ -350,6 +350,20 @@ export interface Plan {
   summary: Partial<Record<ActionKind, number>>;
   /** The settings that change, named by their labels. */
   settingChanges?: SettingChange[];
+  /** What the deployment will cost a month once applied; null when no price plan is assigned. */
+  monthlyEstimate?: MonthlyEstimate | null;
+}
+
+/** The price per month of what a deployment will have once applied (docs/billing.md). */
+export interface MonthlyEstimate {
+  currency: string;
+  currencyDigits: number;
+  totalMinor: number;
+  subtotalMinor: number;
+  vatMinor: number;
+  lines: { what: string; quantity: string; unit: string; amountMinor: number }[];
+  plan: string;
+  basis: string;
 }
 
 /** A plan kept to be applied exactly as reviewed (POST …/plan {"save": true}). */

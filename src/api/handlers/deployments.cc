@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <set>
+#include "accounting/billing.hh"
 #include "aaa/auth.hh"
 #include "api/handlers/domains.hh"
 #include "api/handlers/handlers.hh"
@@ -15,6 +16,7 @@
 #include "orchestrator/expand.hh"
 #include "orchestrator/orchestrator.hh"
 #include "orchestrator/planner.hh"
+#include "store/billing_store.hh"
 #include "store/job_store.hh"
 #include "store/state_store.hh"
 
@@ -89,7 +91,21 @@ boost::json::object deploymentJson(RequestContext& ctx, const Deployment& d) {
 
 /// A plan's JSON naming the settings that change: the machine configuration's update
 /// says which ("Mastodon: maximum post length 500 → 1000"), and "settingChanges" lists them.
-boost::json::object planJson(RequestContext& ctx, const Deployment& d, boost::json::object planned) {
+/// What the resources that will exist once the actions are applied cost a month under the
+/// organisation's price plan (docs/billing.md); null when it has none.
+boost::json::value monthlyEstimate(RequestContext& ctx, const Deployment& d, const std::vector<PlanAction>& actions) {
+  std::vector<Resource> after;
+  for (auto& a : actions)
+    if (a.action != ActionKind::Delete) after.push_back(a.resource);
+  store::BillingStore billing(ctx.app.accounting.connection());
+  auto e = accounting::estimateOf(billing, d.organisation, after);
+  if (!e) return nullptr;
+  return accounting::toJson(*e);
+}
+
+boost::json::object planJson(RequestContext& ctx, const Deployment& d, const std::vector<PlanAction>& actions,
+                             boost::json::object planned) {
+  planned["monthlyEstimate"] = monthlyEstimate(ctx, d, actions);
   auto changes = settingChanges(d, ctx.app.state.recordedResources(d.id));
   if (!changes.empty()) {
     std::string text;
@@ -243,7 +259,8 @@ Response deleteDeployment(RequestContext& ctx) {
 
 Response getPlan(RequestContext& ctx) {
   auto d = liveDeployment(ctx);
-  return json(200, planJson(ctx, d, mapping::toJson(ctx.app.orchestrator.planFor(ctx.app.state, d))));
+  auto plan = ctx.app.orchestrator.planFor(ctx.app.state, d);
+  return json(200, planJson(ctx, d, plan.actions, mapping::toJson(plan)));
 }
 
 Response postPlan(RequestContext& ctx) {
@@ -254,10 +271,13 @@ Response postPlan(RequestContext& ctx) {
     if (!v->is_bool()) throw AbortError(Error::malformed("save", "save must be true or false"));
     save = v->get_bool();
   }
-  if (!save) return json(200, planJson(ctx, d, mapping::toJson(ctx.app.orchestrator.planFor(ctx.app.state, d))));
+  if (!save) {
+    auto plan = ctx.app.orchestrator.planFor(ctx.app.state, d);
+    return json(200, planJson(ctx, d, plan.actions, mapping::toJson(plan)));
+  }
   auto saved = ctx.app.orchestrator.savePlan(ctx.app.state, d);
   Plan p{d.id, saved.actions};
-  auto r = json(201, planJson(ctx, d, mapping::toJson(saved, p)));
+  auto r = json(201, planJson(ctx, d, saved.actions, mapping::toJson(saved, p)));
   r.headers["location"] = "/api/v1/deployments/" + d.id + "/plans/" + saved.id;
   return r;
 }
@@ -266,7 +286,9 @@ Response getSavedPlan(RequestContext& ctx) {
   auto d = ctx.app.state.getDeployment(ctx.param("id")).orThrow();
   auto saved = ctx.app.state.getSavedPlan(ctx.param("plan")).orThrow();
   if (saved.deployment != d.id) throw AbortError(Error::notFound("no saved plan " + saved.id + " for " + d.id));
-  return json(200, mapping::toJson(saved, Plan{d.id, saved.actions}));
+  auto o = mapping::toJson(saved, Plan{d.id, saved.actions});
+  o["monthlyEstimate"] = monthlyEstimate(ctx, d, saved.actions);
+  return json(200, o);
 }
 
 Response postApply(RequestContext& ctx) {

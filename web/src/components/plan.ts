@@ -1,6 +1,7 @@
 // A plan (POST /deployments/{id}/plan) as a readable list grouped by action.
+import { money } from '../billing';
 import { h } from '../dom';
-import type { App, Plan, PlanAction } from '../types';
+import type { App, MonthlyEstimate, Plan, PlanAction } from '../types';
 import { ACTION_HEADING, ACTION_ICON, describeAction } from '../words';
 
 const ORDER = ['create', 'replace', 'update', 'delete', 'noop'];
@@ -29,6 +30,41 @@ export function summaryText(plan: Plan): string {
   return parts.length ? parts.join(' · ') : 'Nothing to do';
 }
 
+const SYMBOL: Record<string, string> = { EUR: '€', USD: '$', GBP: '£' };
+
+/** "€12.34" (or "CHF 12.34" for a currency without a symbol here). */
+function price(minor: number, e: MonthlyEstimate): string {
+  return (SYMBOL[e.currency] ?? `${e.currency} `) + money(minor, e.currencyDigits);
+}
+
+/** "2.0000" → "2", "0.5000" → "0.5". */
+function quantity(q: string): string {
+  return q.includes('.') ? q.replace(/0+$/, '').replace(/\.$/, '') : q;
+}
+
+/** The price per month before she applies: a total and its lines, or why there is none. */
+export function renderEstimate(e: MonthlyEstimate | null | undefined): HTMLElement | null {
+  if (e === undefined) return null; // an older server
+  if (e === null)
+    return h('p', { class: 'plan-estimate muted', id: 'plan-estimate', 'data-estimate': 'none' }, 'No price plan is assigned: ask your provider.');
+  const row = (what: string, qty: string, amount: number, cls?: string) =>
+    h('tr', { class: cls ?? null }, h('td', null, what), h('td', null, qty), h('td', { class: 'n' }, price(amount, e)));
+  return h(
+    'section',
+    { class: 'plan-estimate', id: 'plan-estimate', 'data-total': String(e.totalMinor) },
+    h('p', null, h('strong', { id: 'plan-estimate-total' }, `About ${price(e.totalMinor, e)} a month`), ` (price plan ${e.plan}${e.vatMinor ? ', VAT included' : ''})`),
+    h(
+      'table',
+      { class: 'estimate-lines small' },
+      h('tbody', null, [
+        ...e.lines.map((l) => row(l.what, `${quantity(l.quantity)} ${l.unit}`, l.amountMinor)),
+        e.vatMinor ? row('VAT', '', e.vatMinor, 'vat') : null,
+      ]),
+    ),
+    h('p', { class: 'muted small' }, `Based on ${e.basis}.`),
+  );
+}
+
 export function renderPlan(plan: Plan, catalog: App[]): HTMLElement {
   const changes = plan.actions.filter((a) => a.action !== 'noop');
   const groups = [...new Set([...ORDER, ...plan.actions.map((a) => a.action)])]
@@ -44,6 +80,7 @@ export function renderPlan(plan: Plan, catalog: App[]): HTMLElement {
       h('strong', null, changes.length ? 'What Apply will do: ' : 'Everything is up to date. '),
       summaryText(plan),
     ),
+    renderEstimate(plan.monthlyEstimate),
     plan.settingChanges?.length
       ? h(
           'section',
