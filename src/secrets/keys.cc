@@ -1,5 +1,7 @@
 #include "secrets/keys.hh"
 
+#include "secrets/openssl_handles.hh"
+
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -15,19 +17,7 @@
 namespace fedihost::secrets {
 namespace {
 
-// RAII for the OpenSSL handles used here.
-template <class T, void (*F)(T*)>
-struct Deleter {
-  void operator()(T* p) const {
-    if (p) F(p);
-  }
-};
-using Bio = std::unique_ptr<BIO, Deleter<BIO, BIO_free_all>>;
-using SecretBn = std::unique_ptr<BIGNUM, Deleter<BIGNUM, BN_clear_free>>;
-using BnCtx = std::unique_ptr<BN_CTX, Deleter<BN_CTX, BN_CTX_free>>;
-using EcGroup = std::unique_ptr<EC_GROUP, Deleter<EC_GROUP, EC_GROUP_free>>;
-using EcPoint = std::unique_ptr<EC_POINT, Deleter<EC_POINT, EC_POINT_clear_free>>;
-using Pkey = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY, EVP_PKEY_free>>;
+using namespace ossl;
 
 [[noreturn]] void fail(const std::string& message) { throw AbortError({ErrorKind::Internal, message, {}}); }
 
