@@ -78,19 +78,46 @@ int verifyFile(const std::string& file, const bundle::BundleKey& key, bool quiet
   return 0;
 }
 
-void addVerify(CLI::App* parent, const char* help) {
+/// Verifies a stored backup on the server (a job: the server reads the bundle where it is kept):
+/// 0 when intact, 2 naming the part at fault.
+int verifyBackup(const Common& common, const std::string& backupId, bool quiet) {
+  auto c = connect(common);
+  const bool asJson = common.output == "json";
+  auto job = followJob(*c, expectOk(c->post("/api/v1/backups/" + pathSegment(backupId) + "/verify", "{}")),
+                       quiet || asJson, "bundles read");
+  const auto& r = job.at("result");
+  if (asJson) printJson(r);
+  if (!r.at("intact").as_bool()) {
+    if (!asJson)
+      std::cout << "backup " << backupId << " NOT intact: "
+                << (r.at("part").is_string() ? str(r, "part") + ": " : std::string()) << str(r, "problem") << "\n";
+    return 2;
+  }
+  if (!quiet && !asJson)
+    std::cout << "backup " << backupId << " intact: " << str(r, "parts") << " parts, " << str(r, "size") << " bytes, "
+              << str(r, "secrets") << " secrets (checked on the server at " << str(r, "checkedAt") << ")\n";
+  return 0;
+}
+
+/// `verify FILE` checks a bundle file here; under `backup`, `verify BACKUP-ID` (an argument that is
+/// not a file and names a backup) asks the server to check the stored bundle.
+void addVerify(CLI::App* parent, const char* help, bool backups) {
   struct Options {
     std::string file, keyFile, data = "var";
     bool quiet = false;
+    Common common;
   };
   auto o = std::make_shared<Options>();
   auto* v = parent->add_subcommand("verify", help);
-  v->add_option("file", o->file, "the bundle file")->required();
+  v->add_option("file", o->file, backups ? "a bundle file, or a backup id (bak_…)" : "the bundle file")->required();
   v->add_option("--key-file", o->keyFile, "a key written by `fedihost bundle key export`");
   v->add_option("--data", o->data, "data directory whose bundle key to use")->capture_default_str();
   v->add_flag("-q,--quiet", o->quiet, "print nothing when intact");
-  v->callback([o] {
-    int rc = verifyFile(o->file, keyFor(o->keyFile, o->data), o->quiet);
+  if (backups) addCommonOptions(v, o->common);
+  v->callback([o, backups] {
+    const bool remote = backups && o->file.starts_with("bak_") && !fs::exists(o->file);
+    int rc = remote ? verifyBackup(o->common, o->file, o->quiet)
+                    : verifyFile(o->file, keyFor(o->keyFile, o->data), o->quiet);
     if (rc != 0) throw CLI::RuntimeError(rc);
   });
 }
@@ -237,15 +264,29 @@ void addBackupCommands(CLI::App& app) {
   download->add_option("backup", *backupId, "backup id")->required();
   download->add_option("-f,--file", *outFile, "where to write it (default: <backup id>.fhb)");
   download->callback([=] {
+    const fs::path file = outFile->empty() ? *backupId + ".fhb" : *outFile;
+    if (fs::exists(fs::symlink_status(file)))
+      abortCommand(file.string() + " exists: remove it or give another name with -f");
     auto c = connect(*common);
-    auto r = c->get("/api/v1/backups/" + pathSegment(*backupId) + "/bundle");
+    // Streamed to "<file>.partial", renamed once whole: a broken download leaves no bundle behind.
+    auto r = c->download("/api/v1/backups/" + pathSegment(*backupId) + "/bundle", file);
     if (r.status / 100 != 2) expectOk(r);  // throws with the problem's detail
-    auto file = outFile->empty() ? *backupId + ".fhb" : *outFile;
-    std::ofstream(file, std::ios::binary) << r.body;
-    std::cout << "wrote " << file << " (" << r.body.size() << " bytes)\n";
+    // The server names the bundle's BLAKE2b: what arrived must be what the backup recorded.
+    const auto expected = r.headers.count("x-bundle-blake2b") ? r.headers.at("x-bundle-blake2b") : std::string();
+    auto got = bundle::fileChecksum(file).orThrow();
+    if (!expected.empty() && got != expected) {
+      fs::remove(file);
+      abortCommand("the downloaded bundle's BLAKE2b " + got + " is not the backup's " + expected +
+                   " (damaged in transit or at the target); nothing was kept");
+    }
+    std::cout << "wrote " << file.string() << " (" << fs::file_size(file) << " bytes"
+              << (expected.empty() ? "" : ", BLAKE2b matches the backup") << ")\n";
   });
 
-  addVerify(backup, "Check a bundle file: every part's checksum, and that its secrets decrypt (exit 2 naming the part)");
+  addVerify(backup,
+            "Check a bundle file here, or a stored backup on the server: every part's checksum, and that its "
+            "secrets decrypt (exit 2 naming the part)",
+            true);
 
   // fedihost restore BACKUP --organisation ORG [--domain D] [--name N] [--target T]
   struct RestoreOptions {
@@ -286,7 +327,8 @@ void addBackupCommands(CLI::App& app) {
   // Local commands on bundles and the key.
   auto bundleCmd = app.add_subcommand("bundle", "Bundle files and the installation's bundle key");
   bundleCmd->require_subcommand(1);
-  addVerify(bundleCmd, "Check a bundle file: every part's checksum, and that its secrets decrypt (exit 2 naming the part)");
+  addVerify(bundleCmd, "Check a bundle file: every part's checksum, and that its secrets decrypt (exit 2 naming the part)",
+            false);
   auto key = bundleCmd->add_subcommand("key", "The bundle key (kept in the data directory, mode 0600)");
   key->require_subcommand(1);
   auto keyData = std::make_shared<std::string>("var");

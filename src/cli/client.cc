@@ -1,8 +1,15 @@
 #include "cli/client.hh"
 
-#include <algorithm>
-#include <mutex>
+#include <fcntl.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <optional>
+
+#include "core/fd.hh"
 #include "net/http.hh"
 
 namespace fedihost::client {
@@ -42,6 +49,58 @@ size_t streamBody(char* data, size_t size, size_t n, void* out) {
     }
   }
   return size * n;
+}
+
+/// Where a download's body goes: the file for a 2xx response, else the body kept as text.
+struct DownloadState {
+  CURL* curl;
+  const std::filesystem::path* partial;
+  HttpResponse* response;
+  std::optional<Fd> out;   ///< opened at the first chunk of a 2xx response
+  std::string failure;     ///< why a write was refused
+};
+
+size_t downloadBody(char* data, size_t size, size_t n, void* p) {
+  auto& s = *static_cast<DownloadState*>(p);
+  const size_t bytes = size * n;
+  long status = 0;
+  curl_easy_getinfo(s.curl, CURLINFO_RESPONSE_CODE, &status);
+  if (status / 100 != 2) {
+    s.response->body.append(data, bytes);
+    return bytes;
+  }
+  if (!s.out) {
+    s.out.emplace(::open(s.partial->c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (s.out->get() < 0) {
+      s.failure = "cannot create " + s.partial->string() + ": " + std::strerror(errno);
+      s.out.reset();
+      return 0;
+    }
+  }
+  for (size_t done = 0; done < bytes;) {
+    auto w = ::write(s.out->get(), data + done, bytes - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      s.failure = "writing " + s.partial->string() + " failed: " + std::strerror(errno);
+      return 0;
+    }
+    done += static_cast<size_t>(w);
+  }
+  return bytes;
+}
+
+/// Prepares `c` for a GET of `url` with the API token (the header list kept in `list`), its
+/// body handed to `write` with `data`.
+void prepareGet(CURL* c, const std::string& url, const std::string& token, curl_write_callback write, void* data,
+                std::unique_ptr<curl_slist, SlistFree>& list) {
+  curl_easy_reset(c);
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, data);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  if (!token.empty()) list.reset(curl_slist_append(nullptr, ("Authorization: Bearer " + token).c_str()));
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, list.get());
 }
 
 }  // namespace
@@ -91,20 +150,46 @@ HttpResponse Client::request(const std::string& method, const std::string& path,
   return resp;
 }
 
+HttpResponse Client::download(const std::string& path, const std::filesystem::path& file) {
+  CURL* c = curl_.get();
+  HttpResponse resp;
+  const std::filesystem::path partial = file.string() + ".partial";
+  DownloadState state{c, &partial, &resp, std::nullopt, {}};
+  std::unique_ptr<curl_slist, SlistFree> list;
+  prepareGet(c, base_ + path, token_, downloadBody, &state, list);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, net::curlCollectHeader);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, &resp.headers);
+  // No limit on the whole transfer (a bundle may take long), but one that stalls for a minute ends.
+  curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
+  auto rc = curl_easy_perform(c);
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp.status);
+  auto discard = [&](const std::string& why) {
+    state.out.reset();
+    std::error_code ec;
+    std::filesystem::remove(partial, ec);
+    throw TransportError(why);
+  };
+  if (rc != CURLE_OK)
+    discard(!state.failure.empty() ? state.failure
+                                   : "downloading from " + base_ + " broke: " + curl_easy_strerror(rc));
+  if (resp.status / 100 != 2) return resp;
+  if (!state.out)  // an empty body: the file is created all the same
+    state.out.emplace(::open(partial.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (state.out->get() < 0 || ::fsync(state.out->get()) != 0 || !state.out->close())
+    discard("writing " + partial.string() + " failed: " + std::strerror(errno));
+  std::error_code ec;
+  std::filesystem::rename(partial, file, ec);
+  if (ec) discard("cannot rename " + partial.string() + " to " + file.string() + ": " + ec.message());
+  return resp;
+}
+
 long Client::stream(const std::string& path,
                     const std::function<bool(const std::string&, const std::string&)>& onEvent) {
   CURL* c = curl_.get();
-  curl_easy_reset(c);
   StreamState state{{}, &onEvent};
-  std::string url = base_ + path;
-  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, streamBody);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &state);
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   std::unique_ptr<curl_slist, SlistFree> list;
-  if (!token_.empty()) list.reset(curl_slist_append(nullptr, ("Authorization: Bearer " + token_).c_str()));
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, list.get());
+  prepareGet(c, base_ + path, token_, streamBody, &state, list);
   auto rc = curl_easy_perform(c);
   if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && state.stop))
     throw TransportError("event stream from " + base_ + " broke: " + curl_easy_strerror(rc));

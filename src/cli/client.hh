@@ -2,6 +2,7 @@
 // A small HTTP client (libcurl) for the API: the CLI's and the tests'.
 #include <curl/curl.h>
 
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -37,6 +38,12 @@ class Client {
                        const std::map<std::string, std::string>& headers = {});
   HttpResponse get(const std::string& path) { return request("GET", path); }
   HttpResponse post(const std::string& path, const std::string& body = "{}") { return request("POST", path, body); }
+
+  /// GET `path` into `file`, a chunk at a time (never the whole body in memory): written to
+  /// "<file>.partial" (created mode 0600, never over an existing file) and renamed to `file` once
+  /// whole. A response that is not 2xx is returned with its body and nothing is written; a broken
+  /// transfer or a full disk throws TransportError, leaving no file.
+  HttpResponse download(const std::string& path, const std::filesystem::path& file);
 
   /// Reads a text/event-stream; calls `onEvent(event, data)` for each event until
   /// the server closes the stream or `onEvent` returns false. Returns the HTTP status.

@@ -104,30 +104,6 @@ bool followRun(client::Client& c, const std::string& runId, bool quiet) {
   return false;
 }
 
-/// Follows a job's events (a refresh, an orphan scan) with its progress; returns the job as it
-/// ended. Throws if it failed.
-json::value followJob(client::Client& c, const json::value& accepted, bool quiet) {
-  json::value job = accepted;
-  c.stream(str(accepted.at("links"), "events"), [&](const std::string& event, const std::string& data) {
-    if (event == "error") throw AbortError({ErrorKind::Unavailable, "the job can no longer be read: " + data, {}});
-    if (event != "job") return true;
-    job = json::parse(data);
-    if (!quiet) {
-      auto& p = job.at("progress");
-      std::cout << "\r" << str(job, "kind") << " " << str(job, "id") << ": " << str(job, "state") << " ("
-                << p.at("done").to_number<std::int64_t>() << "/" << p.at("total").to_number<std::int64_t>()
-                << " provider calls)   " << std::flush;
-    }
-    return true;
-  });
-  if (!quiet) std::cout << "\n";
-  if (str(job, "state") != "done")
-    throw AbortError({ErrorKind::Provider, str(job, "kind") + " " + str(job, "id") + " " + str(job, "state") +
-                                               (job.at("error").is_string() ? ": " + str(job, "error") : ""),
-                      {}});
-  return job;
-}
-
 }  // namespace
 
 void addClientCommands(CLI::App& app) {
@@ -298,7 +274,7 @@ void addClientCommands(CLI::App& app) {
     // A job done by the server's workers: followed to its end, then its result shown.
     auto c = connect();
     auto job = followJob(*c, expectOk(c->post("/api/v1/deployments/" + *depId + "/refresh", "{}")),
-                         common->output == "json");
+                         common->output == "json", "provider calls");
     const auto& v = job.at("result");
     if (common->output == "json") return printJson(v);
     const auto& items = v.at("resources").as_array();
@@ -314,7 +290,7 @@ void addClientCommands(CLI::App& app) {
   addCommon(orphans);
   orphans->callback([=] {
     auto c = connect();
-    auto job = followJob(*c, expectOk(c->post("/api/v1/orphans/scan", "{}")), common->output == "json");
+    auto job = followJob(*c, expectOk(c->post("/api/v1/orphans/scan", "{}")), common->output == "json", "provider calls");
     const auto& v = job.at("result");
     if (common->output == "json") return printJson(v);
     std::vector<std::vector<std::string>> rows;

@@ -366,4 +366,27 @@ std::optional<std::string> askOnTerminal(const std::string& prompt) {
   return line.substr(first, line.find_last_not_of(" \t\r") - first + 1);
 }
 
+json::value followJob(client::Client& c, const json::value& accepted, bool quiet, std::string_view unit) {
+  json::value job = accepted;
+  c.stream(str(accepted.at("links"), "events"), [&](const std::string& event, const std::string& data) {
+    if (event == "error") throw AbortError({ErrorKind::Unavailable, "the job can no longer be read: " + data, {}});
+    if (event != "job") return true;
+    job = json::parse(data);
+    if (!quiet) {
+      auto& p = job.at("progress");
+      std::cout << "\r" << str(job, "kind") << " " << str(job, "id") << ": " << str(job, "state") << " ("
+                << p.at("done").to_number<std::int64_t>() << "/" << p.at("total").to_number<std::int64_t>()
+                << " " << unit << ")   " << std::flush;
+    }
+    return true;
+  });
+  if (!quiet) std::cout << "\n";
+  if (str(job, "state") != "done")
+    throw AbortError({ErrorKind::Provider, str(job, "kind") + " " + str(job, "id") + " " + str(job, "state") +
+                                               (job.at("error").is_string() ? ": " + str(job, "error") : ""),
+                      {}});
+  return job;
+}
+
+
 }  // namespace fedihost::cli

@@ -97,4 +97,9 @@ void printJson(const boost::json::value& v);
 /// nothing when stdin is not a terminal or is at its end.
 std::optional<std::string> askOnTerminal(const std::string& prompt);
 
+/// Follows a job's events (a refresh, an orphan scan, a bundle verification) with its progress
+/// (`done/total unit`); returns the job as it ended. Throws if it failed.
+boost::json::value followJob(client::Client& c, const boost::json::value& accepted, bool quiet,
+                             std::string_view unit);
+
 }  // namespace fedihost::cli

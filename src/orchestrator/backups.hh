@@ -77,7 +77,7 @@ class Backups {
   Result<backup_target::BackupTarget*> targetFor(const std::string& location);
   /// A complete backup's bundle as a local file (fetched into the spool from S3, removed when the
   /// returned object goes). With `maxBytes`, only the head (for the manifest). Conflict if the
-  /// backup is not complete; NotFound if the bundle is gone; the target's error otherwise.
+  /// backup is not complete; Internal, naming it missing, if the bundle is gone; the target's error otherwise.
   Result<backup_target::LocalBundle> openBundle(const store::Backup& backup, std::int64_t maxBytes = -1);
   /// The manifest of a complete backup's bundle (from its first bytes only, where the target allows).
   Result<bundle::Manifest> manifestOf(const store::Backup& backup);

@@ -575,7 +575,12 @@ void Orchestrator::runJob(store::StateStore& state, store::JobStore& jobs, const
       if (!b) return jobs.fail(id, b.error().message);
       if (b->status != store::JobStatus::Succeeded) return jobs.fail(id, "backup " + b->id + " has no complete bundle");
       progress(0, 1);
-      auto opened = bundle::readBundle(b->path, backups().key());
+      // The bundle where it is kept (fetched into the spool from S3): a missing bundle is a
+      // result (not intact), an unreachable target a failed job.
+      auto local = backups().openBundle(*b);
+      if (!local && local.error().kind != ErrorKind::Internal) return jobs.fail(id, local.error().message);
+      auto opened = local ? bundle::readBundle(local->path(), backups().key())
+                          : Result<bundle::OpenedBundle>(Error{ErrorKind::Internal, local.error().message, {}});
       jobs.finish(id, bundleVerifyDocument(*b, opened));
       return;
     }

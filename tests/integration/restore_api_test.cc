@@ -5,6 +5,7 @@
 // it comes back under the same name and domain with the same secrets. A bundle with a
 // byte changed verifies as not intact, naming what is wrong. Runs on SQLite and, in
 // label pg, on PostgreSQL.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
@@ -158,6 +159,13 @@ TEST(RestoreApiTest, ADeletedPixelfedIsFoundVerifiedAndRestoredAtItsDomainWithIt
   EXPECT_EQ(verdict.at("intact"), false) << json::serialize(verdict);
   EXPECT_FALSE(std::string(verdict.at("problem").as_string()).empty());
   EXPECT_TRUE(verdict.at("parts").is_null());
+
+  // A bundle gone from the target: not intact either, and said to be missing.
+  fs::remove(row.path);
+  auto missing = verify(server, *c, backupId);
+  ASSERT_EQ(missing.at("state"), "done") << json::serialize(missing);
+  EXPECT_EQ(missing.at("result").at("intact"), false) << json::serialize(missing);
+  EXPECT_THAT(std::string(missing.at("result").at("problem").as_string()), ::testing::HasSubstr("missing"));
 
   // A backup that is not complete has nothing to verify.
   auto failed = store::BackupStore(server.state().connection()).createBackup(newId, orgId, "");

@@ -258,6 +258,17 @@ TEST_F(BackupToS3ServerTest, BackedUpToTheBucketDownloadedVerifiedRestoredAndPru
                              " --data " + testing::shellQuote(server.dataDir().root.string()));
   EXPECT_EQ(verify.exitCode, 0) << verify.output;
   EXPECT_THAT(verify.output, HasSubstr("bundle intact"));
+  EXPECT_EQ(bundle::fileChecksum(viaCli).value(), first.checksum);
+  EXPECT_FALSE(fs::exists(viaCli.string() + ".partial"));
+  // A second download never overwrites the first.
+  auto again = cli("backup download " + first.id + " -f " + testing::shellQuote(viaCli.string()));
+  EXPECT_NE(again.exitCode, 0) << again.output;
+  EXPECT_THAT(again.output, HasSubstr("exists"));
+  // The stored backup verified by the server, where it is kept (the bucket), through the CLI.
+  auto stored = cli("backup verify " + first.id);
+  EXPECT_EQ(stored.exitCode, 0) << stored.output;
+  EXPECT_THAT(stored.output, HasSubstr("backup " + first.id + " intact"));
+  EXPECT_TRUE(filesUnder(backupDir).empty()) << "the verification's spool copy is gone";
 
   // Restored as a new deployment, from the bucket (nothing of it in the backup directory).
   auto restored = restore(server, *c, org, first.id, "offsite2");
