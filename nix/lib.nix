@@ -171,6 +171,32 @@ rec {
       placeholders = secrets;
     };
 
+  /** The systemd unit that makes an app's first administrator (the catalog's adminLogin) once
+      `unit` runs: `script` runs as `user` (under `set -e`), then a marker in the unit's state
+      directory keeps it from running again, so that a customer who renamed or removed that
+      account does not get it back at the next boot. */
+  firstAdmin =
+    {
+      id,
+      unit,
+      user,
+      script,
+    }:
+    {
+      description = "fedihost: the first administrator of ${id}";
+      after = [ unit ];
+      requires = [ unit ];
+      wantedBy = [ "multi-user.target" ];
+      unitConfig.ConditionPathExists = "!/var/lib/fedihost-first-admin/${id}/done";
+      serviceConfig = {
+        Type = "oneshot";
+        RemainAfterExit = true;
+        User = user;
+        StateDirectory = "fedihost-first-admin/${id}";
+      };
+      script = script + "touch /var/lib/fedihost-first-admin/${id}/done\n";
+    };
+
   /** tmpfiles rules giving delivered secret files to the user that reads them. */
   secretOwner = user: paths: map (p: "z ${p} 0400 ${user} - - -") paths;
 

@@ -15,6 +15,8 @@ let
   db = a.database;
   s3 = fh.s3 a;
   port = fh.localPorts.forgejo;
+  forgejoPackage = config.services.forgejo.package or pkgs.forgejo-lts;
+  stateDir = config.services.forgejo.stateDir or "/var/lib/forgejo";
   sshPorts = builtins.filter (p: p != 80 && p != 443) a.ports;
   sshPort = if sshPorts == [ ] then 2222 else builtins.head sshPorts;
   storage = bucket: {
@@ -89,9 +91,29 @@ in
       };
     };
 
-    systemd.tmpfiles.rules = fh.secretOwner "forgejo" [ db.passwordFile ];
+    systemd.tmpfiles.rules = fh.secretOwner "forgejo" [
+      db.passwordFile
+      a.secretFiles.admin-password
+    ];
 
     systemd.services.forgejo = fh.afterLocalDatabase a.database;
+
+    # The first administrator (the catalog's adminLogin), made once with the control plane's
+    # password through Forgejo's own command line ("admin" is a name Forgejo reserves). Forgejo
+    # takes the password only as an argument: it is visible in the process list of this
+    # single-tenant machine for the moment the command runs.
+    systemd.services.fedihost-forgejo-admin = fh.firstAdmin {
+      inherit id;
+      unit = "forgejo.service";
+      user = "forgejo";
+      script = ''
+        forgejo() { ${forgejoPackage}/bin/forgejo --work-path ${stateDir} --config ${stateDir}/custom/conf/app.ini "$@"; }
+        if ! forgejo admin user list --admin | awk 'NR > 1 { print $2 }' | grep -qx administrator; then
+          forgejo admin user create --admin --username administrator --email ${lib.escapeShellArg a.smtp.from} \
+            --password "$(cat ${a.secretFiles.admin-password})" --must-change-password=false
+        fi
+      '';
+    };
 
     services.nginx.virtualHosts = lib.optionalAttrs (fh.has id) {
       ${a.host} = fh.proxyHost {

@@ -156,6 +156,7 @@ let
     genAttrs [
       "coreutils"
       "curl"
+      "forgejo-lts"
       "jq"
       "mariadb"
       "nodejs"

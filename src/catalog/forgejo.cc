@@ -45,8 +45,13 @@ App forgejo() {
                   {"jwt-secret", secrets::SecretFormat::Base64Url,
                    "the key its OAuth2 provider signs tokens with (JWT_SECRET)"},
                   {"lfs-jwt-secret", secrets::SecretFormat::Base64Url,
-                   "the key that signs Git LFS transfer tokens (LFS_JWT_SECRET)"}},
+                   "the key that signs Git LFS transfer tokens (LFS_JWT_SECRET)"},
+                  {"admin-password", secrets::SecretFormat::Hex,
+                   "the password of Forgejo's first administrator, \"administrator\", made once when Forgejo "
+                   "first runs"}},
   };
+  // nix/apps/forgejo.nix makes the account with `forgejo admin user create` (fedihost-forgejo-admin).
+  a.adminLogin = AdminLogin{.username = "administrator", .passwordSecret = "admin-password", .loginPath = "/user/login"};
   a.settingsSchema = schema::objectSchema({
       {"subdomain", schema::subdomainProperty(a.name, a.defaultSubdomain)},
       {"enableRegistration",

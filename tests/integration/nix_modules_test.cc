@@ -510,6 +510,11 @@ std::vector<Expectation> expectationsFor(const std::string& id, const json::obje
         {{"services", "forgejo", "secrets", "security", "INTERNAL_TOKEN"}, json::value(secret(id, "internal-token"))},
         {{"services", "forgejo", "secrets", "oauth2", "JWT_SECRET"}, json::value(secret(id, "jwt-secret"))},
         {{"services", "forgejo", "secrets", "server", "LFS_JWT_SECRET"}, json::value(secret(id, "lfs-jwt-secret"))},
+        // The first administrator, made once after Forgejo starts, with the control plane's password.
+        {{"systemd", "services", "fedihost-forgejo-admin", "after"}, json::array{"forgejo.service"}},
+        {{"systemd", "services", "fedihost-forgejo-admin", "serviceConfig", "User"}, "forgejo"},
+        {{"systemd", "services", "fedihost-forgejo-admin", "unitConfig", "ConditionPathExists"},
+         "!/var/lib/fedihost-first-admin/forgejo/done"},
         {{"services", "nginx", "virtualHosts", host, "locations", "/", "proxyPass"}, "http://127.0.0.1:3000"},
     };
   if (id == "roundcube")
@@ -673,6 +678,22 @@ TEST(NixModules, ThreeAppsShareOnePostgresqlOneMariadbAndNginx) {
   EXPECT_EQ(release.at("catalogVersion"), json::value(catalog::release().version));
   EXPECT_EQ(release.at("nixpkgsRevision"), json::value(catalog::release().nixpkgsRevision));
   EXPECT_EQ(release.at("apps").at("castopod"), json::value(catalog::find("castopod")->version));
+}
+
+TEST(NixModules, ForgejoMakesItsFirstAdministratorOnceWithTheControlPlanesPassword) {
+  SKIP_WITHOUT_NIX();
+  auto e = evaluateApps({"forgejo"}, kNix + "/apps/forgejo.nix");
+  ASSERT_EQ(e.nix.exitCode, 0) << e.nix.err;
+  const auto script = std::string(get(e.config, {"systemd", "services", "fedihost-forgejo-admin", "script"}).as_string());
+  const auto admin = catalog::find("forgejo")->adminLogin.value();
+  EXPECT_THAT(script, HasSubstr("--username " + admin.username));
+  EXPECT_THAT(script, HasSubstr("$(cat " + secret("forgejo", admin.passwordSecret) + ")"));
+  EXPECT_THAT(script, HasSubstr("/bin/forgejo --work-path /var/lib/forgejo --config /var/lib/forgejo/custom/conf/app.ini"));
+  // Made once: the marker the unit's condition looks for is written last.
+  EXPECT_THAT(script, ::testing::EndsWith("touch /var/lib/fedihost-first-admin/forgejo/done\n"));
+  // Forgejo (its user) reads the password file.
+  EXPECT_THAT(json::serialize(get(e.config, {"systemd", "tmpfiles", "rules"})),
+              HasSubstr("z " + secret("forgejo", admin.passwordSecret) + " 0400 forgejo"));
 }
 
 TEST(NixModules, EveryAppOnOneMachine) {

@@ -128,7 +128,8 @@ TEST(AdmitAdminLogin, TheAppsThatMakeTheirFirstAdministrator) {
   std::map<std::string, std::string> made;
   for (auto& a : all())
     if (a.adminLogin) made[a.id] = a.adminLogin->username + " " + a.adminLogin->passwordSecret + " " + a.adminLogin->loginPath;
-  const std::map<std::string, std::string> expected{{"nextcloud", "admin admin-password /login"},
+  const std::map<std::string, std::string> expected{{"forgejo", "administrator admin-password /user/login"},
+                                                    {"nextcloud", "admin admin-password /login"},
                                                     {"owncast", "admin admin-password /admin"},
                                                     {"peertube", "root admin-password /login"}};
   EXPECT_EQ(made, expected);
