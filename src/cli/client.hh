@@ -31,6 +31,7 @@ class Client {
   Client& operator=(const Client&) = delete;
 
   void setToken(std::string token) { token_ = std::move(token); }
+  const std::string& token() const { return token_; }
   const std::string& base() const { return base_; }
 
   /// One request; `body` is sent as JSON when non-empty (or when `contentType` is set).

@@ -267,6 +267,27 @@ void addClientCommands(CLI::App& app) {
                               << " --plan " << str(v, "id") << "`.\n";
   });
 
+  auto logins = dep->add_subcommand(
+      "admin-logins", "Show the first administrator of each app and where to sign in (org admins; audited)");
+  addCommon(logins);
+  logins->add_option("id", *depId, "deployment id")->required();
+  logins->callback([=] {
+    // A POST: every reveal writes an audit row (who, which deployment; never the password).
+    auto v = expectOk(connect()->post("/api/v1/deployments/" + pathSegment(*depId) + "/admin-logins/reveal", "{}"));
+    if (common->output == "json") return printJson(v);
+    const auto& items = v.at("items").as_array();
+    if (items.empty()) {
+      std::cout << "None of this deployment's apps has a first administrator made by fedihost.\n";
+      return;
+    }
+    std::vector<std::vector<std::string>> rows;
+    for (auto& i : items)
+      rows.push_back({str(i, "name"), str(i, "username"),
+                      i.at("password").is_string() ? str(i, "password") : "(once applied)", str(i, "loginUrl")});
+    // Never narrowed: a cut password is no use.
+    printTable({"APP", "USER", "PASSWORD", "SIGN IN AT"}, rows, 0);
+  });
+
   auto refresh = dep->add_subcommand("refresh", "Read every resource back from its provider and show what drifted");
   addCommon(refresh);
   refresh->add_option("id", *depId, "deployment id")->required();

@@ -4,6 +4,7 @@
 // only once the app is applied, only to the organisation's administrators (and operators), and
 // each reveal leaves an audit row that does not hold it. Runs on SQLite and, in label pg, on
 // PostgreSQL.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
@@ -11,6 +12,7 @@
 #include "secrets/secret_box.hh"
 #include "store/accounting_store.hh"
 #include "store/state_store.hh"
+#include "support/process.hh"
 #include "support/test_server.hh"
 
 namespace fedihost {
@@ -107,6 +109,13 @@ TEST_F(AdminLoginsTest, TheOrganisationsAdministratorSeesEachAppsFirstAdministra
   EXPECT_EQ(owncast.at("password"), json::value(secretOf(server_, dep, "owncast-admin-password")));
   // Operators too.
   EXPECT_EQ(byApp(operator_->post(reveal(dep), "")).at("peertube").at("password"), json::value(password));
+  // And from the command line, for her: each app's line with its user, password and address.
+  auto cli = testing::run(std::string(FEDIHOST_BIN) + " deployment admin-logins " + dep + " --server " + server_.url() +
+                          " --token " + testing::shellQuote(admin->token()));
+  ASSERT_EQ(cli.exitCode, 0) << cli.output;
+  EXPECT_THAT(cli.output, ::testing::ContainsRegex("PeerTube +root +" + password +
+                                                   " +https://peertube\\.video\\.school\\.example\\.test/login"));
+  EXPECT_THAT(cli.output, ::testing::HasSubstr("https://live.video.school.example.test/admin"));
 
   // Each reveal is an audit row naming who and which deployment, never the password.
   const auto mariam = server_.accounts().findUserByEmail("mariam@school.example.test")->first.id;
@@ -120,7 +129,7 @@ TEST_F(AdminLoginsTest, TheOrganisationsAdministratorSeesEachAppsFirstAdministra
     EXPECT_EQ(row.status, 200);
     EXPECT_EQ(row.outcome, "ok");
   }
-  EXPECT_EQ(reveals, 2);
+  EXPECT_EQ(reveals, 3);  // two through the API, one through the CLI
 }
 
 TEST_F(AdminLoginsTest, MembersAndViewersAreRefusedAndAnotherOrganisationsDeploymentIsNotFound) {
