@@ -7,7 +7,12 @@
 
 namespace fedihost::accounting {
 
-Result<Usage> usageOf(store::BillingStore& store, const std::string& organisation, Seconds from, Seconds to, Step step) {
+namespace {
+
+/// The organisation's events that usage over [from, to) needs, in order, with its good storage
+/// samples merged in (usage.hh computeUsage). Throws AbortError (Internal) for a corrupt row.
+std::vector<MeterEvent> meterEvents(store::BillingStore& store, const std::string& organisation, Seconds from,
+                                    Seconds to) {
   std::vector<MeterEvent> events;
   for (auto& e : store.eventsOf(organisation, formatTime(to))) {
     auto at = parseTime(e.at);
@@ -33,7 +38,13 @@ Result<Usage> usageOf(store::BillingStore& store, const std::string& organisatio
                std::back_inserter(merged), [](const MeterEvent& a, const MeterEvent& b) { return a.at < b.at; });
     events = std::move(merged);
   }
-  return computeUsage(events, from, to, step, nowSeconds());
+  return events;
+}
+
+}  // namespace
+
+Result<Usage> usageOf(store::BillingStore& store, const std::string& organisation, Seconds from, Seconds to, Step step) {
+  return computeUsage(meterEvents(store, organisation, from, to), from, to, step, nowSeconds());
 }
 
 namespace {
@@ -47,9 +58,11 @@ std::optional<store::PricePlan> assignedPlan(store::BillingStore& store, const s
   return std::move(plan.value());
 }
 
+Error noPlan() { return Error::conflict("the organisation has no price plan: an operator assigns one first", "plan"); }
+
 Result<Statement> compute(store::BillingStore& store, const std::string& organisation, Seconds start) {
   auto plan = assignedPlan(store, organisation);
-  if (!plan) return Error::conflict("the organisation has no price plan: an operator assigns one first", "plan");
+  if (!plan) return noPlan();
   auto usage = usageOf(store, organisation, start, nextMonth(start), Step::Month);
   if (!usage) return usage.error();
   return computeStatement(organisation, start, *plan, usage->total, store.adjustments(organisation, formatMonth(start)));
@@ -79,6 +92,15 @@ Result<Statement> statementOf(store::BillingStore& store, const std::string& org
   s->closedAt = clock::nowRfc3339();
   auto stored = store.storeStatement({organisation, month, boost::json::serialize(toJson(*s)), s->closedAt});
   return fromStored(stored);
+}
+
+Result<Forecast> forecastOf(store::BillingStore& store, const std::string& organisation) {
+  auto plan = assignedPlan(store, organisation);
+  if (!plan) return noPlan();
+  const Seconds now = nowSeconds();
+  // Events up to and including the current second: what runs now.
+  auto events = meterEvents(store, organisation, monthStart(now), now + 1);
+  return computeForecast(organisation, *plan, events, store.adjustments(organisation, formatMonth(now)), now);
 }
 
 std::optional<MonthlyEstimate> estimateOf(store::BillingStore& store, const std::string& organisation,

@@ -22,6 +22,10 @@ Result<Usage> usageOf(store::BillingStore& store, const std::string& organisatio
 /// A month that has ended is stored on first request and served from storage afterwards.
 Result<Statement> statementOf(store::BillingStore& store, const std::string& organisation, const std::string& month);
 
+/// The forecast of the open month (statement.hh computeForecast) under the organisation's price
+/// plan, as of now; Conflict (field "plan") when the organisation has no price plan.
+Result<Forecast> forecastOf(store::BillingStore& store, const std::string& organisation);
+
 /// What `resources` (those a deployment will have) cost a month under the organisation's price
 /// plan (statement.hh estimateMonthly); nullopt when the organisation has no price plan.
 std::optional<MonthlyEstimate> estimateOf(store::BillingStore& store, const std::string& organisation,

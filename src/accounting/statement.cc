@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <map>
 
 #include "core/clock.hh"
 
@@ -186,6 +187,63 @@ MonthlyEstimate estimateMonthly(const store::PricePlan& plan, const Quantities& 
   e.vat = mulDivRound(e.subtotal, plan.vatBasisPoints, 10000);
   e.total = e.subtotal + e.vat;
   return e;
+}
+
+Result<Forecast> computeForecast(const std::string& organisation, const store::PricePlan& plan,
+                                 const std::vector<MeterEvent>& events,
+                                 const std::vector<store::Adjustment>& adjustments, Seconds now) {
+  const Seconds start = monthStart(now), end = nextMonth(now);
+  auto soFar = computeUsage(events, start, end, Step::Month, now);
+  if (!soFar) return soFar.error();
+  // What is live at `now` (events of that second included), held for the one second [now, now + 1).
+  auto running = computeUsage(events, now, now + 1, Step::Month, now + 1);
+  if (!running) return running.error();
+  Forecast f;
+  f.asOf = now;
+  f.secondsLeft = end - now;
+  f.runningNow = running->total;
+  Totals projected = soFar->total;
+  for (auto& [k, q] : f.runningNow.quantitySeconds) projected.quantitySeconds[k] += q * f.secondsLeft;
+  for (auto& [k, q] : f.runningNow.machineSecondsBySize) projected.machineSecondsBySize[k] += q * f.secondsLeft;
+  f.soFar = computeStatement(organisation, start, plan, soFar->total, adjustments);
+  f.atMonthEnd = computeStatement(organisation, start, plan, projected, adjustments);
+  return f;
+}
+
+json::object toJson(const Forecast& f) {
+  const Statement& s = f.atMonthEnd;
+  // Usage lines so far by unit; the base fee and the adjustments are the same in both.
+  std::map<std::string, std::int64_t> soFarByUnit;
+  for (auto& l : f.soFar.lines)
+    if (l.kind == "usage") soFarByUnit[l.unit] = l.amount;
+  json::object o = toJson(s);
+  for (auto& lv : o.at("lines").as_array()) {
+    auto& l = lv.as_object();
+    std::int64_t soFar = l.at("amount").as_int64();
+    if (l.at("kind") == "usage") {
+      auto it = soFarByUnit.find(std::string(l.at("unit").as_string()));
+      soFar = it == soFarByUnit.end() ? 0 : it->second;
+    }
+    l["soFar"] = soFar;
+  }
+  json::array running;
+  for (auto& u : units()) {
+    auto it = f.runningNow.quantitySeconds.find(std::string(u.quantity));
+    if (it == f.runningNow.quantitySeconds.end() || it->second == 0) continue;
+    // One second of the quantity, as units: hoursText of quantity × 3600 s.
+    running.push_back(json::object{{"unit", u.key},
+                                   {"description", u.description},
+                                   {"quantity", hoursText(it->second * 3600, u.divisor)},
+                                   {"hours", u.hours}});
+  }
+  o.erase("closed");
+  o.erase("closedAt");
+  o["asOf"] = formatTime(f.asOf);
+  o["secondsLeft"] = f.secondsLeft;
+  o["hoursLeft"] = hoursText(f.secondsLeft, 1);
+  o["runningNow"] = std::move(running);
+  o["soFar"] = json::object{{"subtotal", f.soFar.subtotal}, {"vat", f.soFar.vat}, {"total", f.soFar.total}};
+  return o;
 }
 
 json::object toJson(const Statement& s) {

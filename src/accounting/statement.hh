@@ -84,6 +84,28 @@ MonthlyEstimate estimateMonthly(const store::PricePlan& plan, const Quantities& 
 /// amountMinor}], plan, basis}.
 boost::json::object toJson(const MonthlyEstimate& e);
 
+/// What the open month's statement will be at the month's end if what runs now keeps running:
+/// the month so far plus the quantities running now held until the month ends, priced by
+/// computeStatement (the statement's own arithmetic, line by line, then VAT on the subtotal).
+struct Forecast {
+  Statement soFar;       ///< the open month's statement up to now
+  Statement atMonthEnd;  ///< the forecast: the month so far plus runningNow × secondsLeft
+  Seconds asOf = 0;      ///< now
+  Seconds secondsLeft = 0;  ///< from now to the month's end
+  Totals runningNow;     ///< what runs now: each quantity (and machines by size) held for one second
+};
+
+/// The forecast of the UTC month that contains `now` for `plan`, from `events` (every event of
+/// the organisation up to now, storage samples merged as for usage: usage.hh computeUsage) and
+/// the month's adjustments. Invalid only when computeUsage is.
+Result<Forecast> computeForecast(const std::string& organisation, const store::PricePlan& plan,
+                                 const std::vector<MeterEvent>& events,
+                                 const std::vector<store::Adjustment>& adjustments, Seconds now);
+/// {organisation, month, asOf, to, secondsLeft, hoursLeft, plan, currency, currencyDigits, vatRate,
+///  runningNow: [{unit, description, quantity, hours}], lines: [statement line + soFar], subtotal, vat,
+///  total, soFar: {subtotal, vat, total}}.
+boost::json::object toJson(const Forecast& f);
+
 boost::json::object toJson(const Statement& s);
 /// The inverse of toJson (for a stored statement); Invalid when `v` is not one.
 Result<Statement> statementFromJson(const boost::json::value& v);

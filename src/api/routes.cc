@@ -90,6 +90,10 @@ Router makeRouter() {
          "metered usage by period and deployment (UTC)"});
   r.add({"GET", "/api/v1/organisations/{id}/statements/{month}", getStatement, org(OrgAdmin, Read),
          "a month's statement: JSON, CSV (?format=csv) or a printable page (Accept: text/html)"});
+  r.add({"GET", "/api/v1/organisations/{id}/forecast", getForecast, org(OrgAdmin, Read),
+         "the open month's statement at its end if what runs now keeps running"});
+  r.add({"GET", "/api/v1/statements", listStatements, operators(Read),
+         "every organisation's statement total of a month (and forecast), totals per currency"});
   r.add({"GET", "/api/v1/organisations/{id}/price-plan", getOrganisationPricePlan, org(OrgAdmin, Read),
          "the organisation's price plan"});
   r.add({"PUT", "/api/v1/organisations/{id}/price-plan", putOrganisationPricePlan, operators(Admin),

@@ -70,6 +70,7 @@ async function journey({ base, person }) {
     ['/usage', 'h1'],
     ['/statements', 'h1'],
     ['/price-plans', '#plan-name'],
+    ['/billing/organisations', '#all-statements-month'],
     ['/audit', '#audit-filters'],
   ];
   for (const [p, ready] of pages) {

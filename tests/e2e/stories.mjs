@@ -14,7 +14,7 @@
 
 import fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { expectText, fail, log, pending, runJourney, sleep } from './harness.mjs';
+import { expectText, fail, log, runJourney, sleep } from './harness.mjs';
 import { acceptAsNewAccount, call, logIn } from './people.mjs';
 
 const OPERATOR = { email: 'operator@example.test', password: 'correct horse battery staple' };
@@ -250,6 +250,20 @@ async function whatWeOwe({ base, person, saveScreenshot }) {
   if (bars < 28 || bars > 31) fail(`the chart has ${bars} bars, not one per day of the month`);
   await expectText(page.locator('#usage-table tr[data-unit="machine"]'), /machine-hours/, 'machine-hours in the totals');
 
+  log('month by month: machine-hours, storage and mail since the organisation exists');
+  const thisMonth = new Date().toISOString().slice(0, 7);
+  for (const unit of ['machine', 'stored_gib', 'mail_account']) {
+    const chart = page.locator(`#usage-months-${unit} svg.bar-chart`);
+    await chart.waitFor({ timeout: 10_000 });
+    const months = await chart.locator('rect.bar').count();
+    // Harbour Band was made today: its months are this one (12 at most for an older organisation).
+    if (months !== 1) fail(`the ${unit} chart per month has ${months} bars, not one for this month`);
+    const period = await chart.locator('rect.bar').last().getAttribute('data-period');
+    if (period !== thisMonth) fail(`the ${unit} chart's last month is ${period}, not ${thisMonth}`);
+  }
+  const machineMonth = Number(await page.locator('#usage-months-machine rect.bar').last().getAttribute('data-value'));
+  if (!(machineMonth > 0)) fail(`the machine-hours of this month read ${machineMonth}: the HedgeDoc machine runs`);
+
   log('and the statement of this month, line by line');
   await page.getByRole('navigation', { name: 'Billing' }).getByRole('link', { name: 'Statements' }).click();
   await page.waitForURL(/\/statements/);
@@ -257,12 +271,52 @@ async function whatWeOwe({ base, person, saveScreenshot }) {
   const total = ((await page.locator('#statement-total').textContent()) ?? '').trim();
   if (!/^\d+\.\d\d EUR$/.test(total)) fail(`the total reads ${JSON.stringify(total)}`);
   await expectText(page.locator('body'), /Base fee|base fee/, 'the base fee as a line item');
+  if ((await page.getByRole('button', { name: 'Print' }).count()) !== 1) fail('no Print button on the statement');
+
+  log('and the forecast of this month: the month so far plus what runs now until the month ends');
+  const minor = (text) => {
+    const m = /^(-?\d+)\.(\d\d) EUR$/.exec((text ?? '').trim());
+    if (!m) fail(`not an amount in EUR: ${JSON.stringify(text)}`);
+    return Number(m[1]) * 100 + (m[1].startsWith('-') ? -1 : 1) * Number(m[2]);
+  };
+  const forecastTotal = minor(await expectText(page.locator('#forecast-total'), /EUR$/, 'the forecast total'));
+  const soFar = minor(await page.locator('#forecast-so-far').innerText());
+  const lines = await page.locator('#forecast-lines tbody td[data-amount]').allInnerTexts();
+  const subtotal = minor(await page.locator('#forecast-subtotal').innerText());
+  const vat = minor(await page.locator('#forecast-vat').innerText());
+  if (lines.length < 2) fail(`the forecast has ${lines.length} lines`);
+  if (lines.map(minor).reduce((a, b) => a + b, 0) !== subtotal) fail(`the forecast's lines ${JSON.stringify(lines)} do not add up to its subtotal ${subtotal}`);
+  if (subtotal + vat !== forecastTotal) fail(`subtotal ${subtotal} + VAT ${vat} is not the forecast total ${forecastTotal}`);
+  if (forecastTotal < soFar || soFar < minor(total)) fail(`the forecast ${forecastTotal} is below the month so far ${soFar} (statement ${total})`);
+  // HedgeDoc's machine keeps running: its vCPUs (priced) make the month's end dearer than now.
+  if (!(forecastTotal > soFar)) fail(`the forecast ${forecastTotal} adds nothing to the month so far ${soFar} though a machine runs`);
+  await expectText(page.locator('#forecast-running'), /vCPU/, 'what runs now');
+  log(`this month so far ${soFar / 100} EUR, forecast ${forecastTotal / 100} EUR`);
   await saveScreenshot(page);
+  // Printed, the statement is alone: no navigation, tabs, controls or buttons.
+  await page.emulateMedia({ media: 'print' });
+  for (const [sel, what] of [['nav[aria-label="Main"]', 'the main navigation'], ['nav[aria-label="Billing"]', 'the billing tabs'], ['#statement-month', 'the month control'], ['#statement-print-button', 'the Print button'], ['#forecast', 'the forecast']])
+    if (await page.locator(sel).isVisible()) fail(`${what} is printed with the statement`);
+  if (!(await page.locator('#statement-lines').isVisible()) || !(await page.locator('#statement-heading').isVisible())) fail('the statement is not printed');
+  await page.emulateMedia({ media: 'screen' });
 
   log('the operator sees the same statement');
   await op.page.goto(`${base}/statements?organisation=${org.id}`, { waitUntil: 'domcontentloaded' });
   await expectText(op.page.locator('#statement-total'), new RegExp(total.replace('.', '\\.')), 'the same total for the operator');
-  pending('issue 10/14: a forecast of this month and the operator’s totals across organisations are not built');
+
+  log('and every organisation’s statement with the totals');
+  await op.page.getByRole('navigation', { name: 'Billing' }).getByRole('link', { name: 'All organisations' }).click();
+  await op.page.waitForURL(/\/billing\/organisations/);
+  const row = op.page.locator(`#all-statements tr[data-organisation="${org.id}"]`);
+  await expectText(row, /Harbour Band/, 'Harbour Band in the operator’s list');
+  await expectText(row.locator('td[data-total]'), new RegExp(`^${total.replace('.', '\\.')}$`), 'the same total in the operator’s list');
+  const listedForecast = minor(await row.locator('td[data-forecast]').innerText());
+  if (listedForecast < minor(total)) fail(`the listed forecast ${listedForecast} is below the total so far ${total}`);
+  const eur = minor(await expectText(op.page.locator('#all-statements-totals tr[data-currency="EUR"] td[data-total]'), /EUR$/, 'the total in EUR'));
+  if (eur < minor(total)) fail(`the operator's EUR total ${eur} is below Harbour Band's ${total}`);
+  await row.getByRole('link', { name: 'Harbour Band' }).click();
+  await op.page.waitForURL(/\/statements\?organisation=/);
+  await expectText(op.page.locator('#statement-total'), new RegExp(total.replace('.', '\\.')), 'its statement from the list');
 }
 
 // ---- 1. A teacher gets PeerTube for her school --------------------------------------

@@ -281,6 +281,89 @@ TEST_F(BillingApiTest, ThePlanOfADeploymentSaysWhatItWillCostAMonth) {
   EXPECT_EQ(outsider_->post(plan).status, 404);
 }
 
+TEST_F(BillingApiTest, TheForecastOfThisMonthAndTheOperatorsTotalsOfEveryOrganisation) {
+  // No price plan: a clear answer, not a forecast of zero; the operator's list says so too.
+  auto none = admin_->get(orgPath("/forecast"));
+  EXPECT_EQ(none.status, 409) << none.body;
+  EXPECT_EQ(str(body(none), "field"), "plan");
+  auto noneListed = body(op_->get("/api/v1/statements?month=2027-04"));
+  ASSERT_EQ(noneListed.at("items").as_array().size(), 2u) << noneListed;
+  for (auto& item : noneListed.at("items").as_array()) EXPECT_EQ(item.at("statement"), nullptr) << item;
+  EXPECT_EQ(noneListed.at("totals").as_array().size(), 0u);
+
+  createPlan();
+  // 15 April 00:00, 14 days of 30 gone: the machine ran on 1 April (24 h of 4 vCPU, 8 GiB RAM, 80 GiB
+  // disk) and is gone; the IP address runs. So far 10.00 + 0.53 RAM + 0.27 disk + 1.40 IP = 12.20,
+  // + 2.32 VAT = 14.52; at the month's end the IP address all month: 13.80 + 2.62 = 16.42.
+  auto r = admin_->get(orgPath("/forecast"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto f = body(r);
+  EXPECT_EQ(str(f, "month"), "2027-04");
+  EXPECT_EQ(str(f, "asOf"), "2027-04-15T00:00:00Z");
+  EXPECT_EQ(str(f, "hoursLeft"), "384.000");
+  EXPECT_EQ(str(f, "currency"), "EUR");
+  EXPECT_EQ(f.at("soFar").at("total").as_int64(), 1452);
+  EXPECT_EQ(f.at("subtotal").as_int64(), 1380);
+  EXPECT_EQ(f.at("vat").as_int64(), 262);
+  EXPECT_EQ(f.at("total").as_int64(), 1642);
+  std::int64_t sum = 0;
+  for (auto& l : f.at("lines").as_array()) sum += l.at("amount").as_int64();
+  EXPECT_EQ(sum, 1380);
+  auto& ip = f.at("lines").as_array().back();
+  EXPECT_EQ(str(ip, "unit"), "ip_address");
+  EXPECT_EQ(ip.at("soFar").as_int64(), 140);
+  EXPECT_EQ(ip.at("amount").as_int64(), 300);
+  ASSERT_EQ(f.at("runningNow").as_array().size(), 1u) << f;
+  EXPECT_EQ(str(f.at("runningNow").as_array()[0], "unit"), "ip_address");
+  // The month so far is the open statement.
+  EXPECT_EQ(body(admin_->get(orgPath("/statements/2027-04"))).at("total").as_int64(), 1452);
+  // Who: as the statements.
+  EXPECT_EQ(op_->get(orgPath("/forecast")).status, 200);
+  EXPECT_EQ(viewer_->get(orgPath("/forecast")).status, 403);
+  EXPECT_EQ(outsider_->get(orgPath("/forecast")).status, 404);
+
+  // The operator's totals: every organisation, this one with its statement and forecast.
+  auto listed = op_->get("/api/v1/statements");  // the current month by default
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  auto all = body(listed);
+  EXPECT_EQ(str(all, "month"), "2027-04");
+  EXPECT_EQ(all.at("open"), true);
+  // Both organisations were made at the same (test) instant: found by id.
+  auto listedOrg = [](const json::value& list, const std::string& id) {
+    for (auto& i : list.at("items").as_array())
+      if (str(i.at("organisation"), "id") == id) return i;
+    ADD_FAILURE() << id << " is not listed: " << list;
+    return json::value();
+  };
+  ASSERT_EQ(all.at("items").as_array().size(), 2u);
+  auto mine = listedOrg(all, org_), theirs = listedOrg(all, other_);
+  EXPECT_EQ(mine.at("statement").at("total").as_int64(), 1452);
+  EXPECT_EQ(mine.at("forecast").at("total").as_int64(), 1642);
+  EXPECT_EQ(theirs.at("statement"), nullptr);
+  EXPECT_EQ(theirs.at("forecast"), nullptr);
+  EXPECT_EQ(str(theirs, "reason"), "the organisation has no price plan: an operator assigns one first");
+  auto& totals = all.at("totals").as_array();
+  ASSERT_EQ(totals.size(), 1u);
+  EXPECT_EQ(totals[0], (json::value{{"currency", "EUR"}, {"currencyDigits", 2}, {"organisations", 1},
+                                    {"subtotal", 1220}, {"vat", 232}, {"total", 1452}, {"forecast", 1642}}));
+  // An ended month: its closed statements, no forecast.
+  auto march = body(op_->get("/api/v1/statements?month=2027-03"));
+  EXPECT_EQ(march.at("open"), false);
+  auto marchMine = listedOrg(march, org_);
+  EXPECT_EQ(marchMine.at("statement").at("total").as_int64(), 3945);
+  EXPECT_EQ(marchMine.at("statement").at("closed"), true);
+  EXPECT_EQ(marchMine.at("forecast"), nullptr);
+  EXPECT_EQ(march.at("totals").as_array()[0].at("forecast"), nullptr);
+  for (auto month : {"2027-4", "2027-05"}) {
+    auto bad = op_->get(std::string("/api/v1/statements?month=") + month);
+    EXPECT_EQ(bad.status, 422) << month << " " << bad.body;
+    EXPECT_EQ(str(body(bad), "field"), "month");
+  }
+  // Operators only.
+  EXPECT_EQ(admin_->get("/api/v1/statements").status, 403);
+  EXPECT_EQ(viewer_->get("/api/v1/statements").status, 403);
+}
+
 TEST_F(BillingApiTest, AppliedResourcesAreMeteredByTheExecutor) {
   auto d = op_->post(orgPath("/deployments"),
                         R"({"name":"social","domain":"social.example.test","apps":[{"app":"mastodon"}]})");

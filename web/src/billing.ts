@@ -61,6 +61,30 @@ export interface Statement {
   total: number;
 }
 
+/** This month at its end if what runs now keeps running (GET …/forecast). */
+export interface Forecast extends Omit<Statement, 'closed' | 'closedAt' | 'lines'> {
+  lines: (StatementLine & { soFar: number })[];
+  asOf: string;
+  secondsLeft: number;
+  hoursLeft: string;
+  runningNow: { unit: string; description: string; quantity: string; hours: string }[];
+  soFar: { subtotal: number; vat: number; total: number };
+}
+
+/** Every organisation's statement of a month, for operators (GET /statements?month=). */
+export interface StatementTotals {
+  month: string;
+  open: boolean;
+  items: {
+    organisation: { id: string; name: string; displayName: string };
+    plan: { id: string; name: string } | null;
+    statement: { closed: boolean; currency: string; currencyDigits: number; subtotal: number; vat: number; total: number } | null;
+    forecast: { total: number; asOf: string } | null;
+    reason?: string;
+  }[];
+  totals: { currency: string; currencyDigits: number; organisations: number; subtotal: number; vat: number; total: number; forecast: number | null }[];
+}
+
 export interface PricePlan {
   id: string;
   name: string;
@@ -93,6 +117,8 @@ export const billing = {
   usage: (org: string, from: string, to: string, step: string, signal?: AbortSignal) =>
     json<Usage>(`/organisations/${enc(org)}/usage?from=${enc(from)}&to=${enc(to)}&step=${enc(step)}`, { signal }),
   statement: (org: string, month: string) => json<Statement>(`/organisations/${enc(org)}/statements/${enc(month)}`),
+  forecast: (org: string) => json<Forecast>(`/organisations/${enc(org)}/forecast`),
+  allStatements: (month: string, signal?: AbortSignal) => json<StatementTotals>(`/statements?month=${enc(month)}`, { signal }),
   /** The printable page (opened as a normal navigation: the session cookie signs it). */
   statementPageUrl: (org: string, month: string) => `/api/v1/organisations/${enc(org)}/statements/${enc(month)}?format=html`,
   statementCsvUrl: (org: string, month: string) => `/api/v1/organisations/${enc(org)}/statements/${enc(month)}?format=csv`,

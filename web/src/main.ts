@@ -22,6 +22,7 @@ import { dashboardPage } from './pages/dashboard';
 import { usagePage } from './pages/usage';
 import { statementsPage } from './pages/statements';
 import { pricePlansPage } from './pages/pricePlans';
+import { allStatementsPage } from './pages/allStatements';
 import { auditPage } from './pages/audit';
 import { BILLING_PATHS } from './components/billingTabs';
 
@@ -166,6 +167,7 @@ route('/dashboard', dashboardPage);
 route('/usage', usagePage);
 route('/statements', statementsPage);
 route('/price-plans', pricePlansPage);
+route('/billing/organisations', allStatementsPage);
 route('/audit', auditPage);
 setNotFound(({ root }) => {
   root.append(h('h1', null, 'Page not found'), h('p', null, 'This page does not exist. ', link('/', 'Go to the start page'), '.'));

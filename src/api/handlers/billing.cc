@@ -185,6 +185,89 @@ Response getStatement(RequestContext& ctx) {
   return r;
 }
 
+Response getForecast(RequestContext& ctx) {
+  auto store = billingOf(ctx);
+  auto f = acct::forecastOf(store, ctx.organisation).orThrow();
+  auto r = json(200, acct::toJson(f));
+  r.headers["cache-control"] = "no-store";
+  return r;
+}
+
+Response listStatements(RequestContext& ctx) {
+  const auto now = acct::nowSeconds();
+  auto month = ctx.request.query.count("month") ? ctx.request.query.at("month") : acct::formatMonth(now);
+  auto start = acct::parseMonth(month);
+  if (!start) throw AbortError(Error::invalid("month", "\"" + month + "\" is not a month: write YYYY-MM, e.g. 2027-03"));
+  if (*start > now) throw AbortError(Error::invalid("month", month + " has not begun (months are UTC)"));
+  const bool open = acct::nextMonth(*start) > now;
+  auto store = billingOf(ctx);
+  struct Sum {
+    int digits = 2;
+    std::int64_t subtotal = 0, vat = 0, total = 0, forecast = 0;
+    int organisations = 0;
+  };
+  std::map<std::string, Sum> sums;
+  json::array items;
+  std::string cursor;
+  do {
+    auto page = ctx.app.state.listOrganisations(std::nullopt, 200, cursor);
+    for (auto& org : page.items) {
+      json::object item{{"organisation", json::object{{"id", org.id}, {"name", org.name}, {"displayName", org.displayName}}}};
+      // The open month: its forecast, which holds the statement so far; an ended one: its statement.
+      std::optional<acct::Forecast> forecast;
+      Result<acct::Statement> s = Error::conflict("");
+      if (open) {
+        auto f = acct::forecastOf(store, org.id);
+        if (f) {
+          s = f->soFar;
+          forecast = std::move(f.value());
+        } else {
+          s = f.error();
+        }
+      } else {
+        s = acct::statementOf(store, org.id, month);
+      }
+      if (!s && s.error().kind != ErrorKind::Conflict) throw AbortError(s.error());
+      if (!s) {  // no price plan: no statement, said so rather than a total of zero
+        item["plan"] = nullptr;
+        item["statement"] = nullptr;
+        item["forecast"] = nullptr;
+        item["reason"] = s.error().message;
+        items.push_back(std::move(item));
+        continue;
+      }
+      auto& sum = sums[s->currency];
+      sum.digits = s->digits;
+      sum.subtotal += s->subtotal;
+      sum.vat += s->vat;
+      sum.total += s->total;
+      ++sum.organisations;
+      item["plan"] = json::object{{"id", s->planId}, {"name", s->planName}};
+      item["statement"] = json::object{{"closed", s->closed}, {"currency", s->currency}, {"currencyDigits", s->digits},
+                                       {"subtotal", s->subtotal}, {"vat", s->vat}, {"total", s->total}};
+      item["forecast"] = nullptr;
+      if (forecast) {
+        sum.forecast += forecast->atMonthEnd.total;
+        item["forecast"] = json::object{{"total", forecast->atMonthEnd.total}, {"asOf", acct::formatTime(forecast->asOf)}};
+      }
+      items.push_back(std::move(item));
+    }
+    cursor = page.next;
+  } while (!cursor.empty());
+  json::array totals;
+  for (auto& [currency, sum] : sums)
+    totals.push_back(json::object{{"currency", currency},
+                                  {"currencyDigits", sum.digits},
+                                  {"organisations", sum.organisations},
+                                  {"subtotal", sum.subtotal},
+                                  {"vat", sum.vat},
+                                  {"total", sum.total},
+                                  {"forecast", open ? json::value(sum.forecast) : json::value(nullptr)}});
+  auto r = json(200, json::object{{"month", month}, {"open", open}, {"items", std::move(items)}, {"totals", std::move(totals)}});
+  if (open) r.headers["cache-control"] = "no-store";
+  return r;
+}
+
 Response postAdjustment(RequestContext& ctx) {
   findOrganisation(ctx);
   auto body = input::jsonObject(ctx.request, {"description", "amount", "month"}).orThrow();

@@ -12,6 +12,12 @@ namespace fedihost::api::handlers {
 Response getUsage(RequestContext& ctx);
 /// GET /api/v1/organisations/{id}/statements/{month}: JSON; text/html when asked for by Accept; ?format=csv.
 Response getStatement(RequestContext& ctx);
+/// GET /api/v1/organisations/{id}/forecast: the open month's statement at its end if what runs now
+/// keeps running (accounting::Forecast); 409 (field "plan") without a price plan.
+Response getForecast(RequestContext& ctx);
+/// GET /api/v1/statements?month=YYYY-MM (operators): every live organisation's statement total of
+/// the month (and forecast for the open month), with totals per currency.
+Response listStatements(RequestContext& ctx);
 /// POST /api/v1/organisations/{id}/adjustments {"description", "amount", "month"?}: a line on an open month.
 Response postAdjustment(RequestContext& ctx);
 /// GET /api/v1/organisations/{id}/adjustments?month=: the adjustment lines of a month.

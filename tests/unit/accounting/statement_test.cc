@@ -124,6 +124,83 @@ TEST_F(Billing, AClosedMonthNeverChanges) {
   EXPECT_EQ(april.lines.front().amount, 1);  // the new base fee applies to the open month
 }
 
+TEST_F(Billing, AForecastIsTheMonthSoFarPlusWhatRunsNowUntilTheMonthsEnd) {
+  // 21 March: 20 days of 31 gone (1,728,000 s), 11 left (950,400 s). The machine (2 vCPU, 4 GiB
+  // RAM, 40 GiB disk) and the IP address run; the database ran 10.5 days and was deleted.
+  setNow("2027-03-21T00:00:00Z");
+  auto f = forecastOf(*bill_, "org_a").value();
+  EXPECT_EQ(f.asOf, at("2027-03-21T00:00:00Z"));
+  EXPECT_EQ(f.secondsLeft, 950400);
+  EXPECT_EQ(f.runningNow.quantitySeconds,
+            (std::map<std::string, std::int64_t>{{"machine", 1}, {"vcpu", 2}, {"ram_mib", 4096}, {"disk_gib", 40},
+                                                 {"ip_address", 1}}));
+  EXPECT_EQ(f.runningNow.machineSecondsBySize.at("2 vCPU, 4 GiB RAM, 40 GiB disk"), 1);
+
+  // So far: the open statement up to now.
+  auto open = statementOf(*bill_, "org_a", "2027-03").value();
+  EXPECT_EQ(boost::json::serialize(toJson(f.soFar).at("lines")), boost::json::serialize(toJson(open).at("lines")));
+  EXPECT_EQ(f.soFar.total, open.total);
+  std::map<std::string, std::int64_t> soFar, atEnd;
+  for (auto& l : f.soFar.lines) soFar[l.unit] = l.amount;
+  for (auto& l : f.atMonthEnd.lines) atEnd[l.unit] = l.amount;
+  EXPECT_EQ(soFar, (std::map<std::string, std::int64_t>{{"", 1000},
+                                                        {"machine", 0},
+                                                        {"vcpu", 145},        // 2 × 480 h − 744 included: 145.16
+                                                        {"ram_gib", 516},     // 4 × 480 GiB-hours: 516.13
+                                                        {"disk_gib", 258},    // 40 × 480: 258.06
+                                                        {"database", 34},     // 252 h of 744: 33.87
+                                                        {"ip_address", 194}}));  // 480 h of 744: 193.55
+  EXPECT_EQ(f.soFar.subtotal, 2147);
+  EXPECT_EQ(f.soFar.total, 2555);  // VAT 407.93
+  // At the month's end: the machine and the address all month, the database as it was.
+  EXPECT_EQ(atEnd, (std::map<std::string, std::int64_t>{{"", 1000},
+                                                        {"machine", 0},
+                                                        {"vcpu", 500},
+                                                        {"ram_gib", 800},
+                                                        {"disk_gib", 400},
+                                                        {"database", 34},
+                                                        {"ip_address", 300}}));
+  EXPECT_EQ(f.atMonthEnd.subtotal, 3034);
+  EXPECT_EQ(f.atMonthEnd.vat, 576);  // 576.46
+  EXPECT_EQ(f.atMonthEnd.total, 3610);
+  EXPECT_EQ(f.atMonthEnd.currency, "EUR");
+  EXPECT_FALSE(f.atMonthEnd.closed);
+
+  auto j = toJson(f);
+  EXPECT_EQ(j.at("hoursLeft"), "264.000");
+  EXPECT_EQ(j.at("soFar").at("total").as_int64(), 2555);
+  EXPECT_EQ(j.at("total").as_int64(), 3610);
+  auto& lines = j.at("lines").as_array();
+  EXPECT_EQ(lines[2].at("unit"), "vcpu");
+  EXPECT_EQ(lines[2].at("amount").as_int64(), 500);
+  EXPECT_EQ(lines[2].at("soFar").as_int64(), 145);
+  EXPECT_EQ(lines[0].at("soFar").as_int64(), 1000);  // the base fee
+  auto& running = j.at("runningNow").as_array();
+  ASSERT_EQ(running.size(), 5u);
+  EXPECT_EQ(running[2].at("unit"), "ram_gib");
+  EXPECT_EQ(running[2].at("quantity"), "4.000");
+}
+
+TEST_F(Billing, AForecastMadeAtTheMonthsLastChangeIsItsStatement) {
+  // The resize of 28 March 01:00 is the month's last change: a forecast made at that very second
+  // counts the new size (an event of now runs now) and equals the statement March closed with.
+  bill_->addAdjustment({"", "org_a", "2027-03", "Credit for an outage", -500, "", "usr_op"});
+  setNow("2027-03-28T01:00:00Z");
+  auto f = forecastOf(*bill_, "org_a").value();
+  EXPECT_EQ(f.runningNow.quantitySeconds.at("vcpu"), 4);
+  EXPECT_EQ(f.secondsLeft, 95 * 3600);
+  EXPECT_EQ(f.atMonthEnd.lines.back().amount, -500);
+  setNow("2027-04-01T00:00:00Z");
+  auto closed = statementOf(*bill_, "org_a", "2027-03").value();
+  ASSERT_TRUE(closed.closed);
+  EXPECT_EQ(boost::json::serialize(toJson(f.atMonthEnd).at("lines")), boost::json::serialize(toJson(closed).at("lines")));
+  EXPECT_EQ(f.atMonthEnd.total, closed.total);
+  EXPECT_EQ(closed.total, 3350);  // 3315 − 500 = 2815, + 535 VAT (534.85)
+
+  // Without a price plan there is no forecast, not a forecast of zero.
+  EXPECT_EQ(forecastOf(*bill_, "org_b").error().kind, ErrorKind::Conflict);
+}
+
 TEST_F(Billing, BadMonthsAndMissingPlans) {
   setNow("2027-04-15T00:00:00Z");
   EXPECT_EQ(statementOf(*bill_, "org_a", "2027-3").error().kind, ErrorKind::Invalid);

@@ -1,8 +1,10 @@
 // /usage — what an organisation's deployments used, per UTC day, hour or month:
 // a bar chart of one unit over time (SVG drawn by components/barChart.ts), the
-// totals of every unit, and the totals per deployment. Any role may see it.
+// totals of every unit, the totals per deployment, and month by month (the last
+// 12 months, or since the organisation exists) charts of machine-hours, bucket
+// storage and mail accounts. Any role may see it.
 import { billingTabs } from '../components/billingTabs';
-import { errorText } from '../api';
+import { api, errorText } from '../api';
 import { billing, type Usage, type UsageQuantity, type UsageTotals } from '../billing';
 import { barChart } from '../components/barChart';
 import { organisationChoices, orgSelect } from '../components/orgPicker';
@@ -21,6 +23,21 @@ function monthRange(month: string): [string, string] {
   const from = new Date(Date.UTC(y, m - 1, 1));
   const to = new Date(Date.UTC(y, m, 1));
   return [from.toISOString().replace('.000Z', 'Z'), to.toISOString().replace('.000Z', 'Z')];
+}
+
+const MONTHLY_UNITS = ['machine', 'stored_gib', 'mail_account'];
+
+/** The months charted month by month: the last 12 (this one included), or since `created`. */
+export function monthlyRange(now: Date, created: string): [string, string] {
+  const iso = (d: Date) => d.toISOString().replace('.000Z', 'Z');
+  const to = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1));
+  let from = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 11, 1));
+  const c = new Date(created);
+  if (!Number.isNaN(c.getTime())) {
+    const start = new Date(Date.UTC(c.getUTCFullYear(), c.getUTCMonth(), 1));
+    if (start > from) from = start;
+  }
+  return [iso(from), iso(to)];
 }
 
 function periodLabel(iso: string, step: string): string {
@@ -46,6 +63,7 @@ export async function usagePage({ root, query, signal }: PageContext): Promise<v
   const unitSel = h('select', { id: 'usage-unit' });
   const chartBox = h('div', { id: 'usage-chart' });
   const totalsBox = h('div', { id: 'usage-totals' });
+  const monthsBox = h('div', { id: 'usage-months' });
   const status = h('div');
   root.append(
     h(
@@ -63,6 +81,13 @@ export async function usagePage({ root, query, signal }: PageContext): Promise<v
       chartBox,
     ),
     totalsBox,
+    h(
+      'section',
+      { class: 'card', 'aria-labelledby': 'usage-months-heading' },
+      h('h2', { id: 'usage-months-heading' }, 'Month by month'),
+      h('p', { class: 'small muted' }, 'The last 12 months (UTC), or since the organisation exists; this month up to now.'),
+      monthsBox,
+    ),
   );
 
   let usage: Usage | null = null;
@@ -117,6 +142,34 @@ export async function usagePage({ root, query, signal }: PageContext): Promise<v
     );
   };
 
+  const loadMonths = async () => {
+    monthsBox.replaceChildren(loading('Loading the months…'));
+    try {
+      const org = await api.organisation(orgSel.value);
+      const [from, to] = monthlyRange(new Date(), org.createdAt);
+      const months = await billing.usage(orgSel.value, from, to, 'month', signal);
+      if (signal.aborted) return;
+      monthsBox.replaceChildren(
+        ...MONTHLY_UNITS.flatMap((key) => {
+          const unit = months.units.find((u) => u.unit === key);
+          if (!unit) return [];
+          const bars = months.periods.map((p) => {
+            const q = quantity(p.total, key);
+            return { label: periodLabel(p.from, 'month'), value: q ? Number(q.hours) : 0, text: q?.hours ?? '0.000' };
+          });
+          return h(
+            'figure',
+            { class: 'month-chart', id: `usage-months-${key}`, 'data-unit': key },
+            h('figcaption', null, `${unit.description}: ${unit.hours} per month`),
+            barChart(bars, { title: `${unit.description}: ${unit.hours} per month (UTC)`, unit: unit.hours, height: 180 }),
+          );
+        }),
+      );
+    } catch (e) {
+      if (!signal.aborted) monthsBox.replaceChildren(failure(`Could not load the months: ${errorText(e)}`, () => void loadMonths()));
+    }
+  };
+
   const load = async () => {
     if (!monthIn.value) return;
     status.replaceChildren(loading('Loading usage…'));
@@ -137,6 +190,7 @@ export async function usagePage({ root, query, signal }: PageContext): Promise<v
     }
   };
   for (const c of [orgSel, monthIn, stepSel]) c.addEventListener('change', () => void load());
+  orgSel.addEventListener('change', () => void loadMonths());
   unitSel.addEventListener('change', drawChart);
-  await load();
+  await Promise.all([load(), loadMonths()]);
 }
