@@ -199,6 +199,8 @@ async function journey({ base, person, remainingMs, saveScreenshot }) {
   const nCreates = await creates.count();
   if (nCreates === 0) fail('the plan lists no create action');
   await expectText(creates.first().locator('.what'), /^Create \S/, 'first create action');
+  // Her organisation has no price plan: the review says so instead of a price.
+  await expectText(page.locator('#plan-estimate[data-estimate="none"]'), /No price plan is assigned/, 'no price plan, said so');
   await snap(page, 'plan');
   const savedPlan = await page.locator('[data-plan]').getAttribute('data-plan');
   if (!/^plan_/.test(savedPlan ?? '')) fail(`the reviewed plan was not saved (data-plan=${savedPlan})`);
