@@ -64,7 +64,8 @@ SecretSpec secretSpec(std::string_view secretName) {
   for (auto& app : all())
     for (auto& s : app.needs.secrets)
       if (naming::secretName(app.id, s.purpose) == secretName)
-        return {s.format, s.derivedFrom.empty() ? std::string() : naming::secretName(app.id, s.derivedFrom)};
+        return {s.format, s.derivedFrom.empty() ? std::string() : naming::secretName(app.id, s.derivedFrom),
+                s.firstSetupOnly};
   if (secretName.ends_with("s3-secret-key")) return {secrets::SecretFormat::Hex, {}};
   return {secrets::SecretFormat::Password, {}};
 }
@@ -120,6 +121,12 @@ Result<void> admit(const App& app) {
       return Error::invalid("adminLogin.loginPath", who + ": the login path \"" + login->loginPath +
                                                         "\" is not a path on the app's address");
   }
+  // Only a first administrator's password is known to be read at the first setup alone: any
+  // other secret a restore made anew would lose what the old one protects.
+  for (auto& sn : app.needs.secrets)
+    if (sn.firstSetupOnly && (!app.adminLogin || app.adminLogin->passwordSecret != sn.purpose))
+      return Error::invalid("needs.secrets", who + ": secret \"" + sn.purpose +
+                                                 "\" is marked first-setup-only but is not the first administrator's password");
   // A public key is derived from a private key of the same app, of the form it is derived from;
   // every other secret is made at random and names none.
   for (auto& sn : app.needs.secrets) {

@@ -27,6 +27,10 @@ struct SecretNeed {
   secrets::SecretFormat format = secrets::SecretFormat::Hex;
   std::string use;      ///< plain-language use, e.g. "encrypts sessions and two-factor secrets"
   std::string derivedFrom = {};  ///< for a public key: the purpose of its private key in the same app
+  /// The app reads it only when it is first set up (a first administrator's password): its data
+  /// holds what it made of it since, so a restore of a bundle that lacks it may make a new one
+  /// (docs/backup-and-migration.md). Every other secret a bundle lacks fails the restore.
+  bool firstSetupOnly = false;
 };
 
 /// A bucket an app needs and what it holds.
@@ -136,6 +140,7 @@ secrets::SecretFormat secretFormat(std::string_view secretName);
 struct SecretSpec {
   secrets::SecretFormat format = secrets::SecretFormat::Password;
   std::string derivedFrom;
+  bool firstSetupOnly = false;  ///< SecretNeed::firstSetupOnly
 };
 SecretSpec secretSpec(std::string_view secretName);
 

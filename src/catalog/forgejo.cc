@@ -48,7 +48,9 @@ App forgejo() {
                    "the key that signs Git LFS transfer tokens (LFS_JWT_SECRET)"},
                   {"admin-password", secrets::SecretFormat::Hex,
                    "the password of Forgejo's first administrator, \"administrator\", made once when Forgejo "
-                   "first runs"}},
+                   "first runs",
+                   {},
+                   true}},
   };
   // nix/apps/forgejo.nix makes the account with `forgejo admin user create` (fedihost-forgejo-admin).
   a.adminLogin = AdminLogin{.username = "administrator", .passwordSecret = "admin-password", .loginPath = "/user/login"};

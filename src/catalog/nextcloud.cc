@@ -37,7 +37,8 @@ App nextcloud() {
       .mail = true,
       .redis = true,
       .ports = {443},
-      .secrets = {{"admin-password", secrets::SecretFormat::Hex, "the first administrator's password"},
+      .secrets = {{"admin-password", secrets::SecretFormat::Hex,
+                   "the first administrator's password, which Nextcloud takes when it is installed", {}, true},
                   // What its installer would otherwise write into config.php.
                   {"config-secret", secrets::SecretFormat::Password,
                    "its `secret`, which encrypts stored credentials and signs tokens"},

@@ -35,7 +35,9 @@ App peertube() {
                    "the secret PeerTube signs sessions and tokens with"},
                   {"admin-password", secrets::SecretFormat::Hex,
                    "the password of PeerTube's first administrator, \"root\", which PeerTube takes when it "
-                   "starts for the first time"}},
+                   "starts for the first time",
+                   {},
+                   true}},
   };
   // nix/apps/peertube.nix hands the password to PeerTube as PT_INITIAL_ROOT_PASSWORD.
   a.adminLogin = AdminLogin{.username = "root", .passwordSecret = "admin-password", .loginPath = "/login"};

@@ -11,6 +11,7 @@
 
 #include "accounting/usage.hh"
 #include "bundle/schedule.hh"
+#include "catalog/catalog.hh"
 #include "core/clock.hh"
 #include "core/ids.hh"
 #include "orchestrator/executor.hh"
@@ -531,13 +532,20 @@ void Backups::runRestore(store::StateStore& state, const std::string& id) {
     jobs.restoreProgress(id, done);
     jobs.journal(id, "bundle", "verified: " + std::to_string(opened->manifest.parts.size()) + " parts");
 
-    // 2. The secrets in place before anything is applied; one the bundle lacks would be generated: refused.
+    // 2. The secrets in place before anything is applied; one the bundle lacks would be generated:
+    // refused, unless the app reads it only at its first setup (a first administrator's password,
+    // catalog::SecretNeed::firstSetupOnly), which the apply then makes anew.
     std::set<std::string> needed;
     for (auto& res : expand(d)) secretNames(json::value(res.attributes), needed);
-    for (auto& name : needed)
-      if (!opened->secrets.contains(name))
+    for (auto& name : needed) {
+      if (opened->secrets.contains(name)) continue;
+      if (!catalog::secretSpec(name).firstSetupOnly)
         return fail(bundle::kSecretsName, "the bundle has no secret \"" + name +
                                               "\": restoring would generate a new one, so the restore is refused");
+      jobs.journal(id, bundle::kSecretsName,
+                   "the bundle has no " + name + " (made before it was the control plane's): a new one is made, "
+                   "which the app does not read again; its administrator keeps the password in the restored data");
+    }
     for (auto& [name, clear] : opened->secrets)
       state.sealedSecret(d.id, name, [&] { return orch_.box().seal(clear); });
     jobs.journal(id, bundle::kSecretsName, std::to_string(opened->secrets.size()) + " secrets restored unchanged");

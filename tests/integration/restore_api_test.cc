@@ -13,6 +13,7 @@
 #include <fstream>
 #include <map>
 
+#include "bundle/bundle.hh"
 #include "secrets/keys.hh"
 #include "secrets/secret_box.hh"
 #include "store/backup_store.hh"
@@ -171,6 +172,74 @@ TEST(RestoreApiTest, ADeletedPixelfedIsFoundVerifiedAndRestoredAtItsDomainWithIt
   auto failed = store::BackupStore(server.state().connection()).createBackup(newId, orgId, "");
   store::BackupStore(server.state().connection()).failBackup(failed.id, "made to fail by the test");
   EXPECT_EQ(c->post("/api/v1/backups/" + failed.id + "/verify", "").status, 409);
+}
+
+
+// A bundle made before a first administrator's password was the control plane's lacks it. PeerTube
+// reads that password only at its first start (its data holds the account since), so the restore
+// makes a new one and says so; a bundle lacking any other secret (PeerTube's server secret) is refused.
+TEST(RestoreApiTest, ABundleWithoutTheFirstAdministratorsPasswordRestoresOneWithoutAnyOtherSecretIsRefused) {
+  testing::TestServer server;
+  auto c = server.operatorClient();
+  auto org = json::parse(c->post("/api/v1/organisations", R"({"name":"riverside","displayName":"Riverside"})").body);
+  const auto orgId = std::string(org.at("id").as_string());
+  auto created = c->post("/api/v1/organisations/" + orgId + "/deployments",
+                         R"({"name":"video","domain":"video.riverside.example.test","apps":[{"app":"peertube"}]})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  const auto depId = std::string(json::parse(created.body).at("id").as_string());
+  ASSERT_EQ(c->post("/api/v1/deployments/" + depId + "/apply", "").status, 202);
+  server.orchestrator().waitIdle();
+  auto started = c->post("/api/v1/deployments/" + depId + "/backups", "");
+  ASSERT_EQ(started.status, 202) << started.body;
+  const auto backupId = std::string(json::parse(started.body).at("id").as_string());
+  server.orchestrator().backups().waitIdle();
+  store::BackupStore jobs(server.state().connection());
+  auto good = jobs.getBackup(backupId).value();
+  ASSERT_EQ(good.status, store::JobStatus::Succeeded) << good.error;
+  const auto extracted = server.dataDir().root / "extracted";
+  auto key = bundle::BundleKey::openOrCreate(server.dataDir().bundleKey());
+  auto opened = bundle::readBundle(good.path, key, extracted);
+  ASSERT_TRUE(opened) << opened.error().message;
+  const auto before = secretsOf(server, depId);
+
+  // A backup whose bundle is the good one's with `missing` left out of its secrets.
+  auto without = [&](const std::string& missing) {
+    auto secrets = opened->secrets;
+    EXPECT_EQ(secrets.erase(missing), 1u) << missing;
+    std::vector<bundle::PartSource> parts;
+    for (auto& p : opened->manifest.parts)
+      if (p.name != bundle::kSecretsName) parts.push_back({p, extracted / p.name});
+    auto path = server.dataDir().root / ("without-" + missing + ".fhb");
+    auto w = bundle::writeBundle(path, opened->manifest, secrets, key, parts);
+    EXPECT_TRUE(w) << w.error().message;
+    auto b = jobs.createBackup(depId, orgId, "");
+    jobs.finishBackup(b.id, path.string(), static_cast<std::int64_t>(fs::file_size(path)), "");
+    return b.id;
+  };
+  auto restore = [&](const std::string& backup, const std::string& name) {
+    auto r = c->post("/api/v1/organisations/" + orgId + "/restores",
+                     json::serialize(json::object{{"backup", backup}, {"name", name},
+                                                  {"domain", name + ".riverside.example.test"}}));
+    EXPECT_EQ(r.status, 202) << r.body;
+    server.orchestrator().backups().waitIdle();
+    server.orchestrator().waitIdle();
+    return getObject(*c, "/api/v1/restores/" + std::string(json::parse(r.body).at("id").as_string()));
+  };
+
+  auto made = restore(without("peertube-admin-password"), "older");
+  ASSERT_EQ(made.at("status"), "succeeded") << json::serialize(made);
+  const auto newId = std::string(made.at("deployment").as_string());
+  auto after = secretsOf(server, newId);
+  ASSERT_TRUE(after.contains("peertube-admin-password"));
+  EXPECT_NE(after.at("peertube-admin-password"), before.at("peertube-admin-password"));
+  EXPECT_EQ(after.at("peertube-server-secret"), before.at("peertube-server-secret"));
+  EXPECT_THAT(json::serialize(made.at("journal")),
+              ::testing::HasSubstr("the bundle has no peertube-admin-password (made before it was the control plane's)"));
+
+  auto refused = restore(without("peertube-server-secret"), "refused");
+  EXPECT_EQ(refused.at("status"), "failed");
+  EXPECT_EQ(refused.at("failedPart"), "secrets.sealed");
+  EXPECT_THAT(std::string(refused.at("error").as_string()), ::testing::HasSubstr("peertube-server-secret"));
 }
 
 }  // namespace

@@ -5,10 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 #include <vector>
 
 #include "catalog/catalog.hh"
 #include "catalog/settings_schema.hh"
+#include "core/naming.hh"
 
 namespace fedihost::catalog {
 namespace {
@@ -122,6 +124,27 @@ TEST(AdmitAdminLogin, ThePasswordIsOneOfTheAppsSecretsAndTheLoginAPath) {
     EXPECT_EQ(r.error().field, field);
     EXPECT_THAT(r.error().message, HasSubstr("PeerTube"));
   }
+}
+
+// A restore may make anew only a password the app reads at its first setup (docs/backup-and-migration.md):
+// PeerTube's, Nextcloud's and Forgejo's first administrators'. Not Owncast's: its settings unit signs
+// in with it at every start.
+TEST(AdmitSecrets, OnlyAFirstAdministratorsPasswordIsFirstSetupOnly) {
+  std::set<std::string> firstSetupOnly;
+  for (auto& a : all())
+    for (auto& s : a.needs.secrets)
+      if (s.firstSetupOnly) firstSetupOnly.insert(naming::secretName(a.id, s.purpose));
+  EXPECT_EQ(firstSetupOnly,
+            (std::set<std::string>{"forgejo-admin-password", "nextcloud-admin-password", "peertube-admin-password"}));
+  EXPECT_TRUE(secretSpec("peertube-admin-password").firstSetupOnly);
+  EXPECT_FALSE(secretSpec("owncast-admin-password").firstSetupOnly);
+  EXPECT_FALSE(secretSpec("peertube-server-secret").firstSetupOnly);
+
+  App wrong = app("peertube");
+  for (auto& s : wrong.needs.secrets) s.firstSetupOnly = s.purpose == "server-secret";
+  auto refused = admit(wrong);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("server-secret"), std::string::npos) << refused.error().message;
 }
 
 TEST(AdmitAdminLogin, TheAppsThatMakeTheirFirstAdministrator) {
