@@ -171,8 +171,8 @@ struct Executor::RunContext {
 
 // ---------------------------------------------------------------- the executor
 
-Executor::Executor(ExecutorConfig config, TargetLookup targets, const secrets::SecretBox& box)
-    : config_(std::move(config)), targets_(std::move(targets)), box_(box) {
+Executor::Executor(ExecutorConfig config, TargetLookup targets, const secrets::SecretBox& box, ProviderSlots& slots)
+    : config_(std::move(config)), targets_(std::move(targets)), box_(box), slots_(slots) {
   rng_ = config_.jitterSeed ? config_.jitterSeed
                             : static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
 }
@@ -195,7 +195,6 @@ void Executor::abandon() {
     stopping_ = true;
   }
   cv_.notify_all();
-  slotsCv_.notify_all();
 }
 
 void Executor::stop() {
@@ -204,7 +203,6 @@ void Executor::stop() {
     stopping_ = true;
   }
   cv_.notify_all();
-  slotsCv_.notify_all();
   for (auto& t : threads_) t.join();
   threads_.clear();
   pool_.reset();
@@ -302,20 +300,6 @@ bool Executor::backoff(std::chrono::milliseconds d, const std::string& runId) {
         std::chrono::milliseconds(20), until - std::chrono::steady_clock::now()));
   }
   return !stopping_ && !cancelled(runId);
-}
-
-void Executor::acquireSlot(const void* provider, int limit) {
-  std::unique_lock lock(slotsMu_);
-  slotsCv_.wait(lock, [&] { return inFlight_[provider] < std::max(limit, 1); });
-  ++inFlight_[provider];
-}
-
-void Executor::releaseSlot(const void* provider) {
-  {
-    std::lock_guard lock(slotsMu_);
-    --inFlight_[provider];
-  }
-  slotsCv_.notify_all();
 }
 
 void Executor::execute(store::StateStore& state, const std::string& runId) {
@@ -504,7 +488,7 @@ void Executor::runStep(const std::shared_ptr<RunContext>& shared, std::size_t in
   auto& step = ctx.steps[index];
   const auto& provider = ctx.target->provider(step.kind);
   const void* slot = &provider;
-  acquireSlot(slot, ctx.target->parallelism(step.kind));
+  slots_.acquire(slot, ctx.target->parallelism(step.kind));
   Result<void> r;
   bool interrupted = false;
   try {
@@ -522,9 +506,9 @@ void Executor::runStep(const std::shared_ptr<RunContext>& shared, std::size_t in
       }
       if (r || r.error().kind != ErrorKind::Unavailable || step.attempts >= config_.retry.maxAttempts) break;
       state.setStepAttempts(ctx.runId, step.seq, step.attempts, "retrying: " + r.error().message);
-      releaseSlot(slot);
+      slots_.release(slot);
       bool goOn = backoff(backoffFor(step.attempts), ctx.runId);
-      acquireSlot(slot, ctx.target->parallelism(step.kind));
+      slots_.acquire(slot, ctx.target->parallelism(step.kind));
       if (!goOn) {
         if (stopping_) interrupted = true;
         else r = Error{ErrorKind::Unavailable, "cancelled while retrying: " + r.error().message, {}};
@@ -545,7 +529,7 @@ void Executor::runStep(const std::shared_ptr<RunContext>& shared, std::size_t in
     spdlog::error("run {} step {}: {}", ctx.runId, step.seq, e.what());
     interrupted = true;
   }
-  releaseSlot(slot);
+  slots_.release(slot);
   {
     static auto& steps = metrics::registry().counter(
         "fedihost_steps_total", "Steps ended, by resource kind, action and outcome", {"kind", "action", "outcome"});

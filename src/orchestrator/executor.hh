@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "orchestrator/journal_writer.hh"
+#include "orchestrator/provider_slots.hh"
 #include "providers/provider.hh"
 #include "secrets/secret_box.hh"
 #include "store/accounting_store.hh"
@@ -73,7 +74,9 @@ using TargetLookup = std::function<const providers::Target*(const std::string&)>
 
 class Executor {
  public:
-  Executor(ExecutorConfig config, TargetLookup targets, const secrets::SecretBox& box);
+  /// `slots` counts each provider's calls in flight, shared with the refreshes and orphan scans
+  /// of the same Orchestrator (which owns it and outlives the executor).
+  Executor(ExecutorConfig config, TargetLookup targets, const secrets::SecretBox& box, ProviderSlots& slots);
   ~Executor();
   Executor(const Executor&) = delete;
   Executor& operator=(const Executor&) = delete;
@@ -108,8 +111,6 @@ class Executor {
   /// Sleeps up to `d`; false if stopping or the run was cancelled meanwhile.
   bool backoff(std::chrono::milliseconds d, const std::string& runId);
   std::chrono::milliseconds backoffFor(int attemptsMade);
-  void acquireSlot(const void* provider, int limit);
-  void releaseSlot(const void* provider);
 
   ExecutorConfig config_;
   TargetLookup targets_;
@@ -125,9 +126,7 @@ class Executor {
   std::unique_ptr<JournalWriter> journal_;  ///< commits the step threads' journal entries in groups
   std::unique_ptr<StepPool> pool_;          ///< destroyed before journal_: its threads use it
 
-  std::mutex slotsMu_;
-  std::condition_variable slotsCv_;
-  std::map<const void*, int> inFlight_;
+  ProviderSlots& slots_;
 
   std::mutex rngMu_;
   std::uint64_t rng_;

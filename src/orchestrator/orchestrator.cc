@@ -184,7 +184,7 @@ Orchestrator::Orchestrator(DataDir dir, OrchestratorOptions options)
   ExecutorConfig ec2{dir_.stateUrl(), dir_.accountingUrl(), options_.workers, options_.maxParallelSteps,
                      options_.retry, options_.jitterSeed, [this] { shipper_->wake(); }, options_.scheduleHook,
                      lease_->id(), options_.pollInterval};
-  executor_ = std::make_unique<Executor>(ec2, [this](const std::string& n) { return target(n); }, box_);
+  executor_ = std::make_unique<Executor>(ec2, [this](const std::string& n) { return target(n); }, box_, slots_);
   auto targetConfig = options_.backupTarget;
   targetConfig.directory = options_.backupDir.empty() ? dir_.backupsDir() : options_.backupDir;
   backups_ = std::make_unique<Backups>(*this, dir_.stateUrl(), targetConfig.directory, dir_.bundleKey(),
@@ -382,7 +382,11 @@ Result<RefreshReport> Orchestrator::refreshHeld(store::StateStore& state, const 
     providers::ResolvedResource rr{rec.resource, &box_};
     rr.resource.attributes = std::move(*attrs);
     ++report.checked;
-    auto observed = t.provider(rec.resource.kind).read(rr);
+    // Within the provider's limit, like the executor's steps (a slot held for the call only).
+    auto& provider = t.provider(rec.resource.kind);
+    auto slot = slots_.hold(&provider, t.parallelism(rec.resource.kind));
+    auto observed = provider.read(rr);
+    slot.release();
     if (!observed) {
       if (observed.error().kind == ErrorKind::NotFound)
         report.drift.push_back({rec.resource.key, d.id, DriftStatus::Missing, "missing at provider", {}});
@@ -447,7 +451,10 @@ OrphanScan Orchestrator::findOrphans(store::StateStore& state, const Progress& p
         auto& p = t->provider(kind);
         if (!p.capabilities().canList) continue;
         if (progress) progress(done++, total);
-        auto keys = p.list(id);
+        auto keys = [&] {
+          auto slot = slots_.hold(&p, t->parallelism(kind));  // within the provider's limit, as a step
+          return p.list(id);
+        }();
         if (!keys) {
           scan.failures.push_back({name, id, std::string(toString(kind)), keys.error().message});
           continue;

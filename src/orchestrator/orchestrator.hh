@@ -255,6 +255,7 @@ class Orchestrator {
   std::map<std::string, std::unique_ptr<providers::Target>> targets_;
   std::unique_ptr<store::Shipper> shipper_;
   std::unique_ptr<InstanceLease> lease_;
+  ProviderSlots slots_;  ///< each provider's calls in flight: the executor's steps, refreshes, orphan scans
   std::unique_ptr<Executor> executor_;
   mutable PlanCache plans_;
 

@@ -40,7 +40,10 @@ struct Probe {
   /// When > 0, calls wait (up to 10 s) until this many are in flight at once, then the latch opens
   /// for good: parallelism shown without depending on how fast the machine starts threads.
   int rendezvous = 0;
+  std::chrono::milliseconds rendezvousWait{10000};  ///< how long a call waits for the others
   std::atomic<bool> met{false};
+  /// Reads are counted (calls, in flight) and wait at the rendezvous like changes.
+  std::atomic<bool> countReads{false};
 };
 Probe& probe() {
   static Probe p;
@@ -60,6 +63,7 @@ class ProbeDns final : public providers::DnsProvider {
       ++p.readsHeld;
       while (p.holdReads) std::this_thread::sleep_for(1ms);
     }
+    if (p.countReads) return around([&] { return inner_->read(r); });
     return inner_->read(r);
   }
   Result<providers::Observed> update(const providers::ResolvedResource& r) override {
@@ -82,7 +86,8 @@ class ProbeDns final : public providers::DnsProvider {
     }
     if (p.rendezvous > 0) {
       if (now >= p.rendezvous) p.met = true;
-      for (auto until = std::chrono::steady_clock::now() + 10s; !p.met && std::chrono::steady_clock::now() < until;)
+      for (auto until = std::chrono::steady_clock::now() + p.rendezvousWait;
+           !p.met && std::chrono::steady_clock::now() < until;)
         std::this_thread::sleep_for(1ms);
     }
     std::this_thread::sleep_for(p.delay);
@@ -115,7 +120,9 @@ class EngineTest : public ::testing::Test {
     p.failKind = ErrorKind::Unavailable;
     p.delay = 0ms;
     p.rendezvous = 0;
+    p.rendezvousWait = 10s;
     p.met = false;
+    p.countReads = false;
     dir_.root = tmp_.path() / "var";
     prepareDataDir(dir_);
     conn_ = store::connect(dir_.stateUrl());
@@ -180,6 +187,34 @@ TEST_F(EngineTest, StepsRunInParallelWithinTheProvidersLimit) {
   EXPECT_EQ(run(r.id).status, RunStatus::Succeeded) << run(r.id).error;
   EXPECT_GE(probe().calls.load(), 6);
   EXPECT_EQ(probe().maxInFlight.load(), 3) << "independent DNS record sets run side by side, three at most";
+}
+
+// Refresh jobs read within the provider's limit, as the executor's steps do (ProviderSlots): with a
+// limit of one and two job workers, two refreshes never read the DNS provider at once. Each read
+// waits a moment for a second one to join it, so without the shared limit they overlap.
+TEST_F(EngineTest, RefreshesReadWithinTheProvidersLimit) {
+  writeTarget("probe", R"({"name": "probe", "providers": {"dns-record-set": {"implementation": "probe", "parallelism": 1}}})");
+  auto a = deployment("social", "probe");
+  auto b = deployment("video", "probe");
+  Orchestrator o(dir_, fast(1, 8));
+  o.start();
+  for (auto* d : {&a, &b}) {
+    auto r = o.apply(*state_, *d).value();
+    o.waitIdle();
+    ASSERT_EQ(run(r.id).status, RunStatus::Succeeded) << run(r.id).error;
+  }
+  probe().maxInFlight = 0;
+  probe().calls = 0;
+  probe().countReads = true;
+  probe().rendezvous = 2;
+  probe().rendezvousWait = 50ms;
+  auto ja = o.startRefresh(*state_, a.id, "");
+  auto jb = o.startRefresh(*state_, b.id, "");
+  ASSERT_TRUE(ja) << ja.error().message;
+  ASSERT_TRUE(jb) << jb.error().message;
+  o.waitIdle();
+  EXPECT_GE(probe().calls.load(), 2) << "both refreshes read their DNS record sets";
+  EXPECT_EQ(probe().maxInFlight.load(), 1) << "a refresh read while another held the provider's only slot";
 }
 
 TEST_F(EngineTest, AProviderLimitOfOneSerialisesItsCalls) {
