@@ -274,7 +274,7 @@ export function backupsCard(opts: BackupsCardOptions): { element: HTMLElement; l
     btn.addEventListener('click', () => {
       const dep = opts.deployment();
       const at = b.finishedAt || b.createdAt;
-      const go = h('button', { type: 'submit', class: 'button-danger', id: 'restore-here-go' }, `Replace ${dep.name}’s data with this backup`);
+      const go = h('button', { type: 'submit', class: 'button-danger', id: 'restore-here-go' }, `Replace the data of ${dep.name} with this backup`);
       const cancel = h('button', { type: 'button', id: 'restore-here-cancel' }, 'Cancel');
       cancel.addEventListener('click', () => restoreArea.replaceChildren());
       const out = h('div', { id: 'restore-here-progress', 'aria-live': 'polite' });
@@ -307,6 +307,7 @@ export function backupsCard(opts: BackupsCardOptions): { element: HTMLElement; l
               await sleep(1000);
               r = await api.restoreStatus(r.id);
             }
+            go.hidden = true;
             const safety = r.safetyBackup ? ` (safety backup ${r.safetyBackup}, listed above)` : '';
             out.replaceChildren(
               r.status === 'succeeded'
