@@ -697,7 +697,7 @@ Result<store::Restore> Backups::restoreInPlace(store::StateStore& state, const s
 Result<void> Backups::loadInPlace(store::StateStore& state, const std::string& jobId, std::string& claim,
                                   const Deployment& d, const bundle::OpenedBundle& opened, const fs::path& dir,
                                   const std::vector<std::string>& groups, bool secretsFirst, Loaded& loaded,
-                                  const std::function<void()>& stepDone) {
+                                  const std::string& source, const std::function<void()>& stepDone) {
   store::BackupStore jobs(state.connection());
   auto* target = orch_.target(d.target);
   if (!target) return Error::invalid("target", "the target \"" + d.target + "\" is not configured");
@@ -723,7 +723,7 @@ Result<void> Backups::loadInPlace(store::StateStore& state, const std::string& j
       if (auto ok = provider.discardData(rr); !ok)
         return Error::invalid(prefix, "discarding the current data: " + ok.error().message);
       if (auto ok = provider.importData(rr, dir / prefix); !ok) return Error::invalid(prefix, ok.error().message);
-      jobs.journal(jobId, prefix, "current data discarded, the bundle's loaded");
+      jobs.journal(jobId, prefix, "current data discarded, " + source + "'s loaded");
       stepDone();
     }
     return {};
@@ -745,7 +745,7 @@ Result<void> Backups::loadInPlace(store::StateStore& state, const std::string& j
     jobs.journal(jobId, bundle::kSecretsName,
                  changed.empty() ? std::to_string(opened.secrets.size()) + " secrets, all as the deployment has them"
                                  : std::to_string(changed.size()) + " of " + std::to_string(opened.secrets.size()) +
-                                       " secrets replaced: " + names);
+                                       " secrets replaced by " + source + "'s: " + names);
     stepDone();
     if (changed.empty()) return {};
     // The resources that deliver a changed secret are updated: the plan compares references, not values.
@@ -810,7 +810,8 @@ std::string Backups::rollBackInPlace(store::StateStore& state, const std::string
   for (auto& g : all)
     if (!groups || std::find(groups->begin(), groups->end(), g) != groups->end()) todo.push_back(g);
   Loaded loaded;
-  auto ok = loadInPlace(state, jobId, claim, d, *opened, dir, todo, true, loaded, [] {});
+  auto ok = loadInPlace(state, jobId, claim, d, *opened, dir, todo, true, loaded, "safety backup " + safetyId,
+                        [] {});
   removeAll(dir);
   if (loaded.stopped) return "the server stopped during the roll back";
   if (!ok) return ok.error().field + ": " + ok.error().message;
@@ -965,7 +966,7 @@ void Backups::runRestoreInPlace(store::StateStore& state, const std::string& id)
 
     // 3. Each resource's data, then the secrets (and an apply if they changed).
     safetyId = safety.id;
-    auto ok = loadInPlace(state, id, claim, d, *opened, staging, groups, false, loaded,
+    auto ok = loadInPlace(state, id, claim, d, *opened, staging, groups, false, loaded, "backup " + backup.id,
                           [&] { jobs.restoreProgress(id, ++done); });
     if (loaded.stopped) return;  // rolled back at the next start
     if (!ok) return failTouched(d, ok.error().field, ok.error().message);

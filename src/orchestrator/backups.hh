@@ -106,12 +106,12 @@ class Backups {
   /// `groups` (discarded first), the bundle's secrets over the deployment's, and, if that changed
   /// any, an apply updating the resources that deliver them (the claim `claim` is given up for the
   /// run and taken again). `secretsFirst`: secrets and apply before the data (a roll back: the
-  /// providers must hold the old secrets before the old data is loaded through them). The error's
-  /// field is the part or step at fault.
+  /// providers must hold the old secrets before the old data is loaded through them). `source` names
+  /// the bundle in the journal ("backup bak_…"). The error's field is the part or step at fault.
   Result<void> loadInPlace(store::StateStore& state, const std::string& jobId, std::string& claim, const Deployment& d,
                            const bundle::OpenedBundle& opened, const std::filesystem::path& dir,
                            const std::vector<std::string>& groups, bool secretsFirst, Loaded& loaded,
-                           const std::function<void()>& stepDone);
+                           const std::string& source, const std::function<void()>& stepDone);
   /// Loads the safety backup `safetyId` back into `d` (an in-place restore that failed, or was
   /// interrupted: every part of the safety bundle when `groups` is null). Returns "" or what failed.
   std::string rollBackInPlace(store::StateStore& state, const std::string& jobId, std::string& claim,

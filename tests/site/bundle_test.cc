@@ -438,6 +438,11 @@ TEST_F(BundleSiteTest, ARestoreInPlaceBringsBackTheBackupAndASafetyBackupKeepsWh
   EXPECT_NE(std::string(failed.at("error").as_string()).find("rolled back to safety backup"), std::string::npos)
       << json::serialize(failed);
   EXPECT_TRUE(failed.at("safetyBackup").is_string());
+  std::string journal;
+  for (auto& l : failed.at("journal").as_array())
+    journal += std::string(l.at("part").as_string()) + ": " + std::string(l.at("message").as_string()) + "\n";
+  EXPECT_NE(journal.find("rolled back: the data and secrets of safety backup"), std::string::npos) << journal;
+  EXPECT_NE(journal.find("parts/database/mastodon: current data discarded, safety backup"), std::string::npos) << journal;
   auto unchanged = dataOf(server, depId, scratch);
   EXPECT_EQ(unchanged.rows, changed.rows);
   EXPECT_EQ(unchanged.objects, changed.objects);
