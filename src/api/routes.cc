@@ -160,6 +160,8 @@ Router makeRouter() {
          "verify a backup's bundle: every checksum, the secrets open (a job: 202)"});
   r.add({"POST", "/api/v1/organisations/{id}/restores", postRestore, org(Member, Deploy),
          "restore a backup as a new deployment (a job: 202)"});
+  r.add({"POST", "/api/v1/deployments/{id}/restores", postRestoreInPlace, deployment(Member, Deploy),
+         "restore one of the deployment's backups in place, after a safety backup (a job: 202)"});
   r.add({"GET", "/api/v1/restores/{id}", getRestore, restore(Viewer, Read), "one restore with its journal"});
 
   // The audit log: operators see every row, an organisation's administrators its rows (checked in the handler)

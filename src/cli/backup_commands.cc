@@ -124,8 +124,11 @@ void addVerify(CLI::App* parent, const char* help, bool backups) {
 
 std::vector<std::string> backupRow(const json::value& b) {
   const auto* sched = b.as_object().if_contains("scheduled");
-  return {str(b, "id"), str(b, "status"), sched && sched->is_bool() && sched->as_bool() ? "scheduled" : "on demand",
-          str(b, "size"), str(b, "createdAt"), str(b, "location"), str(b, "error")};
+  const auto* safety = b.as_object().if_contains("safetyFor");
+  const std::string kind = safety && safety->is_string() ? "safety (" + std::string(safety->as_string()) + ")"
+                           : sched && sched->is_bool() && sched->as_bool() ? "scheduled"
+                                                                            : "on demand";
+  return {str(b, "id"), str(b, "status"), kind, str(b, "size"), str(b, "createdAt"), str(b, "location"), str(b, "error")};
 }
 
 /// How far away an RFC 3339 time is, in words: "in 2 hours 5 minutes", "now", "3 minutes ago".
@@ -289,25 +292,40 @@ void addBackupCommands(CLI::App& app) {
             true);
 
   // fedihost restore BACKUP --organisation ORG [--domain D] [--name N] [--target T]
+  // fedihost restore BACKUP --in-place
   struct RestoreOptions {
     std::string backup, organisation, domain, name, target;
+    bool inPlace = false;
   };
   auto ro = std::make_shared<RestoreOptions>();
-  auto* restore = app.add_subcommand("restore", "Restore a backup as a new deployment and show its progress");
+  auto* restore = app.add_subcommand(
+      "restore", "Restore a backup as a new deployment, or --in-place into its own deployment, and show its progress");
   addCommon(restore);
   restore->add_option("backup", ro->backup, "backup id")->required();
-  restore->add_option("--organisation", ro->organisation, "the organisation (the backup's)")->required();
-  restore->add_option("--domain", ro->domain, "the new deployment's domain (default: the backup's)");
-  restore->add_option("--name", ro->name, "the new deployment's name (default: the backup's)");
-  restore->add_option("--target", ro->target, "where to restore (default: the backup's target)");
+  auto* inPlace = restore->add_flag(
+      "--in-place", ro->inPlace,
+      "into the backup's own deployment: its data and secrets replaced by the backup's, after a safety backup");
+  restore->add_option("--organisation", ro->organisation, "the organisation (the backup's; not with --in-place)")
+      ->excludes(inPlace);
+  restore->add_option("--domain", ro->domain, "the new deployment's domain (default: the backup's)")->excludes(inPlace);
+  restore->add_option("--name", ro->name, "the new deployment's name (default: the backup's)")->excludes(inPlace);
+  restore->add_option("--target", ro->target, "where to restore (default: the backup's target)")->excludes(inPlace);
   restore->add_flag("--no-wait", *noWait, "return once the restore is queued");
   restore->callback([=] {
     json::object body{{"backup", ro->backup}};
-    if (!ro->domain.empty()) body["domain"] = ro->domain;
-    if (!ro->name.empty()) body["name"] = ro->name;
-    if (!ro->target.empty()) body["target"] = ro->target;
     auto c = connect(*common);
-    auto v = expectOk(c->post("/api/v1/organisations/" + pathSegment(ro->organisation) + "/restores", json::serialize(body)));
+    json::value v;
+    if (ro->inPlace) {
+      auto b = expectOk(c->get("/api/v1/backups/" + pathSegment(ro->backup)));
+      v = expectOk(c->post("/api/v1/deployments/" + pathSegment(str(b, "deployment")) + "/restores",
+                           json::serialize(body)));
+    } else {
+      if (ro->organisation.empty()) abortCommand("give --organisation (a new deployment), or --in-place");
+      if (!ro->domain.empty()) body["domain"] = ro->domain;
+      if (!ro->name.empty()) body["name"] = ro->name;
+      if (!ro->target.empty()) body["target"] = ro->target;
+      v = expectOk(c->post("/api/v1/organisations/" + pathSegment(ro->organisation) + "/restores", json::serialize(body)));
+    }
     if (*noWait) {
       if (common->output == "json") return printJson(v);
       std::cout << "Restore " << str(v, "id") << " queued into deployment " << str(v, "deployment") << ".\n";
@@ -320,7 +338,11 @@ void addBackupCommands(CLI::App& app) {
                 << "\n";
       throw AbortError({ErrorKind::Provider, "the restore did not succeed", {}});
     }
-    if (common->output != "json")
+    if (common->output == "json") return;
+    if (ro->inPlace)
+      std::cout << "Restored in place into deployment " << str(end, "deployment") << "; what it replaced is safety backup "
+                << str(end, "safetyBackup") << ".\n";
+    else
       std::cout << "Restored as deployment " << str(end, "deployment") << ".\n";
   });
 

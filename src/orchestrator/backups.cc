@@ -243,13 +243,18 @@ void Backups::start() {
     }
   });
   // A restore a previous process left half done: its deployment is rolled back.
-  for (auto& r : interrupted)
+  for (auto& r : interrupted) {
+    if (r.inPlace) {
+      submit([this, r](store::StateStore& state) { recoverInPlace(state, r); });
+      continue;
+    }
     submit([this, r](store::StateStore& state) {
       spdlog::warn("restore {} was interrupted by a restart: rolling back {}", r.id, r.deployment);
       std::vector<std::string> keys;
       for (auto& rec : state.recordedResources(r.deployment)) keys.push_back(rec.resource.key);
       rollBack(state, r.id, r.deployment, keys);
     });
+  }
 }
 
 void Backups::stop() {
@@ -636,6 +641,351 @@ void Backups::rollBack(store::StateStore& state, const std::string& jobId, const
                               ? "rolled back: the new deployment and its resources are deleted"
                               : "roll back: deleting the new deployment " + std::string(toString(ended.status)) +
                                     " (run " + run->id + "): " + ended.error);
+}
+
+}  // namespace fedihost::orchestrator
+
+// ---- Restore in place ----
+
+namespace fedihost::orchestrator {
+namespace {
+
+/// The part prefixes ("parts/<kind>/<resource>") of the resources a bundle holds data of, in order.
+std::vector<std::string> dataGroups(const bundle::Manifest& m) {
+  std::set<std::pair<std::string, std::string>> seen;
+  std::vector<std::string> out;
+  for (auto& p : m.parts)
+    if (p.kind != "secrets" && seen.insert({p.kind, p.resource}).second) out.push_back("parts/" + p.kind + "/" + p.resource);
+  return out;
+}
+
+/// The recorded resource of `d` a part prefix names; the error names the prefix.
+Result<RecordedResource> resourceOfGroup(store::StateStore& state, const Deployment& d, const std::string& prefix) {
+  const auto rest = prefix.substr(std::string("parts/").size());
+  const auto slash = rest.find('/');
+  auto kind = resourceKindFromString(rest.substr(0, slash));
+  if (slash == std::string::npos || !kind) return Error::invalid(prefix, "unknown resource kind in " + prefix);
+  auto rec = state.recordedResource(resourceKey(d.id, *kind, rest.substr(slash + 1)));
+  if (!rec)
+    return Error::conflict("deployment " + d.name + " has no " + rest.substr(0, slash) + " \"" + rest.substr(slash + 1) +
+                               "\" (the bundle holds its data): it was removed since the backup",
+                           prefix);
+  return *rec;
+}
+
+}  // namespace
+
+Result<store::Restore> Backups::restoreInPlace(store::StateStore& state, const store::Backup& backup,
+                                               const Deployment& d) {
+  if (backup.status != store::JobStatus::Succeeded || backup.path.empty())
+    return Error::conflict("backup " + backup.id + " has no complete bundle (it is " +
+                               std::string(toString(backup.status)) + ")",
+                           "backup");
+  if (backup.deployment != d.id)
+    return Error::conflict("backup " + backup.id + " is of another deployment (" + backup.deployment +
+                               "): a restore in place takes a backup of the same deployment; restore it as a new "
+                               "deployment instead",
+                           "backup");
+  if (d.status == DeploymentStatus::Deleted || d.status == DeploymentStatus::Deleting)
+    return Error::conflict("deployment " + d.name + " is deleted or being deleted: restore the backup as a new deployment");
+  auto claim = state.claimRefresh(d.id, orch_.instanceId());
+  if (!claim) return claim.error();
+  store::Restore r;
+  try {
+    r = store::BackupStore(state.connection()).createInPlaceRestore(backup.id, d.organisation, d.id, *claim);
+  } catch (...) {
+    state.releaseRefresh(*claim);
+    throw;
+  }
+  auto id = r.id;
+  submit([this, id](store::StateStore& st) { runRestoreInPlace(st, id); });
+  return r;
+}
+
+Result<void> Backups::loadInPlace(store::StateStore& state, const std::string& jobId, std::string& claim,
+                                  const Deployment& d, const bundle::OpenedBundle& opened, const fs::path& dir,
+                                  const std::vector<std::string>& groups, bool secretsFirst, Loaded& loaded,
+                                  const std::string& source, const std::function<void()>& stepDone) {
+  store::BackupStore jobs(state.connection());
+  auto* target = orch_.target(d.target);
+  if (!target) return Error::invalid("target", "the target \"" + d.target + "\" is not configured");
+
+  auto data = [&]() -> Result<void> {
+    for (auto& prefix : groups) {
+      {
+        std::lock_guard lock(mu_);
+        if (stopping_) {
+          loaded.stopped = true;
+          return {};
+        }
+      }
+      auto rec = resourceOfGroup(state, d, prefix);
+      if (!rec) return rec.error();
+      auto& provider = target->provider(rec->resource.kind);
+      auto attrs = resolveAttributes(state, orch_.box(), d.id, rec->resource.attributes);
+      if (!attrs) return Error::invalid(prefix, attrs.error().message);
+      providers::ResolvedResource rr{rec->resource, &orch_.box()};
+      rr.resource.attributes = std::move(*attrs);
+      if (auto ok = addDataAccess(state, orch_.box(), d.id, rr); !ok) return Error::invalid(prefix, ok.error().message);
+      loaded.groups.push_back(prefix);
+      if (auto ok = provider.discardData(rr); !ok)
+        return Error::invalid(prefix, "discarding the current data: " + ok.error().message);
+      if (auto ok = provider.importData(rr, dir / prefix); !ok) return Error::invalid(prefix, ok.error().message);
+      jobs.journal(jobId, prefix, "current data discarded, " + source + "'s loaded");
+      stepDone();
+    }
+    return {};
+  };
+
+  auto secretsAndApply = [&]() -> Result<void> {
+    std::set<std::string> changed;
+    auto sealed = state.sealedSecrets(d.id);
+    for (auto& [name, clear] : opened.secrets) {
+      auto it = sealed.find(name);
+      auto current = it == sealed.end() ? Result<std::string>(Error::notFound(name)) : orch_.box().open(it->second);
+      if (current && *current == clear) continue;
+      changed.insert(name);
+      sealed[name] = orch_.box().seal(clear);
+    }
+    if (!changed.empty()) state.replaceSecrets(d.id, sealed);
+    std::string names;
+    for (auto& n : changed) names += (names.empty() ? "" : ", ") + n;
+    jobs.journal(jobId, bundle::kSecretsName,
+                 changed.empty() ? std::to_string(opened.secrets.size()) + " secrets, all as the deployment has them"
+                                 : std::to_string(changed.size()) + " of " + std::to_string(opened.secrets.size()) +
+                                       " secrets replaced by " + source + "'s: " + names);
+    stepDone();
+    if (changed.empty()) return {};
+    // The resources that deliver a changed secret are updated: the plan compares references, not values.
+    std::set<std::string> keys;
+    for (auto& res : expand(d)) {
+      std::set<std::string> refs;
+      secretNames(json::value(res.attributes), refs);
+      for (auto& n : refs)
+        if (changed.contains(n)) keys.insert(res.key);
+    }
+    state.releaseRefresh(claim);
+    claim.clear();
+    jobs.setRestoreClaim(jobId, "");
+    auto run = orch_.applyUpdating(state, d, keys);
+    if (!run) return Error::invalid("apply", run.error().message);
+    jobs.journal(jobId, "apply", "applying " + d.name + " in run " + run->id + " (" + std::to_string(keys.size()) +
+                                     " resources deliver the replaced secrets)");
+    Run ended;
+    if (!waitRun(state, run->id, ended)) {
+      loaded.stopped = true;
+      return {};
+    }
+    auto again = state.claimRefresh(d.id, orch_.instanceId());
+    if (again) {
+      claim = *again;
+      jobs.setRestoreClaim(jobId, claim);
+    }
+    if (ended.status != RunStatus::Succeeded)
+      return Error::invalid("apply", "run " + run->id + " " + std::string(toString(ended.status)) + ": " + ended.error);
+    if (!again) return Error::invalid("apply", "the deployment could not be held again after the apply: " +
+                                                   again.error().message);
+    stepDone();
+    return {};
+  };
+
+  if (secretsFirst) {
+    if (auto ok = secretsAndApply(); !ok || loaded.stopped) return ok;
+    return data();
+  }
+  if (auto ok = data(); !ok || loaded.stopped) return ok;
+  return secretsAndApply();
+}
+
+std::string Backups::rollBackInPlace(store::StateStore& state, const std::string& jobId, std::string& claim,
+                                     const Deployment& d, const std::string& safetyId,
+                                     const std::vector<std::string>* groups) {
+  store::BackupStore jobs(state.connection());
+  auto safety = jobs.getBackup(safetyId);
+  if (!safety) return "the safety backup " + safetyId + " is gone";
+  const fs::path dir = backupDir_ / (".staging-" + jobId + "-safety");
+  removeAll(dir);
+  fs::create_directories(dir);
+  auto local = openBundle(*safety);
+  if (!local) return "the safety backup's bundle cannot be read: " + local.error().message;
+  auto opened = bundle::readBundle(local->path(), key_, dir);
+  if (!opened) {
+    removeAll(dir);
+    return "the safety backup's bundle does not verify: " + opened.error().message;
+  }
+  std::vector<std::string> all = dataGroups(opened->manifest);
+  std::vector<std::string> todo;
+  for (auto& g : all)
+    if (!groups || std::find(groups->begin(), groups->end(), g) != groups->end()) todo.push_back(g);
+  Loaded loaded;
+  auto ok = loadInPlace(state, jobId, claim, d, *opened, dir, todo, true, loaded, "safety backup " + safetyId,
+                        [] {});
+  removeAll(dir);
+  if (loaded.stopped) return "the server stopped during the roll back";
+  if (!ok) return ok.error().field + ": " + ok.error().message;
+  jobs.journal(jobId, "", "rolled back: the data and secrets of safety backup " + safetyId + " are back (" +
+                              std::to_string(todo.size()) + " resources with data)");
+  return "";
+}
+
+void Backups::recoverInPlace(store::StateStore& state, const store::Restore& r) {
+  store::BackupStore jobs(state.connection());
+  // The previous process's claim is gone with it (or is given up here): the deployment is held anew.
+  if (!r.claimId.empty()) state.releaseRefresh(r.claimId);
+  auto safety = r.safetyBackup.empty() ? Result<store::Backup>(Error::notFound("none"))
+                                       : jobs.getBackup(r.safetyBackup);
+  if (!safety || safety->status != store::JobStatus::Succeeded) {
+    spdlog::warn("restore {} of {} was interrupted before its safety backup was complete: nothing was replaced",
+                 r.id, r.deployment);
+    jobs.journal(r.id, "", "interrupted before the safety backup was complete: nothing of the deployment was replaced");
+    jobs.setRestoreClaim(r.id, "");
+    return;
+  }
+  spdlog::warn("restore {} was interrupted by a restart: loading its safety backup {} back into {}", r.id,
+               safety->id, r.deployment);
+  auto d = state.getDeployment(r.deployment);
+  if (!d) return jobs.failRestore(r.id, "interrupted, and its deployment is gone: " + d.error().message, "");
+  // A run the previous process left (the restore's apply) is resumed by the executor: waited for.
+  auto claim = state.claimRefresh(d->id, orch_.instanceId());
+  while (!claim && claim.error().kind == ErrorKind::Conflict) {
+    std::unique_lock lock(mu_);
+    if (cv_.wait_for(lock, 200ms, [&] { return stopping_; })) return;  // still running: found again at the next start
+    lock.unlock();
+    claim = state.claimRefresh(d->id, orch_.instanceId());
+  }
+  std::string undone;
+  std::string held;
+  if (!claim) {
+    undone = "the deployment cannot be held: " + claim.error().message;
+  } else {
+    held = *claim;
+    jobs.setRestoreClaim(r.id, held);
+    undone = rollBackInPlace(state, r.id, held, *d, safety->id, nullptr);
+    if (!held.empty()) state.releaseRefresh(held);
+    jobs.setRestoreClaim(r.id, "");
+  }
+  if (undone.empty()) {
+    jobs.failRestore(r.id, "interrupted: the server stopped before the restore ended; rolled back to safety backup " +
+                               safety->id, "");
+    return;
+  }
+  jobs.journal(r.id, "", "ROLL BACK INCOMPLETE: " + undone);
+  spdlog::error("restore {} of {} was interrupted and could not be rolled back ({}): its safety backup {} holds it "
+                "as it was; restore that in place",
+                r.id, r.deployment, undone, safety->id);
+  jobs.failRestore(r.id, "interrupted: the server stopped before the restore ended, and the roll back did not "
+                         "complete (" + undone + "): the deployment may be partly restored; its safety backup " +
+                         safety->id + " holds it as it was, restore that in place", "");
+}
+
+void Backups::runRestoreInPlace(store::StateStore& state, const std::string& id) {
+  store::BackupStore jobs(state.connection());
+  auto r = jobs.getRestore(id).value();
+  std::string claim = r.claimId;
+  const fs::path staging = backupDir_ / (".staging-" + id);
+  auto release = [&] {
+    if (!claim.empty()) state.releaseRefresh(claim);
+    jobs.setRestoreClaim(id, "");
+    removeAll(staging);
+  };
+  // Before anything of the deployment is replaced.
+  auto failUntouched = [&](const std::string& part, const std::string& message) {
+    jobs.journal(id, part, "failed: " + message);
+    jobs.journal(id, "", "nothing of the deployment was replaced");
+    release();
+    jobs.failRestore(id, part.empty() ? message : part + ": " + message, part);
+  };
+  // Once data may have been replaced: the safety backup is loaded back.
+  std::string safetyId;
+  Loaded loaded;
+  auto failTouched = [&](const Deployment& d, const std::string& part, const std::string& message) {
+    jobs.journal(id, part, "failed: " + message);
+    removeAll(staging);
+    if (claim.empty())
+      if (auto again = state.claimRefresh(d.id, orch_.instanceId())) claim = *again;
+    auto undone = rollBackInPlace(state, id, claim, d, safetyId, &loaded.groups);
+    std::string error = (part.empty() ? "" : part + ": ") + message;
+    if (!undone.empty()) {
+      jobs.journal(id, "", "ROLL BACK INCOMPLETE: " + undone);
+      spdlog::error("restore {} of {} failed and could not be rolled back ({}): its safety backup {} holds it as it "
+                    "was; restore that in place",
+                    id, d.name, undone, safetyId);
+      error += "; the roll back did not complete (" + undone + "): the deployment may be partly restored; its safety "
+               "backup " + safetyId + " holds it as it was, restore that in place";
+    } else {
+      error += "; rolled back to safety backup " + safetyId;
+    }
+    release();
+    jobs.failRestore(id, error, part);
+  };
+  auto failAny = [&](const std::string& message) {
+    auto d = state.getDeployment(r.deployment);
+    if (safetyId.empty() || !d) return failUntouched("", message);
+    // What was touched so far (loaded.groups) and the secrets, whatever they are now.
+    failTouched(*d, "", message);
+  };
+  try {
+    auto backup = jobs.getBackup(r.backup).orThrow();
+    auto d = state.getDeployment(r.deployment).orThrow();
+    if (!orch_.target(d.target)) return failUntouched("target", "the target \"" + d.target + "\" is not configured");
+
+    // 1. The whole bundle checked and extracted, and what it holds matched against the deployment.
+    removeAll(staging);
+    fs::create_directories(staging);
+    auto local = openBundle(backup);
+    if (!local) return failUntouched("bundle", local.error().message);
+    jobs.journal(id, "bundle", "verifying " + backup.path);
+    auto opened = bundle::readBundle(local->path(), key_, staging);
+    if (!opened) return failUntouched(opened.error().field.empty() ? "bundle" : opened.error().field, opened.error().message);
+    const auto groups = dataGroups(opened->manifest);
+    for (auto& g : groups) {
+      auto rec = resourceOfGroup(state, d, g);
+      if (!rec) return failUntouched(g, rec.error().message);
+      auto& provider = orch_.target(d.target)->provider(rec->resource.kind);
+      if (!provider.capabilities().hasData)
+        return failUntouched(g, "the " + provider.implementation() + " provider of target " + d.target +
+                                    " cannot load data");
+    }
+    std::set<std::string> needed;
+    for (auto& res : expand(d)) secretNames(json::value(res.attributes), needed);
+    for (auto& name : needed)
+      if (!opened->secrets.contains(name))
+        return failUntouched(bundle::kSecretsName, "the bundle has no secret \"" + name +
+                                                       "\": restoring would leave the deployment's current one with "
+                                                       "the bundle's data, so the restore is refused");
+    jobs.startRestore(id, static_cast<int>(groups.size()) + 4);
+    int done = 1;
+    jobs.restoreProgress(id, done);
+    jobs.journal(id, "bundle", "verified: " + std::to_string(opened->manifest.parts.size()) + " parts");
+
+    // 2. The safety backup: the deployment as it is, kept whatever happens next.
+    auto safety = jobs.createSafetyBackup(d.id, d.organisation, id);
+    jobs.journal(id, "safety-backup", "backing up " + d.name + " as it is now: backup " + safety.id);
+    runBackup(state, safety.id);
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return;  // failed at the next start: nothing was replaced yet
+    }
+    safety = jobs.getBackup(safety.id).orThrow();
+    if (safety.status != store::JobStatus::Succeeded)
+      return failUntouched("safety-backup", "the safety backup " + safety.id + " failed: " + safety.error);
+    jobs.journal(id, "safety-backup", "backup " + safety.id + " complete (" + std::to_string(safety.size) + " bytes)");
+    jobs.restoreProgress(id, ++done);
+
+    // 3. Each resource's data, then the secrets (and an apply if they changed).
+    safetyId = safety.id;
+    auto ok = loadInPlace(state, id, claim, d, *opened, staging, groups, false, loaded, "backup " + backup.id,
+                          [&] { jobs.restoreProgress(id, ++done); });
+    if (loaded.stopped) return;  // rolled back at the next start
+    if (!ok) return failTouched(d, ok.error().field, ok.error().message);
+    release();
+    jobs.finishRestore(id);
+    jobs.journal(id, "", "restored in place from " + backup.id + "; the state before is safety backup " + safety.id);
+  } catch (const AbortError& e) {
+    failAny(e.error().message);
+  } catch (const std::exception& e) {
+    failAny(e.what());
+  }
 }
 
 }  // namespace fedihost::orchestrator

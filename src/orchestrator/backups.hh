@@ -66,6 +66,13 @@ class Backups {
   /// apps decided by the caller) and queues the restore of `backup` into it. Conflicts of
   /// createDeployment (name, domain) are returned as they are.
   Result<store::Restore> restore(store::StateStore& state, const store::Backup& backup, Deployment d);
+  /// Queues the restore of `backup` into its own deployment `d`, in place: claims `d` as a backup
+  /// does (Conflict if a run, a refresh or a backup holds it). The job verifies the whole bundle,
+  /// takes a safety backup of `d` (kept, marked safetyFor), loads each resource's data (its current
+  /// data discarded first), puts the bundle's secrets in place and applies what they change; a
+  /// failure loads the safety backup back the same way. Conflict if the backup is of another
+  /// deployment or not complete, or `d` is deleted.
+  Result<store::Restore> restoreInPlace(store::StateStore& state, const store::Backup& backup, const Deployment& d);
 
   const bundle::BundleKey& key() const { return key_; }
   const std::filesystem::path& backupDir() const { return backupDir_; }
@@ -86,6 +93,30 @@ class Backups {
   void submit(std::function<void(store::StateStore&)> job);
   void runBackup(store::StateStore& state, const std::string& id);
   void runRestore(store::StateStore& state, const std::string& id);
+  void runRestoreInPlace(store::StateStore& state, const std::string& id);
+  /// An in-place restore a previous process left unfinished (failed already): its safety backup
+  /// loaded back, if it was complete (else nothing had been replaced).
+  void recoverInPlace(store::StateStore& state, const store::Restore& r);
+  /// What loading a bundle in place touched (the resources' part prefixes) and how far it got.
+  struct Loaded {
+    std::vector<std::string> groups;  ///< "parts/<kind>/<name>" whose data was discarded (and perhaps reloaded)
+    bool stopped = false;             ///< the worker is stopping: left for the next start
+  };
+  /// Loads an extracted, verified bundle (`dir`) into deployment `d` in place: the data of each of
+  /// `groups` (discarded first), the bundle's secrets over the deployment's, and, if that changed
+  /// any, an apply updating the resources that deliver them (the claim `claim` is given up for the
+  /// run and taken again). `secretsFirst`: secrets and apply before the data (a roll back: the
+  /// providers must hold the old secrets before the old data is loaded through them). `source` names
+  /// the bundle in the journal ("backup bak_…"). The error's field is the part or step at fault.
+  Result<void> loadInPlace(store::StateStore& state, const std::string& jobId, std::string& claim, const Deployment& d,
+                           const bundle::OpenedBundle& opened, const std::filesystem::path& dir,
+                           const std::vector<std::string>& groups, bool secretsFirst, Loaded& loaded,
+                           const std::string& source, const std::function<void()>& stepDone);
+  /// Loads the safety backup `safetyId` back into `d` (an in-place restore that failed, or was
+  /// interrupted: every part of the safety bundle when `groups` is null). Returns "" or what failed.
+  std::string rollBackInPlace(store::StateStore& state, const std::string& jobId, std::string& claim,
+                              const Deployment& d, const std::string& safetyId,
+                              const std::vector<std::string>* groups);
   /// Undoes what a restore created: the data it loaded (`loaded` keys), then the deployment's resources.
   void rollBack(store::StateStore& state, const std::string& jobId, const std::string& deploymentId,
                 const std::vector<std::string>& loaded);

@@ -254,14 +254,20 @@ Plan Orchestrator::planFor(store::StateStore& state, const Deployment& d) const 
   return plan;
 }
 
-Result<Run> Orchestrator::queue(store::StateStore& state, const Deployment& d, RunKind kind) {
+Result<Run> Orchestrator::queue(store::StateStore& state, const Deployment& d, RunKind kind,
+                                const std::set<std::string>& forceUpdate) {
   if (!target(d.target)) return Error::invalid("target", "no target named \"" + d.target + "\" is configured");
   Deployment target = d;
   if (kind == RunKind::Destroy) target.status = DeploymentStatus::Deleting;
   auto p = planFor(state, target);
   std::vector<PlanAction> actions;
-  for (auto& a : p.actions)
+  for (auto& a : p.actions) {
+    if (a.action == ActionKind::Noop && forceUpdate.contains(a.resource.key)) {
+      a.action = ActionKind::Update;
+      a.reason = "its secrets were restored in place";
+    }
     if (a.action != ActionKind::Noop) actions.push_back(std::move(a));
+  }
   // Conflict if another run (or a refresh) holds the deployment: the database's constraint decides.
   auto run = state.createRun(d.id, kind, actions);
   if (!run) return run.error();
@@ -271,6 +277,11 @@ Result<Run> Orchestrator::queue(store::StateStore& state, const Deployment& d, R
 }
 
 Result<Run> Orchestrator::apply(store::StateStore& state, const Deployment& d) { return queue(state, d, RunKind::Apply); }
+
+Result<Run> Orchestrator::applyUpdating(store::StateStore& state, const Deployment& d,
+                                        const std::set<std::string>& forceUpdate) {
+  return queue(state, d, RunKind::Apply, forceUpdate);
+}
 
 Result<Run> Orchestrator::destroy(store::StateStore& state, const Deployment& d) {
   return queue(state, d, RunKind::Destroy);

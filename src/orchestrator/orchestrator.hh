@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -174,6 +175,10 @@ class Orchestrator {
   PlanSurvey lastSurvey() const;
   /// Plans and queues an apply run; Conflict if the deployment has a run queued or running, or is being refreshed.
   Result<Run> apply(store::StateStore& state, const Deployment& d);
+  /// As apply, with an update of each resource of `forceUpdate` (keys) that the plan leaves
+  /// unchanged: a restore in place that changed secrets these resources deliver (a role's
+  /// password, a machine's secret files), which the plan cannot see (it compares references).
+  Result<Run> applyUpdating(store::StateStore& state, const Deployment& d, const std::set<std::string>& forceUpdate);
   /// Plans and queues the run that deletes every resource of the deployment; Conflict as for apply.
   Result<Run> destroy(store::StateStore& state, const Deployment& d);
 
@@ -240,7 +245,8 @@ class Orchestrator {
   std::int64_t shipOutbox();
 
  private:
-  Result<Run> queue(store::StateStore& state, const Deployment& d, RunKind kind);
+  Result<Run> queue(store::StateStore& state, const Deployment& d, RunKind kind,
+                    const std::set<std::string>& forceUpdate = {});
   json::object basisOf(store::StateStore& state, const Deployment& d) const;
   void refreshLoop();
   Result<RefreshReport> refreshHeld(store::StateStore& state, const Deployment& d, const providers::Target& t,

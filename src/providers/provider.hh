@@ -86,7 +86,8 @@ class ResourceProvider {
     (void)dir;
     return noData(r);
   }
-  /// Removes what importData loaded, so that the resource can be deleted (a failed restore's roll back).
+  /// Removes the resource's data, leaving it empty as create() left it: before a restore in place
+  /// loads a bundle's data into it, and so that a failed restore's resource can be deleted.
   virtual Result<void> discardData(const ResolvedResource& r) { return noData(r); }
 
  protected:

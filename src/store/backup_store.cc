@@ -8,12 +8,13 @@ namespace {
 
 constexpr const char* kBackupColumns =
     "id, deployment_id, organisation_id, status, error, path, size, checksum, done, total, claim_id, created_at, "
-    "started_at, finished_at, scheduled";
+    "started_at, finished_at, scheduled, safety_for";
 constexpr const char* kScheduleColumns =
     "deployment_id, organisation_id, enabled, every_hours, daily_at, keep_hourly, keep_daily, keep_weekly, "
     "keep_monthly, next_due_at, last_run_at, last_result, last_message, last_backup_id, updated_at";
 constexpr const char* kRestoreColumns =
-    "id, backup_id, organisation_id, deployment_id, status, error, failed_part, done, total, created_at, finished_at";
+    "id, backup_id, organisation_id, deployment_id, status, error, failed_part, done, total, created_at, finished_at, "
+    "in_place, safety_backup_id, claim_id";
 
 JobStatus statusFrom(const std::string& s, const std::string& id) {
   if (s == "queued") return JobStatus::Queued;
@@ -40,6 +41,7 @@ Backup backupFrom(const Row& r) {
   b.startedAt = r.text(12);
   b.finishedAt = r.text(13);
   b.scheduled = r.integer(14) != 0;
+  b.safetyFor = r.text(15);
   return b;
 }
 
@@ -81,6 +83,11 @@ Restore restoreFrom(const Row& r) {
   x.total = static_cast<int>(r.integer(8));
   x.createdAt = r.text(9);
   x.finishedAt = r.text(10);
+  const auto inPlace = r.integer(11);
+  if (inPlace != 0 && inPlace != 1) throw DatabaseError("restore " + x.id + " has a corrupt in_place value");
+  x.inPlace = inPlace == 1;
+  x.safetyBackup = r.text(12);
+  x.claimId = r.text(13);
   return x;
 }
 
@@ -102,6 +109,18 @@ Backup BackupStore::createBackup(const std::string& deployment, const std::strin
   c_.execute("INSERT INTO backups (id, deployment_id, organisation_id, status, claim_id, created_at, scheduled) "
              "VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6)",
              {id, deployment, organisation, claimId, clock::nowRfc3339(), std::int64_t{scheduled ? 1 : 0}});
+  return getBackup(id).value();
+}
+
+Backup BackupStore::createSafetyBackup(const std::string& deployment, const std::string& organisation,
+                                       const std::string& restoreId) {
+  auto id = ids::newId("bak");
+  Transaction tx(c_, true);
+  c_.execute("INSERT INTO backups (id, deployment_id, organisation_id, status, created_at, safety_for) "
+             "VALUES (?1, ?2, ?3, 'queued', ?4, ?5)",
+             {id, deployment, organisation, clock::nowRfc3339(), restoreId});
+  c_.execute("UPDATE restores SET safety_backup_id = ?2 WHERE id = ?1", {restoreId, id});
+  tx.commit();
   return getBackup(id).value();
 }
 
@@ -148,6 +167,19 @@ Restore BackupStore::createRestore(const std::string& backup, const std::string&
              "VALUES (?1, ?2, ?3, ?4, 'queued', ?5)",
              {id, backup, organisation, deployment, clock::nowRfc3339()});
   return getRestore(id).value();
+}
+
+Restore BackupStore::createInPlaceRestore(const std::string& backup, const std::string& organisation,
+                                          const std::string& deployment, const std::string& claimId) {
+  auto id = ids::newId("rst");
+  c_.execute("INSERT INTO restores (id, backup_id, organisation_id, deployment_id, status, created_at, in_place, "
+             "claim_id) VALUES (?1, ?2, ?3, ?4, 'queued', ?5, 1, ?6)",
+             {id, backup, organisation, deployment, clock::nowRfc3339(), claimId});
+  return getRestore(id).value();
+}
+
+void BackupStore::setRestoreClaim(const std::string& id, const std::string& claimId) {
+  c_.execute("UPDATE restores SET claim_id = ?2 WHERE id = ?1", {id, claimId});
 }
 
 Result<Restore> BackupStore::getRestore(const std::string& id) {
@@ -207,6 +239,13 @@ std::vector<Restore> BackupStore::failInterruptedRestores() {
                           " FROM restores WHERE status IN ('queued', 'running')"))
     out.push_back(restoreFrom(r));
   for (auto& x : out) {
+    // An in-place restore past its safety backup may have replaced data: it stays running until
+    // the caller has loaded the safety backup back (and is found again if that is interrupted too).
+    if (x.inPlace && !x.safetyBackup.empty())
+      if (auto safety = getBackup(x.safetyBackup); safety && safety->status == JobStatus::Succeeded) {
+        journal(x.id, "", "interrupted by a restart: safety backup " + x.safetyBackup + " is loaded back");
+        continue;
+      }
     failRestore(x.id, "interrupted: the server stopped before the restore ended", "");
     journal(x.id, "", "interrupted by a restart");
   }

@@ -29,6 +29,7 @@ struct Backup {
   std::string claimId;
   std::string createdAt, startedAt, finishedAt;
   bool scheduled = false;  ///< made by the deployment's schedule (retention may remove it)
+  std::string safetyFor;   ///< the in-place restore this backup was taken before ('' for others)
 };
 
 /// A deployment's backup schedule (bundle/schedule.hh for the cadence and the policy).
@@ -51,12 +52,15 @@ struct Restore {
   std::string id;  ///< "rst_…"
   std::string backup;
   std::string organisation;
-  std::string deployment;  ///< the deployment it creates
+  std::string deployment;  ///< the deployment it creates (in place: the one it restores into)
   JobStatus status = JobStatus::Queued;
   std::string error;
   std::string failedPart;  ///< the part (or step) that failed
   int done = 0, total = 0;
   std::string createdAt, finishedAt;
+  bool inPlace = false;        ///< into the backup's own deployment, after a safety backup (migration 019)
+  std::string safetyBackup;    ///< in place: the backup of the deployment as it was ('' until taken)
+  std::string claimId;         ///< in place: the deployment's claim while the restore runs
 };
 
 struct JournalLine {
@@ -72,6 +76,9 @@ class BackupStore {
 
   Backup createBackup(const std::string& deployment, const std::string& organisation, const std::string& claimId,
                       bool scheduled = false);
+  /// The safety backup of in-place restore `restoreId` (queued, unscheduled, never pruned), recorded in the restore.
+  Backup createSafetyBackup(const std::string& deployment, const std::string& organisation,
+                            const std::string& restoreId);
   Result<Backup> getBackup(const std::string& id);
   /// Backups of a deployment, newest first.
   std::vector<Backup> listBackups(const std::string& deployment);
@@ -81,6 +88,11 @@ class BackupStore {
   void failBackup(const std::string& id, const std::string& error);
 
   Restore createRestore(const std::string& backup, const std::string& organisation, const std::string& deployment);
+  /// A restore of `backup` into `deployment` itself, holding it through `claimId`.
+  Restore createInPlaceRestore(const std::string& backup, const std::string& organisation,
+                               const std::string& deployment, const std::string& claimId);
+  /// Records the in-place restore's current claim of its deployment (after an apply held it).
+  void setRestoreClaim(const std::string& id, const std::string& claimId);
   Result<Restore> getRestore(const std::string& id);
   void startRestore(const std::string& id, int total);
   void restoreProgress(const std::string& id, int done);
@@ -94,6 +106,8 @@ class BackupStore {
   /// Jobs a previous process left queued or running: marked failed ("interrupted"), and returned
   /// (a scheduled backup's schedule records the failure).
   std::vector<Backup> failInterruptedBackups();
+  /// In-place restores whose safety backup is complete are returned but left running: the caller
+  /// loads the safety backup back, then fails them.
   std::vector<Restore> failInterruptedRestores();
 
   /// Removes a backup's row and journal unless a queued or running restore reads it (false then,

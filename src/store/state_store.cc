@@ -370,6 +370,16 @@ void StateStore::deleteSecrets(const std::string& deployment) {
   c_.execute("DELETE FROM secrets WHERE deployment_id = ?1", {deployment});
 }
 
+void StateStore::replaceSecrets(const std::string& deployment, const std::map<std::string, std::string>& sealed) {
+  Transaction tx(c_, true);
+  c_.execute("DELETE FROM secrets WHERE deployment_id = ?1", {deployment});
+  const auto now = clock::nowRfc3339();
+  for (auto& [name, value] : sealed)
+    c_.execute("INSERT INTO secrets (deployment_id, name, sealed, created_at) VALUES (?1, ?2, ?3, ?4)",
+               {deployment, name, value, now});
+  tx.commit();
+}
+
 std::map<std::string, std::string> StateStore::sealedSecrets(const std::string& deployment) {
   std::map<std::string, std::string> out;
   for (auto& r : c_.query("SELECT name, sealed FROM secrets WHERE deployment_id = ?1", {deployment}))

@@ -74,6 +74,8 @@ class StateStore {
   std::string sealedSecret(const std::string& deployment, const std::string& name,
                            const std::function<std::string()>& makeSealed);
   void deleteSecrets(const std::string& deployment);
+  /// Replaces every secret of a deployment by `sealed` (name -> sealed value), in one transaction.
+  void replaceSecrets(const std::string& deployment, const std::map<std::string, std::string>& sealed);
   /// Every sealed secret of a deployment, by name.
   std::map<std::string, std::string> sealedSecrets(const std::string& deployment);
 

@@ -10,8 +10,10 @@
 //  3. opens the schedule form, asks for every 0 hours: the field's error is shown and
 //     nothing is saved; every 6 hours keeping 7 daily, 4 weekly and 6 monthly: the card
 //     shows the cadence, the retention and the next backup in words;
-//  4. backs up now: the list shows an on-demand backup;
-//  5. turns the schedule off: the card says so.
+//  4. applies the deployment (through the API); backs up now: the list shows an on-demand backup;
+//  5. restores that backup here (in place): the confirmation says what is replaced and that
+//     a safety backup is taken first; the result names the safety backup, listed as such;
+//  6. turns the schedule off: the card says so.
 // Prints "1 passed, 0 failed" or "0 passed, 1 failed" last.
 
 import { expectText, fail, log, runJourney } from './harness.mjs';
@@ -70,10 +72,28 @@ async function journey({ base, person, saveScreenshot }) {
   if (saved.body?.everyHours !== 6 || saved.body?.keep?.daily !== 7 || !saved.body?.enabled)
     fail(`the schedule as stored: ${JSON.stringify(saved.body)}`);
 
+  log('the deployment applied (a restore in place needs its resources and secrets)');
+  const applied = await call(page, 'POST', `/deployments/${dep.body.id}/apply`);
+  if (applied.status !== 202) fail(`applying: ${applied.status} ${JSON.stringify(applied.body)}`);
+  for (let i = 0; ; ++i) {
+    const d = await call(page, 'GET', `/deployments/${dep.body.id}`);
+    if (d.body?.status === 'ready') break;
+    if (i > 300 || d.body?.status === 'failed') fail(`the apply did not end ready: ${JSON.stringify(d.body)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+
   log('back up now: an on-demand backup in the list');
   await page.locator('#back-up-now').click();
   await expectText(page.locator('#backup-status'), /Backup made/, 'the backup made', 30_000);
   await expectText(page.locator('#backups tbody tr').first(), /on demand/, 'the kind of the backup');
+
+  log('restore it here: the confirmation, then the result naming the safety backup');
+  await page.locator('#backups tbody tr').first().locator('.restore-here-button').click();
+  await expectText(page.locator('#restore-here-what'), /databases and stored files are replaced by the backup’s/, 'what is replaced');
+  await expectText(page.locator('#restore-here-safety'), /safety backup of notes as it is now is taken and kept/, 'the safety backup first');
+  await page.locator('#restore-here-go').click();
+  await expectText(page.locator('#restore-here-done'), /Restored: notes holds the data of .* again\. What it replaced is kept \(safety backup bak_/, 'the restore in place', 30_000);
+  await expectText(page.locator('#backups tbody tr').first(), /safety \(before a restore\)/, 'the safety backup listed');
   await saveScreenshot(page);
 
   log('turn the schedule off');

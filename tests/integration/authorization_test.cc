@@ -100,6 +100,7 @@ const std::map<std::string, Expected> kExpected = {
     {"GET /api/v1/backups/{id}/bundle", {Min::Member, Scope::Read}},
     {"POST /api/v1/backups/{id}/verify", {Min::Member, Scope::Read}},
     {"POST /api/v1/organisations/{id}/restores", {Min::Member, Scope::Deploy}},
+    {"POST /api/v1/deployments/{id}/restores", {Min::Member, Scope::Deploy}},
     {"GET /api/v1/restores/{id}", {Min::Viewer, Scope::Read}},
     {"GET /api/v1/audit", {Min::AdminOfAnyOrganisation, Scope::Read}},
     {"GET /api/v1/audit/verification", {Min::AdminOfAnyOrganisation, Scope::Read}},

@@ -85,6 +85,35 @@ TEST_F(CliTest, CreatePlanApplyShowAndDeleteADeployment) {
   EXPECT_FALSE(fs::exists(target));
 }
 
+TEST_F(CliTest, RestoreInPlaceShowsItsProgressAndNamesTheSafetyBackup) {
+  auto org = cli("organisation create lakeside --display-name Lakeside -o json");
+  ASSERT_EQ(org.exitCode, 0) << org.output;
+  auto orgId = std::string(json::parse(org.output).at("id").as_string());
+  auto created = cli("deployment create --organisation " + orgId + " --name notes --domain notes.example.test --app hedgedoc -o json");
+  ASSERT_EQ(created.exitCode, 0) << created.output;
+  auto id = std::string(json::parse(created.output).at("id").as_string());
+  ASSERT_EQ(cli("deployment apply " + id).exitCode, 0);
+  auto backup = cli("backup create " + id + " -o json");
+  ASSERT_EQ(backup.exitCode, 0) << backup.output;
+  auto backupId = std::string(json::parse(backup.output).at("id").as_string());
+
+  auto mixed = cli("restore " + backupId + " --in-place --domain other.example.test");
+  EXPECT_NE(mixed.exitCode, 0) << "--in-place keeps the deployment's domain: " << mixed.output;
+  auto neither = cli("restore " + backupId);
+  EXPECT_NE(neither.exitCode, 0);
+  EXPECT_NE(neither.output.find("--in-place"), std::string::npos) << neither.output;
+
+  auto restored = cli("restore " + backupId + " --in-place");
+  ASSERT_EQ(restored.exitCode, 0) << restored.output;
+  EXPECT_NE(restored.output.find("] "), std::string::npos) << "no progress bar: " << restored.output;
+  EXPECT_NE(restored.output.find("Restored in place into deployment " + id), std::string::npos) << restored.output;
+  EXPECT_NE(restored.output.find("safety backup bak_"), std::string::npos) << restored.output;
+  auto list = cli("backup list " + id);
+  EXPECT_EQ(list.exitCode, 0) << list.output;
+  EXPECT_NE(list.output.find("safety (rst_"), std::string::npos) << "the safety backup's kind names its restore: "
+                                                                   << list.output;
+}
+
 TEST_F(CliTest, ASecondServerOnTheSameDataDirectoryRefusesToStartNamingTheFirst) {
   auto lockFile = fs::path(data()) / "serve.lock";
   ASSERT_TRUE(fs::exists(lockFile));

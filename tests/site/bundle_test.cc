@@ -3,7 +3,9 @@
 // deleted → restored as a new deployment under another domain → the same rows, objects
 // (checksums, content types, metadata) and secrets. Then restores that must fail: a bundle
 // with a flipped byte in a part, and a bundle lacking a secret; each names the part and
-// leaves nothing behind.
+// leaves nothing behind. Restores in place: rows and objects changed after a backup are
+// brought back to the backup's, after a safety backup holding the changed ones; a restore
+// failing in the middle (a dump that does not load) leaves the deployment as it was.
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
@@ -114,6 +116,27 @@ class BundleSiteTest : public testing::SharedSite<BundleSiteTest> {
     return d;
   }
 
+  /// An organisation `name` with a Mastodon at `domain` on the site, applied and ready: {organisation, deployment}.
+  static std::pair<std::string, std::string> mastodonOnSite(testing::TestServer& server, client::Client& c,
+                                                            const std::string& name, const std::string& domain) {
+    auto org = c.post("/api/v1/organisations", json::serialize(json::object{{"name", name}, {"displayName", name}}));
+    if (org.status != 201) throw std::runtime_error("organisation: " + org.body);
+    const auto orgId = std::string(json::parse(org.body).at("id").as_string());
+    auto created = c.post("/api/v1/organisations/" + orgId + "/deployments",
+                          json::serialize(json::object{{"name", "social"},
+                                                       {"domain", domain},
+                                                       {"target", "site"},
+                                                       {"apps", json::array{json::object{{"app", "mastodon"}}}}}));
+    if (created.status != 201) throw std::runtime_error("deployment: " + created.body);
+    const auto depId = std::string(json::parse(created.body).at("id").as_string());
+    if (auto r = c.post("/api/v1/deployments/" + depId + "/apply", ""); r.status != 202)
+      throw std::runtime_error("apply: " + r.body);
+    server.orchestrator().waitIdle();
+    auto dep = json::parse(c.get("/api/v1/deployments/" + depId).body);
+    if (dep.at("status") != "ready") throw std::runtime_error("not ready: " + json::serialize(dep));
+    return {orgId, depId};
+  }
+
   static json::object waitFor(testing::TestServer& server, client::Client& c, const std::string& path) {
     server.orchestrator().backups().waitIdle();
     server.orchestrator().waitIdle();
@@ -124,15 +147,8 @@ class BundleSiteTest : public testing::SharedSite<BundleSiteTest> {
 TEST_F(BundleSiteTest, BackupDeleteRestoreUnderAnotherDomainKeepsRowsObjectsAndSecrets) {
   testing::TestServer server([](const orchestrator::DataDir& dir) { writeTarget(dir); });
   auto c = server.operatorClient();
-  auto org = json::parse(c->post("/api/v1/organisations", R"({"name":"bundles","displayName":"Bundles"})").body);
-  const auto orgId = std::string(org.at("id").as_string());
-  auto created = c->post("/api/v1/organisations/" + orgId + "/deployments",
-                         R"({"name":"social","domain":"social.example.test","target":"site","apps":[{"app":"mastodon"}]})");
-  ASSERT_EQ(created.status, 201) << created.body;
-  const auto depId = std::string(json::parse(created.body).at("id").as_string());
-  ASSERT_EQ(c->post("/api/v1/deployments/" + depId + "/apply", "").status, 202);
-  server.orchestrator().waitIdle();
-  ASSERT_EQ(json::parse(c->get("/api/v1/deployments/" + depId).body).at("status"), "ready");
+  const auto site = mastodonOnSite(server, *c, "bundles", "social.example.test");
+  const auto orgId = site.first, depId = site.second;
 
   // Data: rows in the database (as the app's own role), objects with metadata in the bucket.
   auto secrets = secretsOf(server, depId);
@@ -302,6 +318,159 @@ TEST_F(BundleSiteTest, ARestoreThatFailsNamesThePartAndLeavesNothingBehind) {
     EXPECT_FALSE(std::string(ended.at("failedPart").as_string()).empty());
     leftBehind(ended);
   }
+}
+
+TEST_F(BundleSiteTest, ARestoreInPlaceBringsBackTheBackupAndASafetyBackupKeepsWhatItReplaced) {
+  testing::TestServer server([](const orchestrator::DataDir& dir) { writeTarget(dir); });
+  auto c = server.operatorClient();
+  const auto site = mastodonOnSite(server, *c, "inplace", "inplace.example.test");
+  const auto orgId = site.first, depId = site.second;
+
+  auto secrets = secretsOf(server, depId);
+  auto all = server.state().recordedResources(depId);
+  auto& db = recorded(all, ResourceKind::Database).resource.attributes;
+  auto sql = [&](const std::string& q) {
+    auto r = psql(str(db, "name"), str(db, "owner"), secrets.at("mastodon-database-password"), q);
+    EXPECT_EQ(r.exitCode, 0) << q << ": " << r.output;
+  };
+  auto& key = recorded(all, ResourceKind::AccessKey);
+  auto keyId = str(key.outputs, "accessKeyId");
+  auto bucket = std::string(key.resource.attributes.at("buckets").as_array().at(0).as_string());
+  const auto scratch = server.dataDir().root / "scratch";
+  fs::create_directories(scratch);
+  auto put = [&](const std::string& objectKey, const std::string& body, const std::string& meta) {
+    auto file = scratch / "upload";
+    std::ofstream(file, std::ios::trunc) << body;
+    auto r = aws(keyId, secrets.at("mastodon-s3-secret-key"),
+                 "s3api put-object --bucket " + q(bucket) + " --key " + q(objectKey) + " --body " + q(file.string()) +
+                     " --content-type image/png --metadata " + meta);
+    EXPECT_EQ(r.exitCode, 0) << r.output;
+  };
+  auto rm = [&](const std::string& objectKey) {
+    auto r = aws(keyId, secrets.at("mastodon-s3-secret-key"),
+                 "s3api delete-object --bucket " + q(bucket) + " --key " + q(objectKey));
+    EXPECT_EQ(r.exitCode, 0) << r.output;
+  };
+  auto backupNow = [&] {
+    auto started = c->post("/api/v1/deployments/" + depId + "/backups", "");
+    EXPECT_EQ(started.status, 202) << started.body;
+    auto id = std::string(json::parse(started.body).at("id").as_string());
+    EXPECT_EQ(waitFor(server, *c, "/api/v1/backups/" + id).at("status"), "succeeded");
+    return id;
+  };
+  auto restoreInPlace = [&](const std::string& backup) {
+    auto r = c->post("/api/v1/deployments/" + depId + "/restores", json::serialize(json::object{{"backup", backup}}));
+    EXPECT_EQ(r.status, 202) << r.body;
+    auto started = json::parse(r.body).as_object();
+    EXPECT_EQ(started.at("inPlace"), true);
+    EXPECT_EQ(started.at("deployment"), json::value(depId));
+    return waitFor(server, *c, "/api/v1/restores/" + std::string(started.at("id").as_string()));
+  };
+
+  // The backup: 300 rows, 3 objects.
+  sql("CREATE TABLE statuses (id int PRIMARY KEY, body text); "
+      "INSERT INTO statuses SELECT g, 'toot ' || g FROM generate_series(1, 300) g;");
+  for (int i = 1; i <= 3; ++i)
+    put("media/" + std::to_string(i) + ".png", "picture " + std::to_string(i) + std::string(500u * i, 'p'),
+        "owner=user" + std::to_string(i));
+  const auto atBackup = dataOf(server, depId, scratch);
+  const auto backupId = backupNow();
+
+  // Changed since: rows edited, deleted and added, a table added; an object replaced, one removed, one added.
+  sql("UPDATE statuses SET body = 'edited' WHERE id <= 10; DELETE FROM statuses WHERE id > 250; "
+      "INSERT INTO statuses VALUES (1000, 'new'); CREATE TABLE follows (a int, b int); INSERT INTO follows VALUES (1, 2);");
+  put("media/1.png", "another picture", "owner=someone-else");
+  rm("media/2.png");
+  put("media/4.png", "a new picture", "owner=user4");
+  const auto changed = dataOf(server, depId, scratch);
+  ASSERT_NE(changed.rows, atBackup.rows);
+  ASSERT_NE(changed.objects, atBackup.objects);
+
+  // Restored in place: exactly the backup's rows and objects, the same secrets.
+  auto done = restoreInPlace(backupId);
+  ASSERT_EQ(done.at("status"), "succeeded") << json::serialize(done);
+  EXPECT_TRUE(done.at("failedPart").is_null());
+  auto after = dataOf(server, depId, scratch);
+  EXPECT_EQ(after.rows, atBackup.rows);
+  EXPECT_EQ(after.objects, atBackup.objects);
+  EXPECT_EQ(after.secrets, atBackup.secrets);
+  auto tables = psql(str(db, "name"), str(db, "owner"), secrets.at("mastodon-database-password"),
+                     "SELECT count(*) FROM pg_tables WHERE tablename = 'follows'");
+  EXPECT_EQ(tables.output, "0\n") << "a table made after the backup is gone";
+  EXPECT_EQ(json::parse(c->get("/api/v1/deployments/" + depId).body).at("status"), "ready");
+
+  // The safety backup: complete, listed, marked, and holding the data the restore replaced.
+  ASSERT_TRUE(done.at("safetyBackup").is_string());
+  const auto safetyId = std::string(done.at("safetyBackup").as_string());
+  auto safety = json::parse(c->get("/api/v1/backups/" + safetyId).body).as_object();
+  EXPECT_EQ(safety.at("status"), "succeeded");
+  EXPECT_EQ(safety.at("safetyFor"), done.at("id"));
+  auto listed = json::parse(c->get("/api/v1/deployments/" + depId + "/backups").body).at("items").as_array();
+  EXPECT_EQ(std::count_if(listed.begin(), listed.end(), [&](auto& b) { return b.at("id") == json::value(safetyId); }), 1);
+  // ... so the customer can go back to it: restored in place in turn, the changed data is back.
+  auto back = restoreInPlace(safetyId);
+  ASSERT_EQ(back.at("status"), "succeeded") << json::serialize(back);
+  auto again = dataOf(server, depId, scratch);
+  EXPECT_EQ(again.rows, changed.rows);
+  EXPECT_EQ(again.objects, changed.objects);
+
+  // A dump that does not load, in a backup of this deployment: the bucket may be loaded first, the
+  // database fails, and both are loaded back from the safety backup. The deployment is as it was.
+  store::BackupStore jobs(server.state().connection());
+  auto good = jobs.getBackup(backupId).value();
+  auto bundleKey = bundle::BundleKey::openOrCreate(server.dataDir().bundleKey());
+  const auto extracted = server.dataDir().root / "extracted";
+  auto opened = bundle::readBundle(good.path, bundleKey, extracted);
+  ASSERT_TRUE(opened) << opened.error().message;
+  std::vector<bundle::PartSource> parts;
+  for (auto& p : opened->manifest.parts) {
+    if (p.name == bundle::kSecretsName) continue;
+    if (p.kind == "database") std::ofstream(extracted / p.name, std::ios::trunc) << "not a dump";
+    parts.push_back({p, extracted / p.name});
+  }
+  const auto forgedPath = server.dataDir().root / "baddump.fhb";
+  ASSERT_TRUE(bundle::writeBundle(forgedPath, opened->manifest, opened->secrets, bundleKey, parts));
+  auto forged = jobs.createBackup(depId, orgId, "");
+  jobs.finishBackup(forged.id, forgedPath.string(), static_cast<std::int64_t>(fs::file_size(forgedPath)), "");
+  auto failed = restoreInPlace(forged.id);
+  EXPECT_EQ(failed.at("status"), "failed");
+  EXPECT_EQ(failed.at("failedPart"), "parts/database/mastodon") << json::serialize(failed);
+  EXPECT_NE(std::string(failed.at("error").as_string()).find("rolled back to safety backup"), std::string::npos)
+      << json::serialize(failed);
+  EXPECT_TRUE(failed.at("safetyBackup").is_string());
+  std::string journal;
+  for (auto& l : failed.at("journal").as_array())
+    journal += std::string(l.at("part").as_string()) + ": " + std::string(l.at("message").as_string()) + "\n";
+  EXPECT_NE(journal.find("rolled back: the data and secrets of safety backup"), std::string::npos) << journal;
+  EXPECT_NE(journal.find("parts/database/mastodon: current data discarded, safety backup"), std::string::npos) << journal;
+  auto unchanged = dataOf(server, depId, scratch);
+  EXPECT_EQ(unchanged.rows, changed.rows);
+  EXPECT_EQ(unchanged.objects, changed.objects);
+  EXPECT_EQ(unchanged.secrets, changed.secrets);
+
+  // A damaged bundle (a changed byte): refused at verification, before any safety backup or change.
+  const auto flippedPath = server.dataDir().root / "flipped.fhb";
+  fs::copy_file(good.path, flippedPath);
+  {
+    std::fstream f(flippedPath, std::ios::in | std::ios::out | std::ios::binary);
+    const auto at = static_cast<std::streamoff>(fs::file_size(flippedPath) * 3 / 4);
+    f.seekg(at);
+    char byte = 0;
+    f.get(byte);
+    f.seekp(at);
+    f.put(static_cast<char>(byte ^ 0x5a));
+  }
+  auto flipped = jobs.createBackup(depId, orgId, "");
+  jobs.finishBackup(flipped.id, flippedPath.string(), static_cast<std::int64_t>(fs::file_size(flippedPath)), "");
+  const auto backupsBefore = jobs.listBackups(depId).size();
+  auto refused = restoreInPlace(flipped.id);
+  EXPECT_EQ(refused.at("status"), "failed");
+  EXPECT_FALSE(std::string(refused.at("failedPart").as_string()).empty()) << json::serialize(refused);
+  EXPECT_TRUE(refused.at("safetyBackup").is_null()) << "nothing was touched, no safety backup was needed";
+  EXPECT_EQ(jobs.listBackups(depId).size(), backupsBefore);
+  auto still = dataOf(server, depId, scratch);
+  EXPECT_EQ(still.rows, changed.rows);
+  EXPECT_EQ(still.objects, changed.objects);
 }
 
 }  // namespace

@@ -530,6 +530,9 @@ export const api = {
   bundleUrl: (id: string) => `/api/v1/backups/${encodeURIComponent(id)}/bundle`,
   restore: (organisation: string, body: { backup: string; domain?: string; name?: string }) =>
     json<Restore>(`/organisations/${encodeURIComponent(organisation)}/restores`, { method: 'POST', body }),
+  /** Restores one of the deployment's backups into it, after a safety backup. */
+  restoreInPlace: (deployment: string, backup: string) =>
+    json<Restore>(`/deployments/${encodeURIComponent(deployment)}/restores`, { method: 'POST', body: { backup } }),
   restoreStatus: (id: string) => json<Restore>(`/restores/${encodeURIComponent(id)}`),
 };
 

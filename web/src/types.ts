@@ -579,6 +579,8 @@ export interface Backup {
   complete: boolean;
   /** Made by the deployment's schedule: retention may remove it (never an on-demand one). */
   scheduled: boolean;
+  /** The in-place restore this backup was taken before (its safety backup); null for others. */
+  safetyFor: string | null;
   createdAt: string;
   finishedAt: string | null;
 }
@@ -616,7 +618,7 @@ export interface BackupScheduleInput {
   keep: BackupKeep;
 }
 
-/** A restore of a backup into a new deployment. */
+/** A restore of a backup into a new deployment, or in place into its own deployment. */
 export interface Restore {
   id: string;
   backup: string;
@@ -624,6 +626,9 @@ export interface Restore {
   status: 'queued' | 'running' | 'succeeded' | 'failed' | string;
   error: string | null;
   failedPart: string | null;
+  inPlace: boolean;
+  /** In place: the backup of the deployment as it was before (kept); null until taken. */
+  safetyBackup: string | null;
   done: number;
   total: number;
 }

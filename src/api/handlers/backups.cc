@@ -41,6 +41,7 @@ boost::json::object backupJson(const store::Backup& b) {
           {"total", b.total},
           {"complete", b.status == store::JobStatus::Succeeded},
           {"scheduled", b.scheduled},
+          {"safetyFor", orNull(b.safetyFor)},
           {"createdAt", b.createdAt},
           {"startedAt", orNull(b.startedAt)},
           {"finishedAt", orNull(b.finishedAt)}};
@@ -54,6 +55,8 @@ boost::json::object restoreJson(const store::Restore& r) {
           {"status", toString(r.status)},
           {"error", orNull(r.error)},
           {"failedPart", orNull(r.failedPart)},
+          {"inPlace", r.inPlace},
+          {"safetyBackup", orNull(r.safetyBackup)},
           {"done", r.done},
           {"total", r.total},
           {"createdAt", r.createdAt},
@@ -284,6 +287,20 @@ Response postRestore(RequestContext& ctx) {
   if (d.catalogVersion.empty()) catalog::stampCurrentVersions(d);
 
   auto r = ctx.app.orchestrator.backups().restore(ctx.app.state, *b, std::move(d)).orThrow();
+  auto resp = json(202, restoreJson(r));
+  resp.headers["location"] = "/api/v1/restores/" + r.id;
+  return resp;
+}
+
+Response postRestoreInPlace(RequestContext& ctx) {
+  auto d = ctx.app.state.getDeployment(ctx.param("id")).orThrow();
+  ctx.auditOrganisation = d.organisation;
+  auto body = input::jsonObject(ctx.request, {"backup"}).orThrow();
+  auto backupId = input::requiredString(body, "backup").orThrow();
+  auto b = store::BackupStore(ctx.app.state.connection()).getBackup(backupId);
+  // Another organisation's backup does not exist for the caller.
+  if (!b || b->organisation != d.organisation) throw AbortError(Error::notFound("no backup " + backupId));
+  auto r = ctx.app.orchestrator.backups().restoreInPlace(ctx.app.state, *b, d).orThrow();
   auto resp = json(202, restoreJson(r));
   resp.headers["location"] = "/api/v1/restores/" + r.id;
   return resp;

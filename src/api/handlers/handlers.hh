@@ -35,6 +35,7 @@ Response putBackupSchedule(RequestContext& ctx);
 Response deleteBackupSchedule(RequestContext& ctx);
 Response postBackupVerify(RequestContext& ctx);
 Response postRestore(RequestContext& ctx);
+Response postRestoreInPlace(RequestContext& ctx);
 Response getRestore(RequestContext& ctx);
 // audit.cc
 Response listAudit(RequestContext& ctx);

@@ -187,8 +187,21 @@ class PostgresDatabaseProvider final : public DatabaseProvider {
     return {};
   }
 
-  /// Nothing to do: deleting the resource drops the database with what was loaded.
-  Result<void> discardData(const ResolvedResource&) override { return {}; }
+  /// Drops the database (ending its sessions: WITH (FORCE)) and creates it again, empty, as create()
+  /// leaves it: what pg_restore then loads into (a restore in place), or nothing (a roll back, before delete).
+  Result<void> discardData(const ResolvedResource& r) override {
+    auto spec = validate(r.resource, false);
+    if (!spec) return spec.error();
+    if (auto ours = read(r); !ours) return ours.error();
+    auto c = connect();
+    if (!c) return c.error();
+    auto qn = c->identifier(spec->name, "attributes.name");
+    if (!qn) return qn.error();
+    if (auto ok = run(*c, "DROP DATABASE IF EXISTS " + *qn + " WITH (FORCE)"); !ok) return ok.error();
+    auto made = converge(r, false);
+    if (!made) return made.error();
+    return {};
+  }
 
   Result<Observed> create(const ResolvedResource& r) override { return converge(r, false); }
 

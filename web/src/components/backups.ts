@@ -1,6 +1,7 @@
 // The Backups card of a deployment page: back up now, the schedule and its retention
 // (shown to everyone, edited by the organisation's administrators), the list of backups
-// with their bundles to download, and restoring one as a new deployment (another domain if asked).
+// with their bundles to download, restoring one as a new deployment (another domain if asked),
+// and restoring one here, in place, after a safety backup.
 import { ApiError, api, errorText, followJob } from '../api';
 import { busy, failure, formatDate, h, link, loading } from '../dom';
 import type { Backup, BackupKeep, BackupSchedule, BundleVerification, Deployment, Restore } from '../types';
@@ -228,7 +229,7 @@ export function backupsCard(opts: BackupsCardOptions): { element: HTMLElement; l
             'tr',
             { 'data-backup': b.id },
             h('td', null, formatDate(b.finishedAt || b.createdAt), h('div', { class: 'verify-result small', 'aria-live': 'polite' })),
-            h('td', null, b.scheduled ? 'scheduled' : 'on demand'),
+            h('td', null, b.safetyFor ? 'safety (before a restore)' : b.scheduled ? 'scheduled' : 'on demand'),
             h('td', null, b.status === 'failed' ? `failed: ${b.error ?? ''}` : b.status),
             h('td', null, b.complete ? bytes(b.size) : '—'),
             h(
@@ -236,6 +237,7 @@ export function backupsCard(opts: BackupsCardOptions): { element: HTMLElement; l
               { class: 'actions' },
               b.complete && opts.canDownload ? verifyButton(b) : null,
               b.complete && opts.canDownload ? h('a', { href: api.bundleUrl(b.id), download: `${b.id}.fhb`, class: 'button' }, 'Download') : null,
+              b.complete && opts.canDeploy && !gone ? restoreHereButton(b) : null,
               b.complete && opts.canDeploy ? restoreButton(b) : null,
             ),
           ),
@@ -263,6 +265,68 @@ export function backupsCard(opts: BackupsCardOptions): { element: HTMLElement; l
         }
       }),
     );
+    return btn;
+  }
+
+  /** "Restore here": this deployment's data and secrets replaced by the backup's, after a safety backup. */
+  function restoreHereButton(b: Backup): HTMLElement {
+    const btn = h('button', { type: 'button', class: 'restore-here-button' }, 'Restore here…');
+    btn.addEventListener('click', () => {
+      const dep = opts.deployment();
+      const at = b.finishedAt || b.createdAt;
+      const go = h('button', { type: 'submit', class: 'button-danger', id: 'restore-here-go' }, `Replace the data of ${dep.name} with this backup`);
+      const cancel = h('button', { type: 'button', id: 'restore-here-cancel' }, 'Cancel');
+      cancel.addEventListener('click', () => restoreArea.replaceChildren());
+      const out = h('div', { id: 'restore-here-progress', 'aria-live': 'polite' });
+      const form = h(
+        'form',
+        { class: 'restore-form', novalidate: true, id: 'restore-here-form' },
+        h(
+          'p',
+          { id: 'restore-here-what' },
+          `Restore ${dep.name} here from this backup: its databases and stored files are replaced by the backup’s, and the passwords and keys fedihost keeps are put back as they were then.`,
+        ),
+        h('p', { id: 'restore-loss' }, lossText(at, null)),
+        h(
+          'p',
+          { id: 'restore-here-safety' },
+          `First, a safety backup of ${dep.name} as it is now is taken and kept: if anything fails, it is loaded back and ${dep.name} stays as it was; afterwards you can restore it to go back.`,
+        ),
+        h('div', { class: 'actions' }, go, cancel),
+        out,
+      );
+      form.addEventListener('submit', (ev) => {
+        ev.preventDefault();
+        void busy(go, 'Restoring…', async () => {
+          out.replaceChildren();
+          try {
+            let r = await api.restoreInPlace(dep.id, b.id);
+            cancel.hidden = true;
+            while (!ENDED.has(r.status) && !opts.signal.aborted) {
+              out.textContent = r.total ? `Restoring: step ${r.done} of ${r.total}…` : 'Restoring: checking the backup…';
+              await sleep(1000);
+              r = await api.restoreStatus(r.id);
+            }
+            go.hidden = true;
+            const safety = r.safetyBackup ? ` (safety backup ${r.safetyBackup}, listed above)` : '';
+            out.replaceChildren(
+              r.status === 'succeeded'
+                ? h('p', { id: 'restore-here-done' }, `Restored: ${dep.name} holds the data of ${formatDate(at)} again. What it replaced is kept${safety}.`)
+                : h(
+                    'p',
+                    { class: 'form-error', id: 'restore-here-failed' },
+                    `The restore failed at ${r.failedPart || 'a step'}: ${r.error ?? ''}`,
+                  ),
+            );
+            await load();
+          } catch (e) {
+            out.replaceChildren(h('p', { class: 'form-error', id: 'restore-here-failed' }, errorText(e)));
+          }
+        });
+      });
+      restoreArea.replaceChildren(form);
+      go.focus();
+    });
     return btn;
   }
 
