@@ -948,11 +948,17 @@ void Backups::runRestoreInPlace(store::StateStore& state, const std::string& id)
     }
     std::set<std::string> needed;
     for (auto& res : expand(d)) secretNames(json::value(res.attributes), needed);
-    for (auto& name : needed)
-      if (!opened->secrets.contains(name))
-        return failUntouched(bundle::kSecretsName, "the bundle has no secret \"" + name +
-                                                       "\": restoring would leave the deployment's current one with "
-                                                       "the bundle's data, so the restore is refused");
+    for (auto& name : needed) {
+      if (opened->secrets.contains(name)) continue;
+      // A first administrator's password read only at the first setup: the current one stays.
+      if (catalog::secretSpec(name).firstSetupOnly) {
+        jobs.journal(id, bundle::kSecretsName, "the bundle has no " + name + ": the deployment keeps its current one");
+        continue;
+      }
+      return failUntouched(bundle::kSecretsName, "the bundle has no secret \"" + name +
+                                                     "\": restoring would leave the deployment's current one with "
+                                                     "the bundle's data, so the restore is refused");
+    }
     jobs.startRestore(id, static_cast<int>(groups.size()) + 4);
     int done = 1;
     jobs.restoreProgress(id, done);

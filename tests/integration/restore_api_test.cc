@@ -18,6 +18,7 @@
 #include "secrets/secret_box.hh"
 #include "store/backup_store.hh"
 #include "store/state_store.hh"
+#include "support/bundles.hh"
 #include "support/test_server.hh"
 
 namespace fedihost {
@@ -206,15 +207,8 @@ TEST(RestoreApiTest, ABundleWithoutTheFirstAdministratorsPasswordRestoresOneWith
   auto without = [&](const std::string& missing) {
     auto secrets = opened->secrets;
     EXPECT_EQ(secrets.erase(missing), 1u) << missing;
-    std::vector<bundle::PartSource> parts;
-    for (auto& p : opened->manifest.parts)
-      if (p.name != bundle::kSecretsName) parts.push_back({p, extracted / p.name});
-    auto path = server.dataDir().root / ("without-" + missing + ".fhb");
-    auto w = bundle::writeBundle(path, opened->manifest, secrets, key, parts);
-    EXPECT_TRUE(w) << w.error().message;
-    auto b = jobs.createBackup(depId, orgId, "");
-    jobs.finishBackup(b.id, path.string(), static_cast<std::int64_t>(fs::file_size(path)), "");
-    return b.id;
+    return testing::forgedBackup(jobs, depId, orgId, *opened, extracted, key, secrets,
+                                 server.dataDir().root / ("without-" + missing + ".fhb"));
   };
   auto restore = [&](const std::string& backup, const std::string& name) {
     auto r = c->post("/api/v1/organisations/" + orgId + "/restores",

@@ -6,6 +6,7 @@
 // a busy or deleted deployment, a backup that is not complete. Runs on SQLite and, in label
 // pg, on PostgreSQL. A restore interrupted after its safety backup (its rows as a killed
 // server leaves them) is rolled back at the next start.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
@@ -18,6 +19,7 @@
 #include "secrets/secret_box.hh"
 #include "store/backup_store.hh"
 #include "store/state_store.hh"
+#include "support/bundles.hh"
 #include "support/test_server.hh"
 
 namespace fedihost {
@@ -123,6 +125,48 @@ TEST_F(RestoreInPlaceApiTest, TheBackupsSecretsComeBackAndASafetyBackupKeepsTheR
   ASSERT_EQ(back.status, 202) << back.body;
   ASSERT_EQ(waitRestore(std::string(json::parse(back.body).at("id").as_string())).at("status"), "succeeded");
   EXPECT_EQ(secretsOf(dep), changed);
+}
+
+// A bundle made before PeerTube's first administrator's password was the control plane's lacks it:
+// restored in place, the deployment keeps its current one (PeerTube reads it only at its first
+// start); a bundle lacking PeerTube's server secret is refused before anything is touched.
+TEST_F(RestoreInPlaceApiTest, ABundleWithoutTheFirstAdministratorsPasswordKeepsTheCurrentOne) {
+  const auto org = organisation("riverside");
+  auto r = op_->post("/api/v1/organisations/" + org + "/deployments",
+                     R"({"name":"video","domain":"video.riverside.example.test","apps":[{"app":"peertube"}]})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  const auto dep = std::string(json::parse(r.body).at("id").as_string());
+  ASSERT_EQ(op_->post("/api/v1/deployments/" + dep + "/apply", "").status, 202);
+  server_.orchestrator().waitIdle();
+  const auto before = secretsOf(dep);
+  store::BackupStore jobs(server_.state().connection());
+  auto good = jobs.getBackup(backup(dep)).value();
+  const auto extracted = server_.dataDir().root / "extracted";
+  auto key = bundle::BundleKey::openOrCreate(server_.dataDir().bundleKey());
+  auto opened = bundle::readBundle(good.path, key, extracted);
+  ASSERT_TRUE(opened) << opened.error().message;
+  auto without = [&](const std::string& missing) {
+    auto secrets = opened->secrets;
+    EXPECT_EQ(secrets.erase(missing), 1u) << missing;
+    return testing::forgedBackup(jobs, dep, org, *opened, extracted, key, secrets,
+                                 server_.dataDir().root / ("without-" + missing + ".fhb"));
+  };
+
+  auto kept = op_->post("/api/v1/deployments/" + dep + "/restores", body(without("peertube-admin-password")));
+  ASSERT_EQ(kept.status, 202) << kept.body;
+  auto done = waitRestore(std::string(json::parse(kept.body).at("id").as_string()));
+  ASSERT_EQ(done.at("status"), "succeeded") << json::serialize(done);
+  EXPECT_EQ(secretsOf(dep), before);
+  EXPECT_THAT(json::serialize(done.at("journal")),
+              ::testing::HasSubstr("the bundle has no peertube-admin-password: the deployment keeps its current one"));
+
+  auto refused = op_->post("/api/v1/deployments/" + dep + "/restores", body(without("peertube-server-secret")));
+  ASSERT_EQ(refused.status, 202) << refused.body;
+  auto failed = waitRestore(std::string(json::parse(refused.body).at("id").as_string()));
+  EXPECT_EQ(failed.at("status"), "failed");
+  EXPECT_EQ(failed.at("failedPart"), "secrets.sealed");
+  EXPECT_TRUE(failed.at("safetyBackup").is_null()) << "refused before its safety backup";
+  EXPECT_EQ(secretsOf(dep), before);
 }
 
 TEST_F(RestoreInPlaceApiTest, WhoMayAskAndWhatIsRefused) {

@@ -18,6 +18,7 @@
 #include "secrets/secret_box.hh"
 #include "store/backup_store.hh"
 #include "support/process.hh"
+#include "support/bundles.hh"
 #include "support/site.hh"
 #include "support/test_server.hh"
 
@@ -244,19 +245,10 @@ TEST_F(BundleSiteTest, ARestoreThatFailsNamesThePartAndLeavesNothingBehind) {
   ASSERT_TRUE(opened) << opened.error().message;
 
   /// A backup row whose bundle is written from the good one's parts with `change` applied.
-  auto forged = [&](const std::string& name, std::map<std::string, std::string> secrets,
+  auto forged = [&](const std::string& name, const std::map<std::string, std::string>& secrets,
                     const std::function<void(const fs::path&)>& change) {
-    std::vector<bundle::PartSource> parts;
-    for (auto& p : opened->manifest.parts)
-      if (p.name != bundle::kSecretsName)
-        parts.push_back({p, server.dataDir().root / "extracted" / p.name});
-    auto path = server.dataDir().root / (name + ".fhb");
-    auto w = bundle::writeBundle(path, opened->manifest, secrets, key, parts);
-    EXPECT_TRUE(w) << w.error().message;
-    if (change) change(path);
-    auto b = jobs.createBackup(depId, orgId, "");
-    jobs.finishBackup(b.id, path.string(), static_cast<std::int64_t>(fs::file_size(path)), "");
-    return b.id;
+    return testing::forgedBackup(jobs, depId, orgId, *opened, server.dataDir().root / "extracted", key, secrets,
+                                 server.dataDir().root / (name + ".fhb"), change);
   };
   int restores = 0;
   auto restoreOf = [&](const std::string& backup, const std::string& domain) {

@@ -131,7 +131,7 @@ TEST(ExpandTest, EveryAppSecretAModuleReadsIsMadeByTheControlPlaneAndDelivered) 
   // The modules that once generated secrets on the machine read them from fedihost now.
   const std::map<std::string, std::set<std::string>> expected{
       {"edumeet", {"media-node-secret"}},
-      {"forgejo", {"secret-key", "internal-token", "jwt-secret", "lfs-jwt-secret"}},
+      {"forgejo", {"secret-key", "internal-token", "jwt-secret", "lfs-jwt-secret", "admin-password"}},
       {"hedgedoc", {"session-secret"}},
       {"mastodon",
        {"secret-key-base", "otp-secret", "vapid-private-key", "vapid-public-key", "active-record-primary-key",
