@@ -443,8 +443,12 @@ std::vector<std::string> Backups::prune(store::StateStore& state, const std::str
   if (!schedule) return {};
   std::vector<bundle::RetentionCandidate> candidates;
   std::map<std::string, std::string> paths;
+  std::vector<store::Backup> failed;  // scheduled backups that failed: no bundle, a row and its journal
+  std::string newestComplete;         // RFC 3339 times sort as text
   for (auto& b : jobs.listBackups(deployment)) {
+    if (b.scheduled && b.status == store::JobStatus::Failed) failed.push_back(b);
     if (!b.scheduled || b.status != store::JobStatus::Succeeded) continue;
+    newestComplete = std::max(newestComplete, b.createdAt);
     auto at = accounting::parseTime(b.createdAt);
     if (!at) throw store::DatabaseError("backup " + b.id + " has a corrupt creation time: " + b.createdAt);
     candidates.push_back({b.id, *at});
@@ -464,6 +468,10 @@ std::vector<std::string> Backups::prune(store::StateStore& state, const std::str
       failures += (failures.empty() ? "" : "; ") + paths[id] + " (" + gone.error().message + ")";
     }
   }
+  // A failed scheduled backup older than the newest complete one is history the schedule's last
+  // result has moved past: its row and journal go (it has no bundle). Failures since stay listed.
+  for (auto& b : failed)
+    if (b.createdAt < newestComplete && jobs.deleteBackupUnlessRestoring(b.id)) removed.push_back(b.id);
   if (!removed.empty()) spdlog::info("retention removed {} scheduled backups of {}", removed.size(), deployment);
   if (!failures.empty())
     throw BundlesLeft("removed " + std::to_string(removed.size()) +

@@ -61,6 +61,8 @@ class Backups {
   /// queued or running restore reads. Returns the ids removed; nothing without a schedule. Not
   /// inside a transaction. A bundle the target fails to remove throws once the others are done,
   /// naming each (its row is gone: the bundle is left at the target, named in the message).
+  /// Failed scheduled backups older than the newest complete one go too (rows and journals only:
+  /// a failed backup leaves no bundle); failures since it stay listed.
   std::vector<std::string> prune(store::StateStore& state, const std::string& deployment);
   /// Creates `d` (a new deployment of the backup's organisation: name, domain, target and
   /// apps decided by the caller) and queues the restore of `backup` into it. Conflicts of

@@ -107,6 +107,10 @@ TEST_F(BackupScheduleTest, AScheduledBackupRunsABusyDeploymentWaitsAndRetentionP
   EXPECT_TRUE(firstRow.scheduled);
   EXPECT_TRUE(fs::exists(firstRow.path));
 
+  // A scheduled backup that failed (as a full disk would leave it): listed until a later one completes.
+  auto failedRow = jobs.createBackup(dep, orgId, "", true);
+  jobs.failBackup(failedRow.id, "no space left on device (made to fail by the test)");
+
   // Busy (a refresh holds the deployment): skipped, left due, and tried again once free.
   store::StateStore state(db());
   auto claim = state.claimRefresh(dep, "inst_test").value();
@@ -122,6 +126,8 @@ TEST_F(BackupScheduleTest, AScheduledBackupRunsABusyDeploymentWaitsAndRetentionP
   // Retention (keep 1 hourly): the older scheduled backup is gone, row and bundle; the new one
   // and the on-demand one stay.
   EXPECT_FALSE(jobs.getBackup(firstId)) << "pruned";
+  EXPECT_FALSE(jobs.getBackup(failedRow.id)) << "a failure older than the newest complete backup is pruned";
+  EXPECT_TRUE(jobs.journalOf(failedRow.id).empty());
   EXPECT_FALSE(fs::exists(firstRow.path)) << firstRow.path;
   auto secondRow = jobs.getBackup(secondId).value();
   EXPECT_TRUE(fs::exists(secondRow.path));
