@@ -1,5 +1,6 @@
 #include "api/authorization.hh"
 #include "store/backup_store.hh"
+#include "store/migration_store.hh"
 
 #include "api/session_cookie.hh"
 #include "store/job_store.hh"
@@ -39,6 +40,7 @@ std::string notFoundMessage(OrgFrom from, const std::string& id) {
     case OrgFrom::Job: return "no job " + id;
     case OrgFrom::Backup: return "no backup " + id;
     case OrgFrom::Restore: return "no restore " + id;
+    case OrgFrom::Migration: return "no migration " + id;
     case OrgFrom::None: break;
   }
   return "not found";
@@ -85,6 +87,7 @@ std::optional<std::string> organisationOf(const Access& access, RequestContext& 
     case OrgFrom::Job: return store::JobStore(ctx.app.state.connection()).organisationOf(id);
     case OrgFrom::Backup: return store::BackupStore(ctx.app.state.connection()).organisationOfBackup(id);
     case OrgFrom::Restore: return store::BackupStore(ctx.app.state.connection()).organisationOfRestore(id);
+    case OrgFrom::Migration: return store::MigrationStore(ctx.app.state.connection()).organisationOf(id);
     case OrgFrom::None: break;
   }
   return std::nullopt;

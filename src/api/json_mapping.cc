@@ -189,4 +189,11 @@ json::object driftJson(const std::string& deployment, const std::string& refresh
   return orchestrator::driftDocument(deployment, refreshedAt, drift, errors);
 }
 
+json::object journalJson(store::BackupStore& jobs, const std::string& id) {
+  json::array lines;
+  for (auto& l : jobs.journalOf(id))
+    lines.push_back(json::object{{"seq", l.seq}, {"at", l.at}, {"part", l.part}, {"message", l.message}});
+  return {{"journal", std::move(lines)}};
+}
+
 }  // namespace fedihost::api::mapping

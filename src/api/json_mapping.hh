@@ -7,6 +7,7 @@
 #include "catalog/upgrade.hh"
 #include "core/domain.hh"
 #include "store/account_store.hh"
+#include "store/backup_store.hh"
 #include "store/state_store.hh"
 
 namespace fedihost::api::mapping {
@@ -41,6 +42,8 @@ json::object driftJson(const std::string& deployment, const std::string& refresh
 json::object toJson(const Deployment& d, const std::optional<Run>& lastRun);
 
 json::object toJson(const catalog::UpgradeInfo& u);
+/// The journal of a backup, restore or migration: {"journal": [{seq, at, part, message}]}.
+json::object journalJson(store::BackupStore& jobs, const std::string& id);
 
 /// A page: {"items": [...], "next": cursor or null}.
 template <class T, class F>

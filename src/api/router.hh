@@ -87,7 +87,7 @@ std::string_view toString(Need n);
 /// How the route's organisation is found from its path.
 /// Job: a refresh job belongs to its deployment's organisation; the provider's own jobs
 /// (orphan scans) to none, and only operators see them (others get 404).
-enum class OrgFrom { None, Organisation, Deployment, Run, Job, Backup, Restore };
+enum class OrgFrom { None, Organisation, Deployment, Run, Job, Backup, Restore, Migration };
 
 /// A route's declaration of who may use it: checked by the dispatcher before the handler runs.
 struct Access {

@@ -17,6 +17,7 @@ Access run(Need n, Scope s) { return {n, s, OrgFrom::Run}; }
 Access job(Need n, Scope s) { return {n, s, OrgFrom::Job}; }
 Access backup(Need n, Scope s) { return {n, s, OrgFrom::Backup}; }
 Access restore(Need n, Scope s) { return {n, s, OrgFrom::Restore}; }
+Access migration(Need n, Scope s) { return {n, s, OrgFrom::Migration}; }
 
 /// A route that hashes passwords: it runs on the credential threads.
 Route hashing(Route r) {
@@ -163,6 +164,16 @@ Router makeRouter() {
   r.add({"POST", "/api/v1/deployments/{id}/restores", postRestoreInPlace, deployment(Member, Deploy),
          "restore one of the deployment's backups in place, after a safety backup (a job: 202)"});
   r.add({"GET", "/api/v1/restores/{id}", getRestore, restore(Viewer, Read), "one restore with its journal"});
+  // Migrations to another target (docs/backup-and-migration.md): targets are the provider's, so
+  // operators move deployments; the organisation's members see that and how it went.
+  r.add({"POST", "/api/v1/deployments/{id}/migrations", postMigration, deployment(Operator, Deploy),
+         "move the deployment to another target with a short cut-over (a job: 202)"});
+  r.add({"GET", "/api/v1/deployments/{id}/migrations", listMigrations, deployment(Viewer, Read),
+         "migrations of a deployment, newest first"});
+  r.add({"GET", "/api/v1/migrations/{id}", getMigration, migration(Viewer, Read),
+         "one migration with its phase, downtime and journal"});
+  r.add({"POST", "/api/v1/migrations/{id}/old-side-removal", postOldSideRemoval, migration(Operator, Deploy),
+         "remove what a migration left at its old target (a job: 202)"});
 
   // The audit log: operators see every row, an organisation's administrators its rows (checked in the handler)
   r.add({"GET", "/api/v1/audit", listAudit, signedIn(Read),

@@ -1,4 +1,5 @@
-// fedihost backup create|list|show|download|verify, fedihost restore (clients of the API),
+// fedihost backup create|list|show|download|verify, fedihost restore, fedihost migrate and
+// fedihost migration list|show|remove-old-side (clients of the API),
 // and fedihost bundle verify / bundle key export|import (local, on a data directory).
 #include <boost/json.hpp>
 #include <chrono>
@@ -344,6 +345,88 @@ void addBackupCommands(CLI::App& app) {
                 << str(end, "safetyBackup") << ".\n";
     else
       std::cout << "Restored as deployment " << str(end, "deployment") << ".\n";
+  });
+
+  // fedihost migrate DEPLOYMENT --to TARGET; fedihost migration list|show|remove-old-side
+  struct MigrateOptions {
+    std::string deployment, to, id;
+  };
+  auto mo = std::make_shared<MigrateOptions>();
+  auto describeMigration = [](const json::value& m) {
+    std::ostringstream out;
+    out << "Migration " << str(m, "id") << " of " << str(m, "deployment") << " from " << str(m, "from") << " to "
+        << str(m, "to") << ": " << str(m, "status");
+    if (str(m, "status") == "running") out << " (" << str(m, "phase") << ")";
+    if (!str(m, "downtimeMs").empty()) out << ", downtime " << str(m, "downtimeMs") << " ms";
+    if (!str(m, "oldSide").empty()) out << ", old side " << str(m, "oldSide");
+    out << ".\n";
+    if (!str(m, "error").empty()) out << "  " << str(m, "error") << "\n";
+    return out.str();
+  };
+  auto* migrate = app.add_subcommand(
+      "migrate", "Move a deployment to another target (operators): provision, copy, cut over, and show the downtime");
+  addCommon(migrate);
+  migrate->add_option("deployment", mo->deployment, "deployment id")->required();
+  migrate->add_option("--to", mo->to, "the target to move it to")->required();
+  migrate->add_flag("--no-wait", *noWait, "return once the migration is queued");
+  migrate->callback([=] {
+    auto c = connect(*common);
+    auto v = expectOk(c->post("/api/v1/deployments/" + pathSegment(mo->deployment) + "/migrations",
+                              json::serialize(json::object{{"target", mo->to}})));
+    if (*noWait) {
+      if (common->output == "json") return printJson(v);
+      std::cout << "Migration " << str(v, "id") << " queued.\n";
+      return;
+    }
+    auto end = follow(*c, "/api/v1/migrations/" + str(v, "id"), common->output == "json");
+    if (common->output == "json") printJson(end);
+    else std::cout << describeMigration(end);
+    if (str(end, "status") != "succeeded") throw AbortError({ErrorKind::Provider, "the migration did not succeed", {}});
+    if (common->output != "json")
+      std::cout << "The old side at " << str(end, "from") << " is kept, its writes stopped; remove it with: fedihost "
+                << "migration remove-old-side " << str(end, "id") << "\n";
+  });
+  auto* migration = app.add_subcommand("migration", "Migrations of deployments to another target");
+  migration->require_subcommand(1);
+  auto* mlist = migration->add_subcommand("list", "A deployment's migrations, newest first");
+  addCommon(mlist);
+  mlist->add_option("deployment", mo->deployment, "deployment id")->required();
+  mlist->callback([=] {
+    auto v = expectOk(connect(*common)->get("/api/v1/deployments/" + pathSegment(mo->deployment) + "/migrations"));
+    if (common->output == "json") return printJson(v);
+    std::vector<std::vector<std::string>> rows;
+    for (auto& m : v.at("items").as_array())
+      rows.push_back({str(m, "id"), str(m, "from") + " → " + str(m, "to"), str(m, "status"),
+                      str(m, "downtimeMs").empty() ? "-" : str(m, "downtimeMs") + " ms",
+                      str(m, "oldSide").empty() ? "-" : str(m, "oldSide"), str(m, "createdAt")});
+    printTable({"ID", "MOVE", "STATUS", "DOWNTIME", "OLD SIDE", "CREATED"}, rows);
+  });
+  auto* mshow = migration->add_subcommand("show", "One migration with its journal");
+  addCommon(mshow);
+  mshow->add_option("id", mo->id, "migration id")->required();
+  mshow->callback([=] {
+    auto v = expectOk(connect(*common)->get("/api/v1/migrations/" + pathSegment(mo->id)));
+    if (common->output == "json") return printJson(v);
+    std::cout << describeMigration(v);
+    for (auto& l : v.at("journal").as_array())
+      std::cout << "  " << str(l, "at") << "  " << (str(l, "part").empty() ? "" : str(l, "part") + ": ")
+                << str(l, "message") << "\n";
+  });
+  auto* remove = migration->add_subcommand("remove-old-side", "Remove what a migration left at its old target (operators)");
+  addCommon(remove);
+  remove->add_option("id", mo->id, "migration id")->required();
+  remove->callback([=] {
+    auto c = connect(*common);
+    expectOk(c->post("/api/v1/migrations/" + pathSegment(mo->id) + "/old-side-removal", "{}"));
+    json::value v;
+    for (;;) {
+      v = expectOk(c->get("/api/v1/migrations/" + pathSegment(mo->id)));
+      if (str(v, "oldSide") != "removing") break;
+      std::this_thread::sleep_for(200ms);
+    }
+    if (common->output == "json") return printJson(v);
+    std::cout << describeMigration(v);
+    if (str(v, "oldSide") != "removed") throw AbortError({ErrorKind::Provider, "the old side is not removed", {}});
   });
 
   // Local commands on bundles and the key.

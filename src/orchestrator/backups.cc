@@ -1,5 +1,6 @@
 // Backups and restores as jobs on one worker thread (see backups.hh).
 #include "orchestrator/backups.hh"
+#include "orchestrator/bundle_parts.hh"
 
 #include "store/instance_store.hh"
 
@@ -37,27 +38,33 @@ void secretNames(const json::value& v, std::set<std::string>& out) {
   }
 }
 
-/// The part-name prefix of a resource's data: "parts/<kind>/<resource name>".
+/// Retention removed backups' rows but the target kept some of their bundles (named in the message).
+struct BundlesLeft : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+}  // namespace
+
 std::string partPrefix(ResourceKind kind, const std::string& name) {
   return "parts/" + std::string(toString(kind)) + "/" + name;
 }
 
-/// For a bucket: the access key of the deployment that reaches it, as the bucket's "dataAccess"
-/// attribute (object calls go as the app, which owns its objects). Nothing if none reaches it.
 Result<void> addDataAccess(store::StateStore& state, const secrets::SecretBox& box, const std::string& deployment,
+                           const std::vector<RecordedResource>& resources, const OutputsLookup& outputsOf,
                            providers::ResolvedResource& rr) {
   if (rr.resource.kind != ResourceKind::Bucket) return {};
   auto* name = rr.resource.attributes.if_contains("name");
   if (!name || !name->is_string()) return {};
-  for (auto& rec : state.recordedResources(deployment)) {
+  for (auto& rec : resources) {
     if (rec.resource.kind != ResourceKind::AccessKey) continue;
     auto* buckets = rec.resource.attributes.if_contains("buckets");
-    auto* id = rec.outputs.if_contains("accessKeyId");
+    auto outputs = outputsOf(rec.resource.key);
+    auto* id = outputs ? outputs->if_contains("accessKeyId") : nullptr;
     if (!buckets || !buckets->is_array() || !id) continue;
     bool reaches = false;
     for (auto& b : buckets->get_array()) reaches = reaches || b == *name;
     if (!reaches) continue;
-    auto attrs = resolveAttributes(state, box, deployment, rec.resource.attributes);
+    auto attrs = resolveAttributes(state, box, deployment, rec.resource.attributes, outputsOf);
     if (!attrs) return attrs.error();
     auto* secret = attrs->if_contains("secretKey");
     if (!secret) continue;
@@ -67,17 +74,37 @@ Result<void> addDataAccess(store::StateStore& state, const secrets::SecretBox& b
   return {};
 }
 
-/// Retention removed backups' rows but the target kept some of their bundles (named in the message).
-struct BundlesLeft : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+Result<void> addDataAccess(store::StateStore& state, const secrets::SecretBox& box, const std::string& deployment,
+                           providers::ResolvedResource& rr) {
+  if (rr.resource.kind != ResourceKind::Bucket) return {};
+  auto recorded = state.recordedResources(deployment);
+  return addDataAccess(state, box, deployment, recorded, [&](const std::string& key) -> std::optional<json::object> {
+    for (auto& rec : recorded)
+      if (rec.resource.key == key) return rec.outputs;
+    return std::nullopt;
+  }, rr);
+}
+
+json::array resourcesJson(const std::vector<RecordedResource>& resources) {
+  json::array out;
+  for (auto& rec : resources) {
+    json::array deps;
+    for (auto& k : rec.resource.dependsOn) deps.emplace_back(k);
+    out.push_back(json::object{{"key", rec.resource.key},
+                               {"kind", toString(rec.resource.kind)},
+                               {"name", rec.resource.name},
+                               {"attributes", rec.resource.attributes},
+                               {"dependsOn", std::move(deps)},
+                               {"outputs", rec.outputs}});
+  }
+  return out;
+}
 
 void removeAll(const fs::path& p) {
   std::error_code ec;
   fs::remove_all(p, ec);
 }
 
-}  // namespace
 
 json::object deploymentToManifest(const Deployment& d) {
   json::array apps;
@@ -171,6 +198,7 @@ Backups::~Backups() { stop(); }
 void Backups::start() {
   if (worker_.joinable()) return;
   std::vector<store::Restore> interrupted;
+  std::vector<store::Migration> migrations;
   bool alone = true;
   {
     auto conn = store::connect(stateUrl_);
@@ -189,6 +217,7 @@ void Backups::start() {
           spdlog::error("backup {}: cannot remove what it may have stored at {}: {}", b.id, stored, gone.error().message);
       }
       interrupted = jobs.failInterruptedRestores();
+      migrations = store::MigrationStore(*conn).unfinished();
     }
   }
   // What a killed upload left at the target (S3: multipart uploads, aborted). A failure is logged
@@ -242,6 +271,7 @@ void Backups::start() {
       idleCv_.notify_all();
     }
   });
+  for (auto& m : migrations) submit([this, m](store::StateStore& state) { recoverMigration(state, m); });
   // A restore a previous process left half done: its deployment is rolled back.
   for (auto& r : interrupted) {
     if (r.inPlace) {
@@ -345,17 +375,7 @@ void Backups::runBackup(store::StateStore& state, const std::string& id) {
     removeAll(staging);
     fs::create_directories(staging);
     std::vector<bundle::PartSource> parts;
-    json::array resources;
-    for (auto& rec : recorded) {
-      json::array deps;
-      for (auto& k : rec.resource.dependsOn) deps.emplace_back(k);
-      resources.push_back(json::object{{"key", rec.resource.key},
-                                       {"kind", toString(rec.resource.kind)},
-                                       {"name", rec.resource.name},
-                                       {"attributes", rec.resource.attributes},
-                                       {"dependsOn", std::move(deps)},
-                                       {"outputs", rec.outputs}});
-    }
+    json::array resources = resourcesJson(recorded);
     for (auto* rec : withData) {
       {
         std::lock_guard lock(mu_);

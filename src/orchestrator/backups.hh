@@ -25,6 +25,7 @@
 #include "bundle/bundle.hh"
 #include "core/domain.hh"
 #include "store/backup_store.hh"
+#include "store/migration_store.hh"
 #include "store/state_store.hh"
 
 namespace fedihost::orchestrator {
@@ -76,6 +77,26 @@ class Backups {
   /// deployment or not complete, or `d` is deleted.
   Result<store::Restore> restoreInPlace(store::StateStore& state, const store::Backup& backup, const Deployment& d);
 
+  /// Claims `d` as a backup does and queues its migration to target `to` (docs/backup-and-migration.md,
+  /// "Migration"): the new side provisioned from the recorded resources, the data copied while the
+  /// app runs, then the cut-over (writes stopped, the final copy, DNS switched, a health check) and
+  /// the deployment moved in one transaction; any failure rolls back to the old side, which is kept
+  /// (writes stopped) after a cut-over until removeOldSide. Invalid (field "target") if `to` is not
+  /// configured or lacks a provider the deployment needs; Conflict if `d` is there already, deleted,
+  /// or held by a run, a refresh, a backup or another migration.
+  Result<store::Migration> migrate(store::StateStore& state, const Deployment& d, const std::string& to,
+                                   const std::string& requestedBy);
+  /// Queues the removal of a succeeded migration's old side (not its DNS records: the switch gave
+  /// them to the new side). Conflict unless it is kept, or failed (a retry).
+  Result<store::Migration> removeOldSide(store::StateStore& state, const std::string& migrationId);
+  /// Tests only: called with (migration id, step) after each step of a migration: "provisioned",
+  /// "copied", "writes-stopped", "final-copied", "switched". It may throw to fail the migration there,
+  /// or return false to leave it there as a killed process would (no roll back, the rows as they are).
+  /// Set before the migration is queued (the queue's lock orders it before the worker's read).
+  void setMigrationHook(std::function<bool(const std::string&, const std::string&)> hook) {
+    migrationHook_ = std::move(hook);
+  }
+
   const bundle::BundleKey& key() const { return key_; }
   const std::filesystem::path& backupDir() const { return backupDir_; }
   /// Where new backups' bundles go.
@@ -122,6 +143,11 @@ class Backups {
   /// Undoes what a restore created: the data it loaded (`loaded` keys), then the deployment's resources.
   void rollBack(store::StateStore& state, const std::string& jobId, const std::string& deploymentId,
                 const std::vector<std::string>& loaded);
+  void runMigration(store::StateStore& state, const std::string& id);
+  void runOldSideRemoval(store::StateStore& state, const std::string& id);
+  /// A migration a previous process left unfinished: its new side removed, the old side given
+  /// back its writes and DNS records, failed; an old side's removal is queued again.
+  void recoverMigration(store::StateStore& state, const store::Migration& m);
   /// Waits for a run to end; false if the worker is stopping first.
   bool waitRun(store::StateStore& state, const std::string& runId, Run& out);
 
@@ -138,6 +164,7 @@ class Backups {
   bool stopping_ = false;
   bool busy_ = false;
   std::thread worker_;
+  std::function<bool(const std::string&, const std::string&)> migrationHook_;
 };
 
 }  // namespace fedihost::orchestrator

@@ -49,11 +49,11 @@ void queueRunAudit(store::StateStore& state, const std::string& runId, const std
 }
 
 Result<json::value> resolveValue(store::StateStore& state, const secrets::SecretBox& box,
-                                 const std::string& deployment, const json::value& v) {
+                                 const std::string& deployment, const json::value& v, const OutputsLookup& outputsOf) {
   if (v.is_array()) {
     json::array out;
     for (auto& e : v.get_array()) {
-      auto r = resolveValue(state, box, deployment, e);
+      auto r = resolveValue(state, box, deployment, e, outputsOf);
       if (!r) return r.error();
       out.push_back(std::move(*r));
     }
@@ -64,9 +64,9 @@ Result<json::value> resolveValue(store::StateStore& state, const secrets::Secret
   if (isOutputReference(o)) {
     std::string key(o.at("ref").get_string());
     std::string output(o.at("output").get_string());
-    auto rec = state.recordedResource(key);
-    if (!rec) return Error{ErrorKind::Provider, "needs " + key + ", which does not exist yet", {}};
-    auto* out = rec->outputs.if_contains(output);
+    auto outputs = outputsOf(key);
+    if (!outputs) return Error{ErrorKind::Provider, "needs " + key + ", which does not exist yet", {}};
+    auto* out = outputs->if_contains(output);
     if (!out && o.contains("default")) return o.at("default");
     if (!out) return Error{ErrorKind::Provider, key + " has no output \"" + output + "\"", {}};
     return *out;
@@ -90,7 +90,7 @@ Result<json::value> resolveValue(store::StateStore& state, const secrets::Secret
   }
   json::object out;
   for (auto& kv : o) {
-    auto r = resolveValue(state, box, deployment, kv.value());
+    auto r = resolveValue(state, box, deployment, kv.value(), outputsOf);
     if (!r) return r.error();
     out[kv.key()] = std::move(*r);
   }
@@ -101,7 +101,17 @@ Result<json::value> resolveValue(store::StateStore& state, const secrets::Secret
 
 Result<json::object> resolveAttributes(store::StateStore& state, const secrets::SecretBox& box,
                                        const std::string& deployment, const json::object& attributes) {
-  auto r = resolveValue(state, box, deployment, attributes);
+  return resolveAttributes(state, box, deployment, attributes, [&](const std::string& key) -> std::optional<json::object> {
+    auto rec = state.recordedResource(key);
+    if (!rec) return std::nullopt;
+    return std::move(rec->outputs);
+  });
+}
+
+Result<json::object> resolveAttributes(store::StateStore& state, const secrets::SecretBox& box,
+                                       const std::string& deployment, const json::object& attributes,
+                                       const OutputsLookup& outputsOf) {
+  auto r = resolveValue(state, box, deployment, attributes, outputsOf);
   if (!r) return r.error();
   return std::move(r->get_object());
 }

@@ -137,5 +137,11 @@ class Executor {
 /// first use). Provider error if a referenced resource is not recorded yet.
 Result<json::object> resolveAttributes(store::StateStore& state, const secrets::SecretBox& box,
                                        const std::string& deployment, const json::object& attributes);
+/// The outputs of the resource with identity key `key`; nullopt if it does not exist (yet).
+using OutputsLookup = std::function<std::optional<json::object>(const std::string& key)>;
+/// As above, the outputs found by `outputsOf` (a migration's new side, not yet recorded).
+Result<json::object> resolveAttributes(store::StateStore& state, const secrets::SecretBox& box,
+                                       const std::string& deployment, const json::object& attributes,
+                                       const OutputsLookup& outputsOf);
 
 }  // namespace fedihost::orchestrator

@@ -43,6 +43,7 @@ struct Capabilities {
   bool canUpdateInPlace = true;  ///< false: every change is a replace
   bool canList = true;           ///< can list what it holds (for orphan detection)
   bool hasData = false;          ///< exportData/importData copy what the resource holds (backups, restores)
+  bool canStopWrites = false;    ///< stopWrites/resumeWrites keep clients from changing its data (a migration's cut-over)
 };
 
 /// The interface every provider implements, whatever its kind.
@@ -90,9 +91,22 @@ class ResourceProvider {
   /// loads a bundle's data into it, and so that a failed restore's resource can be deleted.
   virtual Result<void> discardData(const ResolvedResource& r) { return noData(r); }
 
+  // A migration's cut-over (docs/backup-and-migration.md, "Migration"): the old side's data must
+  // not change between its last copy and the switch. Only implementations that declare
+  // capabilities().canStopWrites implement them.
+
+  /// Ends the sessions of the resource's clients and refuses new ones until resumeWrites (the
+  /// provider itself still reads it: exportData works). Stopping what is stopped succeeds.
+  virtual Result<void> stopWrites(const ResolvedResource& r) { return cannotStop(r); }
+  /// Lets the resource's clients in again. Resuming what runs succeeds.
+  virtual Result<void> resumeWrites(const ResolvedResource& r) { return cannotStop(r); }
+
  protected:
   Error noData(const ResolvedResource& r) const {
     return {ErrorKind::Internal, "the " + implementation() + " provider holds no data of " + r.resource.key, {}};
+  }
+  Error cannotStop(const ResolvedResource& r) const {
+    return {ErrorKind::Internal, "the " + implementation() + " provider cannot stop writes to " + r.resource.key, {}};
   }
 };
 

@@ -16,20 +16,12 @@ constexpr const char* kRestoreColumns =
     "id, backup_id, organisation_id, deployment_id, status, error, failed_part, done, total, created_at, finished_at, "
     "in_place, safety_backup_id, claim_id";
 
-JobStatus statusFrom(const std::string& s, const std::string& id) {
-  if (s == "queued") return JobStatus::Queued;
-  if (s == "running") return JobStatus::Running;
-  if (s == "succeeded") return JobStatus::Succeeded;
-  if (s == "failed") return JobStatus::Failed;
-  throw DatabaseError("job " + id + " has an unknown status \"" + s + "\"");
-}
-
 Backup backupFrom(const Row& r) {
   Backup b;
   b.id = r.text(0);
   b.deployment = r.text(1);
   b.organisation = r.text(2);
-  b.status = statusFrom(r.text(3), b.id);
+  b.status = jobStatusFrom(r.text(3), b.id);
   b.error = r.text(4);
   b.path = r.text(5);
   b.size = r.integer(6);
@@ -76,7 +68,7 @@ Restore restoreFrom(const Row& r) {
   x.backup = r.text(1);
   x.organisation = r.text(2);
   x.deployment = r.text(3);
-  x.status = statusFrom(r.text(4), x.id);
+  x.status = jobStatusFrom(r.text(4), x.id);
   x.error = r.text(5);
   x.failedPart = r.text(6);
   x.done = static_cast<int>(r.integer(7));
@@ -92,6 +84,14 @@ Restore restoreFrom(const Row& r) {
 }
 
 }  // namespace
+
+JobStatus jobStatusFrom(const std::string& s, const std::string& id) {
+  if (s == "queued") return JobStatus::Queued;
+  if (s == "running") return JobStatus::Running;
+  if (s == "succeeded") return JobStatus::Succeeded;
+  if (s == "failed") return JobStatus::Failed;
+  throw DatabaseError("job " + id + " has an unknown status \"" + s + "\"");
+}
 
 std::string_view toString(JobStatus s) {
   switch (s) {

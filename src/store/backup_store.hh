@@ -15,6 +15,8 @@ namespace fedihost::store {
 
 enum class JobStatus { Queued, Running, Succeeded, Failed };
 std::string_view toString(JobStatus s);
+/// The status stored as `s` in row `id`; DatabaseError for an unknown one.
+JobStatus jobStatusFrom(const std::string& s, const std::string& id);
 
 struct Backup {
   std::string id;  ///< "bak_…"

@@ -352,6 +352,11 @@ void StateStore::setDeploymentStatus(const std::string& id, DeploymentStatus sta
              {std::string(toString(status)), clock::nowRfc3339(), id});
 }
 
+void StateStore::setDeploymentTarget(const std::string& id, const std::string& target) {
+  c_.execute("UPDATE deployments SET target = ?1, version = version + 1, updated_at = ?2 WHERE id = ?3",
+             {target, clock::nowRfc3339(), id});
+}
+
 // ---- Secrets ----
 
 std::string StateStore::sealedSecret(const std::string& deployment, const std::string& name,

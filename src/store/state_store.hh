@@ -68,6 +68,9 @@ class StateStore {
   /// Records the published hosts of live deployments that have none recorded (data from before hosts were kept).
   void backfillHosts(const std::function<std::vector<std::string>(const Deployment&)>& hostsOf);
   void setDeploymentStatus(const std::string& id, DeploymentStatus status);
+  /// Moves the deployment to another target (a migration's cut-over); bumps the version, so plans
+  /// saved for the old target are stale.
+  void setDeploymentTarget(const std::string& id, const std::string& target);
 
   // Secrets
   /// The sealed secret `name` of a deployment, created with `makeSealed()` if absent.

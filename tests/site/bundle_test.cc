@@ -65,17 +65,10 @@ class BundleSiteTest : public testing::SharedSite<BundleSiteTest> {
 
   static testing::CommandResult psql(const std::string& db, const std::string& user, const std::string& password,
                                      const std::string& sql) {
-    auto pg = setting("postgresql", "database");
-    return run("PGPASSWORD=" + q(password) + " PGCONNECT_TIMEOUT=5 psql -X -q -t -A -v ON_ERROR_STOP=1 -h 127.0.0.1 -p " +
-               str(pg, "port") + " -U " + q(user) + " -d " + q(db) + " -c " + q(sql));
+    return testing::psqlAt(*site_, db, user, password, sql);
   }
   static testing::CommandResult aws(const std::string& id, const std::string& secretKey, const std::string& args) {
-    auto s3 = setting("s3", "bucket");
-    return run("env -i PATH=/usr/bin:/bin HOME=/nonexistent AWS_CONFIG_FILE=/dev/null "
-               "AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true AWS_MAX_ATTEMPTS=1 "
-               "AWS_DEFAULT_REGION=" + str(s3, "region") + " AWS_ACCESS_KEY_ID=" + q(id) +
-               " AWS_SECRET_ACCESS_KEY=" + q(secretKey) + " /usr/bin/aws --endpoint-url " + str(s3, "endpoint") +
-               " " + args);
+    return testing::awsAt(*site_, id, secretKey, args);
   }
 
   /// What a deployment holds: its database's rows, its bucket's objects, its secrets.

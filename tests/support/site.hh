@@ -83,6 +83,32 @@ class Site {
   TempDir dir_{"site"};
 };
 
+/// A setting of a service's provider.json as text (a number as written).
+inline std::string settingText(const boost::json::object& settings, const char* key) {
+  const auto& v = settings.at(key);
+  return v.is_string() ? std::string(v.as_string()) : boost::json::serialize(v);
+}
+
+/// One SQL command through psql, as `user` with `password`, on the site's PostgreSQL.
+inline CommandResult psqlAt(const Site& site, const std::string& db, const std::string& user,
+                            const std::string& password, const std::string& sql) {
+  auto pg = site.settings("postgresql", "database");
+  return run("PGPASSWORD=" + shellQuote(password) +
+             " PGCONNECT_TIMEOUT=5 psql -X -q -t -A -v ON_ERROR_STOP=1 -h 127.0.0.1 -p " + settingText(pg, "port") +
+             " -U " + shellQuote(user) + " -d " + shellQuote(db) + " -c " + shellQuote(sql));
+}
+
+/// The AWS CLI against the site's S3 server with the given key, and nothing from the environment.
+inline CommandResult awsAt(const Site& site, const std::string& id, const std::string& secretKey,
+                           const std::string& args) {
+  auto s3 = site.settings("s3", "bucket");
+  return run("env -i PATH=/usr/bin:/bin HOME=/nonexistent AWS_CONFIG_FILE=/dev/null "
+             "AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true AWS_MAX_ATTEMPTS=1 "
+             "AWS_DEFAULT_REGION=" + settingText(s3, "region") + " AWS_ACCESS_KEY_ID=" + shellQuote(id) +
+             " AWS_SECRET_ACCESS_KEY=" + shellQuote(secretKey) + " /usr/bin/aws --endpoint-url " +
+             settingText(s3, "endpoint") + " " + args);
+}
+
 /// A test suite whose tests share one site, started once before the first test:
 ///   class MyTest : public SharedSite<MyTest> {
 ///     static void SetUpTestSuite() { startSite({"postgresql"}); }

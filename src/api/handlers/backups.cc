@@ -17,14 +17,8 @@
 namespace fedihost::api::handlers {
 namespace {
 
+using mapping::journalJson;
 using mapping::orNull;
-
-boost::json::object journalJson(store::BackupStore& jobs, const std::string& id) {
-  boost::json::array lines;
-  for (auto& l : jobs.journalOf(id))
-    lines.push_back(boost::json::object{{"seq", l.seq}, {"at", l.at}, {"part", l.part}, {"message", l.message}});
-  return {{"journal", std::move(lines)}};
-}
 
 boost::json::object backupJson(const store::Backup& b) {
   return {{"id", b.id},

@@ -37,6 +37,12 @@ Response postBackupVerify(RequestContext& ctx);
 Response postRestore(RequestContext& ctx);
 Response postRestoreInPlace(RequestContext& ctx);
 Response getRestore(RequestContext& ctx);
+
+// migrations.cc
+Response postMigration(RequestContext& ctx);
+Response listMigrations(RequestContext& ctx);
+Response getMigration(RequestContext& ctx);
+Response postOldSideRemoval(RequestContext& ctx);
 // audit.cc
 Response listAudit(RequestContext& ctx);
 /// GET /api/v1/audit/verification: whether the hash chain and its signed head hold.

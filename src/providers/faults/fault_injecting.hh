@@ -55,6 +55,8 @@ class FaultInjectingProvider final : public ResourceProvider {
     return inner_->importData(r, dir);
   }
   Result<void> discardData(const ResolvedResource& r) override { return inner_->discardData(r); }
+  Result<void> stopWrites(const ResolvedResource& r) override { return inner_->stopWrites(r); }
+  Result<void> resumeWrites(const ResolvedResource& r) override { return inner_->resumeWrites(r); }
 
   const FaultCounts& counts() const { return *counts_; }
   ResourceProvider& inner() { return *inner_; }

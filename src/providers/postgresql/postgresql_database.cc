@@ -1,8 +1,10 @@
 // The "postgresql" database provider (see postgresql.hh): a LOGIN role and a
 // database owned by it, the identity key in their comments.
 #include <algorithm>
+#include <chrono>
 #include <functional>
 #include <set>
+#include <thread>
 
 #include "providers/attributes.hh"
 #include "providers/lxc/command.hh"
@@ -155,7 +157,15 @@ class PostgresDatabaseProvider final : public DatabaseProvider {
   }
 
   std::string implementation() const override { return "postgresql"; }
-  Capabilities capabilities() const override { return {true, true, true}; }
+  Capabilities capabilities() const override {
+    return {.canUpdateInPlace = true, .canList = true, .hasData = true, .canStopWrites = true};
+  }
+
+  /// The owner role loses LOGIN and every session on the database ends (its open transactions
+  /// roll back: nothing they did was acknowledged). The admin role still dumps it.
+  Result<void> stopWrites(const ResolvedResource& r) override { return setWrites(r, false); }
+  /// The owner role may log in again.
+  Result<void> resumeWrites(const ResolvedResource& r) override { return setWrites(r, true); }
 
   /// pg_dump -Fc of the database, as the admin role, into dir/dump.pgc.
   Result<void> exportData(const ResolvedResource& r, const std::filesystem::path& dir) override {
@@ -204,6 +214,34 @@ class PostgresDatabaseProvider final : public DatabaseProvider {
   }
 
   Result<Observed> create(const ResolvedResource& r) override { return converge(r, false); }
+
+  Result<void> setWrites(const ResolvedResource& r, bool allowed) {
+    auto spec = validate(r.resource, false);
+    if (!spec) return spec.error();
+    if (auto ours = read(r); !ours) return ours.error();
+    auto c = connect();
+    if (!c) return c.error();
+    auto qr = c->identifier(spec->owner, "attributes.owner");
+    if (!qr) return qr.error();
+    if (auto ok = run(*c, "ALTER ROLE " + *qr + (allowed ? " LOGIN" : " NOLOGIN")); !ok) return ok.error();
+    if (allowed) return {};
+    auto ended = c->exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> "
+                         "pg_backend_pid()",
+                         {spec->name});
+    if (!ended) return ended.error();
+    // Done once no session is left: a commit acknowledged before its session ended is then
+    // visible to the next dump.
+    const auto until = std::chrono::steady_clock::now() + admin_.statementTimeout;
+    for (;;) {
+      auto left = c->exec("SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+                          {spec->name});
+      if (!left) return left.error();
+      if (left->get(0, 0).value_or("0") == "0") return {};
+      if (std::chrono::steady_clock::now() > until)
+        return Error{ErrorKind::Unavailable, "sessions on " + spec->name + " did not end within the statement timeout", {}};
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
 
   Result<Observed> update(const ResolvedResource& r) override { return converge(r, true); }
 
