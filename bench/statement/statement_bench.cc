@@ -178,7 +178,8 @@ void setNow(const char* rfc3339) {
   clock::setNowForTesting(std::chrono::system_clock::from_time_t(accounting::parseTime(rfc3339).value()));
 }
 
-/// Args: N, open (1: the open month, on 20 March 2027; 0: March ended, on 1 May, stored first).
+/// Args: N, open (1: the open month, on 20 March 2027; 0: March ended, on 1 May, stored first),
+/// sampled (1: the database with hourly storage samples).
 void atMonth(World& w, bool open) {
   if (open) return setNow("2027-03-20T12:00:00Z");
   setNow("2027-05-01T00:00:00Z");
@@ -188,7 +189,7 @@ void atMonth(World& w, bool open) {
 }
 
 void BM_OperatorsPage(benchmark::State& state) {
-  auto& w = world(static_cast<int>(state.range(0)), false);
+  auto& w = world(static_cast<int>(state.range(0)), state.range(2) != 0);
   const bool open = state.range(1) != 0;
   atMonth(w, open);
   store::BillingStore bill(*w.conn);
@@ -210,10 +211,10 @@ void BM_OperatorsPage(benchmark::State& state) {
   if (sum <= 0) state.SkipWithError("no amounts");
   clock::setNowForTesting();
 }
-BENCHMARK(BM_OperatorsPage)->Args({10000, 1})->Args({10000, 0})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_OperatorsPage)->Args({10000, 1, 0})->Args({10000, 0, 0})->Args({10000, 1, 1})->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_StatementTotals(benchmark::State& state) {
-  auto& w = world(static_cast<int>(state.range(0)), false);
+  auto& w = world(static_cast<int>(state.range(0)), state.range(2) != 0);
   const bool open = state.range(1) != 0;
   atMonth(w, open);
   store::BillingStore bill(*w.conn);
@@ -234,7 +235,7 @@ void BM_StatementTotals(benchmark::State& state) {
                          benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
   clock::setNowForTesting();
 }
-BENCHMARK(BM_StatementTotals)->Args({10000, 1})->Args({10000, 0})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_StatementTotals)->Args({10000, 1, 0})->Args({10000, 0, 0})->Args({10000, 1, 1})->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 
