@@ -149,13 +149,15 @@ void addTo(MonthTotals& totals, std::map<std::string, CurrencyTotal>& sums, cons
 
 MonthSummary summaryOf(store::BillingStore& store, const std::string& organisation, const std::string& month,
                        bool open) {
-  if (open) return summaryFrom(forecastOf(store, organisation));
+  // A month that ended since the caller looked (a request at its last second) is closed, not forecast.
+  if (open && formatMonth(nowSeconds()) == month) return summaryFrom(forecastOf(store, organisation));
   return summaryFrom(statementOf(store, organisation, month), std::nullopt);
 }
 
 MonthTotals totalsOf(store::StateStore& state, store::BillingStore& billing, const std::string& month, bool open,
                      int pageSize) {
   const Seconds now = nowSeconds();
+  open = open && formatMonth(now) == month;  // as summaryOf: a month ended since is closed
   MonthTotals totals{month, open, now, 0, 0, {}};
   std::map<std::string, CurrencyTotal> sums;
   // An ended month: its stored statements at once. The open month: the plans of all at once, each

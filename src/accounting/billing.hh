@@ -41,7 +41,8 @@ struct MonthSummary {
 
 /// The summary of `month` (valid and begun: see statementOf) of `organisation`; `open` when the
 /// month is the current one (its forecast, which holds the statement so far), else its statement
-/// (closed and stored as statementOf does). Throws AbortError for any error but "no price plan".
+/// (closed and stored as statementOf does; also when the month has ended since the caller decided
+/// it was open). Throws AbortError for any error but "no price plan".
 MonthSummary summaryOf(store::BillingStore& store, const std::string& organisation, const std::string& month,
                        bool open);
 
@@ -57,7 +58,7 @@ struct CurrencyTotal {
 /// The totals of a month over every live organisation.
 struct MonthTotals {
   std::string month;
-  bool open = false;
+  bool open = false;       ///< as asked, unless the month has ended since (then summed as closed)
   Seconds asOf = 0;       ///< the second every forecast of the open month is made at
   int organisations = 0;  ///< live organisations counted
   int withoutPlan = 0;    ///< of which without a price plan (no statement)

@@ -255,15 +255,15 @@ Response getStatementTotals(RequestContext& ctx) {
                                   {"subtotal", c.subtotal},
                                   {"vat", c.vat},
                                   {"total", c.total},
-                                  {"forecast", m.open ? json::value(c.forecast) : json::value(nullptr)}});
+                                  {"forecast", t.open ? json::value(c.forecast) : json::value(nullptr)}});
   json::object body{{"month", t.month},
                     {"open", t.open},
                     {"organisations", t.organisations},
                     {"withoutPlan", t.withoutPlan},
                     {"totals", std::move(totals)}};
-  if (m.open) body["asOf"] = acct::formatTime(t.asOf);
+  if (t.open) body["asOf"] = acct::formatTime(t.asOf);
   auto r = json(200, body);
-  if (m.open) r.headers["cache-control"] = "no-store";
+  if (t.open) r.headers["cache-control"] = "no-store";
   return r;
 }
 

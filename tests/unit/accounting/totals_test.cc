@@ -109,6 +109,20 @@ TEST_F(TotalsTest, AnEndedMonthIsSummedFromTheStoredStatements) {
   EXPECT_THROW(totals("2027-03", false, 500), AbortError);
 }
 
+TEST_F(TotalsTest, AMonthThatEndedSinceTheCallerLookedIsSummedClosed) {
+  setNow("2027-04-01T00:00:00Z");  // the caller decided March was open a second ago
+  auto t = totals("2027-03", true, 500);
+  EXPECT_FALSE(t.open);
+  EXPECT_EQ(in(t, "EUR").total, 1100 + 1430);
+  EXPECT_EQ(in(t, "EUR").forecast, 0);
+  store::BillingStore billing(*accConn_);
+  EXPECT_TRUE(billing.statement(orgs_[0], "2027-03"));
+  auto m = summaryOf(billing, orgs_[0], "2027-03", true);
+  ASSERT_TRUE(m.statement);
+  EXPECT_TRUE(m.statement->closed);
+  EXPECT_FALSE(m.forecast);
+}
+
 TEST_F(TotalsTest, ADeletedOrganisationIsNotCounted) {
   setNow("2027-03-16T00:00:00Z");
   store::StateStore(*stateConn_).deleteOrganisation(orgs_[2]).orThrow();
