@@ -7,6 +7,13 @@
 //                            (load events, integrate usage, price) without storing.
 //   BM_CloseMonth            closes the month: computes and stores every statement
 //                            (the stored ones are deleted between iterations, untimed).
+//   BM_OperatorsPage         one page (50) of the operators' list of every organisation
+//                            (GET /api/v1/statements: the state database's page of live
+//                            organisations, then each one's forecast of the open month, or
+//                            statement of an ended one), from the middle of the list.
+//   BM_StatementTotals       the totals per currency over every organisation
+//                            (GET /api/v1/statements/totals, accounting::totalsOf): the open
+//                            month (every forecast) or an ended one (the stored statements).
 // The second argument, when 1, adds each organisation's bucket storage sampled every hour
 // of the month (744 storage samples each, as `accounting.storage_sample_interval` = 3600
 // makes them, the first ones before the bucket exists) and prices stored_gib.
@@ -26,6 +33,7 @@
 #include "accounting/billing.hh"
 #include "core/clock.hh"
 #include "store/migrations.hh"
+#include "store/state_store.hh"
 
 namespace {
 
@@ -37,9 +45,11 @@ const char* const kMonth = "2027-03";
 struct World {
   fs::path dir;
   std::unique_ptr<store::Connection> conn;
+  std::unique_ptr<store::Connection> state;  ///< the state database: the organisations, live
   std::vector<std::string> orgs;
   ~World() {
     conn.reset();
+    state.reset();
     std::error_code ec;
     fs::remove_all(dir, ec);
   }
@@ -101,6 +111,16 @@ std::unique_ptr<World> fill(int n, bool sampled) {
     }
     tx.commit();
   }
+  // The organisations in the state database, as the operators' list and totals walk them.
+  w->state = store::connect("sqlite:" + (w->dir / "state.db").string());
+  store::migrate(*w->state, store::DatabaseKind::State);
+  {
+    store::Transaction tx(*w->state, true);
+    for (auto& org : w->orgs)
+      w->state->execute("INSERT INTO organisations (id, name, display_name, created_at) VALUES (?1, ?2, ?2, ?3)",
+                        {org, "name-" + org, std::string("2027-01-01T00:00:00.000Z")});
+    tx.commit();
+  }
   std::cerr << "filled " << n << " organisations (" << n * 11 << " events, " << (sampled ? n * 744 : 0)
             << " storage samples) in "
             << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() << " s\n";
@@ -153,6 +173,69 @@ void BM_CloseMonth(benchmark::State& state) {
   clock::setNowForTesting();
 }
 BENCHMARK(BM_CloseMonth)->Args({1000, 0})->Args({10000, 0})->Args({10000, 1})->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void setNow(const char* rfc3339) {
+  clock::setNowForTesting(std::chrono::system_clock::from_time_t(accounting::parseTime(rfc3339).value()));
+}
+
+/// Args: N, open (1: the open month, on 20 March 2027; 0: March ended, on 1 May, stored first),
+/// sampled (1: the database with hourly storage samples).
+void atMonth(World& w, bool open) {
+  if (open) return setNow("2027-03-20T12:00:00Z");
+  setNow("2027-05-01T00:00:00Z");
+  store::BillingStore bill(*w.conn);
+  if (!bill.statement(w.orgs.back(), kMonth))
+    for (auto& org : w.orgs) (void)accounting::statementOf(bill, org, kMonth);
+}
+
+void BM_OperatorsPage(benchmark::State& state) {
+  auto& w = world(static_cast<int>(state.range(0)), state.range(2) != 0);
+  const bool open = state.range(1) != 0;
+  atMonth(w, open);
+  store::BillingStore bill(*w.conn);
+  store::StateStore st(*w.state);
+  // The cursor after the first half: a page from the middle of the list.
+  auto half = st.listOrganisations(std::nullopt, static_cast<int>(w.orgs.size() / 2), "").next;
+  std::int64_t sum = 0;
+  for (auto _ : state) {
+    store::Transaction snapshot(*w.state, false);  // as the API reads a GET
+    auto page = st.listOrganisations(std::nullopt, 50, half);
+    snapshot.commit();
+    for (auto& org : page.items) {
+      auto m = accounting::summaryOf(bill, org.id, kMonth, open);
+      if (!m.statement) state.SkipWithError("an organisation without a statement");
+      sum += m.forecast ? m.forecast->atMonthEnd.total : m.statement->total;
+    }
+    if (page.items.size() != 50 || page.next.empty()) state.SkipWithError("not a page of 50 from the middle");
+  }
+  if (sum <= 0) state.SkipWithError("no amounts");
+  clock::setNowForTesting();
+}
+BENCHMARK(BM_OperatorsPage)->Args({10000, 1, 0})->Args({10000, 0, 0})->Args({10000, 1, 1})->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_StatementTotals(benchmark::State& state) {
+  auto& w = world(static_cast<int>(state.range(0)), state.range(2) != 0);
+  const bool open = state.range(1) != 0;
+  atMonth(w, open);
+  store::BillingStore bill(*w.conn);
+  store::StateStore st(*w.state);
+  accounting::MonthTotals t;
+  for (auto _ : state) {
+    store::Transaction snapshot(*w.state, false);
+    t = accounting::totalsOf(st, bill, kMonth, open);
+    snapshot.commit();
+  }
+  if (t.organisations != static_cast<int>(w.orgs.size()) || t.currencies.size() != 1 ||
+      t.currencies[0].organisations != t.organisations)
+    state.SkipWithError("not every organisation summed");
+  else
+    state.counters["total_eur"] = static_cast<double>(t.currencies[0].total) / 100;
+  state.counters["per_organisation"] =
+      benchmark::Counter(static_cast<double>(state.iterations() * w.orgs.size()),
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  clock::setNowForTesting();
+}
+BENCHMARK(BM_StatementTotals)->Args({10000, 1, 0})->Args({10000, 0, 0})->Args({10000, 1, 1})->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 

@@ -94,13 +94,113 @@ Result<Statement> statementOf(store::BillingStore& store, const std::string& org
   return fromStored(stored);
 }
 
+namespace {
+
+/// The forecast of the open month as of `now` under `plan`.
+Result<Forecast> forecastUnder(store::BillingStore& store, const std::string& organisation,
+                               const store::PricePlan& plan, Seconds now) {
+  // Events up to and including the current second: what runs now.
+  auto events = meterEvents(store, organisation, monthStart(now), now + 1);
+  return computeForecast(organisation, plan, events, store.adjustments(organisation, formatMonth(now)), now);
+}
+
+}  // namespace
+
 Result<Forecast> forecastOf(store::BillingStore& store, const std::string& organisation) {
   auto plan = assignedPlan(store, organisation);
   if (!plan) return noPlan();
+  return forecastUnder(store, organisation, *plan, nowSeconds());
+}
+
+namespace {
+
+/// A summary from the statement (or forecast) of the month, or the reason there is none.
+MonthSummary summaryFrom(Result<Statement> s, std::optional<Forecast> forecast) {
+  if (!s && s.error().kind != ErrorKind::Conflict) throw AbortError(s.error());
+  if (!s) return {std::nullopt, std::nullopt, s.error().message};
+  return {std::move(s.value()), std::move(forecast), ""};
+}
+
+MonthSummary summaryFrom(Result<Forecast> f) {
+  if (!f) return summaryFrom(Result<Statement>(f.error()), std::nullopt);
+  auto soFar = f->soFar;
+  return summaryFrom(std::move(soFar), std::move(f.value()));
+}
+
+/// Adds one organisation's month to the sums by currency.
+void addTo(MonthTotals& totals, std::map<std::string, CurrencyTotal>& sums, const MonthSummary& m) {
+  ++totals.organisations;
+  if (!m.statement) {
+    ++totals.withoutPlan;
+    return;
+  }
+  const auto& s = *m.statement;
+  auto& sum = sums[s.currency];
+  sum.currency = s.currency;
+  sum.digits = s.digits;
+  ++sum.organisations;
+  sum.subtotal += s.subtotal;
+  sum.vat += s.vat;
+  sum.total += s.total;
+  if (m.forecast) sum.forecast += m.forecast->atMonthEnd.total;
+}
+
+}  // namespace
+
+MonthSummary summaryOf(store::BillingStore& store, const std::string& organisation, const std::string& month,
+                       bool open) {
+  // A month that ended since the caller looked (a request at its last second) is closed, not forecast.
+  if (open && formatMonth(nowSeconds()) == month) return summaryFrom(forecastOf(store, organisation));
+  return summaryFrom(statementOf(store, organisation, month), std::nullopt);
+}
+
+MonthTotals totalsOf(store::StateStore& state, store::BillingStore& billing, const std::string& month, bool open,
+                     int pageSize) {
   const Seconds now = nowSeconds();
-  // Events up to and including the current second: what runs now.
-  auto events = meterEvents(store, organisation, monthStart(now), now + 1);
-  return computeForecast(organisation, *plan, events, store.adjustments(organisation, formatMonth(now)), now);
+  open = open && formatMonth(now) == month;  // as summaryOf: a month ended since is closed
+  MonthTotals totals{month, open, now, 0, 0, {}};
+  std::map<std::string, CurrencyTotal> sums;
+  // An ended month: its stored statements at once. The open month: the plans of all at once, each
+  // plan read once; every organisation's events are still read and integrated one by one.
+  std::map<std::string, store::StoredStatement> stored;
+  std::map<std::string, std::string> assigned;
+  std::map<std::string, store::PricePlan> plans;
+  if (open) {
+    assigned = billing.planAssignments();
+  } else {
+    for (auto& s : billing.statementsOf(month)) {
+      auto organisation = s.organisation;
+      stored.emplace(std::move(organisation), std::move(s));
+    }
+  }
+  std::string cursor;
+  do {
+    auto page = state.listOrganisations(std::nullopt, pageSize, cursor);
+    for (auto& org : page.items) {
+      if (!open) {
+        auto it = stored.find(org.id);
+        addTo(totals, sums, it != stored.end() ? summaryFrom(fromStored(it->second), std::nullopt)
+                                               : summaryOf(billing, org.id, month, false));
+        continue;
+      }
+      auto planId = assigned.find(org.id);
+      if (planId == assigned.end()) {
+        addTo(totals, sums, summaryFrom(Result<Forecast>(noPlan())));
+        continue;
+      }
+      auto plan = plans.find(planId->second);
+      if (plan == plans.end()) {
+        auto p = billing.getPlan(planId->second);
+        if (!p)
+          throw AbortError({ErrorKind::Internal, "the organisation's price plan " + planId->second + " is missing", {}});
+        plan = plans.emplace(planId->second, std::move(p.value())).first;
+      }
+      addTo(totals, sums, summaryFrom(forecastUnder(billing, org.id, plan->second, now)));
+    }
+    cursor = page.next;
+  } while (!cursor.empty());
+  for (auto& [currency, sum] : sums) totals.currencies.push_back(std::move(sum));
+  return totals;
 }
 
 std::optional<MonthlyEstimate> estimateOf(store::BillingStore& store, const std::string& organisation,

@@ -94,7 +94,9 @@ Router makeRouter() {
   r.add({"GET", "/api/v1/organisations/{id}/forecast", getForecast, org(OrgAdmin, Read),
          "the open month's statement at its end if what runs now keeps running"});
   r.add({"GET", "/api/v1/statements", listStatements, operators(Read),
-         "every organisation's statement total of a month (and forecast), totals per currency"});
+         "a page of every organisation's statement total of a month (and forecast)"});
+  r.add({"GET", "/api/v1/statements/totals", getStatementTotals, operators(Read),
+         "a month's totals per currency over every organisation's statement (and forecast)"});
   r.add({"GET", "/api/v1/organisations/{id}/price-plan", getOrganisationPricePlan, org(OrgAdmin, Read),
          "the organisation's price plan"});
   r.add({"PUT", "/api/v1/organisations/{id}/price-plan", putOrganisationPricePlan, operators(Admin),

@@ -1,5 +1,6 @@
-// fedihost usage / statement / price-plan … / adjustment add: metered usage,
-// monthly statements and price plans (docs/billing.md), as clients of the API.
+// fedihost usage / statement / billing forecast|totals / price-plan … / adjustment add:
+// metered usage, monthly statements, this month's forecast, every organisation's
+// totals and price plans (docs/billing.md), as clients of the API.
 #include <boost/json.hpp>
 #include <iostream>
 #include <map>
@@ -152,6 +153,99 @@ void addBillingCommands(CLI::App& app) {
     rows.push_back({"VAT " + money(v.at("vatRate"), json::value(2)) + " %", "", "", money(v.at("vat"), digits)});
     rows.push_back({"Total " + str(v, "currency"), "", "", money(v.at("total"), digits)});
     printTable({"DESCRIPTION", "QUANTITY", "UNIT PRICE", "AMOUNT"}, rows);
+  });
+
+  // fedihost billing forecast ORG | billing totals [--month YYYY-MM]
+  auto* billing = app.add_subcommand("billing", "This month's forecast; every organisation's totals (operators)");
+  billing->require_subcommand(1);
+  struct ForecastOpts {
+    Common common;
+    std::string organisation;
+  };
+  auto fo = std::make_shared<ForecastOpts>();
+  auto* forecast = billing->add_subcommand("forecast", "The open month's statement at its end if what runs now keeps running");
+  addCommonOptions(forecast, fo->common);
+  forecast->add_option("organisation", fo->organisation, "organisation id or name")->required();
+  forecast->callback([fo] {
+    auto c = connect(fo->common);
+    auto v = expectOk(c->get("/api/v1/organisations/" + pathSegment(organisationId(*c, fo->organisation)) + "/forecast"));
+    if (fo->common.output == "json") return printJson(v);
+    auto& digits = v.at("currencyDigits");
+    std::cout << "Forecast of " << str(v, "month") << " for " << str(v, "organisation") << " (plan "
+              << str(v.at("plan"), "name") << "), as of " << str(v, "asOf") << ", " << str(v, "hoursLeft")
+              << " hours left\n";
+    std::string running;
+    for (auto& r : v.at("runningNow").as_array())
+      running += (running.empty() ? "" : ", ") + str(r, "quantity") + " " + str(r, "description");
+    std::cout << "Running now: " << (running.empty() ? "nothing" : running) << "\n\n";
+    std::vector<std::vector<std::string>> rows;
+    for (auto& l : v.at("lines").as_array())
+      rows.push_back({str(l, "description"), str(l, "quantity") + " " + str(l, "quantityUnit"),
+                      money(l.at("unitPrice"), digits), money(l.at("soFar"), digits), money(l.at("amount"), digits)});
+    auto& soFar = v.at("soFar");
+    rows.push_back({"Subtotal", "", "", money(soFar.at("subtotal"), digits), money(v.at("subtotal"), digits)});
+    rows.push_back({"VAT " + money(v.at("vatRate"), json::value(2)) + " %", "", "", money(soFar.at("vat"), digits),
+                    money(v.at("vat"), digits)});
+    rows.push_back({"Total " + str(v, "currency"), "", "", money(soFar.at("total"), digits), money(v.at("total"), digits)});
+    printTable({"DESCRIPTION", "QUANTITY AT MONTH END", "UNIT PRICE", "SO FAR", "AT MONTH END"}, rows);
+  });
+
+  struct TotalsOpts {
+    Common common;
+    std::string month;
+    int pageSize = 200;
+  };
+  auto to = std::make_shared<TotalsOpts>();
+  auto* totals = billing->add_subcommand("totals", "Every organisation's statement total of a month and the totals per currency (operators)");
+  addCommonOptions(totals, to->common);
+  totals->add_option("--month", to->month, "YYYY-MM (default: the current month, UTC)");
+  totals->add_option("--page-size", to->pageSize, "organisations asked for per request")->check(CLI::Range(1, 200));
+  totals->callback([to] {
+    auto c = connect(to->common);
+    std::string month = to->month.empty() ? "" : "month=" + pathSegment(to->month);
+    // The totals first: a wrong month is refused before any page is read.
+    auto sums = expectOk(c->get("/api/v1/statements/totals" + (month.empty() ? "" : "?" + month)));
+    auto items = listAll(*c, "/api/v1/statements?" + (month.empty() ? "" : month + "&") +
+                                 "limit=" + std::to_string(to->pageSize));
+    if (to->common.output == "json") {
+      auto o = sums.as_object();
+      o["items"] = std::move(items);
+      return printJson(o);
+    }
+    const bool open = sums.at("open").as_bool();
+    std::cout << "Statements of " << str(sums, "month") << (open ? " (open: so far, and the forecast of its end)" : "")
+              << ": " << sums.at("organisations").as_int64() << " organisations, "
+              << sums.at("withoutPlan").as_int64() << " without a price plan\n\n";
+    std::vector<std::vector<std::string>> rows;
+    for (auto& i : items) {
+      auto& org = i.at("organisation");
+      auto& st = i.at("statement");
+      if (st.is_null()) {
+        rows.push_back({str(org, "name"), "(no price plan)", "", "", ""});
+        continue;
+      }
+      auto& digits = st.at("currencyDigits");
+      rows.push_back({str(org, "name"), str(i.at("plan"), "name"), str(st, "currency"), money(st.at("total"), digits),
+                      i.at("forecast").is_null() ? "" : money(i.at("forecast").at("total"), digits)});
+    }
+    // An ended month has no forecast: its column is left out.
+    auto print = [open](std::vector<std::string> header, std::vector<std::vector<std::string>> rows) {
+      if (!open) {
+        header.pop_back();
+        for (auto& r : rows) r.pop_back();
+      }
+      printTable(header, rows);
+    };
+    print({"ORGANISATION", "PLAN", "CURRENCY", open ? "TOTAL SO FAR" : "TOTAL", "FORECAST"}, rows);
+    std::cout << "\n";
+    rows.clear();
+    for (auto& t : sums.at("totals").as_array()) {
+      auto& digits = t.at("currencyDigits");
+      rows.push_back({str(t, "currency"), std::to_string(t.at("organisations").as_int64()), money(t.at("subtotal"), digits),
+                      money(t.at("vat"), digits), money(t.at("total"), digits),
+                      t.at("forecast").is_null() ? "" : money(t.at("forecast"), digits)});
+    }
+    print({"CURRENCY", "ORGANISATIONS", "SUBTOTAL", "VAT", open ? "TOTAL SO FAR" : "TOTAL", "FORECAST"}, rows);
   });
 
   // fedihost price-plan create|list|assign

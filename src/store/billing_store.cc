@@ -81,6 +81,12 @@ std::optional<std::string> BillingStore::planOf(const std::string& organisation)
   return r->text(0);
 }
 
+std::map<std::string, std::string> BillingStore::planAssignments() {
+  std::map<std::string, std::string> out;
+  for (auto& r : c_.query("SELECT organisation_id, plan_id FROM organisation_price_plans")) out[r.text(0)] = r.text(1);
+  return out;
+}
+
 Adjustment BillingStore::addAdjustment(Adjustment a) {
   a.id = ids::newId("adj");
   a.createdAt = clock::nowRfc3339();
@@ -106,6 +112,13 @@ std::optional<StoredStatement> BillingStore::statement(const std::string& organi
                        {organisation, month});
   if (!r) return std::nullopt;
   return StoredStatement{r->text(0), r->text(1), r->text(2), r->text(3)};
+}
+
+std::vector<StoredStatement> BillingStore::statementsOf(const std::string& month) {
+  std::vector<StoredStatement> out;
+  for (auto& r : c_.query("SELECT organisation_id, month, body, closed_at FROM statements WHERE month = ?1", {month}))
+    out.push_back({r.text(0), r.text(1), r.text(2), r.text(3)});
+  return out;
 }
 
 StoredStatement BillingStore::storeStatement(const StoredStatement& s) {

@@ -75,12 +75,16 @@ class BillingStore {
   Result<void> assignPlan(const std::string& organisation, const std::string& planId);
   /// The organisation's plan id, if it has one.
   std::optional<std::string> planOf(const std::string& organisation);
+  /// Every organisation's plan id (organisation -> plan), in one query.
+  std::map<std::string, std::string> planAssignments();
 
   Adjustment addAdjustment(Adjustment a);
   /// The adjustments of an organisation's month, oldest first.
   std::vector<Adjustment> adjustments(const std::string& organisation, const std::string& month);
 
   std::optional<StoredStatement> statement(const std::string& organisation, const std::string& month);
+  /// Every stored statement of `month` (YYYY-MM), in one query.
+  std::vector<StoredStatement> statementsOf(const std::string& month);
   /// Stores a closed month's statement unless one is stored already; returns the stored one
   /// (the first stored wins, so two servers closing a month at once agree).
   StoredStatement storeStatement(const StoredStatement& s);

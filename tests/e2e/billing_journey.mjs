@@ -12,7 +12,9 @@
 //  3. opens Usage: the SVG chart has one bar per day of the month and the machine
 //     row of the totals is there;
 //  4. opens Statements: the current month is open, its total in EUR, and the
-//     printable page (a new tab) shows the same total.
+//     printable page (a new tab) shows the same total;
+//  5. with 55 more organisations (no plan), opens Billing → All organisations: a first
+//     page of 50, "Show more" brings the rest, and the totals count all 56.
 // Prints "1 passed, 0 failed" or "0 passed, 1 failed" last.
 
 import { expectText, fail, log, runJourney, sleep } from './harness.mjs';
@@ -86,6 +88,26 @@ async function journey({ base, person, saveScreenshot }) {
   await printable.waitForLoadState('domcontentloaded');
   await expectText(printable.locator('h1'), /^Statement \d{4}-\d\d$/, 'the printable page');
   await expectText(printable.locator('tfoot tr:last-child'), new RegExp(total.trim().replace('.', '\\.')), 'the same total on the printable page');
+  await printable.close();
+
+  log('all organisations: a page at a time, the totals over every one');
+  for (let i = 0; i < 55; i++) {
+    const r = await call(page, 'POST', '/organisations', { name: `extra-${i}` });
+    if (r.status !== 201) fail(`creating organisation ${i}: ${r.status} ${JSON.stringify(r.body)}`);
+  }
+  await page.getByRole('navigation', { name: 'Billing' }).getByRole('link', { name: 'All organisations' }).click();
+  await page.waitForURL(/\/billing\/organisations/);
+  await expectText(page.locator('#all-statements-count'), /Over 56 organisations, 55 without a price plan/, 'the totals count every organisation');
+  await expectText(page.locator('#all-statements-totals tr[data-currency="EUR"] td:nth-child(2)'), /^1$/, 'one organisation in EUR: Riverside');
+  const rows = page.locator('#all-statements tbody tr');
+  await expectText(rows.nth(49), /extra-/, 'a first page of 50');
+  if ((await rows.count()) !== 50) fail(`the first page has ${await rows.count()} rows, not 50`);
+  await page.getByRole('button', { name: 'Show more' }).click();
+  await expectText(rows.nth(55), /extra-/, 'the rest after "Show more"');
+  const names = (await rows.locator('td:first-child').allInnerTexts()).map((t) => t.trim());
+  const missing = ['Riverside School', ...Array.from({ length: 55 }, (_, i) => `extra-${i}`)].filter((n) => !names.includes(n));
+  if (names.length !== 56 || missing.length) fail(`after "Show more": ${names.length} rows, missing ${missing.join(', ')}`);
+  if (await page.getByRole('button', { name: 'Show more' }).isVisible()) fail('"Show more" is still offered after the last page');
 }
 
 await runJourney({

@@ -126,6 +126,7 @@ const std::map<std::string, Expected> kExpected = {
     {"GET /api/v1/organisations/{id}/statements/{month}", {Min::OrgAdmin, Scope::Read}},
     {"GET /api/v1/organisations/{id}/forecast", {Min::OrgAdmin, Scope::Read}},
     {"GET /api/v1/statements", {Min::Operator, Scope::Read}},
+    {"GET /api/v1/statements/totals", {Min::Operator, Scope::Read}},
     {"GET /api/v1/organisations/{id}/price-plan", {Min::OrgAdmin, Scope::Read}},
     {"PUT /api/v1/organisations/{id}/price-plan", {Min::Operator, Scope::Admin}},
     {"POST /api/v1/organisations/{id}/adjustments", {Min::Operator, Scope::Admin}},

@@ -6,6 +6,8 @@
 
 #include <boost/json.hpp>
 #include <ctime>
+#include <map>
+#include <set>
 
 #include "core/clock.hh"
 #include "store/accounting_store.hh"
@@ -289,7 +291,10 @@ TEST_F(BillingApiTest, TheForecastOfThisMonthAndTheOperatorsTotalsOfEveryOrganis
   auto noneListed = body(op_->get("/api/v1/statements?month=2027-04"));
   ASSERT_EQ(noneListed.at("items").as_array().size(), 2u) << noneListed;
   for (auto& item : noneListed.at("items").as_array()) EXPECT_EQ(item.at("statement"), nullptr) << item;
-  EXPECT_EQ(noneListed.at("totals").as_array().size(), 0u);
+  auto noneTotals = body(op_->get("/api/v1/statements/totals?month=2027-04"));
+  EXPECT_EQ(noneTotals.at("totals").as_array().size(), 0u) << noneTotals;
+  EXPECT_EQ(noneTotals.at("organisations").as_int64(), 2);
+  EXPECT_EQ(noneTotals.at("withoutPlan").as_int64(), 2);
 
   createPlan();
   // 15 April 00:00, 14 days of 30 gone: the machine ran on 1 April (24 h of 4 vCPU, 8 GiB RAM, 80 GiB
@@ -342,7 +347,13 @@ TEST_F(BillingApiTest, TheForecastOfThisMonthAndTheOperatorsTotalsOfEveryOrganis
   EXPECT_EQ(theirs.at("statement"), nullptr);
   EXPECT_EQ(theirs.at("forecast"), nullptr);
   EXPECT_EQ(str(theirs, "reason"), "the organisation has no price plan: an operator assigns one first");
-  auto& totals = all.at("totals").as_array();
+  EXPECT_EQ(all.at("next"), nullptr);
+  auto allTotals = body(op_->get("/api/v1/statements/totals"));
+  EXPECT_EQ(str(allTotals, "month"), "2027-04");
+  EXPECT_EQ(str(allTotals, "asOf"), "2027-04-15T00:00:00Z");
+  EXPECT_EQ(allTotals.at("organisations").as_int64(), 2);
+  EXPECT_EQ(allTotals.at("withoutPlan").as_int64(), 1);
+  auto& totals = allTotals.at("totals").as_array();
   ASSERT_EQ(totals.size(), 1u);
   EXPECT_EQ(totals[0], (json::value{{"currency", "EUR"}, {"currencyDigits", 2}, {"organisations", 1},
                                     {"subtotal", 1220}, {"vat", 232}, {"total", 1452}, {"forecast", 1642}}));
@@ -353,15 +364,118 @@ TEST_F(BillingApiTest, TheForecastOfThisMonthAndTheOperatorsTotalsOfEveryOrganis
   EXPECT_EQ(marchMine.at("statement").at("total").as_int64(), 3945);
   EXPECT_EQ(marchMine.at("statement").at("closed"), true);
   EXPECT_EQ(marchMine.at("forecast"), nullptr);
-  EXPECT_EQ(march.at("totals").as_array()[0].at("forecast"), nullptr);
-  for (auto month : {"2027-4", "2027-05"}) {
-    auto bad = op_->get(std::string("/api/v1/statements?month=") + month);
-    EXPECT_EQ(bad.status, 422) << month << " " << bad.body;
-    EXPECT_EQ(str(body(bad), "field"), "month");
-  }
+  auto marchTotals = body(op_->get("/api/v1/statements/totals?month=2027-03"));
+  EXPECT_EQ(marchTotals.at("open"), false);
+  EXPECT_FALSE(marchTotals.as_object().contains("asOf"));
+  ASSERT_EQ(marchTotals.at("totals").as_array().size(), 1u) << marchTotals;
+  EXPECT_EQ(marchTotals.at("totals").as_array()[0].at("total").as_int64(), 3945);
+  EXPECT_EQ(marchTotals.at("totals").as_array()[0].at("forecast"), nullptr);
+  for (auto path : {"/api/v1/statements", "/api/v1/statements/totals"})
+    for (auto month : {"2027-4", "2027-05"}) {
+      auto bad = op_->get(std::string(path) + "?month=" + month);
+      EXPECT_EQ(bad.status, 422) << path << " " << month << " " << bad.body;
+      EXPECT_EQ(str(body(bad), "field"), "month");
+    }
   // Operators only.
-  EXPECT_EQ(admin_->get("/api/v1/statements").status, 403);
-  EXPECT_EQ(viewer_->get("/api/v1/statements").status, 403);
+  for (auto path : {"/api/v1/statements", "/api/v1/statements/totals"}) {
+    EXPECT_EQ(admin_->get(path).status, 403);
+    EXPECT_EQ(viewer_->get(path).status, 403);
+  }
+}
+
+TEST_F(BillingApiTest, TheOperatorsListIsPagedAndItsTotalsCoverEveryOrganisation) {
+  // Five organisations: riverside (the machine's events, in EUR), hillside without a plan, and
+  // three more made later, two in CHF with a base fee alone, one in EUR.
+  createPlan();
+  auto chf = op_->post("/api/v1/price-plans", R"({"name":"Swiss","currency":"CHF","baseFee":2000,"vatRate":810,"prices":{}})");
+  ASSERT_EQ(chf.status, 201) << chf.body;
+  auto eur = op_->post("/api/v1/price-plans", R"({"name":"Small","currency":"EUR","baseFee":500,"vatRate":0,"prices":{}})");
+  ASSERT_EQ(eur.status, 201) << eur.body;
+  auto assign = [&](const std::string& org, const client::HttpResponse& plan) {
+    auto a = op_->request("PUT", "/api/v1/organisations/" + org + "/price-plan", R"({"plan":")" + str(body(plan), "id") + "\"}");
+    ASSERT_EQ(a.status, 200) << a.body;
+  };
+  std::vector<std::string> later;
+  int second = 0;
+  for (auto [name, plan] : {std::pair{"alpine", &chf}, std::pair{"glacier", &chf}, std::pair{"meadow", &eur}}) {
+    setNow(("2027-04-15T00:00:0" + std::to_string(++second) + "Z").c_str());  // each later than the last
+    later.push_back(server_.state().createOrganisation(name, name).value().id);
+    assign(later.back(), *plan);
+  }
+  setNow("2027-04-15T00:00:00Z");
+
+  // Pages of two: every organisation once, oldest first, each page with its own statements.
+  std::vector<std::string> seen;
+  std::string cursor;
+  int pages = 0;
+  do {
+    auto r = op_->get("/api/v1/statements?month=2027-04&limit=2" + (cursor.empty() ? "" : "&cursor=" + cursor));
+    ASSERT_EQ(r.status, 200) << r.body;
+    auto page = body(r);
+    EXPECT_FALSE(page.as_object().contains("totals")) << "totals are a route of their own";
+    EXPECT_LE(page.at("items").as_array().size(), 2u);
+    for (auto& i : page.at("items").as_array()) {
+      seen.push_back(str(i.at("organisation"), "id"));
+      if (seen.back() == later[0]) EXPECT_EQ(i.at("statement").at("total").as_int64(), 2162) << i;  // 20.00 + 8.1 %
+      if (seen.back() == other_) EXPECT_EQ(i.at("statement"), nullptr) << i;
+    }
+    cursor = page.at("next").is_null() ? "" : str(page, "next");
+    ++pages;
+  } while (!cursor.empty() && pages < 10);
+  EXPECT_EQ(pages, 3);
+  ASSERT_EQ(seen.size(), 5u);
+  EXPECT_EQ(std::vector<std::string>(seen.begin() + 2, seen.end()), later);
+  std::set<std::string> distinct(seen.begin(), seen.end());
+  EXPECT_EQ(distinct.size(), 5u);
+  EXPECT_TRUE(distinct.count(org_) && distinct.count(other_));
+
+  // The totals: every organisation, whatever the page size, per currency.
+  auto totals = body(op_->get("/api/v1/statements/totals?month=2027-04"));
+  EXPECT_EQ(totals.at("organisations").as_int64(), 5);
+  EXPECT_EQ(totals.at("withoutPlan").as_int64(), 1);
+  ASSERT_EQ(totals.at("totals").as_array().size(), 2u) << totals;
+  EXPECT_EQ(totals.at("totals").as_array()[0], (json::value{{"currency", "CHF"}, {"currencyDigits", 2}, {"organisations", 2},
+                                                            {"subtotal", 4000}, {"vat", 324}, {"total", 4324}, {"forecast", 4324}}));
+  EXPECT_EQ(totals.at("totals").as_array()[1], (json::value{{"currency", "EUR"}, {"currencyDigits", 2}, {"organisations", 2},
+                                                            {"subtotal", 1720}, {"vat", 232}, {"total", 1952}, {"forecast", 2142}}));
+
+  // An ended month: the totals (which close and store the statements not stored yet, then sum
+  // the stored ones) are the sums of the list's closed statements, and do not change.
+  auto march = body(op_->get("/api/v1/statements/totals?month=2027-03"));
+  EXPECT_EQ(march.at("open"), false);
+  EXPECT_EQ(body(op_->get("/api/v1/statements/totals?month=2027-03")), march);
+  std::map<std::string, std::int64_t> listedTotals;
+  int listed = 0;
+  cursor.clear();
+  do {
+    auto page = body(op_->get("/api/v1/statements?month=2027-03&limit=3" + (cursor.empty() ? "" : "&cursor=" + cursor)));
+    for (auto& i : page.at("items").as_array()) {
+      ++listed;
+      if (i.at("statement").is_null()) continue;
+      EXPECT_EQ(i.at("statement").at("closed"), true) << i;
+      listedTotals[str(i.at("statement"), "currency")] += i.at("statement").at("total").as_int64();
+    }
+    cursor = page.at("next").is_null() ? "" : str(page, "next");
+  } while (!cursor.empty() && listed < 10);
+  EXPECT_EQ(listed, 5);
+  EXPECT_EQ(march.at("organisations").as_int64(), 5);
+  ASSERT_EQ(march.at("totals").as_array().size(), listedTotals.size()) << march;
+  for (auto& t : march.at("totals").as_array()) {
+    EXPECT_EQ(t.at("total").as_int64(), listedTotals[str(t, "currency")]) << t;
+    EXPECT_EQ(t.at("forecast"), nullptr);
+  }
+
+  // A cursor that is not one of this list: 400 naming it, not the first page again.
+  for (auto bad : {"nonsense!", "bm9iYXI"}) {
+    auto r = op_->get(std::string("/api/v1/statements?cursor=") + bad);
+    EXPECT_EQ(r.status, 400) << bad << " " << r.body;
+    EXPECT_EQ(str(body(r), "field"), "cursor");
+  }
+  for (auto limit : {"0", "201", "ten"}) {
+    auto r = op_->get(std::string("/api/v1/statements?limit=") + limit);
+    EXPECT_EQ(r.status, 422) << limit << " " << r.body;
+    EXPECT_EQ(str(body(r), "field"), "limit");
+  }
 }
 
 TEST_F(BillingApiTest, AppliedResourcesAreMeteredByTheExecutor) {

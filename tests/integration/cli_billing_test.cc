@@ -1,9 +1,10 @@
-// fedihost price-plan create|list|assign, usage, statement (--csv, --html) and
-// adjustment add, as a user runs them against a real server (real clock: the
-// current month, open).
+// fedihost price-plan create|list|assign, usage, statement (--csv, --html),
+// adjustment add and billing forecast|totals, as a user runs them against a real
+// server (real clock: the current month, open).
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <set>
 
 #include "support/cli_fixture.hh"
 
@@ -75,6 +76,56 @@ TEST_F(CliBillingTest, PricePlansUsageAndStatements) {
   auto future = cli("statement riverside 2999-01");
   EXPECT_NE(future.exitCode, 0);
   EXPECT_NE(future.output.find("has not begun"), std::string::npos) << future.output;
+}
+
+TEST_F(CliBillingTest, ForecastAndEveryOrganisationsTotals) {
+  for (auto name : {"riverside", "hillside", "meadow"})
+    ASSERT_EQ(cli(std::string("organisation create ") + name).exitCode, 0) << name;
+  ASSERT_EQ(cli("price-plan create --name Standard --currency EUR --base-fee 1000 --vat-rate 1900 --price vcpu=500").exitCode, 0);
+  ASSERT_EQ(cli("price-plan assign riverside Standard").exitCode, 0);
+  ASSERT_EQ(cli("price-plan assign meadow Standard").exitCode, 0);
+  ASSERT_EQ(cli("adjustment add riverside --description 'Welcome credit' --amount -250").exitCode, 0);
+
+  // Nothing runs: the month's end is the month so far, 7.50 + 1.43 VAT.
+  auto f = cli("billing forecast riverside -o json");
+  ASSERT_EQ(f.exitCode, 0) << f.output;
+  auto fj = json::parse(f.output);
+  EXPECT_EQ(fj.at("total").as_int64(), 893) << fj;
+  EXPECT_EQ(fj.at("soFar").at("total").as_int64(), 893) << fj;
+  auto ft = cli("billing forecast riverside");
+  ASSERT_EQ(ft.exitCode, 0) << ft.output;
+  for (auto text : {"Forecast of ", "Running now: nothing", "AT MONTH END", "Welcome credit", "-2.50", "Total EUR", "8.93"})
+    EXPECT_NE(ft.output.find(text), std::string::npos) << text << "\n" << ft.output;
+  auto none = cli("billing forecast hillside");
+  EXPECT_NE(none.exitCode, 0);
+  EXPECT_NE(none.output.find("no price plan"), std::string::npos) << none.output;
+
+  // One organisation a page: every page is followed; the totals are over all.
+  auto t = cli("billing totals --page-size 1 -o json");
+  ASSERT_EQ(t.exitCode, 0) << t.output;
+  auto tj = json::parse(t.output);
+  auto& items = tj.at("items").as_array();
+  EXPECT_EQ(static_cast<std::int64_t>(items.size()), tj.at("organisations").as_int64()) << tj;
+  std::set<std::string> names;
+  for (auto& i : items) names.insert(std::string(i.at("organisation").at("name").as_string()));
+  for (auto name : {"riverside", "hillside", "meadow"}) EXPECT_TRUE(names.count(name)) << name << " " << tj;
+  EXPECT_EQ(names.size(), items.size()) << "an organisation listed twice: " << tj;
+  ASSERT_EQ(tj.at("totals").as_array().size(), 1u) << tj;
+  auto& eur = tj.at("totals").as_array()[0];
+  EXPECT_EQ(eur.at("currency"), "EUR");
+  EXPECT_EQ(eur.at("organisations").as_int64(), 2);
+  EXPECT_EQ(eur.at("total").as_int64(), 893 + 1190);
+  EXPECT_EQ(eur.at("forecast").as_int64(), 893 + 1190);
+
+  auto table = cli("billing totals --page-size 2");
+  ASSERT_EQ(table.exitCode, 0) << table.output;
+  for (auto text : {"riverside", "meadow", "(no price plan)", "TOTAL SO FAR", "FORECAST", "20.83", "without a price plan"})
+    EXPECT_NE(table.output.find(text), std::string::npos) << text << "\n" << table.output;
+
+  auto future = cli("billing totals --month 2999-01");
+  EXPECT_NE(future.exitCode, 0);
+  EXPECT_NE(future.output.find("has not begun"), std::string::npos) << future.output;
+  EXPECT_NE(cli("billing totals --page-size 0").exitCode, 0);
 }
 
 }  // namespace

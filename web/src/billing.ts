@@ -71,17 +71,30 @@ export interface Forecast extends Omit<Statement, 'closed' | 'closedAt' | 'lines
   soFar: { subtotal: number; vat: number; total: number };
 }
 
-/** Every organisation's statement of a month, for operators (GET /statements?month=). */
+/** One organisation's statement of a month in the operators' list. */
+export interface OrganisationStatement {
+  organisation: { id: string; name: string; displayName: string };
+  plan: { id: string; name: string } | null;
+  statement: { closed: boolean; currency: string; currencyDigits: number; subtotal: number; vat: number; total: number } | null;
+  forecast: { total: number; asOf: string } | null;
+  reason?: string;
+}
+
+/** A page of every organisation's statement of a month, for operators (GET /statements?month=&cursor=). */
+export interface StatementPage {
+  month: string;
+  open: boolean;
+  items: OrganisationStatement[];
+  next: string | null;
+}
+
+/** A month's totals per currency over every organisation (GET /statements/totals?month=). */
 export interface StatementTotals {
   month: string;
   open: boolean;
-  items: {
-    organisation: { id: string; name: string; displayName: string };
-    plan: { id: string; name: string } | null;
-    statement: { closed: boolean; currency: string; currencyDigits: number; subtotal: number; vat: number; total: number } | null;
-    forecast: { total: number; asOf: string } | null;
-    reason?: string;
-  }[];
+  asOf?: string;
+  organisations: number;
+  withoutPlan: number;
   totals: { currency: string; currencyDigits: number; organisations: number; subtotal: number; vat: number; total: number; forecast: number | null }[];
 }
 
@@ -118,7 +131,9 @@ export const billing = {
     json<Usage>(`/organisations/${enc(org)}/usage?from=${enc(from)}&to=${enc(to)}&step=${enc(step)}`, { signal }),
   statement: (org: string, month: string) => json<Statement>(`/organisations/${enc(org)}/statements/${enc(month)}`),
   forecast: (org: string) => json<Forecast>(`/organisations/${enc(org)}/forecast`),
-  allStatements: (month: string, signal?: AbortSignal) => json<StatementTotals>(`/statements?month=${enc(month)}`, { signal }),
+  allStatements: (month: string, cursor: string | null, signal?: AbortSignal) =>
+    json<StatementPage>(`/statements?month=${enc(month)}${cursor ? `&cursor=${enc(cursor)}` : ''}`, { signal }),
+  statementTotals: (month: string, signal?: AbortSignal) => json<StatementTotals>(`/statements/totals?month=${enc(month)}`, { signal }),
   /** The printable page (opened as a normal navigation: the session cookie signs it). */
   statementPageUrl: (org: string, month: string) => `/api/v1/organisations/${enc(org)}/statements/${enc(month)}?format=html`,
   statementCsvUrl: (org: string, month: string) => `/api/v1/organisations/${enc(org)}/statements/${enc(month)}?format=csv`,

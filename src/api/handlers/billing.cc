@@ -5,6 +5,7 @@
 #include "api/input.hh"
 #include "core/json_util.hh"
 #include "store/accounting_store.hh"
+#include "store/paging.hh"
 #include "store/state_store.hh"
 
 namespace fedihost::api::handlers {
@@ -124,6 +125,20 @@ acct::Seconds timeParam(const Request& req, const std::string& name, acct::Secon
   return *t;
 }
 
+/// The month of the operators' lists: ?month=YYYY-MM (default: the current one), begun.
+struct MonthParam {
+  std::string month;
+  bool open = false;
+};
+MonthParam monthParam(const Request& req) {
+  const auto now = acct::nowSeconds();
+  auto month = req.query.count("month") ? req.query.at("month") : acct::formatMonth(now);
+  auto start = acct::parseMonth(month);
+  if (!start) throw AbortError(Error::invalid("month", "\"" + month + "\" is not a month: write YYYY-MM, e.g. 2027-03"));
+  if (*start > now) throw AbortError(Error::invalid("month", month + " has not begun (months are UTC)"));
+  return {month, acct::nextMonth(*start) > now};
+}
+
 }  // namespace
 
 Response getUsage(RequestContext& ctx) {
@@ -194,77 +209,61 @@ Response getForecast(RequestContext& ctx) {
 }
 
 Response listStatements(RequestContext& ctx) {
-  const auto now = acct::nowSeconds();
-  auto month = ctx.request.query.count("month") ? ctx.request.query.at("month") : acct::formatMonth(now);
-  auto start = acct::parseMonth(month);
-  if (!start) throw AbortError(Error::invalid("month", "\"" + month + "\" is not a month: write YYYY-MM, e.g. 2027-03"));
-  if (*start > now) throw AbortError(Error::invalid("month", month + " has not begun (months are UTC)"));
-  const bool open = acct::nextMonth(*start) > now;
+  auto m = monthParam(ctx.request);
+  auto p = input::paging(ctx.request).orThrow();
+  // Unlike the other lists (which start over), a cursor that is not one of this list is refused:
+  // an operator walking 10,000 organisations must not silently get the first page again.
+  if (!p.cursor.empty() && store::splitCursor(p.cursor).second.empty())
+    throw AbortError(Error::malformed("cursor", "not a cursor of this list: pass the \"next\" of the previous page"));
   auto store = billingOf(ctx);
-  struct Sum {
-    int digits = 2;
-    std::int64_t subtotal = 0, vat = 0, total = 0, forecast = 0;
-    int organisations = 0;
-  };
-  std::map<std::string, Sum> sums;
+  auto page = ctx.app.state.listOrganisations(std::nullopt, p.limit, p.cursor);
   json::array items;
-  std::string cursor;
-  do {
-    auto page = ctx.app.state.listOrganisations(std::nullopt, 200, cursor);
-    for (auto& org : page.items) {
-      json::object item{{"organisation", json::object{{"id", org.id}, {"name", org.name}, {"displayName", org.displayName}}}};
-      // The open month: its forecast, which holds the statement so far; an ended one: its statement.
-      std::optional<acct::Forecast> forecast;
-      Result<acct::Statement> s = Error::conflict("");
-      if (open) {
-        auto f = acct::forecastOf(store, org.id);
-        if (f) {
-          s = f->soFar;
-          forecast = std::move(f.value());
-        } else {
-          s = f.error();
-        }
-      } else {
-        s = acct::statementOf(store, org.id, month);
-      }
-      if (!s && s.error().kind != ErrorKind::Conflict) throw AbortError(s.error());
-      if (!s) {  // no price plan: no statement, said so rather than a total of zero
-        item["plan"] = nullptr;
-        item["statement"] = nullptr;
-        item["forecast"] = nullptr;
-        item["reason"] = s.error().message;
-        items.push_back(std::move(item));
-        continue;
-      }
-      auto& sum = sums[s->currency];
-      sum.digits = s->digits;
-      sum.subtotal += s->subtotal;
-      sum.vat += s->vat;
-      sum.total += s->total;
-      ++sum.organisations;
+  for (auto& org : page.items) {
+    json::object item{{"organisation", json::object{{"id", org.id}, {"name", org.name}, {"displayName", org.displayName}}}};
+    auto summary = acct::summaryOf(store, org.id, m.month, m.open);
+    item["plan"] = nullptr;
+    item["statement"] = nullptr;
+    item["forecast"] = nullptr;
+    if (const auto& s = summary.statement) {
       item["plan"] = json::object{{"id", s->planId}, {"name", s->planName}};
       item["statement"] = json::object{{"closed", s->closed}, {"currency", s->currency}, {"currencyDigits", s->digits},
                                        {"subtotal", s->subtotal}, {"vat", s->vat}, {"total", s->total}};
-      item["forecast"] = nullptr;
-      if (forecast) {
-        sum.forecast += forecast->atMonthEnd.total;
-        item["forecast"] = json::object{{"total", forecast->atMonthEnd.total}, {"asOf", acct::formatTime(forecast->asOf)}};
-      }
-      items.push_back(std::move(item));
+      if (const auto& f = summary.forecast)
+        item["forecast"] = json::object{{"total", f->atMonthEnd.total}, {"asOf", acct::formatTime(f->asOf)}};
+    } else {  // no price plan: no statement, said so rather than a total of zero
+      item["reason"] = summary.reason;
     }
-    cursor = page.next;
-  } while (!cursor.empty());
+    items.push_back(std::move(item));
+  }
+  auto r = json(200, json::object{{"month", m.month},
+                                  {"open", m.open},
+                                  {"items", std::move(items)},
+                                  {"next", page.next.empty() ? json::value(nullptr) : json::value(page.next)}});
+  if (m.open) r.headers["cache-control"] = "no-store";
+  return r;
+}
+
+Response getStatementTotals(RequestContext& ctx) {
+  auto m = monthParam(ctx.request);
+  auto store = billingOf(ctx);
+  auto t = acct::totalsOf(ctx.app.state, store, m.month, m.open);
   json::array totals;
-  for (auto& [currency, sum] : sums)
-    totals.push_back(json::object{{"currency", currency},
-                                  {"currencyDigits", sum.digits},
-                                  {"organisations", sum.organisations},
-                                  {"subtotal", sum.subtotal},
-                                  {"vat", sum.vat},
-                                  {"total", sum.total},
-                                  {"forecast", open ? json::value(sum.forecast) : json::value(nullptr)}});
-  auto r = json(200, json::object{{"month", month}, {"open", open}, {"items", std::move(items)}, {"totals", std::move(totals)}});
-  if (open) r.headers["cache-control"] = "no-store";
+  for (auto& c : t.currencies)
+    totals.push_back(json::object{{"currency", c.currency},
+                                  {"currencyDigits", c.digits},
+                                  {"organisations", c.organisations},
+                                  {"subtotal", c.subtotal},
+                                  {"vat", c.vat},
+                                  {"total", c.total},
+                                  {"forecast", t.open ? json::value(c.forecast) : json::value(nullptr)}});
+  json::object body{{"month", t.month},
+                    {"open", t.open},
+                    {"organisations", t.organisations},
+                    {"withoutPlan", t.withoutPlan},
+                    {"totals", std::move(totals)}};
+  if (t.open) body["asOf"] = acct::formatTime(t.asOf);
+  auto r = json(200, body);
+  if (t.open) r.headers["cache-control"] = "no-store";
   return r;
 }
 

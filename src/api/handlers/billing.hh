@@ -15,9 +15,12 @@ Response getStatement(RequestContext& ctx);
 /// GET /api/v1/organisations/{id}/forecast: the open month's statement at its end if what runs now
 /// keeps running (accounting::Forecast); 409 (field "plan") without a price plan.
 Response getForecast(RequestContext& ctx);
-/// GET /api/v1/statements?month=YYYY-MM (operators): every live organisation's statement total of
-/// the month (and forecast for the open month), with totals per currency.
+/// GET /api/v1/statements?month=YYYY-MM&limit=&cursor= (operators): one page of the live
+/// organisations, each with its statement total of the month (and forecast for the open month).
 Response listStatements(RequestContext& ctx);
+/// GET /api/v1/statements/totals?month=YYYY-MM (operators): the month's sums per currency over
+/// every live organisation.
+Response getStatementTotals(RequestContext& ctx);
 /// POST /api/v1/organisations/{id}/adjustments {"description", "amount", "month"?}: a line on an open month.
 Response postAdjustment(RequestContext& ctx);
 /// GET /api/v1/organisations/{id}/adjustments?month=: the adjustment lines of a month.
