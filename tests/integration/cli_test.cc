@@ -13,6 +13,7 @@
 
 #include "support/cli_fixture.hh"
 #include "support/process.hh"
+#include "support/targets.hh"
 #include "support/temp_dir.hh"
 
 namespace fedihost {
@@ -23,6 +24,16 @@ namespace json = boost::json;
 using testing::run;
 
 class CliTest : public testing::CliFixture {};
+
+/// With a second file target, "dc2", to move deployments to.
+class CliMigrationTest : public testing::CliFixture {
+  void prepareData() override {
+    auto providers = testing::withFileProviders();
+    std::filesystem::create_directories(std::filesystem::path(data()) / "targets");
+    std::ofstream(std::filesystem::path(data()) / "targets" / "dc2.json")
+        << json::serialize(json::object{{"name", "dc2"}, {"providers", providers}});
+  }
+};
 
 TEST_F(CliTest, InitRefusesABadAddressAndAShortPassword) {
   std::ofstream(tmp_ / "short") << "short\n";
@@ -112,6 +123,40 @@ TEST_F(CliTest, RestoreInPlaceShowsItsProgressAndNamesTheSafetyBackup) {
   EXPECT_EQ(list.exitCode, 0) << list.output;
   EXPECT_NE(list.output.find("safety (rst_"), std::string::npos) << "the safety backup's kind names its restore: "
                                                                    << list.output;
+}
+
+TEST_F(CliMigrationTest, MigrateShowsItsProgressTheDowntimeAndRemovesTheOldSide) {
+  auto org = cli("organisation create harbour --display-name Harbour -o json");
+  ASSERT_EQ(org.exitCode, 0) << org.output;
+  auto orgId = std::string(json::parse(org.output).at("id").as_string());
+  auto created = cli("deployment create --organisation " + orgId + " --name notes --domain notes.example.test --app hedgedoc -o json");
+  ASSERT_EQ(created.exitCode, 0) << created.output;
+  auto id = std::string(json::parse(created.output).at("id").as_string());
+  ASSERT_EQ(cli("deployment apply " + id).exitCode, 0);
+
+  auto nowhere = cli("migrate " + id + " --to nowhere");
+  EXPECT_NE(nowhere.exitCode, 0);
+  EXPECT_NE(nowhere.output.find("no target named \"nowhere\""), std::string::npos) << nowhere.output;
+
+  auto moved = cli("migrate " + id + " --to dc2");
+  ASSERT_EQ(moved.exitCode, 0) << moved.output;
+  EXPECT_NE(moved.output.find("] "), std::string::npos) << "no progress bar: " << moved.output;
+  EXPECT_NE(moved.output.find("from local to dc2: succeeded, downtime "), std::string::npos) << moved.output;
+  EXPECT_NE(moved.output.find("migration remove-old-side mig_"), std::string::npos) << moved.output;
+  auto shown = cli("deployment show " + id + " -o json");
+  ASSERT_EQ(shown.exitCode, 0) << shown.output;
+  EXPECT_EQ(json::parse(shown.output).at("target"), "dc2");
+
+  auto list = cli("migration list " + id);
+  ASSERT_EQ(list.exitCode, 0) << list.output;
+  EXPECT_NE(list.output.find("local → dc2"), std::string::npos) << list.output;
+  EXPECT_NE(list.output.find("kept"), std::string::npos) << list.output;
+  auto migrationId = json::parse(cli("migration list " + id + " -o json").output).at("items").as_array().at(0).at("id");
+  auto removed = cli("migration remove-old-side " + std::string(migrationId.as_string()));
+  ASSERT_EQ(removed.exitCode, 0) << removed.output;
+  EXPECT_NE(removed.output.find("old side removed"), std::string::npos) << removed.output;
+  auto show = cli("migration show " + std::string(migrationId.as_string()));
+  EXPECT_NE(show.output.find("DNS switched to dc2"), std::string::npos) << show.output;
 }
 
 TEST_F(CliTest, ASecondServerOnTheSameDataDirectoryRefusesToStartNamingTheFirst) {

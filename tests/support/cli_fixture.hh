@@ -31,6 +31,7 @@ class CliFixture : public ::testing::Test {
     auto init = run(fh("init --data " + data() + " --email admin@example.test --password-file " +
                        (tmp_ / "password").string()));
     ASSERT_EQ(init.exitCode, 0) << init.output;
+    prepareData();
     std::vector<std::string> serve{FEDIHOST_BIN, "serve", "--data", data(), "--listen", "127.0.0.1:0", "--port-file",
                                    (tmp_ / "port").string(), "--web", (tmp_ / "no-panel").string()};
     for (auto& a : serveArguments()) serve.push_back(a);
@@ -45,6 +46,8 @@ class CliFixture : public ::testing::Test {
     ASSERT_EQ(login.exitCode, 0) << login.output;
   }
   void TearDown() override { server_.reset(); }
+  /// Runs after `init`, before `serve` (e.g. to add target files under data()/targets).
+  virtual void prepareData() {}
   /// More arguments of `serve` (options of a test's own).
   virtual std::vector<std::string> serveArguments() const { return {}; }
 
