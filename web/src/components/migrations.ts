@@ -210,7 +210,8 @@ export function migrationsCard(opts: MigrationsCardOptions): { element: HTMLElem
           : h(
               'div',
               { class: 'form-error', id: 'migration-failed' },
-              h('p', null, h('strong', null, `The move to ${m.to} failed${m.failedPart ? ` at ${m.failedPart}` : ''}: `), m.error ?? ''),
+              // the error names the part at fault (failedPart) itself
+              h('p', null, h('strong', null, `The move to ${m.to} failed: `), m.error ?? ''),
               h(
                 'p',
                 { id: 'migration-rolled-back' },
