@@ -192,7 +192,7 @@ async function waitForFile(file, ms, valid) {
  * the first start creates an operator and writes <data>/initial-password.
  * Returns the base URL and the operator's {email, password}.
  */
-async function startServer(tmp, init, serveArgs = []) {
+async function startServer(tmp, init, serveArgs = [], prepare = null) {
   const dataDir = path.join(tmp, 'data');
   const portFile = path.join(tmp, 'port');
 
@@ -206,6 +206,11 @@ async function startServer(tmp, init, serveArgs = []) {
     });
     if (r.error) fail(`fedihost init could not run: ${r.error.message}`);
     if (r.status !== 0) fail(`fedihost init failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
+  }
+
+  if (prepare) {
+    fs.mkdirSync(dataDir, { recursive: true });
+    prepare(dataDir);
   }
 
   log(`fedihost serve (${BIN})${init ? '' : ', first start'}`);
@@ -235,13 +240,16 @@ async function startServer(tmp, init, serveArgs = []) {
  *                   directory (FEDIHOST_SCREENSHOT overrides the whole path)
  *   init            {email, password}: run `fedihost init` with them; otherwise
  *                   the operator is read from initial-password
+ *   serveArgs       more arguments of `fedihost serve`
+ *   prepare         (dataDir) => void: writes into the data directory after init,
+ *                   before the server starts (e.g. targets/<name>.json)
  *   consoleAllowed  browser console errors that are expected (answers the
  *                   journey provokes), as a RegExp
  *   journey         async ({ base, operator, person, remainingMs, saveScreenshot })
  *                   person(name) opens a browser context of its own (its own
  *                   cookies) and returns { context, page }
  */
-export async function runJourney({ name, budgetMs, screenshot, init = null, serveArgs = [], consoleAllowed, journey }) {
+export async function runJourney({ name, budgetMs, screenshot, init = null, serveArgs = [], prepare = null, consoleAllowed, journey }) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `fedihost-${name}-`));
   const SCREENSHOT = process.env.FEDIHOST_SCREENSHOT || path.join(tmp, screenshot);
   serverLog = path.join(tmp, 'server.log');
@@ -279,7 +287,7 @@ export async function runJourney({ name, budgetMs, screenshot, init = null, serv
       fail(`playwright-core is not installed: run npm install in ${webDir} (${e.message.split('\n')[0]})`);
     }
 
-    const { base, operator } = await startServer(tmp, init, serveArgs);
+    const { base, operator } = await startServer(tmp, init, serveArgs, prepare);
 
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 15_000 });
     const pages = [];

@@ -14,7 +14,8 @@
 // value first, explained next to the field) and checks the plan shows an
 // update; the status says "changes pending", the plan names the setting, a plan
 // made stale in another tab is refused with its reason, the dashboard lists what
-// needs attention, and on a 390 px screen nothing is cut (saved as
+// needs attention, the Migrations card says plainly that there is no other
+// target to move to, and on a 390 px screen nothing is cut (saved as
 // panel-narrow.png); then saves a full-page screenshot, deletes the deployment, logs out
 // (the session ends), and checks that a refused cookie leads to the login page.
 // Prints "1 passed, 0 failed" or "0 passed, 1 failed" last.
@@ -242,6 +243,13 @@ async function journey({ base, person, remainingMs, saveScreenshot }) {
   if ((await page.locator('#upgrade-unknown').count()) !== 0) {
     fail(`checking for updates failed: ${await page.locator('#upgrade-unknown').innerText()}`);
   }
+
+  log('migrations: none yet, and with "local" the only target, moving says plainly there is nowhere to go');
+  await expectText(page.locator('#migrations'), /has not been moved to another target/, 'no migration listed');
+  await page.locator('#move').click();
+  await expectText(page.locator('#move-none'), /^There is no other target to move .+ to: local is the only one configured\./, 'no other target, said plainly');
+  await page.locator('#move-cancel').click();
+  await page.locator('#move-form').waitFor({ state: 'detached' });
 
   log('edit settings: an out-of-range "Maximum post length" is explained next to the field');
   await page.locator('#edit-open').click();

@@ -10,6 +10,7 @@ import type {
   BackupSchedule,
   BackupScheduleInput,
   BundleVerification,
+  Migration,
   Restore,
   AuditEntry,
   AuditVerification,
@@ -534,6 +535,14 @@ export const api = {
   restoreInPlace: (deployment: string, backup: string) =>
     json<Restore>(`/deployments/${encodeURIComponent(deployment)}/restores`, { method: 'POST', body: { backup } }),
   restoreStatus: (id: string) => json<Restore>(`/restores/${encodeURIComponent(id)}`),
+  /** Moves a deployment to another target (operators; 202): poll it with migration(id). */
+  migrate: (deployment: string, target: string) =>
+    json<Migration>(`/deployments/${encodeURIComponent(deployment)}/migrations`, { method: 'POST', body: { target } }),
+  migrations: async (deployment: string) =>
+    (await json<{ items: Migration[] }>(`/deployments/${encodeURIComponent(deployment)}/migrations`)).items,
+  migration: (id: string) => json<Migration>(`/migrations/${encodeURIComponent(id)}`),
+  /** Removes what a migration left at its old target (operators; 202): oldSide goes removing → removed or failed. */
+  removeOldSide: (id: string) => json<Migration>(`/migrations/${encodeURIComponent(id)}/old-side-removal`, { method: 'POST' }),
 };
 
 // ---- server-sent events ----------------------------------------------------

@@ -632,3 +632,30 @@ export interface Restore {
   done: number;
   total: number;
 }
+
+/** A move of a deployment to another target (docs/backup-and-migration.md, "Migration"). */
+export interface Migration {
+  id: string;
+  deployment: string;
+  organisation: string;
+  /** The target it was on, and the one it moves to. */
+  from: string;
+  to: string;
+  status: 'queued' | 'running' | 'succeeded' | 'failed' | string;
+  phase: 'queued' | 'provisioning' | 'copying' | 'cutting-over' | 'rolling-back' | 'done' | string;
+  error: string | null;
+  failedPart: string | null;
+  done: number;
+  total: number;
+  writesStoppedAt: string | null;
+  /** From writes stopped to the passed health check (or to the roll back); null before. */
+  downtimeMs: number | null;
+  /** What is left at the old target after a cut-over. */
+  oldSide: 'kept' | 'removing' | 'removed' | 'failed' | null;
+  requestedBy: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  /** Only on GET /migrations/{id}. */
+  journal?: { seq: number; at: string; part: string; message: string }[];
+}

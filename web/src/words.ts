@@ -284,3 +284,60 @@ export function deviceText(userAgent: string | null | undefined): string {
             : '';
   return os ? `${browser} on ${os}` : browser;
 }
+
+// ---- migrations to another target (docs/backup-and-migration.md, "Migration") ----
+
+/** A measured downtime in words: "1.3 s", "0.04 s", "under 0.01 s", "12 s". */
+export function downtimeText(ms: number): string {
+  if (ms < 10) return 'under 0.01 s';
+  if (ms < 1000) return `${(ms / 1000).toFixed(2)} s`;
+  if (ms < 10_000) return `${(ms / 1000).toFixed(1)} s`;
+  return `${Math.round(ms / 1000)} s`;
+}
+
+/** Where a running migration is, in a sentence; `from` and `to` are the targets. */
+export function migrationPhaseText(phase: string, from: string, to: string): string {
+  switch (phase) {
+    case 'queued':
+      return 'Waiting to start.';
+    case 'provisioning':
+      return `Setting up at ${to}; the app keeps running at ${from}.`;
+    case 'copying':
+      return `Copying the data to ${to}; the app keeps running at ${from}.`;
+    case 'cutting-over':
+      return `Cutting over: writes are stopped for a moment while the last changes are copied, the address is switched to ${to} and its health is checked.`;
+    case 'rolling-back':
+      return `Something failed: rolling back to ${from}.`;
+    case 'done':
+      return 'Done.';
+    default:
+      return phase;
+  }
+}
+
+const MIGRATION_STATUS: Record<string, string> = {
+  queued: 'waiting to start',
+  running: 'moving',
+  succeeded: 'moved',
+  failed: 'failed, rolled back',
+};
+
+export function migrationStatusText(status: string): string {
+  return MIGRATION_STATUS[status] ?? status;
+}
+
+/** What is left at the old target after a move, in words. */
+export function oldSideText(oldSide: string | null, from: string): string {
+  switch (oldSide) {
+    case 'kept':
+      return `kept at ${from}, not in use`;
+    case 'removing':
+      return `being removed at ${from}`;
+    case 'removed':
+      return `removed at ${from}`;
+    case 'failed':
+      return `removal at ${from} failed: some is left`;
+    default:
+      return '—';
+  }
+}

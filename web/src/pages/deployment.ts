@@ -9,6 +9,7 @@ import { followRun, stepItem } from '../components/runProgress';
 import { editSection } from '../components/editDeployment';
 import { adminLoginCards } from '../components/adminLogins';
 import { backupsCard } from '../components/backups';
+import { migrationsCard } from '../components/migrations';
 import { shortRevision, upgradeArea } from '../components/upgradeBanner';
 import { deploymentStatusText, describeResource, plural, runKind, statusBadge } from '../words';
 
@@ -330,6 +331,9 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
     signal,
   });
 
+  // moves to another target: every member sees them, operators make them
+  const migrations = migrationsCard({ deployment: () => dep, canMove: session.isOperator(), onMoved: refresh, signal });
+
   async function loadHistory(): Promise<void> {
     try {
       const page = await api.runs(id);
@@ -487,6 +491,7 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
     progressArea,
     h('section', { class: 'card', id: 'drift-card' }, h('div', { class: 'section-head' }, h('h2', null, 'Drift'), canDeploy ? driftBtn : null), driftBody),
     h('section', { class: 'card' }, h('h2', null, 'History'), historyBody),
+    migrations.element,
     dep.status !== 'deleted' ? backups.element : '',
   );
   drawDrift(null);
@@ -495,5 +500,6 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
   if (dep.lastRun && ACTIVE_RUN.has(dep.lastRun.status)) watch(dep.lastRun);
   if (dep.status !== 'deleted' && canWrite) void upgrade.check();
   void backups.load();
+  void migrations.load();
   await loadHistory();
 }
