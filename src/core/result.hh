@@ -39,7 +39,7 @@ struct Error {
   std::string field;
   int retryAfter = 0;  ///< seconds, for TooManyRequests and Unavailable (0: not said)
   /// Further members of the problem document, e.g. {"totp", "required"}.
-  std::vector<std::pair<std::string, std::string>> extra;
+  std::vector<std::pair<std::string, std::string>> extra = {};
 
   static Error invalid(std::string field, std::string message) {
     return {ErrorKind::Invalid, std::move(message), std::move(field)};

@@ -842,17 +842,17 @@ std::string Backups::rollBackInPlace(store::StateStore& state, const std::string
     return "the safety backup's bundle does not verify: " + opened.error().message;
   }
   std::vector<std::string> all = dataGroups(opened->manifest);
-  std::vector<std::string> todo;
+  std::vector<std::string> toLoadBack;
   for (auto& g : all)
-    if (!groups || std::find(groups->begin(), groups->end(), g) != groups->end()) todo.push_back(g);
+    if (!groups || std::find(groups->begin(), groups->end(), g) != groups->end()) toLoadBack.push_back(g);
   Loaded loaded;
-  auto ok = loadInPlace(state, jobId, claim, d, *opened, dir, todo, true, loaded, "safety backup " + safetyId,
+  auto ok = loadInPlace(state, jobId, claim, d, *opened, dir, toLoadBack, true, loaded, "safety backup " + safetyId,
                         [] {});
   removeAll(dir);
   if (loaded.stopped) return "the server stopped during the roll back";
   if (!ok) return ok.error().field + ": " + ok.error().message;
   jobs.journal(jobId, "", "rolled back: the data and secrets of safety backup " + safetyId + " are back (" +
-                              std::to_string(todo.size()) + " resources with data)");
+                              std::to_string(toLoadBack.size()) + " resources with data)");
   return "";
 }
 

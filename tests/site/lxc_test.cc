@@ -20,6 +20,7 @@
 #include "core/fd.hh"
 #include "nixos/render.hh"
 #include "orchestrator/expand.hh"
+#include "orchestrator/executor.hh"
 #include "orchestrator/orchestrator.hh"
 #include "store/ip_pool_store.hh"
 #include "store/state_store.hh"
@@ -288,6 +289,26 @@ TEST_F(LxcSiteTest, AMachineStoppedByHandIsDriftAndTheNextApplyStartsIt) {
   auto after = o.refresh(state, d.id);
   ASSERT_TRUE(after) << after.error().message;
   EXPECT_TRUE(after->drift.empty());
+
+  // A migration's cut-over stops the app's machine at the old target, a roll back starts it; twice is as once.
+  auto& machines = o.target("site")->provider(ResourceKind::Machine);
+  EXPECT_TRUE(machines.capabilities().canStopWrites);
+  auto rec = state.recordedResource(machineKey);
+  ASSERT_TRUE(rec);
+  auto attrs = orchestrator::resolveAttributes(state, o.box(), d.id, rec->resource.attributes);
+  ASSERT_TRUE(attrs) << attrs.error().message;
+  providers::ResolvedResource rr{rec->resource, &o.box()};
+  rr.resource.attributes = *attrs;
+  for (int i = 0; i < 2; ++i) {
+    auto stopped = machines.stopWrites(rr);
+    ASSERT_TRUE(stopped) << stopped.error().message;
+    EXPECT_EQ(trimmed(lxcTool("lxc-info", name, "-s -H").output), "STOPPED");
+  }
+  for (int i = 0; i < 2; ++i) {
+    auto resumed = machines.resumeWrites(rr);
+    ASSERT_TRUE(resumed) << resumed.error().message;
+    EXPECT_EQ(trimmed(lxcTool("lxc-info", name, "-s -H").output), "RUNNING");
+  }
 
   // Deleted: no container is left.
   auto gone = o.destroy(state, state.getDeployment(d.id).value());

@@ -321,6 +321,32 @@ class LxcMachineProvider final : public MachineProvider {
   }
 
   std::string implementation() const override { return "lxc"; }
+  /// Writes stop with the app: the container is stopped (asked to halt, killed after the timeout).
+  Capabilities capabilities() const override { return {.canStopWrites = true}; }
+
+  /// Stops the container of a machine of ours (a migration's cut-over at the old target); a
+  /// stopped one stays stopped.
+  Result<void> stopWrites(const ResolvedResource& r) override {
+    auto name = ours(r);
+    if (!name) return name.error();
+    auto lock = lockFor(*name);
+    std::lock_guard guard(*lock);
+    auto state = stateOf(*name);
+    if (!state) return state.error();
+    if (*state == "stopped") return {};
+    return stop(*name, false);
+  }
+  /// Starts it again (a roll back); a running one stays running.
+  Result<void> resumeWrites(const ResolvedResource& r) override {
+    auto name = ours(r);
+    if (!name) return name.error();
+    auto lock = lockFor(*name);
+    std::lock_guard guard(*lock);
+    auto state = stateOf(*name);
+    if (!state) return state.error();
+    if (*state == "running") return {};
+    return start(*name);
+  }
 
   Result<Observed> create(const ResolvedResource& r) override {
     auto spec = validate(r.resource);
@@ -385,6 +411,17 @@ class LxcMachineProvider final : public MachineProvider {
     if (spec->running)
       if (auto ok = start(*name); !ok) return ok.error();
     return observe(r.resource, *name);
+  }
+
+  /// The container's name if it holds this resource's key; NotFound otherwise.
+  Result<std::string> ours(const ResolvedResource& r) {
+    auto name = containerName(r.resource);
+    if (!name) return name.error();
+    auto held = heldConfig(*name);
+    if (!held) return held.error();
+    if (held->key != r.resource.key)
+      return Error::notFound("container \"" + *name + "\" is not managed by " + r.resource.key);
+    return *name;
   }
 
   Result<Observed> read(const ResolvedResource& r) override {
