@@ -97,6 +97,8 @@ async function moveThroughThePanel(page, base, dep, to) {
   await expectText(page.locator('#deployment-facts'), /\(target: local\)/, `${dep.name} at local before the move`);
   await page.locator('#move').click();
   const form = page.locator('#move-form');
+  // The form appears once the targets are loaded: read the options only then.
+  await form.locator('#move-target').waitFor({ timeout: 10_000 });
   const offered = await form.locator('#move-target option').allInnerTexts();
   if (offered.slice().sort().join(',') !== MOVE_TARGETS.slice().sort().join(',')) fail(`the targets offered are ${offered}, not the other ones (${MOVE_TARGETS})`);
   await form.locator('#move-target').selectOption(to);
