@@ -12,6 +12,7 @@
 #include "catalog/catalog.hh"
 #include "core/json_util.hh"
 #include "nixos/render.hh"
+#include "store/paging.hh"
 
 namespace fedihost::api::input {
 namespace {
@@ -353,7 +354,7 @@ Result<std::int64_t> ifMatchVersion(const Request& req) {
   return n;
 }
 
-Result<Paging> paging(const Request& req) {
+Result<Paging> paging(const Request& req, CursorCheck isCursor) {
   Paging p;
   if (auto it = req.query.find("limit"); it != req.query.end()) {
     int n = 0;
@@ -362,8 +363,14 @@ Result<Paging> paging(const Request& req) {
       return Error::invalid("limit", "limit must be a whole number from 1 to 200");
     p.limit = n;
   }
-  if (auto it = req.query.find("cursor"); it != req.query.end()) p.cursor = it->second;
+  if (auto it = req.query.find("cursor"); it != req.query.end() && !it->second.empty()) {
+    if (!isCursor(it->second))
+      return Error::malformed("cursor", "not a cursor of this list: pass the \"next\" of the previous page");
+    p.cursor = it->second;
+  }
   return p;
 }
+
+Result<Paging> paging(const Request& req) { return paging(req, store::isCursor); }
 
 }  // namespace fedihost::api::input

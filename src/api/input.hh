@@ -89,6 +89,12 @@ struct Paging {
   int limit = 50;
   std::string cursor;
 };
+/// Whether a cursor is one the list could have given as its `next`.
+using CursorCheck = bool (*)(const std::string& cursor);
+/// The paging of a request. A cursor `isCursor` refuses is Malformed: a client walking a long
+/// list must never silently get its first page again.
+Result<Paging> paging(const Request& req, CursorCheck isCursor);
+/// The same, for the lists paged by (created_at, id) keyset cursors (store/paging.hh).
 Result<Paging> paging(const Request& req);
 
 }  // namespace fedihost::api::input

@@ -377,8 +377,15 @@ bool IpPoolStore::release(const std::string& identityKey) {
   return c_.execute("DELETE FROM ip_allocations WHERE identity_key = ?1", {identityKey}) > 0;
 }
 
+bool IpPoolStore::isCursor(const std::string& cursor) {
+  std::int64_t n = -1;
+  auto [end, ec] = std::from_chars(cursor.data(), cursor.data() + cursor.size(), n);
+  return ec == std::errc{} && end == cursor.data() + cursor.size() && n >= 0;
+}
+
 Page<IpAllocation> IpPoolStore::allocations(const std::string& pool, int limit, const std::string& cursor) {
-  // The cursor is the ordinal of the last item of the previous page; an unreadable one starts from the beginning.
+  // The cursor is the ordinal of the last item of the previous page (the API refuses unreadable
+  // ones: isCursor); an empty one starts from the beginning.
   limit = std::max(limit, 1);
   std::int64_t after = -1;
   auto [end, ec] = std::from_chars(cursor.data(), cursor.data() + cursor.size(), after);

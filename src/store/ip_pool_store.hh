@@ -108,6 +108,8 @@ class IpPoolStore {
   /// A pool's allocations in address order, `limit` at most, after `cursor` (the `next` of
   /// the previous page; "" from the start).
   Page<IpAllocation> allocations(const std::string& pool, int limit, const std::string& cursor);
+  /// Whether `cursor` is one `allocations` could have given (an ordinal, 0 or more).
+  static bool isCursor(const std::string& cursor);
   /// Every allocation of a pool, in address order.
   std::vector<IpAllocation> allocations(const std::string& pool);
   /// Every allocation of a deployment, whatever the pool, by identity key.

@@ -29,4 +29,6 @@ std::pair<std::string, std::string> splitCursor(const std::string& cursor) {
   return {raw.substr(0, bar), raw.substr(bar + 1)};
 }
 
+bool isCursor(const std::string& cursor) { return !splitCursor(cursor).second.empty(); }
+
 }  // namespace fedihost::store

@@ -12,8 +12,12 @@ namespace fedihost::store {
 /// The cursor after an item: base64url of "<created_at>|<id>".
 std::string makeCursor(const std::string& createdAt, const std::string& id);
 
-/// The position a cursor stands for; an unreadable cursor starts from the beginning.
+/// The position a cursor stands for; an unreadable cursor starts from the beginning (the API
+/// refuses those first: isCursor).
 std::pair<std::string, std::string> splitCursor(const std::string& cursor);
+
+/// Whether `cursor` is one makeCursor could have made.
+bool isCursor(const std::string& cursor);
 
 /// Cuts `items` (fetched with limit + 1) to a page, with the cursor of its last item when more follow.
 template <class T>

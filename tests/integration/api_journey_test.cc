@@ -183,7 +183,7 @@ TEST_F(ApiJourneyTest, DeployApplyChangeAndDelete) {
   EXPECT_EQ(changePlan.at("summary").at("create").as_int64(), 0);
   EXPECT_EQ(str(changePlan.at("settingChanges").at(0), "label"), "maximum post length");
   for (auto& a : changePlan.at("actions").as_array())
-    if (str(a, "action") == "update") EXPECT_EQ(str(a, "reason"), "Mastodon: maximum post length 500 → 1000");
+    if (str(a, "action") == "update") { EXPECT_EQ(str(a, "reason"), "Mastodon: maximum post length 500 → 1000"); }
 
   auto runs = body(api_->get("/api/v1/deployments/" + id + "/runs"));
   EXPECT_EQ(runs.at("items").as_array().size(), 2u);
@@ -304,6 +304,20 @@ TEST_F(ApiJourneyTest, ListsArePaged) {
   }
   EXPECT_EQ(seen.size(), 3u);
   EXPECT_EQ(pages, 2);
+}
+
+TEST_F(ApiJourneyTest, AListRefusesACursorItNeverGaveInsteadOfStartingOver) {
+  auto id = str(body(createDeployment(kSocial)), "id");
+  // Not base64, base64 of something without the separator, and an empty cursor (the first page).
+  for (const std::string& path : std::vector<std::string>{"/api/v1/deployments", "/api/v1/organisations", "/api/v1/users",
+                           "/api/v1/deployments/" + id + "/runs"}) {
+    SCOPED_TRACE(path);
+    expectProblem(api_->get(path + "?cursor=not*a*cursor"), 400, "cursor");
+    expectProblem(api_->get(path + "?cursor=bm9zZXBhcmF0b3I"), 400, "cursor");
+    EXPECT_EQ(api_->get(path + "?cursor=").status, 200);
+  }
+  // The IP pools' allocations count by ordinal: anything else is refused too.
+  expectProblem(api_->get("/api/v1/ip-pools/pool_none/allocations?cursor=-1"), 400, "cursor");
 }
 
 TEST_F(ApiJourneyTest, ASecondApplyWhileOneIsQueuedConflicts) {

@@ -366,7 +366,7 @@ TEST_F(AuthorizationMatrix, EveryRouteEveryCallerOwnAndOtherOrganisation) {
         }
         bool tokenScopeOk = caller != Caller::ReadToken || expected.scope == Scope::Read;
         if (expected.min == Min::SignedIn) {
-          if (!tokenScopeOk) EXPECT_EQ(r.status, 403) << where;
+          if (!tokenScopeOk) { EXPECT_EQ(r.status, 403) << where; }
           else {
             EXPECT_NE(r.status, 401) << where;
             EXPECT_NE(r.status, 403) << where;

@@ -416,8 +416,8 @@ TEST_F(BillingApiTest, TheOperatorsListIsPagedAndItsTotalsCoverEveryOrganisation
     EXPECT_LE(page.at("items").as_array().size(), 2u);
     for (auto& i : page.at("items").as_array()) {
       seen.push_back(str(i.at("organisation"), "id"));
-      if (seen.back() == later[0]) EXPECT_EQ(i.at("statement").at("total").as_int64(), 2162) << i;  // 20.00 + 8.1 %
-      if (seen.back() == other_) EXPECT_EQ(i.at("statement"), nullptr) << i;
+      if (seen.back() == later[0]) { EXPECT_EQ(i.at("statement").at("total").as_int64(), 2162) << i; }  // 20.00 + 8.1 %
+      if (seen.back() == other_) { EXPECT_EQ(i.at("statement"), nullptr) << i; }
     }
     cursor = page.at("next").is_null() ? "" : str(page, "next");
     ++pages;

@@ -248,9 +248,10 @@ TEST_F(CrashTest, FiftySigkillsDuringRunsThenEverythingConverges) {
                   1)
             << "audit row of step " << eventId;
       }
-      if (full.status == RunStatus::Succeeded || full.status == RunStatus::Failed || full.status == RunStatus::Cancelled)
+      if (full.status == RunStatus::Succeeded || full.status == RunStatus::Failed || full.status == RunStatus::Cancelled) {
         EXPECT_EQ(accConn->queryOne("SELECT count(*) FROM audit_log WHERE event_id = ?1",
                                     {"run/" + run.id + "/finished"})->integer(0), 1) << run.id;
+      }
     }
   }
   EXPECT_EQ(accConn->queryOne("SELECT count(*) FROM resource_events")->integer(0), appliedSteps)

@@ -156,8 +156,9 @@ TEST(ServiceConfig, FirstStartSaysWhereThePasswordIsAndLogsJsonWithRequestIds) {
       ++probeLines;
       EXPECT_NE(std::string(o.at("message").as_string()).find("/api/v1/nowhere 404"), std::string::npos) << line;
     }
-    if (std::string(o.at("message").as_string()).find("/api/v1/health") != std::string::npos)
+    if (std::string(o.at("message").as_string()).find("/api/v1/health") != std::string::npos) {
       EXPECT_TRUE(o.contains("request_id")) << "a request's line without its id: " << line;
+    }
   }
   EXPECT_GE(lines, 3) << log;
   EXPECT_EQ(probeLines, 1) << log;

@@ -124,7 +124,7 @@ Response deleteIpPool(RequestContext& ctx) {
 
 Response listIpPoolAllocations(RequestContext& ctx) {
   requireOperator(ctx);
-  auto p = input::paging(ctx.request).orThrow();
+  auto p = input::paging(ctx.request, store::IpPoolStore::isCursor).orThrow();
   auto pools = poolsOf(ctx);
   auto pool = pools.getPool(ctx.param("id")).orThrow();
   auto page = pools.allocations(pool.id, p.limit, p.cursor);
