@@ -79,11 +79,23 @@ Result<Statement> fromStored(const store::StoredStatement& s) {
 
 }  // namespace
 
-Result<Statement> statementOf(store::BillingStore& store, const std::string& organisation, const std::string& month) {
+Seconds createdAt(const Organisation& org) {
+  auto t = parseTime(org.createdAt);
+  if (!t) throw store::DatabaseError("organisation " + org.id + " has a corrupt creation time: " + org.createdAt);
+  return *t;
+}
+
+Result<Statement> statementOf(store::BillingStore& store, const std::string& organisation, Seconds created,
+                              const std::string& month) {
   auto start = parseMonth(month);
   if (!start) return Error::invalid("month", "\"" + month + "\" is not a month: write YYYY-MM, e.g. 2027-03");
   const Seconds now = nowSeconds();
   if (*start > now) return Error::invalid("month", month + " has not begun (months are UTC)");
+  if (nextMonth(*start) <= created)
+    return Error{ErrorKind::NotFound,
+                 "there is no statement for " + month + ": the organisation was created on " +
+                     formatTime(created).substr(0, 10) + ", so its first statement is for " + formatMonth(created),
+                 "month"};
   if (auto stored = store.statement(organisation, month)) return fromStored(*stored);
   auto s = compute(store, organisation, *start);
   if (!s) return s;
@@ -116,6 +128,7 @@ namespace {
 
 /// A summary from the statement (or forecast) of the month, or the reason there is none.
 MonthSummary summaryFrom(Result<Statement> s, std::optional<Forecast> forecast) {
+  if (!s && s.error().kind == ErrorKind::NotFound) return {std::nullopt, std::nullopt, s.error().message, false};
   if (!s && s.error().kind != ErrorKind::Conflict) throw AbortError(s.error());
   if (!s) return {std::nullopt, std::nullopt, s.error().message};
   return {std::move(s.value()), std::move(forecast), ""};
@@ -129,6 +142,7 @@ MonthSummary summaryFrom(Result<Forecast> f) {
 
 /// Adds one organisation's month to the sums by currency.
 void addTo(MonthTotals& totals, std::map<std::string, CurrencyTotal>& sums, const MonthSummary& m) {
+  if (!m.existed) return;
   ++totals.organisations;
   if (!m.statement) {
     ++totals.withoutPlan;
@@ -147,11 +161,11 @@ void addTo(MonthTotals& totals, std::map<std::string, CurrencyTotal>& sums, cons
 
 }  // namespace
 
-MonthSummary summaryOf(store::BillingStore& store, const std::string& organisation, const std::string& month,
+MonthSummary summaryOf(store::BillingStore& store, const Organisation& organisation, const std::string& month,
                        bool open) {
   // A month that ended since the caller looked (a request at its last second) is closed, not forecast.
-  if (open && formatMonth(nowSeconds()) == month) return summaryFrom(forecastOf(store, organisation));
-  return summaryFrom(statementOf(store, organisation, month), std::nullopt);
+  if (open && formatMonth(nowSeconds()) == month) return summaryFrom(forecastOf(store, organisation.id));
+  return summaryFrom(statementOf(store, organisation.id, createdAt(organisation), month), std::nullopt);
 }
 
 MonthTotals totalsOf(store::StateStore& state, store::BillingStore& billing, const std::string& month, bool open,
@@ -180,7 +194,7 @@ MonthTotals totalsOf(store::StateStore& state, store::BillingStore& billing, con
       if (!open) {
         auto it = stored.find(org.id);
         addTo(totals, sums, it != stored.end() ? summaryFrom(fromStored(it->second), std::nullopt)
-                                               : summaryOf(billing, org.id, month, false));
+                                               : summaryOf(billing, org, month, false));
         continue;
       }
       auto planId = assigned.find(org.id);
@@ -213,13 +227,13 @@ std::optional<MonthlyEstimate> estimateOf(store::BillingStore& store, const std:
   return estimateMonthly(*plan, total);
 }
 
-int closeMonths(store::BillingStore& store, const std::string& organisation, Seconds since) {
+int closeMonths(store::BillingStore& store, const std::string& organisation, Seconds created) {
   int n = 0;
   const Seconds now = nowSeconds();
-  for (Seconds m = monthStart(since); nextMonth(m) <= now; m = nextMonth(m)) {
+  for (Seconds m = monthStart(created); nextMonth(m) <= now; m = nextMonth(m)) {
     auto month = formatMonth(m);
     if (store.statement(organisation, month)) continue;
-    if (statementOf(store, organisation, month)) ++n;
+    if (statementOf(store, organisation, created, month)) ++n;
   }
   return n;
 }

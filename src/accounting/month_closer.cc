@@ -33,10 +33,7 @@ int MonthCloser::closeNow() {
     }
     for (auto& org : page.items) {
       if (!billing.planOf(org.id)) continue;  // no plan: no statement to close
-      auto created = parseTime(org.createdAt);
-      if (!created)
-        throw store::DatabaseError("organisation " + org.id + " has a corrupt creation time: " + org.createdAt);
-      stored += closeMonths(billing, org.id, *created);
+      stored += closeMonths(billing, org.id, createdAt(org));
     }
     cursor = page.next;
   } while (!cursor.empty());

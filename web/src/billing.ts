@@ -78,6 +78,8 @@ export interface OrganisationStatement {
   statement: { closed: boolean; currency: string; currencyDigits: number; subtotal: number; vat: number; total: number } | null;
   forecast: { total: number; asOf: string } | null;
   reason?: string;
+  /** false when the month ended before the organisation was created (it owes nothing for it). */
+  existed?: boolean;
 }
 
 /** A page of every organisation's statement of a month, for operators (GET /statements?month=&cursor=). */

@@ -182,14 +182,14 @@ Response getStatement(RequestContext& ctx) {
     format = "html";
   }
   auto store = billingOf(ctx);
-  auto s = acct::statementOf(store, ctx.organisation, ctx.param("month")).orThrow();
+  auto org = ctx.app.state.getOrganisation(ctx.organisation).orThrow();
+  auto s = acct::statementOf(store, org.id, acct::createdAt(org), ctx.param("month")).orThrow();
   Response r;
   if (format == "csv") {
     r.body = acct::toCsv(s);
     r.headers["content-type"] = "text/csv; charset=utf-8; header=present";
     r.headers["content-disposition"] = "attachment; filename=\"statement-" + s.organisation + "-" + s.month + ".csv\"";
   } else if (format == "html") {
-    auto org = ctx.app.state.getOrganisation(ctx.organisation).orThrow();
     r.body = acct::toHtml(s, org.displayName);
     r.headers["content-type"] = "text/html; charset=utf-8";
     r.headers["content-security-policy"] = acct::htmlContentSecurityPolicy();
@@ -216,7 +216,7 @@ Response listStatements(RequestContext& ctx) {
   json::array items;
   for (auto& org : page.items) {
     json::object item{{"organisation", json::object{{"id", org.id}, {"name", org.name}, {"displayName", org.displayName}}}};
-    auto summary = acct::summaryOf(store, org.id, m.month, m.open);
+    auto summary = acct::summaryOf(store, org, m.month, m.open);
     item["plan"] = nullptr;
     item["statement"] = nullptr;
     item["forecast"] = nullptr;
@@ -226,8 +226,9 @@ Response listStatements(RequestContext& ctx) {
                                        {"subtotal", s->subtotal}, {"vat", s->vat}, {"total", s->total}};
       if (const auto& f = summary.forecast)
         item["forecast"] = json::object{{"total", f->atMonthEnd.total}, {"asOf", acct::formatTime(f->asOf)}};
-    } else {  // no price plan: no statement, said so rather than a total of zero
+    } else {  // no price plan, or created after the month: no statement, said so rather than a total of zero
       item["reason"] = summary.reason;
+      if (!summary.existed) item["existed"] = false;
     }
     items.push_back(std::move(item));
   }

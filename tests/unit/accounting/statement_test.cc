@@ -14,6 +14,9 @@ Seconds at(const char* t) { return parseTime(t).value(); }
 
 void setNow(const char* t) { clock::setNowForTesting(std::chrono::system_clock::from_time_t(at(t))); }
 
+/// When the organisations of these tests were created.
+const Seconds kCreated = at("2027-02-01T00:00:00Z");
+
 store::PricePlan plan() {
   store::PricePlan p;
   p.id = "pp_test";
@@ -68,7 +71,7 @@ class Billing : public testing::AccountingDatabase {
 
 TEST_F(Billing, KnownLifecyclesGiveKnownAmountsToTheCent) {
   setNow("2027-04-15T00:00:00Z");
-  auto s = statementOf(*bill_, "org_a", "2027-03").value();
+  auto s = statementOf(*bill_, "org_a", kCreated, "2027-03").value();
   EXPECT_TRUE(s.closed);
   std::vector<std::tuple<std::string, std::string, std::int64_t, std::int64_t>> lines;
   for (auto& l : s.lines) lines.emplace_back(l.unit, l.quantity, l.unitPrice, l.amount);
@@ -88,7 +91,7 @@ TEST_F(Billing, KnownLifecyclesGiveKnownAmountsToTheCent) {
   EXPECT_EQ(s.total, 3945);
 
   // April: the machine for one day, the IP address all month (still open on 15 April: up to now).
-  auto april = statementOf(*bill_, "org_a", "2027-04").value();
+  auto april = statementOf(*bill_, "org_a", kCreated, "2027-04").value();
   EXPECT_FALSE(april.closed);
   EXPECT_EQ(april.lines[2].quantity, "0.0000");  // 24 vCPU-hours · 4 < the included vCPU-month
   EXPECT_EQ(april.lines[2].amount, 0);
@@ -98,7 +101,7 @@ TEST_F(Billing, KnownLifecyclesGiveKnownAmountsToTheCent) {
 
 TEST_F(Billing, AClosedMonthNeverChanges) {
   setNow("2027-04-01T00:00:01Z");
-  auto first = statementOf(*bill_, "org_a", "2027-03").value();
+  auto first = statementOf(*bill_, "org_a", kCreated, "2027-03").value();
   ASSERT_TRUE(first.closed);
   auto json = boost::json::serialize(toJson(first));
 
@@ -111,14 +114,14 @@ TEST_F(Billing, AClosedMonthNeverChanges) {
   bill_->updatePlan(p).orThrow();
   bill_->addAdjustment({"", "org_a", "2027-03", "sneaky", -5000, "", "usr_x"});
   setNow("2027-09-01T00:00:00Z");
-  auto again = statementOf(*bill_, "org_a", "2027-03").value();
+  auto again = statementOf(*bill_, "org_a", kCreated, "2027-03").value();
   EXPECT_EQ(boost::json::serialize(toJson(again)), json);
   EXPECT_EQ(again.total, 3945);
 
   // A correction goes on an open month as a line of its own.
   setNow("2027-04-10T00:00:00Z");
   bill_->addAdjustment({"", "org_a", "2027-04", "Credit for March's outage", -500, "", "usr_op"});
-  auto april = statementOf(*bill_, "org_a", "2027-04").value();
+  auto april = statementOf(*bill_, "org_a", kCreated, "2027-04").value();
   EXPECT_EQ(april.lines.back().kind, "adjustment");
   EXPECT_EQ(april.lines.back().amount, -500);
   EXPECT_EQ(april.lines.front().amount, 1);  // the new base fee applies to the open month
@@ -137,7 +140,7 @@ TEST_F(Billing, AForecastIsTheMonthSoFarPlusWhatRunsNowUntilTheMonthsEnd) {
   EXPECT_EQ(f.runningNow.machineSecondsBySize.at("2 vCPU, 4 GiB RAM, 40 GiB disk"), 1);
 
   // So far: the open statement up to now.
-  auto open = statementOf(*bill_, "org_a", "2027-03").value();
+  auto open = statementOf(*bill_, "org_a", kCreated, "2027-03").value();
   EXPECT_EQ(boost::json::serialize(toJson(f.soFar).at("lines")), boost::json::serialize(toJson(open).at("lines")));
   EXPECT_EQ(f.soFar.total, open.total);
   std::map<std::string, std::int64_t> soFar, atEnd;
@@ -191,7 +194,7 @@ TEST_F(Billing, AForecastMadeAtTheMonthsLastChangeIsItsStatement) {
   EXPECT_EQ(f.secondsLeft, 95 * 3600);
   EXPECT_EQ(f.atMonthEnd.lines.back().amount, -500);
   setNow("2027-04-01T00:00:00Z");
-  auto closed = statementOf(*bill_, "org_a", "2027-03").value();
+  auto closed = statementOf(*bill_, "org_a", kCreated, "2027-03").value();
   ASSERT_TRUE(closed.closed);
   EXPECT_EQ(boost::json::serialize(toJson(f.atMonthEnd).at("lines")), boost::json::serialize(toJson(closed).at("lines")));
   EXPECT_EQ(f.atMonthEnd.total, closed.total);
@@ -203,25 +206,46 @@ TEST_F(Billing, AForecastMadeAtTheMonthsLastChangeIsItsStatement) {
 
 TEST_F(Billing, BadMonthsAndMissingPlans) {
   setNow("2027-04-15T00:00:00Z");
-  EXPECT_EQ(statementOf(*bill_, "org_a", "2027-3").error().kind, ErrorKind::Invalid);
-  EXPECT_EQ(statementOf(*bill_, "org_a", "2027-13").error().kind, ErrorKind::Invalid);
-  EXPECT_EQ(statementOf(*bill_, "org_a", "2027-05").error().kind, ErrorKind::Invalid);  // has not begun
-  EXPECT_EQ(statementOf(*bill_, "org_b", "2027-03").error().kind, ErrorKind::Conflict);
+  EXPECT_EQ(statementOf(*bill_, "org_a", kCreated, "2027-3").error().kind, ErrorKind::Invalid);
+  EXPECT_EQ(statementOf(*bill_, "org_a", kCreated, "2027-13").error().kind, ErrorKind::Invalid);
+  EXPECT_EQ(statementOf(*bill_, "org_a", kCreated, "2027-05").error().kind, ErrorKind::Invalid);  // has not begun
+  EXPECT_EQ(statementOf(*bill_, "org_b", kCreated, "2027-03").error().kind, ErrorKind::Conflict);
   EXPECT_EQ(bill_->assignPlan("org_b", "pp_none").error().kind, ErrorKind::Invalid);
 }
 
 TEST_F(Billing, PeriodicCloserStoresEveryEndedMonthOnce) {
   setNow("2027-05-03T00:00:00Z");
-  EXPECT_EQ(closeMonths(*bill_, "org_a", at("2027-02-01T00:00:00Z")), 3);  // February, March, April
-  EXPECT_EQ(closeMonths(*bill_, "org_a", at("2027-02-01T00:00:00Z")), 0);
+  EXPECT_EQ(closeMonths(*bill_, "org_a", kCreated), 3);  // February, March, April
+  EXPECT_EQ(closeMonths(*bill_, "org_a", kCreated), 0);
   EXPECT_TRUE(bill_->statement("org_a", "2027-04"));
   EXPECT_FALSE(bill_->statement("org_a", "2027-05"));
+  EXPECT_FALSE(bill_->statement("org_a", "2027-01"));
+}
+
+TEST_F(Billing, AMonthBeforeTheOrganisationExistedHasNoStatementNotEvenABaseFee) {
+  setNow("2027-05-03T00:00:00Z");
+  const Seconds midFebruary = at("2027-02-14T10:00:00Z");
+  auto before = statementOf(*bill_, "org_a", midFebruary, "2027-01");
+  ASSERT_FALSE(before);
+  EXPECT_EQ(before.error().kind, ErrorKind::NotFound);
+  EXPECT_EQ(before.error().field, "month");
+  EXPECT_EQ(before.error().message,
+            "there is no statement for 2027-01: the organisation was created on 2027-02-14, so its first statement is "
+            "for 2027-02");
+  EXPECT_FALSE(bill_->statement("org_a", "2027-01"));  // nothing stored for it either
+  // The month it was created in is its first statement, with the base fee.
+  auto first = statementOf(*bill_, "org_a", midFebruary, "2027-02");
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->lines.at(0).kind, "base");
+  // The closer starts at that month: February, March, April.
+  EXPECT_EQ(closeMonths(*bill_, "org_a", midFebruary), 2);  // February was stored above
+  EXPECT_FALSE(bill_->statement("org_a", "2027-01"));
 }
 
 TEST_F(Billing, CsvAndHtmlRenderings) {
   setNow("2027-04-15T00:00:00Z");
   bill_->addAdjustment({"", "org_a", "2027-04", "=HYPERLINK(\"x\"), <b>goodwill</b>", -250, "", "usr_op"});
-  auto s = statementOf(*bill_, "org_a", "2027-04").value();
+  auto s = statementOf(*bill_, "org_a", kCreated, "2027-04").value();
   auto csv = toCsv(s);
   EXPECT_TRUE(csv.starts_with(
       "organisation,month,line,kind,unit,description,quantity,quantity_unit,unit_price,amount,currency\r\n"

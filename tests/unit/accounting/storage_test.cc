@@ -124,7 +124,7 @@ TEST_F(StoredUsage, AStatementPricesStoredGibMonths) {
   auto planId = bill_->createPlan(storagePlan()).value().id;
   bill_->assignPlan("org_a", planId).orThrow();
   setNow("2027-04-15T00:00:00Z");
-  auto s = statementOf(*bill_, "org_a", "2027-03").value();
+  auto s = statementOf(*bill_, "org_a", parseTime("2027-01-01T00:00:00Z").value(), "2027-03").value();
   const StatementLine* line = nullptr;
   for (auto& l : s.lines)
     if (l.unit == "stored_gib") line = &l;

@@ -76,9 +76,10 @@ TEST_F(TotalsTest, TheOpenMonthSumsEveryOrganisationsForecastWhateverThePageSize
   }
   // The same as each organisation's summary.
   store::BillingStore billing(*accConn_);
+  store::StateStore state(*stateConn_);
   std::int64_t sum = 0;
   for (auto& org : orgs_) {
-    auto m = summaryOf(billing, org, "2027-03", true);
+    auto m = summaryOf(billing, state.getOrganisation(org).value(), "2027-03", true);
     if (m.statement && m.statement->currency == "EUR") sum += m.forecast->atMonthEnd.total;
   }
   EXPECT_EQ(sum, 1100 + 1430);
@@ -88,7 +89,7 @@ TEST_F(TotalsTest, AnEndedMonthIsSummedFromTheStoredStatements) {
   setNow("2027-04-02T00:00:00Z");
   store::BillingStore billing(*accConn_);
   // One statement closed before the totals are asked for; the others are closed by them.
-  ASSERT_TRUE(statementOf(billing, orgs_[0], "2027-03"));
+  ASSERT_TRUE(statementOf(billing, orgs_[0], parseTime("2027-02-10T09:00:00Z").value(), "2027-03"));
   auto t = totals("2027-03", false, 2);
   EXPECT_EQ(in(t, "EUR").total, 1100 + 1430);
   EXPECT_EQ(in(t, "EUR").forecast, 0);
@@ -117,7 +118,7 @@ TEST_F(TotalsTest, AMonthThatEndedSinceTheCallerLookedIsSummedClosed) {
   EXPECT_EQ(in(t, "EUR").forecast, 0);
   store::BillingStore billing(*accConn_);
   EXPECT_TRUE(billing.statement(orgs_[0], "2027-03"));
-  auto m = summaryOf(billing, orgs_[0], "2027-03", true);
+  auto m = summaryOf(billing, store::StateStore(*stateConn_).getOrganisation(orgs_[0]).value(), "2027-03", true);
   ASSERT_TRUE(m.statement);
   EXPECT_TRUE(m.statement->closed);
   EXPECT_FALSE(m.forecast);
@@ -130,6 +131,22 @@ TEST_F(TotalsTest, ADeletedOrganisationIsNotCounted) {
   EXPECT_EQ(t.organisations, 3);
   ASSERT_EQ(t.currencies.size(), 1u);
   EXPECT_EQ(t.currencies[0].currency, "EUR");
+}
+
+TEST_F(TotalsTest, OrganisationsCreatedAfterAMonthAreNotInItsTotalsAndOweNothingForIt) {
+  setNow("2027-04-02T00:00:00Z");
+  auto t = totals("2027-01", false, 2);  // every organisation was created on 10 February
+  EXPECT_EQ(t.organisations, 0);
+  EXPECT_EQ(t.withoutPlan, 0);
+  EXPECT_TRUE(t.currencies.empty());
+  store::BillingStore billing(*accConn_);
+  for (auto& org : orgs_) EXPECT_FALSE(billing.statement(org, "2027-01")) << org;
+  auto m = summaryOf(billing, store::StateStore(*stateConn_).getOrganisation(orgs_[0]).value(), "2027-01", false);
+  EXPECT_FALSE(m.existed);
+  EXPECT_FALSE(m.statement);
+  EXPECT_NE(m.reason.find("created on 2027-02-10"), std::string::npos) << m.reason;
+  // February, the month they were created in, counts them all.
+  EXPECT_EQ(totals("2027-02", false, 2).organisations, 4);
 }
 
 }  // namespace

@@ -40,7 +40,7 @@ export async function allStatementsPage({ root, query, signal }: PageContext): P
             h('td', { class: 'num', 'data-total': s.total }, m(s.total)),
             open ? h('td', { class: 'num', 'data-forecast': i.forecast?.total ?? '' }, i.forecast ? m(i.forecast.total) : '') : null,
           ]
-        : h('td', { colspan: open ? 5 : 4, class: 'muted' }, 'No price plan: no statement'),
+        : h('td', { colspan: open ? 5 : 4, class: 'muted' }, i.existed === false ? 'Not a customer yet that month: no statement' : 'No price plan: no statement'),
     );
   };
 
