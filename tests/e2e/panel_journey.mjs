@@ -190,8 +190,7 @@ async function journey({ base, person, remainingMs, saveScreenshot }) {
   if (status0 !== 'changes pending') fail(`a deployment never applied shows "${status0}", expected "changes pending"`);
   if ((await page.locator('#deployment-apps a.app-url').count()) !== 0) fail('an app URL is shown as live before any apply');
   await expectText(page.locator('#deployment-apps [data-pending]').first(), /pending/, 'app addresses marked pending before the apply');
-  const targetPath = await expectText(page.locator('#target-path'), /\S/, 'target path');
-  log(`  target path: ${targetPath}`);
+  await expectText(page.locator('#deployment-target'), /^local$/, 'the target it runs at (operators)');
 
   log('review the plan: expect create actions');
   await page.locator('#review-plan').click();

@@ -94,7 +94,7 @@ function twoMoreTargets(dataDir) {
 /** On the deployment's page, the operator moves it to `to` and watches the move to its end; its status. */
 async function moveThroughThePanel(page, base, dep, to) {
   await page.goto(`${base}/deployments/${dep.id}`, { waitUntil: 'domcontentloaded' });
-  await expectText(page.locator('#deployment-facts'), /\(target: local\)/, `${dep.name} at local before the move`);
+  await expectText(page.locator('#deployment-target'), /^local$/, `${dep.name} at local before the move`);
   await page.locator('#move').click();
   const form = page.locator('#move-form');
   // The form appears once the targets are loaded: read the options only then.
@@ -105,11 +105,18 @@ async function moveThroughThePanel(page, base, dep, to) {
   const what = await expectText(form.locator('#move-what'), new RegExp(`keeps running at local while .* copied to ${to}`), 'what a move does');
   for (const [re, said] of [[/short cut-over: writes stop/, 'the cut-over'], [/rolled back automatically/, 'the roll back'], [/old copy at local is kept/, 'the old side kept']])
     if (!re.test(what)) fail(`the confirmation does not say ${said}: ${JSON.stringify(what)}`);
-  // Every phase the live view shows, as it shows it.
+  // Every phase the live view shows, as it shows it, and whether Apply and Back up were open then.
   await page.evaluate(() => {
     window.__phases = [];
+    window.__openDuringMove = [];
     new MutationObserver((records) => {
-      for (const r of records) if (r.target.id === 'migration-progress') window.__phases.push(r.target.dataset.phase);
+      for (const r of records) {
+        if (r.target.id !== 'migration-progress') continue;
+        const phase = r.target.dataset.phase;
+        window.__phases.push(phase);
+        if (phase !== 'done' && phase !== 'failed')
+          for (const id of ['apply', 'back-up-now', 'delete']) if (document.getElementById(id)?.disabled === false) window.__openDuringMove.push(`${id} at ${phase}`);
+      }
     }).observe(document.body, { subtree: true, attributes: true, attributeFilter: ['data-phase'] });
   });
   await form.locator('#move-go').click();
@@ -123,6 +130,9 @@ async function moveThroughThePanel(page, base, dep, to) {
     fail(`the progress bar had no parts to count: ${JSON.stringify(m)}`);
   log(`${dep.name} → ${to}: ${m.status}, phases shown ${phases.join(' → ')}, downtime ${m.downtimeMs} ms`);
   if (phases.length < 2 || phases[phases.length - 1] !== 'done') fail(`the live view showed the phases ${phases}, not the move's progress to its end`);
+  const open = await page.evaluate(() => window.__openDuringMove);
+  if (open.length) fail(`buttons the server refuses during a move were enabled: ${open.join(', ')}`);
+  await page.locator('#back-up-now:not([disabled])').waitFor({ timeout: 10_000 }).catch(() => fail('Back up now stays disabled after the move ended'));
   return { page, view, m };
 }
 
@@ -140,7 +150,7 @@ async function cooperativeMoves({ base, person, saveScreenshot }) {
     if (m.status !== 'failed') fail(`the move to "broken" did not fail: ${JSON.stringify(m)}`);
     await expectText(view.locator('#migration-failed'), /^The move to broken failed.*: .+/s, 'why it failed');
     await expectText(view.locator('#migration-rolled-back'), /^It was rolled back: minutes runs at local as before\./, 'the roll back said');
-    await expectText(page.locator('#deployment-facts'), /\(target: local\)/, 'still at local after the roll back');
+    await expectText(page.locator('#deployment-target'), /^local$/, 'still at local after the roll back');
     await expectText(page.locator(`#migrations tr[data-migration="${m.id}"]`), /local → broken\s+failed, rolled back/, 'the failed move listed');
     const dep = (await call(page, 'GET', `/deployments/${broken.id}`)).body;
     if (dep.target !== 'local' || dep.status !== 'ready') fail(`after the roll back the deployment is ${JSON.stringify({ target: dep.target, status: dep.status })}`);
@@ -154,7 +164,7 @@ async function cooperativeMoves({ base, person, saveScreenshot }) {
     if (!(m.downtimeMs >= 0) || !m.writesStoppedAt) fail(`no downtime measured: ${JSON.stringify(m)}`);
     const shown = await expectText(view.locator('#migration-downtime'), /^Downtime: (under 0\.01|\d+(\.\d+)?) s\.$/, 'the downtime');
     if (Number(await view.locator('#migration-downtime').getAttribute('data-ms')) !== m.downtimeMs) fail(`"${shown}" is not the measured ${m.downtimeMs} ms`);
-    await expectText(page.locator('#deployment-facts'), /\(target: dc2\)/, `${dep.name}'s page shows its new target`);
+    await expectText(page.locator('#deployment-target'), /^dc2$/, `${dep.name}'s page shows its new target`);
     const row = page.locator(`#migrations tr[data-migration="${m.id}"]`);
     await expectText(row, /local → dc2\s+moved/, 'the move listed');
     await expectText(row.locator('.migration-old-side'), /^kept at local, not in use/, 'the old side kept');
@@ -290,6 +300,8 @@ INSERT INTO backups SELECT * FROM b;`;
   await op.page.locator('#more-deleted').waitFor({ timeout: 10_000 });
   if ((await deletedRows.count()) !== 50) fail(`the first page holds ${await deletedRows.count()} deleted deployments, not 50`);
   await op.page.locator('#more-deleted').click();
+  // The button hides at the click, before the next page has come: wait for its row.
+  await deletedRows.nth(50).waitFor({ timeout: 10_000 }).catch(async () => fail(`after "Show more" ${await deletedRows.count()} deleted deployments are listed, not 51`));
   await op.page.locator('#more-deleted').waitFor({ state: 'hidden', timeout: 10_000 });
   if ((await deletedRows.count()) !== 51) fail(`after "Show more" ${await deletedRows.count()} deleted deployments are listed, not 51`);
   if ((await op.page.locator(`#deleted-deployments [data-deployment="${deployment.id}"]`).count()) !== 1) fail('the deleted Pixelfed is not listed once');

@@ -282,7 +282,6 @@ export interface Deployment {
   status: DeploymentStatus | string;
   version: number;
   target?: string;
-  targetPath?: string | null;
   lastRun?: Run | null;
   /** The catalog release it was configured or last upgraded with (newer servers). */
   catalogVersion?: string | null;

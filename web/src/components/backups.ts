@@ -76,12 +76,24 @@ export interface BackupsCardOptions {
   signal: AbortSignal;
 }
 
-export function backupsCard(opts: BackupsCardOptions): { element: HTMLElement; load: () => Promise<void> } {
+export function backupsCard(opts: BackupsCardOptions): {
+  element: HTMLElement;
+  load: () => Promise<void>;
+  /** While `why` is said (a move in progress), "Back up now" is disabled with `why` as its title. */
+  block: (why: string | null) => void;
+} {
   const gone = opts.deployment().status === 'deleted';
   const body = h('div', { id: 'backups' }, loading('Loading backups…'));
   const error = h('div', { class: 'form-error', role: 'alert', hidden: true, id: 'backup-error' });
   const status = h('p', { class: 'muted', id: 'backup-status', 'aria-live': 'polite' });
   const backUpBtn = h('button', { type: 'button', id: 'back-up-now' }, 'Back up now');
+  let blocked: string | null = null;
+  const block = (why: string | null) => {
+    blocked = why;
+    if (backUpBtn.getAttribute('aria-busy')) return; // busy() re-applies it when done
+    backUpBtn.disabled = !!why;
+    backUpBtn.title = why ?? '';
+  };
   const restoreArea = h('div', { id: 'restore-area' });
   const scheduleArea = h('div', { id: 'backup-schedule' }, loading('Loading the schedule…'));
 
@@ -435,7 +447,7 @@ export function backupsCard(opts: BackupsCardOptions): { element: HTMLElement; l
       } catch (e) {
         showError(e);
       }
-    }),
+    }).finally(() => block(blocked)),
   );
 
   const element = h(
@@ -456,5 +468,5 @@ export function backupsCard(opts: BackupsCardOptions): { element: HTMLElement; l
     body,
     restoreArea,
   );
-  return { element, load };
+  return { element, load, block };
 }

@@ -28,6 +28,8 @@ export interface MigrationsCardOptions {
   canMove: boolean;
   /** Called once a move has cut over: the deployment's target changed. */
   onMoved: () => Promise<unknown>;
+  /** Called with true while a move is in progress (the server refuses applies and backups meanwhile), false after. */
+  onMoving: (moving: boolean) => void;
   signal: AbortSignal;
 }
 
@@ -47,9 +49,10 @@ export function migrationsCard(opts: MigrationsCardOptions): { element: HTMLElem
       note.textContent = moved ? migrationSentence(moved) : '';
       note.hidden = !moved;
       body.replaceChildren(items.length ? table(items) : h('p', { class: 'empty' }, `${opts.deployment().name} has not been moved to another target.`));
-      moveBtn.disabled = gone() || items.some((m) => !ENDED.has(m.status));
-      // A move in progress (asked for elsewhere, or before this page was opened) is followed here.
       const active = items.find((m) => !ENDED.has(m.status));
+      moveBtn.disabled = gone() || !!active;
+      opts.onMoving(!!active);
+      // A move in progress (asked for elsewhere, or before this page was opened) is followed here.
       if (active && opts.canMove && watching !== active.id) void follow(active);
     } catch (e) {
       if (!opts.signal.aborted) body.replaceChildren(failure(`Could not load the migrations: ${errorText(e)}`, () => void load()));
@@ -161,6 +164,7 @@ export function migrationsCard(opts: MigrationsCardOptions): { element: HTMLElem
   async function follow(start: Migration): Promise<void> {
     watching = start.id;
     moveBtn.disabled = true;
+    opts.onMoving(true);
     const phase = h('p', { id: 'migration-phase' });
     const fill = h('div', { class: 'bar-fill' });
     const bar = h('div', { class: 'bar', role: 'progressbar', 'aria-valuemin': 0, 'aria-label': 'Progress of the move' }, fill);

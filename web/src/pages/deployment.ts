@@ -14,6 +14,7 @@ import { shortRevision, upgradeArea } from '../components/upgradeBanner';
 import { deploymentStatusText, describeResource, plural, runKind, statusBadge } from '../words';
 
 const ACTIVE_RUN = new Set(['queued', 'running']);
+const MOVING = 'A move to another target is in progress: wait for it to end.';
 
 function upperFirst(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
@@ -73,6 +74,7 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
   let stale = false;
   const confirmBox = h('div', { class: 'confirm', hidden: true, id: 'delete-confirm', role: 'alertdialog', 'aria-labelledby': 'delete-confirm-text' });
   let running = false;
+  let moving = false; // a move to another target is in progress: the server refuses applies and deletes
   /** Review, apply, delete: gone once the deployment is deleted (nothing is left to deploy). */
   const deployCard = h(
     'section',
@@ -124,8 +126,8 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
       // where and with what it is built: for the provider's staff, not for customers
       operator
         ? [
-            h('dt', null, 'Stored at'),
-            h('dd', null, h('code', { id: 'target-path' }, dep.targetPath || '—'), dep.target ? h('span', { class: 'muted small' }, ` (target: ${dep.target})`) : null),
+            h('dt', null, 'Target'),
+            h('dd', null, h('code', { id: 'deployment-target' }, dep.target ?? '—'), h('span', { class: 'muted small' }, ' (the datacenter it runs at)')),
           ]
         : null,
       operator && dep.catalogVersion ? [h('dt', null, 'Catalog version'), h('dd', { id: 'catalog-version' }, dep.catalogVersion)] : null,
@@ -177,8 +179,9 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
     deployCard.hidden = dep.status === 'deleted';
     planBtn.disabled = running || gone;
     driftBtn.disabled = running || gone || !dep.lastRun;
-    applyBtn.disabled = running || gone || stale;
-    deleteBtn.disabled = running || gone;
+    applyBtn.disabled = running || moving || gone || stale;
+    deleteBtn.disabled = running || moving || gone;
+    for (const b of [applyBtn, deleteBtn]) b.title = moving ? MOVING : '';
     applyBtn.textContent = dep.status === 'changes pending' && dep.lastRun ? 'Apply changes' : dep.status === 'ready' ? 'Apply again' : 'Apply';
   }
 
@@ -332,7 +335,18 @@ export async function deploymentPage({ root, params, signal }: PageContext): Pro
   });
 
   // moves to another target: every member sees them, operators make them
-  const migrations = migrationsCard({ deployment: () => dep, canMove: session.isOperator(), onMoved: refresh, signal });
+  const migrations = migrationsCard({
+    deployment: () => dep,
+    canMove: session.isOperator(),
+    onMoved: refresh,
+    onMoving: (now) => {
+      if (now === moving) return;
+      moving = now;
+      drawButtons();
+      backups.block(now ? MOVING : null);
+    },
+    signal,
+  });
 
   async function loadHistory(): Promise<void> {
     try {
