@@ -146,10 +146,15 @@ Result<RotationReport> rotateMasterKey(const DataDir& dir, const RotationHook& h
   auto conn = store::connect(dir.stateUrl());
   for (auto& c : kColumns) {
     const std::string where = std::string("state.db ") + c.table + "." + c.column;
-    auto rows = conn->query(std::string("SELECT rowid, ") + c.column + " FROM " + c.table);
+    // Rows are found again by their old text (the compare-and-set): no column every table and
+    // both databases share identifies a row (SQLite's rowid is not PostgreSQL's). Rows with the
+    // same text (a resource copied into several run steps) are re-sealed together, once.
+    auto rows = conn->query(std::string("SELECT ") + c.column + " FROM " + c.table);
+    std::set<std::string> seen;
     bool found = false;
     for (auto& row : rows) {
-      std::string text = row.text(1);
+      std::string text = row.text(0);
+      if (!seen.insert(text).second) continue;
       auto sealed = sealedIn(text, c.json);
       if (sealed.empty()) continue;
       found = true;
@@ -167,10 +172,9 @@ Result<RotationReport> rotateMasterKey(const DataDir& dir, const RotationHook& h
       }
       if (!changed) continue;
       store::Transaction tx(*conn, true);
-      auto n = conn->execute(std::string("UPDATE ") + c.table + " SET " + c.column + " = ?1 WHERE rowid = ?2 AND " +
-                                 c.column + " = ?3",
-                             {updated, row.integer(0), text});
-      if (n != 1) return Error::conflict(where + " changed during the rotation; is a server running on this data directory?");
+      auto n = conn->execute(std::string("UPDATE ") + c.table + " SET " + c.column + " = ?1 WHERE " + c.column + " = ?2",
+                             {updated, text});
+      if (n < 1) return Error::conflict(where + " changed during the rotation; is a server running on this data directory?");
       tx.commit();
       done();
     }

@@ -22,6 +22,7 @@
 #include "store/state_store.hh"
 #include "support/process.hh"
 #include "support/temp_dir.hh"
+#include "support/test_databases.hh"
 
 namespace fedihost {
 namespace {
@@ -40,6 +41,9 @@ std::string slurp(const fs::path& p) {
 class KeyRotationTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    // SQLite files in the data directory, or (label pg) fresh PostgreSQL databases.
+    dir_.state = dbs_.state.url();
+    dir_.accounting = dbs_.accounting.url();
     orchestrator::prepareDataDir(dir_);
     auto box = secrets::SecretBox::openOrCreate(dir_.secretKey());
     auto conn = store::connect(dir_.stateUrl());
@@ -87,11 +91,14 @@ class KeyRotationTest : public ::testing::Test {
   }
 
   testing::CommandResult rotate(const std::string& killAt = "") {
-    std::string env = killAt.empty() ? "" : "FEDIHOST_TEST_ROTATE_KILL_AT=" + killAt + " ";
+    std::string env = "FEDIHOST_STATE_URL=" + shellQuote(dir_.state) + " FEDIHOST_ACCOUNTING_URL=" +
+                      shellQuote(dir_.accounting) + " ";
+    if (!killAt.empty()) env += "FEDIHOST_TEST_ROTATE_KILL_AT=" + killAt + " ";
     return run(env + FEDIHOST_BIN + " keys rotate --data " + shellQuote(dir_.root.string()));
   }
 
   testing::TempDir tmp_{"fedihost-rotate"};
+  testing::TestDatabases dbs_{tmp_.path()};
   orchestrator::DataDir dir_{tmp_ / "var"};
   std::vector<std::string> expected_;
   std::string firstKeyId_;
