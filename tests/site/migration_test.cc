@@ -15,6 +15,7 @@
 #include <atomic>
 #include <boost/json.hpp>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -119,6 +120,14 @@ class MigrationSiteTest : public ::testing::Test {
                      "CREATE TABLE favourites (id bigserial PRIMARY KEY, note text); "
                      "INSERT INTO favourites (note) SELECT 'fav' FROM generate_series(1, 200);");
     EXPECT_EQ(made.exitCode, 0) << made.output;
+    // FEDIHOST_MIGRATION_BULK_ROWS=n adds a table of n rows of 200 bytes: the downtime printed by
+    // the replicated move (dc1) and the copied one (dc3) then shows what the data's size costs each.
+    if (const char* bulk = std::getenv("FEDIHOST_MIGRATION_BULK_ROWS")) {
+      auto filled = psql(site, out.dbName, out.role, out.password,
+                         "CREATE TABLE bulk (id int PRIMARY KEY, body text); INSERT INTO bulk SELECT g, "
+                         "repeat('x', 200) FROM generate_series(1, " + std::to_string(std::stoll(bulk)) + ") g;");
+      EXPECT_EQ(filled.exitCode, 0) << filled.output;
+    }
     return out;
   }
 
@@ -277,6 +286,14 @@ TEST_F(MigrationSiteTest, AMastodonMovesToAnotherSiteWhileItsDatabaseIsWrittenAn
   auto bucketCopy = copyOf(m, "parts/bucket/" + recorded(all, ResourceKind::Bucket).resource.name);
   EXPECT_EQ(bucketCopy.at("method"), "copied");
   EXPECT_NE(std::string(bucketCopy.at("reason").as_string()).find("cannot replicate"), std::string::npos);
+  // The source's replication password is in no log: not the migration's journal, not the new server's log.
+  const auto replPassword = str(dc1_->settings("postgresql", "database"), "replicationPassword");
+  EXPECT_EQ(json::serialize(m).find(replPassword), std::string::npos);
+  std::ifstream pgLog(dc2_->dir() / "postgresql" / "pg.log");
+  std::stringstream pgLogText;
+  pgLogText << pgLog.rdbuf();
+  EXPECT_NE(pgLogText.str().find("logical replication"), std::string::npos) << "the log read is dc2's server's";
+  EXPECT_EQ(pgLogText.str().find(replPassword), std::string::npos);
   // Nothing of the replication remains at either server.
   EXPECT_EQ(replicationLeft(*dc1_, dbName), "0 0 0");
   EXPECT_EQ(replicationLeft(*dc2_, dbName), "0 0 0");
@@ -384,6 +401,7 @@ TEST_F(MigrationSiteTest, ASourceWithoutLogicalWalIsCopiedInFullAndSaysWhy) {
   server.orchestrator().backups().waitIdle();
   auto m = json::parse(c->get("/api/v1/migrations/" + str(json::parse(started.body).as_object(), "id")).body).as_object();
   ASSERT_EQ(m.at("status"), "succeeded") << json::serialize(m);
+  std::cout << "migration downtime with a full copy: " << m.at("downtimeMs").as_int64() << " ms\n";
   auto dbCopy = copyOf(m, "parts/database/mastodon");
   EXPECT_EQ(dbCopy.at("method"), "copied");
   EXPECT_NE(std::string(dbCopy.at("reason").as_string()).find("wal_level is replica"), std::string::npos)
