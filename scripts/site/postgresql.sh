@@ -9,6 +9,10 @@
 #       adminPassword, adminDatabase, connectTimeoutMs, timeoutMs}}}
 #     plus, for tests only (the provider ignores them): socketDir (trust for any
 #     user over the Unix socket), superuser and superuserPassword.
+#     The server runs with wal_level=logical (a migration's replication; FEDIHOST_SITE_PG_WAL_LEVEL
+#     overrides it, e.g. "replica" for the fallback's test) and a replication role "fedihost_repl"
+#     (SUPERUSER: PostgreSQL 15's CREATE PUBLICATION … FOR ALL TABLES and CREATE SUBSCRIPTION need
+#     one), named in the settings replicationUser and replicationPassword.
 #   postgresql.sh stop DIR    stops it by PID (safe to call twice)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -36,6 +40,8 @@ case "$cmd" in
     port=$(free_port)
     admin_pw=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
     super_pw=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+    repl_pw=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+    wal_level=${FEDIHOST_SITE_PG_WAL_LEVEL:-logical}
     printf '%s\n' "$super_pw" >"$rt/pwfile"
     chown postgres: "$rt/pwfile"
     chmod 600 "$rt/pwfile"
@@ -49,6 +55,7 @@ case "$cmd" in
     setpriv --reuid=postgres --regid=postgres --init-groups -- "$B/postgres" -D "$rt/data" -k "$rt" -p "$port" \
       -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
       -c password_encryption=scram-sha-256 -c logging_collector=off -c lc_messages=C \
+      -c wal_level="$wal_level" -c max_replication_slots=20 -c max_wal_senders=20 \
       >"$S/pg.log" 2>&1 &
     pid=$!
     remember_pid "$S" "$pid"
@@ -60,12 +67,14 @@ case "$cmd" in
     done
     [ "$ready" = 1 ] || fail_with_log "postgresql.sh: the server did not become ready" "$S/pg.log"
     psql -X -q -v ON_ERROR_STOP=1 -h "$rt" -p "$port" -U postgres -d postgres \
-      -c "CREATE ROLE fedihost LOGIN CREATEROLE CREATEDB PASSWORD '$admin_pw'" >>"$S/pg.log" 2>&1 ||
+      -c "CREATE ROLE fedihost LOGIN CREATEROLE CREATEDB PASSWORD '$admin_pw'" \
+      -c "CREATE ROLE fedihost_repl LOGIN SUPERUSER REPLICATION PASSWORD '$repl_pw'" >>"$S/pg.log" 2>&1 ||
       fail_with_log "postgresql.sh: creating the admin role failed" "$S/pg.log"
     cat >"$S/provider.json" <<EOF
 {"database": {"implementation": "postgresql", "settings": {
   "host": "127.0.0.1", "port": $port, "adminUser": "fedihost", "adminPassword": "$admin_pw",
   "adminDatabase": "postgres", "connectTimeoutMs": 3000, "timeoutMs": 10000,
+  "replicationUser": "fedihost_repl", "replicationPassword": "$repl_pw",
   "socketDir": "$rt", "superuser": "postgres", "superuserPassword": "$super_pw"}}}
 EOF
     trap - EXIT

@@ -361,6 +361,13 @@ void addBackupCommands(CLI::App& app) {
     if (!str(m, "oldSide").empty()) out << ", old side " << str(m, "oldSide");
     out << ".\n";
     if (!str(m, "error").empty()) out << "  " << str(m, "error") << "\n";
+    if (auto* copies = m.as_object().if_contains("copies"); copies && copies->is_array())
+      for (auto& c : copies->as_array()) {
+        out << "  " << str(c, "part") << ": " << str(c, "method");
+        if (!str(c, "lagBytes").empty()) out << ", " << str(c, "lagBytes") << " bytes behind when writes stopped";
+        if (!str(c, "reason").empty()) out << " (" << str(c, "reason") << ")";
+        out << "\n";
+      }
     return out.str();
   };
   auto* migrate = app.add_subcommand(

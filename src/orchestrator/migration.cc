@@ -79,6 +79,16 @@ std::vector<RecordedResource> sideFromJson(const json::array& side, const std::s
   return out;
 }
 
+/// The longest a cut-over waits for a replicated database to catch up before it fails (and rolls back).
+constexpr std::chrono::milliseconds kCatchUpWait{120 * 1000};
+
+/// Why `rec`'s data cannot be replicated from `from` to `to` ("" if both providers can).
+std::string cannotReplicate(const providers::ResourceProvider& from, const providers::ResourceProvider& to) {
+  if (!from.capabilities().canReplicate) return "the " + from.implementation() + " provider at the old side cannot replicate";
+  if (!to.capabilities().canReplicate) return "the " + to.implementation() + " provider at the new side cannot replicate";
+  return {};
+}
+
 std::int64_t millisSince(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -249,6 +259,8 @@ void Backups::runMigration(store::StateStore& state, const std::string& id) {
   const fs::path staging = backupDir_ / (".staging-" + id);
   std::vector<std::string> created;          // new side keys, in the order made
   std::vector<const RecordedResource*> stopped;  // old side resources whose writes are stopped
+  std::map<std::string, providers::ReplicationSource> replicating;  // new side keys following the old side
+  json::object copies;  // part -> how its data moved (store::Migration::copies)
   bool switched = false;
   std::optional<std::chrono::steady_clock::time_point> writesStoppedAt;
   struct Abandoned {};  // the test hook's killed process
@@ -289,13 +301,41 @@ void Backups::runMigration(store::StateStore& state, const std::string& id) {
     }
     hook("provisioned");
 
-    // 2. The data, while the app still runs on the old side: what the final copy then moves is what changed since.
+    // 2. The data, while the app still runs on the old side: replicated where both providers can (the
+    // new side then follows the old one), else copied (the final copy then moves it again).
     migrations.setPhase(id, store::MigrationPhase::Copying);
     for (auto* rec : withData) {
+      const auto part = partPrefix(rec->resource.kind, rec->resource.name);
       const auto t0 = std::chrono::steady_clock::now();
-      auto bytes = copyData(*sides, *rec, staging / "first", false);
-      say(partPrefix(rec->resource.kind, rec->resource.name),
-          "first copy while the app runs: " + std::to_string(bytes) + " bytes in " + std::to_string(millisSince(t0)) + " ms");
+      auto& fromP = from->provider(rec->resource.kind);
+      auto& toP = to->provider(rec->resource.kind);
+      auto why = cannotReplicate(fromP, toP);
+      bool tried = false;
+      if (why.empty()) {
+        auto source = fromP.replicationSource(sides->oldSide(*rec));
+        if (!source) {
+          why = source.error().message;
+        } else {
+          tried = true;
+          replicating.emplace(rec->resource.key, *source);
+          if (auto started = toP.startReplication(sides->newSideOf(*rec), *source); started) {
+            copies[part] = json::object{{"method", "replicated"}};
+            migrations.setCopies(id, copies);
+            say(part, "replicated from " + m.from + ": the initial copy took " + std::to_string(millisSince(t0)) +
+                          " ms; " + m.to + " follows " + m.from + " until the cut-over");
+            step();
+            continue;
+          } else {
+            replicating.erase(rec->resource.key);
+            why = started.error().message;
+          }
+        }
+      }
+      copies[part] = json::object{{"method", "copied"}, {"reason", why}};
+      migrations.setCopies(id, copies);
+      auto bytes = copyData(*sides, *rec, staging / "first", tried);
+      say(part, "not replicated (" + why + "): first copy while the app runs: " + std::to_string(bytes) + " bytes in " +
+                    std::to_string(millisSince(t0)) + " ms");
       step();
     }
     hook("copied");
@@ -320,10 +360,21 @@ void Backups::runMigration(store::StateStore& state, const std::string& id) {
     step();
     hook("writes-stopped");
     for (auto* rec : withData) {
+      const auto part = partPrefix(rec->resource.kind, rec->resource.name);
       const auto t0 = std::chrono::steady_clock::now();
-      auto bytes = copyData(*sides, *rec, staging / "final", true);
-      say(partPrefix(rec->resource.kind, rec->resource.name),
-          "final copy: " + std::to_string(bytes) + " bytes in " + std::to_string(millisSince(t0)) + " ms");
+      if (auto it = replicating.find(rec->resource.key); it != replicating.end()) {
+        auto done = orFail(to->provider(rec->resource.kind).finishReplication(sides->newSideOf(*rec), it->second, kCatchUpWait),
+                           part, "replication from " + m.from);
+        replicating.erase(it);
+        copies[part].as_object()["lagBytes"] = done.lagBytes;
+        migrations.setCopies(id, copies);
+        say(part, "replication caught up from " + std::to_string(done.lagBytes) + " bytes behind, " +
+                      std::to_string(done.sequences) + " sequences set, ended in " + std::to_string(millisSince(t0)) +
+                      " ms");
+      } else {
+        auto bytes = copyData(*sides, *rec, staging / "final", true);
+        say(part, "final copy: " + std::to_string(bytes) + " bytes in " + std::to_string(millisSince(t0)) + " ms");
+      }
       step();
     }
     hook("final-copied");
@@ -392,6 +443,16 @@ void Backups::runMigration(store::StateStore& state, const std::string& id) {
         else
           say(rec->resource.key, "writes resumed at " + m.from);
       }
+    if (sides)
+      for (auto& [key, source] : replicating) {
+        for (auto& rec : sides->recorded()) {
+          if (rec.resource.key != key) continue;
+          if (auto ok = sides->to().provider(rec.resource.kind).dropReplication(sides->newSideOf(rec), source); !ok)
+            left.push_back("replication of " + key + ": " + ok.error().message);
+          else
+            say(key, "replication from " + m.from + " ended");
+        }
+      }
     if (sides && !created.empty()) {
       std::vector<const RecordedResource*> made;
       for (auto* rec : dependencyOrder(sides->recorded()))
@@ -440,6 +501,17 @@ void Backups::recoverMigration(store::StateStore& state, const store::Migration&
       if (cutting && p.capabilities().canStopWrites)
         if (auto ok = p.resumeWrites(sides.oldSide(rec)); !ok)
           left.push_back("writes to " + rec.resource.key + ": " + ok.error().message);
+    }
+    // A replication the migration had begun ends at both sides before the new side goes (a subscription
+    // keeps its database; a slot left at the old side would keep its WAL for ever).
+    for (auto& rec : sides.recorded()) {
+      if (!m.newSide.contains(rec.resource.key) || !from->provider(rec.resource.kind).capabilities().hasData) continue;
+      auto& fromP = from->provider(rec.resource.kind);
+      auto& toP = to->provider(rec.resource.kind);
+      if (!cannotReplicate(fromP, toP).empty()) continue;
+      auto source = fromP.replicationSource(sides.oldSide(rec));
+      auto ok = source ? toP.dropReplication(sides.newSideOf(rec), *source) : Result<void>(source.error());
+      if (!ok) left.push_back("replication of " + rec.resource.key + ": " + ok.error().message);
     }
     std::vector<const RecordedResource*> made;
     for (auto* rec : dependencyOrder(sides.recorded()))

@@ -4,6 +4,8 @@
 // keyed by the resource's identity key, so a create that already happened
 // (say, before a crash) is found and not repeated.
 #include <boost/json.hpp>
+#include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -44,6 +46,21 @@ struct Capabilities {
   bool canList = true;           ///< can list what it holds (for orphan detection)
   bool hasData = false;          ///< exportData/importData copy what the resource holds (backups, restores)
   bool canStopWrites = false;    ///< stopWrites/resumeWrites keep clients from changing its data (a migration's cut-over)
+  bool canReplicate = false;     ///< replicationSource/startReplication/…: a migration replicates the data instead of copying it twice
+};
+
+/// How another provider of the same implementation reaches a resource's data to replicate it
+/// (replicationSource). Its connection holds credentials: it stays in memory, never in a log,
+/// the state database or an error message.
+struct ReplicationSource {
+  std::string implementation;  ///< the provider's implementation() that made it
+  json::object connection;     ///< the implementation's own (a PostgreSQL server's address, role, database)
+};
+
+/// What finishReplication did.
+struct ReplicationFinished {
+  std::int64_t lagBytes = 0;   ///< how far the copy was behind when the wait began (writes stopped)
+  std::int64_t sequences = 0;  ///< sequence values carried over (logical replication does not carry them)
 };
 
 /// The interface every provider implements, whatever its kind.
@@ -101,9 +118,46 @@ class ResourceProvider {
   /// Lets the resource's clients in again. Resuming what runs succeeds.
   virtual Result<void> resumeWrites(const ResolvedResource& r) { return cannotStop(r); }
 
+  // A migration's replication (docs/backup-and-migration.md, "Migration"): instead of a copy while
+  // the app runs and a second full copy at the cut-over, the new side follows the old one and the
+  // cut-over waits only for what the new side has not applied yet. Only implementations that declare
+  // capabilities().canReplicate implement them; an error of startReplication means "copy instead"
+  // (its message says why). The new side's provider does the work on both servers.
+
+  /// How the new side's provider reaches `r` (the old side) to replicate it. Makes nothing.
+  virtual Result<ReplicationSource> replicationSource(const ResolvedResource& r) { return cannotReplicate(r); }
+  /// Makes `r` (the new side, just created and empty) follow `from` and returns once it holds what
+  /// `from` held when it began (the initial copy done); on failure it leaves nothing behind at either side.
+  virtual Result<void> startReplication(const ResolvedResource& r, const ReplicationSource& from) {
+    (void)from;
+    return cannotReplicate(r);
+  }
+  /// How many bytes of changes `from` has that `r` has not confirmed yet.
+  virtual Result<std::int64_t> replicationLag(const ResolvedResource& r, const ReplicationSource& from) {
+    (void)from;
+    return cannotReplicate(r);
+  }
+  /// Once writes to `from` stopped: waits at most `maxWait` for `r` to catch up (Unavailable if it does
+  /// not), carries what replication does not, and ends the replication at both sides.
+  virtual Result<ReplicationFinished> finishReplication(const ResolvedResource& r, const ReplicationSource& from,
+                                                        std::chrono::milliseconds maxWait) {
+    (void)from;
+    (void)maxWait;
+    return cannotReplicate(r);
+  }
+  /// Ends whatever replication of `r` from `from` exists, at both sides, without waiting (a roll back,
+  /// a recovery after a crash). Ending what does not exist succeeds.
+  virtual Result<void> dropReplication(const ResolvedResource& r, const ReplicationSource& from) {
+    (void)from;
+    return cannotReplicate(r);
+  }
+
  protected:
   Error noData(const ResolvedResource& r) const {
     return {ErrorKind::Internal, "the " + implementation() + " provider holds no data of " + r.resource.key, {}};
+  }
+  Error cannotReplicate(const ResolvedResource& r) const {
+    return {ErrorKind::Internal, "the " + implementation() + " provider cannot replicate " + r.resource.key, {}};
   }
   Error cannotStop(const ResolvedResource& r) const {
     return {ErrorKind::Internal, "the " + implementation() + " provider cannot stop writes to " + r.resource.key, {}};

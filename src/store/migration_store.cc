@@ -9,7 +9,7 @@ namespace {
 constexpr const char* kColumns =
     "id, deployment_id, organisation_id, from_target, to_target, status, phase, error, failed_part, done, total, "
     "claim_id, new_side, old_side, old_side_status, writes_stopped_at, downtime_ms, requested_by, created_at, "
-    "started_at, finished_at";
+    "started_at, finished_at, data_copies";
 
 constexpr std::pair<MigrationPhase, std::string_view> kPhases[] = {
     {MigrationPhase::Queued, "queued"},           {MigrationPhase::Provisioning, "provisioning"},
@@ -60,6 +60,9 @@ Migration migrationFrom(const Row& r) {
   m.createdAt = r.text(18);
   m.startedAt = r.text(19);
   m.finishedAt = r.text(20);
+  auto copies = side(21);
+  if (!copies.is_object()) throw DatabaseError("migration " + m.id + ": its data copies are not an object");
+  m.copies = std::move(copies.get_object());
   return m;
 }
 
@@ -121,6 +124,10 @@ void MigrationStore::setNewSide(const std::string& id, const json::object& newSi
 
 void MigrationStore::writesStopped(const std::string& id, const std::string& at) {
   c_.execute("UPDATE migrations SET writes_stopped_at = ?2 WHERE id = ?1", {id, at});
+}
+
+void MigrationStore::setCopies(const std::string& id, const json::object& copies) {
+  c_.execute("UPDATE migrations SET data_copies = ?2 WHERE id = ?1", {id, json::serialize(copies)});
 }
 
 void MigrationStore::succeed(const std::string& id, const json::array& oldSide, std::int64_t downtimeMs) {

@@ -49,6 +49,9 @@ struct Migration {
   OldSide oldSideStatus = OldSide::None;
   std::string writesStoppedAt;
   std::int64_t downtimeMs = -1;  ///< -1 until the cut-over ended
+  /// How each data part moved: part -> {"method": "replicated"|"copied", "reason" (why it was not
+  /// replicated), "lagBytes" (a replicated one's lag when writes stopped)} (migration 021).
+  json::object copies;
   std::string requestedBy;
   std::string createdAt, startedAt, finishedAt;
 };
@@ -68,6 +71,7 @@ class MigrationStore {
   /// Records what it has created at the new target so far.
   void setNewSide(const std::string& id, const json::object& newSide);
   void writesStopped(const std::string& id, const std::string& at);
+  void setCopies(const std::string& id, const json::object& copies);
   /// The cut-over committed: the old side kept, the downtime measured.
   void succeed(const std::string& id, const json::array& oldSide, std::int64_t downtimeMs);
   /// `downtimeMs` -1 when writes never stopped.

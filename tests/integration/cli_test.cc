@@ -157,6 +157,8 @@ TEST_F(CliMigrationTest, MigrateShowsItsProgressTheDowntimeAndRemovesTheOldSide)
   EXPECT_NE(removed.output.find("old side removed"), std::string::npos) << removed.output;
   auto show = cli("migration show " + std::string(migrationId.as_string()));
   EXPECT_NE(show.output.find("DNS switched to dc2"), std::string::npos) << show.output;
+  EXPECT_NE(show.output.find(": copied (the file provider at the old side cannot replicate)"), std::string::npos)
+      << show.output;
 }
 
 TEST_F(CliTest, ASecondServerOnTheSameDataDirectoryRefusesToStartNamingTheFirst) {

@@ -13,6 +13,19 @@ namespace {
 
 using mapping::orNull;
 
+/// How each data part moved, in part order: replicated (with the lag when writes stopped) or copied (and why).
+boost::json::array copiesJson(const store::Migration& m) {
+  boost::json::array out;
+  for (auto& [part, v] : m.copies) {
+    auto* o = v.if_object();
+    if (!o) throw AbortError(Error{ErrorKind::Internal, "migration " + m.id + ": a corrupt data copy of " + std::string(part), {}});
+    auto field = [&](const char* k) { return o->contains(k) ? o->at(k) : boost::json::value(nullptr); };
+    out.push_back(boost::json::object{{"part", part}, {"method", field("method")}, {"reason", field("reason")},
+                                      {"lagBytes", field("lagBytes")}});
+  }
+  return out;
+}
+
 boost::json::object migrationJson(const store::Migration& m) {
   return {{"id", m.id},
           {"deployment", m.deployment},
@@ -26,6 +39,7 @@ boost::json::object migrationJson(const store::Migration& m) {
           {"done", m.done},
           {"total", m.total},
           {"writesStoppedAt", orNull(m.writesStoppedAt)},
+          {"copies", copiesJson(m)},
           {"downtimeMs", m.downtimeMs < 0 ? boost::json::value(nullptr) : boost::json::value(m.downtimeMs)},
           {"oldSide", m.oldSideStatus == store::OldSide::None ? boost::json::value(nullptr)
                                                                 : boost::json::value(toString(m.oldSideStatus))},

@@ -57,6 +57,22 @@ class FaultInjectingProvider final : public ResourceProvider {
   Result<void> discardData(const ResolvedResource& r) override { return inner_->discardData(r); }
   Result<void> stopWrites(const ResolvedResource& r) override { return inner_->stopWrites(r); }
   Result<void> resumeWrites(const ResolvedResource& r) override { return inner_->resumeWrites(r); }
+  Result<ReplicationSource> replicationSource(const ResolvedResource& r) override {
+    return inner_->replicationSource(r);
+  }
+  Result<void> startReplication(const ResolvedResource& r, const ReplicationSource& from) override {
+    return inner_->startReplication(r, from);
+  }
+  Result<std::int64_t> replicationLag(const ResolvedResource& r, const ReplicationSource& from) override {
+    return inner_->replicationLag(r, from);
+  }
+  Result<ReplicationFinished> finishReplication(const ResolvedResource& r, const ReplicationSource& from,
+                                                std::chrono::milliseconds maxWait) override {
+    return inner_->finishReplication(r, from, maxWait);
+  }
+  Result<void> dropReplication(const ResolvedResource& r, const ReplicationSource& from) override {
+    return inner_->dropReplication(r, from);
+  }
 
   const FaultCounts& counts() const { return *counts_; }
   ResourceProvider& inner() { return *inner_; }

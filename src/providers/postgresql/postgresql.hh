@@ -8,6 +8,13 @@
 // "binDir" ("/usr/bin": where pg_dump and pg_restore are), "dumpTimeoutMs" (1 hour)}.
 // Data (bundles): pg_dump --format=custom as the admin; pg_restore --no-owner --role=<owner>
 // in one transaction into the new database.
+// Replication (a migration's, canReplicate): {"replicationUser", "replicationPassword"} (default
+// the admin's; PostgreSQL 15 wants a superuser for CREATE PUBLICATION … FOR ALL TABLES and
+// CREATE SUBSCRIPTION), {"replicationHost", "replicationPort"} (where another server reaches
+// this one; default host and port). The new side's provider loads the old database's schema,
+// publishes every table at the old server and subscribes at the new one, all named
+// "fedihost_mig_<hash of the identity key>"; finishReplication waits for the slot's
+// confirmed_flush_lsn, sets the sequences and drops subscription, slot and publication.
 // The admin role is a superuser, or has CREATEROLE and CREATEDB (it then makes
 // itself a member of each role it creates, as PostgreSQL requires to own and drop
 // that role's database).

@@ -2,6 +2,8 @@
 // database owned by it, the identity key in their comments.
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <set>
 #include <thread>
@@ -50,6 +52,13 @@ Result<Spec> validate(const Resource& r, bool needPassword) {
   if (auto ok = checkSealed(r.attributes, "password", needPassword); !ok) return ok.error();
   return s;
 }
+
+/// A replication source's server as this process reaches it, and as the new side's server does.
+struct SourceParams {
+  PgParams conn;
+  std::string serverHost;
+  int serverPort = 5432;
+};
 
 struct DbInfo {
   std::string owner;
@@ -154,11 +163,23 @@ class PostgresDatabaseProvider final : public DatabaseProvider {
     client_.port = static_cast<int>(clientPort);
     if (dumpTimeout_.count() <= 0)
       throw AbortError(Error::invalid("settings.dumpTimeoutMs", "must be a positive number of milliseconds"));
+    // A migration's replication: the role that publishes and subscribes, and where another server reaches this one.
+    repl_ = admin_;
+    repl_.user = s.string("replicationUser", admin_.user);
+    if (auto* pw = config.settings.if_contains("replicationPassword")) {
+      if (!pw->is_string()) throw AbortError(Error::invalid("settings.replicationPassword", "must be a string"));
+      repl_.password = std::string(pw->get_string());
+    }
+    replHost_ = s.string("replicationHost", admin_.host);
+    const auto replPort = s.integer("replicationPort", admin_.port);
+    if (replPort < 1 || replPort > 65535)
+      throw AbortError(Error::invalid("settings.replicationPort", "must be a TCP port (1 to 65535)"));
+    replPort_ = static_cast<int>(replPort);
   }
 
   std::string implementation() const override { return "postgresql"; }
   Capabilities capabilities() const override {
-    return {.canUpdateInPlace = true, .canList = true, .hasData = true, .canStopWrites = true};
+    return {.canUpdateInPlace = true, .canList = true, .hasData = true, .canStopWrites = true, .canReplicate = true};
   }
 
   /// The owner role loses LOGIN and every session on the database ends (its open transactions
@@ -213,6 +234,165 @@ class PostgresDatabaseProvider final : public DatabaseProvider {
     return {};
   }
 
+
+  // A migration's replication (postgresql.hh): a publication of every table at the old side, a
+  // subscription at the new side, both named after the identity key; this (the new side's) provider
+  // does it all, reaching the old side's server with what replicationSource gave.
+
+  Result<ReplicationSource> replicationSource(const ResolvedResource& r) override {
+    auto spec = validate(r.resource, false);
+    if (!spec) return spec.error();
+    json::object c{{"host", repl_.host},
+                   {"port", repl_.port},
+                   {"serverHost", replHost_},
+                   {"serverPort", replPort_},
+                   {"user", repl_.user},
+                   {"password", repl_.password},
+                   {"dbname", spec->name},
+                   {"sslmode", repl_.sslmode},
+                   {"connectTimeoutMs", repl_.connectTimeout.count()},
+                   {"timeoutMs", repl_.statementTimeout.count()}};
+    return ReplicationSource{implementation(), std::move(c)};
+  }
+
+  Result<void> startReplication(const ResolvedResource& r, const ReplicationSource& from) override {
+    auto spec = validate(r.resource, false);
+    if (!spec) return spec.error();
+    auto src = sourceParams(from);
+    if (!src) return src.error();
+    if (auto ours = read(r); !ours) return ours.error();
+    auto started = beginReplication(*spec, r.resource.key, *src);
+    if (!started) {
+      // Nothing stays behind at either side: the caller copies instead.
+      (void)dropReplication(r, from);
+      return started.error();
+    }
+    return {};
+  }
+
+  Result<std::int64_t> replicationLag(const ResolvedResource& r, const ReplicationSource& from) override {
+    auto src = sourceParams(from);
+    if (!src) return src.error();
+    auto s = PgConnection::open(src->conn);
+    if (!s) return s.error();
+    auto lag = s->exec("SELECT greatest(0, pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn))::bigint "
+                       "FROM pg_replication_slots WHERE slot_name = $1",
+                       {replicationName(r.resource.key)});
+    if (!lag) return lag.error();
+    if (lag->rows() == 0 || lag->isNull(0, 0))
+      return Error::notFound("no replication slot of " + r.resource.key + " at the source server");
+    return std::stoll(*lag->get(0, 0));
+  }
+
+  Result<ReplicationFinished> finishReplication(const ResolvedResource& r, const ReplicationSource& from,
+                                                std::chrono::milliseconds maxWait) override {
+    auto spec = validate(r.resource, false);
+    if (!spec) return spec.error();
+    auto src = sourceParams(from);
+    if (!src) return src.error();
+    ReplicationFinished done;
+    auto lag = replicationLag(r, from);
+    if (!lag) return lag.error();
+    done.lagBytes = *lag;
+    auto s = PgConnection::open(src->conn);
+    if (!s) return s.error();
+    // Caught up: the slot confirms a WAL record written now, after every commit acknowledged before
+    // writes stopped (a logical message, which the subscription skips; also moves an idle server's WAL).
+    auto at = s->exec("SELECT pg_logical_emit_message(false, 'fedihost', 'cut-over')::text");
+    if (!at) return at.error();
+    const auto lsn = at->get(0, 0).value_or("0/0");
+    const auto name = replicationName(r.resource.key);
+    const auto until = std::chrono::steady_clock::now() + maxWait;
+    for (;;) {
+      auto ok = s->exec("SELECT confirmed_flush_lsn >= $1::pg_lsn, "
+                        "greatest(0, pg_wal_lsn_diff($1::pg_lsn, confirmed_flush_lsn))::bigint "
+                        "FROM pg_replication_slots WHERE slot_name = $2",
+                        {lsn, name});
+      if (!ok) return ok.error();
+      if (ok->rows() == 0) return Error::notFound("the replication slot " + name + " is gone from the source server");
+      if (ok->get(0, 0) == "t") break;
+      if (std::chrono::steady_clock::now() > until)
+        return Error{ErrorKind::Unavailable,
+                     "the replication of " + spec->name + " did not catch up within " + std::to_string(maxWait.count()) +
+                         " ms (" + ok->get(0, 1).value_or("?") + " bytes behind)",
+                     {}};
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    // Sequences are not replicated: each takes the source's last value.
+    auto seqs = s->exec("SELECT schemaname, sequencename, last_value::text FROM pg_sequences WHERE last_value IS NOT NULL");
+    if (!seqs) return seqs.error();
+    auto t = connectAs(repl_, spec->name);
+    if (!t) return t.error();
+    for (int i = 0; i < seqs->rows(); ++i) {
+      auto set = t->exec("SELECT setval(format('%I.%I', $1::text, $2::text)::regclass, $3::bigint, true)",
+                         {seqs->get(i, 0), seqs->get(i, 1), seqs->get(i, 2)});
+      if (!set) return Error{set.error().kind, "setting sequence " + seqs->get(i, 1).value_or("") + ": " + set.error().message, {}};
+      ++done.sequences;
+    }
+    if (auto dropped = dropReplication(r, from); !dropped) return dropped.error();
+    return done;
+  }
+
+  Result<void> dropReplication(const ResolvedResource& r, const ReplicationSource& from) override {
+    auto spec = validate(r.resource, false);
+    if (!spec) return spec.error();
+    auto src = sourceParams(from);
+    if (!src) return src.error();
+    const auto name = replicationName(r.resource.key);
+    std::vector<std::string> left;
+    std::optional<std::string> subOid;
+    // The subscription (DROP SUBSCRIPTION drops its slots at the source; if the source cannot be
+    // reached, the subscription goes without them and they are dropped below).
+    if (auto t = connectAs(repl_, spec->name); !t) {
+      if (t.error().kind != ErrorKind::NotFound) left.push_back("at the new side: " + t.error().message);
+    } else {
+      auto sub = t->exec("SELECT oid::text FROM pg_subscription WHERE subname = $1 AND subdbid = "
+                         "(SELECT oid FROM pg_database WHERE datname = current_database())",
+                         {name});
+      if (!sub) return sub.error();
+      if (sub->rows() > 0) {
+        subOid = sub->get(0, 0);
+        if (auto d = run(*t, "DROP SUBSCRIPTION IF EXISTS " + name); !d) {
+          const auto first = d.error().message;
+          auto detached = run(*t, "ALTER SUBSCRIPTION " + name + " DISABLE");
+          if (detached) detached = run(*t, "ALTER SUBSCRIPTION " + name + " SET (slot_name = NONE)");
+          if (detached) detached = run(*t, "DROP SUBSCRIPTION IF EXISTS " + name);
+          if (!detached) left.push_back("subscription " + name + ": " + first + "; " + detached.error().message);
+        }
+      }
+    }
+    // At the source: the slots (ours, and the initial copy's "pg_<subscription>_sync_…"), then the publication.
+    if (auto s = PgConnection::open(src->conn); !s) {
+      if (s.error().kind != ErrorKind::NotFound) left.push_back("at the source: " + s.error().message);
+    } else {
+      const auto until = std::chrono::steady_clock::now() + repl_.statementTimeout;
+      for (;;) {
+        auto slots = s->exec("SELECT slot_name, active_pid FROM pg_replication_slots WHERE slot_name = $1 OR "
+                             "($2::text IS NOT NULL AND starts_with(slot_name::text, 'pg_' || $2 || '_sync_'))",
+                             {name, subOid});
+        if (!slots) return slots.error();
+        if (slots->rows() == 0) break;
+        for (int i = 0; i < slots->rows(); ++i) {
+          if (auto pid = slots->get(i, 1))
+            (void)s->exec("SELECT pg_terminate_backend($1::int)", {*pid});
+          else
+            (void)s->exec("SELECT pg_drop_replication_slot($1)", {slots->get(i, 0)});
+        }
+        if (std::chrono::steady_clock::now() > until) {
+          left.push_back("replication slot " + name + " at the source stays active");
+          break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      if (auto d = run(*s, "DROP PUBLICATION IF EXISTS " + name); !d)
+        left.push_back("publication " + name + ": " + d.error().message);
+    }
+    if (left.empty()) return {};
+    std::string message = "ending the replication of " + spec->name + " left: ";
+    for (std::size_t i = 0; i < left.size(); ++i) message += (i ? "; " : "") + left[i];
+    return Error{ErrorKind::Unavailable, message, {}};
+  }
+
   Result<Observed> create(const ResolvedResource& r) override { return converge(r, false); }
 
   Result<void> setWrites(const ResolvedResource& r, bool allowed) {
@@ -225,15 +405,17 @@ class PostgresDatabaseProvider final : public DatabaseProvider {
     if (!qr) return qr.error();
     if (auto ok = run(*c, "ALTER ROLE " + *qr + (allowed ? " LOGIN" : " NOLOGIN")); !ok) return ok.error();
     if (allowed) return {};
+    // A walsender (a migration's replication, as the replication role) is not a client of the app.
     auto ended = c->exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> "
-                         "pg_backend_pid()",
+                         "pg_backend_pid() AND backend_type <> 'walsender'",
                          {spec->name});
     if (!ended) return ended.error();
     // Done once no session is left: a commit acknowledged before its session ended is then
     // visible to the next dump.
     const auto until = std::chrono::steady_clock::now() + admin_.statementTimeout;
     for (;;) {
-      auto left = c->exec("SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+      auto left = c->exec("SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() "
+                          "AND backend_type <> 'walsender'",
                           {spec->name});
       if (!left) return left.error();
       if (left->get(0, 0).value_or("0") == "0") return {};
@@ -422,15 +604,169 @@ class PostgresDatabaseProvider final : public DatabaseProvider {
     return observed(*spec, spec->owner, client_);
   }
 
-  /// The environment of pg_dump and pg_restore: the admin's password never on the command line.
-  std::vector<std::string> clientEnv() const {
-    std::vector<std::string> env{"PGCONNECT_TIMEOUT=" + std::to_string(std::max<long long>(1, admin_.connectTimeout.count() / 1000))};
-    if (!admin_.password.empty()) env.push_back("PGPASSWORD=" + admin_.password);
-    if (!admin_.sslmode.empty()) env.push_back("PGSSLMODE=" + admin_.sslmode);
+
+  /// The source's connection as this process reaches it (what replicationSource gave); Invalid if it
+  /// is not a PostgreSQL server's.
+  Result<SourceParams> sourceParams(const ReplicationSource& from) const {
+    if (from.implementation != implementation())
+      return Error::invalid("implementation", "the postgresql provider replicates from a postgresql provider only, not from " +
+                                                  from.implementation);
+    auto text = [&](const char* k) -> std::string {
+      auto* v = from.connection.if_contains(k);
+      return v && v->is_string() ? std::string(v->get_string()) : std::string();
+    };
+    auto number = [&](const char* k, std::int64_t fallback) -> std::int64_t {
+      auto* v = from.connection.if_contains(k);
+      return v && v->is_int64() ? v->get_int64() : fallback;
+    };
+    PgParams p;
+    p.host = text("host");
+    p.port = static_cast<int>(number("port", 5432));
+    p.user = text("user");
+    p.password = text("password");
+    p.dbname = text("dbname");
+    p.sslmode = text("sslmode");
+    p.connectTimeout = std::chrono::milliseconds(number("connectTimeoutMs", 5000));
+    p.statementTimeout = std::chrono::milliseconds(number("timeoutMs", 10000));
+    if (p.host.empty() || p.user.empty() || p.dbname.empty())
+      return Error::invalid("connection", "the replication source names no host, role or database");
+    SourceParams out{p, text("serverHost"), static_cast<int>(number("serverPort", p.port))};
+    if (out.serverHost.empty()) out.serverHost = p.host;
+    return out;
+  }
+
+  /// Checks both servers, copies the schema, publishes at the source, subscribes here and waits for the initial copy.
+  Result<void> beginReplication(const Spec& spec, const std::string& key, const SourceParams& source) {
+    const auto& src = source.conn;
+    const auto name = replicationName(key);
+    auto s = PgConnection::open(src);
+    if (!s) return Error{s.error().kind, "the source server: " + s.error().message, {}};
+    auto wal = s->exec("SELECT current_setting('wal_level')");
+    if (!wal) return wal.error();
+    if (wal->get(0, 0) != "logical")
+      return Error::conflict("the source server's wal_level is " + wal->get(0, 0).value_or("?") +
+                             ", not logical (PostgreSQL's logical replication needs it)");
+    // PostgreSQL 15: CREATE PUBLICATION … FOR ALL TABLES and CREATE SUBSCRIPTION need a superuser.
+    auto srcRole = s->exec("SELECT rolsuper FROM pg_roles WHERE rolname = current_user");
+    if (!srcRole) return srcRole.error();
+    if (srcRole->get(0, 0) != "t")
+      return Error::conflict("the source server's replication role " + src.user +
+                             " is not a superuser (CREATE PUBLICATION … FOR ALL TABLES needs one)");
+    auto t = connectAs(repl_, spec.name);
+    if (!t) return Error{t.error().kind, "the new side's server: " + t.error().message, {}};
+    auto dstRole = t->exec("SELECT rolsuper FROM pg_roles WHERE rolname = current_user");
+    if (!dstRole) return dstRole.error();
+    if (dstRole->get(0, 0) != "t")
+      return Error::conflict("the new side's replication role " + repl_.user +
+                             " is not a superuser (CREATE SUBSCRIPTION needs one)");
+
+    // The schema: pg_dump --schema-only of the source, restored as the owner (as importData does).
+    char tmpl[] = "/tmp/fedihost-schema-XXXXXX";
+    if (!mkdtemp(tmpl)) return Error{ErrorKind::Internal, "making a temporary directory for the schema failed", {}};
+    const std::filesystem::path tmp(tmpl);
+    struct Remove {
+      std::filesystem::path p;
+      ~Remove() {
+        std::error_code ec;
+        std::filesystem::remove_all(p, ec);
+      }
+    } remove{tmp};
+    const auto dump = (tmp / "schema.pgc").string();
+    auto out = lxc::runChecked({binDir_ + "/pg_dump", "--format=custom", "--schema-only", "--no-publications",
+                                "--no-subscriptions", "--no-password", "--host=" + src.host,
+                                "--port=" + std::to_string(src.port), "--username=" + src.user,
+                                "--dbname=" + src.dbname, "--file=" + dump},
+                               dumpTimeout_, envOf(src));
+    if (!out) return Error{out.error().kind, "pg_dump --schema-only of " + src.dbname + ": " + out.error().message, {}};
+    auto in = lxc::runChecked({binDir_ + "/pg_restore", "--no-password", "--no-owner", "--no-acl",
+                               "--role=" + spec.owner, "--exit-on-error", "--single-transaction",
+                               "--host=" + admin_.host, "--port=" + std::to_string(admin_.port),
+                               "--username=" + admin_.user, "--dbname=" + spec.name, dump},
+                              dumpTimeout_, clientEnv());
+    if (!in) return Error{in.error().kind, "loading the schema into " + spec.name + ": " + in.error().message, {}};
+
+    auto pub = s->exec("SELECT 1 FROM pg_publication WHERE pubname = $1", {name});
+    if (!pub) return pub.error();
+    if (pub->rows() == 0)
+      if (auto ok = run(*s, "CREATE PUBLICATION " + name + " FOR ALL TABLES"); !ok) return ok.error();
+
+    // The subscription's connection string: libpq's quoting ('…' with \ and ' escaped) inside an SQL literal.
+    auto quoted = [](const std::string& v) {
+      std::string q = "'";
+      for (char ch : v) {
+        if (ch == '\\' || ch == '\'') q += '\\';
+        q += ch;
+      }
+      return q + "'";
+    };
+    std::string conninfo = "host=" + quoted(source.serverHost) + " port=" + quoted(std::to_string(source.serverPort)) +
+                           " user=" + quoted(src.user) + " dbname=" + quoted(src.dbname) +
+                           " application_name=" + quoted(name);
+    if (!src.password.empty()) conninfo += " password=" + quoted(src.password);
+    if (!src.sslmode.empty()) conninfo += " sslmode=" + quoted(src.sslmode);
+    auto lit = t->literal(conninfo);
+    if (!lit) return Error{ErrorKind::Invalid, "the source's connection settings cannot be quoted", {}};
+    // The statement holds the password: no server log line may show it.
+    (void)t->exec("SET log_min_error_statement = panic");
+    (void)t->exec("SET log_statement = 'none'");
+    auto sub = t->exec("SELECT 1 FROM pg_subscription WHERE subname = $1", {name});
+    if (!sub) return sub.error();
+    if (sub->rows() == 0) {
+      auto made = t->exec("CREATE SUBSCRIPTION " + name + " CONNECTION " + *lit + " PUBLICATION " + name +
+                          " WITH (copy_data = true, create_slot = true, slot_name = " + name + ")");
+      if (!made) {
+        // The server's message names the host, never the password; ours names neither.
+        return Error{made.error().kind, "CREATE SUBSCRIPTION at the new side: " + made.error().message, {}};
+      }
+    }
+    // The initial copy is done once every table is ready ('r') or synchronised ('s').
+    const auto until = std::chrono::steady_clock::now() + dumpTimeout_;
+    for (;;) {
+      auto pending = t->exec("SELECT count(*) FROM pg_subscription_rel sr JOIN pg_subscription s ON s.oid = sr.srsubid "
+                             "WHERE s.subname = $1 AND sr.srsubstate NOT IN ('r', 's')",
+                             {name});
+      if (!pending) return pending.error();
+      if (pending->get(0, 0) == "0") return {};
+      if (std::chrono::steady_clock::now() > until)
+        return Error{ErrorKind::Unavailable, "the initial copy of " + spec.name + " did not end within dumpTimeoutMs", {}};
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+
+  Result<PgConnection> connectAs(const PgParams& who, const std::string& dbname) {
+    PgParams p = who;
+    p.dbname = dbname;
+    return PgConnection::open(p);
+  }
+
+  /// The publication's, subscription's and slot's name: "fedihost_" and a hash of the identity key
+  /// (a slot name is [a-z0-9_], at most 63 bytes).
+  static std::string replicationName(const std::string& key) {
+    std::uint64_t h = 1469598103934665603ull;  // FNV-1a
+    for (unsigned char ch : key) {
+      h ^= ch;
+      h *= 1099511628211ull;
+    }
+    static const char* hex = "0123456789abcdef";
+    std::string name = "fedihost_mig_";
+    for (int i = 15; i >= 0; --i) name += hex[(h >> (4 * i)) & 0xf];
+    return name;
+  }
+
+  std::vector<std::string> envOf(const PgParams& p) const {
+    std::vector<std::string> env{"PGCONNECT_TIMEOUT=" + std::to_string(std::max<long long>(1, p.connectTimeout.count() / 1000))};
+    if (!p.password.empty()) env.push_back("PGPASSWORD=" + p.password);
+    if (!p.sslmode.empty()) env.push_back("PGSSLMODE=" + p.sslmode);
     return env;
   }
 
+  /// The environment of pg_dump and pg_restore: the admin's password never on the command line.
+  std::vector<std::string> clientEnv() const { return envOf(admin_); }
+
   PgParams admin_;
+  PgParams repl_;  ///< the replication role (replicationUser/Password, else the admin's)
+  std::string replHost_;
+  int replPort_ = 5432;
   ClientEndpoint client_;
   std::string binDir_;
   std::chrono::milliseconds dumpTimeout_{3600 * 1000};
