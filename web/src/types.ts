@@ -633,6 +633,17 @@ export interface Restore {
 }
 
 /** A move of a deployment to another target (docs/backup-and-migration.md, "Migration"). */
+/** How one data part of a migration moved. */
+export interface MigrationCopy {
+  /** "parts/database/mastodon", "parts/bucket/media" */
+  part: string;
+  method: 'replicated' | 'copied' | string;
+  /** Why it was copied rather than replicated; null when replicated. */
+  reason: string | null;
+  /** Bytes of changes not yet at the new side when writes stopped (replicated parts). */
+  lagBytes: number | null;
+}
+
 export interface Migration {
   id: string;
   deployment: string;
@@ -649,6 +660,8 @@ export interface Migration {
   writesStoppedAt: string | null;
   /** From writes stopped to the passed health check (or to the roll back); null before. */
   downtimeMs: number | null;
+  /** How each data part moved: replicated (PostgreSQL logical replication) or copied in full, and why. */
+  copies?: MigrationCopy[];
   /** What is left at the old target after a cut-over. */
   oldSide: 'kept' | 'removing' | 'removed' | 'failed' | null;
   requestedBy: string | null;

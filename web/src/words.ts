@@ -295,6 +295,14 @@ export function downtimeText(ms: number): string {
   return `${Math.round(ms / 1000)} s`;
 }
 
+/** How one data part moved, in a sentence: "database mastodon: replicated, 696 bytes behind when writes stopped". */
+export function copyText(c: { part: string; method: string; reason: string | null; lagBytes: number | null }): string {
+  const what = c.part.replace(/^parts\//, '').replace('/', ' ');
+  if (c.method === 'replicated')
+    return `${what}: replicated while the app ran${c.lagBytes === null ? '' : `, ${c.lagBytes} ${c.lagBytes === 1 ? 'byte' : 'bytes'} behind when writes stopped`}`;
+  return `${what}: copied in full, while the app ran and again at the cut-over${c.reason ? ` (not replicated: ${c.reason})` : ''}`;
+}
+
 /** Where a running migration is, in a sentence; `from` and `to` are the targets. */
 export function migrationPhaseText(phase: string, from: string, to: string): string {
   switch (phase) {

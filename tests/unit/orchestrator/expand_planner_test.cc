@@ -170,7 +170,7 @@ TEST(ExpandTest, EveryAppSecretAModuleReadsIsMadeByTheControlPlaneAndDelivered) 
       // ... at the path the module reads.
       EXPECT_EQ(rendered.at("secretFiles").at(purpose), boost::json::value("/run/fedihost/secrets/" + name)) << name;
     }
-    if (needed.empty()) EXPECT_FALSE(rendered.contains("secretFiles")) << app.id;
+    if (needed.empty()) { EXPECT_FALSE(rendered.contains("secretFiles")) << app.id; }
   }
 }
 

@@ -5,7 +5,7 @@
 import { api, errorText } from '../api';
 import { busy, failure, formatDate, h, loading } from '../dom';
 import type { Deployment, Migration } from '../types';
-import { downtimeText, migrationPhaseText, migrationStatusText, oldSideText } from '../words';
+import { copyText, downtimeText, migrationPhaseText, migrationStatusText, oldSideText } from '../words';
 
 const ENDED = new Set(['succeeded', 'failed']);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -202,14 +202,22 @@ export function migrationsCard(opts: MigrationsCardOptions): { element: HTMLElem
         if (!opts.signal.aborted) draw(m);
       }
       if (opts.signal.aborted) return;
+      const copies = m.copies?.length
+        ? h('ul', { id: 'migration-copies', class: 'small' }, ...m.copies.map((c) => h('li', { 'data-part': c.part, 'data-method': c.method }, copyText(c))))
+        : null;
       result.replaceChildren(
         m.status === 'succeeded'
           ? h(
-              'p',
-              { id: 'migration-done' },
-              h('strong', null, `Moved to ${m.to}. `),
-              h('span', { id: 'migration-downtime', 'data-ms': m.downtimeMs ?? '' }, `Downtime: ${m.downtimeMs === null ? 'not measured' : downtimeText(m.downtimeMs)}.`),
-              ` The old side at ${m.from} is kept, not in use, until you remove it.`,
+              'div',
+              null,
+              h(
+                'p',
+                { id: 'migration-done' },
+                h('strong', null, `Moved to ${m.to}. `),
+                h('span', { id: 'migration-downtime', 'data-ms': m.downtimeMs ?? '' }, `Downtime: ${m.downtimeMs === null ? 'not measured' : downtimeText(m.downtimeMs)}.`),
+                ` The old side at ${m.from} is kept, not in use, until you remove it.`,
+              ),
+              copies,
             )
           : h(
               'div',
