@@ -265,6 +265,20 @@ void FileStore::prune(fs::path dir, const fs::path& deploymentDir) const {
   }
 }
 
+void FileStore::pruneEmptyUnder(const fs::path& deploymentDir) const {
+  std::error_code ec;
+  std::vector<fs::path> dirs;
+  for (fs::recursive_directory_iterator it(deploymentDir, ec), end; !ec && it != end; it.increment(ec))
+    if (it->is_directory(ec) && !it->is_symlink(ec)) dirs.push_back(it->path());
+  auto depth = [](const fs::path& p) { return std::distance(p.begin(), p.end()); };
+  std::sort(dirs.begin(), dirs.end(), [&](const fs::path& a, const fs::path& b) { return depth(a) > depth(b); });
+  for (auto& d : dirs) {
+    removeStaleTemporaries(d);
+    ::rmdir(d.c_str());  // fails, and stays, unless empty
+  }
+  prune(deploymentDir, deploymentDir);
+}
+
 Result<std::vector<fs::path>> FileStore::filesIn(const fs::path& dir, std::string_view suffix) const {
   std::vector<fs::path> out;
   std::error_code ec;
@@ -475,7 +489,7 @@ Result<void> ManifestProvider<I>::remove(const ResolvedResource& r) {
   auto found = findByKey(*dir, res.key);
   if (!found) return found.error();
   if (!*found) {
-    store_.prune(*dir, *dir);  // an interrupted remove may have left the directory behind
+    store_.pruneEmptyUnder(*dir);  // an interrupted remove may have left its (empty) directories behind
     return {};
   }
   const auto& path = (*found)->first;

@@ -99,6 +99,10 @@ class FileStore {
   /// `deploymentDir`, never above it.
   void prune(fs::path dir, const fs::path& deploymentDir) const;
 
+  /// Removes every empty directory under `deploymentDir`, deepest first, then it if empty: what
+  /// a remove killed between deleting its file and pruning its directory left behind.
+  void pruneEmptyUnder(const fs::path& deploymentDir) const;
+
   /// Regular files directly in `dir` whose names end with `suffix`, sorted; none if `dir` is absent.
   Result<std::vector<fs::path>> filesIn(const fs::path& dir, std::string_view suffix) const;
   /// `<dir>/*/<name>` that exist, sorted.

@@ -55,6 +55,22 @@ TEST_F(FileStoreTest, PruneStopsAtTheDeploymentDirectoryAndAtNonEmptyOnes) {
   EXPECT_TRUE(fs::exists(root_ / "outside")) << "never above or beside the deployment directory";
 }
 
+TEST_F(FileStoreTest, PruningEverythingEmptyUnderADeploymentKeepsWhatHoldsFiles) {
+  // What a remove killed after deleting its file but before pruning leaves: empty directories.
+  FileStore store(config());
+  fs::create_directories(root_ / "dep_x/buckets/media");
+  fs::create_directories(root_ / "dep_x/databases");
+  ASSERT_TRUE(store.write(root_ / "dep_x/keep/file", "x").ok());
+  store.pruneEmptyUnder(root_ / "dep_x");
+  EXPECT_FALSE(fs::exists(root_ / "dep_x/buckets"));
+  EXPECT_FALSE(fs::exists(root_ / "dep_x/databases"));
+  EXPECT_EQ(slurp(root_ / "dep_x/keep/file"), "x");
+  ASSERT_TRUE(store.removeFile(root_ / "dep_x/keep/file").ok());
+  store.pruneEmptyUnder(root_ / "dep_x");
+  EXPECT_FALSE(fs::exists(root_ / "dep_x"));
+  EXPECT_TRUE(fs::exists(root_));
+}
+
 TEST_F(FileStoreTest, ConcurrentWritesAndPrunesNeverLoseAWrite) {
   // One thread keeps removing its file and pruning; the other keeps writing in a sibling directory.
   FileStore store(config());
